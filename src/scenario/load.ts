@@ -1,0 +1,170 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Document, type Node } from 'yaml';
+import { BadInputError, type InputProblem } from '../errors.js';
+import type { Scenario } from './scenario.generated.js';
+import { schemaValidate } from './validate.js';
+import { semanticProblems } from './semantics.js';
+
+/** A scenario that parsed and validated, with where it came from. */
+export interface LoadedScenario {
+  file: string;
+  text: string;
+  scenario: Scenario;
+}
+
+/** Scenario files are small; a megabyte is already absurd. */
+export const MAX_SCENARIO_BYTES = 1 << 20;
+
+export async function loadScenarioFile(file: string): Promise<LoadedScenario> {
+  const display = displayPath(file);
+  let buf: Buffer;
+  try {
+    const st = await stat(file);
+    if (!st.isFile()) throw new BadInputError([{ file: display, line: 1, col: 1, path: '', message: 'not a regular file' }]);
+    if (st.size > MAX_SCENARIO_BYTES) {
+      throw new BadInputError([{ file: display, line: 1, col: 1, path: '', message: `file is ${st.size} bytes; a scenario may be at most ${MAX_SCENARIO_BYTES}` }]);
+    }
+    buf = await readFile(file);
+  } catch (e) {
+    if (e instanceof BadInputError) throw e;
+    throw new BadInputError([{ file: display, line: 1, col: 1, path: '', message: `cannot read: ${(e as Error).message}` }]);
+  }
+  return parseScenario(buf, display);
+}
+
+export function parseScenario(input: Buffer | string, file: string): LoadedScenario {
+  const buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  const nul = buf.indexOf(0);
+  if (nul >= 0) {
+    const pos = offsetToPos(buf.subarray(0, nul).toString('utf8'), nul);
+    throw new BadInputError([{ file, ...pos, path: '', message: 'NUL byte in file: this is not a YAML text file' }]);
+  }
+  const text = buf.toString('utf8');
+  if (text.includes('\uFFFD')) {
+    const i = text.indexOf('\uFFFD');
+    throw new BadInputError([{ file, ...offsetToPos(text, i), path: '', message: 'invalid UTF-8 in file' }]);
+  }
+  const lc = new LineCounter();
+  // uniqueKeys rejects duplicate keys; maxAliasCount stops alias bombs.
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true });
+  const problems: InputProblem[] = [];
+  for (const err of doc.errors) {
+    const [start] = err.pos;
+    const { line, col } = lc.linePos(start);
+    problems.push({ file, line, col, path: '', message: yamlMessage(err.code, err.message) });
+  }
+  const tabLine = text.split('\n').findIndex((l) => /^ *\t/.test(l));
+  if (tabLine >= 0 && problems.length === 0) {
+    problems.push({ file, line: tabLine + 1, col: text.split('\n')[tabLine]!.indexOf('\t') + 1, path: '', message: 'tab used for indentation; YAML needs spaces' });
+  }
+  if (problems.length) throw new BadInputError(problems);
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 50 });
+  } catch (e) {
+    throw new BadInputError([{ file, line: 1, col: 1, path: '', message: `cannot expand document: ${(e as Error).message}` }]);
+  }
+  if (data === null || data === undefined) {
+    throw new BadInputError([{ file, line: 1, col: 1, path: '', message: 'empty document: a scenario needs name, description, steps and expect' }]);
+  }
+  const schemaProblems = schemaValidate(data);
+  const located: InputProblem[] = schemaProblems.map((p) => {
+    const at = locate(doc, lc, p.path, p.key !== undefined);
+    const out: InputProblem = { file, ...at, path: p.path, message: p.message };
+    if (p.suggestion !== undefined) out.suggestion = p.suggestion;
+    return out;
+  });
+  if (located.length) throw new BadInputError(sortProblems(located));
+  const scenario = data as Scenario;
+  const sem = semanticProblems(scenario).map((p) => {
+    const out: InputProblem = { file, ...locate(doc, lc, p.path, false), path: p.path, message: p.message };
+    if (p.suggestion !== undefined) out.suggestion = p.suggestion;
+    return out;
+  });
+  if (sem.length) throw new BadInputError(sortProblems(sem));
+  return { file, text, scenario };
+}
+
+function sortProblems(ps: InputProblem[]): InputProblem[] {
+  return [...ps].sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+function yamlMessage(code: string, message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return `duplicate key: ${first.replace(/^Map keys must be unique.*$/, 'each key may appear once in a mapping')}`;
+    case 'TAB_AS_INDENT':
+      return 'tab used for indentation; YAML needs spaces';
+    default:
+      return `YAML syntax: ${first.replace(/ at line \d+, column \d+:?$/, '')}`;
+  }
+}
+
+/** Finds the node at a JSON pointer and returns its line:col; falls back to the nearest ancestor. */
+function locate(doc: Document, lc: LineCounter, pointer: string, atKey: boolean): { line: number; col: number } {
+  const segs = pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let node: unknown = doc.contents;
+  let best: { line: number; col: number } = node && (node as Node).range ? lc.linePos((node as Node).range![0]) : { line: 1, col: 1 };
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i]!;
+    if (isMap(node)) {
+      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === seg);
+      if (!pair) break;
+      const last = i === segs.length - 1;
+      const target = last && atKey ? pair.key : (pair.value ?? pair.key);
+      const range = (target as Node | null)?.range ?? (pair.key as Node | null)?.range;
+      if (range) best = lc.linePos(range[0]);
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)];
+      if (!item) break;
+      const range = (item as Node).range;
+      if (range) best = lc.linePos(range[0]);
+      node = item;
+    } else break;
+  }
+  return best;
+}
+
+function offsetToPos(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const col = offset - before.lastIndexOf('\n');
+  return { line, col };
+}
+
+export function displayPath(file: string): string {
+  const rel = relative(process.cwd(), resolve(file));
+  return rel.startsWith('..') ? resolve(file) : rel;
+}
+
+/** Expands directories into the scenario files below them, sorted so runs are deterministic. */
+export async function discoverScenarioFiles(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    let st;
+    try {
+      st = await stat(p);
+    } catch {
+      throw new BadInputError([{ file: p, line: 1, col: 1, path: '', message: 'no such file or directory' }]);
+    }
+    if (st.isDirectory()) out.push(...(await walk(p)));
+    else out.push(p);
+  }
+  return [...new Set(out)];
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  const out: string[] = [];
+  for (const e of entries) {
+    const full = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await walk(full)));
+    else if (/\.ya?ml$/.test(e.name)) out.push(full);
+  }
+  return out;
+}

@@ -1,0 +1,238 @@
+/* Generated from scenario.schema.json by scripts/gen-types.mjs. Do not edit. */
+
+/**
+ * An absolute path inside the scenario's root. `..` components are not allowed.
+ *
+ * This interface was referenced by `Scenario`'s JSON-Schema
+ * via the `definition` "path".
+ */
+export type Path = string;
+/**
+ * One path, or a list of paths.
+ *
+ * This interface was referenced by `Scenario`'s JSON-Schema
+ * via the `definition` "pathList".
+ */
+export type PathList = Path | Path[];
+/**
+ * A mountpoint, or a mapping with the mountpoint and whether to apply recursively (the `--make-r*` form).
+ *
+ * This interface was referenced by `Scenario`'s JSON-Schema
+ * via the `definition` "propagationTarget".
+ */
+export type PropagationTarget =
+  | Path
+  | {
+      path: Path;
+      /**
+       * Apply to the whole subtree (mount --make-rshared and friends).
+       */
+      recursive?: boolean;
+    };
+
+/**
+ * A mountlab scenario: a mount topology built in fresh namespaces inside a disposable guest, checkpointed and restored by CRIU, and compared before and after.
+ */
+export interface Scenario {
+  /**
+   * Short identifier, unique in a corpus; used in reports and file names.
+   */
+  name: string;
+  /**
+   * What the scenario builds and why it matters, in a sentence or two.
+   */
+  description: string;
+  /**
+   * Where the scenario comes from: a seed thread file name, a mailing-list or bug URL.
+   */
+  source?: string;
+  /**
+   * Free-form labels for selecting scenarios.
+   *
+   * @maxItems 20
+   */
+  tags?: string[];
+  /**
+   * Actions run in order by the root task of the checkpointed tree, inside fresh mount and pid namespaces whose root is a private bind of the guest's root filesystem. Each step is a mapping with exactly one key, the step's name.
+   *
+   * @minItems 1
+   * @maxItems 500
+   */
+  steps: Step[];
+  /**
+   * Time limits in seconds, enforced inside the guest.
+   */
+  timeouts?: {
+    /**
+     * Building the topology (all steps).
+     */
+    setup?: number;
+    /**
+     * criu dump.
+     */
+    dump?: number;
+    /**
+     * criu restore.
+     */
+    restore?: number;
+  };
+  /**
+   * What should happen. `identical`: dump and restore succeed and the restored topology equals the original up to renumbering. `dump-fails`/`restore-fails`: that phase fails with a log line matching the pattern.
+   */
+  expect:
+    | 'identical'
+    | {
+        /**
+         * A regular expression that must match a line of the dump log or its error output.
+         */
+        'dump-fails': string;
+      }
+    | {
+        /**
+         * A regular expression that must match a line of the restore log or its error output.
+         */
+        'restore-fails': string;
+      };
+}
+/**
+ * One action. Exactly one key: the step's name.
+ *
+ * This interface was referenced by `Scenario`'s JSON-Schema
+ * via the `definition` "step".
+ */
+export interface Step {
+  /**
+   * mkdir -p: create directories (and parents).
+   */
+  mkdir?: Path | Path[];
+  /**
+   * Create or truncate a regular file with the given content.
+   */
+  write?: {
+    path: Path;
+    /**
+     * File content, written as given.
+     */
+    content: string;
+  };
+  /**
+   * mount -t FSTYPE [-o OPTIONS] SOURCE TARGET: a new filesystem instance.
+   */
+  mount?: {
+    /**
+     * Filesystem type, e.g. tmpfs, ramfs, proc, sysfs, devpts, mqueue.
+     */
+    fstype: string;
+    /**
+     * The source field shown in mountinfo; defaults to the fstype.
+     */
+    source?: string;
+    target: Path;
+    /**
+     * Comma-separated mount options, as for mount -o.
+     */
+    options?: string;
+  };
+  bind?: BindArgs;
+  rbind?: BindArgs1;
+  /**
+   * umount a mountpoint; `lazy` detaches it (umount -l).
+   */
+  umount?:
+    | Path
+    | {
+        path: Path;
+        /**
+         * Detach now, clean up when no longer busy (MNT_DETACH).
+         */
+        lazy?: boolean;
+      };
+  /**
+   * mount --make-shared: the mount joins (or starts) a peer group.
+   */
+  'make-shared'?:
+    | Path
+    | {
+        path: Path;
+        /**
+         * Apply to the whole subtree (mount --make-rshared and friends).
+         */
+        recursive?: boolean;
+      };
+  /**
+   * mount --make-slave: the mount receives propagation from its former peer group but does not send.
+   */
+  'make-slave'?:
+    | Path
+    | {
+        path: Path;
+        /**
+         * Apply to the whole subtree (mount --make-rshared and friends).
+         */
+        recursive?: boolean;
+      };
+  /**
+   * mount --make-private: no propagation in or out.
+   */
+  'make-private'?:
+    | Path
+    | {
+        path: Path;
+        /**
+         * Apply to the whole subtree (mount --make-rshared and friends).
+         */
+        recursive?: boolean;
+      };
+  /**
+   * mount --make-unbindable: private, and cannot be bind-mounted.
+   */
+  'make-unbindable'?:
+    | Path
+    | {
+        path: Path;
+        /**
+         * Apply to the whole subtree (mount --make-rshared and friends).
+         */
+        recursive?: boolean;
+      };
+}
+/**
+ * mount --bind SOURCE TARGET.
+ */
+export interface BindArgs {
+  /**
+   * An absolute path inside the scenario's root. `..` components are not allowed.
+   */
+  source: string;
+  /**
+   * An absolute path inside the scenario's root. `..` components are not allowed.
+   */
+  target: string;
+}
+/**
+ * mount --rbind SOURCE TARGET: the source with all its submounts.
+ */
+export interface BindArgs1 {
+  /**
+   * An absolute path inside the scenario's root. `..` components are not allowed.
+   */
+  source: string;
+  /**
+   * An absolute path inside the scenario's root. `..` components are not allowed.
+   */
+  target: string;
+}
+/**
+ * This interface was referenced by `Scenario`'s JSON-Schema
+ * via the `definition` "bindArgs".
+ */
+export interface BindArgs2 {
+  /**
+   * An absolute path inside the scenario's root. `..` components are not allowed.
+   */
+  source: string;
+  /**
+   * An absolute path inside the scenario's root. `..` components are not allowed.
+   */
+  target: string;
+}

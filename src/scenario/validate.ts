@@ -1,0 +1,151 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { readFileSync } from 'node:fs';
+import { closest } from './suggest.js';
+import { assetPath } from '../paths.js';
+
+/** A schema violation located by its JSON-pointer path, before positions are known. */
+export interface SchemaProblem {
+  /** JSON pointer into the document, e.g. `/steps/2/make-slave`. */
+  path: string;
+  /** When the problem is a key (unknown property), the key itself; positions then point at the key. */
+  key?: string;
+  message: string;
+  suggestion?: string;
+}
+
+export const SCENARIO_SCHEMA_PATH = assetPath('src', 'scenario', 'scenario.schema.json');
+
+let compiled: ValidateFunction | undefined;
+function validator(): ValidateFunction {
+  if (!compiled) {
+    const schema = JSON.parse(readFileSync(SCENARIO_SCHEMA_PATH, 'utf8')) as object;
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+    compiled = ajv.compile(schema);
+  }
+  return compiled;
+}
+
+export function schemaValidate(doc: unknown): SchemaProblem[] {
+  const validate = validator();
+  if (validate(doc)) return [];
+  return simplify(validate.errors ?? []);
+}
+
+/**
+ * Ajv reports every failed branch of a oneOf; a user wants the one that
+ * explains the mistake. The rule: a type or enum error is noise when some
+ * other error sits at the same place or deeper (that branch matched the
+ * value's shape and got further). Type errors that remain at one place are
+ * merged into a single "expected X or Y". A missing field is noise beside an
+ * unknown one at the same place: the typo explains both.
+ */
+function simplify(errors: ErrorObject[]): SchemaProblem[] {
+  const precise = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
+  const isShape = (e: ErrorObject) => e.keyword === 'type' || e.keyword === 'enum';
+  const within = (p: string, q: string) => q === p || q.startsWith(p + '/');
+  const kept = precise.filter((e) => {
+    if (isShape(e)) return !precise.some((o) => !isShape(o) && within(e.instancePath, o.instancePath));
+    if (e.keyword === 'required') return !precise.some((o) => o.keyword === 'additionalProperties' && o.instancePath === e.instancePath);
+    return true;
+  });
+  const problems: SchemaProblem[] = [];
+  const shapeAt = new Map<string, ErrorObject[]>();
+  for (const e of kept) {
+    if (isShape(e)) shapeAt.set(e.instancePath, [...(shapeAt.get(e.instancePath) ?? []), e]);
+    else problems.push(translate(e));
+  }
+  for (const [path, errs] of shapeAt) {
+    const expected = errs.flatMap((e) =>
+      e.keyword === 'enum'
+        ? (e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v))
+        : [typeName(String((e.params as { type: string }).type))],
+    );
+    const data = errs[0]!.data;
+    const allowed = errs.flatMap((e) => (e.keyword === 'enum' ? (e.params as { allowedValues: unknown[] }).allowedValues.map(String) : []));
+    const guess = typeof data === 'string' ? closest(data, allowed) : undefined;
+    problems.push({
+      path,
+      message: `expected ${[...new Set(expected)].join(' or ')}, got ${describe(data)}${guess ? `; did you mean '${guess}'?` : ''}`,
+    });
+  }
+  if (problems.length === 0 && errors.length) problems.push({ path: errors[0]!.instancePath, message: 'does not match any allowed form' });
+  return dedupe(problems);
+}
+
+function typeName(t: string): string {
+  return t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : t === 'integer' ? 'an integer' : `a ${t}`;
+}
+
+function dedupe(ps: SchemaProblem[]): SchemaProblem[] {
+  const seen = new Set<string>();
+  // Several oneOf branches may reject the same unknown key; the one that
+  // found a near miss is the most helpful, so it goes first.
+  const ordered = [...ps].sort((a, b) => Number(b.message.includes('did you mean')) - Number(a.message.includes('did you mean')));
+  return ordered.filter((p) => {
+    const k = p.key !== undefined ? `${p.path}\0key` : `${p.path}\0${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function translate(e: ErrorObject): SchemaProblem {
+  const path = e.instancePath;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty);
+      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const isStep = /^\/steps\/\d+$/.test(path);
+      const guess = closest(key, known);
+      const what = isStep ? 'step' : 'field';
+      const p: SchemaProblem = {
+        path: `${path}/${key}`,
+        key,
+        message: `unknown ${what} '${key}'${guess ? `, did you mean '${guess}'?` : ''}`,
+      };
+      if (!guess && known.length) p.suggestion = `known ${what}s: ${known.join(', ')}`;
+      return p;
+    }
+    case 'required':
+      return { path, message: `missing required field '${String((e.params as { missingProperty: string }).missingProperty)}'` };
+    case 'minProperties':
+    case 'maxProperties':
+      if (/^\/steps\/\d+$/.test(path)) {
+        const keys = e.data && typeof e.data === 'object' ? Object.keys(e.data) : [];
+        return {
+          path,
+          message: keys.length === 0 ? 'a step needs a name: a mapping with exactly one key, like `mkdir: /a`' : `a step has exactly one key (its name); found ${keys.map((k) => `'${k}'`).join(', ')}`,
+          suggestion: 'split it into one list item per action',
+        };
+      }
+      return { path, message: e.message ?? e.keyword };
+    case 'pattern':
+      return { path, message: patternMessage(path, e) };
+    case 'maxLength':
+    case 'maxItems':
+    case 'maximum':
+      return { path, message: `too large: ${e.message ?? ''} (got ${describe(e.data)})`.replace(' (got', ', got').replace(/\)$/, '') };
+    default:
+      return { path, message: `${e.message ?? e.keyword}${e.keyword === 'minimum' || e.keyword === 'minLength' || e.keyword === 'minItems' ? `, got ${describe(e.data)}` : ''}` };
+  }
+}
+
+function patternMessage(path: string, e: ErrorObject): string {
+  const v = typeof e.data === 'string' ? e.data : '';
+  const pat = String((e.params as { pattern: string }).pattern);
+  if (pat.startsWith('^/')) {
+    if (!v.startsWith('/')) return `path ${JSON.stringify(v)} must be absolute (start with '/') inside the scenario root`;
+    if (/(^|\/)\.\.(\/|$)/.test(v)) return `path ${JSON.stringify(v)} escapes the scenario root with '..'`;
+    return `path ${JSON.stringify(v)} contains a NUL byte or newline`;
+  }
+  if (path === '/name') return `name ${JSON.stringify(v)} must be lower-case letters, digits, '.', '_' or '-', starting with a letter or digit`;
+  return `${JSON.stringify(v)} is not allowed here (must match ${pat})`;
+}
