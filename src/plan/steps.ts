@@ -1,0 +1,58 @@
+import type { PropagationTarget, Step } from '../scenario/scenario.generated.js';
+import { stepName } from '../scenario/semantics.js';
+import { shJoin, shq } from './shell.js';
+
+/** A step compiled to shell, with a label a human recognises. */
+export interface CompiledStep {
+  label: string;
+  shell: string;
+}
+
+const PROPAGATION = {
+  'make-shared': 'shared',
+  'make-slave': 'slave',
+  'make-private': 'private',
+  'make-unbindable': 'unbindable',
+} as const;
+
+export function compileStep(step: Step): CompiledStep {
+  const name = stepName(step);
+  switch (name) {
+    case 'mkdir': {
+      const paths = ([] as string[]).concat(step.mkdir!);
+      return { label: `mkdir ${paths.join(' ')}`, shell: shJoin(['mkdir', '-p', '--', ...paths]) };
+    }
+    case 'write': {
+      const w = step.write!;
+      return { label: `write ${w.path}`, shell: `printf '%s' ${shq(w.content)} > ${shq(w.path)}` };
+    }
+    case 'mount': {
+      const m = step.mount!;
+      const argv = ['mount', '-t', m.fstype, ...(m.options ? ['-o', m.options] : []), '--', m.source ?? m.fstype, m.target];
+      return { label: `mount -t ${m.fstype} ${m.source ?? m.fstype} ${m.target}`, shell: shJoin(argv) };
+    }
+    case 'bind':
+    case 'rbind': {
+      const b = step[name]!;
+      return { label: `${name} ${b.source} -> ${b.target}`, shell: shJoin(['mount', `--${name}`, '--', b.source, b.target]) };
+    }
+    case 'umount': {
+      const u = step.umount!;
+      const [path, lazy] = typeof u === 'string' ? [u, false] : [u.path, u.lazy ?? false];
+      return { label: `umount${lazy ? ' -l' : ''} ${path}`, shell: shJoin(['umount', ...(lazy ? ['-l'] : []), '--', path]) };
+    }
+    case 'make-shared':
+    case 'make-slave':
+    case 'make-private':
+    case 'make-unbindable': {
+      const t = step[name] as PropagationTarget;
+      const [path, rec] = typeof t === 'string' ? [t, false] : [t.path, t.recursive ?? false];
+      const flag = `--make-${rec ? 'r' : ''}${PROPAGATION[name]}`;
+      return { label: `${name}${rec ? ' (recursive)' : ''} ${path}`, shell: shJoin(['mount', flag, '--', path]) };
+    }
+    default: {
+      const never: never = name;
+      throw new Error(`no compiler for step ${String(never)}`);
+    }
+  }
+}
