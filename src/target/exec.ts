@@ -1,0 +1,20 @@
+/** What one command in a target returned. */
+export interface ExecResult {
+  code: number;
+  /** Set when the command died of a signal. */
+  signal?: string;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface ExecOptions {
+  stdin?: string | Buffer;
+  /**
+   * Host-side backstop. The real limit is enforced in the guest with
+   * `timeout --kill-after`; this only catches a guest that stopped answering.
+   */
+  timeoutMs: number;
+  /** What the command is, for error messages ("criu dump"). */
+  label: string;
+}

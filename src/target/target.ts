@@ -1,0 +1,42 @@
+import type { ExecOptions, ExecResult } from './exec.js';
+
+export type TargetKind = 'vm' | 'container' | 'vagrant';
+
+/** What a started target is, as recorded in every result. */
+export interface TargetFacts {
+  target: TargetKind;
+  kernel: string;
+  criu: string;
+  criuCheck: 'ok' | 'failed';
+  utilLinux: string;
+  /** vm only: which accelerator actually ran the guest. */
+  accel?: 'kvm' | 'tcg';
+  /** Milliseconds from launch until the first command could run (vm: ssh logged in). */
+  bootMs?: number;
+  /** Milliseconds from launch until the target was ready for scenarios (facts gathered). */
+  readyMs: number;
+  /** The image the guest booted, e.g. "trixie-3f2a9c1d0e4b". */
+  image?: string;
+}
+
+/**
+ * A target that is running and accepting commands. Disposing it tears it
+ * down; that is the only way to end it, so `await using` cannot forget.
+ */
+export interface StartedTarget extends AsyncDisposable {
+  readonly facts: TargetFacts;
+  exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult>;
+  writeFile(path: string, content: string | Buffer, mode?: string): Promise<void>;
+  /** Console (kernel log) text since a mark, for oops detection. */
+  consoleMark(): number;
+  consoleSince(mark: number): string;
+  /** False once the target stopped answering; the runner then starts a fresh one. */
+  readonly healthy: boolean;
+}
+
+/** A configured target: nothing runs until start(). */
+export interface Target {
+  readonly kind: TargetKind;
+  readonly describe: string;
+  start(signal: AbortSignal): Promise<StartedTarget>;
+}

@@ -1,0 +1,175 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, rm, rename, writeFile, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ImageBuildError, PrerequisiteError, InterruptedError } from '../../errors.js';
+import { assetPath } from '../../paths.js';
+import { mirrorFromApt } from './mirror.js';
+
+/** manifest.json, written last by vm/build-image.sh: its presence marks a complete image. */
+export interface ImageManifest {
+  suite: string;
+  kernelRelease: string;
+  criuVersion: string;
+  utilLinuxVersion?: string;
+  hostKey: string;
+  builtAt: string;
+  files: { kernel: string; initrd: string; rootfs: string };
+}
+
+export interface VmImage {
+  /** "<suite>-<hash>", recorded in results. */
+  id: string;
+  dir: string;
+  kernel: string;
+  initrd: string;
+  rootfs: string;
+  manifest: ImageManifest;
+}
+
+export interface ImageSpec {
+  suite: string;
+  mirror?: string;
+}
+
+export function cacheRoot(): string {
+  return process.env['MOUNTLAB_CACHE'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'mountlab');
+}
+
+/**
+ * The cache key: the suite plus every file that goes into the image. The
+ * mirror is not part of it: any mirror of a suite gives the same image.
+ */
+export function imageKey(spec: ImageSpec): string {
+  const h = createHash('sha256');
+  h.update(`suite=${spec.suite}\n`);
+  const inputs = ['vm/build-image.sh', ...readdirSync(assetPath('vm', 'guest')).sort().map((f) => `vm/guest/${f}`)];
+  for (const rel of inputs) {
+    h.update(`${rel}\n`);
+    h.update(readFileSync(assetPath(rel)));
+  }
+  return h.digest('hex').slice(0, 12);
+}
+
+function imageFromDir(id: string, dir: string): VmImage | undefined {
+  const mf = join(dir, 'manifest.json');
+  if (!existsSync(mf)) return undefined;
+  const manifest = JSON.parse(readFileSync(mf, 'utf8')) as ImageManifest;
+  return {
+    id,
+    dir,
+    kernel: join(dir, manifest.files.kernel),
+    initrd: join(dir, manifest.files.initrd),
+    rootfs: join(dir, manifest.files.rootfs),
+    manifest,
+  };
+}
+
+export function cachedImage(spec: ImageSpec): VmImage | undefined {
+  const id = `${spec.suite}-${imageKey(spec)}`;
+  return imageFromDir(id, join(cacheRoot(), 'images', id));
+}
+
+export type ImageProgress = (line: string) => void;
+
+/** Returns the cached image for spec, building it first if needed. */
+export async function ensureImage(spec: ImageSpec, progress: ImageProgress, signal?: AbortSignal, force = false): Promise<VmImage> {
+  const id = `${spec.suite}-${imageKey(spec)}`;
+  const dir = join(cacheRoot(), 'images', id);
+  if (!force) {
+    const hit = imageFromDir(id, dir);
+    if (hit) return hit;
+  }
+  if (process.getuid?.() !== 0) {
+    throw new PrerequisiteError(`the VM image ${id} is not built yet, and building it needs root (debootstrap)`, {
+      hint: 'run `sudo ./mountlab image build` once; later runs use the cache',
+    });
+  }
+  const mirror = spec.mirror ?? mirrorFromApt();
+  await mkdir(join(cacheRoot(), 'images'), { recursive: true });
+  await using _lock = await lockDir(`${dir}.lock`);
+  if (!force) {
+    // Another process may have built it while we waited for the lock.
+    const hit = imageFromDir(id, dir);
+    if (hit) return hit;
+  }
+  const staging = `${dir}.staging-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  const started = Date.now();
+  progress(`building VM image ${id} (Debian ${spec.suite}); this takes a few minutes once and is cached in ${dir}`);
+  try {
+    await runBuild(['--suite', spec.suite, '--mirror', mirror, '--out', staging], progress, signal);
+    await rm(dir, { recursive: true, force: true });
+    await rename(staging, dir);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  const img = imageFromDir(id, dir);
+  if (!img) throw new ImageBuildError(`the image build finished but ${dir}/manifest.json is missing`);
+  progress(`image ${id} built in ${((Date.now() - started) / 1000).toFixed(1)} s: kernel ${img.manifest.kernelRelease}, criu ${img.manifest.criuVersion}`);
+  return img;
+}
+
+function runBuild(args: string[], progress: ImageProgress, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [assetPath('vm', 'build-image.sh'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const tail: string[] = [];
+    const onLine = (line: string) => {
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+      if (line.startsWith('[mountlab-image]')) progress(line.replace(/^\[mountlab-image\]\s*/, ''));
+    };
+    let buf = '';
+    const feed = (d: Buffer) => {
+      buf += d.toString('utf8');
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        onLine(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    };
+    child.stdout.on('data', feed);
+    child.stderr.on('data', feed);
+    const onAbort = () => child.kill('SIGTERM');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (e) => reject(new ImageBuildError(`cannot run vm/build-image.sh: ${e.message}`)));
+    child.on('close', (code, sig) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (signal?.aborted) return reject(new InterruptedError(String(signal.reason ?? 'signal')));
+      if (code === 0) return resolve();
+      reject(new ImageBuildError(`image build failed (${sig ?? `exit ${code}`}); last output:\n${tail.join('\n')}`));
+    });
+  });
+}
+
+/** A directory lock with the owner's pid, so a lock left by a killed build is taken over. */
+async function lockDir(path: string): Promise<AsyncDisposable> {
+  for (let i = 0; ; i++) {
+    try {
+      await mkdir(path);
+      await writeFile(join(path, 'pid'), String(process.pid));
+      return { [Symbol.asyncDispose]: () => rm(path, { recursive: true, force: true }) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = Number(await readFile(join(path, 'pid'), 'utf8').catch(() => '0'));
+      if (!owner || !alive(owner)) {
+        await rm(path, { recursive: true, force: true });
+        continue;
+      }
+      if (i % 30 === 0) process.stderr.write(`waiting for another image build (pid ${owner})...\n`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

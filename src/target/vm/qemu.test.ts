@@ -1,0 +1,62 @@
+import { strict as assert } from 'node:assert';
+import { hostTscKhz, qemuArgs, type QemuSpec } from './qemu.js';
+
+const spec: QemuSpec = {
+  image: {
+    id: 'trixie-x',
+    dir: '/c',
+    kernel: '/c/vmlinuz',
+    initrd: '/c/initrd.img',
+    rootfs: '/c/rootfs.ext4',
+    manifest: { suite: 'trixie', kernelRelease: '6.12', criuVersion: '4.1.1', hostKey: 'k', builtAt: '', files: { kernel: 'vmlinuz', initrd: 'initrd.img', rootfs: 'rootfs.ext4' } },
+  },
+  accel: 'tcg',
+  machine: 'microvm',
+  memoryMiB: 1024,
+  sshPort: 40022,
+  append: ['mountlab.authkey=QUJD'],
+  runDir: '/r',
+  name: 'mountlab-1',
+};
+
+describe('qemu command line', () => {
+  const args = qemuArgs(spec);
+  const after = (flag: string) => args[args.indexOf(flag) + 1];
+
+  it('forwards ssh on loopback only, with a restricted user net', () => {
+    assert.match(after('-netdev')!, /^user,id=net0,restrict=on,hostfwd=tcp:127\.0\.0\.1:40022-:22$/);
+  });
+
+  it('never writes the cached disk, and a panic ends the VM', () => {
+    assert.match(after('-drive')!, /snapshot=on/);
+    assert.ok(args.includes('-no-reboot'));
+    assert.match(after('-append')!, /(^| )panic=-1( |$)/);
+  });
+
+  it('hands in the per-run key on the kernel command line', () => {
+    assert.match(after('-append')!, /mountlab\.authkey=QUJD/);
+  });
+
+  it('uses TCG with a capped translation cache, or KVM with the host CPU', () => {
+    assert.equal(after('-accel'), 'tcg,tb-size=64');
+    assert.equal(qemuArgs({ ...spec, accel: 'kvm' })[qemuArgs({ ...spec, accel: 'kvm' }).indexOf('-accel') + 1], 'kvm');
+  });
+
+  it('gives a microvm guest the TSC rate, which it cannot calibrate itself', () => {
+    const a = qemuArgs({ ...spec, tscKhz: 2596132 });
+    assert.match(a[a.indexOf('-append') + 1]!, /tsc=reliable tsc_early_khz=2596132/);
+    const q = qemuArgs({ ...spec, machine: 'q35', tscKhz: 2596132 });
+    assert.doesNotMatch(q[q.indexOf('-append') + 1]!, /tsc_early_khz/);
+  });
+
+  it('reads the host TSC rate from cpuinfo', () => {
+    assert.equal(hostTscKhz('processor : 0\ncpu MHz\t\t: 2596.132\n'), 2596132);
+    assert.equal(hostTscKhz('nothing'), undefined);
+  });
+
+  it('uses virtio-mmio devices on microvm and PCI ones on q35', () => {
+    assert.ok(args.includes('virtio-blk-device,drive=disk0'));
+    const q = qemuArgs({ ...spec, machine: 'q35' });
+    assert.ok(q.includes('virtio-blk-pci,drive=disk0'));
+  });
+});

@@ -1,0 +1,147 @@
+import ssh2 from 'ssh2';
+import { TargetError, MountlabError } from '../../errors.js';
+import type { ExecOptions, ExecResult } from '../exec.js';
+import type { StartedTarget, Target, TargetFacts } from '../target.js';
+import { chooseAccel, type AccelChoice } from './accel.js';
+import type { VmImage } from './image.js';
+import { freeLoopbackPort } from './port.js';
+import { QemuProcess, hostTscKhz, type MachineType } from './qemu.js';
+import { SshSession } from './ssh.js';
+import { installLabctl } from '../guest-facts.js';
+
+export interface VmOptions {
+  image: VmImage;
+  accel: AccelChoice;
+  machine: MachineType;
+  memoryMiB: number;
+  /** Directory for console.log and qemu's temporary files. */
+  runDir: string;
+  bootTimeoutMs?: number;
+  log: (msg: string) => void;
+}
+
+const READY = /MOUNTLAB-READY/;
+const BOOT_FAILED = [/MOUNTLAB-INIT-FAILED[^\n]*/, /Kernel panic[^\n]*/, /end Kernel panic[^\n]*/];
+
+/** A configured VM. Nothing runs until start(). */
+export class VmTarget implements Target {
+  readonly kind = 'vm' as const;
+  constructor(private readonly opts: VmOptions) {}
+
+  get describe(): string {
+    return `vm (${this.opts.image.id}, kernel ${this.opts.image.manifest.kernelRelease})`;
+  }
+
+  async start(signal: AbortSignal): Promise<StartedVm> {
+    const o = this.opts;
+    const decision = await chooseAccel(o.accel, o.image, o.log);
+    if (decision.accel === 'tcg' && o.accel === 'auto') o.log(`using TCG: ${decision.reason}`);
+    // A fresh key per VM: the image holds no authorized key at all.
+    const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'mountlab-run' });
+    const authkey = Buffer.from(keys.public.trim()).toString('base64');
+    const tscKhz = hostTscKhz();
+    let lastErr: unknown;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const port = await freeLoopbackPort();
+      const started = Date.now();
+      const qemu = await QemuProcess.start({
+        image: o.image,
+        accel: decision.accel,
+        machine: o.machine,
+        memoryMiB: o.memoryMiB,
+        sshPort: port,
+        append: [`mountlab.authkey=${authkey}`],
+        ...(tscKhz ? { tscKhz } : {}),
+        runDir: o.runDir,
+        name: `mountlab-${process.pid}`,
+      });
+      try {
+        await waitForBoot(qemu, o.bootTimeoutMs ?? (decision.accel === 'kvm' ? 30_000 : 120_000), signal);
+        const consoleReadyMs = Date.now() - started;
+        const ssh = await SshSession.connect({
+          host: '127.0.0.1',
+          port,
+          privateKey: keys.private,
+          hostKey: o.image.manifest.hostKey,
+          readyTimeoutMs: 20_000,
+        });
+        const sshMs = Date.now() - started;
+        const vm = new StartedVm(qemu, ssh);
+        try {
+          vm.facts = await installLabctl(ssh, o.image);
+          vm.facts = {
+            ...vm.facts,
+            accel: decision.accel,
+            bootMs: sshMs,
+            readyMs: Date.now() - started,
+            image: o.image.id,
+          };
+          o.log(`console ready ${(consoleReadyMs / 1000).toFixed(1)} s, ssh ${(sshMs / 1000).toFixed(1)} s, facts ${(vm.facts.readyMs / 1000).toFixed(1)} s`);
+          return vm;
+        } catch (e) {
+          await vm[Symbol.asyncDispose]();
+          throw e;
+        }
+      } catch (e) {
+        await qemu[Symbol.asyncDispose]();
+        lastErr = e;
+        // qemu binds the forwarded port itself; if another process took it
+        // between our probe and qemu's bind, try again with a new port.
+        if (/host forwarding rule|Could not set up host forwarding/i.test(qemu.errorOutput)) continue;
+        throw e;
+      }
+    }
+    throw lastErr instanceof Error ? lastErr : new TargetError(String(lastErr));
+  }
+}
+
+async function waitForBoot(qemu: QemuProcess, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const ctl = new AbortController();
+  const onAbort = () => ctl.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => ctl.abort(new TargetError(`the guest did not boot within ${timeoutMs / 1000} s`, qemu.console.tail())), timeoutMs);
+  qemu.exit.then(() => ctl.abort(new TargetError(`qemu ${qemu.describeExit()} during boot${qemu.errorOutput ? `: ${qemu.errorOutput}` : ''}`, qemu.console.tail())));
+  try {
+    const m = await qemu.console.waitFor([READY, ...BOOT_FAILED], 0, ctl.signal);
+    if (!READY.test(m[0])) throw new TargetError(`the guest failed to boot: ${m[0].trim()}`, qemu.console.tail());
+  } catch (e) {
+    if (e instanceof MountlabError) throw e;
+    if (signal.aborted) throw e;
+    throw new TargetError(String(e), qemu.console.tail());
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** A booted VM with an open ssh connection. Disposing it powers it off. */
+export class StartedVm implements StartedTarget {
+  facts: TargetFacts = { target: 'vm', kernel: '?', criu: '?', criuCheck: 'failed', utilLinux: '?', readyMs: 0 };
+
+  constructor(private readonly qemu: QemuProcess, private readonly ssh: SshSession) {}
+
+  get healthy(): boolean {
+    return !this.qemu.hasExited && !this.ssh.isBroken;
+  }
+
+  exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {
+    return this.ssh.exec(argv, opts);
+  }
+
+  writeFile(path: string, content: string | Buffer, mode?: string): Promise<void> {
+    return this.ssh.writeFile(path, content, mode);
+  }
+
+  consoleMark(): number {
+    return this.qemu.console.length;
+  }
+
+  consoleSince(mark: number): string {
+    return this.qemu.console.since(mark);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.ssh[Symbol.asyncDispose]();
+    await this.qemu[Symbol.asyncDispose]();
+  }
+}
