@@ -1,0 +1,71 @@
+/**
+ * Reading CRIU logs: pulling up the lines a person needs first, and telling
+ * an engine crash from an ordinary failure.
+ */
+
+/** Lines worth reading first: errors, BUGs, crashes, and the mount engine's decisions. */
+const RELEVANT = /\bError\b|\bBUG\b|Segmentation fault|SIGSEGV|SIGABRT|core dumped|\bWarn\b|mnt-v2:|mnt: |Unable to|Can't|Failed to|failed/;
+
+export function relevantLines(log: string, max = 40): string[] {
+  const lines = log.split('\n');
+  const out: string[] = [];
+  for (const l of lines) {
+    if (RELEVANT.test(l)) {
+      out.push(l.trimEnd());
+      if (out.length >= max) break;
+    }
+  }
+  return out;
+}
+
+/** An excerpt for a report: the relevant lines, then the last lines of the log. */
+export function logExcerpt(log: string, maxRelevant = 20, tail = 10): string {
+  const rel = relevantLines(log, maxRelevant).filter((l) => !/mnt-v2:|mnt: /.test(l) || /Error|Fail|fail|Can't|Unable/.test(l));
+  const lines = log.trimEnd().split('\n');
+  const last = lines.slice(-tail);
+  const parts: string[] = [];
+  if (rel.length) parts.push(...rel, '...');
+  parts.push(...last.filter((l) => !rel.includes(l.trimEnd())));
+  return parts.join('\n');
+}
+
+export type EngineFailureKind = 'crash' | 'timeout' | 'failed';
+
+export interface EngineFailure {
+  kind: EngineFailureKind;
+  /** One line: "criu restore crashed: BUG at criu/mount.c:48". */
+  headline: string;
+}
+
+/**
+ * A crash is an engine bug (BUG_ON, SIGSEGV, abort), worth its own verdict
+ * text; a timeout means something hung; anything else is an orderly failure.
+ */
+export function classifyEngineFailure(phase: string, code: number, signal: string | undefined, log: string, stderr: string): EngineFailure {
+  const text = `${log}\n${stderr}`;
+  if (code === 124 || code === 137 || signal === 'KILL' || signal === 'TERM') {
+    return { kind: 'timeout', headline: `criu ${phase} did not finish in time and was killed` };
+  }
+  const bug = text.match(/BUG at [^\s]+|\bBUG\b[^\n]*/);
+  const segv = text.match(/SIGSEGV|Segmentation fault|SIGABRT|Aborted|core dumped/);
+  if (bug || segv || code === 139 || code === 134) {
+    return { kind: 'crash', headline: `criu ${phase} crashed: ${(bug?.[0] ?? segv?.[0] ?? `exit ${code}`).trim()}` };
+  }
+  const firstErr = text.split('\n').find((l) => /Error|error/.test(l));
+  return { kind: 'failed', headline: `criu ${phase} failed (exit ${code})${firstErr ? `: ${stripLogPrefix(firstErr)}` : ''}` };
+}
+
+/** "(00.012345) Error (criu/mount.c:123): foo" -> "Error (criu/mount.c:123): foo" */
+export function stripLogPrefix(line: string): string {
+  return line.replace(/^\(\s*[\d.]+\)\s*(\d+:\s*)?/, '').trim();
+}
+
+/** Kernel trouble on the console: any of these makes the scenario an error, whatever CRIU said. */
+const KERNEL_TROUBLE = /(Oops[:\s]|BUG: |WARNING: CPU|Kernel panic|general protection fault|Call Trace:|kernel BUG at)/;
+
+export function kernelTrouble(consoleText: string): string | undefined {
+  const lines = consoleText.replace(/\r/g, '').split('\n');
+  const i = lines.findIndex((l) => KERNEL_TROUBLE.test(l));
+  if (i < 0) return undefined;
+  return lines.slice(i, i + 25).join('\n');
+}
