@@ -26,6 +26,34 @@ export function compileStep(step: Step): CompiledStep {
       const w = step.write!;
       return { label: `write ${w.path}`, shell: `printf '%s' ${shq(w.content)} > ${shq(w.path)}` };
     }
+    case 'symlink': {
+      const l = step.symlink!;
+      return { label: `symlink ${l.path} -> ${l.target}`, shell: shJoin(['ln', '-s', '--', l.target, l.path]) };
+    }
+    case 'link': {
+      const l = step.link!;
+      return { label: `link ${l.from} ${l.to}`, shell: shJoin(['ln', '--', l.from, l.to]) };
+    }
+    case 'rename': {
+      const r = step.rename!;
+      return { label: `rename ${r.from} ${r.to}`, shell: shJoin(['mv', '-T', '--', r.from, r.to]) };
+    }
+    case 'unlink':
+    case 'rmdir': {
+      const paths = ([] as string[]).concat(step[name]!);
+      return { label: `${name} ${paths.join(' ')}`, shell: shJoin(name === 'unlink' ? ['rm', '-f', '--', ...paths] : ['rmdir', '--', ...paths]) };
+    }
+    case 'chdir':
+      return { label: `chdir ${step.chdir!}`, shell: shJoin(['cd', '--', step.chdir!]) };
+    case 'move': {
+      const m = step.move!;
+      return { label: `move ${m.from} -> ${m.to}`, shell: shJoin(['mount', '--move', '--', m.from, m.to]) };
+    }
+    case 'remount': {
+      const r = step.remount!;
+      const opts = `remount${r.super ? '' : ',bind'},${r.options}`;
+      return { label: `remount ${r.path} ${r.super ? '(superblock) ' : ''}${r.options}`, shell: shJoin(['mount', '-o', opts, '--', r.path]) };
+    }
     case 'mount': {
       const m = step.mount!;
       const argv = ['mount', '-t', m.fstype, ...(m.options ? ['-o', m.options] : []), '--', m.source ?? m.fstype, m.target];

@@ -116,6 +116,57 @@ export interface Step {
     content: string;
   };
   /**
+   * ln -s: make a symbolic link at `path` pointing to `target`.
+   */
+  symlink?: {
+    /**
+     * What the link points to, stored as given (may be relative).
+     */
+    target: string;
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    path: string;
+  };
+  /**
+   * ln: a hard link `to` of the existing file `from`.
+   */
+  link?: {
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    from: string;
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    to: string;
+  };
+  /**
+   * mv -T: rename `from` to `to` (replacing `to` if it is a file).
+   */
+  rename?: {
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    from: string;
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    to: string;
+  };
+  /**
+   * rm -f: remove a file's name (an fd still holding it keeps the inode alive).
+   */
+  unlink?: Path | Path[];
+  /**
+   * rmdir: remove empty directories.
+   */
+  rmdir?: Path | Path[];
+  /**
+   * An absolute path inside the scenario's root. `..` components are not allowed.
+   */
+  chdir?: string;
+  /**
    * mount -t FSTYPE [-o OPTIONS] SOURCE TARGET: a new filesystem instance.
    */
   mount?: {
@@ -136,6 +187,19 @@ export interface Step {
   bind?: BindArgs;
   rbind?: BindArgs1;
   /**
+   * mount --move FROM TO: move a mount (with its submounts) to another mountpoint.
+   */
+  move?: {
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    from: string;
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    to: string;
+  };
+  /**
    * umount a mountpoint; `lazy` detaches it (umount -l).
    */
   umount?:
@@ -147,6 +211,23 @@ export interface Step {
          */
         lazy?: boolean;
       };
+  /**
+   * Change flags of a mounted filesystem. By default only this mount's flags (mount -o remount,bind,OPTIONS); with `super: true` the filesystem's own options (mount -o remount,OPTIONS).
+   */
+  remount?: {
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    path: string;
+    /**
+     * Comma-separated options, e.g. ro, rw, nosuid, nodev, noexec, noatime.
+     */
+    options: string;
+    /**
+     * Remount the superblock (all mounts of this filesystem) instead of just this mount.
+     */
+    super?: boolean;
+  };
   /**
    * mount --make-shared: the mount joins (or starts) a peer group.
    */
