@@ -1,0 +1,106 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { assetPath } from '../paths.js';
+import { genModel, prng, randomNumbering, renderCapture } from '../compare/gen.testutil.js';
+import { formatCapture, parseCapture, type Capture } from './capture-file.js';
+import { MountinfoParseError } from './mountinfo.js';
+
+const fixture = (name: string) => readFileSync(assetPath('test/fixtures/mountinfo', name), 'latin1');
+
+function parseError(fn: () => unknown): MountinfoParseError {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof MountinfoParseError, `expected MountinfoParseError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected a parse error');
+}
+
+/** A capture without line numbers, which formatting does not preserve. */
+const lineless = (c: Capture) => ({ tasks: c.tasks.map((t) => ({ ...t, mounts: t.mounts.map(({ line: _l, ...rest }) => rest) })) });
+
+describe('capture files', () => {
+  it('reads a plain mountinfo file as one task called init', () => {
+    const c = parseCapture(fixture('seed-002-lxc.mountinfo'));
+    assert.equal(c.tasks.length, 1);
+    assert.deepEqual([c.tasks[0]!.key, c.tasks[0]!.pid, c.tasks[0]!.mntNs], ['init', 0, '']);
+    assert.equal(c.tasks[0]!.mounts.length, 21);
+  });
+
+  it('reads tasks with pid, mntns, escaped cwd and root, numbering lines over the whole file', () => {
+    const text = [
+      '@task init pid=10 mntns=4026532296 cwd=/w/my\\040dir root=/',
+      '1 0 254:0 / / rw - ext4 /dev/vda rw',
+      '',
+      '@task second\\040one pid=11 mntns=4026532297',
+      '5 4 254:0 / / rw - ext4 /dev/vda rw',
+      '6 5 0:40 / /t rw - tmpfs t rw',
+    ].join('\n');
+    const c = parseCapture(text);
+    assert.deepEqual(
+      c.tasks.map((t) => [t.key, t.pid, t.mntNs, t.cwd, t.root, t.mounts.map((m) => m.line)]),
+      [
+        ['init', 10, '4026532296', '/w/my dir', '/', [2]],
+        ['second one', 11, '4026532297', undefined, undefined, [5, 6]],
+      ],
+    );
+  });
+
+  it('reports a bad mountinfo line in the second task with its line in the whole file', () => {
+    const text = '@task init pid=1 mntns=1\n1 0 0:5 / / rw - tmpfs t rw\n@task t2 pid=2 mntns=1\n2 1 0:5 / /x rw tmpfs t rw\n';
+    const e = parseError(() => parseCapture(text, 'cap'));
+    assert.equal(e.line, 4);
+    assert.match(e.message, /^cap:4:\d+: missing the separator/);
+  });
+
+  it('refuses malformed headers with line:col', () => {
+    const cases: [string, number, number, RegExp][] = [
+      ['1 0 0:5 / / rw - tmpfs t rw\n@task init pid=1 mntns=2', 1, 1, /before the first '@task' header/],
+      ['@task init mntns=2', 1, 19, /expected pid=<number>/],
+      ['@task init pid=x1 mntns=2', 1, 16, /expected pid=<number>, found pid="x1"/],
+      ['@task init pid=1', 1, 17, /expected mntns=/],
+      ['@task', 1, 6, /expected a task key/],
+      ['@task pid=1 mntns=2', 1, 7, /expected a task key/],
+      ['@task init pid=1 mntns=2 junk', 1, 26, /expected name=value/],
+      ['@tsak init pid=1 mntns=2', 1, 1, /unknown directive "@tsak"/],
+    ];
+    for (const [text, line, col, re] of cases) {
+      const e = parseError(() => parseCapture(text));
+      assert.deepEqual([e.line, e.column], [line, col], text);
+      assert.match(e.message, re, text);
+    }
+  });
+
+  it('reads an empty text as a capture of no task, so that one round-trips too', () => {
+    assert.deepEqual(parseCapture(''), { tasks: [] });
+    assert.deepEqual(parseCapture(formatCapture({ tasks: [] })), { tasks: [] });
+  });
+
+  it('accepts duplicate task keys: a child inherits MOUNTLAB_TASK from its parent', () => {
+    const c = parseCapture('@task init pid=1 mntns=2\n@task init pid=3 mntns=2\n');
+    assert.deepEqual(c.tasks.map((t) => t.pid), [1, 3]);
+  });
+
+  it('formats captures that parse back to the same capture (escapes, empty source, unknown fields)', () => {
+    const c = parseCapture(
+      '@task a\\075b\\040c pid=1 mntns=9 cwd=/x\\012y root=/\n1 0 0:5 / /m\\040n rw shared:1 future:3 - tmpfs  rw,o=\\054\n',
+    );
+    assert.equal(c.tasks[0]!.key, 'a=b c');
+    const again = parseCapture(formatCapture(c));
+    assert.deepEqual(lineless(again), lineless(c));
+  });
+
+  it('round-trips random captures through formatCapture and parseCapture', () => {
+    fc.assert(
+      fc.property(fc.integer(), (seed) => {
+        const r = prng(seed);
+        const model = genModel(r);
+        const c = renderCapture(model, randomNumbering(r, model), r);
+        assert.deepEqual(lineless(parseCapture(formatCapture(c))), lineless(c));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
