@@ -17,4 +17,9 @@ export interface ExecOptions {
   timeoutMs: number;
   /** What the command is, for error messages ("criu dump"). */
   label: string;
+  /**
+   * How to decode stdout. Captures use latin1: mountinfo paths are bytes,
+   * and latin1 keeps every byte (non-UTF-8 names included) one character.
+   */
+  encoding?: 'utf8' | 'latin1';
 }

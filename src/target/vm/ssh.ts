@@ -106,7 +106,7 @@ export class SshSession implements AsyncDisposable {
           done(() => {
             const r: ExecResult = {
               code,
-              stdout: Buffer.concat(out).toString('utf8'),
+              stdout: Buffer.concat(out).toString(opts.encoding ?? 'utf8'),
               stderr: Buffer.concat(errb).toString('utf8'),
               durationMs: Date.now() - started,
             };

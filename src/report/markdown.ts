@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import type { RunResult } from '../run/result.js';
+import { OUTCOMES } from '../run/outcome.js';
+import { writeAtomic } from './atomic.js';
+import type { Reporter } from './reporter.js';
+
+/** summary.md: plain text that reads in a terminal and pastes into an email. */
+export class MarkdownReporter implements Reporter {
+  constructor(private readonly runDir: string) {}
+
+  async onRunEnd(run: RunResult): Promise<void> {
+    await writeAtomic(join(this.runDir, 'summary.md'), renderMarkdown(run));
+  }
+}
+
+export function renderMarkdown(run: RunResult): string {
+  const L: string[] = [];
+  L.push(`# mountlab run ${run.runId}`, '');
+  const counts = OUTCOMES.filter((o) => run.counts[o] > 0).map((o) => `${run.counts[o]} ${o}`);
+  L.push(`${counts.join(', ') || 'no scenarios'} in ${(run.durationMs / 1000).toFixed(1)} s${run.complete ? '' : ' (interrupted)'}.`, '');
+  L.push('| cell | target | kernel | criu | accel | ready |', '|---|---|---|---|---|---|');
+  for (const c of run.cells) {
+    L.push(`| ${c.id} | ${c.facts.target} | ${c.facts.kernel} | ${c.facts.criu} | ${c.facts.accel ?? '-'} | ${(c.facts.readyMs / 1000).toFixed(1)} s |`);
+  }
+  L.push('', '| scenario | cell | verdict | time | why |', '|---|---|---|---|---|');
+  for (const r of run.results) {
+    L.push(`| ${r.scenario} | ${r.cell} | ${r.outcome} | ${(r.durationMs / 1000).toFixed(1)} s | ${r.reason.replace(/\|/g, '\\|').slice(0, 120)} |`);
+  }
+  const bad = run.results.filter((r) => r.outcome === 'fail' || r.outcome === 'error' || r.outcome === 'xpass');
+  for (const r of bad) {
+    L.push('', `## ${r.scenario} on ${r.cell}: ${r.outcome}`, '', r.reason, '');
+    for (const d of r.differences) L.push(`- ${d.sentence}`);
+    if (r.error?.excerpt) L.push('', '```', r.error.excerpt.split('\n').slice(0, 40).join('\n'), '```');
+    const files = Object.values(r.artifacts);
+    if (files.length) L.push('', `Files: ${files.join(', ')}`);
+  }
+  L.push('');
+  return L.join('\n');
+}

@@ -1,0 +1,53 @@
+import type { CellResult, Phase, RunResult, ScenarioResult } from '../run/result.js';
+
+export interface RunStartInfo {
+  runId: string;
+  runDir: string;
+  scenarios: { name: string; file: string }[];
+  cells: string[];
+}
+
+/**
+ * Hooks a reporter may implement (after Playwright's reporter interface):
+ * every hook is optional, and several reporters are fanned out by Reporters.
+ */
+export interface Reporter {
+  onRunStart?(info: RunStartInfo): void | Promise<void>;
+  onCellStart?(cell: string, describe: string): void;
+  onCellReady?(cell: CellResult): void;
+  onScenarioStart?(scenario: string, cell: string): void;
+  onPhase?(scenario: string, cell: string, phase: Phase): void;
+  onScenarioEnd?(result: ScenarioResult): void | Promise<void>;
+  onRunEnd?(run: RunResult): void | Promise<void>;
+  /** Free-form progress (image build lines, accelerator choice). */
+  onLog?(message: string): void;
+}
+
+export class Reporters implements Reporter {
+  constructor(private readonly list: Reporter[]) {}
+
+  async onRunStart(info: RunStartInfo): Promise<void> {
+    for (const r of this.list) await r.onRunStart?.(info);
+  }
+  onCellStart(cell: string, describe: string): void {
+    for (const r of this.list) r.onCellStart?.(cell, describe);
+  }
+  onCellReady(cell: CellResult): void {
+    for (const r of this.list) r.onCellReady?.(cell);
+  }
+  onScenarioStart(scenario: string, cell: string): void {
+    for (const r of this.list) r.onScenarioStart?.(scenario, cell);
+  }
+  onPhase(scenario: string, cell: string, phase: Phase): void {
+    for (const r of this.list) r.onPhase?.(scenario, cell, phase);
+  }
+  async onScenarioEnd(result: ScenarioResult): Promise<void> {
+    for (const r of this.list) await r.onScenarioEnd?.(result);
+  }
+  async onRunEnd(run: RunResult): Promise<void> {
+    for (const r of this.list) await r.onRunEnd?.(run);
+  }
+  onLog(message: string): void {
+    for (const r of this.list) r.onLog?.(message);
+  }
+}

@@ -1,0 +1,190 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { MountlabError, TimeoutError } from '../errors.js';
+import { parseCapture, type Capture } from '../capture/capture-file.js';
+import { compareCaptures } from '../compare/compare.js';
+import { criuDump, criuRestore, type EngineRun } from '../engine/criu.js';
+import { kernelTrouble, logExcerpt } from '../engine/criu-log.js';
+import { compileScenario } from '../plan/compile.js';
+import type { GuestPlan } from '../plan/plan.js';
+import type { LoadedScenario } from '../scenario/load.js';
+import { LABCTL } from '../target/guest-facts.js';
+import type { StartedTarget } from '../target/target.js';
+import type { Reporter } from '../report/reporter.js';
+import { describeExpectation, expectationOf, type Expectation } from './expectation.js';
+import type { Outcome } from './outcome.js';
+import type { Phase, PhaseTiming, ScenarioResult } from './result.js';
+
+export interface ScenarioContext {
+  cell: string;
+  runDir: string;
+  reporter: Reporter;
+  signal: AbortSignal;
+  /** Unique per scenario within a guest. */
+  guestId: string;
+}
+
+/** Raised inside the pipeline to end a scenario with a verdict other than pass. */
+class Verdict extends Error {
+  constructor(readonly outcome: Outcome, readonly reason: string, readonly phase?: Phase, readonly excerpt?: string) {
+    super(reason);
+  }
+}
+
+/**
+ * Runs one scenario on a started target: set up, capture, dump, restore,
+ * capture, compare. The verdict comes only from what the guest did.
+ */
+export async function executeScenario(t: StartedTarget, loaded: LoadedScenario, ctx: ScenarioContext): Promise<ScenarioResult> {
+  const s = loaded.scenario;
+  const started = Date.now();
+  const dir = join(ctx.runDir, ctx.cell, s.name);
+  await mkdir(dir, { recursive: true });
+  const artifacts: Record<string, string> = {};
+  const save = async (name: string, content: string, encoding: BufferEncoding = 'utf8') => {
+    await writeFile(join(dir, name), content, encoding);
+    artifacts[name] = relative(ctx.runDir, join(dir, name));
+  };
+  const phases: PhaseTiming[] = [];
+  const expectation = expectationOf(s);
+  const plan = compileScenario(loaded, ctx.guestId);
+  await save('tree.sh', plan.treeScript);
+  const consoleMark = t.consoleMark();
+
+  const result: ScenarioResult = {
+    scenario: s.name,
+    file: loaded.file,
+    cell: ctx.cell,
+    outcome: 'error',
+    reason: '',
+    expected: describeExpectation(expectation),
+    phases,
+    differences: [],
+    filtered: [],
+    artifacts,
+    durationMs: 0,
+  };
+
+  let current: Phase = 'setup';
+  const phase = async <T>(p: Phase, fn: () => Promise<T>): Promise<T> => {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    current = p;
+    ctx.reporter.onPhase?.(s.name, ctx.cell, p);
+    const t0 = Date.now();
+    try {
+      const v = await fn();
+      phases.push({ phase: p, ms: Date.now() - t0, ok: true });
+      return v;
+    } catch (e) {
+      phases.push({ phase: p, ms: Date.now() - t0, ok: false });
+      throw e;
+    }
+  };
+
+  try {
+    const pid = await phase('setup', () => setup(t, plan, save));
+    const before = await phase('capture-before', () => capture(t, pid, plan));
+    await save('before.capture', before.text, 'latin1');
+    const dump = await phase('dump', () => criuDump(t, plan, pid));
+    await save('dump.log', dump.log);
+    engineVerdict(dump, expectation, 'dump');
+    const restore = await phase('restore', () => criuRestore(t, plan));
+    await save('restore.log', restore.log);
+    engineVerdict(restore, expectation, 'restore');
+    const after = await phase('capture-after', () => capture(t, restore.pid!, plan));
+    await save('after.capture', after.text, 'latin1');
+    await phase('compare', async () => {
+      const cmp = compareCaptures(before.capture, after.capture);
+      result.differences = cmp.differences.map((d) => ({ kind: d.kind, sentence: d.sentence, ...(d.mount ? { mount: d.mount } : {}), ...(d.task ? { task: d.task } : {}) }));
+      result.filtered = cmp.filtered;
+      if (!cmp.equivalent) throw new Verdict('fail', result.differences[0]?.sentence ?? 'topology differs', 'compare');
+    });
+    if (expectation.kind !== 'identical') {
+      throw new Verdict('fail', `expected ${expectation.kind.replace('-fails', '')} to fail, but dump and restore succeeded`, 'compare');
+    }
+    result.outcome = 'pass';
+    result.reason = 'restored topology is identical up to renumbering';
+  } catch (e) {
+    if (e instanceof Verdict) {
+      result.outcome = e.outcome;
+      result.reason = e.reason;
+      if (e.outcome === 'error' || e.excerpt) result.error = { phase: e.phase ?? current, message: e.reason, ...(e.excerpt ? { excerpt: e.excerpt } : {}) };
+    } else if (ctx.signal.aborted) {
+      throw e;
+    } else {
+      const msg = e instanceof MountlabError || e instanceof Error ? e.message : String(e);
+      result.outcome = 'error';
+      result.reason = `${current}: ${msg}`;
+      result.error = { phase: current, message: msg };
+      if (e instanceof TimeoutError) result.reason = `${current}: hung (${msg})`;
+    }
+  } finally {
+    await cleanup(t, plan, phases);
+  }
+  // The kernel's own failures override whatever CRIU said.
+  const trouble = kernelTrouble(t.consoleSince(consoleMark));
+  if (trouble) {
+    await save('kernel-trouble.txt', trouble);
+    result.outcome = 'error';
+    result.reason = `kernel oops: ${trouble.split('\n')[0]!.trim()}`;
+    result.error = { phase: current, message: result.reason, excerpt: trouble };
+  }
+  result.durationMs = Date.now() - started;
+  return result;
+}
+
+async function setup(t: StartedTarget, plan: GuestPlan, save: (n: string, c: string, e?: BufferEncoding) => Promise<void>): Promise<number> {
+  // One round trip: labctl makes the root, takes tree.sh on stdin and waits for the tree.
+  const r = await t.exec([LABCTL, 'setup', plan.id, String(plan.limits.setup)], {
+    stdin: plan.treeScript,
+    timeoutMs: plan.limits.setup * 1000 + 30_000,
+    label: 'build topology',
+  });
+  const pid = r.stdout.match(/^pid=(\d+)$/m);
+  if (r.code === 0 && pid) return Number(pid[1]);
+  const err = await t.exec([LABCTL, 'err', plan.id], { timeoutMs: 10_000, label: 'read setup errors' });
+  await save('setup.err', err.stdout);
+  const failed = r.stdout.match(/failed (\d+) (\d+)/);
+  const last = r.stdout.match(/^last step (\d+)/m);
+  const stderrTail = err.stdout.trim().split('\n').slice(-5).join('\n');
+  if (failed) {
+    const n = Number(failed[1]);
+    const label = n === 0 ? 'entering the scenario root' : `${plan.stepLabels[n - 1] ?? '?'}`;
+    throw new Verdict('error', `setup failed at step ${n} (${label}): ${stderrTail.split('\n').pop() || `exit ${failed[2]}`}`, 'setup', stderrTail);
+  }
+  if (r.code === 124 || /setup-timeout/.test(r.stdout)) {
+    const n = last ? Number(last[1]) : 0;
+    throw new Verdict('error', `setup hung at step ${n} (${plan.stepLabels[n - 1] ?? '?'}) and was stopped after ${plan.limits.setup} s`, 'setup', stderrTail);
+  }
+  throw new Verdict('error', `setup failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`, 'setup', stderrTail);
+}
+
+async function capture(t: StartedTarget, pid: number, plan: GuestPlan): Promise<{ capture: Capture; text: string }> {
+  const r = await t.exec([LABCTL, 'capture', String(pid)], { timeoutMs: plan.limits.capture * 1000, label: 'capture', encoding: 'latin1' });
+  if (r.code !== 0) throw new Verdict('error', `capture failed: ${r.stderr.trim()}`);
+  return { capture: parseCapture(r.stdout, 'guest capture'), text: r.stdout };
+}
+
+/** Decides what a failed or successful engine phase means under the expectation. */
+function engineVerdict(run: EngineRun, x: Expectation, phase: 'dump' | 'restore'): void {
+  const wanted = x.kind === `${phase}-fails`;
+  if (run.ok) return;
+  const excerpt = logExcerpt(`${run.log}\n${run.exec.stderr}`);
+  if (wanted && x.kind !== 'identical' && run.failure?.kind === 'failed') {
+    const matched = x.pattern.test(run.log) || x.pattern.test(run.exec.stderr);
+    if (matched) throw new Verdict('pass', `criu ${phase} failed as expected (matched /${x.pattern.source}/)`, phase);
+    throw new Verdict('fail', `criu ${phase} failed, but no log line matched /${x.pattern.source}/: ${run.failure.headline}`, phase, excerpt);
+  }
+  throw new Verdict('error', run.failure?.headline ?? `criu ${phase} failed`, phase, excerpt);
+}
+
+async function cleanup(t: StartedTarget, plan: GuestPlan, phases: PhaseTiming[]): Promise<void> {
+  if (!t.healthy) return;
+  const t0 = Date.now();
+  try {
+    const r = await t.exec([LABCTL, 'cleanup', plan.id], { timeoutMs: 30_000, label: 'cleanup' });
+    phases.push({ phase: 'cleanup', ms: Date.now() - t0, ok: r.code === 0 });
+  } catch {
+    phases.push({ phase: 'cleanup', ms: Date.now() - t0, ok: false });
+  }
+}

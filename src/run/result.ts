@@ -1,0 +1,65 @@
+import type { Outcome } from './outcome.js';
+import type { TargetFacts } from '../target/target.js';
+import type { FilteredSuperOption } from '../compare/compare.js';
+
+/** Bumped on any incompatible change; readers of old files check it. */
+export const RESULTS_FORMAT = 'mountlab-results/1';
+
+export type Phase = 'boot' | 'setup' | 'capture-before' | 'dump' | 'restore' | 'capture-after' | 'compare' | 'cleanup';
+
+export interface PhaseTiming {
+  phase: Phase;
+  ms: number;
+  ok: boolean;
+}
+
+export interface DifferenceRecord {
+  kind: string;
+  mount?: string;
+  task?: string;
+  sentence: string;
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  /** The scenario file, relative to where mountlab ran. */
+  file: string;
+  cell: string;
+  outcome: Outcome;
+  /** One line saying why: the first difference, the error headline, or "restored topology identical". */
+  reason: string;
+  /** The expectation as written ("identical", "dump-fails /pattern/"). */
+  expected: string;
+  phases: PhaseTiming[];
+  differences: DifferenceRecord[];
+  /** Super options the comparator ignored by its documented list: nothing is filtered silently. */
+  filtered: FilteredSuperOption[];
+  error?: { phase: Phase; message: string; excerpt?: string };
+  /** Files in the run directory, relative to it. */
+  artifacts: Record<string, string>;
+  durationMs: number;
+}
+
+/** One target configuration that runs scenarios: target × kernel × criu. */
+export interface CellResult {
+  id: string;
+  facts: TargetFacts;
+  /** Set when the cell could not start at all. */
+  error?: string;
+}
+
+export interface RunResult {
+  format: typeof RESULTS_FORMAT;
+  runId: string;
+  mountlabVersion: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  host: { kernel: string; node: string };
+  cells: CellResult[];
+  results: ScenarioResult[];
+  counts: Record<Outcome, number>;
+  exitCode: number;
+  /** False while the run is still going: a killed run leaves valid files covering what finished. */
+  complete: boolean;
+}

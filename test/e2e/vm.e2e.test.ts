@@ -1,0 +1,64 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { assetPath } from '../../src/paths.js';
+import { mountlabQemus, readRun, runCli, tempOut } from './helpers.js';
+
+/**
+ * Real runs: a VM boots (TCG where KVM does not work), CRIU dumps and
+ * restores, and the verdict comes from the comparison. Nothing is mocked.
+ */
+describe('@e2e vm target', function () {
+  this.timeout(20 * 60_000);
+
+  it('runs the skeleton scenarios to pass and records kernel, criu and accelerator', async () => {
+    const out = tempOut('e2e');
+    const r = await runCli(['run', assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'), assetPath('scenarios', 'seed-000', 'private-tmp-bind.yaml'), '--out', out]);
+    const { dir, run } = readRun(out);
+    assert.equal(r.code, 0, `exit ${r.code}\n${r.stderr}\n${readFileSync(join(dir, 'summary.md'), 'utf8')}`);
+    assert.deepEqual(run.results.map((x) => [x.scenario, x.outcome]), [['slave-chain-3', 'pass'], ['private-tmp-bind', 'pass']]);
+    const facts = run.cells[0]!.facts;
+    assert.match(facts.kernel, /^\d+\.\d+/);
+    assert.match(facts.criu, /^\d+\.\d+/);
+    assert.ok(facts.accel === 'kvm' || facts.accel === 'tcg');
+    assert.equal(run.complete, true);
+    for (const f of ['results.json', 'junit.xml', 'summary.md']) assert.ok(existsSync(join(dir, f)), f);
+    // The chain really was built and captured: the before capture shows master links.
+    const before = readFileSync(join(dir, run.results[0]!.artifacts['before.capture']!), 'utf8');
+    assert.match(before, / master:\d+/);
+    assert.deepEqual(mountlabQemus(), []);
+  });
+
+  it('gives fail, not pass, when the expectation is wrong, and exits 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mountlab-wrong-'));
+    const file = join(dir, 'wrong.yaml');
+    writeFileSync(
+      file,
+      'name: wrong-expectation\ndescription: expects a dump failure that does not happen\nsteps:\n  - mkdir: /w\n  - mount: {fstype: tmpfs, target: /w}\nexpect: {dump-fails: "no such thing"}\n',
+    );
+    const out = tempOut('wrong');
+    const r = await runCli(['run', file, '--out', out]);
+    const { run } = readRun(out);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(run.results[0]!.outcome, 'fail');
+    assert.match(run.results[0]!.reason, /expected dump to fail/);
+  });
+
+  it('cleans up on Ctrl-C in the middle of a scenario: exit 130, no qemu left', async () => {
+    const out = tempOut('sigint');
+    let sent = false;
+    const r = await runCli(['run', assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'), '--out', out, '--verbose'], {
+      onStderr: (text, child) => {
+        if (!sent && /slave-chain-3: (setup|dump)/.test(text)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    assert.ok(sent, `never reached a scenario phase:\n${r.stderr}`);
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /cleaning up/);
+    assert.deepEqual(mountlabQemus(), []);
+  });
+});
