@@ -16,7 +16,8 @@ export interface ImageManifest {
   utilLinuxVersion?: string;
   hostKey: string;
   builtAt: string;
-  files: { kernel: string; initrd: string; rootfs: string };
+  /** `vmlinux`: the same kernel uncompressed, bootable through its PVH entry. */
+  files: { kernel: string; initrd: string; rootfs: string; vmlinux?: string };
 }
 
 export interface VmImage {
@@ -24,6 +25,8 @@ export interface VmImage {
   id: string;
   dir: string;
   kernel: string;
+  /** Uncompressed kernel, when the image has one: boots faster on microvm. */
+  vmlinux?: string;
   initrd: string;
   rootfs: string;
   manifest: ImageManifest;
@@ -45,7 +48,10 @@ export function cacheRoot(): string {
 export function imageKey(spec: ImageSpec): string {
   const h = createHash('sha256');
   h.update(`suite=${spec.suite}\n`);
-  const inputs = ['vm/build-image.sh', ...readdirSync(assetPath('vm', 'guest')).sort().map((f) => `vm/guest/${f}`)];
+  const inputs = [
+    'vm/build-image.sh',
+    ...['guest', 'helper'].flatMap((d) => readdirSync(assetPath('vm', d)).sort().map((f) => `vm/${d}/${f}`)),
+  ];
   for (const rel of inputs) {
     h.update(`${rel}\n`);
     h.update(readFileSync(assetPath(rel)));
@@ -61,6 +67,7 @@ function imageFromDir(id: string, dir: string): VmImage | undefined {
     id,
     dir,
     kernel: join(dir, manifest.files.kernel),
+    ...(manifest.files.vmlinux ? { vmlinux: join(dir, manifest.files.vmlinux) } : {}),
     initrd: join(dir, manifest.files.initrd),
     rootfs: join(dir, manifest.files.rootfs),
     manifest,

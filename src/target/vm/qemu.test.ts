@@ -54,6 +54,14 @@ describe('qemu command line', () => {
     assert.equal(hostTscKhz('nothing'), undefined);
   });
 
+  it('boots the uncompressed PVH kernel on microvm when the image has one', () => {
+    const img = { ...spec.image, vmlinux: '/c/vmlinux' };
+    const m = qemuArgs({ ...spec, image: img });
+    assert.equal(m[m.indexOf('-kernel') + 1], '/c/vmlinux');
+    const q = qemuArgs({ ...spec, image: img, machine: 'q35' });
+    assert.equal(q[q.indexOf('-kernel') + 1], '/c/vmlinuz');
+  });
+
   it('uses virtio-mmio devices on microvm and PCI ones on q35', () => {
     assert.ok(args.includes('virtio-blk-device,drive=disk0'));
     const q = qemuArgs({ ...spec, machine: 'q35' });

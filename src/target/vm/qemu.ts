@@ -62,7 +62,9 @@ export function qemuArgs(spec: QemuSpec): string[] {
     ...accel,
     '-m', String(spec.memoryMiB),
     '-smp', '1',
-    '-kernel', spec.image.kernel,
+    // microvm boots the uncompressed kernel through its PVH entry point,
+    // skipping decompression (slow under TCG); q35 takes the bzImage.
+    '-kernel', micro && spec.image.vmlinux ? spec.image.vmlinux : spec.image.kernel,
     '-initrd', spec.image.initrd,
     '-append', cmdline.join(' '),
     '-drive', `file=${spec.image.rootfs},format=raw,if=none,id=disk0,snapshot=on`,

@@ -38,7 +38,7 @@ export class VmTarget implements Target {
     if (decision.accel === 'tcg' && o.accel === 'auto') o.log(`using TCG: ${decision.reason}`);
     // A fresh key per VM: the image holds no authorized key at all.
     const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'mountlab-run' });
-    const authkey = Buffer.from(keys.public.trim()).toString('base64');
+    const authkey = Buffer.from(`${keys.public.trim()}\n`).toString('base64');
     const tscKhz = hostTscKhz();
     let lastErr: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
