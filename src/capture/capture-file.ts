@@ -4,6 +4,11 @@
  *
  *   @task <key> pid=<pid> mntns=<ns inode> [cwd=<escaped path>] [root=<escaped path>]
  *   <that task's /proc/PID/mountinfo, verbatim>
+ *   @fd <n> flags=<octal> pos=<n> mnt=<mount id> [ino=<n> dev=<maj>:<min> nlink=<n> type=<t> size=<n>] path=<escaped path>
+ *   ... one @fd line per open file descriptor of that task (vm/helper's
+ *   `capture`: flags, pos and mnt from /proc/PID/fdinfo/N, the rest from
+ *   stat() and readlink() of /proc/PID/fd/N; ino..size are missing when
+ *   stat() failed)
  *
  * A plain mountinfo file (no `@` line) is one task with key `init`, so a
  * file copied from /proc can be compared directly. An empty (or blank) text
@@ -23,6 +28,40 @@ export interface TaskCapture {
   cwd?: string;
   root?: string;
   mounts: MountEntry[];
+  /** The task's open file descriptors, in capture order; empty when the capture has none. */
+  fds: FdEntry[];
+}
+
+/** One `@fd` line: an open file descriptor as the guest saw it. */
+export interface FdEntry {
+  fd: number;
+  /** f_flags from fdinfo (octal there), with O_CLOEXEC added by the kernel when the fd is close-on-exec. */
+  flags: number;
+  /** The file offset. */
+  pos: number;
+  /** fdinfo's mnt_id: the mount the file was opened through; -1 when fdinfo could not be read. */
+  mntId: number;
+  /** stat() of the open file; absent when stat() failed. Numbers mean something only within one capture. */
+  ino?: number;
+  /** st_dev as 'major:minor'. */
+  dev?: string;
+  nlink?: number;
+  /** 'file', 'dir', 'fifo', 'socket', 'chr', 'blk' or 'other'. */
+  type?: string;
+  size?: number;
+  /**
+   * readlink() of /proc/PID/fd/N, unescaped (latin1, like mountinfo), without
+   * the ' (deleted)' the kernel appends to an unlinked file's path. Pseudo
+   * files read like 'pipe:[1234]', 'socket:[1234]', 'anon_inode:[eventfd]'.
+   */
+  path: string;
+  /**
+   * The link ended in ' (deleted)': the dentry the file was opened by is
+   * unlinked. The file may still have other names (see nlink). A live file
+   * whose name really ends in ' (deleted)' cannot be told from this; the
+   * kernel's own text is ambiguous there.
+   */
+  deleted: boolean;
 }
 
 export interface Capture {
@@ -42,7 +81,7 @@ export function parseCapture(text: string, file?: string): Capture {
     lines.forEach((l, i) => {
       if (!BLANK.test(l)) mounts.push(parseMountinfoLine(l, i + 1, file));
     });
-    return { tasks: [{ key: 'init', pid: 0, mntNs: '', mounts }] };
+    return { tasks: [{ key: 'init', pid: 0, mntNs: '', mounts, fds: [] }] };
   }
   const tasks: TaskCapture[] = [];
   let current: TaskCapture | undefined;
@@ -50,6 +89,12 @@ export function parseCapture(text: string, file?: string): Capture {
     const lineNo = i + 1;
     if (BLANK.test(l)) return;
     if (l.startsWith('@')) {
+      const directive = l.slice(0, (l + ' ').indexOf(' '));
+      if (directive === '@fd') {
+        if (!current) throw new MountinfoParseError("'@fd' line before the first '@task' header", file, lineNo, 1);
+        current.fds.push(parseFdLine(l, lineNo, file));
+        return;
+      }
       current = parseHeader(l, lineNo, file);
       tasks.push(current);
       return;
@@ -63,11 +108,15 @@ export function parseCapture(text: string, file?: string): Capture {
   return { tasks };
 }
 
-function parseHeader(l: string, line: number, file: string | undefined): TaskCapture {
-  const fail = (reason: string, col: number): never => {
-    throw new MountinfoParseError(reason, file, line, col);
-  };
-  const words: { text: string; col: number }[] = [];
+interface Word {
+  text: string;
+  col: number;
+}
+type Attrs = Map<string, { value: string; col: number }>;
+
+/** Splits a directive line into words and its name=value attributes (from the third word on). */
+function directiveWords(l: string, fail: (reason: string, col: number) => never): { words: Word[]; attrs: Attrs } {
+  const words: Word[] = [];
   let start = 0;
   for (let i = 0; i <= l.length; i++) {
     if (i === l.length || l[i] === ' ') {
@@ -75,11 +124,7 @@ function parseHeader(l: string, line: number, file: string | undefined): TaskCap
       start = i + 1;
     }
   }
-  if (words[0]!.text !== '@task') fail(`unknown directive ${JSON.stringify(words[0]!.text)}: expected '@task'`, 1);
-  const keyWord = words[1];
-  if (!keyWord) fail("expected a task key after '@task'", l.length + 1);
-  if (keyWord!.text.includes('=')) fail(`expected a task key after '@task', found the attribute ${JSON.stringify(keyWord!.text)}`, keyWord!.col);
-  const attrs = new Map<string, { value: string; col: number }>();
+  const attrs: Attrs = new Map();
   for (const w of words.slice(2)) {
     const eq = w.text.indexOf('=');
     if (eq <= 0) fail(`expected name=value, found ${JSON.stringify(w.text)}`, w.col);
@@ -87,18 +132,92 @@ function parseHeader(l: string, line: number, file: string | undefined): TaskCap
     if (attrs.has(name)) fail(`attribute ${name} appears twice`, w.col);
     attrs.set(name, { value: w.text.slice(eq + 1), col: w.col + eq + 1 });
   }
+  return { words, attrs };
+}
+
+function parseHeader(l: string, line: number, file: string | undefined): TaskCapture {
+  const fail = (reason: string, col: number): never => {
+    throw new MountinfoParseError(reason, file, line, col);
+  };
+  const first = l.slice(0, (l + ' ').indexOf(' '));
+  if (first !== '@task') fail(`unknown directive ${JSON.stringify(first)}: expected '@task' or '@fd'`, 1);
+  const { words, attrs } = directiveWords(l, fail);
+  const keyWord = words[1];
+  if (!keyWord) fail("expected a task key after '@task'", l.length + 1);
+  if (keyWord!.text.includes('=')) fail(`expected a task key after '@task', found the attribute ${JSON.stringify(keyWord!.text)}`, keyWord!.col);
   const pid = attrs.get('pid');
   if (!pid) fail('expected pid=<number> in the @task header', l.length + 1);
   if (!/^\d+$/.test(pid!.value)) fail(`expected pid=<number>, found pid=${JSON.stringify(pid!.value)}`, pid!.col);
   const ns = attrs.get('mntns');
   if (!ns) fail('expected mntns=<namespace inode> in the @task header', l.length + 1);
   // Other attributes are ignored, so a newer guest script can add some.
-  const t: TaskCapture = { key: unescapeMountinfo(keyWord!.text), pid: Number(pid!.value), mntNs: unescapeMountinfo(ns!.value), mounts: [] };
+  const t: TaskCapture = { key: unescapeMountinfo(keyWord!.text), pid: Number(pid!.value), mntNs: unescapeMountinfo(ns!.value), mounts: [], fds: [] };
   const cwd = attrs.get('cwd');
   if (cwd) t.cwd = unescapeMountinfo(cwd.value);
   const root = attrs.get('root');
   if (root) t.root = unescapeMountinfo(root.value);
   return t;
+}
+
+const DELETED = ' (deleted)';
+
+/**
+ * Parses one `@fd` line (format at the top of this file). Attributes this
+ * parser does not know are ignored, as in `@task`, so a newer helper can add
+ * some. Numbers that do not fit a double exactly (a 64-bit inode or offset
+ * above 2^53) are kept rounded rather than refusing a real capture.
+ */
+function parseFdLine(l: string, line: number, file: string | undefined): FdEntry {
+  const fail = (reason: string, col: number): never => {
+    throw new MountinfoParseError(reason, file, line, col);
+  };
+  const { words, attrs } = directiveWords(l, fail);
+  const fdWord = words[1];
+  if (!fdWord) fail("expected a file descriptor number after '@fd'", l.length + 1);
+  if (!/^\d+$/.test(fdWord!.text)) fail(`expected a file descriptor number after '@fd', found ${JSON.stringify(fdWord!.text)}`, fdWord!.col);
+  const get = (name: string, what: string, re: RegExp): { value: string; col: number } => {
+    const a = attrs.get(name);
+    if (!a) fail(`expected ${name}=<${what}> in the @fd line`, l.length + 1);
+    if (!re.test(a!.value)) fail(`expected ${name}=<${what}>, found ${name}=${JSON.stringify(a!.value)}`, a!.col);
+    return a!;
+  };
+  const opt = (name: string, what: string, re: RegExp): string | undefined => (attrs.has(name) ? get(name, what, re).value : undefined);
+  const DEC = /^\d+$/;
+  const fd: FdEntry = {
+    fd: Number(fdWord!.text),
+    flags: parseInt(get('flags', 'octal number', /^[0-7]+$/).value, 8),
+    pos: Number(get('pos', 'number', DEC).value),
+    mntId: Number(get('mnt', 'mount id', /^-?\d+$/).value),
+    path: '',
+    deleted: false,
+  };
+  const ino = opt('ino', 'number', DEC);
+  if (ino !== undefined) fd.ino = Number(ino);
+  const dev = opt('dev', 'major:minor', /^\d+:\d+$/);
+  if (dev !== undefined) fd.dev = dev;
+  const nlink = opt('nlink', 'number', DEC);
+  if (nlink !== undefined) fd.nlink = Number(nlink);
+  const type = opt('type', 'file type', /^.+$/);
+  if (type !== undefined) fd.type = unescapeMountinfo(type);
+  const size = opt('size', 'number', /^-?\d+$/);
+  if (size !== undefined) fd.size = Number(size);
+  let path = unescapeMountinfo(get('path', 'escaped path', /^/).value);
+  if (path.endsWith(DELETED)) {
+    path = path.slice(0, -DELETED.length);
+    fd.deleted = true;
+  }
+  fd.path = path;
+  return fd;
+}
+
+function formatFdLine(f: FdEntry): string {
+  let s = `@fd ${f.fd} flags=${f.flags.toString(8)} pos=${f.pos} mnt=${f.mntId}`;
+  if (f.ino !== undefined) s += ` ino=${f.ino}`;
+  if (f.dev !== undefined) s += ` dev=${f.dev}`;
+  if (f.nlink !== undefined) s += ` nlink=${f.nlink}`;
+  if (f.type !== undefined) s += ` type=${escapeMountinfo(f.type)}`;
+  if (f.size !== undefined) s += ` size=${f.size}`;
+  return s + ` path=${escapeMountinfo(f.deleted ? f.path + DELETED : f.path)}`;
 }
 
 /** Writes a capture that parseCapture() reads back to an equal one (but for MountEntry.line). */
@@ -112,6 +231,7 @@ export function formatCapture(c: Capture): string {
     if (t.root !== undefined) h += ` root=${escapeMountinfo(t.root)}`;
     out.push(h);
     for (const m of t.mounts) out.push(formatMountinfoLine(m));
+    for (const f of t.fds ?? []) out.push(formatFdLine(f));
   }
   return out.join('\n') + '\n';
 }

@@ -23,6 +23,7 @@ import {
   type Namer,
   type Side,
 } from './explain.js';
+import { compareFds } from './fds.js';
 import { byText, displayPath, listText, plural } from './labels.js';
 import { matchTopologies, type Matching } from './match.js';
 import { diffPartitions, type PartitionChange } from './partition.js';
@@ -61,6 +62,19 @@ export const DIFFERENCE_KINDS = [
   'master-changed',
   'propagate-from-changed',
   'unbindable-changed',
+  // Open files (fds.ts); these differences name a task, not a mount.
+  'fd-lost',
+  'fd-added',
+  'fd-path-changed',
+  'fd-deleted-changed',
+  'fd-link-changed',
+  'fd-type-changed',
+  'fd-mount-changed',
+  'fd-inode-split',
+  'fd-inode-merged',
+  'fd-flags-changed',
+  'fd-offset-changed',
+  'fd-size-changed',
 ] as const;
 
 export type DifferenceKind = (typeof DIFFERENCE_KINDS)[number];
@@ -105,11 +119,17 @@ export interface Comparison {
   notes: string[];
 }
 
+/** Compares mounts, tasks and, where the captures have `@fd` lines, open files (fds.ts). */
 export function compareCaptures(before: Capture, after: Capture, opts: CompareOptions = {}): Comparison {
-  return compareTopologies(buildTopology(before), buildTopology(after), opts);
+  return compareBoth(buildTopology(before), buildTopology(after), opts, { before, after });
 }
 
+/** Compares mounts and tasks; a topology keeps no open files, so compare captures to compare those. */
 export function compareTopologies(before: Topology, after: Topology, opts: CompareOptions = {}): Comparison {
+  return compareBoth(before, after, opts, undefined);
+}
+
+function compareBoth(before: Topology, after: Topology, opts: CompareOptions, captures: { before: Capture; after: Capture } | undefined): Comparison {
   const M = matchTopologies(before, after);
   const afterLabel = (a: TopoMount): string => {
     const b = M.back.get(a);
@@ -136,6 +156,8 @@ export function compareTopologies(before: Topology, after: Topology, opts: Compa
   comparePeers(ctx);
   compareMasters(ctx);
   compareNsfsRoots(ctx);
+  const fds = captures ? compareFds({ ...captures, B: before, A: after, M, namer: ctx.namer }) : { differences: [], notes: [] };
+  ctx.out.push(...fds.differences);
 
   const rank = new Map<string, number>(DIFFERENCE_KINDS.map((k, i) => [k, i]));
   const differences = ctx.out.sort(
@@ -149,7 +171,7 @@ export function compareTopologies(before: Topology, after: Topology, opts: Compa
     equivalent: differences.length === 0,
     differences,
     filtered: [...ctx.filtered.values()],
-    notes: [...before.notes.map((n) => `before: ${n}`), ...after.notes.map((n) => `after: ${n}`)],
+    notes: [...before.notes.map((n) => `before: ${n}`), ...after.notes.map((n) => `after: ${n}`), ...fds.notes],
   };
 }
 

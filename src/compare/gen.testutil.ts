@@ -265,7 +265,7 @@ export function renderCapture(m: GModel, num: Numbering, shuffleWith?: Rand): Ca
   let tasks = m.tasks.map((t, i) => {
     let mounts = m.mounts.filter((x) => x.ns === t.ns).map(entry);
     if (shuffleWith) mounts = shuffle(shuffleWith, mounts);
-    return { key: t.key, pid: num.pid(i), mntNs: num.nsInode(t.ns), cwd: t.cwd, root: t.root, mounts };
+    return { key: t.key, pid: num.pid(i), mntNs: num.nsInode(t.ns), cwd: t.cwd, root: t.root, mounts, fds: [] };
   });
   if (shuffleWith) tasks = shuffle(shuffleWith, tasks);
   return { tasks };
