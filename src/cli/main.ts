@@ -14,6 +14,7 @@ import { JunitReporter } from '../report/junit.js';
 import { MarkdownReporter } from '../report/markdown.js';
 import { ProgressReporter, type Verbosity } from '../report/progress.js';
 import { DEFAULT_KERNEL, KERNELS, suiteForKernel } from './kernels.js';
+import { compareCommand } from './compare-command.js';
 import type { AccelChoice } from '../target/vm/accel.js';
 import type { MachineType } from '../target/vm/qemu.js';
 
@@ -47,6 +48,16 @@ export async function main(argv: string[]): Promise<number> {
     .argument('[paths...]', 'scenario files or directories', ['scenarios'])
     .action(async (paths: string[]) => {
       code = await validateCommand(paths);
+    });
+
+  program
+    .command('compare')
+    .description('compare two captures (mountinfo files or mountlab captures) as topologies: exit 0 equivalent, 1 different, 2 unreadable')
+    .argument('<before>', 'mountinfo or capture file (- for stdin)')
+    .argument('<after>', 'mountinfo or capture file (- for stdin)')
+    .option('--json', 'print the comparison as JSON')
+    .action(async (before: string, after: string, o: { json?: boolean }) => {
+      code = await compareCommand(before, after, { json: o.json ?? false });
     });
 
   const image = program.command('image').description('manage the cached VM images');
