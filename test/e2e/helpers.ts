@@ -1,6 +1,6 @@
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
+import { scratchDir } from '../scratch.js';
 import { join } from 'node:path';
 import { assetPath } from '../../src/paths.js';
 import type { RunResult } from '../../src/run/result.js';
@@ -37,7 +37,7 @@ export function runCli(args: string[], opts: { onStderr?: (chunk: string, child:
 }
 
 export function tempOut(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `mountlab-${prefix}-`));
+  return scratchDir(prefix);
 }
 
 /** The single run directory the CLI created under an --out dir. */

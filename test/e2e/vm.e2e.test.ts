@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { removeScratch, scratchDir } from '../scratch.js';
 import { assetPath } from '../../src/paths.js';
 import { mountlabQemus, readRun, runCli, tempOut } from './helpers.js';
 
@@ -11,6 +11,7 @@ import { mountlabQemus, readRun, runCli, tempOut } from './helpers.js';
  */
 describe('@e2e vm target', function () {
   this.timeout(20 * 60_000);
+  after(removeScratch);
 
   it('runs the skeleton scenarios to pass and records kernel, criu and accelerator', async () => {
     const out = tempOut('e2e');
@@ -31,7 +32,7 @@ describe('@e2e vm target', function () {
   });
 
   it('gives fail, not pass, when the expectation is wrong, and exits 1', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mountlab-wrong-'));
+    const dir = scratchDir('wrong');
     const file = join(dir, 'wrong.yaml');
     writeFileSync(
       file,

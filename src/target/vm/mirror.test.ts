@@ -1,18 +1,20 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { removeScratch, scratchDir } from '../../../test/scratch.js';
 import { join } from 'node:path';
 import { mirrorFromApt } from './mirror.js';
 import { PrerequisiteError } from '../../errors.js';
 
 function aptDir(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), 'mountlab-apt-'));
+  const d = scratchDir('apt');
   mkdirSync(join(d, 'sources.list.d'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(d, name), text);
   return d;
 }
 
 describe('mirror discovery', () => {
+  after(removeScratch);
+
   it('reads the main archive from deb822 sources, skipping security', () => {
     const d = aptDir({
       'sources.list.d/debian.sources':
