@@ -24,6 +24,8 @@ const CASES: [Step, string][] = [
   [{ 'make-slave': { path: '/w', recursive: true } }, 'mount --make-rslave -- /w'],
   [{ 'make-private': '/w' }, 'mount --make-private -- /w'],
   [{ 'make-unbindable': { path: '/w' } }, 'mount --make-unbindable -- /w'],
+  [{ 'set-group': { from: '/a', to: '/b' } }, '/usr/local/bin/mountlab-helper set-group /a /b'],
+  [{ 'open-tree': { source: '/a', target: '/b', recursive: true } }, '/usr/local/bin/mountlab-helper open-tree /a /b -r'],
   [{ mkdir: '/$(reboot)/`id`' }, "mkdir -p -- '/$(reboot)/`id`'"],
 ];
 

@@ -3,6 +3,9 @@ import { stepName } from '../scenario/semantics.js';
 import { shJoin, shq } from './shell.js';
 
 /** A step compiled to shell, with a label a human recognises. */
+/** The image's static helper (vm/helper/mountlab-helper.c). */
+export const HELPER = '/usr/local/bin/mountlab-helper';
+
 export interface CompiledStep {
   label: string;
   shell: string;
@@ -68,6 +71,17 @@ export function compileStep(step: Step): CompiledStep {
       const u = step.umount!;
       const [path, lazy] = typeof u === 'string' ? [u, false] : [u.path, u.lazy ?? false];
       return { label: `umount${lazy ? ' -l' : ''} ${path}`, shell: shJoin(['umount', ...(lazy ? ['-l'] : []), '--', path]) };
+    }
+    case 'set-group': {
+      const g = step['set-group']!;
+      return { label: `set-group ${g.from} -> ${g.to}`, shell: shJoin([HELPER, 'set-group', g.from, g.to]) };
+    }
+    case 'open-tree': {
+      const o = step['open-tree']!;
+      return {
+        label: `open-tree ${o.source} -> ${o.target}${o.recursive ? ' (recursive)' : ''}`,
+        shell: shJoin([HELPER, 'open-tree', o.source, o.target, ...(o.recursive ? ['-r'] : [])]),
+      };
     }
     case 'make-shared':
     case 'make-slave':

@@ -276,6 +276,36 @@ export interface Step {
          */
         recursive?: boolean;
       };
+  /**
+   * move_mount(MOVE_MOUNT_SET_GROUP) (Linux 5.15+): the mount at `to` joins the peer group of the mount at `from`, and gets its master. `to` must be private. This is how sharing-group trees are built in any order (seed 001).
+   */
+  'set-group'?: {
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    from: string;
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    to: string;
+  };
+  /**
+   * open_tree(OPEN_TREE_CLONE) of `source` then move_mount to `target`: a bind made from a detached copy (with `recursive`, of the whole subtree).
+   */
+  'open-tree'?: {
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    source: string;
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    target: string;
+    /**
+     * Clone the submounts too (AT_RECURSIVE).
+     */
+    recursive?: boolean;
+  };
 }
 /**
  * mount --bind SOURCE TARGET.
