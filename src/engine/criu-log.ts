@@ -51,8 +51,24 @@ export function classifyEngineFailure(phase: string, code: number, signal: strin
   if (bug || segv || code === 139 || code === 134) {
     return { kind: 'crash', headline: `criu ${phase} crashed: ${(bug?.[0] ?? segv?.[0] ?? `exit ${code}`).trim()}` };
   }
-  const firstErr = text.split('\n').find((l) => /Error|error/.test(l));
-  return { kind: 'failed', headline: `criu ${phase} failed (exit ${code})${firstErr ? `: ${stripLogPrefix(firstErr)}` : ''}` };
+  const cause = rootCause(text);
+  return { kind: 'failed', headline: `criu ${phase} failed (exit ${code})${cause ? `: ${stripLogPrefix(cause)}` : ''}` };
+}
+
+/**
+ * Error lines that do not explain a failure, each with why: CRIU logs them
+ * and carries on, or they only wrap the error logged before them.
+ */
+export const NOT_A_CAUSE: { pattern: RegExp; why: string }[] = [
+  { pattern: /tun: Unable to create tun/, why: 'kerndat probes for tun support at start-up and carries on without it' },
+  { pattern: /Dumping FAILED|Restoring FAILED/, why: 'the final summary line' },
+  { pattern: /\(pid: \d+\) failed with -?\d+|failed with -1$/, why: 'a wrapper around the error logged just before it' },
+];
+
+/** The first Error line that explains the failure; CRIU logs the cause before its wrappers. */
+export function rootCause(text: string): string | undefined {
+  const errors = text.split('\n').filter((l) => /\bError\b|\berror\b/.test(l));
+  return errors.find((l) => !NOT_A_CAUSE.some((n) => n.pattern.test(l))) ?? errors[0];
 }
 
 /** "(00.012345) Error (criu/mount.c:123): foo" -> "Error (criu/mount.c:123): foo" */

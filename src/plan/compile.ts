@@ -1,52 +1,134 @@
+import { BadInputError } from '../errors.js';
 import type { LoadedScenario } from '../scenario/load.js';
+import type { Scenario, Step } from '../scenario/scenario.generated.js';
+import { shJoin, shq } from './shell.js';
 import { compileStep } from './steps.js';
 import { DEFAULT_LIMITS, type GuestPlan } from './plan.js';
 
+/** criu options from the scenario's engine settings, in a fixed order. */
+export function criuArgs(e: Scenario['engine']): { dumpArgs: string[]; restoreArgs: string[] } {
+  const dumpArgs: string[] = [];
+  const restoreArgs: string[] = [];
+  if (e?.['link-remap']) dumpArgs.push('--link-remap');
+  if (e?.['ghost-limit'] !== undefined) dumpArgs.push(`--ghost-limit=${e['ghost-limit']}`);
+  if (e?.['mntns-compat-mode']) restoreArgs.push('--mntns-compat-mode');
+  dumpArgs.push(...(e?.['dump-args'] ?? []));
+  restoreArgs.push(...(e?.['restore-args'] ?? []));
+  return { dumpArgs, restoreArgs };
+}
+
+/** One task of the scenario's process tree, with its steps numbered scenario-wide. */
+interface TaskPlan {
+  name: string;
+  lines: string[];
+}
+
+/** The script travels as one argv string (bash -c), which Linux caps at 128 KiB. */
+const MAX_SCRIPT_BYTES = 120 * 1024;
+
 /**
- * Compiles a scenario into the guest program. The tree script follows the
- * recipe that CRIU is known to restore (shared/notes/verified-facts.md): the
- * dumped task is the pid-namespace init, its own session leader, pivoted into
- * a private bind of / with the old root detached, holding no fd outside it.
+ * Compiles a scenario into the guest program: one bash script, run as
+ * `bash -c SCRIPT mountlab TASK FROM`, holding a function per task.
  *
- * Progress goes to fd 9 (a status file outside the tree) as `step N`,
- * `ready` or `failed N RC`, and fd 9 is closed before the final exec so CRIU
- * never sees it.
+ * Why this shape:
+ * - The root task follows the recipe CRIU is known to restore
+ *   (shared/notes/verified-facts.md): it is the pid-namespace init, its own
+ *   session leader, pivoted into a private bind of / with the old root
+ *   detached, and holds no fd outside its root when it is dumped.
+ * - Some steps must replace the task's process (unshare(2), an fd at a
+ *   chosen number, chroot). The script then re-executes itself behind them
+ *   from $BASH_EXECUTION_STRING with the next step number: nothing is
+ *   written to the guest, and state crosses the exec in the kernel only.
+ * - Tasks run concurrently; order between them is only what signal/wait
+ *   say. Sync points are marker files in a directory each task holds open as
+ *   fd 8, so they work whatever the task's mounts or root became.
+ * - Progress goes to fd 9 (a pipe to labctl, outside the tree): `step N`,
+ *   `failed N RC`, `ready`. fds 8 and 9 are closed before the final exec.
  */
 export function compileScenario(loaded: LoadedScenario, id: string): GuestPlan {
   const s = loaded.scenario;
-  const steps = s.steps.map(compileStep);
-  const oldRoot = `/.mountlab-oldroot-${id}`;
-  const lines = [
-    '#!/bin/sh',
+  const labels: string[] = [];
+  const tasks: TaskPlan[] = [];
+
+  const compileTask = (name: string, steps: Step[]): void => {
+    const task: TaskPlan = { name, lines: [] };
+    tasks.push(task);
+    for (const step of steps) {
+      const c = compileStep(step);
+      labels.push(name === 'init' ? c.label : `${name}: ${c.label}`);
+      const n = labels.length;
+      task.lines.push(`  # step ${n}: ${c.label.replace(/\n/g, ' ')}`, `  if [ "$ml_from" -le ${n} ]; then`, `    ml_at ${n}`);
+      switch (c.kind) {
+        case 'shell':
+          task.lines.push(`    ${c.shell}`);
+          break;
+        case 'reexec':
+          task.lines.push(`    ml_reexec ${n + 1} ${shJoin(c.prefix)}`);
+          break;
+        case 'spawn':
+          task.lines.push(`    ml_spawn ${shq(c.name)}`);
+          compileTask(c.name, c.steps);
+          break;
+      }
+      task.lines.push('  fi');
+    }
+  };
+  compileTask('init', s.steps);
+
+  const children = tasks.filter((t) => t.name !== 'init').map((t) => t.name);
+  const syncDir = `/.mountlab-sync-${id}`;
+  const out: string[] = [
     `# mountlab plan for scenario ${JSON.stringify(s.name)} (${loaded.file}); generated, do not edit.`,
+    '# Run as: bash -c "$SCRIPT" mountlab TASK FROM   (ML_ROOT=<scenario root> for init)',
     'set -eu',
-    'export MOUNTLAB_TASK=init',
-    'ml_step=0',
+    'ml_task=$1 ml_from=$2 ml_step=0',
+    'export MOUNTLAB_TASK=$ml_task',
     `ml_exit() { rc=$?; [ "$rc" -eq 0 ] || printf 'failed %s %s\\n' "$ml_step" "$rc" >&9; }`,
     'trap ml_exit EXIT',
     `ml_at() { ml_step=$1; printf 'step %s\\n' "$1" >&9; }`,
-    'cd "$1"',
-    `mkdir -p .${oldRoot}`,
-    `pivot_root . .${oldRoot}`,
-    'cd /',
-    // umount(8) reads /proc/self/mountinfo, so proc comes first.
-    'mount -t proc proc /proc',
-    `umount -l ${oldRoot}`,
-    `rmdir ${oldRoot}`,
-  ];
-  steps.forEach((st, i) => {
-    lines.push(`# step ${i + 1}: ${st.label.replace(/\n/g, ' ')}`);
-    lines.push(`ml_at ${i + 1}`);
-    lines.push(st.shell);
-  });
-  lines.push(
-    "printf 'ready\\n' >&9",
-    'trap - EXIT',
-    'exec 9>&-',
-    // setsid: CRIU wants the dumped init to lead its own session.
-    'exec setsid sleep 1000000 0<&- 1>&- 2>&-',
+    '# Replace this process (behind an exec prefix) and resume at step $1.',
+    'ml_reexec() { local next=$1; shift; trap - EXIT; exec "$@" /bin/bash -c "$BASH_EXECUTION_STRING" mountlab "$ml_task" "$next"; }',
+    'ml_spawn() { ( trap - EXIT; exec /bin/bash -c "$BASH_EXECUTION_STRING" mountlab "$1" 0 ) & }',
+    'ml_signal() { : > "/proc/self/fd/8/$1"; }',
+    'ml_wait() { while [ ! -e "/proc/self/fd/8/$1" ]; do sleep 0.02; done; }',
+    '# The last thing a task does: stay alive, holding nothing of the lab.',
+    'ml_hold() { trap - EXIT; exec 8<&- 9>&- 0<&- 1>&- 2>&-; exec "$@" sleep 1000000; }',
     '',
-  );
+    'task_init() {',
+    '  if [ "$ml_from" -eq 0 ]; then',
+    '    cd "$ML_ROOT"',
+    `    mkdir -p .${syncDir}-old .${syncDir}`,
+    `    pivot_root . .${syncDir}-old`,
+    '    cd /',
+    '    unset ML_ROOT',
+    '    # umount(8) reads /proc/self/mountinfo, so proc comes first.',
+    '    mount -t proc proc /proc',
+    `    umount -l ${syncDir}-old`,
+    `    rmdir ${syncDir}-old`,
+    `    exec 8<${syncDir}`,
+    '    # CRIU wants every task\'s session leader inside the tree: lead a',
+    '    # session before any child is spawned (setsid(1) execs, no fork here).',
+    '    ml_reexec 1 setsid',
+    '  fi',
+    ...tasks[0]!.lines,
+    ...children.map((c) => `  ml_wait ${shq(`done-${c}`)}`),
+    "  printf 'ready\\n' >&9",
+    '  ml_hold',
+    '}',
+  ];
+  for (const t of tasks.slice(1)) {
+    out.push('', `task_${t.name.replace(/-/g, '_')}() {`, ...t.lines, `  ml_signal ${shq(`done-${t.name}`)}`, '  ml_hold', '}');
+  }
+  out.push('', 'case $ml_task in');
+  for (const t of tasks) out.push(`  ${shq(t.name)}) task_${t.name.replace(/-/g, '_')} ;;`);
+  out.push("  *) echo \"unknown task $ml_task\" >&2; exit 2 ;;", 'esac', '');
+  const script = out.join('\n');
+  if (Buffer.byteLength(script) > MAX_SCRIPT_BYTES) {
+    throw new BadInputError([
+      { file: loaded.file, line: 1, col: 1, path: '/steps', message: `the scenario compiles to ${Buffer.byteLength(script)} bytes; the limit is ${MAX_SCRIPT_BYTES}` },
+    ], 'use fewer or shorter steps (large `write` contents count fully)');
+  }
+
   const limits = { ...DEFAULT_LIMITS };
   if (s.timeouts?.setup) limits.setup = s.timeouts.setup;
   if (s.timeouts?.dump) limits.dump = s.timeouts.dump;
@@ -54,9 +136,11 @@ export function compileScenario(loaded: LoadedScenario, id: string): GuestPlan {
   return {
     id,
     scenario: s.name,
-    treeScript: lines.join('\n'),
-    stepLabels: steps.map((st) => st.label),
+    treeScript: script,
+    stepLabels: labels,
+    tasks: tasks.map((t) => t.name),
+    syncDir,
     limits,
-    criu: { dumpArgs: [], restoreArgs: [] },
+    criu: criuArgs(s.engine),
   };
 }

@@ -3,8 +3,12 @@ export interface GuestPlan {
   /** Unique within the guest: names the scenario's work directory. */
   id: string;
   scenario: string;
-  /** Shell script run as init of the new mount+pid namespaces; $1 is the scenario root. */
+  /** The bash program of the whole tree: `bash -c SCRIPT mountlab TASK FROM`, ML_ROOT set for init. */
   treeScript: string;
+  /** Task names, init first. */
+  tasks: string[];
+  /** The sync-point directory inside the scenario root, removed at clean-up. */
+  syncDir: string;
   /** One human label per step, for error messages ("step 3: bind /w -> /a"). */
   stepLabels: string[];
   /** Time limits, seconds, enforced in the guest. */

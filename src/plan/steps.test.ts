@@ -32,7 +32,9 @@ const CASES: [Step, string][] = [
 describe('step compiler', () => {
   for (const [step, shell] of CASES) {
     it(`${JSON.stringify(step)} -> ${shell}`, () => {
-      assert.equal(compileStep(step).shell, shell);
+      const c = compileStep(step);
+      assert.equal(c.kind, 'shell');
+      assert.equal(c.kind === 'shell' && c.shell, shell);
     });
   }
 });

@@ -2,14 +2,19 @@ import type { PropagationTarget, Step } from '../scenario/scenario.generated.js'
 import { stepName } from '../scenario/semantics.js';
 import { shJoin, shq } from './shell.js';
 
-/** A step compiled to shell, with a label a human recognises. */
 /** The image's static helper (vm/helper/mountlab-helper.c). */
 export const HELPER = '/usr/local/bin/mountlab-helper';
 
-export interface CompiledStep {
-  label: string;
-  shell: string;
-}
+/**
+ * A step compiled for the task script, with a label a human recognises:
+ * a shell line; an exec prefix (the step must replace the task's process,
+ * e.g. unshare(2) or an fd at a chosen number, so the script re-executes
+ * itself behind it); or a child task.
+ */
+export type CompiledStep =
+  | { kind: 'shell'; label: string; shell: string }
+  | { kind: 'reexec'; label: string; prefix: string[] }
+  | { kind: 'spawn'; label: string; name: string; steps: Step[] };
 
 const PROPAGATION = {
   'make-shared': 'shared',
@@ -23,62 +28,63 @@ export function compileStep(step: Step): CompiledStep {
   switch (name) {
     case 'mkdir': {
       const paths = ([] as string[]).concat(step.mkdir!);
-      return { label: `mkdir ${paths.join(' ')}`, shell: shJoin(['mkdir', '-p', '--', ...paths]) };
+      return { kind: 'shell', label: `mkdir ${paths.join(' ')}`, shell: shJoin(['mkdir', '-p', '--', ...paths]) };
     }
     case 'write': {
       const w = step.write!;
-      return { label: `write ${w.path}`, shell: `printf '%s' ${shq(w.content)} > ${shq(w.path)}` };
+      return { kind: 'shell', label: `write ${w.path}`, shell: `printf '%s' ${shq(w.content)} > ${shq(w.path)}` };
     }
     case 'symlink': {
       const l = step.symlink!;
-      return { label: `symlink ${l.path} -> ${l.target}`, shell: shJoin(['ln', '-s', '--', l.target, l.path]) };
+      return { kind: 'shell', label: `symlink ${l.path} -> ${l.target}`, shell: shJoin(['ln', '-s', '--', l.target, l.path]) };
     }
     case 'link': {
       const l = step.link!;
-      return { label: `link ${l.from} ${l.to}`, shell: shJoin(['ln', '--', l.from, l.to]) };
+      return { kind: 'shell', label: `link ${l.from} ${l.to}`, shell: shJoin(['ln', '--', l.from, l.to]) };
     }
     case 'rename': {
       const r = step.rename!;
-      return { label: `rename ${r.from} ${r.to}`, shell: shJoin(['mv', '-T', '--', r.from, r.to]) };
+      return { kind: 'shell', label: `rename ${r.from} ${r.to}`, shell: shJoin(['mv', '-T', '--', r.from, r.to]) };
     }
     case 'unlink':
     case 'rmdir': {
       const paths = ([] as string[]).concat(step[name]!);
-      return { label: `${name} ${paths.join(' ')}`, shell: shJoin(name === 'unlink' ? ['rm', '-f', '--', ...paths] : ['rmdir', '--', ...paths]) };
+      return { kind: 'shell', label: `${name} ${paths.join(' ')}`, shell: shJoin(name === 'unlink' ? ['rm', '-f', '--', ...paths] : ['rmdir', '--', ...paths]) };
     }
     case 'chdir':
-      return { label: `chdir ${step.chdir!}`, shell: shJoin(['cd', '--', step.chdir!]) };
+      return { kind: 'shell', label: `chdir ${step.chdir!}`, shell: shJoin(['cd', '--', step.chdir!]) };
     case 'move': {
       const m = step.move!;
-      return { label: `move ${m.from} -> ${m.to}`, shell: shJoin(['mount', '--move', '--', m.from, m.to]) };
+      return { kind: 'shell', label: `move ${m.from} -> ${m.to}`, shell: shJoin(['mount', '--move', '--', m.from, m.to]) };
     }
     case 'remount': {
       const r = step.remount!;
       const opts = `remount${r.super ? '' : ',bind'},${r.options}`;
-      return { label: `remount ${r.path} ${r.super ? '(superblock) ' : ''}${r.options}`, shell: shJoin(['mount', '-o', opts, '--', r.path]) };
+      return { kind: 'shell', label: `remount ${r.path} ${r.super ? '(superblock) ' : ''}${r.options}`, shell: shJoin(['mount', '-o', opts, '--', r.path]) };
     }
     case 'mount': {
       const m = step.mount!;
       const argv = ['mount', '-t', m.fstype, ...(m.options ? ['-o', m.options] : []), '--', m.source ?? m.fstype, m.target];
-      return { label: `mount -t ${m.fstype} ${m.source ?? m.fstype} ${m.target}`, shell: shJoin(argv) };
+      return { kind: 'shell', label: `mount -t ${m.fstype} ${m.source ?? m.fstype} ${m.target}`, shell: shJoin(argv) };
     }
     case 'bind':
     case 'rbind': {
       const b = step[name]!;
-      return { label: `${name} ${b.source} -> ${b.target}`, shell: shJoin(['mount', `--${name}`, '--', b.source, b.target]) };
+      return { kind: 'shell', label: `${name} ${b.source} -> ${b.target}`, shell: shJoin(['mount', `--${name}`, '--', b.source, b.target]) };
     }
     case 'umount': {
       const u = step.umount!;
       const [path, lazy] = typeof u === 'string' ? [u, false] : [u.path, u.lazy ?? false];
-      return { label: `umount${lazy ? ' -l' : ''} ${path}`, shell: shJoin(['umount', ...(lazy ? ['-l'] : []), '--', path]) };
+      return { kind: 'shell', label: `umount${lazy ? ' -l' : ''} ${path}`, shell: shJoin(['umount', ...(lazy ? ['-l'] : []), '--', path]) };
     }
     case 'set-group': {
       const g = step['set-group']!;
-      return { label: `set-group ${g.from} -> ${g.to}`, shell: shJoin([HELPER, 'set-group', g.from, g.to]) };
+      return { kind: 'shell', label: `set-group ${g.from} -> ${g.to}`, shell: shJoin([HELPER, 'set-group', g.from, g.to]) };
     }
     case 'open-tree': {
       const o = step['open-tree']!;
       return {
+        kind: 'shell',
         label: `open-tree ${o.source} -> ${o.target}${o.recursive ? ' (recursive)' : ''}`,
         shell: shJoin([HELPER, 'open-tree', o.source, o.target, ...(o.recursive ? ['-r'] : [])]),
       };
@@ -90,7 +96,35 @@ export function compileStep(step: Step): CompiledStep {
       const t = step[name] as PropagationTarget;
       const [path, rec] = typeof t === 'string' ? [t, false] : [t.path, t.recursive ?? false];
       const flag = `--make-${rec ? 'r' : ''}${PROPAGATION[name]}`;
-      return { label: `${name}${rec ? ' (recursive)' : ''} ${path}`, shell: shJoin(['mount', flag, '--', path]) };
+      return { kind: 'shell', label: `${name}${rec ? ' (recursive)' : ''} ${path}`, shell: shJoin(['mount', flag, '--', path]) };
+    }
+    case 'spawn': {
+      const sp = step.spawn!;
+      return { kind: 'spawn', label: `spawn ${sp.name}`, name: sp.name, steps: sp.steps };
+    }
+    case 'signal':
+      return { kind: 'shell', label: `signal ${step.signal!}`, shell: `ml_signal ${shq(step.signal!)}` };
+    case 'wait':
+      return { kind: 'shell', label: `wait ${step.wait!}`, shell: `ml_wait ${shq(step.wait!)}` };
+    case 'unshare': {
+      const ns = step.unshare!;
+      return { kind: 'reexec', label: `unshare ${ns.join(',')}`, prefix: [HELPER, 'unshare', ns.join(','), '--'] };
+    }
+    case 'open': {
+      const o = step.open!;
+      const flags = (o.flags ?? ['rdonly']).join(',');
+      return {
+        kind: 'reexec',
+        label: `open ${o.path} as fd ${o.fd} (${flags}${o.offset ? `, offset ${o.offset}` : ''})`,
+        prefix: [HELPER, 'open', String(o.fd), flags, o.mode ?? '0644', String(o.offset ?? 0), o.path, '--'],
+      };
+    }
+    case 'chroot':
+      return { kind: 'reexec', label: `chroot ${step.chroot!}`, prefix: ['chroot', '--', step.chroot!] };
+    case 'pivot-root': {
+      const p = step['pivot-root']!;
+      const putOld = p['new-root'].replace(/\/$/, '') + p['put-old'];
+      return { kind: 'shell', label: `pivot-root ${p['new-root']} (old root at ${p['put-old']})`, shell: `${shJoin(['pivot_root', p['new-root'], putOld])} && cd /` };
     }
     default: {
       const never: never = name;

@@ -8,6 +8,13 @@
  */
 export type Path = string;
 /**
+ * A task's name: its key in captures and reports. `init` is the root task.
+ *
+ * This interface was referenced by `Scenario`'s JSON-Schema
+ * via the `definition` "taskName".
+ */
+export type TaskName = string;
+/**
  * One path, or a list of paths.
  *
  * This interface was referenced by `Scenario`'s JSON-Schema
@@ -29,6 +36,13 @@ export type PropagationTarget =
        */
       recursive?: boolean;
     };
+/**
+ * A sync point's name.
+ *
+ * This interface was referenced by `Scenario`'s JSON-Schema
+ * via the `definition` "syncName".
+ */
+export type SyncName = string;
 
 /**
  * A mountlab scenario: a mount topology built in fresh namespaces inside a disposable guest, checkpointed and restored by CRIU, and compared before and after.
@@ -75,6 +89,35 @@ export interface Scenario {
      * criu restore.
      */
     restore?: number;
+  };
+  /**
+   * How CRIU is run for this scenario.
+   */
+  engine?: {
+    /**
+     * criu dump --link-remap: open files whose name was unlinked but that still have another link are dumped through a temporary link (seed 004).
+     */
+    'link-remap'?: boolean;
+    /**
+     * criu dump --ghost-limit, in bytes: the largest unlinked open file whose contents are copied into the image.
+     */
+    'ghost-limit'?: number;
+    /**
+     * criu restore --mntns-compat-mode: restore mounts with the old engine instead of mount-v2 (MOVE_MOUNT_SET_GROUP).
+     */
+    'mntns-compat-mode'?: boolean;
+    /**
+     * Extra criu dump options, one per item (e.g. --tcp-established).
+     *
+     * @maxItems 20
+     */
+    'dump-args'?: string[];
+    /**
+     * Extra criu restore options, one per item.
+     *
+     * @maxItems 20
+     */
+    'restore-args'?: string[];
   };
   /**
    * What should happen. `identical`: dump and restore succeed and the restored topology equals the original up to renumbering. `dump-fails`/`restore-fails`: that phase fails with a log line matching the pattern.
@@ -305,6 +348,94 @@ export interface Step {
      * Clone the submounts too (AT_RECURSIVE).
      */
     recursive?: boolean;
+  };
+  /**
+   * Fork a child task that runs its own steps, concurrently with the rest of this task, and then stays alive (as part of the checkpointed tree). It starts in this task's namespaces; use `unshare` inside it for nested namespaces. Order between tasks is only what `signal`/`wait` say.
+   */
+  spawn?: {
+    name: TaskName;
+    /**
+     * The child's steps.
+     *
+     * @minItems 1
+     * @maxItems 500
+     */
+    steps: Step[];
+  };
+  /**
+   * Mark a sync point as reached; every task waiting for it continues.
+   */
+  signal?: string;
+  /**
+   * Block until another task signals this sync point.
+   */
+  wait?: string;
+  /**
+   * unshare(2) this task's namespaces (no fork, propagation left as it is). With `pid`, the task's later children are in the new pid namespace.
+   *
+   * @minItems 1
+   * @maxItems 7
+   */
+  unshare?: ('mnt' | 'uts' | 'ipc' | 'net' | 'user' | 'pid' | 'cgroup')[];
+  /**
+   * Open a file or directory and keep it open as fd `fd` in this task, through the checkpoint (seed 004: open files that are later unlinked, over-mounted or renamed).
+   */
+  open?: {
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    path: string;
+    /**
+     * The fd number the task holds it as. 8 and 9 are the lab's own.
+     */
+    fd: number;
+    /**
+     * open(2) flags; default [rdonly].
+     *
+     * @maxItems 15
+     */
+    flags?: (
+      | 'rdonly'
+      | 'wronly'
+      | 'rdwr'
+      | 'creat'
+      | 'trunc'
+      | 'append'
+      | 'excl'
+      | 'directory'
+      | 'path'
+      | 'nofollow'
+      | 'cloexec'
+      | 'noatime'
+      | 'tmpfile'
+      | 'sync'
+      | 'nonblock'
+    )[];
+    /**
+     * Mode for creat/tmpfile, octal as a string, e.g. "0644".
+     */
+    mode?: string;
+    /**
+     * lseek to this offset after opening.
+     */
+    offset?: number;
+  };
+  /**
+   * An absolute path inside the scenario's root. `..` components are not allowed.
+   */
+  chroot?: string;
+  /**
+   * pivot_root(8): make `new-root` the root of this task's mount namespace, moving the old root to `put-old` (relative to the new root).
+   */
+  'pivot-root'?: {
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    'new-root': string;
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    'put-old': string;
   };
 }
 /**

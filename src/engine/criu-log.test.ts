@@ -1,0 +1,33 @@
+import { strict as assert } from 'node:assert';
+import { classifyEngineFailure, kernelTrouble, rootCause } from './criu-log.js';
+
+const DUMP_LOG = `(00.966552) Error (criu/tun.c:85): tun: Unable to create tun: No such file or directory
+(02.315433) Warn  (compel/arch/x86/src/lib/infect.c:418): Will restore 168 with interrupted system call
+(02.329259) Error (criu/files-reg.c:1122): Can't create link remap for /w/a. Use link-remap option.
+(02.329742) Error (criu/cr-dump.c:1681): Dump files (pid: 168) failed with -1
+(02.359496) Error (criu/cr-dump.c:2111): Dumping FAILED.`;
+
+describe('criu logs', () => {
+  it('names the root cause, not the start-up tun probe or the wrappers', () => {
+    assert.match(rootCause(DUMP_LOG)!, /Can't create link remap for \/w\/a/);
+    const f = classifyEngineFailure('dump', 1, undefined, DUMP_LOG, '');
+    assert.equal(f.kind, 'failed');
+    assert.equal(f.headline, "criu dump failed (exit 1): Error (criu/files-reg.c:1122): Can't create link remap for /w/a. Use link-remap option.");
+  });
+
+  it('calls a BUG or SIGSEGV an engine crash', () => {
+    const f = classifyEngineFailure('restore', 139, undefined, '(00.1) BUG at criu/mount.c:48\n', 'Segmentation fault');
+    assert.equal(f.kind, 'crash');
+    assert.match(f.headline, /crashed: BUG at criu\/mount\.c:48/);
+  });
+
+  it('calls exit 124 from timeout(1) a hang', () => {
+    assert.equal(classifyEngineFailure('dump', 124, undefined, '', '').kind, 'timeout');
+  });
+
+  it('finds an oops on the console and quotes from it', () => {
+    const t = kernelTrouble('MOUNTLAB-READY\n[   12.1] BUG: kernel NULL pointer dereference, address: 0000000000000008\n[   12.1] Call Trace:\n');
+    assert.match(t!, /^\[ {3}12\.1\] BUG: kernel NULL pointer/);
+    assert.equal(kernelTrouble('MOUNTLAB-READY\nsshd: Accepted publickey\n'), undefined);
+  });
+});
