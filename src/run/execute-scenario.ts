@@ -11,7 +11,9 @@ import type { LoadedScenario } from '../scenario/load.js';
 import { LABCTL } from '../target/guest-facts.js';
 import type { StartedTarget } from '../target/target.js';
 import type { Reporter } from '../report/reporter.js';
-import { describeExpectation, expectationOf, type Expectation } from './expectation.js';
+import { applyKnownBug, describeExpectation, expectationOf, type Expectation } from './expectation.js';
+import { inRange } from './versions.js';
+import type { Scenario } from '../scenario/scenario.generated.js';
 import type { Outcome } from './outcome.js';
 import type { Phase, PhaseTiming, ScenarioResult } from './result.js';
 
@@ -82,6 +84,8 @@ export async function executeScenario(t: StartedTarget, loaded: LoadedScenario, 
   };
 
   try {
+    const unmet = await unmetRequirement(t, s);
+    if (unmet) throw new Verdict('skip', unmet, 'setup');
     const pid = await phase('setup', () => setup(t, plan, save));
     const before = await phase('capture-before', () => capture(t, pid, plan));
     await save('before.capture', before.text, 'latin1');
@@ -99,7 +103,7 @@ export async function executeScenario(t: StartedTarget, loaded: LoadedScenario, 
       result.filtered = cmp.filtered;
       if (!cmp.equivalent) throw new Verdict('fail', result.differences[0]?.sentence ?? 'topology differs', 'compare');
     });
-    if (expectation.kind !== 'identical') {
+    if (expectation.kind === 'dump-fails' || expectation.kind === 'restore-fails') {
       throw new Verdict('fail', `expected ${expectation.kind.replace('-fails', '')} to fail, but dump and restore succeeded`, 'compare');
     }
     result.outcome = 'pass';
@@ -119,7 +123,12 @@ export async function executeScenario(t: StartedTarget, loaded: LoadedScenario, 
       if (e instanceof TimeoutError) result.reason = `${current}: hung (${msg})`;
     }
   } finally {
-    await cleanup(t, plan, phases);
+    if (phases.length) await cleanup(t, plan, phases);
+  }
+  if (result.outcome !== 'skip') {
+    const v = applyKnownBug(expectation, t.facts, { outcome: result.outcome, reason: result.reason, sentences: result.differences.map((d) => d.sentence) });
+    result.outcome = v.outcome;
+    result.reason = v.reason;
   }
   // The kernel's own failures override whatever CRIU said.
   const trouble = kernelTrouble(t.consoleSince(consoleMark));
@@ -167,15 +176,35 @@ async function capture(t: StartedTarget, pid: number, plan: GuestPlan): Promise<
 
 /** Decides what a failed or successful engine phase means under the expectation. */
 function engineVerdict(run: EngineRun, x: Expectation, phase: 'dump' | 'restore'): void {
-  const wanted = x.kind === `${phase}-fails`;
   if (run.ok) return;
   const excerpt = logExcerpt(`${run.log}\n${run.exec.stderr}`);
-  if (wanted && x.kind !== 'identical' && run.failure?.kind === 'failed') {
+  if ((x.kind === 'dump-fails' || x.kind === 'restore-fails') && x.kind === `${phase}-fails` && run.failure?.kind === 'failed') {
     const matched = x.pattern.test(run.log) || x.pattern.test(run.exec.stderr);
     if (matched) throw new Verdict('pass', `criu ${phase} failed as expected (matched /${x.pattern.source}/)`, phase);
     throw new Verdict('fail', `criu ${phase} failed, but no log line matched /${x.pattern.source}/: ${run.failure.headline}`, phase, excerpt);
   }
   throw new Verdict('error', run.failure?.headline ?? `criu ${phase} failed`, phase, excerpt);
+}
+
+/** criu check --feature answers, per target: they cost an exec each. */
+const featureCache = new WeakMap<StartedTarget, Map<string, boolean>>();
+
+/** The first requirement the target does not meet, said plainly; undefined when all are met. */
+async function unmetRequirement(t: StartedTarget, s: Scenario): Promise<string | undefined> {
+  const r = s.requires;
+  if (!r) return undefined;
+  if (r.kernel && !inRange(t.facts.kernel, r.kernel)) return `needs kernel ${r.kernel}; this guest runs ${t.facts.kernel}`;
+  if (r.criu && !inRange(t.facts.criu, r.criu)) return `needs criu ${r.criu}; this guest has ${t.facts.criu}`;
+  let cache = featureCache.get(t);
+  if (!cache) featureCache.set(t, (cache = new Map()));
+  for (const f of r.features ?? []) {
+    if (!cache.has(f)) {
+      const c = await t.exec(['criu', 'check', '--feature', f], { timeoutMs: 60_000, label: `criu check --feature ${f}` });
+      cache.set(f, c.code === 0);
+    }
+    if (!cache.get(f)) return `criu check --feature ${f} fails on this guest (kernel ${t.facts.kernel}, criu ${t.facts.criu})`;
+  }
+  return undefined;
 }
 
 async function cleanup(t: StartedTarget, plan: GuestPlan, phases: PhaseTiming[]): Promise<void> {

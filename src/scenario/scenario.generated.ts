@@ -43,6 +43,13 @@ export type PropagationTarget =
  * via the `definition` "syncName".
  */
 export type SyncName = string;
+/**
+ * Space-separated comparisons that must all hold, e.g. ">=6.1 <6.13" or ">=4.1". Versions compare numerically by dotted parts (6.12.107+deb13-amd64 reads as 6.12.107).
+ *
+ * This interface was referenced by `Scenario`'s JSON-Schema
+ * via the `definition` "versionRange".
+ */
+export type VersionRange = string;
 
 /**
  * A mountlab scenario: a mount topology built in fresh namespaces inside a disposable guest, checkpointed and restored by CRIU, and compared before and after.
@@ -66,6 +73,25 @@ export interface Scenario {
    * @maxItems 20
    */
   tags?: string[];
+  /**
+   * What the guest must have for the scenario to make sense; when it does not, the verdict is `skip`, with the reason.
+   */
+  requires?: {
+    /**
+     * Kernel version range, e.g. ">=5.15" (MOVE_MOUNT_SET_GROUP).
+     */
+    kernel?: string;
+    /**
+     * CRIU version range.
+     */
+    criu?: string;
+    /**
+     * Names for `criu check --feature`, e.g. move_mount_set_group, mnt_id.
+     *
+     * @maxItems 20
+     */
+    features?: string[];
+  };
   /**
    * Actions run in order by the root task of the checkpointed tree, inside fresh mount and pid namespaces whose root is a private bind of the guest's root filesystem. Each step is a mapping with exactly one key, the step's name.
    *
@@ -120,7 +146,7 @@ export interface Scenario {
     'restore-args'?: string[];
   };
   /**
-   * What should happen. `identical`: dump and restore succeed and the restored topology equals the original up to renumbering. `dump-fails`/`restore-fails`: that phase fails with a log line matching the pattern.
+   * What should happen. `identical`: dump and restore succeed and the restored topology equals the original up to renumbering. `dump-fails`/`restore-fails`: that phase fails with a log line matching the pattern. `known-bug`: a failure that is expected (xfail) until it is fixed (xpass).
    */
   expect:
     | 'identical'
@@ -135,6 +161,29 @@ export interface Scenario {
          * A regular expression that must match a line of the restore log or its error output.
          */
         'restore-fails': string;
+      }
+    | {
+        /**
+         * The scenario is expected to fail because of a known bug: `xfail` while it does (and the reason matches), `xpass` once it no longer does. Outside the version ranges the scenario is expected to be identical.
+         */
+        'known-bug': {
+          /**
+           * The bug report, mailing-list thread or commit.
+           */
+          url: string;
+          /**
+           * A regular expression that the failure must match (the error headline, or any difference sentence), so that another failure is not mistaken for this bug.
+           */
+          reason: string;
+          /**
+           * Kernel versions where the bug is expected.
+           */
+          kernel?: string;
+          /**
+           * CRIU versions where the bug is expected.
+           */
+          criu?: string;
+        };
       };
 }
 /**
