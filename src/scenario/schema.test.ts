@@ -10,6 +10,10 @@ describe('scenario schema', () => {
     execFileSync(process.execPath, [assetPath('scripts', 'gen-types.mjs'), '--check'], { stdio: 'pipe' });
   });
 
+  it('scenarios/README.md vocabulary is generated from the current schema', () => {
+    execFileSync(process.execPath, [assetPath('scripts', 'gen-vocabulary.mjs'), '--check'], { stdio: 'pipe' });
+  });
+
   it('describes every property, and closes every object with additionalProperties: false', () => {
     const schema = JSON.parse(readFileSync(SCENARIO_SCHEMA_PATH, 'utf8')) as object;
     const missing: string[] = [];
