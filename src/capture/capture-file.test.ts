@@ -1,22 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { assetPath } from '../paths.js';
+import { fixture, parseError } from './capture.testutil.js';
 import { genModel, prng, randomNumbering, renderCapture } from '../compare/gen.testutil.js';
 import { formatCapture, parseCapture, type Capture } from './capture-file.js';
-import { MountinfoParseError } from './mountinfo.js';
 
-const fixture = (name: string) => readFileSync(assetPath('test/fixtures/mountinfo', name), 'latin1');
-
-function parseError(fn: () => unknown): MountinfoParseError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof MountinfoParseError, `expected MountinfoParseError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a parse error');
-}
 
 /** A capture without line numbers, which formatting does not preserve. */
 const lineless = (c: Capture) => ({ tasks: c.tasks.map((t) => ({ ...t, mounts: t.mounts.map(({ line: _l, ...rest }) => rest) })) });

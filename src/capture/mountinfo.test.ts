@@ -1,21 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { assetPath } from '../paths.js';
+import { fixture, parseError } from './capture.testutil.js';
 import { formatMountinfoLine, MountinfoParseError, parseMountinfo, parseMountinfoLine, type MountEntry } from './mountinfo.js';
 
-const fixture = (name: string) => readFileSync(assetPath('test/fixtures/mountinfo', name), 'latin1');
-
-/** Runs `fn`, which must throw a MountinfoParseError, and returns it. */
-function parseError(fn: () => unknown): MountinfoParseError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof MountinfoParseError, `expected MountinfoParseError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a parse error');
-}
 
 describe('mountinfo parser', () => {
   it('reads every field of the proc(5) example line', () => {

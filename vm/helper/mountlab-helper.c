@@ -71,33 +71,47 @@ static int open_tree_bind(const char *src, const char *dst, int recursive) {
 	return 0;
 }
 
-/* FLAGS is a comma list: rdonly, wronly, rdwr, creat, trunc, append, excl,
- * directory, path, nofollow, cloexec, noatime, tmpfile. */
-static int parse_flags(const char *s, int *out) {
-	static const struct { const char *n; int v; } names[] = {
-		{"rdonly", O_RDONLY}, {"wronly", O_WRONLY}, {"rdwr", O_RDWR}, {"creat", O_CREAT},
-		{"trunc", O_TRUNC}, {"append", O_APPEND}, {"excl", O_EXCL}, {"directory", O_DIRECTORY},
-		{"path", O_PATH}, {"nofollow", O_NOFOLLOW}, {"cloexec", O_CLOEXEC}, {"noatime", O_NOATIME},
-		{"tmpfile", O_TMPFILE}, {"sync", O_SYNC}, {"nonblock", O_NONBLOCK},
-	};
+struct name_value {
+	const char *n;
+	int v;
+};
+
+/* ORs together the values of a comma list of names (open flags,
+ * namespaces); -1 with a message naming `what` on an unknown name. */
+static int parse_names(const char *list, const struct name_value *table, size_t count, const char *what, int *out) {
 	char buf[256];
-	if (strlen(s) >= sizeof buf)
+	if (strlen(list) >= sizeof buf) {
+		fprintf(stderr, "mountlab-helper: %s list too long\n", what);
 		return -1;
-	strcpy(buf, s);
+	}
+	strcpy(buf, list);
 	*out = 0;
 	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		size_t i;
-		for (i = 0; i < sizeof names / sizeof names[0]; i++)
-			if (!strcmp(tok, names[i].n))
-				break;
-		if (i == sizeof names / sizeof names[0]) {
-			fprintf(stderr, "mountlab-helper: unknown open flag '%s'\n", tok);
+		for (i = 0; i < count && strcmp(tok, table[i].n); i++)
+			;
+		if (i == count) {
+			fprintf(stderr, "mountlab-helper: unknown %s '%s'\n", what, tok);
 			return -1;
 		}
-		*out |= names[i].v;
+		*out |= table[i].v;
 	}
 	return 0;
 }
+
+static const struct name_value open_flags[] = {
+	{"rdonly", O_RDONLY}, {"wronly", O_WRONLY}, {"rdwr", O_RDWR}, {"creat", O_CREAT},
+	{"trunc", O_TRUNC}, {"append", O_APPEND}, {"excl", O_EXCL}, {"directory", O_DIRECTORY},
+	{"path", O_PATH}, {"nofollow", O_NOFOLLOW}, {"cloexec", O_CLOEXEC}, {"noatime", O_NOATIME},
+	{"tmpfile", O_TMPFILE}, {"sync", O_SYNC}, {"nonblock", O_NONBLOCK},
+};
+
+static const struct name_value namespaces[] = {
+	{"mnt", CLONE_NEWNS}, {"uts", CLONE_NEWUTS}, {"ipc", CLONE_NEWIPC}, {"net", CLONE_NEWNET},
+	{"user", CLONE_NEWUSER}, {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static int do_open(int argc, char **argv) {
 	/* open FD FLAGS MODE OFFSET PATH -- CMD... */
@@ -106,7 +120,7 @@ static int do_open(int argc, char **argv) {
 	int want = atoi(argv[1]), flags;
 	mode_t mode = (mode_t)strtol(argv[3], NULL, 8);
 	off_t off = strtoll(argv[4], NULL, 10);
-	if (parse_flags(argv[2], &flags) < 0)
+	if (parse_names(argv[2], open_flags, COUNT(open_flags), "open flag", &flags) < 0)
 		return 2;
 	int fd = open(argv[5], flags, mode);
 	if (fd < 0)
@@ -126,26 +140,9 @@ static int do_unshare(int argc, char **argv) {
 	/* unshare NSLIST -- CMD... */
 	if (argc < 4 || strcmp(argv[2], "--"))
 		return usage();
-	static const struct { const char *n; int v; } names[] = {
-		{"mnt", CLONE_NEWNS}, {"uts", CLONE_NEWUTS}, {"ipc", CLONE_NEWIPC}, {"net", CLONE_NEWNET},
-		{"user", CLONE_NEWUSER}, {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP},
-	};
-	char buf[128];
-	int flags = 0;
-	if (strlen(argv[1]) >= sizeof buf)
-		return usage();
-	strcpy(buf, argv[1]);
-	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		size_t i;
-		for (i = 0; i < sizeof names / sizeof names[0]; i++)
-			if (!strcmp(tok, names[i].n))
-				break;
-		if (i == sizeof names / sizeof names[0]) {
-			fprintf(stderr, "mountlab-helper: unknown namespace '%s'\n", tok);
-			return 2;
-		}
-		flags |= names[i].v;
-	}
+	int flags;
+	if (parse_names(argv[1], namespaces, COUNT(namespaces), "namespace", &flags) < 0)
+		return 2;
 	/* Unlike unshare(1), propagation is left as it is: the scenario says
 	 * what it wants with make-* steps. */
 	if (unshare(flags) < 0)
