@@ -9,6 +9,13 @@ import { DEFAULT_LIMITS, type GuestPlan } from './plan.js';
 export function criuArgs(e: Scenario['engine']): { dumpArgs: string[]; restoreArgs: string[] } {
   const dumpArgs: string[] = [];
   const restoreArgs: string[] = [];
+  for (const x of e?.external ?? []) {
+    const key = x.key ?? (x.path.replace(/\//g, '_').replace(/^_+/, '') || 'root');
+    dumpArgs.push('--external', `mnt[${x.path}]:${key}`);
+    // labctl replaces @ROOT@ with the scenario root it made: the host-side
+    // path of what the outside steps prepared.
+    restoreArgs.push('--external', `mnt[${key}]:@ROOT@${x.source ?? x.path}`);
+  }
   if (e?.['link-remap']) dumpArgs.push('--link-remap');
   if (e?.['ghost-limit'] !== undefined) dumpArgs.push(`--ghost-limit=${e['ghost-limit']}`);
   if (e?.['mntns-compat-mode']) restoreArgs.push('--mntns-compat-mode');
@@ -129,6 +136,14 @@ export function compileScenario(loaded: LoadedScenario, id: string): GuestPlan {
     ], 'use fewer or shorter steps (large `write` contents count fully)');
   }
 
+  const outside = (s.outside ?? []).map(compileStep);
+  const outsideLines = ['set -eu', 'cd /'];
+  outside.forEach((c, i) => {
+    // semantics.ts admits only plain steps here; anything else is a bug of ours.
+    if (c.kind !== 'shell') throw new Error(`outside step ${i + 1} (${c.label}) is not a plain step`);
+    outsideLines.push(`# outside step ${i + 1}: ${c.label.replace(/\n/g, ' ')}`, `echo ${i + 1} >&7`, c.shell);
+  });
+
   const limits = { ...DEFAULT_LIMITS };
   if (s.timeouts?.setup) limits.setup = s.timeouts.setup;
   if (s.timeouts?.dump) limits.dump = s.timeouts.dump;
@@ -140,6 +155,9 @@ export function compileScenario(loaded: LoadedScenario, id: string): GuestPlan {
     stepLabels: labels,
     tasks: tasks.map((t) => t.name),
     syncDir,
+    outsideScript: outside.length ? outsideLines.join('\n') + '\n' : '',
+    outsideLabels: outside.map((c) => c.label),
+    leak: s.leak ?? [],
     limits,
     criu: criuArgs(s.engine),
   };

@@ -9,6 +9,12 @@ export interface GuestPlan {
   tasks: string[];
   /** The sync-point directory inside the scenario root, removed at clean-up. */
   syncDir: string;
+  /** Run by labctl in the guest's own namespaces, chrooted into the scenario root, before the tree; '' when none. */
+  outsideScript: string;
+  /** Labels of the outside steps, for errors. */
+  outsideLabels: string[];
+  /** Namespaces of init that a task outside the tree joins after setup (seed 003). */
+  leak: string[];
   /** One human label per step, for error messages ("step 3: bind /w -> /a"). */
   stepLabels: string[];
   /** Time limits, seconds, enforced in the guest. */

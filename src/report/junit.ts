@@ -67,6 +67,7 @@ export function renderJunit(run: RunResult): string {
 function details(r: ScenarioResult): string {
   const lines = [`${r.outcome}: ${r.reason}`, `expected: ${r.expected}`];
   for (const d of r.differences) lines.push(`- ${d.sentence}`);
+  for (const l of r.leaks) lines.push(`leak: ${l}`);
   if (r.error?.excerpt) lines.push('', r.error.excerpt);
   for (const [k, v] of Object.entries(r.artifacts)) lines.push(`${k}: ${v}`);
   return lines.join('\n');

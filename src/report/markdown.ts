@@ -26,6 +26,11 @@ export function renderMarkdown(run: RunResult): string {
   for (const r of run.results) {
     L.push(`| ${r.scenario} | ${r.cell} | ${r.outcome} | ${(r.durationMs / 1000).toFixed(1)} s | ${r.reason.replace(/\|/g, '\\|').slice(0, 120)} |`);
   }
+  const leaky = run.results.filter((r) => r.leaks.length);
+  if (leaky.length) {
+    L.push('', '## Namespace leaks', '', 'Tasks outside the checkpointed tree that shared its namespaces at dump time:', '');
+    for (const r of leaky) for (const l of r.leaks) L.push(`- ${r.scenario}: ${l}`);
+  }
   const bad = run.results.filter((r) => r.outcome === 'fail' || r.outcome === 'error' || r.outcome === 'xpass');
   for (const r of bad) {
     L.push('', `## ${r.scenario} on ${r.cell}: ${r.outcome}`, '', r.reason, '');

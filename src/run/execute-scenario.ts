@@ -63,6 +63,7 @@ export async function executeScenario(t: StartedTarget, loaded: LoadedScenario, 
     phases,
     differences: [],
     filtered: [],
+    leaks: [],
     artifacts,
     durationMs: 0,
   };
@@ -87,7 +88,14 @@ export async function executeScenario(t: StartedTarget, loaded: LoadedScenario, 
     const unmet = await unmetRequirement(t, s);
     if (unmet) throw new Verdict('skip', unmet, 'setup');
     const pid = await phase('setup', () => setup(t, plan, save));
-    const before = await phase('capture-before', () => capture(t, pid, plan));
+    const before = await phase('capture-before', async () => {
+      if (plan.leak.length) {
+        const l = await t.exec([LABCTL, 'leak', plan.id, String(pid), plan.leak.join(',')], { timeoutMs: 30_000, label: 'start the leaking task' });
+        if (l.code !== 0) throw new Verdict('error', `cannot start the task that leaks ${plan.leak.join(',')}: ${l.stderr.trim()}`);
+      }
+      result.leaks = await findLeaks(t, plan, pid);
+      return capture(t, pid, plan);
+    });
     await save('before.capture', before.text, 'latin1');
     const dump = await phase('dump', () => criuDump(t, plan, pid));
     await save('dump.log', dump.log);
@@ -143,6 +151,10 @@ export async function executeScenario(t: StartedTarget, loaded: LoadedScenario, 
 }
 
 async function setup(t: StartedTarget, plan: GuestPlan, save: (n: string, c: string, e?: BufferEncoding) => Promise<void>): Promise<number> {
+  if (plan.outsideScript) {
+    await t.writeFile(`/run/mountlab/${plan.id}/outside.sh`, plan.outsideScript);
+    await save('outside.sh', plan.outsideScript);
+  }
   // One round trip: labctl makes the root, takes tree.sh on stdin and waits for the tree.
   const r = await t.exec([LABCTL, 'setup', plan.id, String(plan.limits.setup)], {
     stdin: plan.treeScript,
@@ -156,6 +168,11 @@ async function setup(t: StartedTarget, plan: GuestPlan, save: (n: string, c: str
   const failed = r.stdout.match(/failed (\d+) (\d+)/);
   const last = r.stdout.match(/^last step (\d+)/m);
   const stderrTail = err.stdout.trim().split('\n').slice(-5).join('\n');
+  const outside = r.stdout.match(/^outside-failed (\d+)/m);
+  if (outside) {
+    const n = Number(outside[1]);
+    throw new Verdict('error', `outside step ${n} (${plan.outsideLabels[n - 1] ?? '?'}) failed: ${stderrTail.split('\n').pop() || 'no message'}`, 'setup', stderrTail);
+  }
   if (failed) {
     const n = Number(failed[1]);
     const label = n === 0 ? 'entering the scenario root' : `${plan.stepLabels[n - 1] ?? '?'}`;
@@ -184,6 +201,17 @@ function engineVerdict(run: EngineRun, x: Expectation, phase: 'dump' | 'restore'
     throw new Verdict('fail', `criu ${phase} failed, but no log line matched /${x.pattern.source}/: ${run.failure.headline}`, phase, excerpt);
   }
   throw new Verdict('error', run.failure?.headline ?? `criu ${phase} failed`, phase, excerpt);
+}
+
+/** Tasks outside the tree sharing its namespaces, said in a line each. */
+async function findLeaks(t: StartedTarget, plan: GuestPlan, pid: number): Promise<string[]> {
+  const r = await t.exec([LABCTL, 'leaks', plan.id, String(pid)], { timeoutMs: 30_000, label: 'look for leaks' });
+  if (r.code !== 0) throw new Verdict('error', `cannot look for namespace leaks: ${r.stderr.trim()}`);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.match(/^@leak (\S+) pid=(\d+) comm=(.*)$/))
+    .filter((m): m is RegExpMatchArray => m !== null)
+    .map((m) => `the tree's ${m[1]} namespace is shared with pid ${m[2]} (${m[3]}), outside the tree`);
 }
 
 /** criu check --feature answers, per target: they cost an exec each. */

@@ -35,6 +35,11 @@ export interface ScenarioResult {
   /** Super options the comparator ignored by its documented list: nothing is filtered silently. */
   filtered: FilteredSuperOption[];
   error?: { phase: Phase; message: string; excerpt?: string };
+  /**
+   * Tasks outside the checkpointed tree that share one of its own
+   * namespaces (seed 003's "leaks"), found before the dump, one line each.
+   */
+  leaks: string[];
   /** Files in the run directory, relative to it. */
   artifacts: Record<string, string>;
   durationMs: number;

@@ -102,6 +102,7 @@ async function runCell(
           phases: [{ phase: 'boot', ms: 0, ok: false }],
           differences: [],
           filtered: [],
+          leaks: [],
           error: { phase: 'boot', message: msg, ...(tail ? { excerpt: tail } : {}) },
           artifacts: {},
           durationMs: 0,

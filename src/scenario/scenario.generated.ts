@@ -93,12 +93,26 @@ export interface Scenario {
     features?: string[];
   };
   /**
+   * Steps the lab runs in the guest's own namespaces (the "host" of the checkpointed tree) before the tree starts, with paths inside the scenario root. They make external mounts: host mounts the tree inherits, shared groups whose peers or masters stay outside the tree (seed 002). Only mount and file steps are allowed here.
+   *
+   * @minItems 1
+   * @maxItems 200
+   */
+  outside?: Step[];
+  /**
    * Actions run in order by the root task of the checkpointed tree, inside fresh mount and pid namespaces whose root is a private bind of the guest's root filesystem. Each step is a mapping with exactly one key, the step's name.
    *
    * @minItems 1
    * @maxItems 500
    */
   steps: Step[];
+  /**
+   * After the tree is built, a task outside the tree joins these namespaces of the tree's init and stays (seed 003: checkpoint with "leaks"). The lab reports every task outside the tree that shares a namespace with it.
+   *
+   * @minItems 1
+   * @maxItems 6
+   */
+  leak?: ('mnt' | 'uts' | 'ipc' | 'net' | 'pid' | 'cgroup')[];
   /**
    * Time limits in seconds, enforced inside the guest.
    */
@@ -144,6 +158,25 @@ export interface Scenario {
      * @maxItems 20
      */
     'restore-args'?: string[];
+    /**
+     * Mounts CRIU treats as external: dumped as `--external mnt[PATH]:KEY`, restored from `source`, a mount the outside steps made in the guest's own namespace.
+     *
+     * @maxItems 20
+     */
+    external?: {
+      /**
+       * An absolute path inside the scenario's root. `..` components are not allowed.
+       */
+      path: string;
+      /**
+       * CRIU's name for it; default: the path with / replaced by _.
+       */
+      key?: string;
+      /**
+       * An absolute path inside the scenario's root. `..` components are not allowed.
+       */
+      source?: string;
+    }[];
   };
   /**
    * What should happen. `identical`: dump and restore succeed and the restored topology equals the original up to renumbering. `dump-fails`/`restore-fails`: that phase fails with a log line matching the pattern. `known-bug`: a failure that is expected (xfail) until it is fixed (xpass).

@@ -1,4 +1,5 @@
 import type { Scenario, Step } from './scenario.generated.js';
+import { closest } from './suggest.js';
 
 /** Problems the schema cannot express: they need the whole document. */
 export interface SemanticProblem {
@@ -12,8 +13,18 @@ export function stepName(step: Step): keyof Step {
   return Object.keys(step)[0] as keyof Step;
 }
 
+/** Steps that need the tree's task machinery and so cannot run outside it. */
+const TREE_ONLY = new Set(['spawn', 'signal', 'wait', 'unshare', 'open', 'chroot', 'pivot-root', 'chdir']);
+
 export function semanticProblems(s: Scenario): SemanticProblem[] {
   const problems: SemanticProblem[] = [];
+  (s.outside ?? []).forEach((step, i) => {
+    const name = stepName(step);
+    if (TREE_ONLY.has(name)) {
+      problems.push({ path: `/outside/${i}/${name}`, message: `'${name}' runs only inside the tree; outside steps make mounts and files`, suggestion: 'move it to steps (or into a spawn)' });
+    }
+  });
+  checkTasks(s, problems);
   const expect = s.expect;
   for (const key of ['dump-fails', 'restore-fails'] as const) {
     if (typeof expect === 'object' && key in expect) {
@@ -26,4 +37,41 @@ export function semanticProblems(s: Scenario): SemanticProblem[] {
     }
   }
   return problems;
+}
+
+/**
+ * Task names unique and not `init`; every wait has a signal somewhere (or
+ * setup would hang until its time limit); every signal is waited for or
+ * harmless.
+ */
+function checkTasks(s: Scenario, problems: SemanticProblem[]): void {
+  const names = new Map<string, string>();
+  const signals = new Set<string>();
+  const waits: { name: string; path: string }[] = [];
+  const walk = (steps: Step[], base: string, depth: number) => {
+    steps.forEach((step, i) => {
+      const at = `${base}/${i}`;
+      if (step.spawn) {
+        const n = step.spawn.name;
+        if (n === 'init') problems.push({ path: `${at}/spawn/name`, message: "'init' is the root task's name; pick another" });
+        else if (names.has(n)) problems.push({ path: `${at}/spawn/name`, message: `task name '${n}' is already used at ${names.get(n)}` });
+        else names.set(n, at);
+        if (depth >= 8) problems.push({ path: `${at}/spawn`, message: 'spawns nest more than 8 deep' });
+        walk(step.spawn.steps, `${at}/spawn/steps`, depth + 1);
+      }
+      if (step.signal) signals.add(step.signal);
+      if (step.wait) waits.push({ name: step.wait, path: `${at}/wait` });
+    });
+  };
+  walk(s.steps, '/steps', 0);
+  if (names.size > 32) problems.push({ path: '/steps', message: `${names.size} tasks; at most 32` });
+  for (const w of waits) {
+    if (!signals.has(w.name)) {
+      const known = [...signals];
+      const p: SemanticProblem = { path: w.path, message: `waits for '${w.name}', but no step signals it (setup would hang)` };
+      const guess = closest(w.name, known);
+      if (guess) p.suggestion = `did you mean '${guess}'?`;
+      problems.push(p);
+    }
+  }
 }

@@ -43,7 +43,15 @@ function simplify(errors: ErrorObject[]): SchemaProblem[] {
   const precise = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
   const isShape = (e: ErrorObject) => e.keyword === 'type' || e.keyword === 'enum';
   const within = (p: string, q: string) => q === p || q.startsWith(p + '/');
+  // A key that some oneOf branch knew (it reported errors inside the key's
+  // value) is not unknown: that branch's errors explain the mistake.
+  const entered = new Set(precise.map((e) => e.instancePath));
   const kept = precise.filter((e) => {
+    if (e.keyword === 'additionalProperties') {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty);
+      const inner = `${e.instancePath}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      if ([...entered].some((p) => p === inner || p.startsWith(inner + '/'))) return false;
+    }
     if (isShape(e)) return !precise.some((o) => !isShape(o) && within(e.instancePath, o.instancePath));
     if (e.keyword === 'required') return !precise.some((o) => o.keyword === 'additionalProperties' && o.instancePath === e.instancePath);
     return true;
@@ -129,6 +137,13 @@ function translate(e: ErrorObject): SchemaProblem {
       return { path, message: e.message ?? e.keyword };
     case 'pattern':
       return { path, message: patternMessage(path, e) };
+    case 'not':
+      return { path, message: /\/fd$/.test(path) ? `fd ${String(e.data)} is reserved: fds 8 and 9 belong to the lab while steps run` : `${describe(e.data)} is not allowed here` };
+    case 'uniqueItems': {
+      const { i } = e.params as { i: number; j: number };
+      const dup = Array.isArray(e.data) ? e.data[i] : undefined;
+      return { path, message: `lists ${JSON.stringify(dup)} twice` };
+    }
     case 'maxLength':
     case 'maxItems':
     case 'maximum':
@@ -137,6 +152,16 @@ function translate(e: ErrorObject): SchemaProblem {
       return { path, message: `${e.message ?? e.keyword}${e.keyword === 'minimum' || e.keyword === 'minLength' || e.keyword === 'minItems' ? `, got ${describe(e.data)}` : ''}` };
   }
 }
+
+/** What a schema pattern means, said for people; keyed by the start of the pattern. */
+const FRIENDLY_PATTERNS: [RegExp, string][] = [
+  [/^\^\(\?:\(\?:>=/, 'is not a version range: write comparisons like ">=5.15" or ">=6.1 <6.13"'],
+  [/^\^--\[a-z\]/, 'is not a criu option: write --name or --name=value (letters, digits and , . : / = + - _ only)'],
+  [/^\^\[a-z0-9\]\[a-z0-9-\]\*\$/, 'must be lower-case letters, digits and -'],
+  [/^\^\[a-z\]\[a-z0-9-\]\*\$/, 'must be lower-case letters, digits and -, starting with a letter'],
+  [/^\^\[a-z0-9\]\[a-z0-9._-\]\*\$/, 'must be lower-case letters, digits, ".", "_" and "-"'],
+  [/^\^\[A-Za-z0-9_.,=:\+\/-\]\+\$/, 'is not a mount option list: letters, digits and _ . , = : + / - only (no spaces or shell characters)'],
+];
 
 function patternMessage(path: string, e: ErrorObject): string {
   const v = typeof e.data === 'string' ? e.data : '';
@@ -147,5 +172,6 @@ function patternMessage(path: string, e: ErrorObject): string {
     return `path ${JSON.stringify(v)} contains a NUL byte or newline`;
   }
   if (path === '/name') return `name ${JSON.stringify(v)} must be lower-case letters, digits, '.', '_' or '-', starting with a letter or digit`;
+  for (const [re, msg] of FRIENDLY_PATTERNS) if (re.test(pat)) return `${JSON.stringify(v)} ${msg}`;
   return `${JSON.stringify(v)} is not allowed here (must match ${pat})`;
 }

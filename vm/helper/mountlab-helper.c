@@ -13,6 +13,8 @@
  *   unshare NSLIST -- CMD...   unshare(2) the listed namespaces, exec CMD
  *   capture PID                the lab's capture format for PID's tree:
  *                              @task headers, mountinfo, @fd lines
+ *   leaks PID [EXCLUDE...]     tasks outside PID's tree that share one of
+ *                              its namespaces (other than the guest's own)
  *
  * Errors go to stderr as "mountlab-helper: <what>: <strerror>", exit 1.
  */
@@ -48,7 +50,8 @@ static int die(const char *what, const char *arg) {
 
 static int usage(void) {
 	fprintf(stderr, "usage: mountlab-helper set-group FROM TO | open-tree SRC DST [-r] |"
-			" open FD FLAGS MODE OFFSET PATH -- CMD... | unshare NSLIST -- CMD... | capture PID\n");
+			" open FD FLAGS MODE OFFSET PATH -- CMD... | unshare NSLIST -- CMD... | capture PID |"
+			" leaks PID [EXCLUDE...]\n");
 	return 2;
 }
 
@@ -286,6 +289,82 @@ static void capture_task(int pid, const char *parent, int idx) {
 		capture_task(atoi(tok), key, ++n);
 }
 
+/* --- leaks --------------------------------------------------------------- */
+
+static int in_list(const int *list, int n, int pid) {
+	for (int i = 0; i < n; i++)
+		if (list[i] == pid)
+			return 1;
+	return 0;
+}
+
+/* Appends PID and its descendants to tree[]. */
+static void collect_tree(int pid, int *tree, int *n, int max) {
+	char path[320], buf[8192];
+	if (*n >= max || in_list(tree, *n, pid))
+		return;
+	tree[(*n)++] = pid;
+	snprintf(path, sizeof path, "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%s/children", pid, e->d_name);
+		if (read_file(path, buf, sizeof buf) <= 0)
+			continue;
+		for (char *save = NULL, *tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+			collect_tree(atoi(tok), tree, n, max);
+	}
+	closedir(d);
+}
+
+/* Prints "@leak NS pid=N comm=C" for every task outside the tree that
+ * shares one of the tree's own namespaces: seed 003's "leaks". Namespaces
+ * the tree shares with the guest's PID 1 are the host's, not the tree's. */
+static int leaks(int pid, int nexcl, char **excl) {
+	static const char *kinds[] = {"mnt", "uts", "ipc", "net", "pid", "cgroup", "user", "time"};
+	static int tree[4096];
+	int n = 0;
+	collect_tree(pid, tree, &n, 4096);
+	for (int i = 0; i < nexcl; i++)
+		if (n < 4096)
+			tree[n++] = atoi(excl[i]);
+	DIR *d = opendir("/proc");
+	if (!d)
+		return die("opendir", "/proc");
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int other = atoi(e->d_name);
+		if (other <= 0 || in_list(tree, n, other))
+			continue;
+		for (size_t k = 0; k < COUNT(kinds); k++) {
+			char path[320], mine[128], host[128], theirs[128];
+			snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, kinds[k]);
+			link_of(path, mine, sizeof mine);
+			snprintf(path, sizeof path, "/proc/1/ns/%s", kinds[k]);
+			link_of(path, host, sizeof host);
+			if (!strcmp(mine, host) || mine[0] == '?' || host[0] == '?')
+				continue;
+			snprintf(path, sizeof path, "/proc/%d/ns/%s", other, kinds[k]);
+			link_of(path, theirs, sizeof theirs);
+			if (strcmp(mine, theirs))
+				continue;
+			char comm[64] = "?";
+			snprintf(path, sizeof path, "/proc/%d/comm", other);
+			if (read_file(path, comm, sizeof comm) > 0)
+				comm[strcspn(comm, "\n")] = 0;
+			printf("@leak %s pid=%d comm=", kinds[k], other);
+			put_escaped(comm);
+			putchar('\n');
+		}
+	}
+	closedir(d);
+	return ferror(stdout) ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2)
 		return usage();
@@ -298,6 +377,12 @@ int main(int argc, char **argv) {
 		return do_open(argc - 1, argv + 1);
 	if (!strcmp(cmd, "unshare"))
 		return do_unshare(argc - 1, argv + 1);
+	if (!strcmp(cmd, "leaks") && argc >= 3) {
+		int pid = atoi(argv[2]);
+		if (pid <= 0)
+			return usage();
+		return leaks(pid, argc - 3, argv + 3);
+	}
 	if (!strcmp(cmd, "capture") && argc == 3) {
 		int pid = atoi(argv[2]);
 		if (pid <= 0)
