@@ -31,13 +31,31 @@ describe('@e2e vm target', function () {
     assert.deepEqual(mountlabQemus(), []);
   });
 
-  it('builds process trees (spawn, unshare, sync points, kept fds) and maps known bugs to xfail', async () => {
+  it('builds process trees, outside mounts and leaks, and maps known bugs to xfail', async () => {
     const out = tempOut('tree');
-    const r = await runCli(['run', assetPath('scenarios', 'seed-004'), assetPath('scenarios', 'namespaces', 'nested-mntns-cross-peers.yaml'), '--out', out]);
+    const r = await runCli([
+      'run',
+      assetPath('scenarios', 'seed-004'),
+      assetPath('scenarios', 'namespaces', 'nested-mntns-cross-peers.yaml'),
+      assetPath('scenarios', 'seed-003', 'leaked-mount-namespace.yaml'),
+      assetPath('scenarios', 'seed-002', 'external-master-explicit.yaml'),
+      '--out',
+      out,
+    ]);
     const { run } = readRun(out);
     assert.equal(r.code, 0, r.stderr);
     const verdicts = Object.fromEntries(run.results.map((x) => [x.scenario, x.outcome]));
-    assert.deepEqual(verdicts, { 'directory-fd': 'xfail', 'unlinked-relinked-file': 'xfail', 'nested-mntns-cross-peers': 'pass' });
+    assert.deepEqual(verdicts, {
+      'directory-fd': 'xfail',
+      'unlinked-relinked-file': 'xfail',
+      'nested-mntns-cross-peers': 'pass',
+      'leaked-mount-namespace': 'pass',
+      'external-master-explicit': 'pass',
+    });
+    // The lab itself found the task outside the tree holding its mount namespace.
+    const leaky = run.results.find((x) => x.scenario === 'leaked-mount-namespace')!;
+    assert.match(leaky.leaks.join('\n'), /mnt namespace is shared with pid \d+ \(sleep\)/);
+    assert.deepEqual(run.results.find((x) => x.scenario === 'nested-mntns-cross-peers')!.leaks, []);
     // Two namespaces were really captured for the nested scenario.
     const nested = run.results.find((x) => x.scenario === 'nested-mntns-cross-peers')!;
     assert.ok(nested.phases.some((p) => p.phase === 'compare' && p.ok));
