@@ -141,6 +141,8 @@ export async function executeScenario(t: StartedTarget, loaded: LoadedScenario, 
   // The kernel's own failures override whatever CRIU said.
   const trouble = kernelTrouble(t.consoleSince(consoleMark));
   if (trouble) {
+    // A kernel that oopsed is not trusted with the next scenario.
+    t.retire('kernel trouble on the console');
     await save('kernel-trouble.txt', trouble);
     result.outcome = 'error';
     result.reason = `kernel oops: ${trouble.split('\n')[0]!.trim()}`;

@@ -79,8 +79,10 @@ async function runCell(
   const cellResult: CellResult = { id: cell.id, facts: { target: cell.target.kind, kernel: '?', criu: '?', criuCheck: 'failed', utilLinux: '?', readyMs: 0 } };
   run.cells.push(cellResult);
   let i = 0;
+  let boots = 0;
   while (i < scenarios.length) {
     if (opts.signal.aborted) throw opts.signal.reason;
+    if (boots++ > 0) opts.reporter.onLog?.(`${cell.id}: the previous guest is no longer trusted (it stopped answering or its kernel oopsed); booting a fresh one`);
     let target: StartedTarget;
     try {
       target = await cell.target.start(opts.signal);

@@ -30,8 +30,10 @@ export interface StartedTarget extends AsyncDisposable {
   /** Console (kernel log) text since a mark, for oops detection. */
   consoleMark(): number;
   consoleSince(mark: number): string;
-  /** False once the target stopped answering; the runner then starts a fresh one. */
+  /** False once the target stopped answering or was retired; the runner then starts a fresh one. */
   readonly healthy: boolean;
+  /** Stop trusting this target (its kernel oopsed, say): no further scenario runs on it. */
+  retire(reason: string): void;
 }
 
 /** A configured target: nothing runs until start(). */

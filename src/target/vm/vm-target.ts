@@ -120,8 +120,14 @@ export class StartedVm implements StartedTarget {
 
   constructor(private readonly qemu: QemuProcess, private readonly ssh: SshSession) {}
 
+  private retired: string | undefined;
+
   get healthy(): boolean {
-    return !this.qemu.hasExited && !this.ssh.isBroken;
+    return !this.retired && !this.qemu.hasExited && !this.ssh.isBroken;
+  }
+
+  retire(reason: string): void {
+    this.retired ??= reason;
   }
 
   exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {
