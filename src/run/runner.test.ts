@@ -1,0 +1,100 @@
+import { strict as assert } from 'node:assert';
+import { parseScenario } from '../scenario/load.js';
+import type { ExecOptions, ExecResult } from '../target/exec.js';
+import type { StartedTarget, Target, TargetFacts } from '../target/target.js';
+import { removeScratch, scratchDir } from '../../test/scratch.js';
+import { runCorpus } from './runner.js';
+import type { ScenarioResult } from './result.js';
+
+const CAPTURE = '@task init pid=100 mntns=1 cwd=/ root=/\n1 0 0:21 / / rw - tmpfs w rw\n';
+
+/**
+ * A guest that answers labctl like a real one would for a scenario whose
+ * topology survives, and whose console shows whatever `console` says.
+ */
+class ScriptedGuest implements StartedTarget {
+  facts: TargetFacts = { target: 'vm', kernel: '6.12', criu: '4.1.1', criuCheck: 'ok', utilLinux: '2.41', readyMs: 1 };
+  private retired = false;
+  disposed = false;
+  constructor(private readonly console: string) {}
+  get healthy() {
+    return !this.retired && !this.disposed;
+  }
+  retire() {
+    this.retired = true;
+  }
+  async exec(argv: readonly string[] | string, _opts: ExecOptions): Promise<ExecResult> {
+    const cmd = typeof argv === 'string' ? argv : argv[1];
+    const ok = (stdout: string): ExecResult => ({ code: 0, stdout, stderr: '', durationMs: 1 });
+    switch (cmd) {
+      case 'setup':
+        return ok('pid=100\n');
+      case 'capture':
+        return ok(CAPTURE.replace('pid=100', `pid=${(argv as string[])[2]}`));
+      case 'dump':
+        return ok('(00.1) dump log\n');
+      case 'restore':
+        return ok('pid=200\n@@log\n(00.1) restore log\n');
+      default:
+        return ok('');
+    }
+  }
+  async writeFile(): Promise<void> {}
+  consoleMark() {
+    return 0;
+  }
+  consoleSince() {
+    return this.console;
+  }
+  async [Symbol.asyncDispose]() {
+    this.disposed = true;
+  }
+}
+
+describe('runner', () => {
+  after(removeScratch);
+
+  it('gives error on a kernel oops and runs the next scenario on a fresh guest', async () => {
+    const consoles = ['[  12.0] Oops: general protection fault, probably for non-canonical address\n[  12.0] Call Trace:\n', ''];
+    const guests: ScriptedGuest[] = [];
+    const target: Target = {
+      kind: 'vm',
+      describe: 'scripted',
+      start: async () => {
+        const g = new ScriptedGuest(consoles[guests.length] ?? '');
+        guests.push(g);
+        return g;
+      },
+    };
+    const scenario = (name: string) => parseScenario(`name: ${name}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${name}.yaml`);
+    const logs: string[] = [];
+    const results: ScenarioResult[] = [];
+    const run = await runCorpus([scenario('first'), scenario('second')], [{ id: 'cell', target }], {
+      runId: 'r',
+      runDir: scratchDir('runner'),
+      signal: new AbortController().signal,
+      reporter: { onScenarioEnd: (r) => void results.push(r), onLog: (m) => void logs.push(m) },
+    });
+    assert.deepEqual(results.map((r) => [r.scenario, r.outcome]), [['first', 'error'], ['second', 'pass']]);
+    assert.match(results[0]!.reason, /^kernel oops: \[ {2}12\.0\] Oops: general protection fault/);
+    assert.equal(guests.length, 2, 'a fresh guest for the second scenario');
+    assert.ok(guests.every((g) => g.disposed), 'every guest disposed');
+    assert.match(logs.join('\n'), /no longer trusted/);
+    assert.equal(run.exitCode, 2);
+  });
+
+  it('keeps one guest for a whole corpus when nothing goes wrong', async () => {
+    let starts = 0;
+    const target: Target = { kind: 'vm', describe: 'scripted', start: async () => (starts++, new ScriptedGuest('')) };
+    const s = (n: string) => parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
+    const run = await runCorpus([s('a'), s('b'), s('c')], [{ id: 'cell', target }], {
+      runId: 'r',
+      runDir: scratchDir('runner'),
+      signal: new AbortController().signal,
+      reporter: {},
+    });
+    assert.equal(starts, 1);
+    assert.deepEqual(run.counts.pass, 3);
+    assert.equal(run.exitCode, 0);
+  });
+});
