@@ -10,7 +10,6 @@ export type Verbosity = 'quiet' | 'normal' | 'verbose';
 export class ProgressReporter implements Reporter {
   private readonly t0 = Date.now();
   private runDir = '';
-  private readonly phaseStart = new Map<string, number>();
 
   constructor(private readonly verbosity: Verbosity, private readonly out: NodeJS.WritableStream = process.stderr) {}
 
@@ -34,8 +33,7 @@ export class ProgressReporter implements Reporter {
     const f = c.facts;
     this.line(`${c.id}: ready in ${(f.readyMs / 1000).toFixed(1)} s: kernel ${f.kernel}, criu ${f.criu}${f.accel ? `, ${f.accel.toUpperCase()}` : ''}${f.criuCheck === 'ok' ? '' : ' (criu check failed)'}`);
   }
-  onScenarioStart(scenario: string, cell: string): void {
-    this.phaseStart.set(`${cell}/${scenario}`, Date.now());
+  onScenarioStart(scenario: string): void {
     if (this.verbosity === 'verbose') this.line(`${scenario}: start`);
   }
   onPhase(scenario: string, _cell: string, phase: Phase): void {

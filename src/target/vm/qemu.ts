@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TargetError } from '../../errors.js';
 import { ConsoleLog } from './console.js';
 import type { VmImage } from './image.js';
 
@@ -148,8 +147,4 @@ export class QemuProcess implements AsyncDisposable {
     await this.console.close();
     await rm(this.tmpDir, { recursive: true, force: true });
   }
-}
-
-export function assertQemuStarted(q: QemuProcess): void {
-  if (q.hasExited) throw new TargetError(`qemu ${q.describeExit()}: ${q.errorOutput || '(no error output)'}`, q.console.tail());
 }
