@@ -1,5 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { hostTscKhz, qemuArgs, type QemuSpec } from './qemu.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { removeScratch, scratchDir } from '../../../test/scratch.js';
+import { QemuProcess, hostTscKhz, qemuArgs, type QemuSpec } from './qemu.js';
 
 const spec: QemuSpec = {
   image: {
@@ -21,24 +24,24 @@ const spec: QemuSpec = {
 
 describe('qemu command line', () => {
   const args = qemuArgs(spec);
-  const after = (flag: string) => args[args.indexOf(flag) + 1];
+  const argAfter = (flag: string) => args[args.indexOf(flag) + 1];
 
   it('forwards ssh on loopback only, with a restricted user net', () => {
-    assert.match(after('-netdev')!, /^user,id=net0,restrict=on,hostfwd=tcp:127\.0\.0\.1:40022-:22$/);
+    assert.match(argAfter('-netdev')!, /^user,id=net0,restrict=on,hostfwd=tcp:127\.0\.0\.1:40022-:22$/);
   });
 
   it('never writes the cached disk, and a panic ends the VM', () => {
-    assert.match(after('-drive')!, /snapshot=on/);
+    assert.match(argAfter('-drive')!, /snapshot=on/);
     assert.ok(args.includes('-no-reboot'));
-    assert.match(after('-append')!, /(^| )panic=-1( |$)/);
+    assert.match(argAfter('-append')!, /(^| )panic=-1( |$)/);
   });
 
   it('hands in the per-run key on the kernel command line', () => {
-    assert.match(after('-append')!, /mountlab\.authkey=QUJD/);
+    assert.match(argAfter('-append')!, /mountlab\.authkey=QUJD/);
   });
 
   it('uses TCG with a capped translation cache, or KVM with the host CPU', () => {
-    assert.equal(after('-accel'), 'tcg,tb-size=64');
+    assert.equal(argAfter('-accel'), 'tcg,tb-size=64');
     assert.equal(qemuArgs({ ...spec, accel: 'kvm' })[qemuArgs({ ...spec, accel: 'kvm' }).indexOf('-accel') + 1], 'kvm');
   });
 
@@ -66,5 +69,22 @@ describe('qemu command line', () => {
     assert.ok(args.includes('virtio-blk-device,drive=disk0'));
     const q = qemuArgs({ ...spec, machine: 'q35' });
     assert.ok(q.includes('virtio-blk-pci,drive=disk0'));
+  });
+
+  describe('process', () => {
+    after(removeScratch);
+
+    it('is disposed once however many owners dispose it, and leaves no temp dir', async () => {
+      const runDir = scratchDir('qemu');
+      // A kernel that does not exist: qemu starts and exits at once, no boot.
+      const q = await QemuProcess.start({ ...spec, image: { ...spec.image, kernel: join(runDir, 'missing'), vmlinux: join(runDir, 'missing') }, runDir });
+      await q.exit;
+      assert.match(q.describeExit(), /exited with code [1-9]/);
+      const first = q[Symbol.asyncDispose]();
+      assert.equal(q[Symbol.asyncDispose](), first, 'a second owner waits for the same shutdown');
+      await first;
+      assert.equal(q[Symbol.asyncDispose](), first);
+      assert.equal(existsSync(join(runDir, 'qemu-tmp')), false);
+    });
   });
 });

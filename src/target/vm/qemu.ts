@@ -137,14 +137,25 @@ export class QemuProcess implements AsyncDisposable {
     return this.exited.signal ? `killed by ${this.exited.signal}` : `exited with code ${this.exited.code}`;
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.exited) {
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
-      await this.exitPromise;
-      clearTimeout(timer);
-    }
-    await this.console.close();
-    await rm(this.tmpDir, { recursive: true, force: true });
+  private disposing: Promise<void> | undefined;
+
+  /**
+   * Stops qemu and removes its temporary files. Idempotent: a VM that failed
+   * half-way is disposed both by its StartedVm and by the start() that made
+   * it, and both must wait for the same shutdown.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.disposing ??= (async () => {
+      if (!this.exited) {
+        this.child.kill('SIGTERM');
+        const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+        await this.exitPromise;
+        clearTimeout(timer);
+      }
+      await this.console.close();
+      await rm(this.tmpDir, { recursive: true, force: true });
+    })();
+    return this.disposing;
   }
+
 }

@@ -68,9 +68,8 @@ export class VmTarget implements Target {
         const sshMs = Date.now() - started;
         const vm = new StartedVm(qemu, ssh);
         try {
-          vm.facts = await installLabctl(ssh, o.image);
           vm.facts = {
-            ...vm.facts,
+            ...(await installLabctl(ssh, o.image)),
             accel: decision.accel,
             bootMs: sshMs,
             readyMs: Date.now() - started,
