@@ -145,7 +145,8 @@ function runBuild(args: string[], progress: ImageProgress, signal?: AbortSignal)
     child.on('error', (e) => reject(new ImageBuildError(`cannot run vm/build-image.sh: ${e.message}`)));
     child.on('close', (code, sig) => {
       signal?.removeEventListener('abort', onAbort);
-      if (signal?.aborted) return reject(new InterruptedError(String(signal.reason ?? 'signal')));
+      // The abort reason is already the InterruptedError naming the signal.
+      if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : new InterruptedError(String(signal.reason ?? 'signal')));
       if (code === 0) return resolve();
       reject(new ImageBuildError(`image build failed (${sig ?? `exit ${code}`}); last output:\n${tail.join('\n')}`));
     });
