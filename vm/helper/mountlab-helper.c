@@ -242,6 +242,28 @@ static void capture_fds(int pid) {
 	closedir(d);
 }
 
+/* The children of every thread of PID, space-separated, in the order the
+ * kernel lists them (the tree is walked the same way by capture and leaks). */
+static void children_of(int pid, char *kids, size_t size) {
+	char path[320], buf[4096];
+	kids[0] = 0;
+	snprintf(path, sizeof path, "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%s/children", pid, e->d_name);
+		if (read_file(path, buf, sizeof buf) > 0 && strlen(kids) + strlen(buf) + 2 < size) {
+			strcat(kids, buf);
+			strcat(kids, " ");
+		}
+	}
+	closedir(d);
+}
+
 static void capture_task(int pid, const char *parent, int idx) {
 	char key[256], path[320], ns[128], cwd[PATH_MAX], root[PATH_MAX];
 	static char mi[1 << 20];
@@ -267,23 +289,8 @@ static void capture_task(int pid, const char *parent, int idx) {
 	capture_fds(pid);
 	fflush(stdout);
 
-	/* Children of every thread, in the order the kernel lists them. */
-	char tdir[64], kids[8192] = "", buf[4096];
-	snprintf(tdir, sizeof tdir, "/proc/%d/task", pid);
-	DIR *d = opendir(tdir);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof path, "/proc/%d/task/%s/children", pid, e->d_name);
-			if (read_file(path, buf, sizeof buf) > 0 && strlen(kids) + strlen(buf) + 2 < sizeof kids) {
-				strcat(kids, buf);
-				strcat(kids, " ");
-			}
-		}
-		closedir(d);
-	}
+	char kids[8192];
+	children_of(pid, kids, sizeof kids);
 	int n = 0;
 	for (char *save = NULL, *tok = strtok_r(kids, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
 		capture_task(atoi(tok), key, ++n);
@@ -300,25 +307,13 @@ static int in_list(const int *list, int n, int pid) {
 
 /* Appends PID and its descendants to tree[]. */
 static void collect_tree(int pid, int *tree, int *n, int max) {
-	char path[320], buf[8192];
+	char kids[8192];
 	if (*n >= max || in_list(tree, *n, pid))
 		return;
 	tree[(*n)++] = pid;
-	snprintf(path, sizeof path, "/proc/%d/task", pid);
-	DIR *d = opendir(path);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "/proc/%d/task/%s/children", pid, e->d_name);
-		if (read_file(path, buf, sizeof buf) <= 0)
-			continue;
-		for (char *save = NULL, *tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
-			collect_tree(atoi(tok), tree, n, max);
-	}
-	closedir(d);
+	children_of(pid, kids, sizeof kids);
+	for (char *save = NULL, *tok = strtok_r(kids, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+		collect_tree(atoi(tok), tree, n, max);
 }
 
 /* Prints "@leak NS pid=N comm=C" for every task outside the tree that
