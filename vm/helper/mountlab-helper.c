@@ -13,10 +13,58 @@
  *   unshare NSLIST -- CMD...   unshare(2) the listed namespaces, exec CMD
  *   capture PID                the lab's capture format for PID's tree:
  *                              @task headers, mountinfo, @fd lines
+ *   fd-probe                   writes a marker through open fds of live
+ *                              tasks and says which paths received it
+ *                              (lines on stdin, see below)
  *   leaks PID [EXCLUDE...]     tasks outside PID's tree that share one of
  *                              its namespaces (other than the guest's own)
  *
  * Errors go to stderr as "mountlab-helper: <what>: <strerror>", exit 1.
+ *
+ * An @fd line (capture) is
+ *   @fd N flags=OCTAL pos=N mnt=ID [ino=N dev=MAJ:MIN nlink=N type=T size=N]
+ *       [sha256=HEX [hashed=N] | sha256-error=ERRNO]
+ *       [names=P,P,... [names-truncated=N] | names-error=WHY] path=P
+ * on one line; every P is escaped as mountinfo escapes paths (space \040,
+ * tab \011, newline \012, backslash \134) and, inside names=, a comma as
+ * \054.
+ *   sha256   regular files only: SHA-256 of the contents, read through a
+ *            fresh O_RDONLY open of /proc/PID/fd/N (the task's own file
+ *            description and its offset are not touched); at most
+ *            HASH_CAP bytes (64 MiB): when the file had more, hashed=N
+ *            gives the number of leading bytes the hash covers.
+ *   names    regular files with nlink > 0 that are deleted or have
+ *            nlink > 1: every path (relative to the task's root) that
+ *            names the same inode (st_dev and st_ino) through the mount
+ *            the fd was opened through (fdinfo's mnt_id), found by walking
+ *            that mount from its mountpoint as the task sees it, without
+ *            entering other mounts. Empty (names=) when no name is left on
+ *            that mount. The walk stops after NAMES_WALK_LIMIT (20000)
+ *            directory entries or at a path deeper than 256 directories
+ *            or PATH_MAX (names-truncated=N, N the entries seen: the list
+ *            may be short), and as soon as nlink names are found. names-error: the mount is not
+ *            in the task's mountinfo (not-in-mountinfo), its root is
+ *            covered by another mount (covered), or an errno name.
+ *   Other fds get neither field: a plain file with nlink 1 that is not
+ *   deleted has its path as its only name.
+ *
+ * fd-probe reads lines "TASKPID FD MARKER CANDIDATE..." on stdin (tokens
+ * separated by spaces; MARKER and each CANDIDATE escaped as above;
+ * candidates are paths relative to TASKPID's root). For each, it takes the
+ * task's own open file description with pidfd_open + pidfd_getfd (Linux
+ * 5.6+), appends MARKER to the file with pwrite() at its current size (the
+ * task's offset is untouched; an O_APPEND file appends anyway), then opens
+ * each candidate under /proc/TASKPID/root (openat2 RESOLVE_IN_ROOT where
+ * the kernel has it) and checks whether the file there ends with MARKER.
+ * One line out per non-blank line in, in order:
+ *   probe TASKPID FD ok VERDICT:CANDIDATE...
+ *       VERDICT is yes (the file ends with MARKER), no (it does not, or is
+ *       not a regular file), missing (ENOENT or ENOTDIR) or an errno name
+ *       (the candidate could not be opened or read); CANDIDATE escaped.
+ *   probe TASKPID FD error STEP ERRNO
+ *       nothing was checked; STEP is input, pidfd_open, pidfd_getfd,
+ *       fstat or pwrite (ENOSYS from pidfd_*: the kernel is older than 5.6).
+ * Exit 0 once every line is answered, even when some answers are errors.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -27,6 +75,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -42,6 +91,20 @@
 #define ML_MOVE_MOUNT_SET_GROUP 0x00000100
 #define ML_OPEN_TREE_CLONE 1
 #define ML_AT_RECURSIVE 0x8000
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#define ML_RESOLVE_IN_ROOT 0x10
+
+struct ml_open_how {
+	uint64_t flags, mode, resolve;
+};
 
 static int die(const char *what, const char *arg) {
 	fprintf(stderr, "mountlab-helper: %s %s: %s\n", what, arg ? arg : "", strerror(errno));
@@ -51,7 +114,7 @@ static int die(const char *what, const char *arg) {
 static int usage(void) {
 	fprintf(stderr, "usage: mountlab-helper set-group FROM TO | open-tree SRC DST [-r] |"
 			" open FD FLAGS MODE OFFSET PATH -- CMD... | unshare NSLIST -- CMD... | capture PID |"
-			" leaks PID [EXCLUDE...]\n");
+			" leaks PID [EXCLUDE...] | fd-probe (lines on stdin)\n");
 	return 2;
 }
 
@@ -156,14 +219,140 @@ static int do_unshare(int argc, char **argv) {
 
 /* --- capture ------------------------------------------------------------ */
 
+static int needs_escape(unsigned char c, int comma) {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\\' || (comma && c == ',');
+}
+
 static void put_escaped(const char *s) {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\\')
+		if (needs_escape(c, 0))
 			printf("\\%03o", c);
 		else
 			putchar(c);
 	}
+}
+
+/* Decodes \ooo escapes in place (mountinfo's, and the lab's input). */
+static void unescape(char *s) {
+	char *o = s;
+	for (char *p = s; *p;) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+			*o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+			p += 4;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = 0;
+}
+
+static const char *errno_name(int e) {
+	static char buf[32];
+	switch (e) {
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case ESRCH: return "ESRCH";
+	case EIO: return "EIO";
+	case ENXIO: return "ENXIO";
+	case EBADF: return "EBADF";
+	case ENOMEM: return "ENOMEM";
+	case EACCES: return "EACCES";
+	case EBUSY: return "EBUSY";
+	case ENOTDIR: return "ENOTDIR";
+	case EISDIR: return "EISDIR";
+	case EINVAL: return "EINVAL";
+	case EMFILE: return "EMFILE";
+	case ENFILE: return "ENFILE";
+	case EFBIG: return "EFBIG";
+	case ENOSPC: return "ENOSPC";
+	case EROFS: return "EROFS";
+	case ELOOP: return "ELOOP";
+	case ENAMETOOLONG: return "ENAMETOOLONG";
+	case ENOSYS: return "ENOSYS";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case ESTALE: return "ESTALE";
+	case EXDEV: return "EXDEV";
+	case EAGAIN: return "EAGAIN";
+	case EDQUOT: return "EDQUOT";
+	}
+	snprintf(buf, sizeof buf, "errno%d", e);
+	return buf;
+}
+
+/* --- SHA-256 (FIPS 180-4) ------------------------------------------------ */
+
+struct sha256 {
+	uint32_t h[8];
+	uint64_t len;
+	unsigned char buf[64];
+	size_t n;
+};
+
+static const uint32_t sha256_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+#define ROR32(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha256_block(struct sha256 *c, const unsigned char *p) {
+	uint32_t w[64], a, b, cc, d, e, f, g, h;
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (int i = 16; i < 64; i++) {
+		uint32_t s0 = ROR32(w[i - 15], 7) ^ ROR32(w[i - 15], 18) ^ (w[i - 15] >> 3);
+		uint32_t s1 = ROR32(w[i - 2], 17) ^ ROR32(w[i - 2], 19) ^ (w[i - 2] >> 10);
+		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	}
+	a = c->h[0], b = c->h[1], cc = c->h[2], d = c->h[3], e = c->h[4], f = c->h[5], g = c->h[6], h = c->h[7];
+	for (int i = 0; i < 64; i++) {
+		uint32_t t1 = h + (ROR32(e, 6) ^ ROR32(e, 11) ^ ROR32(e, 25)) + ((e & f) ^ (~e & g)) + sha256_k[i] + w[i];
+		uint32_t t2 = (ROR32(a, 2) ^ ROR32(a, 13) ^ ROR32(a, 22)) + ((a & b) ^ (a & cc) ^ (b & cc));
+		h = g, g = f, f = e, e = d + t1, d = cc, cc = b, b = a, a = t1 + t2;
+	}
+	c->h[0] += a, c->h[1] += b, c->h[2] += cc, c->h[3] += d, c->h[4] += e, c->h[5] += f, c->h[6] += g, c->h[7] += h;
+}
+
+static void sha256_init(struct sha256 *c) {
+	static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+	memcpy(c->h, iv, sizeof iv);
+	c->len = 0;
+	c->n = 0;
+}
+
+static void sha256_update(struct sha256 *c, const unsigned char *p, size_t len) {
+	c->len += len;
+	if (c->n) {
+		size_t take = 64 - c->n < len ? 64 - c->n : len;
+		memcpy(c->buf + c->n, p, take);
+		c->n += take, p += take, len -= take;
+		if (c->n < 64)
+			return;
+		sha256_block(c, c->buf);
+		c->n = 0;
+	}
+	for (; len >= 64; p += 64, len -= 64)
+		sha256_block(c, p);
+	memcpy(c->buf, p, len);
+	c->n = len;
+}
+
+static void sha256_final(struct sha256 *c, char hex[65]) {
+	uint64_t bits = c->len * 8;
+	unsigned char pad[72] = {0x80};
+	size_t padlen = (c->n < 56 ? 56 : 120) - c->n;
+	for (int i = 0; i < 8; i++)
+		pad[padlen + i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha256_update(c, pad, padlen + 8);
+	for (int i = 0; i < 32; i++)
+		sprintf(hex + 2 * i, "%02x", (c->h[i / 4] >> (24 - 8 * (i % 4))) & 0xff);
 }
 
 static int read_file(const char *path, char *buf, size_t size) {
@@ -199,6 +388,213 @@ static void task_key(int pid, const char *parent, int idx, char *key, size_t siz
 	snprintf(key, size, "%s.%d", parent, idx);
 }
 
+/* --- capture: contents and names of open files -------------------------- */
+
+#define HASH_CAP (64LL << 20)
+#define NAMES_WALK_LIMIT 20000
+
+/* Prints " sha256=HEX [hashed=N]" for the file open as PID's fd FD, read
+ * through a fresh open of the magic link, or " sha256-error=ERRNO". */
+static void put_hash(int pid, int fd) {
+	char path[64];
+	static unsigned char buf[1 << 16];
+	snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+	int f = open(path, O_RDONLY | O_NOATIME | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (f < 0 && errno == EPERM)
+		f = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (f < 0) {
+		printf(" sha256-error=%s", errno_name(errno));
+		return;
+	}
+	struct sha256 c;
+	sha256_init(&c);
+	long long total = 0;
+	int more = 0;
+	for (;;) {
+		size_t want = sizeof buf;
+		if (total + (long long)want > HASH_CAP)
+			want = (size_t)(HASH_CAP - total);
+		if (want == 0) {
+			/* At the cap: is there anything after it? */
+			unsigned char one;
+			ssize_t r = read(f, &one, 1);
+			more = r > 0;
+			break;
+		}
+		ssize_t r = read(f, buf, want);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			printf(" sha256-error=%s", errno_name(errno));
+			close(f);
+			return;
+		}
+		if (r == 0)
+			break;
+		sha256_update(&c, buf, (size_t)r);
+		total += r;
+	}
+	close(f);
+	char hex[65];
+	sha256_final(&c, hex);
+	printf(" sha256=%s", hex);
+	if (more)
+		printf(" hashed=%lld", total);
+}
+
+/* fdinfo's mnt_id of our own fd F; -1 if unreadable. */
+static int mnt_id_of(int f) {
+	char path[64], info[4096], *p;
+	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", f);
+	if (read_file(path, info, sizeof info) <= 0 || !(p = strstr(info, "mnt_id:")))
+		return -1;
+	return atoi(p + 7);
+}
+
+/* The mountpoint (unescaped) of mount MNT in PID's mountinfo; 0 if absent. */
+static int mountpoint_of(int pid, int mnt, char *out, size_t size) {
+	char path[64];
+	static char mi[1 << 20];
+	snprintf(path, sizeof path, "/proc/%d/mountinfo", pid);
+	if (read_file(path, mi, sizeof mi) <= 0)
+		return 0;
+	for (char *save = NULL, *line = strtok_r(mi, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		int id;
+		char mp[PATH_MAX];
+		/* id parent maj:min root mountpoint ... */
+		if (sscanf(line, "%d %*d %*s %*s %4095s", &id, mp) == 2 && id == mnt) {
+			unescape(mp);
+			snprintf(out, size, "%s", mp);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+struct names {
+	char *text; /* escaped, comma-separated */
+	size_t len, cap;
+	unsigned long found, want;
+	long entries;
+	int truncated;
+	dev_t dev;
+	ino_t ino;
+	int mnt;
+};
+
+static void names_add(struct names *n, const char *name) {
+	size_t need = n->len + 4 * strlen(name) + 2;
+	if (need > n->cap) {
+		n->cap = need * 2;
+		n->text = realloc(n->text, n->cap);
+		if (!n->text) {
+			fprintf(stderr, "mountlab-helper: out of memory\n");
+			exit(1);
+		}
+	}
+	if (n->found)
+		n->text[n->len++] = ',';
+	for (const char *s = name; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (needs_escape(c, 1))
+			n->len += (size_t)sprintf(n->text + n->len, "\\%03o", c);
+		else
+			n->text[n->len++] = (char)c;
+	}
+	n->text[n->len] = 0;
+	n->found++;
+}
+
+/* Walks directory DFD (whose path, relative to the task's root, is in
+ * rel[0..len)), which is on mount n->mnt. Closes DFD. */
+static void names_walk(struct names *n, int dfd, char *rel, size_t len, int depth) {
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return;
+	}
+	struct dirent *e;
+	while (!n->truncated && n->found < n->want && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (++n->entries > NAMES_WALK_LIMIT) {
+			n->truncated = 1;
+			break;
+		}
+		size_t nl = strlen(e->d_name);
+		if (len + 1 + nl >= PATH_MAX) {
+			n->truncated = 1;
+			break;
+		}
+		struct stat st;
+		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != n->dev)
+			continue;
+		size_t sub = len;
+		if (!(len == 1 && rel[0] == '/'))
+			rel[sub++] = '/';
+		memcpy(rel + sub, e->d_name, nl + 1);
+		if (S_ISDIR(st.st_mode)) {
+			if (depth >= 256) {
+				n->truncated = 1;
+			} else {
+				int c = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				/* Same superblock, other mount (a bind over it): not ours. */
+				if (c >= 0 && mnt_id_of(c) != n->mnt)
+					close(c), c = -1;
+				if (c >= 0)
+					names_walk(n, c, rel, sub + nl, depth + 1);
+			}
+		} else if (st.st_ino == n->ino && S_ISREG(st.st_mode)) {
+			/* The inode bind-mounted over a name is not a link. */
+			int c = openat(dfd, e->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			if (c >= 0) {
+				if (mnt_id_of(c) == n->mnt)
+					names_add(n, rel);
+				close(c);
+			}
+		}
+		rel[len] = 0;
+	}
+	closedir(d);
+}
+
+/* Prints " names=..." (and names-truncated=N) or " names-error=WHY" for the
+ * file ST, open as PID's fd through mount MNT. */
+static void put_names(int pid, int mnt, const struct stat *st) {
+	char mp[PATH_MAX], path[PATH_MAX + 64];
+	static char rel[PATH_MAX + 1];
+	if (mnt < 0 || !mountpoint_of(pid, mnt, mp, sizeof mp)) {
+		printf(" names-error=not-in-mountinfo");
+		return;
+	}
+	snprintf(path, sizeof path, "/proc/%d/root%s", pid, mp);
+	int dfd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (dfd < 0) {
+		printf(" names-error=%s", errno_name(errno));
+		return;
+	}
+	if (mnt_id_of(dfd) != mnt) {
+		close(dfd);
+		printf(" names-error=covered");
+		return;
+	}
+	struct names n = {.want = (unsigned long)st->st_nlink, .dev = st->st_dev, .ino = st->st_ino, .mnt = mnt};
+	struct stat top;
+	snprintf(rel, sizeof rel, "%s", mp);
+	if (fstat(dfd, &top) == 0 && S_ISDIR(top.st_mode)) {
+		names_walk(&n, dfd, rel, strlen(rel), 0);
+	} else {
+		/* A file mount: its mountpoint is its only name on it. */
+		if (fstat(dfd, &top) == 0 && top.st_dev == n.dev && top.st_ino == n.ino)
+			names_add(&n, rel);
+		close(dfd);
+	}
+	printf(" names=%s", n.text ? n.text : "");
+	if (n.truncated)
+		printf(" names-truncated=%ld", n.entries > NAMES_WALK_LIMIT ? (long)NAMES_WALK_LIMIT : n.entries);
+	free(n.text);
+}
+
 static void capture_fds(int pid) {
 	char dir[64], path[PATH_MAX + 64], target[PATH_MAX], info[4096];
 	snprintf(dir, sizeof dir, "/proc/%d/fd", pid);
@@ -227,7 +623,7 @@ static void capture_fds(int pid) {
 			if ((p = strstr(info, "mnt_id:")))
 				mnt = atoi(p + 7);
 		}
-		/* @fd N flags=OCTAL pos=N mnt=ID ino=N dev=MAJ:MIN nlink=N type=T path=ESCAPED */
+		/* The @fd line: see the top of this file. */
 		printf("@fd %d flags=%o pos=%lld mnt=%d", fd, flags, pos, mnt);
 		if (have)
 			printf(" ino=%llu dev=%u:%u nlink=%lu type=%s size=%lld", (unsigned long long)st.st_ino,
@@ -235,6 +631,12 @@ static void capture_fds(int pid) {
 			       S_ISDIR(st.st_mode) ? "dir" : S_ISREG(st.st_mode) ? "file" : S_ISFIFO(st.st_mode) ? "fifo"
 			       : S_ISSOCK(st.st_mode) ? "socket" : S_ISCHR(st.st_mode) ? "chr" : S_ISBLK(st.st_mode) ? "blk" : "other",
 			       (long long)st.st_size);
+		if (have && S_ISREG(st.st_mode)) {
+			put_hash(pid, fd);
+			int deleted = strlen(target) > 10 && !strcmp(target + strlen(target) - 10, " (deleted)");
+			if (st.st_nlink > 0 && (deleted || st.st_nlink > 1))
+				put_names(pid, mnt, &st);
+		}
 		printf(" path=");
 		put_escaped(target);
 		putchar('\n');
@@ -294,6 +696,119 @@ static void capture_task(int pid, const char *parent, int idx) {
 	int n = 0;
 	for (char *save = NULL, *tok = strtok_r(kids, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
 		capture_task(atoi(tok), key, ++n);
+}
+
+/* --- fd-probe ------------------------------------------------------------ */
+
+/* Opens PATH (relative to the task's root ROOTFD) as the task would resolve
+ * it: RESOLVE_IN_ROOT keeps absolute symlinks and ".." inside that root. */
+static int open_in_root(int rootfd, const char *path) {
+	struct ml_open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, .resolve = ML_RESOLVE_IN_ROOT};
+	int f = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+	if (f >= 0 || errno != ENOSYS)
+		return f;
+	while (*path == '/')
+		path++;
+	return openat(rootfd, *path ? path : ".", (int)how.flags);
+}
+
+/* "yes", "no", "missing" or an errno name: does the file at PATH end with MARKER? */
+static const char *verdict(int rootfd, const char *path, const char *marker, size_t mlen) {
+	static char got[4096];
+	int f = open_in_root(rootfd, path);
+	if (f < 0)
+		return errno == ENOENT || errno == ENOTDIR ? "missing" : errno_name(errno);
+	struct stat st;
+	const char *v = "no";
+	if (fstat(f, &st) < 0)
+		v = errno_name(errno);
+	else if (S_ISREG(st.st_mode) && st.st_size >= (off_t)mlen) {
+		ssize_t r = pread(f, got, mlen, st.st_size - (off_t)mlen);
+		if (r < 0)
+			v = errno_name(errno);
+		else if ((size_t)r == mlen && !memcmp(got, marker, mlen))
+			v = "yes";
+	}
+	close(f);
+	return v;
+}
+
+static void probe_error(const char *pid, const char *fd, const char *step, int e) {
+	printf("probe %s %s error %s %s\n", pid, fd, step, errno_name(e));
+	if (e == ENOSYS && !strncmp(step, "pidfd", 5))
+		fprintf(stderr, "mountlab-helper: fd-probe: %s needs Linux 5.6+\n", step);
+}
+
+/* One input line "TASKPID FD MARKER CANDIDATE..." -> one output line. */
+static void probe_line(char *line) {
+	char *tok[4096];
+	int n = 0;
+	for (char *save = NULL, *t = strtok_r(line, " \t\r\n", &save); t && n < 4096; t = strtok_r(NULL, " \t\r\n", &save))
+		tok[n++] = t;
+	if (n == 0)
+		return; /* a blank line asks nothing */
+	char *end1 = NULL, *end2 = NULL;
+	long pid = n >= 3 ? strtol(tok[0], &end1, 10) : 0;
+	long fd = n >= 3 ? strtol(tok[1], &end2, 10) : 0;
+	if (n < 3 || *end1 || *end2 || pid <= 0 || fd < 0 || fd > INT_MAX) {
+		probe_error(n > 0 ? tok[0] : "-", n > 1 ? tok[1] : "-", "input", EINVAL);
+		return;
+	}
+	char *marker = tok[2];
+	unescape(marker);
+	size_t mlen = strlen(marker);
+	if (mlen == 0 || mlen > 4096) {
+		probe_error(tok[0], tok[1], "input", EINVAL);
+		return;
+	}
+	int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (pidfd < 0) {
+		probe_error(tok[0], tok[1], "pidfd_open", errno);
+		return;
+	}
+	int f = (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
+	close(pidfd);
+	if (f < 0) {
+		probe_error(tok[0], tok[1], "pidfd_getfd", errno);
+		return;
+	}
+	struct stat st;
+	if (fstat(f, &st) < 0) {
+		probe_error(tok[0], tok[1], "fstat", errno);
+		close(f);
+		return;
+	}
+	ssize_t w = pwrite(f, marker, mlen, st.st_size);
+	if (w < 0 || (size_t)w != mlen) {
+		probe_error(tok[0], tok[1], "pwrite", w < 0 ? errno : EIO);
+		close(f);
+		return;
+	}
+	close(f);
+	char root[64];
+	snprintf(root, sizeof root, "/proc/%ld/root", pid);
+	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC), rooterr = errno;
+	printf("probe %s %s ok", tok[0], tok[1]);
+	for (int i = 3; i < n; i++) {
+		char *esc = strdup(tok[i]);
+		unescape(tok[i]);
+		printf(" %s:%s", rootfd < 0 ? errno_name(rooterr) : verdict(rootfd, tok[i], marker, mlen), esc ? esc : "?");
+		free(esc);
+	}
+	putchar('\n');
+	if (rootfd >= 0)
+		close(rootfd);
+}
+
+static int fd_probe(void) {
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, stdin) >= 0) {
+		probe_line(line);
+		fflush(stdout);
+	}
+	free(line);
+	return ferror(stdout) ? 1 : 0;
 }
 
 /* --- leaks --------------------------------------------------------------- */
@@ -378,6 +893,8 @@ int main(int argc, char **argv) {
 			return usage();
 		return leaks(pid, argc - 3, argv + 3);
 	}
+	if (!strcmp(cmd, "fd-probe") && argc == 2)
+		return fd_probe();
 	if (!strcmp(cmd, "capture") && argc == 3) {
 		int pid = atoi(argv[2]);
 		if (pid <= 0)
