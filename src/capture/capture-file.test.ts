@@ -79,6 +79,32 @@ describe('capture files', () => {
     assert.deepEqual(lineless(again), lineless(c));
   });
 
+  it('reads sha256, hashed, names (commas and spaces escaped) and their error fields on @fd lines, and writes them back', () => {
+    const H = 'ec0ab7e0d3829e766b3f32e9534b58d56580d9faff5fc16cd91127589886d915';
+    const text = [
+      '@task init pid=1 mntns=2',
+      '1 0 0:5 / / rw - tmpfs t rw',
+      `@fd 20 flags=100002 pos=0 mnt=1 ino=7 dev=0:5 nlink=3 type=file size=11 sha256=${H} names=/w/b,/w/sp\\040ace\\054x/d,/w/back\\134slash path=/w/a\\040(deleted)`,
+      `@fd 21 flags=0 pos=0 mnt=1 ino=8 dev=0:5 nlink=1 type=file size=68157440 sha256=${H} hashed=67108864 names= names-truncated=20000 path=/w/big\\040(deleted)`,
+      '@fd 22 flags=0 pos=0 mnt=1 ino=9 dev=0:5 nlink=2 type=file size=1 sha256-error=EACCES names-error=covered path=/w/c',
+    ].join('\n');
+    const c = parseCapture(text);
+    const [a, b, d] = c.tasks[0]!.fds;
+    assert.deepEqual(a!.names, ['/w/b', '/w/sp ace,x/d', '/w/back\\slash']);
+    assert.equal(a!.sha256, H);
+    assert.equal(a!.hashed, undefined);
+    assert.deepEqual([b!.names, b!.namesTruncated, b!.hashed], [[], 20000, 67108864]);
+    assert.deepEqual([d!.sha256, d!.sha256Error, d!.names, d!.namesError], [undefined, 'EACCES', undefined, 'covered']);
+    assert.deepEqual(lineless(parseCapture(formatCapture(c))), lineless(c));
+    assert.match(formatCapture(c), /names=\/w\/b,\/w\/sp\\040ace\\054x\/d,/);
+  });
+
+  it('refuses a malformed sha256 or hashed with line:col', () => {
+    const t = '@task init pid=1 mntns=2\n1 0 0:5 / / rw - tmpfs t rw\n';
+    assert.throws(() => parseCapture(t + '@fd 3 flags=0 pos=0 mnt=1 sha256=abc path=/a', 'cap'), /^MountinfoParseError: cap:3:34: expected sha256=<64 hex digits>, found sha256="abc"$/);
+    assert.throws(() => parseCapture(t + '@fd 3 flags=0 pos=0 mnt=1 hashed=-1 path=/a', 'cap'), /^MountinfoParseError: cap:3:34: expected hashed=<number>/);
+  });
+
   it('round-trips random captures through formatCapture and parseCapture', () => {
     fc.assert(
       fc.property(fc.integer(), (seed) => {

@@ -4,11 +4,18 @@
  *
  *   @task <key> pid=<pid> mntns=<ns inode> [cwd=<escaped path>] [root=<escaped path>]
  *   <that task's /proc/PID/mountinfo, verbatim>
- *   @fd <n> flags=<octal> pos=<n> mnt=<mount id> [ino=<n> dev=<maj>:<min> nlink=<n> type=<t> size=<n>] path=<escaped path>
- *   ... one @fd line per open file descriptor of that task (vm/helper's
- *   `capture`: flags, pos and mnt from /proc/PID/fdinfo/N, the rest from
- *   stat() and readlink() of /proc/PID/fd/N; ino..size are missing when
- *   stat() failed)
+ *   @fd <n> flags=<octal> pos=<n> mnt=<mount id> [ino=<n> dev=<maj>:<min> nlink=<n> type=<t> size=<n>]
+ *       [sha256=<hex> [hashed=<n>] | sha256-error=<errno>]
+ *       [names=<escaped path>,... [names-truncated=<n>] | names-error=<why>] path=<escaped path>
+ *   ... one @fd line (one line, wrapped here) per open file descriptor of
+ *   that task (vm/helper's `capture`, whose header comment is the reference:
+ *   flags, pos and mnt from /proc/PID/fdinfo/N, the rest from stat() and
+ *   readlink() of /proc/PID/fd/N; ino..size are missing when stat()
+ *   failed). Regular files get sha256 of their contents (of the first
+ *   `hashed` bytes when the file was longer than the helper's cap), and,
+ *   when nlink > 0 and the file is deleted or has nlink > 1, `names`: every
+ *   path naming the same inode through the fd's mount (a comma inside a
+ *   name is escaped, \054).
  *
  * A plain mountinfo file (no `@` line) is one task with key `init`, so a
  * file copied from /proc can be compared directly. An empty (or blank) text
@@ -49,6 +56,23 @@ export interface FdEntry {
   /** 'file', 'dir', 'fifo', 'socket', 'chr', 'blk' or 'other'. */
   type?: string;
   size?: number;
+  /** SHA-256 of the contents, 64 hex digits (regular files); of the first `hashed` bytes only when that is set. */
+  sha256?: string;
+  /** Set when the file was longer than the helper hashes: the number of leading bytes `sha256` covers. */
+  hashed?: number;
+  /** Why a regular file has no sha256: an errno name such as 'EACCES'. */
+  sha256Error?: string;
+  /**
+   * Every path (relative to the task's root) that named the same inode
+   * through the mount the fd was opened through; [] when none did. Present
+   * only for regular files with nlink > 0 that are deleted or have nlink > 1
+   * (a plain file with nlink 1 is named by its path alone).
+   */
+  names?: string[];
+  /** The helper's walk for `names` stopped after this many directory entries: `names` may lack some. */
+  namesTruncated?: number;
+  /** Why `names` is missing: 'not-in-mountinfo', 'covered' (the mount's root is hidden by another mount) or an errno name. */
+  namesError?: string;
   /**
    * readlink() of /proc/PID/fd/N, unescaped (latin1, like mountinfo), without
    * the ' (deleted)' the kernel appends to an unlinked file's path. Pseudo
@@ -201,6 +225,18 @@ function parseFdLine(l: string, line: number, file: string | undefined): FdEntry
   if (type !== undefined) fd.type = unescapeMountinfo(type);
   const size = opt('size', 'number', /^-?\d+$/);
   if (size !== undefined) fd.size = Number(size);
+  const sha256 = opt('sha256', '64 hex digits', /^[0-9a-f]{64}$/);
+  if (sha256 !== undefined) fd.sha256 = sha256;
+  const hashed = opt('hashed', 'number', DEC);
+  if (hashed !== undefined) fd.hashed = Number(hashed);
+  const sha256Error = opt('sha256-error', 'errno name', /^.+$/);
+  if (sha256Error !== undefined) fd.sha256Error = unescapeMountinfo(sha256Error);
+  const names = opt('names', 'comma-separated escaped paths', /^/);
+  if (names !== undefined) fd.names = names === '' ? [] : names.split(',').map(unescapeMountinfo);
+  const truncated = opt('names-truncated', 'number', DEC);
+  if (truncated !== undefined) fd.namesTruncated = Number(truncated);
+  const namesError = opt('names-error', 'reason', /^.+$/);
+  if (namesError !== undefined) fd.namesError = unescapeMountinfo(namesError);
   let path = unescapeMountinfo(get('path', 'escaped path', /^/).value);
   if (path.endsWith(DELETED)) {
     path = path.slice(0, -DELETED.length);
@@ -217,6 +253,12 @@ function formatFdLine(f: FdEntry): string {
   if (f.nlink !== undefined) s += ` nlink=${f.nlink}`;
   if (f.type !== undefined) s += ` type=${escapeMountinfo(f.type)}`;
   if (f.size !== undefined) s += ` size=${f.size}`;
+  if (f.sha256 !== undefined) s += ` sha256=${f.sha256}`;
+  if (f.hashed !== undefined) s += ` hashed=${f.hashed}`;
+  if (f.sha256Error !== undefined) s += ` sha256-error=${escapeMountinfo(f.sha256Error)}`;
+  if (f.names !== undefined) s += ` names=${f.names.map((n) => escapeMountinfo(n, ',')).join(',')}`;
+  if (f.namesTruncated !== undefined) s += ` names-truncated=${f.namesTruncated}`;
+  if (f.namesError !== undefined) s += ` names-error=${escapeMountinfo(f.namesError)}`;
   return s + ` path=${escapeMountinfo(f.deleted ? f.path + DELETED : f.path)}`;
 }
 

@@ -75,6 +75,10 @@ export const DIFFERENCE_KINDS = [
   'fd-flags-changed',
   'fd-offset-changed',
   'fd-size-changed',
+  'fd-content-changed',
+  'fd-names-changed',
+  // A live write through a restored fd (fd-probe.ts), not a capture field.
+  'fd-write-misdirected',
 ] as const;
 
 export type DifferenceKind = (typeof DIFFERENCE_KINDS)[number];

@@ -270,12 +270,17 @@ const capture = (head: string[], fds: string[]) => parseCapture(['@task init pid
 const sentences = (c: Comparison) => c.differences.map((d) => d.sentence);
 const kinds = (c: Comparison) => c.differences.map((d) => d.kind);
 
+/** sha256 of 'hello', of 'hello' + a probe marker, and of 64 MiB of something. */
+const H1 = '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824';
+const H2 = 'ec0ab7e0d3829e766b3f32e9534b58d56580d9faff5fc16cd91127589886d915';
+const H3 = 'a1a1cb3143c6c55cd98df144b230e88a5afce58b313724ef5805104cb7364649';
+
 // Before: fd 3 on /w/a through the stacked mount 24 (inode 11 of 0:41), fd 4 a
 // second fd on the same inode, fd 5 a directory through the bind /x, fd 6 and
 // fd 7 the two ends of a pipe.
 const FDS_BEFORE = [
-  '@fd 3 flags=102002 pos=5 mnt=24 ino=11 dev=0:41 nlink=1 type=file size=10 path=/w/a',
-  '@fd 4 flags=2102001 pos=10 mnt=24 ino=11 dev=0:41 nlink=1 type=file size=10 path=/w/a',
+  `@fd 3 flags=102002 pos=5 mnt=24 ino=11 dev=0:41 nlink=1 type=file size=10 sha256=${H1} path=/w/a`,
+  `@fd 4 flags=2102001 pos=10 mnt=24 ino=11 dev=0:41 nlink=1 type=file size=10 sha256=${H1} path=/w/a`,
   '@fd 5 flags=2200000 pos=0 mnt=23 ino=2 dev=0:40 nlink=2 type=dir size=60 path=/x',
   '@fd 6 flags=0 pos=0 mnt=13 ino=9001 dev=0:13 nlink=1 type=fifo size=0 path=pipe:[9001]',
   '@fd 7 flags=1 pos=0 mnt=13 ino=9001 dev=0:13 nlink=1 type=fifo size=0 path=pipe:[9001]',
@@ -283,8 +288,8 @@ const FDS_BEFORE = [
 // The same after a good restore: ids, minors, inode and pipe numbers renumbered, O_LARGEFILE gone.
 const FDS_AFTER = [
   '@fd 7 flags=1 pos=0 mnt=14 ino=7777 dev=0:13 nlink=1 type=fifo size=0 path=pipe:[7777]',
-  '@fd 3 flags=2002 pos=5 mnt=77 ino=501 dev=0:51 nlink=1 type=file size=10 path=/w/a',
-  '@fd 4 flags=2002001 pos=10 mnt=77 ino=501 dev=0:51 nlink=1 type=file size=10 path=/w/a',
+  `@fd 3 flags=2002 pos=5 mnt=77 ino=501 dev=0:51 nlink=1 type=file size=10 sha256=${H1} path=/w/a`,
+  `@fd 4 flags=2002001 pos=10 mnt=77 ino=501 dev=0:51 nlink=1 type=file size=10 sha256=${H1} path=/w/a`,
   '@fd 5 flags=2200000 pos=0 mnt=71 ino=3 dev=0:50 nlink=2 type=dir size=60 path=/x',
   '@fd 6 flags=0 pos=0 mnt=14 ino=7777 dev=0:13 nlink=1 type=fifo size=0 path=pipe:[7777]',
 ];
@@ -471,6 +476,103 @@ describe('open files', () => {
       assert.deepEqual(sentences(compareCaptures(before, capture(HEAD_RESTORED, ['@fd 3 flags=2 pos=0 mnt=77 ino=12 dev=0:51 nlink=1 type=file size=3 path=/w/a\\040(deleted)']))), []);
     });
 
+    describe('contents', () => {
+      it('reports changed contents by sha256, naming the fd', () => {
+        const c = compareCaptures(capture(HEAD, FDS_BEFORE), capture(HEAD_RESTORED, afterWith(3, (l) => l.replace(H1, H2).replace('size=10', 'size=11'))));
+        only(c, 'fd-content-changed', /^task init fd 3 \(\/w\/a \(not deleted\)\): contents changed \(size 10 -> 11\): sha256 2cf24dba5fb0a30e\.\.\. -> ec0ab7e0d3829e76\.\.\.$/);
+        // Both fds are on the one inode: only the one whose hash changed is told (a real change shows on both).
+        const same = compareCaptures(capture(HEAD, FDS_BEFORE), capture(HEAD_RESTORED, afterWith(4, (l) => l.replace(H1, H2))));
+        only(same, 'fd-content-changed', /^task init fd 4 \(\/w\/a \(not deleted\)\): contents changed: sha256 /);
+      });
+
+      it('compares files longer than the helper hashes on the hashed prefix and says so; a size change still counts', () => {
+        const big = (h: string, size: number, hashed?: number) =>
+          `@fd 3 flags=2 pos=0 mnt=24 ino=11 dev=0:41 nlink=1 type=file size=${size} sha256=${h}${hashed === undefined ? '' : ` hashed=${hashed}`} path=/w/big`;
+        const bigAfter = (h: string, size: number, hashed?: number) => big(h, size, hashed).replace('mnt=24', 'mnt=77').replace('0:41', '0:51');
+        const M64 = 67108864;
+        const ok = compareCaptures(capture(HEAD, [big(H3, M64 + 5, M64)]), capture(HEAD_RESTORED, [bigAfter(H3, M64 + 5, M64)]));
+        assert.deepEqual(sentences(ok), []);
+        assert.deepEqual(ok.notes, ['the contents of task init fd 3 (/w/big) were compared on their first 67108864 bytes only (no more were hashed)']);
+        const changed = compareCaptures(capture(HEAD, [big(H3, M64 + 5, M64)]), capture(HEAD_RESTORED, [bigAfter(H1, M64 + 5, M64)]));
+        only(changed, 'fd-content-changed', /^task init fd 3 \(\/w\/big \(not deleted\)\): the first 67108864 bytes of its contents changed \(no more were hashed\): sha256 a1a1cb3143c6c55c\.\.\. -> 2cf24dba5fb0a30e\.\.\.$/);
+        const grown = compareCaptures(capture(HEAD, [big(H3, M64 + 5, M64)]), capture(HEAD_RESTORED, [bigAfter(H3, M64 + 6, M64)]));
+        only(grown, 'fd-content-changed', /^task init fd 3 \(\/w\/big \(not deleted\)\): contents changed \(size 67108869 -> 67108870\)$/);
+        const cut = compareCaptures(capture(HEAD, [big(H3, M64 + 5, M64)]), capture(HEAD_RESTORED, [bigAfter(H3, M64)]));
+        only(cut, 'fd-content-changed', /contents changed \(size 67108869 -> 67108864\)$/);
+        // Hashes of different lengths over files of one size (another helper's cap): not comparable, and noted.
+        const other = compareCaptures(capture(HEAD, [big(H3, M64 + 5, M64)]), capture(HEAD_RESTORED, [bigAfter(H1, M64 + 5, 1024)]));
+        assert.deepEqual(sentences(other), []);
+        assert.deepEqual(other.notes, [
+          'task init fd 3 (/w/big): contents not compared: the hashes cover different lengths: the first 67108864 bytes before the dump, the first 1024 bytes after restore',
+        ]);
+      });
+
+      it('notes a side without a hash, by fd, and captures without any hashes once', () => {
+        const err = compareCaptures(capture(HEAD, FDS_BEFORE), capture(HEAD_RESTORED, afterWith(3, (l) => l.replace(`sha256=${H1}`, 'sha256-error=EACCES'))));
+        assert.deepEqual(sentences(err), []);
+        assert.deepEqual(err.notes, ['task init fd 3 (/w/a): contents not compared: after restore it could not be read (EACCES)']);
+        const none = compareCaptures(capture(HEAD, FDS_BEFORE.map((l) => l.replace(/ sha256=\w+/, ''))), capture(HEAD_RESTORED, FDS_AFTER));
+        assert.deepEqual(none.notes, [
+          'task init fd 3 (/w/a): contents not compared: before the dump the capture has no sha256 for it',
+          'task init fd 4 (/w/a): contents not compared: before the dump the capture has no sha256 for it',
+        ]);
+        const old = compareCaptures(capture(HEAD, FDS_BEFORE.map((l) => l.replace(/ sha256=\w+/, ''))), capture(HEAD_RESTORED, FDS_AFTER.map((l) => l.replace(/ sha256=\w+/, ''))));
+        assert.deepEqual(sentences(old), []);
+        assert.deepEqual(old.notes, ['the contents of 2 regular files open on both sides were not compared: neither capture has sha256 for them (a helper that does not hash)']);
+      });
+
+      it('does not compare the contents of an fd already reported as open on another file, or of a ghost whose size changed', () => {
+        const c = compareCaptures(capture(HEAD, FDS_BEFORE), capture(HEAD_RESTORED, afterWith(3, (l) => l.replace('path=/w/a', 'path=/w/z').replace(H1, H2))));
+        assert.deepEqual(kinds(c), ['fd-path-changed'], explain(c));
+        const ghost = (mnt: number, dev: string, size: number, h: string) =>
+          capture(mnt === 24 ? HEAD : HEAD_RESTORED, [`@fd 3 flags=2 pos=0 mnt=${mnt} ino=11 dev=${dev} nlink=0 type=file size=${size} sha256=${h} path=/w/g\\040(deleted)`]);
+        only(compareCaptures(ghost(24, '0:41', 5, H1), ghost(77, '0:51', 0, H2)), 'fd-size-changed', /size changed: 5 -> 0$/);
+        only(compareCaptures(ghost(24, '0:41', 5, H1), ghost(77, '0:51', 5, H2)), 'fd-content-changed', /^task init fd 3 \(\/w\/g \(deleted, no link left: nlink 0\)\): contents changed: sha256/);
+      });
+    });
+
+    describe('names', () => {
+      const line = (mnt: number, dev: string, rest: string) => `@fd 3 flags=2 pos=0 mnt=${mnt} ino=11 dev=${dev} type=file size=5 sha256=${H1} ${rest}`;
+      const b = (rest: string) => capture(HEAD, [line(24, '0:41', rest)]);
+      const a = (rest: string) => capture(HEAD_RESTORED, [line(77, '0:51', rest)]);
+
+      it('compares the names of a multiply linked file as a set, escapes and order aside', () => {
+        const before = b('nlink=3 names=/w/a,/w/sp\\040ace\\054x,/w/c path=/w/a');
+        assert.deepEqual(sentences(compareCaptures(before, a('nlink=3 names=/w/c,/w/a,/w/sp\\040ace\\054x path=/w/a'))), []);
+        const c = compareCaptures(before, a('nlink=3 names=/w/a,/w/c,/w/d path=/w/a'));
+        only(c, 'fd-names-changed', /^task init fd 3 \(\/w\/a \(not deleted\)\): the names of its inode on its mount changed: \/w\/sp ace,x no longer names it, and \/w\/d now names it$/);
+      });
+
+      it('knows the names of a plain file (its path) and of a file with no link left (none) without a list', () => {
+        const c = compareCaptures(b('nlink=2 names=/w/a,/w/b path=/w/a'), a('nlink=1 path=/w/a'));
+        only(c, 'fd-names-changed', /: \/w\/b no longer names it$/);
+        assert.deepEqual(sentences(compareCaptures(b('nlink=0 path=/w/a\\040(deleted)'), a('nlink=0 path=/w/a\\040(deleted)'))), []);
+      });
+
+      it('does not report a name missing from a truncated list, and says so', () => {
+        const c = compareCaptures(b('nlink=2 names=/w/a,/w/b path=/w/a'), a('nlink=2 names=/w/a names-truncated=20000 path=/w/a'));
+        assert.deepEqual(sentences(c), []);
+        assert.deepEqual(c.notes, [
+          'task init fd 3 (/w/a): the search for the names of its inode after restore stopped after 20000 directory entries, so names missing from that list are not reported',
+        ]);
+        // The complete side's extra name is still told.
+        const d = compareCaptures(b('nlink=2 names=/w/a names-truncated=20000 path=/w/a'), a('nlink=2 names=/w/a,/w/b path=/w/a'));
+        assert.deepEqual(sentences(d), []);
+        const e = compareCaptures(b('nlink=2 names=/w/a,/w/b path=/w/a'), a('nlink=2 names=/w/a,/w/x names-truncated=9 path=/w/a'));
+        only(e, 'fd-names-changed', /: \/w\/x now names it$/);
+      });
+
+      it('notes names it could not compare, by fd, and captures without any names once', () => {
+        const c = compareCaptures(b('nlink=2 names=/w/a,/w/b path=/w/a'), a('nlink=2 names-error=covered path=/w/a'));
+        assert.deepEqual(sentences(c), []);
+        assert.deepEqual(c.notes, ["task init fd 3 (/w/a): the names of its inode not compared: after restore the root of the fd's mount is covered by another mount"]);
+        const e = compareCaptures(b('nlink=2 names-error=EACCES path=/w/a'), a('nlink=2 names=/w/a path=/w/a'));
+        assert.deepEqual(e.notes, ['task init fd 3 (/w/a): the names of its inode not compared: before the dump the search failed (EACCES)']);
+        const old = compareCaptures(b('nlink=2 path=/w/a'), a('nlink=2 path=/w/a'));
+        assert.deepEqual(old.notes, ['the names of 1 deleted or multiply linked file open on both sides were not compared: neither capture has names for them (a helper that does not search)']);
+      });
+    });
+
     describe('seed 004: open a; link a b; unlink a; creat a', () => {
       // fd 3 is a_fd: the old inode, now named only b (nlink 1), its dentry
       // "a" unlinked. fd 4 is what creat("a") returned: the new file a.
@@ -496,6 +598,34 @@ describe('open files', () => {
         assert.deepEqual(kinds(c), ['fd-deleted-changed', 'fd-inode-merged'], explain(c));
         assert.equal(c.differences[0]!.sentence, 'task init fd 3: was open on /w/a (deleted, still linked as another name); after restore it is /w/a (not deleted)');
         assert.match(c.differences[1]!.sentence, /^task init fd 3 \(inode 11 on 0:41, \/w\/a \(deleted, still linked as another name\)\) and task init fd 4 \(inode 12 on 0:41, \/w\/a \(not deleted\)\) were open on different inodes; after restore they share one/);
+      });
+
+      describe('with contents and names, as the helper captures them', () => {
+        const withNames = capture(HEAD, [
+          `@fd 3 flags=2 pos=1048576 mnt=24 ino=11 dev=0:41 nlink=1 type=file size=5 sha256=${H1} names=/w/b path=/w/a\\040(deleted)`,
+          `@fd 4 flags=1 pos=0 mnt=24 ino=12 dev=0:41 nlink=1 type=file size=0 sha256=${H3} path=/w/a`,
+        ]);
+        const restored = (fd3: string) => capture(HEAD_RESTORED, [fd3, `@fd 4 flags=1 pos=0 mnt=77 ino=40 dev=0:51 nlink=1 type=file size=0 sha256=${H3} path=/w/a`]);
+
+        it('is equivalent when a_fd is still on the inode named b', () => {
+          const c = compareCaptures(withNames, restored(`@fd 3 flags=2 pos=1048576 mnt=77 ino=39 dev=0:51 nlink=1 type=file size=5 sha256=${H1} names=/w/b path=/w/a\\040(deleted)`));
+          assert.deepEqual(sentences(c), []);
+          assert.deepEqual(c.notes, []);
+        });
+
+        it('reports a_fd restored on a copy linked elsewhere (a link-remap file left behind): b no longer names it', () => {
+          const c = compareCaptures(withNames, restored(`@fd 3 flags=2 pos=1048576 mnt=77 ino=39 dev=0:51 nlink=1 type=file size=5 sha256=${H1} names=/w/link_remap.3 path=/w/a\\040(deleted)`));
+          assert.deepEqual(kinds(c), ['fd-names-changed'], explain(c));
+          assert.equal(
+            c.differences[0]!.sentence,
+            'task init fd 3 (/w/a (deleted, still linked as another name)): the names of its inode on its mount changed: /w/b no longer names it, and /w/link_remap.3 now names it',
+          );
+        });
+
+        it('reports a_fd reopened on the new a once over (contents and names are not told again)', () => {
+          const c = compareCaptures(withNames, restored(`@fd 3 flags=2 pos=1048576 mnt=77 ino=40 dev=0:51 nlink=1 type=file size=0 sha256=${H3} path=/w/a`));
+          assert.deepEqual(kinds(c), ['fd-deleted-changed', 'fd-inode-merged'], explain(c));
+        });
       });
 
       it('a restore that turns the old inode into a ghost file (so b no longer names it) is reported', () => {

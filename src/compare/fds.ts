@@ -19,14 +19,25 @@
  * one. That catches the relinked-file case of seed 004
  * (`open a; link a b; unlink a; creat a`): the fd must stay on the old inode,
  * now named only by b, not on the new file a.
+ *
+ * For regular files, where the helper captured them: the contents, by
+ * sha256 (of the first `hashed` bytes when the file was longer than the
+ * helper hashes; such a comparison is noted), and the names of the inode
+ * (every path naming it through the fd's mount), compared as sets of paths;
+ * the seed 004 fd must still be named by b, and not by a link-remap file.
+ * Neither is compared for an fd already reported as open on another path,
+ * another deleted state or another file type (the change is told once), nor
+ * names for one whose link state changed, nor contents for one whose size
+ * change was reported. A side without the data is noted, never silently
+ * skipped. A live check of where a write lands is fd-probe.ts.
  */
 import type { Capture, FdEntry, TaskCapture } from '../capture/capture-file.js';
 import type { Difference, DifferenceKind } from './compare.js';
 import type { Namer } from './explain.js';
-import { displayPath, listText } from './labels.js';
+import { displayPath, listText, plural } from './labels.js';
 import type { Matching } from './match.js';
 import { diffPartitions } from './partition.js';
-import type { Topology, TopoMount, TopoNamespace, TopoTask } from './topology.js';
+import { buildTopology, type Topology, type TopoMount, type TopoNamespace, type TopoTask } from './topology.js';
 
 /*
  * Open flags as fdinfo prints them (f_flags, plus O_CLOEXEC for a
@@ -143,7 +154,7 @@ function stateText(f: FdEntry): string {
 }
 
 /** '/w/a (deleted, still linked as another name)'; pseudo files have no link state to tell. */
-function onText(f: FdEntry, withType = false): string {
+export function onText(f: FdEntry, withType = false): string {
   const bits: string[] = [];
   if (withType && f.type !== undefined) bits.push(`a ${f.type}`);
   if (!isPseudoFile(f)) bits.push(stateText(f));
@@ -156,6 +167,61 @@ function inodeText(f: FdEntry): string {
 }
 
 const d = displayPath;
+
+const shortHash = (h: string) => `${h.slice(0, 16)}...`;
+
+/** What comparing the sha256 of two regular-file fds found. */
+interface ContentCheck {
+  /** The tail of a difference sentence, e.g. 'contents changed: sha256 ... -> ...'. */
+  changed?: string;
+  /** The hashes were compared on this many leading bytes only. */
+  prefix?: number;
+  /** Why they were not compared, for a note. */
+  skipped?: string;
+}
+
+function compareContents(b: FdEntry, a: FdEntry): ContentCheck {
+  if (b.sha256 === undefined || a.sha256 === undefined) {
+    if (b.sha256 === undefined && a.sha256 === undefined && b.sha256Error === undefined && a.sha256Error === undefined) return {};
+    const why = (f: FdEntry, side: string) =>
+      f.sha256 !== undefined ? undefined : f.sha256Error !== undefined ? `${side} it could not be read (${f.sha256Error})` : `${side} the capture has no sha256 for it`;
+    return { skipped: [why(b, 'before the dump'), why(a, 'after restore')].filter((x) => x).join(', and ') };
+  }
+  const sizes = b.size !== undefined && a.size !== undefined && b.size !== a.size ? ` (size ${b.size} -> ${a.size})` : '';
+  const prefix = b.hashed !== undefined && b.hashed === a.hashed ? { prefix: b.hashed } : {};
+  if (b.hashed === a.hashed && b.sha256 !== a.sha256) {
+    const what = b.hashed === undefined ? 'contents changed' : `the first ${b.hashed} bytes of its contents changed (no more were hashed)`;
+    return { changed: `${what}${sizes}: sha256 ${shortHash(b.sha256)} -> ${shortHash(a.sha256)}`, ...prefix };
+  }
+  // Equal hashes of equal prefixes, or hashes of different lengths: the size tells.
+  if (sizes) return { changed: `contents changed${sizes}` };
+  if (b.hashed === a.hashed) return prefix;
+  const covered = (f: FdEntry) => (f.hashed === undefined ? `all ${f.size ?? '?'} bytes` : `the first ${f.hashed} bytes`);
+  return { skipped: `the hashes cover different lengths: ${covered(b)} before the dump, ${covered(a)} after restore` };
+}
+
+/** A regular file whose inode may have names other than its path; the helper lists them as `names`. */
+function wantsNames(f: FdEntry): boolean {
+  return f.type === 'file' && f.nlink !== undefined && f.nlink > 0 && (f.deleted || f.nlink > 1);
+}
+
+/** The paths naming the fd's inode on its mount: captured, or known without a walk; undefined when unknown. */
+export function namesOf(f: FdEntry): string[] | undefined {
+  if (f.names) return f.names;
+  if (f.type !== 'file' || f.nlink === undefined) return undefined;
+  if (f.nlink === 0) return [];
+  if (!f.deleted && f.nlink === 1) return [f.path];
+  return undefined;
+}
+
+const NAMES_ERRORS: Record<string, string> = {
+  covered: "the root of the fd's mount is covered by another mount",
+  'not-in-mountinfo': "the fd's mount is not in the task's mountinfo",
+};
+
+function namesMissingText(f: FdEntry): string {
+  return f.namesError === undefined ? 'the capture has no names for it' : (NAMES_ERRORS[f.namesError] ?? `the search failed (${f.namesError})`);
+}
 
 export interface FdComparisonInput {
   before: Capture;
@@ -199,6 +265,10 @@ export function compareFds(input: FdComparisonInput): FdComparison {
     return f.mntId < 0 ? 'an unknown mount (fdinfo had no mnt_id)' : `a mount outside the captured tables (mnt_id ${f.mntId})`;
   };
 
+  const prefixes = new Map<number, string[]>();
+  let contentUncaptured = 0;
+  let namesUncaptured = 0;
+
   const partition: { item: { name: string; task: string; bf: FdEntry; af: FdEntry }; before: string; after: string }[] = [];
   for (const tb of B.tasks) {
     const ta = inA.get(tb.name);
@@ -218,13 +288,16 @@ export function compareFds(input: FdComparisonInput): FdComparison {
       const typeChanged = b.type !== undefined && a.type !== undefined && b.type !== a.type;
       const lb = linked(b);
       const la = linked(a);
+      const linkChanged = lb !== undefined && la !== undefined && lb !== la && !isPseudoFile(b) && !isPseudoFile(a);
       if (pathChanged) {
         diff('fd-path-changed', [tb.name], `${name}: was open on ${onText(b, typeChanged)}; after restore it is ${onText(a, typeChanged)}`);
       } else if (b.deleted !== a.deleted) {
         diff('fd-deleted-changed', [tb.name], `${name}: was open on ${onText(b)}; after restore it is ${onText(a)}`);
-      } else if (lb !== undefined && la !== undefined && lb !== la && !isPseudoFile(b) && !isPseudoFile(a)) {
+      } else if (linkChanged) {
         diff('fd-link-changed', [tb.name], `${name}: was open on ${onText(b)}; after restore it is ${onText(a)}`);
       }
+      // Open on another file altogether: its contents and names say nothing more.
+      const otherFile = pathChanged || b.deleted !== a.deleted || typeChanged;
       if (typeChanged && !pathChanged) diff('fd-type-changed', [tb.name], `${name} (${d(b.path)}): file type changed: ${b.type} -> ${a.type}`);
 
       const fl = flagsDiff(b.flags, a.flags);
@@ -233,8 +306,43 @@ export function compareFds(input: FdComparisonInput): FdComparison {
       // The content of a file with no name left exists only through its
       // fds, so the restorer must have recreated it; a file with a name
       // may legitimately be changed by others, and is not compared.
-      if (b.nlink === 0 && b.type === 'file' && a.type === 'file' && b.size !== undefined && a.size !== undefined && b.size !== a.size) {
-        diff('fd-size-changed', [tb.name], `${name} (${onText(b)}): size changed: ${b.size} -> ${a.size}`);
+      const sizeReported = b.nlink === 0 && b.type === 'file' && a.type === 'file' && b.size !== undefined && a.size !== undefined && b.size !== a.size;
+      if (sizeReported) diff('fd-size-changed', [tb.name], `${name} (${onText(b)}): size changed: ${b.size} -> ${a.size}`);
+
+      if (!otherFile && !sizeReported && b.type === 'file' && a.type === 'file') {
+        const cc = compareContents(b, a);
+        if (cc.changed) diff('fd-content-changed', [tb.name], `${name} (${onText(b)}): ${cc.changed}`);
+        if (cc.prefix !== undefined) prefixes.set(cc.prefix, [...(prefixes.get(cc.prefix) ?? []), `${name} (${d(b.path)})`]);
+        if (cc.skipped) notes.push(`${name} (${d(b.path)}): contents not compared: ${cc.skipped}`);
+        if (b.sha256 === undefined && a.sha256 === undefined && b.sha256Error === undefined && a.sha256Error === undefined) contentUncaptured++;
+      }
+      if (!otherFile && !linkChanged && b.type === 'file' && a.type === 'file') {
+        const nb = namesOf(b);
+        const na = namesOf(a);
+        if (nb && na) {
+          const setB = new Set(nb);
+          const setA = new Set(na);
+          // A name missing from a truncated list may only be unfound.
+          const lost = a.namesTruncated === undefined ? nb.filter((n) => !setA.has(n)) : [];
+          const added = b.namesTruncated === undefined ? na.filter((n) => !setB.has(n)) : [];
+          if (lost.length || added.length) {
+            const parts: string[] = [];
+            if (lost.length) parts.push(`${listText(lost.map(d))} no longer ${lost.length === 1 ? 'names' : 'name'} it`);
+            if (added.length) parts.push(`${listText(added.map(d))} now ${added.length === 1 ? 'names' : 'name'} it`);
+            diff('fd-names-changed', [tb.name], `${name} (${onText(b)}): the names of its inode on its mount changed: ${parts.join(', and ')}`);
+          }
+          for (const [f, when] of [[b, 'before the dump'], [a, 'after restore']] as const) {
+            if (f.namesTruncated !== undefined) {
+              notes.push(`${name} (${d(b.path)}): the search for the names of its inode ${when} stopped after ${f.namesTruncated} directory entries, so names missing from that list are not reported`);
+            }
+          }
+        } else if (wantsNames(b) || wantsNames(a)) {
+          if (b.names === undefined && a.names === undefined && b.namesError === undefined && a.namesError === undefined) namesUncaptured++;
+          else {
+            const why = [!nb && `before the dump ${namesMissingText(b)}`, !na && `after restore ${namesMissingText(a)}`].filter((x) => x).join(', and ');
+            notes.push(`${name} (${d(b.path)}): the names of its inode not compared: ${why}`);
+          }
+        }
       }
 
       const mb = sb.lookup(tb, b.mntId);
@@ -255,6 +363,16 @@ export function compareFds(input: FdComparisonInput): FdComparison {
     for (const a of [...fa].sort((x, y) => x.fd - y.fd)) {
       if (!byFdB.has(a.fd)) diff('fd-added', [tb.name], `after restore task ${d(tb.name)} has an extra fd ${a.fd} (open on ${onText(a)}, ${flagsText(a.flags)})`);
     }
+  }
+
+  for (const [n, fds] of [...prefixes].sort((x, y) => x[0] - y[0])) {
+    notes.push(`the contents of ${listText(fds)} were compared on their first ${n} bytes only (no more were hashed)`);
+  }
+  if (contentUncaptured) {
+    notes.push(`the contents of ${plural(contentUncaptured, 'regular file')} open on both sides were not compared: neither capture has sha256 for them (a helper that does not hash)`);
+  }
+  if (namesUncaptured) {
+    notes.push(`the names of ${plural(namesUncaptured, 'deleted or multiply linked file')} open on both sides were not compared: neither capture has names for them (a helper that does not search)`);
   }
 
   const { splits, merges } = diffPartitions(partition);
@@ -280,6 +398,28 @@ export function compareFds(input: FdComparisonInput): FdComparison {
     );
   }
   return { differences: out, notes };
+}
+
+/** A task of both captures, paired by name as compareFds pairs them. */
+export interface TaskPair {
+  name: string;
+  before: TaskCapture;
+  after: TaskCapture;
+}
+
+/** The task captures of the tasks both captures have, paired by task name (topology.ts names them). */
+export function pairTaskCaptures(before: Capture, after: Capture, B: Topology = buildTopology(before), A: Topology = buildTopology(after)): TaskPair[] {
+  const sb = side(before, B);
+  const sa = side(after, A);
+  const inA = new Map(A.tasks.map((t) => [t.name, t]));
+  const out: TaskPair[] = [];
+  for (const tb of B.tasks) {
+    const ta = inA.get(tb.name);
+    const cb = sb.captures.get(tb);
+    const ca = ta && sa.captures.get(ta);
+    if (cb && ca) out.push({ name: tb.name, before: cb, after: ca });
+  }
+  return out;
 }
 
 /**
