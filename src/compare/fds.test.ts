@@ -35,6 +35,11 @@ interface MInode {
   type: string;
   nlink: number;
   size: number;
+  /** sha256 of a regular file's contents, and the prefix it covers when capped. */
+  hash: string;
+  hashed?: number;
+  /** The paths naming a regular file, rendered for fds where the helper lists them. */
+  names: string[];
 }
 interface MFd {
   task: string;
@@ -108,7 +113,7 @@ function render(model: Model, r: Rand): Capture {
         if (f.tmpfile && chance(r, 50)) flags |= O_TMPFILE_BIT | O_DIRECTORY;
         const n = ino.get(i.id)!;
         const path = i.sb === 'pipe' ? `pipe:[${n}]` : i.sb === 'socket' ? `socket:[${n}]` : i.sb === 'anon' ? 'anon_inode:[eventfd]' : f.path;
-        return {
+        const entry: FdEntry = {
           fd: f.fd,
           flags,
           pos: f.pos,
@@ -121,6 +126,12 @@ function render(model: Model, r: Rand): Capture {
           path,
           deleted: f.deleted,
         };
+        if (i.type === 'file' && !isPseudo(i)) {
+          entry.sha256 = i.hash;
+          if (i.hashed !== undefined) entry.hashed = i.hashed;
+          if (i.nlink > 0 && (f.deleted || i.nlink > 1)) entry.names = shuffle(r, [...i.names]);
+        }
+        return entry;
       });
     return { key: t.key, pid: 100 + k * 7 + r.int(0, 5), mntNs: String(nsInode[t.ns - 1]), cwd: '/', root: '/', mounts, fds: shuffle(r, fds) };
   });
@@ -129,6 +140,8 @@ function render(model: Model, r: Rand): Capture {
 
 const NAMES = ['/w/a', '/w/b', '/x/a', '/w/s/f', '/w/my dir/f', '/etc/passwd', '/w/\xff'];
 
+const randomHash = (r: Rand) => Array.from({ length: 64 }, () => '0123456789abcdef'[r.int(0, 15)]).join('');
+
 function genModel(r: Rand): Model {
   const m: Model = { tasks: [{ key: 'init', ns: 1 }], inodes: [], fds: [] };
   if (chance(r, 60)) m.tasks.push({ key: 'child', ns: chance(r, 50) ? 1 : 2 });
@@ -136,12 +149,13 @@ function genModel(r: Rand): Model {
   for (let k = 0; k < nInodes; k++) {
     const type = pick(r, ['file', 'file', 'dir', 'fifo', 'chr']);
     const nlink = type === 'dir' ? pick(r, [0, 2, 3]) : pick(r, [0, 1, 1, 2]);
-    m.inodes.push({ id: k + 1, sb: r.int(0, 3), type, nlink, size: r.int(0, 4096) });
+    const hashed = chance(r, 10) ? 67108864 : undefined;
+    m.inodes.push({ id: k + 1, sb: r.int(0, 3), type, nlink, size: r.int(0, 4096) + (hashed ?? 0), hash: randomHash(r), ...(hashed ? { hashed } : {}), names: shuffle(r, [...NAMES]).slice(0, r.int(0, 2)) });
   }
   const nPseudo = r.int(0, 2);
   for (let k = 0; k < nPseudo; k++) {
     const sb = pick(r, ['pipe', 'socket', 'anon'] as const);
-    m.inodes.push({ id: 100 + k, sb, type: sb === 'pipe' ? 'fifo' : sb === 'socket' ? 'socket' : 'other', nlink: 1, size: 0 });
+    m.inodes.push({ id: 100 + k, sb, type: sb === 'pipe' ? 'fifo' : sb === 'socket' ? 'socket' : 'other', nlink: 1, size: 0, hash: '', names: [] });
   }
   for (const t of m.tasks) {
     const numbers = shuffle(r, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]).slice(0, r.int(1, 5));
@@ -222,6 +236,12 @@ function mutations(m: Model, r: Rand): Mutation[] {
       add('mount', (x) => void (fdOf(x, f).mount = to));
     }
     if (i.nlink === 0 && i.type === 'file') add('ghost-size', (x) => void (inodeOf(x, f).size += 1));
+    if (i.type === 'file') add('content', (x) => void (inodeOf(x, f).hash = randomHash(r)));
+    if (i.type === 'file' && i.nlink > 0 && (f.deleted || i.nlink > 1)) {
+      const name = pick(r, ['/w/c', '/w/link_remap.3', '/x/a\\ b,c']);
+      add('names-added', (x) => void (inodeOf(x, f).names = [...new Set([...inodeOf(x, f).names, name])]));
+      if (i.names.length) add('names-lost', (x) => void inodeOf(x, f).names.pop());
+    }
     // Inode identity: join another inode that has fds, or leave a shared one.
     const targets = m.inodes.filter((x) => !isPseudo(x) && x.id !== i.id && m.fds.some((g) => g.inode === x.id));
     if (targets.length) {
@@ -682,7 +702,7 @@ describe('open files', () => {
         }),
         { numRuns: RUNS },
       );
-      for (const k of ['lost', 'added', 'flags', 'offset', 'type', 'path', 'deleted', 'nlink', 'mount', 'ghost', 'inode']) {
+      for (const k of ['lost', 'added', 'flags', 'offset', 'type', 'path', 'deleted', 'nlink', 'mount', 'ghost', 'inode', 'content', 'names']) {
         assert.ok((seen.get(k) ?? 0) >= 5, `mutation family ${k} tried ${seen.get(k) ?? 0} times: ${JSON.stringify([...seen])}`);
       }
     });
