@@ -7,7 +7,7 @@ const load = (yaml: string) => parseScenario(`name: t\ndescription: d\n${yaml}`,
 
 describe('plan compiler', () => {
   it('turns engine settings into criu options, externals restored from their host source', () => {
-    assert.deepEqual(criuArgs({ 'link-remap': true, 'ghost-limit': 1024, 'mntns-compat-mode': true, external: [{ path: '/data', source: '/host/data' }] }), {
+    assert.deepEqual(criuArgs({ 'link-remap': true, 'ghost-limit': 1024, 'mount-engine': 'both', external: [{ path: '/data', source: '/host/data' }] }, 'compat'), {
       dumpArgs: ['--external', 'mnt[/data]:data', '--link-remap', '--ghost-limit=1024'],
       restoreArgs: ['--external', 'mnt[data]:@ROOT@/host/data', '--mntns-compat-mode'],
     });
@@ -26,6 +26,25 @@ describe('plan compiler', () => {
   it('produces a script bash accepts', () => {
     const p = compileScenario(load("steps:\n  - write: {path: /a, content: \"it's $(x) `y`\"}\n  - spawn: {name: k, steps: [{mkdir: /b}]}\nexpect: identical\n"), 's2');
     execFileSync('bash', ['-n', '-c', p.treeScript]);
+  });
+
+  it('makes a loop image with mkfs and mounts it with -o loop, refusing to overwrite a file', () => {
+    const p = compileScenario(load('steps:\n  - mount: {fstype: ext4, image: {path: /i/d.img, size-mib: 4}, options: ro, target: /d}\nexpect: identical\n'), 's5');
+    assert.deepEqual(p.stepLabels, ['mount -t ext4 -o loop /i/d.img (4M) /d']);
+    assert.match(p.treeScript, /\[ ! -e \/i\/d\.img \] \|\| .*false; \} && truncate -s 4M -- \/i\/d\.img && mkfs\.ext4 -q -F -- \/i\/d\.img && mount -t ext4 -o loop,ro -- \/i\/d\.img \/d/);
+    execFileSync('bash', ['-n', '-c', p.treeScript]);
+  });
+
+  it('closes a kept fd with the shell, in the task that holds it', () => {
+    const p = compileScenario(load('steps:\n  - open: {path: /a, fd: 12, flags: [path]}\n  - close: 12\nexpect: identical\n'), 's6');
+    assert.deepEqual(p.stepLabels, ['open /a as fd 12 (path)', 'close fd 12']);
+    assert.match(p.treeScript, /\n {4}exec 12<&-\n/);
+  });
+
+  it('restores with --mntns-compat-mode only for the compat engine', () => {
+    const yaml = 'steps: [{mkdir: /a}]\nengine: {mount-engine: both}\nexpect: identical\n';
+    assert.deepEqual(compileScenario(load(yaml), 's7', 'v2').criu.restoreArgs, []);
+    assert.deepEqual(compileScenario(load(yaml), 's7', 'compat').criu.restoreArgs, ['--mntns-compat-mode']);
   });
 
   it('compiles outside steps to a script that reports each step on fd 7', () => {

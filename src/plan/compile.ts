@@ -3,10 +3,10 @@ import type { LoadedScenario } from '../scenario/load.js';
 import type { Scenario, Step } from '../scenario/scenario.generated.js';
 import { shJoin, shq } from './shell.js';
 import { compileStep } from './steps.js';
-import { DEFAULT_LIMITS, type GuestPlan } from './plan.js';
+import { DEFAULT_LIMITS, type GuestPlan, type MountEngine } from './plan.js';
 
 /** criu options from the scenario's engine settings, in a fixed order. */
-export function criuArgs(e: Scenario['engine']): { dumpArgs: string[]; restoreArgs: string[] } {
+export function criuArgs(e: Scenario['engine'], mountEngine: MountEngine = 'v2'): { dumpArgs: string[]; restoreArgs: string[] } {
   const dumpArgs: string[] = [];
   const restoreArgs: string[] = [];
   for (const x of e?.external ?? []) {
@@ -18,7 +18,7 @@ export function criuArgs(e: Scenario['engine']): { dumpArgs: string[]; restoreAr
   }
   if (e?.['link-remap']) dumpArgs.push('--link-remap');
   if (e?.['ghost-limit'] !== undefined) dumpArgs.push(`--ghost-limit=${e['ghost-limit']}`);
-  if (e?.['mntns-compat-mode']) restoreArgs.push('--mntns-compat-mode');
+  if (mountEngine === 'compat') restoreArgs.push('--mntns-compat-mode');
   dumpArgs.push(...(e?.['dump-args'] ?? []));
   restoreArgs.push(...(e?.['restore-args'] ?? []));
   return { dumpArgs, restoreArgs };
@@ -52,7 +52,7 @@ const MAX_SCRIPT_BYTES = 120 * 1024;
  * - Progress goes to fd 9 (a pipe to labctl, outside the tree): `step N`,
  *   `failed N RC`, `ready`. fds 8 and 9 are closed before the final exec.
  */
-export function compileScenario(loaded: LoadedScenario, id: string): GuestPlan {
+export function compileScenario(loaded: LoadedScenario, id: string, mountEngine: MountEngine = 'v2'): GuestPlan {
   const s = loaded.scenario;
   const labels: string[] = [];
   const tasks: TaskPlan[] = [];
@@ -159,6 +159,6 @@ export function compileScenario(loaded: LoadedScenario, id: string): GuestPlan {
     outsideLabels: outside.map((c) => c.label),
     leak: s.leak ?? [],
     limits,
-    criu: criuArgs(s.engine),
+    criu: criuArgs(s.engine, mountEngine),
   };
 }

@@ -22,6 +22,9 @@ export interface GuestPlan {
   criu: { dumpArgs: string[]; restoreArgs: string[] };
 }
 
+/** CRIU's two mount restorers: mount-v2 (MOVE_MOUNT_SET_GROUP) and the old one, --mntns-compat-mode. */
+export type MountEngine = 'v2' | 'compat';
+
 export interface PhaseLimits {
   setup: number;
   dump: number;

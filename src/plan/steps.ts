@@ -64,6 +64,20 @@ export function compileStep(step: Step): CompiledStep {
     }
     case 'mount': {
       const m = step.mount!;
+      if (m.image) {
+        // A fresh image each time: mkfs refuses nothing with -F, so an
+        // existing file would be silently overwritten; fail instead.
+        const img = m.image.path;
+        const size = `${m.image['size-mib'] ?? 8}M`;
+        const opts = ['loop', ...(m.options ? [m.options] : [])].join(',');
+        const shell = [
+          `[ ! -e ${shq(img)} ] || { echo ${shq(`image ${img} exists already`)} >&2; false; }`,
+          shJoin(['truncate', '-s', size, '--', img]),
+          shJoin([`mkfs.${m.fstype}`, '-q', '-F', '--', img]),
+          shJoin(['mount', '-t', m.fstype, '-o', opts, '--', img, m.target]),
+        ].join(' && ');
+        return { kind: 'shell', label: `mount -t ${m.fstype} -o loop ${img} (${size}) ${m.target}`, shell };
+      }
       const argv = ['mount', '-t', m.fstype, ...(m.options ? ['-o', m.options] : []), '--', m.source ?? m.fstype, m.target];
       return { kind: 'shell', label: `mount -t ${m.fstype} ${m.source ?? m.fstype} ${m.target}`, shell: shJoin(argv) };
     }
@@ -119,6 +133,8 @@ export function compileStep(step: Step): CompiledStep {
         prefix: [HELPER, 'open', String(o.fd), flags, o.mode ?? '0644', String(o.offset ?? 0), o.path, '--'],
       };
     }
+    case 'close':
+      return { kind: 'shell', label: `close fd ${step.close!}`, shell: `exec ${step.close!}<&-` };
     case 'chroot':
       return { kind: 'reexec', label: `chroot ${step.chroot!}`, prefix: ['chroot', '--', step.chroot!] };
     case 'pivot-root': {

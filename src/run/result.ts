@@ -1,3 +1,4 @@
+import type { MountEngine } from '../plan/plan.js';
 import type { Outcome } from './outcome.js';
 import type { TargetFacts } from '../target/target.js';
 import type { FilteredSuperOption } from '../compare/compare.js';
@@ -5,7 +6,18 @@ import type { FilteredSuperOption } from '../compare/compare.js';
 /** Bumped on any incompatible change; readers of old files check it. */
 export const RESULTS_FORMAT = 'mountlab-results/1';
 
-export type Phase = 'boot' | 'setup' | 'capture-before' | 'dump' | 'restore' | 'capture-after' | 'compare' | 'cleanup';
+export type Phase =
+  | 'boot'
+  | 'setup'
+  | 'capture-before'
+  | 'dump'
+  | 'restore'
+  | 'capture-after'
+  | 'compare'
+  | 'probe'
+  | 'restore-again'
+  | 'capture-again'
+  | 'cleanup';
 
 export interface PhaseTiming {
   phase: Phase;
@@ -21,7 +33,10 @@ export interface DifferenceRecord {
 }
 
 export interface ScenarioResult {
+  /** The scenario's name; SCENARIO[v2] or SCENARIO[compat] when it runs under both mount engines. */
   scenario: string;
+  /** The CRIU mount engine that restored it. */
+  mountEngine: MountEngine;
   /** The scenario file, relative to where mountlab ran. */
   file: string;
   cell: string;

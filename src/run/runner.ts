@@ -6,6 +6,7 @@ import type { LoadedScenario } from '../scenario/load.js';
 import type { StartedTarget, Target } from '../target/target.js';
 import type { Reporter } from '../report/reporter.js';
 import { executeScenario } from './execute-scenario.js';
+import { scenarioRuns, type ScenarioRun } from './variants.js';
 import { OUTCOMES, exitCodeForOutcomes, type Outcome } from './outcome.js';
 import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from './result.js';
 
@@ -25,6 +26,7 @@ export interface RunOptions {
 const version = (JSON.parse(readFileSync(assetPath('package.json'), 'utf8')) as { version: string }).version;
 
 export async function runCorpus(scenarios: LoadedScenario[], cells: CellPlan[], opts: RunOptions): Promise<RunResult> {
+  const runs = scenarioRuns(scenarios);
   const startedAt = new Date();
   const run: RunResult = {
     format: RESULTS_FORMAT,
@@ -43,7 +45,7 @@ export async function runCorpus(scenarios: LoadedScenario[], cells: CellPlan[], 
   await opts.reporter.onRunStart?.({
     runId: opts.runId,
     runDir: opts.runDir,
-    scenarios: scenarios.map((s) => ({ name: s.scenario.name, file: s.file })),
+    scenarios: runs.map((r) => ({ name: r.name, file: r.loaded.file })),
     cells: cells.map((c) => c.id),
   });
   const record = async (r: ScenarioResult) => {
@@ -52,7 +54,7 @@ export async function runCorpus(scenarios: LoadedScenario[], cells: CellPlan[], 
     await opts.reporter.onScenarioEnd?.(r);
   };
   try {
-    for (const cell of cells) await runCell(cell, scenarios, run, opts, record);
+    for (const cell of cells) await runCell(cell, runs, run, opts, record);
   } finally {
     const end = new Date();
     run.finishedAt = end.toISOString();
@@ -70,7 +72,7 @@ function cellErrors(run: RunResult): boolean {
 
 async function runCell(
   cell: CellPlan,
-  scenarios: LoadedScenario[],
+  scenarios: ScenarioRun[],
   run: RunResult,
   opts: RunOptions,
   record: (r: ScenarioResult) => Promise<void>,
@@ -95,8 +97,9 @@ async function runCell(
       for (; i < scenarios.length; i++) {
         const s = scenarios[i]!;
         await record({
-          scenario: s.scenario.name,
-          file: s.file,
+          scenario: s.name,
+          mountEngine: s.mountEngine,
+          file: s.loaded.file,
           cell: cell.id,
           outcome: 'error',
           reason: `boot: ${msg}`,
@@ -120,7 +123,7 @@ async function runCell(
       while (i < scenarios.length && t.healthy) {
         if (opts.signal.aborted) throw opts.signal.reason;
         const s = scenarios[i]!;
-        opts.reporter.onScenarioStart?.(s.scenario.name, cell.id);
+        opts.reporter.onScenarioStart?.(s.name, cell.id);
         const r = await executeScenario(t, s, {
           cell: cell.id,
           runDir: opts.runDir,

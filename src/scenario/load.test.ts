@@ -45,6 +45,11 @@ const MALFORMED: [string, string, string, RegExp][] = [
   ['an unknown open flag', `${head}steps:\n  - open: {path: /a, fd: 10, flags: [rdwr, sideways]}\nexpect: identical\n`, '4:44', /got the string "sideways"/],
   ['an upper-case tag', `${head}tags: [Upper]\nsteps: [{mkdir: /a}]\nexpect: identical\n`, '3:8', /"Upper" must be lower-case/],
   ['a zero time limit', `${head}steps: [{mkdir: /a}]\ntimeouts: {setup: 0}\nexpect: identical\n`, '4:19', /must be >= 1, got number 0/],
+  ['a loop image of a virtual filesystem', `${head}steps:\n  - mount: {fstype: tmpfs, image: {path: /i}, target: /a}\nexpect: identical\n`, '4:21', /an image can be made for ext2, ext3, ext4, not 'tmpfs'/],
+  ['a loop image with its own source', `${head}steps:\n  - mount: {fstype: ext4, source: x, image: {path: /i}, target: /a}\nexpect: identical\n`, '4:35', /with `image` the source is the loop device/],
+  ['an unknown mount engine', `${head}steps: [{mkdir: /a}]\nengine: {mount-engine: v3}\nexpect: identical\n`, '4:24', /expected "v2", "compat" or "both"|expected "v2" or .*got the string "v3"/],
+  ['a bug of an engine that never runs', `${head}steps: [{mkdir: /a}]\nexpect: {known-bug: {url: u, reason: r, mount-engine: compat}}\n`, '4:55', /tied to the compat engine, but the scenario only runs under v2/],
+  ["closing the lab's own fd", `${head}steps:\n  - close: 8\nexpect: identical\n`, '4:12', /fd 8 is reserved: fds 8 and 9 belong to the lab/],
   ['alias bomb', `a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n`, '1:1', /resource exhaustion|alias/i],
 ];
 

@@ -143,9 +143,9 @@ export interface Scenario {
      */
     'ghost-limit'?: number;
     /**
-     * criu restore --mntns-compat-mode: restore mounts with the old engine instead of mount-v2 (MOVE_MOUNT_SET_GROUP).
+     * Which CRIU mount engine restores the tree: `v2` (the default: mount-v2, which builds peer groups with MOVE_MOUNT_SET_GROUP), `compat` (criu restore --mntns-compat-mode, the old engine that builds them by inheritance), or `both`: the scenario runs twice, once per engine, and each run has its own verdict, named SCENARIO[v2] and SCENARIO[compat].
      */
-    'mntns-compat-mode'?: boolean;
+    'mount-engine'?: 'v2' | 'compat' | 'both';
     /**
      * Extra criu dump options, one per item (e.g. --tcp-established).
      *
@@ -177,6 +177,10 @@ export interface Scenario {
        */
       source?: string;
     }[];
+    /**
+     * After the first restore is captured and compared, kill the restored tree and restore the same images a second time; the second restore must match the original too (seed 004: restoring must not use up what the next restore needs, e.g. link-remap files).
+     */
+    'restore-twice'?: boolean;
   };
   /**
    * What should happen. `identical`: dump and restore succeed and the restored topology equals the original up to renumbering. `dump-fails`/`restore-fails`: that phase fails with a log line matching the pattern. `known-bug`: a failure that is expected (xfail) until it is fixed (xpass).
@@ -216,6 +220,10 @@ export interface Scenario {
            * CRIU versions where the bug is expected.
            */
           criu?: string;
+          /**
+           * Only under this mount engine (see engine.mount-engine); elsewhere the scenario is expected to be identical.
+           */
+          'mount-engine'?: 'v2' | 'compat';
         };
       };
 }
@@ -296,7 +304,7 @@ export interface Step {
    */
   mount?: {
     /**
-     * Filesystem type, e.g. tmpfs, ramfs, proc, sysfs, devpts, mqueue.
+     * Filesystem type, e.g. tmpfs, ramfs, proc, sysfs, devpts, mqueue; ext2, ext3 or ext4 with `image`.
      */
     fstype: string;
     /**
@@ -308,6 +316,19 @@ export interface Step {
      * Comma-separated mount options, as for mount -o.
      */
     options?: string;
+    /**
+     * Make a filesystem image file first and mount it through a loop device (`mkfs.FSTYPE` then `mount -o loop`); only for ext2, ext3 and ext4. The source shown in mountinfo is then /dev/loopN.
+     */
+    image?: {
+      /**
+       * An absolute path inside the scenario's root. `..` components are not allowed.
+       */
+      path: string;
+      /**
+       * Size of the image in MiB; default 8.
+       */
+      'size-mib'?: number;
+    };
   };
   bind?: BindArgs;
   rbind?: BindArgs1;
@@ -502,6 +523,10 @@ export interface Step {
      */
     offset?: number;
   };
+  /**
+   * Close fd N in this task (one kept by `open`), e.g. a handle on a mount that is over-mounted once it has served its purpose.
+   */
+  close?: number;
   /**
    * An absolute path inside the scenario's root. `..` components are not allowed.
    */

@@ -14,7 +14,10 @@ export function stepName(step: Step): keyof Step {
 }
 
 /** Steps that need the tree's task machinery and so cannot run outside it. */
-const TREE_ONLY = new Set(['spawn', 'signal', 'wait', 'unshare', 'open', 'chroot', 'pivot-root', 'chdir']);
+const TREE_ONLY = new Set(['spawn', 'signal', 'wait', 'unshare', 'open', 'close', 'chroot', 'pivot-root', 'chdir']);
+
+/** What `mkfs.FSTYPE` exists for in the guest (e2fsprogs). */
+const IMAGE_FSTYPES = ['ext2', 'ext3', 'ext4'];
 
 export function semanticProblems(s: Scenario): SemanticProblem[] {
   const problems: SemanticProblem[] = [];
@@ -25,6 +28,34 @@ export function semanticProblems(s: Scenario): SemanticProblem[] {
     }
   });
   checkTasks(s, problems);
+  const mounts = (steps: Step[], base: string) => {
+    steps.forEach((step, i) => {
+      const m = step.mount;
+      if (m?.image) {
+        if (!IMAGE_FSTYPES.includes(m.fstype)) {
+          const p: SemanticProblem = { path: `${base}/${i}/mount/fstype`, message: `an image can be made for ${IMAGE_FSTYPES.join(', ')}, not '${m.fstype}'` };
+          const guess = closest(m.fstype, IMAGE_FSTYPES);
+          if (guess) p.suggestion = `did you mean '${guess}'?`;
+          problems.push(p);
+        }
+        if (m.source !== undefined) {
+          problems.push({ path: `${base}/${i}/mount/source`, message: 'with `image` the source is the loop device', suggestion: 'drop `source`' });
+        }
+      }
+      if (step.spawn) mounts(step.spawn.steps, `${base}/${i}/spawn/steps`);
+    });
+  };
+  mounts(s.steps, '/steps');
+  mounts(s.outside ?? [], '/outside');
+  const engineChoice = s.engine?.['mount-engine'] ?? 'v2';
+  const bug = typeof s.expect === 'object' && 'known-bug' in s.expect ? s.expect['known-bug'] : undefined;
+  if (bug?.['mount-engine'] && engineChoice !== 'both' && engineChoice !== bug['mount-engine']) {
+    problems.push({
+      path: '/expect/known-bug/mount-engine',
+      message: `the bug is tied to the ${bug['mount-engine']} engine, but the scenario only runs under ${engineChoice}`,
+      suggestion: `set engine.mount-engine to ${bug['mount-engine']} or both`,
+    });
+  }
   const expect = s.expect;
   for (const key of ['dump-fails', 'restore-fails'] as const) {
     if (typeof expect === 'object' && key in expect) {

@@ -138,7 +138,7 @@ function translate(e: ErrorObject): SchemaProblem {
     case 'pattern':
       return { path, message: patternMessage(path, e) };
     case 'not':
-      return { path, message: /\/fd$/.test(path) ? `fd ${String(e.data)} is reserved: fds 8 and 9 belong to the lab while steps run` : `${describe(e.data)} is not allowed here` };
+      return { path, message: /\/(fd|close)$/.test(path) ? `fd ${String(e.data)} is reserved: fds 8 and 9 belong to the lab while steps run` : `${describe(e.data)} is not allowed here` };
     case 'uniqueItems': {
       const { i } = e.params as { i: number; j: number };
       const dup = Array.isArray(e.data) ? e.data[i] : undefined;
