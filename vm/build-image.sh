@@ -26,7 +26,7 @@ shopt -s nullglob
 
 PROG=build-image.sh
 # What the guest needs; kmod so the kernel can load fs modules on demand.
-PACKAGES=criu,util-linux,iproute2,openssh-server,procps,kmod
+PACKAGES=criu,util-linux,iproute2,openssh-server,procps,kmod,e2fsprogs
 # Modules the initramfs loads (with their dependencies, in modprobe's
 # order); any that the suite's kernel builds in is skipped.
 INITRD_MODULES="virtio_pci virtio_mmio virtio_blk virtio_net ext4"
@@ -249,6 +249,12 @@ rmdir "$root/run/sshd"
 find "$root/root" "$root/home" -path '*/.ssh/authorized_keys*' -delete 2>/dev/null || true
 install -d -m 0700 "$root/root/.ssh"
 echo mountlab >"$root/etc/hostname"
+# Scenario trees see the rootfs's own /dev, not the guest's devtmpfs: give it
+# the loop nodes that the `mount` step's `image` (mount -o loop) opens.
+mknod -m 0660 "$root/dev/loop-control" c 10 237 2>/dev/null || [[ -c $root/dev/loop-control ]] || die "cannot mknod in $root/dev"
+for i in 0 1 2 3 4 5 6 7; do
+  [[ -b $root/dev/loop$i ]] || mknod -m 0660 "$root/dev/loop$i" b 7 "$i"
+done
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tmountlab\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
 printf '# The initramfs mounts the root; /sbin/mountlab-init the rest.\n/dev/vda / ext4 rw,relatime 0 0\n' >"$root/etc/fstab"
 # The guest has no DNS and no apt: keep neither the host's resolver nor the mirror.

@@ -7,7 +7,6 @@ import { criuDump, criuRestore, type EngineRun } from '../engine/criu.js';
 import { kernelTrouble, logExcerpt } from '../engine/criu-log.js';
 import { compileScenario } from '../plan/compile.js';
 import type { GuestPlan } from '../plan/plan.js';
-import type { LoadedScenario } from '../scenario/load.js';
 import { LABCTL } from '../target/guest-facts.js';
 import type { StartedTarget } from '../target/target.js';
 import type { Reporter } from '../report/reporter.js';
@@ -15,6 +14,7 @@ import { applyKnownBug, describeExpectation, expectationOf, type Expectation } f
 import { inRange } from './versions.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
 import type { Outcome } from './outcome.js';
+import type { ScenarioRun } from './variants.js';
 import type { Phase, PhaseTiming, ScenarioResult } from './result.js';
 
 export interface ScenarioContext {
@@ -37,10 +37,11 @@ class Verdict extends Error {
  * Runs one scenario on a started target: set up, capture, dump, restore,
  * capture, compare. The verdict comes only from what the guest did.
  */
-export async function executeScenario(t: StartedTarget, loaded: LoadedScenario, ctx: ScenarioContext): Promise<ScenarioResult> {
+export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { loaded, mountEngine } = run;
   const s = loaded.scenario;
   const started = Date.now();
-  const dir = join(ctx.runDir, ctx.cell, s.name);
+  const dir = join(ctx.runDir, ctx.cell, run.name);
   await mkdir(dir, { recursive: true });
   const artifacts: Record<string, string> = {};
   const save = async (name: string, content: string, encoding: BufferEncoding = 'utf8') => {
@@ -48,13 +49,14 @@ export async function executeScenario(t: StartedTarget, loaded: LoadedScenario, 
     artifacts[name] = relative(ctx.runDir, join(dir, name));
   };
   const phases: PhaseTiming[] = [];
-  const expectation = expectationOf(s);
-  const plan = compileScenario(loaded, ctx.guestId);
+  const expectation = expectationOf(s, mountEngine);
+  const plan = compileScenario(loaded, ctx.guestId, mountEngine);
   await save('tree.sh', plan.treeScript);
   const consoleMark = t.consoleMark();
 
   const result: ScenarioResult = {
-    scenario: s.name,
+    scenario: run.name,
+    mountEngine,
     file: loaded.file,
     cell: ctx.cell,
     outcome: 'error',
@@ -111,6 +113,22 @@ export async function executeScenario(t: StartedTarget, loaded: LoadedScenario, 
       result.filtered = cmp.filtered;
       if (!cmp.equivalent) throw new Verdict('fail', result.differences[0]?.sentence ?? 'topology differs', 'compare');
     });
+    if (s.engine?.['restore-twice']) {
+      // Seed 004: a restore must leave the images (and what they point at,
+      // such as link-remap files) able to restore again.
+      const killed = await t.exec([LABCTL, 'kill', plan.id], { timeoutMs: 30_000, label: 'end the restored tree' });
+      if (killed.code !== 0) throw new Verdict('error', `cannot end the first restored tree: ${killed.stderr.trim()}`, 'restore-again');
+      const again = await phase('restore-again', () => criuRestore(t, plan));
+      await save('restore-again.log', again.log);
+      if (!again.ok) {
+        throw new Verdict(again.failure?.kind === 'failed' ? 'fail' : 'error', `the second restore of the same images failed: ${again.failure?.headline ?? 'criu restore failed'}`, 'restore-again', logExcerpt(`${again.log}\n${again.exec.stderr}`));
+      }
+      const second = await phase('capture-again', () => capture(t, again.pid!, plan));
+      await save('after-again.capture', second.text, 'latin1');
+      const cmp = compareCaptures(before.capture, second.capture);
+      result.differences = cmp.differences.map((d) => ({ kind: d.kind, sentence: `second restore: ${d.sentence}`, ...(d.mount ? { mount: d.mount } : {}), ...(d.task ? { task: d.task } : {}) }));
+      if (!cmp.equivalent) throw new Verdict('fail', result.differences[0]?.sentence ?? 'second restore differs', 'capture-again');
+    }
     if (expectation.kind === 'dump-fails' || expectation.kind === 'restore-fails') {
       throw new Verdict('fail', `expected ${expectation.kind.replace('-fails', '')} to fail, but dump and restore succeeded`, 'compare');
     }
