@@ -38,7 +38,11 @@
  *            names the same inode (st_dev and st_ino) through the mount
  *            the fd was opened through (fdinfo's mnt_id), found by walking
  *            that mount from its mountpoint as the task sees it, without
- *            entering other mounts. Empty (names=) when no name is left on
+ *            entering other mounts (a directory is entered when its own
+ *            mnt_id is the fd's). On overlayfs without xino=on, a file
+ *            copied up from a lower layer of another filesystem may show
+ *            another st_ino/st_dev through an open fd than through its
+ *            other names, which then go unfound. Empty (names=) when no name is left on
  *            that mount. The walk stops after NAMES_WALK_LIMIT (20000)
  *            directory entries or at a path deeper than 256 directories
  *            or PATH_MAX (names-truncated=N, N the entries seen: the list
@@ -527,7 +531,11 @@ static void names_walk(struct names *n, int dfd, char *rel, size_t len, int dept
 			break;
 		}
 		struct stat st;
-		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != n->dev)
+		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		/* Directories are followed by mount id, not st_dev: overlayfs
+		 * gives its directories another st_dev than its files. */
+		if (!S_ISDIR(st.st_mode) && st.st_dev != n->dev)
 			continue;
 		size_t sub = len;
 		if (!(len == 1 && rel[0] == '/'))
@@ -538,7 +546,7 @@ static void names_walk(struct names *n, int dfd, char *rel, size_t len, int dept
 				n->truncated = 1;
 			} else {
 				int c = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-				/* Same superblock, other mount (a bind over it): not ours. */
+				/* Another mount over it (also one of our superblock, a bind): not ours. */
 				if (c >= 0 && mnt_id_of(c) != n->mnt)
 					close(c), c = -1;
 				if (c >= 0)
