@@ -99,6 +99,14 @@ describe('capture files', () => {
     assert.match(formatCapture(c), /names=\/w\/b,\/w\/sp\\040ace\\054x\/d,/);
   });
 
+  it('keeps an inode number above 2^53 exact (overlayfs xino=on), so neighbours stay apart', () => {
+    const c = parseCapture(
+      '@task init pid=1 mntns=2\n1 0 0:5 / / rw - tmpfs t rw\n@fd 3 flags=0 pos=0 mnt=1 ino=9223372036856957337 path=/a\n@fd 4 flags=0 pos=0 mnt=1 ino=9223372036856957338 path=/b\n@fd 5 flags=0 pos=0 mnt=1 ino=12 path=/c\n',
+    );
+    assert.deepEqual(c.tasks[0]!.fds.map((f) => f.ino), [9223372036856957337n, 9223372036856957338n, 12]);
+    assert.match(formatCapture(c), /ino=9223372036856957338 path=\/b/);
+  });
+
   it('refuses a malformed sha256 or hashed with line:col', () => {
     const t = '@task init pid=1 mntns=2\n1 0 0:5 / / rw - tmpfs t rw\n';
     assert.throws(() => parseCapture(t + '@fd 3 flags=0 pos=0 mnt=1 sha256=abc path=/a', 'cap'), /^MountinfoParseError: cap:3:34: expected sha256=<64 hex digits>, found sha256="abc"$/);

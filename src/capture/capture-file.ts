@@ -48,8 +48,11 @@ export interface FdEntry {
   pos: number;
   /** fdinfo's mnt_id: the mount the file was opened through; -1 when fdinfo could not be read. */
   mntId: number;
-  /** stat() of the open file; absent when stat() failed. Numbers mean something only within one capture. */
-  ino?: number;
+  /**
+   * stat() of the open file; absent when stat() failed. Numbers mean something only within one capture.
+   * A bigint above 2^53 (overlayfs with xino=on sets the high bits), so that two inodes never round to one.
+   */
+  ino?: number | bigint;
   /** st_dev as 'major:minor'. */
   dev?: string;
   nlink?: number;
@@ -188,7 +191,8 @@ const DELETED = ' (deleted)';
 /**
  * Parses one `@fd` line (format at the top of this file). Attributes this
  * parser does not know are ignored, as in `@task`, so a newer helper can add
- * some. Numbers that do not fit a double exactly (a 64-bit inode or offset
+ * some. An inode number above 2^53 is kept exact as a bigint (it is an
+ * identity); other numbers that do not fit a double exactly (an offset
  * above 2^53) are kept rounded rather than refusing a real capture.
  */
 function parseFdLine(l: string, line: number, file: string | undefined): FdEntry {
@@ -216,7 +220,7 @@ function parseFdLine(l: string, line: number, file: string | undefined): FdEntry
     deleted: false,
   };
   const ino = opt('ino', 'number', DEC);
-  if (ino !== undefined) fd.ino = Number(ino);
+  if (ino !== undefined) fd.ino = Number.isSafeInteger(Number(ino)) ? Number(ino) : BigInt(ino);
   const dev = opt('dev', 'major:minor', /^\d+:\d+$/);
   if (dev !== undefined) fd.dev = dev;
   const nlink = opt('nlink', 'number', DEC);

@@ -462,6 +462,16 @@ describe('open files', () => {
       only(merged, 'fd-inode-merged', /^task init fd 3 \(inode 11 on 0:41, \/w\/a \(not deleted\)\) and task init fd 4 \(inode 12 on 0:41, \/w\/a \(not deleted\)\) were open on different inodes; after restore they share one \(inode 501 on 0:51/);
     });
 
+    it('tells apart inode numbers that differ only above 2^53 (overlayfs xino=on)', () => {
+      const big = (n: number, ino: string) => `@fd ${n} flags=2 pos=0 mnt=24 ino=${ino} dev=0:41 nlink=1 type=file size=1 sha256=${H1} path=/w/f${n}`;
+      const bigA = (n: number, ino: string) => big(n, ino).replace('mnt=24', 'mnt=77').replace('0:41', '0:51');
+      const before = capture(HEAD, [big(3, '9223372036856957337'), big(4, '9223372036856957338')]);
+      assert.deepEqual(sentences(compareCaptures(before, capture(HEAD_RESTORED, [bigA(3, '9223372036856957401'), bigA(4, '9223372036856957402')]))), []);
+      const merged = compareCaptures(before, capture(HEAD_RESTORED, [bigA(3, '9223372036856957401'), bigA(4, '9223372036856957401')]));
+      assert.deepEqual(kinds(merged), ['fd-inode-merged'], explain(merged));
+      assert.match(merged.differences[0]!.sentence, /inode 9223372036856957337 on 0:41/);
+    });
+
     it('leaves pipes, sockets and anonymous inodes out of the inode partition', () => {
       const c = compareCaptures(capture(HEAD, FDS_BEFORE), capture(HEAD_RESTORED, afterWith(7, (l) => l.replace(/7777/g, '7778'))));
       assert.deepEqual(sentences(c), []);
