@@ -40,6 +40,7 @@ try {
   const results: ScenarioResult[] = [];
   await runCorpus(scenarios, [{ id: 'bench', target }], {
     runId: 'bench',
+    probes: true,
     runDir: dir,
     signal: new AbortController().signal,
     reporter: { onScenarioEnd: (r) => void results.push(r) },

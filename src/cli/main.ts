@@ -36,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--machine <type>', 'qemu machine type').choices(['q35', 'microvm']).default('microvm'))
     .option('--memory <MiB>', 'guest memory', (v) => positiveInt(v, '--memory'), 1024)
     .option('--mirror <url>', 'Debian mirror for building the image (default: from this machine\'s apt sources)')
+    .option('--no-probes', 'skip the live probes (marker mounts for propagation, writes through restored fds) after a clean comparison')
     .option('-q, --quiet', 'print only the final line')
     .option('-v, --verbose', 'print every phase')
     .action(async (paths: string[], o: RunFlags) => {
@@ -90,6 +91,8 @@ interface RunFlags {
   machine: MachineType;
   memory: number;
   mirror?: string;
+  /** commander sets it false for --no-probes. */
+  probes: boolean;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -145,7 +148,7 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
     log: (m) => reporter.onLog(`${cellId}: ${m}`),
   });
   await mkdir(join(runDir, cellId), { recursive: true });
-  const run = await runCorpus(scenarios, [{ id: cellId, target }], { runId, runDir, reporter, signal: interrupt.signal });
+  const run = await runCorpus(scenarios, [{ id: cellId, target }], { runId, runDir, reporter, signal: interrupt.signal, probes: o.probes });
   if (interrupt.signal.aborted) return 130;
   return run.exitCode;
 }

@@ -79,6 +79,9 @@ export const DIFFERENCE_KINDS = [
   'fd-names-changed',
   // A live write through a restored fd (fd-probe.ts), not a capture field.
   'fd-write-misdirected',
+  // Live propagation probes (propagation-probe.ts): what the kernel did with a new mount.
+  'propagation-missing',
+  'propagation-extra',
 ] as const;
 
 export type DifferenceKind = (typeof DIFFERENCE_KINDS)[number];

@@ -2,7 +2,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { MountlabError, TimeoutError } from '../errors.js';
 import { parseCapture, type Capture } from '../capture/capture-file.js';
-import { compareCaptures } from '../compare/compare.js';
+import { compareCaptures, type Difference } from '../compare/compare.js';
+import { judgeFdProbes, planFdProbes } from '../compare/fd-probe.js';
+import { judgePropagationProbes, planPropagationProbes } from '../compare/propagation-probe.js';
+import { HELPER } from '../plan/steps.js';
 import { criuDump, criuRestore, type EngineRun } from '../engine/criu.js';
 import { kernelTrouble, logExcerpt } from '../engine/criu-log.js';
 import { compileScenario } from '../plan/compile.js';
@@ -15,7 +18,7 @@ import { inRange } from './versions.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
 import type { Outcome } from './outcome.js';
 import type { ScenarioRun } from './variants.js';
-import type { Phase, PhaseTiming, ScenarioResult } from './result.js';
+import type { Phase, PhaseTiming, ProbeSummary, ScenarioResult } from './result.js';
 
 export interface ScenarioContext {
   cell: string;
@@ -24,6 +27,8 @@ export interface ScenarioContext {
   signal: AbortSignal;
   /** Unique per scenario within a guest. */
   guestId: string;
+  /** Live probes after a clean comparison (--no-probes turns them off). */
+  probes: boolean;
 }
 
 /** Raised inside the pipeline to end a scenario with a verdict other than pass. */
@@ -113,6 +118,14 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
       result.filtered = cmp.filtered;
       if (!cmp.equivalent) throw new Verdict('fail', result.differences[0]?.sentence ?? 'topology differs', 'compare');
     });
+    if (ctx.probes) {
+      await phase('probe', async () => {
+        const found = await probe(t, plan.id, before.capture, after.capture, save);
+        result.probes = found.summary;
+        result.differences = found.differences.map((d) => ({ kind: d.kind, sentence: d.sentence, ...(d.mount ? { mount: d.mount } : {}), ...(d.task ? { task: d.task } : {}) }));
+        if (found.differences.length) throw new Verdict('fail', found.differences[0]!.sentence, 'probe');
+      });
+    }
     if (s.engine?.['restore-twice']) {
       // Seed 004: a restore must leave the images (and what they point at,
       // such as link-remap files) able to restore again.
@@ -221,6 +234,42 @@ function engineVerdict(run: EngineRun, x: Expectation, phase: 'dump' | 'restore'
     throw new Verdict('fail', `criu ${phase} failed, but no log line matched /${x.pattern.source}/: ${run.failure.headline}`, phase, excerpt);
   }
   throw new Verdict('error', run.failure?.headline ?? `criu ${phase} failed`, phase, excerpt);
+}
+
+/**
+ * The live probes on the restored tree: propagation (a marker mount per
+ * propagating mount) and writes through restored fds. Both change the
+ * restored tree, so they come after every capture of it.
+ */
+async function probe(
+  t: StartedTarget,
+  id: string,
+  before: Capture,
+  after: Capture,
+  save: (n: string, c: string, e?: BufferEncoding) => Promise<void>,
+): Promise<{ summary: ProbeSummary; differences: Difference[] }> {
+  const pp = planPropagationProbes(before, after, id);
+  let prop = { differences: [] as Difference[], checks: 0, copiesChecked: 0, notes: [] as string[] };
+  if (pp.probes.length) {
+    const r = await t.exec([LABCTL, 'probe', id], { stdin: pp.input, timeoutMs: 60_000 + pp.probes.length * 5_000, label: 'propagation probes', encoding: 'latin1' });
+    await save('probes.out', r.stdout, 'latin1');
+    if (r.code !== 0) throw new Verdict('error', `propagation probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
+    prop = judgePropagationProbes(pp, r.stdout);
+  } else {
+    prop.notes = judgePropagationProbes(pp, '').notes;
+  }
+  const fp = planFdProbes(before, after, id);
+  let fd = { differences: [] as Difference[], notes: fp.notes, checks: 0, probed: 0 };
+  if (fp.input) {
+    const r = await t.exec([HELPER, 'fd-probe'], { stdin: fp.input, timeoutMs: 60_000, label: 'fd write probes', encoding: 'latin1' });
+    await save('fd-probes.out', r.stdout, 'latin1');
+    if (r.code !== 0) throw new Verdict('error', `fd write probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
+    fd = judgeFdProbes(fp, r.stdout);
+  }
+  return {
+    summary: { propagation: prop.checks, copies: prop.copiesChecked, fdWrites: fd.probed, fdChecks: fd.checks, notes: [...prop.notes, ...fd.notes] },
+    differences: [...prop.differences, ...fd.differences],
+  };
 }
 
 /** Tasks outside the tree sharing its namespaces, said in a line each. */

@@ -32,6 +32,19 @@ export interface DifferenceRecord {
   sentence: string;
 }
 
+/** What the live probes checked (absent when probes were off or never reached). */
+export interface ProbeSummary {
+  /** Propagation probes judged: one marker mount each. */
+  propagation: number;
+  /** Predicted or observed copies of the markers that were checked, summed. */
+  copies: number;
+  /** Restored fds written through, and candidate paths checked for the write. */
+  fdWrites: number;
+  fdChecks: number;
+  /** Mounts and fds that could not be probed, and why. */
+  notes: string[];
+}
+
 export interface ScenarioResult {
   /** The scenario's name; SCENARIO[v2] or SCENARIO[compat] when it runs under both mount engines. */
   scenario: string;
@@ -47,6 +60,7 @@ export interface ScenarioResult {
   expected: string;
   phases: PhaseTiming[];
   differences: DifferenceRecord[];
+  probes?: ProbeSummary;
   /** Super options the comparator ignored by its documented list: nothing is filtered silently. */
   filtered: FilteredSuperOption[];
   error?: { phase: Phase; message: string; excerpt?: string };

@@ -71,6 +71,7 @@ describe('runner', () => {
     const results: ScenarioResult[] = [];
     const run = await runCorpus([scenario('first'), scenario('second')], [{ id: 'cell', target }], {
       runId: 'r',
+      probes: false,
       runDir: scratchDir('runner'),
       signal: new AbortController().signal,
       reporter: { onScenarioEnd: (r) => void results.push(r), onLog: (m) => void logs.push(m) },
@@ -89,6 +90,7 @@ describe('runner', () => {
     const s = (n: string) => parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
     const run = await runCorpus([s('a'), s('b'), s('c')], [{ id: 'cell', target }], {
       runId: 'r',
+      probes: false,
       runDir: scratchDir('runner'),
       signal: new AbortController().signal,
       reporter: {},

@@ -21,6 +21,8 @@ export interface RunOptions {
   runDir: string;
   reporter: Reporter;
   signal: AbortSignal;
+  /** Live probes after a clean comparison. */
+  probes: boolean;
 }
 
 const version = (JSON.parse(readFileSync(assetPath('package.json'), 'utf8')) as { version: string }).version;
@@ -130,6 +132,7 @@ async function runCell(
           reporter: opts.reporter,
           signal: opts.signal,
           guestId: `s${i + 1}`,
+          probes: opts.probes,
         });
         await record(r);
         i++;
