@@ -38,17 +38,19 @@
  *            names the same inode (st_dev and st_ino) through the mount
  *            the fd was opened through (fdinfo's mnt_id), found by walking
  *            that mount from its mountpoint as the task sees it, without
- *            entering other mounts (a directory is entered when its own
- *            mnt_id is the fd's). On overlayfs without xino=on, a file
- *            copied up from a lower layer of another filesystem may show
- *            another st_ino/st_dev through an open fd than through its
- *            other names, which then go unfound. Empty (names=) when no name is left on
- *            that mount. The walk stops after NAMES_WALK_LIMIT (20000)
- *            directory entries or at a path deeper than 256 directories
- *            or PATH_MAX (names-truncated=N, N the entries seen: the list
- *            may be short), and as soon as nlink names are found. names-error: the mount is not
- *            in the task's mountinfo (not-in-mountinfo), its root is
- *            covered by another mount (covered), or an errno name.
+ *            entering other mounts (a directory is entered when it has
+ *            the st_dev of the walk's root and its own mnt_id is the
+ *            fd's). Empty (names=) when no name is left on that mount.
+ *            The walk stops after NAMES_WALK_LIMIT (20000) directory
+ *            entries or at a path deeper than 256 directories or PATH_MAX
+ *            (names-truncated=N, N the entries seen: the list may be
+ *            short), and as soon as nlink names are found. names-error:
+ *            the mount is not in the task's mountinfo (not-in-mountinfo),
+ *            its root is covered by another mount (covered), or an errno
+ *            name. On overlayfs without xino=on, a file copied up from a
+ *            lower layer of another filesystem may show another
+ *            st_ino/st_dev through an open fd than through its other
+ *            names, which then go unfound.
  *   Other fds get neither field: a plain file with nlink 1 that is not
  *   deleted has its path as its only name.
  *
@@ -481,7 +483,7 @@ struct names {
 	unsigned long found, want;
 	long entries;
 	int truncated;
-	dev_t dev;
+	dev_t dev, dirdev;
 	ino_t ino;
 	int mnt;
 };
@@ -533,9 +535,11 @@ static void names_walk(struct names *n, int dfd, char *rel, size_t len, int dept
 		struct stat st;
 		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		/* Directories are followed by mount id, not st_dev: overlayfs
-		 * gives its directories another st_dev than its files. */
-		if (!S_ISDIR(st.st_mode) && st.st_dev != n->dev)
+		/* Directories are compared with the walk's root directory, files
+		 * with the fd's file: overlayfs gives them different st_dev. A
+		 * directory of another st_dev is another mount, left unopened
+		 * (opening an autofs mountpoint would trigger it). */
+		if (st.st_dev != (S_ISDIR(st.st_mode) ? n->dirdev : n->dev))
 			continue;
 		size_t sub = len;
 		if (!(len == 1 && rel[0] == '/'))
@@ -590,6 +594,7 @@ static void put_names(int pid, int mnt, const struct stat *st) {
 	struct stat top;
 	snprintf(rel, sizeof rel, "%s", mp);
 	if (fstat(dfd, &top) == 0 && S_ISDIR(top.st_mode)) {
+		n.dirdev = top.st_dev;
 		names_walk(&n, dfd, rel, strlen(rel), 0);
 	} else {
 		/* A file mount: its mountpoint is its only name on it. */
