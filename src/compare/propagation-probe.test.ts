@@ -72,6 +72,27 @@ describe('propagation probes', () => {
     assert.match(r.notes.join('\n'), /probe 2 \(\/b\): the marker could not be mounted \(mount: \/b: not a directory\)/);
   });
 
+  it('does not probe a mount no path reaches, and says which mount covers it', () => {
+    const text = (base: number) =>
+      [
+        `@task init pid=${base} mntns=1 cwd=/ root=/`,
+        `${base + 1} ${base} 254:0 / / rw shared:${base + 1} - ext4 /dev/vda rw`,
+        `${base + 2} ${base + 1} 0:40 / /t rw shared:${base + 2} - tmpfs low rw`,
+        `${base + 3} ${base + 2} 0:40 / /t/x rw shared:${base + 3} - tmpfs low rw`,
+        `${base + 4} ${base + 2} 0:41 / /t rw - tmpfs cover rw`,
+        `${base + 5} ${base + 1} 0:42 / / rw shared:${base + 5} - tmpfs over-root rw`,
+        '',
+      ].join('\n');
+    const p = planPropagationProbes(parseCapture(text(10)), parseCapture(text(70)), 's2');
+    // the root is what "/" reaches even with a mount stacked on it, and that mount hides nothing below
+    assert.deepEqual(p.probes.map((x) => x.mount), ['/']);
+    assert.deepEqual(p.skipped, [
+      '/ [stacked 2]: stacked on the task\'s root, and "/" names the root; no path reaches it',
+      '/t: no path reaches it (covered by /t [stacked 2])',
+      '/t/x: no path reaches it (covered by /t [stacked 2])',
+    ]);
+  });
+
   it('encodes paths so that dash printf gives back the exact bytes', () => {
     // As captures hold paths: UTF-8 bytes, one latin1 code unit each.
     const path = Buffer.from("/w/with space/it's/\\back/%s/ü\tx", 'utf8').toString('latin1');

@@ -98,6 +98,23 @@ export function propagationReach(m: TopoMount, t: Topology): Set<TopoMount> {
   return reach;
 }
 
+const underOrAt = (path: string, dir: string) => path === dir || dir === '/' || path.startsWith(`${dir}/`);
+
+/**
+ * The mount that hides `m` from path lookup in its namespace, if any: one at
+ * m's mountpoint or above it that is not on m's parent chain (stacked on
+ * m, or on a mountpoint above m). A marker mounted by path would land on it.
+ * Lookups start at the task's root and never step onto what is stacked on
+ * that root, so mounts at / hide nothing below them; of those at / only the
+ * lowest, the root itself, is what "/" reaches.
+ */
+export function coveredBy(m: TopoMount): TopoMount | undefined {
+  if (m.mountPoint === '/') return m.parent?.mountPoint === '/' ? m.parent : undefined;
+  const chain = new Set<TopoMount>();
+  for (let p: TopoMount | undefined = m; p; p = p.parent) chain.add(p);
+  return m.ns.mounts.find((n) => !chain.has(n) && n.mountPoint !== '/' && underOrAt(m.mountPoint, n.mountPoint));
+}
+
 function stateOf(m: TopoMount): string {
   const parts: string[] = [];
   if (m.entry.shared !== undefined) parts.push(`shared:${m.entry.shared}`);
@@ -131,6 +148,19 @@ export function planPropagationProbes(before: Capture, after: Capture, nonce: st
     }
     if (!a.ns.view) {
       skipped.push(`${m.label}: its namespace has no task to enter`);
+      continue;
+    }
+    const cover = coveredBy(a);
+    if (cover) {
+      skipped.push(
+        a.mountPoint === '/'
+          ? `${m.label}: stacked on the task's root, and "/" names the root; no path reaches it`
+          : `${m.label}: no path reaches it (covered by ${match.back.get(cover)?.label ?? cover.label})`,
+      );
+      continue;
+    }
+    if (a.mountPoint === '/' && a.ns.view.root !== undefined && a.ns.view.root !== '/') {
+      skipped.push(`${m.label}: the root of a chrooted view, which the marker could not be taken off again`);
       continue;
     }
     if (probes.length >= MAX_PROBES) {
