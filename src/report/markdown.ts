@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { RunResult } from '../run/result.js';
+import type { RunResult, ScenarioResult } from '../run/result.js';
 import { OUTCOMES } from '../run/outcome.js';
 import { writeAtomic } from './atomic.js';
 import type { Reporter } from './reporter.js';
@@ -13,6 +13,15 @@ export class MarkdownReporter implements Reporter {
   }
 }
 
+/** "6 mounts (6 copies), 1 fd": what the live probes checked; '-' when they did not run. */
+function probeText(r: ScenarioResult): string {
+  const p = r.probes;
+  if (!p) return '-';
+  const parts = [`${p.propagation} mount${p.propagation === 1 ? '' : 's'} (${p.copies} cop${p.copies === 1 ? 'y' : 'ies'})`];
+  if (p.fdWrites) parts.push(`${p.fdWrites} fd${p.fdWrites === 1 ? '' : 's'}`);
+  return parts.join(', ');
+}
+
 export function renderMarkdown(run: RunResult): string {
   const L: string[] = [];
   L.push(`# mountlab run ${run.runId}`, '');
@@ -22,9 +31,9 @@ export function renderMarkdown(run: RunResult): string {
   for (const c of run.cells) {
     L.push(`| ${c.id} | ${c.facts.target} | ${c.facts.kernel} | ${c.facts.criu} | ${c.facts.accel ?? '-'} | ${(c.facts.readyMs / 1000).toFixed(1)} s |`);
   }
-  L.push('', '| scenario | cell | verdict | time | why |', '|---|---|---|---|---|');
+  L.push('', '| scenario | cell | verdict | time | probes | why |', '|---|---|---|---|---|---|');
   for (const r of run.results) {
-    L.push(`| ${r.scenario} | ${r.cell} | ${r.outcome} | ${(r.durationMs / 1000).toFixed(1)} s | ${r.reason.replace(/\|/g, '\\|').slice(0, 120)} |`);
+    L.push(`| ${r.scenario} | ${r.cell} | ${r.outcome} | ${(r.durationMs / 1000).toFixed(1)} s | ${probeText(r)} | ${r.reason.replace(/\|/g, '\\|').slice(0, 120)} |`);
   }
   const leaky = run.results.filter((r) => r.leaks.length);
   if (leaky.length) {

@@ -117,7 +117,35 @@ export async function ensureImage(spec: ImageSpec, progress: ImageProgress, sign
   const img = imageFromDir(id, dir);
   if (!img) throw new ImageBuildError(`the image build finished but ${dir}/manifest.json is missing`);
   progress(`image ${id} built in ${((Date.now() - started) / 1000).toFixed(1)} s: kernel ${img.manifest.kernelRelease}, criu ${img.manifest.criuVersion}`);
+  const pruned = await pruneImages(spec.suite, id);
+  if (pruned.length) progress(`removed ${pruned.length} older ${spec.suite} image(s) from the cache: ${pruned.join(', ')}`);
   return img;
+}
+
+/** Images kept per suite: the one just built and the one before it (another checkout may still use it). */
+export const IMAGES_KEPT_PER_SUITE = 2;
+
+/**
+ * Every change to vm/ makes a new image of some 300 MB; without this the
+ * cache grows with each edit. Removes the older complete images of a suite
+ * beyond IMAGES_KEPT_PER_SUITE, never `keep` and never one being built (a
+ * lock dir exists). A VM running from a removed image is unaffected: qemu
+ * holds its files open.
+ */
+export async function pruneImages(suite: string, keep: string, root = join(cacheRoot(), 'images')): Promise<string[]> {
+  const entries = readdirSync(root, { withFileTypes: true });
+  const names = new Set(entries.map((e) => e.name));
+  const candidates = entries
+    .filter((e) => e.isDirectory() && e.name.startsWith(`${suite}-`) && /^[a-z]+-[0-9a-f]{12}$/.test(e.name) && e.name !== keep && !names.has(`${e.name}.lock`))
+    .map((e) => ({ id: e.name, img: imageFromDir(e.name, join(root, e.name)) }))
+    .filter((c): c is { id: string; img: VmImage } => c.img !== undefined)
+    .sort((a, b) => (a.img.manifest.builtAt < b.img.manifest.builtAt ? 1 : -1));
+  const removed: string[] = [];
+  for (const c of candidates.slice(IMAGES_KEPT_PER_SUITE - 1)) {
+    await rm(join(root, c.id), { recursive: true, force: true });
+    removed.push(c.id);
+  }
+  return removed;
 }
 
 function runBuild(args: string[], progress: ImageProgress, signal?: AbortSignal): Promise<void> {
