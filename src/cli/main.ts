@@ -15,6 +15,7 @@ import { MarkdownReporter } from '../report/markdown.js';
 import { ProgressReporter, type Verbosity } from '../report/progress.js';
 import { DEFAULT_KERNEL, KERNELS, suiteForKernel } from './kernels.js';
 import { compareCommand } from './compare-command.js';
+import { diffRunsCommand } from './diff-runs.js';
 import type { AccelChoice } from '../target/vm/accel.js';
 import type { MachineType } from '../target/vm/qemu.js';
 
@@ -59,6 +60,17 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the comparison as JSON')
     .action(async (before: string, after: string, o: { json?: boolean }) => {
       code = await compareCommand(before, after, { json: o.json ?? false });
+    });
+
+  program
+    .command('diff-runs')
+    .description('what changed between two runs (results.json, a run directory or a reports directory): exit 0 no regression, 1 a regression, 2 bad input')
+    .argument('<baseline>', 'the baseline run')
+    .argument('<new>', 'the new run')
+    .option('--markdown', 'print Markdown ready to paste into a reply to a patch')
+    .option('--json', 'print the diff as JSON')
+    .action(async (baseline: string, next: string, o: { markdown?: boolean; json?: boolean }) => {
+      code = await diffRunsCommand(baseline, next, { markdown: o.markdown ?? false, json: o.json ?? false });
     });
 
   const image = program.command('image').description('manage the cached VM images');

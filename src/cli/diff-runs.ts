@@ -1,0 +1,136 @@
+/**
+ * `mountlab diff-runs BASELINE NEW`: what changed between two runs of the
+ * corpus, e.g. a kernel and the same kernel with a patch applied. The
+ * categories and the rule that picks one are in report/run-diff.ts.
+ *
+ * Each input is a results.json, a run directory holding one, or a reports
+ * directory, whose newest run is taken (the output says which). Run
+ * directories are named by mountlab's sortable run ids; the newest is the
+ * last by name, or by modification time when the names are not run ids.
+ *
+ * Output: text by default, --markdown for a reply on a mailing list,
+ * --json for machines. Exit codes: 0 no regression, 1 a regression, 2 an
+ * input that cannot be read or is not a results file this mountlab reads
+ * (a message naming the file on stderr).
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { diffRuns, parseRunFile, renderJson, renderMarkdown, renderText, RunFileError, type RunSource } from '../report/run-diff.js';
+
+export interface DiffRunsOptions {
+  markdown?: boolean;
+  json?: boolean;
+  /** Where results go; process.stdout by default. */
+  out?: NodeJS.WritableStream;
+  /** Where errors go; process.stderr by default. */
+  err?: NodeJS.WritableStream;
+}
+
+/** An input that cannot be used; `file` is what to name in the message. */
+class InputError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(message);
+  }
+}
+
+const RESULTS = 'results.json';
+const RUN_ID = /^\d{8}-\d{6}-[0-9a-f]+$/;
+
+export async function diffRunsCommand(baseline: string, next: string, opts: DiffRunsOptions = {}): Promise<number> {
+  const out = opts.out ?? process.stdout;
+  const err = opts.err ?? process.stderr;
+  if (opts.markdown && opts.json) {
+    await write(err, 'mountlab diff-runs: --markdown and --json cannot be used together\n');
+    return 2;
+  }
+  const sides: RunSource[] = [];
+  for (const input of [baseline, next]) {
+    try {
+      sides.push(await load(input));
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      await write(err, `mountlab diff-runs: ${e.file}: ${e.message}\n`);
+      return 2;
+    }
+  }
+  const x = { baseline: sides[0]!, new: sides[1]!, diff: diffRuns(sides[0]!.run, sides[1]!.run) };
+  await write(out, opts.json ? renderJson(x) : opts.markdown ? renderMarkdown(x) : renderText(x));
+  return x.diff.exitCode;
+}
+
+/** Finds the results.json an input means, reads and checks it. */
+async function load(input: string): Promise<RunSource> {
+  const { file, note } = await locate(input);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new InputError(file, `cannot read: ${readError(e)}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(file, `not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  try {
+    return { file, ...(note ? { note } : {}), run: parseRunFile(value) };
+  } catch (e) {
+    if (e instanceof RunFileError) throw new InputError(file, e.message);
+    throw e;
+  }
+}
+
+async function locate(input: string): Promise<{ file: string; note?: string }> {
+  let st;
+  try {
+    st = await stat(input);
+  } catch (e) {
+    throw new InputError(input, `cannot read: ${readError(e)}`);
+  }
+  if (!st.isDirectory()) return { file: input };
+  const direct = join(input, RESULTS);
+  if (await isFile(direct)) return { file: direct };
+  // A reports directory: its run directories, newest last.
+  let entries;
+  try {
+    entries = await readdir(input, { withFileTypes: true });
+  } catch (e) {
+    throw new InputError(input, `cannot read: ${readError(e)}`);
+  }
+  const runs: { name: string; mtimeMs: number }[] = [];
+  for (const d of entries) {
+    if (!d.isDirectory()) continue;
+    const f = join(input, d.name, RESULTS);
+    if (await isFile(f)) runs.push({ name: d.name, mtimeMs: (await stat(f)).mtimeMs });
+  }
+  if (runs.length === 0) throw new InputError(input, `no ${RESULTS} in it or in any directory under it`);
+  const byName = runs.every((r) => RUN_ID.test(r.name));
+  runs.sort((a, b) => (byName ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.mtimeMs - b.mtimeMs));
+  const newest = runs[runs.length - 1]!;
+  const of = runs.length === 1 ? 'its only run' : `the newest of ${runs.length} runs${byName ? '' : ' by modification time'}`;
+  return { file: join(input, newest.name, RESULTS), note: `${input} is a reports directory: took ${of}, ${newest.name}` };
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function readError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'EACCES') return 'permission denied';
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Resolves once the stream has taken the text, so a caller may exit right after. */
+function write(s: NodeJS.WritableStream, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    s.write(text, (e?: Error | null) => (e ? reject(e) : resolve()));
+  });
+}
