@@ -21,7 +21,7 @@
  * own configuration).
  */
 import { spawn } from 'node:child_process';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { open, readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { BadInputError, PrerequisiteError, type InputProblem } from '../../errors.js';
@@ -115,7 +115,21 @@ export function kernelVersionString(image: Buffer): string | undefined {
  * carries no version string (not a kernel, or a very old one).
  */
 export async function kernelRelease(imagePath: string): Promise<string | undefined> {
-  const v = kernelVersionString(await readImage(imagePath));
+  // A bzImage's version string is in its setup code (at most 64 sectors):
+  // the first 64 KiB do. A vmlinux needs a search of the whole file.
+  let head: Buffer;
+  try {
+    const fh = await open(imagePath, 'r');
+    try {
+      head = Buffer.alloc(64 * 1024);
+      head = head.subarray(0, (await fh.read(head, 0, head.length, 0)).bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    head = await readImage(imagePath); // throws the BadInputError
+  }
+  const v = kernelVersionString(isBzImage(head) ? head : await readImage(imagePath));
   return v?.split(/\s/)[0] || undefined;
 }
 
