@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachedImage, ensureImage } from '../src/target/vm/image.js';
 import { VmTarget } from '../src/target/vm/vm-target.js';
+import { composeGuest, ensureKernel } from '../src/target/vm/kernel-artifact.js';
 import { discoverScenarioFiles, loadScenarioFile } from '../src/scenario/load.js';
 import { runCorpus } from '../src/run/runner.js';
 import type { ScenarioResult } from '../src/run/result.js';
@@ -22,8 +23,10 @@ const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 try {
   let t0 = Date.now();
-  const image = cachedImage({ suite: 'trixie' }) ?? (await ensureImage({ suite: 'trixie' }, (l) => console.error(l)));
-  console.log(`image lookup (cached): ${Date.now() - t0} ms  [${image.id}]`);
+  const rootfs = cachedImage({ suite: 'trixie' }) ?? (await ensureImage({ suite: 'trixie' }, (l) => console.error(l)));
+  const kernel = await ensureKernel({ kind: 'debian', name: 'debian-6.12', suite: 'trixie' }, (l) => console.error(l));
+  const image = composeGuest(rootfs, kernel);
+  console.log(`image and kernel lookup (cached): ${Date.now() - t0} ms  [${image.id}]`);
 
   const target = new VmTarget({ image, accel: 'auto', machine: 'microvm', memoryMiB: 1024, runDir: dir, log: () => {} });
   const rows: string[] = [];

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { BadInputError, MountlabError, exitCodeOf } from '../errors.js';
 import { discoverScenarioFiles, loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 import { ensureImage } from '../target/vm/image.js';
-import { VmTarget } from '../target/vm/vm-target.js';
+import { ContainerTarget } from '../target/container/container-target.js';
+import { prepareDockerEngine } from '../target/container/docker-engine.js';
 import { onInterrupt } from '../run/interrupt.js';
 import { runCorpus } from '../run/runner.js';
 import { Reporters } from '../report/reporter.js';
@@ -13,7 +14,11 @@ import { JsonReporter } from '../report/json.js';
 import { JunitReporter } from '../report/junit.js';
 import { MarkdownReporter } from '../report/markdown.js';
 import { ProgressReporter, type Verbosity } from '../report/progress.js';
-import { DEFAULT_KERNEL, KERNELS, suiteForKernel } from './kernels.js';
+import { DEFAULT_KERNEL, KERNELS, parseKernels } from './kernels.js';
+import { CRIU_BUILDS, DEFAULT_CRIU, parseCrius } from './criu-versions.js';
+import { planVmCells } from './cells.js';
+import type { CellPlan } from '../run/runner.js';
+import { ensureKernel } from '../target/vm/kernel-artifact.js';
 import { compareCommand } from './compare-command.js';
 import { diffRunsCommand } from './diff-runs.js';
 import type { AccelChoice } from '../target/vm/accel.js';
@@ -30,8 +35,11 @@ export async function main(argv: string[]): Promise<number> {
     .command('run')
     .description('build each scenario in a disposable guest, dump and restore it with CRIU, and compare')
     .argument('[paths...]', 'scenario files or directories', ['scenarios'])
-    .addOption(new Option('--target <target>', 'where scenarios run').choices(['vm']).default('vm'))
-    .option('--kernel <name>', `guest kernel: ${Object.keys(KERNELS).join(', ')}`, DEFAULT_KERNEL)
+    .option('--target <list>', 'where scenarios run: vm, container, or both (vm,container)', 'vm')
+    .option('--start-docker', 'container target: if no docker engine is reachable, start dockerd for this run (system-wide) and stop it at the end')
+    .option('--kernel <list>', `guest kernels, comma-separated: ${Object.keys(KERNELS).join(', ')}, or the path of your own bzImage`, DEFAULT_KERNEL)
+    .option('--modules <dir>', 'modules of your own kernel (what make modules_install INSTALL_MOD_PATH=DIR made)')
+    .option('--criu <list>', `criu builds, comma-separated: ${Object.entries(CRIU_BUILDS).map(([n, b]) => `${n} (${b.version})`).join(', ')}`, DEFAULT_CRIU)
     .option('--out <dir>', 'directory for reports', 'reports')
     .addOption(new Option('--accel <accel>', 'vm accelerator').choices(['auto', 'kvm', 'tcg']).default('auto'))
     .addOption(new Option('--machine <type>', 'qemu machine type').choices(['q35', 'microvm']).default('microvm'))
@@ -76,14 +84,23 @@ export async function main(argv: string[]): Promise<number> {
   const image = program.command('image').description('manage the cached VM images');
   image
     .command('build')
-    .description('build (or rebuild with --force) the VM image for a kernel')
-    .option('--kernel <name>', 'which kernel\'s image', DEFAULT_KERNEL)
+    .description('build (or rebuild with --force) the rootfs images and kernels a run would use')
+    .option('--kernel <list>', 'kernels, comma-separated, or the path of a bzImage', DEFAULT_KERNEL)
+    .option('--modules <dir>', 'modules of your own kernel')
+    .option('--criu <list>', 'criu builds (rootfs images), comma-separated', DEFAULT_CRIU)
     .option('--mirror <url>', 'Debian mirror (default: from this machine\'s apt sources)')
     .option('--force', 'rebuild even if cached')
-    .action(async (o: { kernel: string; mirror?: string; force?: boolean }) => {
-      const suite = suiteForKernel(o.kernel);
-      const img = await ensureImage({ suite, ...(o.mirror ? { mirror: o.mirror } : {}) }, (l) => process.stderr.write(`${l}\n`), undefined, o.force ?? false);
-      process.stdout.write(`${img.dir}\n`);
+    .action(async (o: { kernel: string; modules?: string; criu: string; mirror?: string; force?: boolean }) => {
+      const say = (l: string) => process.stderr.write(`${l}\n`);
+      const mirror = o.mirror ? { mirror: o.mirror } : {};
+      for (const c of parseCrius(o.criu)) {
+        const img = await ensureImage({ suite: CRIU_BUILDS[c]!.suite, ...mirror }, say, undefined, o.force ?? false);
+        process.stdout.write(`${img.dir}\n`);
+      }
+      for (const k of parseKernels(o.kernel, o.modules)) {
+        const art = await ensureKernel(k, say, { ...mirror, force: o.force ?? false });
+        process.stdout.write(`${art.dir}\n`);
+      }
     });
 
   try {
@@ -97,7 +114,10 @@ export async function main(argv: string[]): Promise<number> {
 
 interface RunFlags {
   target: string;
+  startDocker?: boolean;
   kernel: string;
+  modules?: string;
+  criu: string;
   out: string;
   accel: AccelChoice;
   machine: MachineType;
@@ -141,7 +161,9 @@ async function validateCommand(paths: string[]): Promise<number> {
 async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   // Bad input is rejected before anything boots.
   const scenarios = await loadAll(paths);
-  const suite = suiteForKernel(o.kernel);
+  const targets = parseTargets(o.target);
+  const kernels = targets.includes('vm') ? parseKernels(o.kernel, o.modules) : [];
+  const crius = parseCrius(o.criu);
   const verbosity: Verbosity = o.quiet ? 'quiet' : o.verbose ? 'verbose' : 'normal';
   using interrupt = onInterrupt((m) => process.stderr.write(m + '\n'));
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
@@ -149,20 +171,39 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   await mkdir(runDir, { recursive: true });
   const progress = new ProgressReporter(verbosity);
   const reporter = new Reporters([progress, new JsonReporter(runDir), new JunitReporter(runDir), new MarkdownReporter(runDir)]);
-  const img = await ensureImage({ suite, ...(o.mirror ? { mirror: o.mirror } : {}) }, (l) => reporter.onLog(`image: ${l}`), interrupt.signal);
-  const cellId = `vm-${o.kernel}`;
-  const target = new VmTarget({
-    image: img,
-    accel: o.accel,
-    machine: o.machine,
-    memoryMiB: o.memory,
-    runDir: join(runDir, cellId),
-    log: (m) => reporter.onLog(`${cellId}: ${m}`),
-  });
-  await mkdir(join(runDir, cellId), { recursive: true });
-  const run = await runCorpus(scenarios, [{ id: cellId, target }], { runId, runDir, reporter, signal: interrupt.signal, probes: o.probes });
+  // The container target needs a docker engine: none reachable is a plain error; only --start-docker starts one (and stops it at the end).
+  await using _engine = targets.includes('container') ? await prepareDockerEngine({ start: o.startDocker ?? false, logFile: join(runDir, 'dockerd.log'), say: (m) => process.stderr.write(`${m}\n`), signal: interrupt.signal }) : undefined;
+  const mirror = o.mirror ? { mirror: o.mirror } : {};
+  const cells: CellPlan[] = [];
+  if (targets.includes('vm')) {
+    cells.push(
+      ...(await planVmCells({ kernels, crius, accel: o.accel, machine: o.machine, memoryMiB: o.memory, ...mirror, runDir, signal: interrupt.signal, log: (m) => reporter.onLog(m) })),
+    );
+  }
+  if (targets.includes('container')) {
+    // The host's kernel runs these: --kernel does not apply, --criu picks the rootfs.
+    for (const c of crius) {
+      const img = await ensureImage({ suite: CRIU_BUILDS[c]!.suite, ...mirror }, (l) => reporter.onLog(`image: ${l}`), interrupt.signal);
+      const id = `container-criu-${img.manifest.criuVersion || img.manifest.suite}`;
+      await mkdir(join(runDir, id), { recursive: true });
+      cells.push({ id, target: new ContainerTarget({ image: img, runId, log: (m) => reporter.onLog(`${id}: ${m}`) }) });
+    }
+  }
+  const run = await runCorpus(scenarios, cells, { runId, runDir, reporter, signal: interrupt.signal, probes: o.probes });
   if (interrupt.signal.aborted) return 130;
   return run.exitCode;
+}
+
+const TARGETS = ['vm', 'container'] as const;
+
+function parseTargets(list: string): string[] {
+  const items = list.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const t of items) {
+    if (t === 'vagrant') throw new BadInputError([{ file: '--target', line: 1, col: 1, path: '', message: "the vagrant target is not built yet" }], 'use vm or container');
+    if (!(TARGETS as readonly string[]).includes(t)) throw new BadInputError([{ file: '--target', line: 1, col: 1, path: '', message: `unknown target '${t}'` }], `targets: ${TARGETS.join(', ')}`);
+  }
+  if (items.length === 0) throw new BadInputError([{ file: '--target', line: 1, col: 1, path: '', message: 'no target given' }]);
+  return [...new Set(items)];
 }
 
 function positiveInt(v: string, flag: string): number {

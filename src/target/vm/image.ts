@@ -8,28 +8,41 @@ import { ImageBuildError, PrerequisiteError, InterruptedError } from '../../erro
 import { assetPath } from '../../paths.js';
 import { mirrorFromApt } from './mirror.js';
 
-/** manifest.json, written last by vm/build-image.sh: its presence marks a complete image. */
-export interface ImageManifest {
+/** manifest.json, written last by vm/build-image.sh: its presence marks a complete rootfs image. */
+export interface RootfsManifest {
   suite: string;
-  kernelRelease: string;
   criuVersion: string;
   utilLinuxVersion?: string;
   hostKey: string;
   builtAt: string;
-  /** `vmlinux`: the same kernel uncompressed, bootable through its PVH entry. */
-  files: { kernel: string; initrd: string; rootfs: string; vmlinux?: string };
+  files: { rootfs: string };
 }
 
-export interface VmImage {
-  /** "<suite>-<hash>", recorded in results. */
+/** A guest's userland: criu, util-linux, sshd and the lab's helper, from one Debian suite. */
+export interface RootfsImage {
+  /** "<suite>-<hash>". */
   id: string;
   dir: string;
+  rootfs: string;
+  manifest: RootfsManifest;
+}
+
+/**
+ * What one VM boots: a kernel artifact (kernel-artifact.ts) and a rootfs
+ * image, which combine freely, so a kernel x criu matrix needs no image per
+ * pair.
+ */
+export interface VmImage {
+  /** "<rootfs id>+<kernel id>", recorded in results. */
+  id: string;
   kernel: string;
-  /** Uncompressed kernel, when the image has one: boots faster on microvm. */
+  /** Uncompressed kernel, when the artifact has one: boots faster on microvm. */
   vmlinux?: string;
   initrd: string;
+  /** The kernel's modules disk, mounted on /usr/lib/modules in the guest. */
+  modules?: string;
   rootfs: string;
-  manifest: ImageManifest;
+  manifest: { suite: string; kernelRelease: string; criuVersion: string; utilLinuxVersion?: string; hostKey: string };
 }
 
 export interface ImageSpec {
@@ -42,7 +55,7 @@ export function cacheRoot(): string {
 }
 
 /**
- * The cache key: the suite plus every file that goes into the image. The
+ * The cache key: the suite plus every file that goes into the rootfs. The
  * mirror is not part of it: any mirror of a suite gives the same image.
  */
 export function imageKey(spec: ImageSpec): string {
@@ -50,7 +63,10 @@ export function imageKey(spec: ImageSpec): string {
   h.update(`suite=${spec.suite}\n`);
   const inputs = [
     'vm/build-image.sh',
-    ...['guest', 'helper'].flatMap((d) => readdirSync(assetPath('vm', d)).sort().map((f) => `vm/${d}/${f}`)),
+    'vm/lib.sh',
+    'vm/guest/init',
+    'vm/guest/sshd_config',
+    ...readdirSync(assetPath('vm', 'helper')).sort().map((f) => `vm/helper/${f}`),
   ];
   for (const rel of inputs) {
     h.update(`${rel}\n`);
@@ -59,22 +75,17 @@ export function imageKey(spec: ImageSpec): string {
   return h.digest('hex').slice(0, 12);
 }
 
-function imageFromDir(id: string, dir: string): VmImage | undefined {
+function imageFromDir(id: string, dir: string): RootfsImage | undefined {
   const mf = join(dir, 'manifest.json');
   if (!existsSync(mf)) return undefined;
-  const manifest = JSON.parse(readFileSync(mf, 'utf8')) as ImageManifest;
-  return {
-    id,
-    dir,
-    kernel: join(dir, manifest.files.kernel),
-    ...(manifest.files.vmlinux ? { vmlinux: join(dir, manifest.files.vmlinux) } : {}),
-    initrd: join(dir, manifest.files.initrd),
-    rootfs: join(dir, manifest.files.rootfs),
-    manifest,
-  };
+  const manifest = JSON.parse(readFileSync(mf, 'utf8')) as RootfsManifest;
+  // An image from before the kernel/rootfs split carries a kernel and no
+  // files.rootfs of the new shape; it is simply not ours any more.
+  if (!manifest.files?.rootfs) return undefined;
+  return { id, dir, rootfs: join(dir, manifest.files.rootfs), manifest };
 }
 
-export function cachedImage(spec: ImageSpec): VmImage | undefined {
+export function cachedImage(spec: ImageSpec): RootfsImage | undefined {
   const id = `${spec.suite}-${imageKey(spec)}`;
   return imageFromDir(id, join(cacheRoot(), 'images', id));
 }
@@ -82,7 +93,7 @@ export function cachedImage(spec: ImageSpec): VmImage | undefined {
 export type ImageProgress = (line: string) => void;
 
 /** Returns the cached image for spec, building it first if needed. */
-export async function ensureImage(spec: ImageSpec, progress: ImageProgress, signal?: AbortSignal, force = false): Promise<VmImage> {
+export async function ensureImage(spec: ImageSpec, progress: ImageProgress, signal?: AbortSignal, force = false): Promise<RootfsImage> {
   const id = `${spec.suite}-${imageKey(spec)}`;
   const dir = join(cacheRoot(), 'images', id);
   if (!force) {
@@ -108,7 +119,7 @@ export async function ensureImage(spec: ImageSpec, progress: ImageProgress, sign
   const started = Date.now();
   progress(`building VM image ${id} (Debian ${spec.suite}); this takes a few minutes once and is cached in ${dir}`);
   try {
-    await runBuild(['--suite', spec.suite, '--mirror', mirror, '--out', staging], progress, signal);
+    await runBuild('build-image.sh', ['--suite', spec.suite, '--mirror', mirror, '--out', staging], progress, signal);
     await rm(dir, { recursive: true, force: true });
     await rename(staging, dir);
   } finally {
@@ -116,7 +127,7 @@ export async function ensureImage(spec: ImageSpec, progress: ImageProgress, sign
   }
   const img = imageFromDir(id, dir);
   if (!img) throw new ImageBuildError(`the image build finished but ${dir}/manifest.json is missing`);
-  progress(`image ${id} built in ${((Date.now() - started) / 1000).toFixed(1)} s: kernel ${img.manifest.kernelRelease}, criu ${img.manifest.criuVersion}`);
+  progress(`image ${id} built in ${((Date.now() - started) / 1000).toFixed(1)} s: criu ${img.manifest.criuVersion}, util-linux ${img.manifest.utilLinuxVersion ?? '?'}`);
   const pruned = await pruneImages(spec.suite, id);
   if (pruned.length) progress(`removed ${pruned.length} older ${spec.suite} image(s) from the cache: ${pruned.join(', ')}`);
   return img;
@@ -138,7 +149,7 @@ export async function pruneImages(suite: string, keep: string, root = join(cache
   const candidates = entries
     .filter((e) => e.isDirectory() && e.name.startsWith(`${suite}-`) && /^[a-z]+-[0-9a-f]{12}$/.test(e.name) && e.name !== keep && !names.has(`${e.name}.lock`))
     .map((e) => ({ id: e.name, img: imageFromDir(e.name, join(root, e.name)) }))
-    .filter((c): c is { id: string; img: VmImage } => c.img !== undefined)
+    .filter((c): c is { id: string; img: RootfsImage } => c.img !== undefined)
     .sort((a, b) => (a.img.manifest.builtAt < b.img.manifest.builtAt ? 1 : -1));
   const removed: string[] = [];
   for (const c of candidates.slice(IMAGES_KEPT_PER_SUITE - 1)) {
@@ -148,14 +159,16 @@ export async function pruneImages(suite: string, keep: string, root = join(cache
   return removed;
 }
 
-function runBuild(args: string[], progress: ImageProgress, signal?: AbortSignal): Promise<void> {
+/** Runs vm/SCRIPT, showing its tagged progress lines; rejects with the tail of its output. */
+export function runBuild(script: string, args: string[], progress: ImageProgress, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [assetPath('vm', 'build-image.sh'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [assetPath('vm', script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
     const onLine = (line: string) => {
       tail.push(line);
       if (tail.length > 40) tail.shift();
-      if (line.startsWith('[mountlab-image]')) progress(line.replace(/^\[mountlab-image\]\s*/, ''));
+      const tagged = line.match(/^\[mountlab-(?:image|kernel)\]\s*(.*)$/);
+      if (tagged) progress(tagged[1]!);
     };
     let buf = '';
     const feed = (d: Buffer) => {
@@ -170,19 +183,19 @@ function runBuild(args: string[], progress: ImageProgress, signal?: AbortSignal)
     child.stderr.on('data', feed);
     const onAbort = () => child.kill('SIGTERM');
     signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (e) => reject(new ImageBuildError(`cannot run vm/build-image.sh: ${e.message}`)));
+    child.on('error', (e) => reject(new ImageBuildError(`cannot run vm/${script}: ${e.message}`)));
     child.on('close', (code, sig) => {
       signal?.removeEventListener('abort', onAbort);
       // The abort reason is already the InterruptedError naming the signal.
       if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : new InterruptedError(String(signal.reason ?? 'signal')));
       if (code === 0) return resolve();
-      reject(new ImageBuildError(`image build failed (${sig ?? `exit ${code}`}); last output:\n${tail.join('\n')}`));
+      reject(new ImageBuildError(`vm/${script} failed (${sig ?? `exit ${code}`}); last output:\n${tail.join('\n')}`));
     });
   });
 }
 
 /** A directory lock with the owner's pid, so a lock left by a killed build is taken over. */
-async function lockDir(path: string): Promise<AsyncDisposable> {
+export async function lockDir(path: string): Promise<AsyncDisposable> {
   for (let i = 0; ; i++) {
     try {
       await mkdir(path);

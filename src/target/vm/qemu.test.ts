@@ -6,12 +6,12 @@ import { QemuProcess, hostTscKhz, qemuArgs, type QemuSpec } from './qemu.js';
 
 const spec: QemuSpec = {
   image: {
-    id: 'trixie-x',
-    dir: '/c',
-    kernel: '/c/vmlinuz',
-    initrd: '/c/initrd.img',
+    id: 'trixie-x+debian-6.12-y',
+    kernel: '/k/vmlinuz',
+    initrd: '/k/initrd.img',
+    modules: '/k/modules.ext4',
     rootfs: '/c/rootfs.ext4',
-    manifest: { suite: 'trixie', kernelRelease: '6.12', criuVersion: '4.1.1', hostKey: 'k', builtAt: '', files: { kernel: 'vmlinuz', initrd: 'initrd.img', rootfs: 'rootfs.ext4' } },
+    manifest: { suite: 'trixie', kernelRelease: '6.12', criuVersion: '4.1.1', hostKey: 'k' },
   },
   accel: 'tcg',
   machine: 'microvm',
@@ -34,6 +34,12 @@ describe('qemu command line', () => {
     assert.match(argAfter('-drive')!, /snapshot=on/);
     assert.ok(args.includes('-no-reboot'));
     assert.match(argAfter('-append')!, /(^| )panic=-1( |$)/);
+  });
+
+  it("attaches the kernel's modules read-only as the second disk and says where", () => {
+    const drives = args.flatMap((a, i) => (a === '-drive' ? [args[i + 1]!] : []));
+    assert.deepEqual(drives, ['file=/c/rootfs.ext4,format=raw,if=none,id=disk0,snapshot=on', 'file=/k/modules.ext4,format=raw,if=none,id=disk1,readonly=on']);
+    assert.match(argAfter('-append')!, /root=\/dev\/vda rw mountlab\.modules=\/dev\/vdb /);
   });
 
   it('hands in the per-run key on the kernel command line', () => {

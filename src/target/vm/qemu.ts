@@ -43,6 +43,7 @@ export function qemuArgs(spec: QemuSpec): string[] {
     'console=ttyS0',
     'root=/dev/vda',
     'rw',
+    ...(spec.image.modules ? ['mountlab.modules=/dev/vdb'] : []),
     // A panic must end the VM (with -no-reboot) instead of hanging CI.
     'panic=-1',
     'net.ifnames=0',
@@ -68,6 +69,10 @@ export function qemuArgs(spec: QemuSpec): string[] {
     '-append', cmdline.join(' '),
     '-drive', `file=${spec.image.rootfs},format=raw,if=none,id=disk0,snapshot=on`,
     '-device', micro ? 'virtio-blk-device,drive=disk0' : 'virtio-blk-pci,drive=disk0',
+    // The kernel's modules, read-only, shared by every VM of that kernel.
+    ...(spec.image.modules
+      ? ['-drive', `file=${spec.image.modules},format=raw,if=none,id=disk1,readonly=on`, '-device', micro ? 'virtio-blk-device,drive=disk1' : 'virtio-blk-pci,drive=disk1']
+      : []),
     // restrict=on: the guest reaches nothing but the forwarded port's host side.
     '-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`,
     '-device', micro ? 'virtio-net-device,netdev=net0' : 'virtio-net-pci,netdev=net0',
