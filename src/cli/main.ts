@@ -19,6 +19,7 @@ import { CRIU_BUILDS, DEFAULT_CRIU, parseCrius } from './criu-versions.js';
 import { planVmCells } from './cells.js';
 import type { CellPlan } from '../run/runner.js';
 import { ensureKernel } from '../target/vm/kernel-artifact.js';
+import { checkUserKernel, formatKernelConfigProblem } from '../target/kernel/kernel-config.js';
 import { compareCommand } from './compare-command.js';
 import { diffRunsCommand } from './diff-runs.js';
 import type { AccelChoice } from '../target/vm/accel.js';
@@ -39,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--start-docker', 'container target: if no docker engine is reachable, start dockerd for this run (system-wide) and stop it at the end')
     .option('--kernel <list>', `guest kernels, comma-separated: ${Object.keys(KERNELS).join(', ')}, or the path of your own bzImage`, DEFAULT_KERNEL)
     .option('--modules <dir>', 'modules of your own kernel (what make modules_install INSTALL_MOD_PATH=DIR made)')
+    .option('--kernel-config <file>', "your own kernel's .config, when it is neither beside the bzImage nor embedded (CONFIG_IKCONFIG)")
     .option('--criu <list>', `criu builds, comma-separated: ${Object.entries(CRIU_BUILDS).map(([n, b]) => `${n} (${b.version})`).join(', ')}`, DEFAULT_CRIU)
     .option('--out <dir>', 'directory for reports', 'reports')
     .addOption(new Option('--accel <accel>', 'vm accelerator').choices(['auto', 'kvm', 'tcg']).default('auto'))
@@ -117,6 +119,7 @@ interface RunFlags {
   startDocker?: boolean;
   kernel: string;
   modules?: string;
+  kernelConfig?: string;
   criu: string;
   out: string;
   accel: AccelChoice;
@@ -164,6 +167,13 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   const targets = parseTargets(o.target);
   const kernels = targets.includes('vm') ? parseKernels(o.kernel, o.modules) : [];
   const crius = parseCrius(o.criu);
+  // A user's kernel is refused before anything is written or booted, with the missing options named.
+  const kernelWarnings: string[] = [];
+  for (const k of kernels) {
+    if (k.kind !== 'file') continue;
+    const checked = await checkUserKernel(k.bzImage, { ...(k.modules ? { modulesDir: k.modules } : {}), ...(o.kernelConfig ? { configFile: o.kernelConfig } : {}), machine: o.machine });
+    for (const w of checked.warnings) kernelWarnings.push(`kernel ${k.bzImage}: recommended, missing: ${formatKernelConfigProblem(w)}`);
+  }
   const verbosity: Verbosity = o.quiet ? 'quiet' : o.verbose ? 'verbose' : 'normal';
   using interrupt = onInterrupt((m) => process.stderr.write(m + '\n'));
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
@@ -174,10 +184,21 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   // The container target needs a docker engine: none reachable is a plain error; only --start-docker starts one (and stops it at the end).
   await using _engine = targets.includes('container') ? await prepareDockerEngine({ start: o.startDocker ?? false, logFile: join(runDir, 'dockerd.log'), say: (m) => process.stderr.write(`${m}\n`), signal: interrupt.signal }) : undefined;
   const mirror = o.mirror ? { mirror: o.mirror } : {};
+  for (const w of kernelWarnings) reporter.onLog(w);
   const cells: CellPlan[] = [];
   if (targets.includes('vm')) {
     cells.push(
-      ...(await planVmCells({ kernels, crius, accel: o.accel, machine: o.machine, memoryMiB: o.memory, ...mirror, runDir, signal: interrupt.signal, log: (m) => reporter.onLog(m) })),
+      ...(await planVmCells({
+        kernels,
+        crius,
+        accel: o.accel,
+        machine: o.machine,
+        memoryMiB: o.memory,
+        ...mirror,
+        runDir,
+        signal: interrupt.signal,
+        log: (m) => reporter.onLog(m),
+      })),
     );
   }
   if (targets.includes('container')) {
