@@ -22,6 +22,37 @@ function probeText(r: ScenarioResult): string {
   return parts.join(', ');
 }
 
+/**
+ * Scenario x cell, for a matrix run: the verdict of each scenario in each
+ * cell, rows where the cells disagree first, so what a kernel or a criu
+ * changes is at the top.
+ */
+function matrixTable(run: RunResult): string[] {
+  const cells = run.cells.map((c) => c.id);
+  const byScenario = new Map<string, Map<string, string>>();
+  for (const r of run.results) {
+    let row = byScenario.get(r.scenario);
+    if (!row) byScenario.set(r.scenario, (row = new Map()));
+    row.set(r.cell, r.outcome);
+  }
+  const rows = [...byScenario.entries()].map(([name, row]) => {
+    const verdicts = cells.map((c) => row.get(c) ?? '-');
+    return { name, verdicts, differs: new Set(verdicts.filter((v) => v !== '-')).size > 1 };
+  });
+  rows.sort((a, b) => Number(b.differs) - Number(a.differs) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const differing = rows.filter((r) => r.differs).length;
+  return [
+    '',
+    '## Scenario x cell',
+    '',
+    `${differing} of ${rows.length} scenarios have different verdicts across cells (listed first).`,
+    '',
+    `| scenario | ${cells.join(' | ')} |`,
+    `|---|${cells.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.differs ? `**${r.name}**` : r.name} | ${r.verdicts.join(' | ')} |`),
+  ];
+}
+
 export function renderMarkdown(run: RunResult): string {
   const L: string[] = [];
   L.push(`# mountlab run ${run.runId}`, '');
@@ -31,6 +62,7 @@ export function renderMarkdown(run: RunResult): string {
   for (const c of run.cells) {
     L.push(`| ${c.id} | ${c.facts.target} | ${c.facts.kernel} | ${c.facts.criu} | ${c.facts.accel ?? '-'} | ${(c.facts.readyMs / 1000).toFixed(1)} s |`);
   }
+  if (run.cells.length > 1) L.push(...matrixTable(run));
   L.push('', '| scenario | cell | verdict | time | probes | why |', '|---|---|---|---|---|---|');
   for (const r of run.results) {
     L.push(`| ${r.scenario} | ${r.cell} | ${r.outcome} | ${(r.durationMs / 1000).toFixed(1)} s | ${probeText(r)} | ${r.reason.replace(/\|/g, '\\|').slice(0, 120)} |`);
