@@ -7,6 +7,9 @@ import {
   CAP_ADD,
   CAP_DROP,
   EXEC_WRAPPER,
+  IMAGE_LAYER,
+  READY_LINE,
+  ROOT_SWAP,
   SECURITY_OPTS,
   SYSTEMPATHS_UNCONFINED,
   TMPFS,
@@ -32,6 +35,19 @@ describe('container target: docker flags', () => {
     assert.match(TMPFS['/run']!, /(^|,)exec(,|$)/);
     assert.match(TMPFS['/tmp']!, /(^|,)exec(,|$)/);
     assert.doesNotMatch(TMPFS['/run']!, /noexec/);
+  });
+
+  it('swaps the overlay root for a tmpfs copy before saying it is ready (CRIU cannot dump through nested overlays)', () => {
+    const lines = ROOT_SWAP.split('\n');
+    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    assert.equal(lines[0], 'set -eu');
+    assert.ok(at(/^mount -t tmpfs/) >= 0);
+    assert.ok(at(/--one-file-system/) > at(/^mount -t tmpfs/));
+    assert.ok(at(/mount --move/) > at(/--one-file-system/));
+    assert.ok(at(/^pivot_root \. /) > at(/mount --move/));
+    assert.ok(lines.some((l) => l.includes(`pivot_root . "${IMAGE_LAYER.slice(1)}"`)));
+    assert.equal(at(new RegExp(`^echo ${READY_LINE}$`)), lines.length - 2);
+    assert.equal(lines[lines.length - 1], 'exec sleep infinity');
   });
 
   it('labels every container with the run id, the owner pid and host', () => {

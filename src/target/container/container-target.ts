@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { InterruptedError, MountlabError, TargetError, TimeoutError } from '../../errors.js';
 import type { ExecOptions, ExecResult } from '../exec.js';
 import { installLabctl } from '../guest-facts.js';
 import type { StartedTarget, Target, TargetFacts } from '../target.js';
-import { ensureContainerImage, KEEPALIVE, type ImageApi, type RootfsSource } from './container-image.js';
+import { ensureContainerImage, type ImageApi, type RootfsSource } from './container-image.js';
 import { findDockerEngine } from './docker-engine.js';
 
 /**
@@ -57,7 +57,46 @@ export const EXEC_WRAPPER = [
   'exit "$rc"',
 ].join('\n');
 
-/** Directory (in the container's own layer) for stdin files: `docker cp` cannot write into a tmpfs mount. */
+/** Where the container's image layer (docker's overlay root) stays visible after ROOT_SWAP. */
+export const IMAGE_LAYER = '/run/mountlab-image';
+export const READY_LINE = 'MOUNTLAB-CONTAINER-READY';
+
+/**
+ * The container's main command (docker-init runs it as PID 1's child).
+ * Why not just `sleep infinity` on docker's root: labctl makes each
+ * scenario root an overlay with lowerdir=/, and on docker's overlay2 root
+ * that is an overlay on an overlay. Building it works, but CRIU's dump
+ * then fails for every scenario:
+ *   Error (criu/files-reg.c:1790): Can't lookup mount=108 for fd=-3 path=/usr/bin/sleep
+ * A file mapped through nested overlays (here the tree's sleeper binary)
+ * reports the mount id of overlayfs' private clone of the lower layer, a
+ * mount in no namespace. With a non-overlay lower (the VM's ext4, or a
+ * tmpfs) it reports the scenario root's overlay, which CRIU finds. So the
+ * container copies its image into a tmpfs (about 1.4 s, 170 MB of memory),
+ * moves /proc, /sys, /dev, /run and /tmp onto it and pivots into it; docker
+ * exec then lands in the tmpfs root, exactly as the VM's root for labctl.
+ * The old root stays mounted at IMAGE_LAYER: `docker cp` writes there.
+ */
+export const ROOT_SWAP = [
+  'set -eu',
+  'N=/.mountlab-root',
+  'mkdir -p "$N"',
+  'mount -t tmpfs -o mode=0755 mountlab-rootfs "$N"',
+  'tar -C / --one-file-system --exclude=./proc --exclude=./sys --exclude=./dev --exclude=./run --exclude=./tmp --exclude=".$N" -cf - . | tar -C "$N" -xpf -',
+  'for d in proc sys dev run tmp; do mkdir -p "$N/$d"; mount --move "/$d" "$N/$d"; done',
+  `mkdir -p "$N${IMAGE_LAYER}"`,
+  'cd "$N"',
+  `pivot_root . "${IMAGE_LAYER.slice(1)}"`,
+  'cd /',
+  `echo ${READY_LINE}`,
+  'exec sleep infinity',
+].join('\n');
+
+/**
+ * Directory for stdin files, as `docker cp` names it (docker cp writes to
+ * the image layer, never into a tmpfs mount); inside the container it is
+ * IMAGE_LAYER + STDIN_DIR.
+ */
 export const STDIN_DIR = '/var/lib';
 
 /** The limit enforced in the container for a command whose ExecOptions say timeoutMs. */
@@ -140,7 +179,8 @@ export class ContainerTarget implements Target {
     let tc: StartedTestContainer;
     try {
       tc = await new LabContainer(img.tag)
-        .withCommand(KEEPALIVE)
+        .withCommand(['sh', '-c', ROOT_SWAP])
+        .withWaitStrategy(Wait.forLogMessage(READY_LINE))
         .withLabels(containerLabels(o.runId, o.image.id, token))
         .withAddedCapabilities(...CAP_ADD)
         .withDroppedCapabilities(...CAP_DROP)
@@ -151,9 +191,10 @@ export class ContainerTarget implements Target {
         .withStartupTimeout(60_000)
         .start();
     } catch (e) {
+      const logs = await logsByLabel(api, `mountlab.target=${token}`);
       await removeByLabel(api, `mountlab.target=${token}`);
       if (signal.aborted) throw abortReason(signal);
-      throw new TargetError(`cannot start the container (${img.tag}): ${(e as Error).message}`);
+      throw new TargetError(`cannot start the container (${img.tag}): ${(e as Error).message}`, logs || undefined);
     }
     const c = new StartedContainer(tc, api);
     try {
@@ -177,7 +218,17 @@ export class ContainerTarget implements Target {
 
 interface Api {
   listContainers(opts?: object): Promise<Array<{ Id: string; Labels?: Record<string, string> }>>;
-  getContainer(id: string): { remove(opts?: object): Promise<unknown> };
+  getContainer(id: string): { remove(opts?: object): Promise<unknown>; logs(opts: { stdout: true; stderr: true; follow?: false; tail?: number }): Promise<Buffer> };
+}
+
+/** What a container that failed to start printed (its root swap's errors), for the error message. */
+async function logsByLabel(api: Api, label: string): Promise<string> {
+  const list = await api.listContainers({ all: true, filters: JSON.stringify({ label: [label] }) }).catch(() => []);
+  const c = list[0];
+  if (!c) return '';
+  const raw = await api.getContainer(c.Id).logs({ stdout: true, stderr: true, follow: false, tail: 40 }).catch(() => Buffer.alloc(0));
+  // Multiplexed stream: 8-byte frame headers; keep the printable text.
+  return raw.toString('latin1').replace(/[\x00-\x08\x0e-\x1f]/g, '').trim();
 }
 
 async function removeByLabel(api: Api, label: string): Promise<void> {
@@ -245,9 +296,10 @@ export class StartedContainer implements StartedTarget {
     try {
       if (opts.stdin !== undefined) {
         // testcontainers' exec cannot feed stdin: the content goes in as a file, which the wrapper opens and removes.
-        stdinPath = `${STDIN_DIR}/.mountlab-stdin-${randomBytes(6).toString('hex')}`;
+        const name = `${STDIN_DIR}/.mountlab-stdin-${randomBytes(6).toString('hex')}`;
         const content = typeof opts.stdin === 'string' ? Buffer.from(opts.stdin, 'utf8') : opts.stdin;
-        await this.tc.copyContentToContainer([{ content, target: stdinPath, mode: 0o600 }]);
+        await this.tc.copyContentToContainer([{ content, target: name, mode: 0o600 }]);
+        stdinPath = `${IMAGE_LAYER}${name}`;
       }
     } catch (e) {
       throw this.fail(new TargetError(`${opts.label}: cannot copy stdin into the container: ${(e as Error).message}`));
