@@ -128,6 +128,22 @@ describe('mountlab diff-runs', () => {
     assert.match(r.out, /\n1 newly skipped, 1 unchanged\n$/);
   });
 
+  it('diffs two cells of one matrix run, selected as RUN#CELL', async () => {
+    const a = { id: 'vm-debian-6.12-criu-3.17.1', kernel: '6.12.107+deb13-amd64', criu: '3.17.1' };
+    const b = { id: 'vm-debian-6.12-criu-4.1.1', kernel: '6.12.107+deb13-amd64', criu: '4.1.1' };
+    const one = runResult('r-matrix', a, [result('shared-root', 'error', 'criu restore failed (exit 1): mnt-v2: Failed to make mount 40 slave'), result('slave-chain-3', 'pass', OK)]);
+    const other = runResult('r-matrix', b, [result('shared-root', 'pass', OK), result('slave-chain-3', 'pass', OK)]);
+    const matrix = put('matrix', { ...one, cells: [...one.cells, ...other.cells], results: [...one.results, ...other.results] });
+    const r = await diff(`${matrix}#${a.id}`, `${matrix}#${b.id}`);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^note: baseline: took cell vm-debian-6\.12-criu-3\.17\.1 of run r-matrix$/m);
+    assert.match(r.out, /^FIXED shared-root: error → pass/m);
+    assert.match(r.out, /\n1 fixed, 1 unchanged\n$/);
+    const missing = await diff(`${matrix}#vm-nope`, matrix);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /no cell 'vm-nope' in this run; its cells: vm-debian-6\.12-criu-3\.17\.1, vm-debian-6\.12-criu-4\.1\.1/);
+  });
+
   it('--markdown: a header with both runs\' kernel and criu, the table of changes, a section per regression', async () => {
     const r = await diff(join(dir, 'old/20261121-211844-ad7f'), join(dir, 'reports/20261121-212431-f157'), { markdown: true });
     assert.equal(r.code, 1);

@@ -58,8 +58,27 @@ export async function diffRunsCommand(baseline: string, next: string, opts: Diff
   return x.diff.exitCode;
 }
 
-/** Finds the results.json an input means, reads and checks it. */
-async function load(input: string): Promise<RunSource> {
+/**
+ * Finds the results.json an input means, reads and checks it. `INPUT#CELL`
+ * keeps one cell of a matrix run, so two cells of one run (criu 3.17.1 and
+ * 4.1.1 on one kernel, say) can be diffed like two runs.
+ */
+async function load(spec: string): Promise<RunSource> {
+  const hash = spec.lastIndexOf('#');
+  const input = hash > 0 ? spec.slice(0, hash) : spec;
+  const cell = hash > 0 ? spec.slice(hash + 1) : undefined;
+  const source = await loadRun(input);
+  if (cell === undefined) return source;
+  const cells = source.run.cells.map((c) => c.id);
+  if (!cells.includes(cell)) throw new InputError(source.file, `no cell '${cell}' in this run; its cells: ${cells.join(', ') || 'none'}`);
+  return {
+    ...source,
+    note: [source.note, `took cell ${cell} of run ${source.run.runId}`].filter(Boolean).join('; '),
+    run: { ...source.run, cells: source.run.cells.filter((c) => c.id === cell), results: source.run.results.filter((r) => r.cell === cell) },
+  };
+}
+
+async function loadRun(input: string): Promise<RunSource> {
   const { file, note } = await locate(input);
   let text: string;
   try {
