@@ -90,13 +90,21 @@ mkdir -p "$kx/boot" "$kx/usr/lib/modules" "$work/dl"
 APT_OPTS=(-q -o Acquire::Languages=none -o APT::Sandbox::User=root
   -o Dir::Etc::sourcelist="$work/apt/sources.list" -o Dir::Etc::sourceparts=-
   -o Dir::State::lists="$work/apt/lists" -o Dir::Cache="$work/apt/cache"
-  -o Dir::State::status="$work/apt/status" -o Dir::Etc::preferencesparts=-)
+  -o Dir::State::status="$work/apt/status" -o Dir::Etc::preferencesparts="$work/apt/preferences.d"
+  -o Dir::Etc::preferences="$work/apt/preferences")
 if [[ -z $bzimage ]]; then
-  mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial"
+  mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial" "$work/apt/preferences.d"
   : >"$work/apt/status"
+  : >"$work/apt/preferences"
   keyring=/usr/share/keyrings/debian-archive-keyring.gpg
   [[ -f $keyring ]] || die "missing $keyring (Debian package: debian-archive-keyring)"
   echo "deb [signed-by=$keyring] $mirror $suite main" >"$work/apt/sources.list"
+  # A backports suite has the kernel but not busybox-static: add its base
+  # suite, and prefer the backports suite for the kernel (-t).
+  if [[ $suite == *-backports ]]; then
+    echo "deb [signed-by=$keyring] $mirror ${suite%-backports} main" >>"$work/apt/sources.list"
+  fi
+  APT_OPTS+=(-t "$suite")
   say "apt-get update for $suite"
   run_step "$work/apt-update.log" apt-get "${APT_OPTS[@]}" update
   if [[ -z $package ]]; then
@@ -104,22 +112,39 @@ if [[ -z $bzimage ]]; then
       awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }' || true)
     [[ -n $package ]] || die "$suite has no linux-image-amd64 dependency to follow"
   fi
-  say "downloading $package and busybox-static from $suite"
+  # Newer Debian kernels (7.x in sid) split the image package into
+  # linux-binary-* (the kernel, as /usr/lib/modules/RELEASE/vmlinuz),
+  # linux-modules-* (its modules) and linux-base-* (config, modules.order
+  # and modules.builtin, which depmod needs).
+  parts=$(apt-cache "${APT_OPTS[@]}" depends "$package" 2>/dev/null |
+    awk '$1 == "Depends:" && $2 ~ /^linux-(binary|modules|base)-[0-9]/ { print $2 }' | sort -u | tr '\n' ' ' || true)
+  say "downloading $package ${parts:+($parts) }and busybox-static from $suite"
+  # shellcheck disable=SC2086 # parts is a list of package names
   run_step "$work/apt-download.log" sh -c 'cd "$1" && shift && exec "$@"' sh "$work/dl" \
-    apt-get "${APT_OPTS[@]}" download "$package" busybox-static
-  kdeb=("$work"/dl/linux-image-*.deb)
-  ((${#kdeb[@]} == 1)) || die "apt-get download did not give one kernel package"
+    apt-get "${APT_OPTS[@]}" download "$package" $parts busybox-static
+  kdeb=("$work"/dl/"$package"_*.deb)
+  ((${#kdeb[@]} == 1)) || die "apt-get download did not give the kernel package $package"
   pkgver=$(dpkg-deb -f "${kdeb[0]}" Version)
   source_text="$package $pkgver ($suite)"
   say "unpacking $package $pkgver"
-  run_step "$work/kernel-unpack.log" dpkg-deb -x "${kdeb[0]}" "$kx"
+  for deb in "$work"/dl/linux-*.deb; do
+    run_step "$work/kernel-unpack.log" dpkg-deb -x "$deb" "$kx"
+  done
   kmoddirs=("$kx"/usr/lib/modules/* "$kx"/lib/modules/*)
   ((${#kmoddirs[@]} == 1)) || die "expected one modules directory in $package, found ${#kmoddirs[@]}"
   krel=${kmoddirs[0]##*/}
   if [[ ${kmoddirs[0]} == "$kx/lib/modules/$krel" ]]; then mv -- "${kmoddirs[0]}" "$kx/usr/lib/modules/$krel"; fi
-  [[ -f $kx/boot/vmlinuz-$krel ]] || die "$package has no /boot/vmlinuz-$krel"
-  cp -- "$kx/boot/vmlinuz-$krel" "$work/vmlinuz"
-  [[ ! -f $kx/boot/config-$krel ]] || cp -- "$kx/boot/config-$krel" "$work/config"
+  mdir=$kx/usr/lib/modules/$krel
+  if [[ -f $kx/boot/vmlinuz-$krel ]]; then
+    cp -- "$kx/boot/vmlinuz-$krel" "$work/vmlinuz"
+  elif [[ -f $mdir/vmlinuz ]]; then
+    mv -- "$mdir/vmlinuz" "$work/vmlinuz"
+  else
+    die "$package has neither /boot/vmlinuz-$krel nor /usr/lib/modules/$krel/vmlinuz"
+  fi
+  for c in "$kx/boot/config-$krel" "$mdir/config"; do
+    if [[ -f $c ]]; then cp -- "$c" "$work/config"; break; fi
+  done
 else
   # The version string the x86 boot protocol points at (setup header
   # field kernel_version at 0x20E, relative to 0x200): "6.12.0-rc1 (user@host) #1 ...".

@@ -15,6 +15,11 @@ describe('criu logs', () => {
     assert.equal(f.headline, "criu dump failed (exit 1): Error (criu/files-reg.c:1122): Can't create link remap for /w/a. Use link-remap option.");
   });
 
+  it("does not blame the fd limit a container's criu cannot raise", () => {
+    const log = `(00.001) Error (criu/rlimit.c:40): rlimit: Can't setup RLIMIT_NOFILE for self\n(00.5) Error (criu/files-reg.c:1796): Open files on overmounted mounts are not supported yet`;
+    assert.match(rootCause(log)!, /overmounted mounts/);
+  });
+
   it('calls a BUG or SIGSEGV an engine crash', () => {
     const f = classifyEngineFailure('restore', 139, undefined, '(00.1) BUG at criu/mount.c:48\n', 'Segmentation fault');
     assert.equal(f.kind, 'crash');

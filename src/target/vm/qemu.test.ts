@@ -64,11 +64,11 @@ describe('qemu command line', () => {
   });
 
   it('boots the uncompressed PVH kernel on microvm when the image has one', () => {
-    const img = { ...spec.image, vmlinux: '/c/vmlinux' };
+    const img = { ...spec.image, vmlinux: '/k/vmlinux' };
     const m = qemuArgs({ ...spec, image: img });
-    assert.equal(m[m.indexOf('-kernel') + 1], '/c/vmlinux');
+    assert.equal(m[m.indexOf('-kernel') + 1], '/k/vmlinux');
     const q = qemuArgs({ ...spec, image: img, machine: 'q35' });
-    assert.equal(q[q.indexOf('-kernel') + 1], '/c/vmlinuz');
+    assert.equal(q[q.indexOf('-kernel') + 1], '/k/vmlinuz');
   });
 
   it('uses virtio-mmio devices on microvm and PCI ones on q35', () => {
