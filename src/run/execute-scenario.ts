@@ -292,6 +292,12 @@ async function unmetRequirement(t: StartedTarget, s: Scenario): Promise<string |
   if (!r) return undefined;
   if (r.kernel && !inRange(t.facts.kernel, r.kernel)) return `needs kernel ${r.kernel}; this guest runs ${t.facts.kernel}`;
   if (r.criu && !inRange(t.facts.criu, r.criu)) return `needs criu ${r.criu}; this guest has ${t.facts.criu}`;
+  if (r.targets && !r.targets.includes(t.facts.target)) return `runs only on the ${r.targets.join(' or ')} target; this is ${t.facts.target}`;
+  if (r.paths?.length) {
+    const c = await t.exec(['sh', '-c', 'for p; do [ -e "$p" ] || printf "%s\\n" "$p"; done', 'sh', ...r.paths], { timeoutMs: 30_000, label: 'check required paths' });
+    const missing = c.stdout.split('\n').filter(Boolean);
+    if (missing.length) return `needs ${missing.join(', ')}, which this guest (kernel ${t.facts.kernel}) does not have`;
+  }
   let cache = featureCache.get(t);
   if (!cache) featureCache.set(t, (cache = new Map()));
   for (const f of r.features ?? []) {

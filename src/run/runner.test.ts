@@ -26,6 +26,8 @@ class ScriptedGuest implements StartedTarget {
   async exec(argv: readonly string[] | string, _opts: ExecOptions): Promise<ExecResult> {
     const cmd = typeof argv === 'string' ? argv : argv[1];
     const ok = (stdout: string): ExecResult => ({ code: 0, stdout, stderr: '', durationMs: 1 });
+    // The required-paths check: this guest has everything but /proc/nope.
+    if (typeof argv !== 'string' && argv[0] === 'sh') return ok(argv.slice(4).filter((p) => p === '/proc/nope').map((p) => `${p}\n`).join(''));
     switch (cmd) {
       case 'setup':
         return ok('pid=100\n');
@@ -82,6 +84,23 @@ describe('runner', () => {
     assert.ok(guests.every((g) => g.disposed), 'every guest disposed');
     assert.match(logs.join('\n'), /no longer trusted/);
     assert.equal(run.exitCode, 2);
+  });
+
+  it('skips, saying why, a scenario for another target or needing a path the guest lacks', async () => {
+    const target: Target = { kind: 'vm', describe: 'scripted', start: async () => new ScriptedGuest('') };
+    const s = (n: string, requires: string) => parseScenario(`name: ${n}\ndescription: d\nrequires: ${requires}\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
+    const run = await runCorpus([s('elsewhere', '{targets: [container]}'), s('no-path', '{paths: [/proc/sys, /proc/nope]}'), s('here', '{targets: [vm], paths: [/proc/sys]}')], [{ id: 'cell', target }], {
+      runId: 'r',
+      probes: false,
+      runDir: scratchDir('runner'),
+      signal: new AbortController().signal,
+      reporter: {},
+    });
+    assert.deepEqual(run.results.map((r) => [r.scenario, r.outcome, r.reason]), [
+      ['elsewhere', 'skip', 'runs only on the container target; this is vm'],
+      ['no-path', 'skip', 'needs /proc/nope, which this guest (kernel 6.12) does not have'],
+      ['here', 'pass', 'restored topology is identical up to renumbering'],
+    ]);
   });
 
   it('keeps one guest for a whole corpus when nothing goes wrong', async () => {

@@ -91,6 +91,18 @@ export interface Scenario {
      * @maxItems 20
      */
     features?: string[];
+    /**
+     * Targets where the scenario can run, e.g. [vm, vagrant] for one that needs a kernel of its own (loop devices, kernel modules); on any other target the verdict is `skip`. Default: all.
+     *
+     * @minItems 1
+     */
+    targets?: ('vm' | 'container' | 'vagrant')[];
+    /**
+     * Paths that must exist in the guest's own namespace, e.g. /proc/sysrq-trigger (absent when the kernel lacks CONFIG_MAGIC_SYSRQ).
+     *
+     * @maxItems 20
+     */
+    paths?: Path[];
   };
   /**
    * Steps the lab runs in the guest's own namespaces (the "host" of the checkpointed tree) before the tree starts, with paths inside the scenario root. They make external mounts: host mounts the tree inherits, shared groups whose peers or masters stay outside the tree (seed 002). Only mount and file steps are allowed here.
