@@ -6,6 +6,7 @@ import { BadInputError, MountlabError, exitCodeOf } from '../errors.js';
 import { discoverScenarioFiles, loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 import { ensureImage } from '../target/vm/image.js';
 import { ContainerTarget } from '../target/container/container-target.js';
+import { VagrantTarget } from '../target/vagrant/vagrant-target.js';
 import { prepareDockerEngine } from '../target/container/docker-engine.js';
 import { onInterrupt } from '../run/interrupt.js';
 import { runCorpus } from '../run/runner.js';
@@ -210,17 +211,27 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
       cells.push({ id, target: new ContainerTarget({ image: img, runId, log: (m) => reporter.onLog(`${id}: ${m}`) }) });
     }
   }
+  if (targets.includes('vagrant')) {
+    // The lab's guest as a vagrant-libvirt box (top-level Vagrantfile): the first --kernel, one cell per criu.
+    const k = parseKernels(o.kernel, o.modules)[0]!;
+    const kernel = await ensureKernel(k, (l) => reporter.onLog(`kernel ${k.name}: ${l}`), { ...mirror, signal: interrupt.signal });
+    for (const c of crius) {
+      const img = await ensureImage({ suite: CRIU_BUILDS[c]!.suite, ...mirror }, (l) => reporter.onLog(`image: ${l}`), interrupt.signal);
+      const id = `vagrant-${k.name}-criu-${img.manifest.criuVersion || img.manifest.suite}`;
+      await mkdir(join(runDir, id), { recursive: true });
+      cells.push({ id, target: new VagrantTarget({ image: img, kernel, runId, cellId: id, runDir: join(runDir, id), memoryMiB: o.memory, log: (m) => reporter.onLog(`${id}: ${m}`) }) });
+    }
+  }
   const run = await runCorpus(scenarios, cells, { runId, runDir, reporter, signal: interrupt.signal, probes: o.probes });
   if (interrupt.signal.aborted) return 130;
   return run.exitCode;
 }
 
-const TARGETS = ['vm', 'container'] as const;
+const TARGETS = ['vm', 'container', 'vagrant'] as const;
 
 function parseTargets(list: string): string[] {
   const items = list.split(',').map((s) => s.trim()).filter(Boolean);
   for (const t of items) {
-    if (t === 'vagrant') throw new BadInputError([{ file: '--target', line: 1, col: 1, path: '', message: "the vagrant target is not built yet" }], 'use vm or container');
     if (!(TARGETS as readonly string[]).includes(t)) throw new BadInputError([{ file: '--target', line: 1, col: 1, path: '', message: `unknown target '${t}'` }], `targets: ${TARGETS.join(', ')}`);
   }
   if (items.length === 0) throw new BadInputError([{ file: '--target', line: 1, col: 1, path: '', message: 'no target given' }]);
