@@ -57,9 +57,10 @@ export function vagrantEnv(s: VagrantRunSpec, base: NodeJS.ProcessEnv = process.
  * (HandleBoxImage.get_volume_name): `<name, / as -VAGRANTSLASH->_vagrant_box_image_<version>_box.img`,
  * where a box without a version (ours: added from a file) has version
  * `0_<mtime of box.img in seconds>`. Putting the image there first (a hard
- * link) spares the upload through libvirt's stream API, which took 100 s for
- * 137 MB here; if the name were ever different, vagrant-libvirt would just
- * upload it.
+ * link) spares copying it through libvirt's stream API (100 s for 137 MB
+ * here while libvirtd was re-probing qemu on every call, see
+ * kvmAccessWarning; a few seconds otherwise); if the name were ever
+ * different, vagrant-libvirt would just upload it.
  */
 export function boxVolumeName(box: string, version: string, boxImgMtimeMs: number): string {
   const v = version === '' || version === '0' ? `0_${Math.floor(boxImgMtimeMs / 1000)}` : version;
