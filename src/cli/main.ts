@@ -6,7 +6,7 @@ import { BadInputError, MountlabError, exitCodeOf } from '../errors.js';
 import { discoverScenarioFiles, loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 import { ensureImage } from '../target/vm/image.js';
 import { ContainerTarget } from '../target/container/container-target.js';
-import { VagrantTarget } from '../target/vagrant/vagrant-target.js';
+import { VagrantTarget, ensureVagrantPrerequisites } from '../target/vagrant/vagrant-target.js';
 import { prepareDockerEngine } from '../target/container/docker-engine.js';
 import { onInterrupt } from '../run/interrupt.js';
 import { runCorpus } from '../run/runner.js';
@@ -213,6 +213,8 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   }
   if (targets.includes('vagrant')) {
     // The lab's guest as a vagrant-libvirt box (top-level Vagrantfile): the first --kernel, one cell per criu.
+    // vagrant, vagrant-libvirt or libvirtd missing is a plain error before anything boots.
+    await ensureVagrantPrerequisites((m) => reporter.onLog(`vagrant: ${m}`));
     const k = parseKernels(o.kernel, o.modules)[0]!;
     const kernel = await ensureKernel(k, (l) => reporter.onLog(`kernel ${k.name}: ${l}`), { ...mirror, signal: interrupt.signal });
     for (const c of crius) {

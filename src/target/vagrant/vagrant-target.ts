@@ -154,6 +154,31 @@ export async function checkVagrantPrerequisites(log: (m: string) => void, vagran
   return { vagrant: vagrant.output.trim(), libvirt: (/Running hypervisor: (.*)/.exec(v.output)?.[1] ?? '?').trim() };
 }
 
+let verified: Promise<unknown> | undefined;
+
+/**
+ * checkVagrantPrerequisites once per process, with a throw-away
+ * VAGRANT_HOME: the CLI calls it before the run starts (a missing piece
+ * ends the run with exit 2 and the hint, before anything boots), and each
+ * start() reuses the answer.
+ */
+export function ensureVagrantPrerequisites(log: (m: string) => void, workRoot = DEFAULT_WORK_ROOT): Promise<unknown> {
+  verified ??= (async () => {
+    await mkdir(workRoot, { recursive: true });
+    await chmod(workRoot, 0o755);
+    const home = join(workRoot, `check-${process.pid}`);
+    try {
+      return await checkVagrantPrerequisites(log, home);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  })().catch((e: unknown) => {
+    verified = undefined;
+    throw e;
+  });
+  return verified;
+}
+
 function kvmWarning(): string | undefined {
   try {
     const st = statSync('/dev/kvm');
@@ -262,7 +287,7 @@ export class VagrantTarget implements Target {
     const owner: Owner = { pid: process.pid, pool: name, domain: `${name}-default` };
     await writeFile(join(work, 'owner.json'), JSON.stringify(owner));
     try {
-      await checkVagrantPrerequisites(o.log, join(work, 'home'));
+      await ensureVagrantPrerequisites(o.log, workRoot);
       await sweepStale(workRoot, o.log);
     } catch (e) {
       await rm(work, { recursive: true, force: true });
