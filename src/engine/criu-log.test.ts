@@ -20,6 +20,17 @@ describe('criu logs', () => {
     assert.match(rootCause(log)!, /overmounted mounts/);
   });
 
+  it("looks past a helper command's exit status to what criu itself says (criu 3.17.1 on a 6.18 kernel)", () => {
+    const log = [
+      '(00.001014) Error (criu/util.c:642): exited, status=1',
+      '(00.001755) Error (criu/util.c:642): exited, status=1',
+      '(00.005800) Error (criu/tun.c:85): tun: Unable to create tun: No such file or directory',
+      '(00.009436) Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds',
+      '(00.009478) Error (criu/crtools.c:260): Could not initialize kernel features detection.',
+    ].join('\n');
+    assert.match(rootCause(log)!, /vdso: Unexpected rt vDSO area bounds/);
+  });
+
   it('calls a BUG or SIGSEGV an engine crash', () => {
     const f = classifyEngineFailure('restore', 139, undefined, '(00.1) BUG at criu/mount.c:48\n', 'Segmentation fault');
     assert.equal(f.kind, 'crash');

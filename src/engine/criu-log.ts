@@ -62,6 +62,10 @@ export function classifyEngineFailure(phase: string, code: number, signal: strin
 export const NOT_A_CAUSE: { pattern: RegExp; why: string }[] = [
   { pattern: /tun: Unable to create tun/, why: 'kerndat probes for tun support at start-up and carries on without it' },
   { pattern: /Dumping FAILED|Restoring FAILED/, why: 'the final summary line' },
+  {
+    pattern: /\(criu\/util\.c:\d+\): exited, status=\d+$/,
+    why: 'a helper command criu ran exited non-zero (at start-up: the modprobe probes of sock_diag modules); where it matters criu logs its own error after it',
+  },
   { pattern: /rlimit: Can't setup RLIMIT_NOFILE/, why: 'in a container without CAP_SYS_RESOURCE criu cannot raise its fd limit, logs this and carries on' },
   { pattern: /\(pid: \d+\) failed with -?\d+|failed with -1$/, why: 'a wrapper around the error logged just before it' },
 ];
