@@ -201,21 +201,32 @@ async function setup(t: StartedTarget, plan: GuestPlan, save: (n: string, c: str
   const failed = r.stdout.match(/failed (\d+) (\d+)/);
   const last = r.stdout.match(/^last step (\d+)/m);
   const stderrTail = err.stdout.trim().split('\n').slice(-5).join('\n');
+  const message = lastMessage(stderrTail);
   const outside = r.stdout.match(/^outside-failed (\d+)/m);
   if (outside) {
     const n = Number(outside[1]);
-    throw new Verdict('error', `outside step ${n} (${plan.outsideLabels[n - 1] ?? '?'}) failed: ${stderrTail.split('\n').pop() || 'no message'}`, 'setup', stderrTail);
+    throw new Verdict('error', `outside step ${n} (${plan.outsideLabels[n - 1] ?? '?'}) failed: ${message || 'no message'}`, 'setup', stderrTail);
   }
   if (failed) {
     const n = Number(failed[1]);
     const label = n === 0 ? 'entering the scenario root' : `${plan.stepLabels[n - 1] ?? '?'}`;
-    throw new Verdict('error', `setup failed at step ${n} (${label}): ${stderrTail.split('\n').pop() || `exit ${failed[2]}`}`, 'setup', stderrTail);
+    throw new Verdict('error', `setup failed at step ${n} (${label}): ${message || `exit ${failed[2]}`}`, 'setup', stderrTail);
   }
   if (r.code === 124 || /setup-timeout/.test(r.stdout)) {
     const n = last ? Number(last[1]) : 0;
     throw new Verdict('error', `setup hung at step ${n} (${plan.stepLabels[n - 1] ?? '?'}) and was stopped after ${plan.limits.setup} s`, 'setup', stderrTail);
   }
   throw new Verdict('error', `setup failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`, 'setup', stderrTail);
+}
+
+/**
+ * The line of a failed step's stderr that says what went wrong: the last
+ * one, skipping util-linux's "dmesg(1) may have more information after
+ * failed mount system call" footnote, which follows every mount error.
+ */
+export function lastMessage(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^dmesg\(1\) may have more information/.test(l));
+  return lines[lines.length - 1] ?? '';
 }
 
 async function capture(t: StartedTarget, pid: number, plan: GuestPlan): Promise<{ capture: Capture; text: string }> {

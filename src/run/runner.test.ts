@@ -119,3 +119,12 @@ describe('runner', () => {
     assert.equal(run.exitCode, 0);
   });
 });
+
+describe('setup errors', () => {
+  it("quote util-linux's message, not its dmesg footnote", async () => {
+    const { lastMessage } = await import('./execute-scenario.js');
+    assert.equal(lastMessage('mount: /sys: sysfs already mounted on /sys.\n       dmesg(1) may have more information after failed mount system call.\n'), 'mount: /sys: sysfs already mounted on /sys.');
+    assert.equal(lastMessage('one\ntwo\n'), 'two');
+    assert.equal(lastMessage(''), '');
+  });
+});
