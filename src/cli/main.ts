@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('run')
     .description('build each scenario in a disposable guest, dump and restore it with CRIU, and compare')
     .argument('[paths...]', 'scenario files or directories', ['scenarios'])
-    .option('--target <list>', 'where scenarios run: vm, container, or both (vm,container)', 'vm')
+    .option('--target <list>', 'where scenarios run, comma-separated: vm (default), container, vagrant', 'vm')
     .option('--start-docker', 'container target: if no docker engine is reachable, start dockerd for this run (system-wide) and stop it at the end')
     .option('--kernel <list>', `guest kernels, comma-separated: ${Object.keys(KERNELS).join(', ')}, or the path of your own bzImage`, DEFAULT_KERNEL)
     .option('--modules <dir>', 'modules of your own kernel (what make modules_install INSTALL_MOD_PATH=DIR made)')
