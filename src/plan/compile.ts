@@ -2,7 +2,7 @@ import { BadInputError } from '../errors.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { Scenario, Step } from '../scenario/scenario.generated.js';
 import { shJoin, shq } from './shell.js';
-import { compileStep } from './steps.js';
+import { HELPER, compileStep } from './steps.js';
 import { DEFAULT_LIMITS, type GuestPlan, type MountEngine } from './plan.js';
 
 /** criu options from the scenario's engine settings, in a fixed order. */
@@ -105,7 +105,8 @@ export function compileScenario(loaded: LoadedScenario, id: string, mountEngine:
     '  if [ "$ml_from" -eq 0 ]; then',
     '    cd "$ML_ROOT"',
     `    mkdir -p .${syncDir}-old .${syncDir}`,
-    `    pivot_root . .${syncDir}-old`,
+    // The helper, not pivot_root(8): Debian sid's util-linux no longer ships it.
+    `    ${HELPER} pivot-root . .${syncDir}-old`,
     '    cd /',
     '    unset ML_ROOT',
     '    # umount(8) reads /proc/self/mountinfo, so proc comes first.',

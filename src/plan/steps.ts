@@ -140,7 +140,7 @@ export function compileStep(step: Step): CompiledStep {
     case 'pivot-root': {
       const p = step['pivot-root']!;
       const putOld = p['new-root'].replace(/\/$/, '') + p['put-old'];
-      return { kind: 'shell', label: `pivot-root ${p['new-root']} (old root at ${p['put-old']})`, shell: `${shJoin(['pivot_root', p['new-root'], putOld])} && cd /` };
+      return { kind: 'shell', label: `pivot-root ${p['new-root']} (old root at ${p['put-old']})`, shell: `${shJoin([HELPER, 'pivot-root', p['new-root'], putOld])} && cd /` };
     }
     default: {
       const never: never = name;

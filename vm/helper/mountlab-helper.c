@@ -11,6 +11,8 @@
  *   open FD FLAGS MODE OFFSET PATH -- CMD...
  *                              open PATH as fd FD, seek, then exec CMD
  *   unshare NSLIST -- CMD...   unshare(2) the listed namespaces, exec CMD
+ *   pivot-root NEW PUT_OLD     pivot_root(2): util-linux's pivot_root(8)
+ *                              left the util-linux package in Debian sid
  *   capture PID                the lab's capture format for PID's tree:
  *                              @task headers, mountinfo, @fd lines
  *   fd-probe                   writes a marker through open fds of live
@@ -120,7 +122,7 @@ static int die(const char *what, const char *arg) {
 static int usage(void) {
 	fprintf(stderr, "usage: mountlab-helper set-group FROM TO | open-tree SRC DST [-r] |"
 			" open FD FLAGS MODE OFFSET PATH -- CMD... | unshare NSLIST -- CMD... | capture PID |"
-			" leaks PID [EXCLUDE...] | fd-probe (lines on stdin)\n");
+			" leaks PID [EXCLUDE...] | fd-probe (lines on stdin) | pivot-root NEW PUT_OLD\n");
 	return 2;
 }
 
@@ -888,12 +890,20 @@ static int leaks(int pid, int nexcl, char **excl) {
 	return ferror(stdout) ? 1 : 0;
 }
 
+static int pivot_root(const char *new_root, const char *put_old) {
+	if (syscall(SYS_pivot_root, new_root, put_old) < 0)
+		return die("pivot-root", new_root);
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2)
 		return usage();
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "set-group") && argc == 4)
 		return set_group(argv[2], argv[3]);
+	if (!strcmp(cmd, "pivot-root") && argc == 4)
+		return pivot_root(argv[2], argv[3]);
 	if (!strcmp(cmd, "open-tree") && (argc == 4 || (argc == 5 && !strcmp(argv[4], "-r"))))
 		return open_tree_bind(argv[2], argv[3], argc == 5);
 	if (!strcmp(cmd, "open"))
