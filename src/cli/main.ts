@@ -166,7 +166,8 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   // Bad input is rejected before anything boots.
   const scenarios = await loadAll(paths);
   const targets = parseTargets(o.target);
-  const kernels = targets.includes('vm') ? parseKernels(o.kernel, o.modules) : [];
+  // The container runs on the host's kernel; vm and vagrant boot these.
+  const kernels = targets.includes('vm') || targets.includes('vagrant') ? parseKernels(o.kernel, o.modules) : [];
   const crius = parseCrius(o.criu);
   // A user's kernel is refused before anything is written or booted, with the missing options named.
   const kernelWarnings: string[] = [];
@@ -215,7 +216,7 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
     // The lab's guest as a vagrant-libvirt box (top-level Vagrantfile): the first --kernel, one cell per criu.
     // vagrant, vagrant-libvirt or libvirtd missing is a plain error before anything boots.
     await ensureVagrantPrerequisites((m) => reporter.onLog(`vagrant: ${m}`));
-    const k = parseKernels(o.kernel, o.modules)[0]!;
+    const k = kernels[0]!;
     const kernel = await ensureKernel(k, (l) => reporter.onLog(`kernel ${k.name}: ${l}`), { ...mirror, signal: interrupt.signal });
     for (const c of crius) {
       const img = await ensureImage({ suite: CRIU_BUILDS[c]!.suite, ...mirror }, (l) => reporter.onLog(`image: ${l}`), interrupt.signal);
