@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeScratch, scratchDir } from '../../../test/scratch.js';
-import { pruneImages } from './image.js';
+import { pruneCache, pruneImages } from './image.js';
 
 function image(root: string, id: string, builtAt: string | undefined): void {
   mkdirSync(join(root, id));
@@ -32,5 +32,15 @@ describe('image cache', () => {
       'trixie-eeeeeeeeeeee.lock',
       'trixie-ffffffffffff',
     ]);
+  });
+
+  it('prunes kernels by their exact name: debian-6.12 does not take debian-6.12-bpo with it', async () => {
+    const root = scratchDir('kernels');
+    image(root, 'debian-6.12-aaaaaaaaaaaa', '2026-11-01T00:00:00Z');
+    image(root, 'debian-6.12-bbbbbbbbbbbb', '2026-11-02T00:00:00Z');
+    image(root, 'debian-6.12-cccccccccccc', '2026-11-03T00:00:00Z');
+    image(root, 'debian-6.12-bpo-dddddddddddd', '2026-10-01T00:00:00Z');
+    assert.deepEqual(await pruneCache(root, 'debian-6.12', 'debian-6.12-cccccccccccc'), ['debian-6.12-aaaaaaaaaaaa']);
+    assert.deepEqual(readdirSync(root).sort(), ['debian-6.12-bbbbbbbbbbbb', 'debian-6.12-bpo-dddddddddddd', 'debian-6.12-cccccccccccc']);
   });
 });

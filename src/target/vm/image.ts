@@ -133,30 +133,43 @@ export async function ensureImage(spec: ImageSpec, progress: ImageProgress, sign
   return img;
 }
 
-/** Images kept per suite: the one just built and the one before it (another checkout may still use it). */
+/** Artifacts kept per name: the one just built and the one before it (another checkout may still use it). */
 export const IMAGES_KEPT_PER_SUITE = 2;
 
 /**
- * Every change to vm/ makes a new image of some 300 MB; without this the
- * cache grows with each edit. Removes the older complete images of a suite
- * beyond IMAGES_KEPT_PER_SUITE, never `keep` and never one being built (a
- * lock dir exists). A VM running from a removed image is unaffected: qemu
- * holds its files open.
+ * Every change to vm/ makes a new image (some 300 MB) or kernel (some 150
+ * MB); without this the cache grows with each edit. In `root`, removes the
+ * older complete artifacts named NAME-<hash> beyond IMAGES_KEPT_PER_SUITE,
+ * never `keep` and never one being built (a lock dir exists). A VM running
+ * from a removed artifact is unaffected: qemu holds its files open.
  */
-export async function pruneImages(suite: string, keep: string, root = join(cacheRoot(), 'images')): Promise<string[]> {
+export async function pruneCache(root: string, name: string, keep: string): Promise<string[]> {
   const entries = readdirSync(root, { withFileTypes: true });
   const names = new Set(entries.map((e) => e.name));
+  const mine = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[0-9a-f]{12}$`);
+  const builtAt = (dir: string): string | undefined => {
+    try {
+      return (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { builtAt?: string }).builtAt;
+    } catch {
+      return undefined; // half-built or foreign: not ours to judge
+    }
+  };
   const candidates = entries
-    .filter((e) => e.isDirectory() && e.name.startsWith(`${suite}-`) && /^[a-z]+-[0-9a-f]{12}$/.test(e.name) && e.name !== keep && !names.has(`${e.name}.lock`))
-    .map((e) => ({ id: e.name, img: imageFromDir(e.name, join(root, e.name)) }))
-    .filter((c): c is { id: string; img: RootfsImage } => c.img !== undefined)
-    .sort((a, b) => (a.img.manifest.builtAt < b.img.manifest.builtAt ? 1 : -1));
+    .filter((e) => e.isDirectory() && mine.test(e.name) && e.name !== keep && !names.has(`${e.name}.lock`))
+    .map((e) => ({ id: e.name, at: builtAt(join(root, e.name)) }))
+    .filter((c): c is { id: string; at: string } => c.at !== undefined)
+    .sort((a, b) => (a.at < b.at ? 1 : -1));
   const removed: string[] = [];
   for (const c of candidates.slice(IMAGES_KEPT_PER_SUITE - 1)) {
     await rm(join(root, c.id), { recursive: true, force: true });
     removed.push(c.id);
   }
   return removed;
+}
+
+/** pruneCache for rootfs images of a suite. */
+export function pruneImages(suite: string, keep: string, root = join(cacheRoot(), 'images')): Promise<string[]> {
+  return pruneCache(root, suite, keep);
 }
 
 /** Runs vm/SCRIPT, showing its tagged progress lines; rejects with the tail of its output. */

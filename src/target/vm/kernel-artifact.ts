@@ -4,7 +4,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageBuildError, PrerequisiteError } from '../../errors.js';
 import { assetPath } from '../../paths.js';
-import { cacheRoot, lockDir, runBuild, type ImageProgress, type RootfsImage, type VmImage } from './image.js';
+import { cacheRoot, lockDir, pruneCache, runBuild, type ImageProgress, type RootfsImage, type VmImage } from './image.js';
 import { mirrorFromApt } from './mirror.js';
 
 /** manifest.json, written last by vm/build-kernel.sh. */
@@ -129,6 +129,8 @@ export async function ensureKernel(src: KernelSource, progress: ImageProgress, o
   const k = kernelFromDir(id, dir);
   if (!k) throw new ImageBuildError(`the kernel build finished but ${dir}/manifest.json is missing`);
   progress(`kernel ${k.manifest.kernelRelease} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const pruned = await pruneCache(root, src.name.replace(/[^A-Za-z0-9.+_-]/g, '_'), id);
+  if (pruned.length) progress(`removed ${pruned.length} older build(s) of kernel ${src.name} from the cache: ${pruned.join(', ')}`);
   return k;
 }
 
