@@ -14,6 +14,7 @@ import { Reporters } from '../report/reporter.js';
 import { JsonReporter } from '../report/json.js';
 import { JunitReporter } from '../report/junit.js';
 import { MarkdownReporter } from '../report/markdown.js';
+import { TapReporter } from '../report/tap.js';
 import { ProgressReporter, type Verbosity } from '../report/progress.js';
 import { DEFAULT_KERNEL, KERNELS, parseKernels } from './kernels.js';
 import { CRIU_BUILDS, DEFAULT_CRIU, parseCrius } from './criu-versions.js';
@@ -182,7 +183,7 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   const runDir = resolve(o.out, runId);
   await mkdir(runDir, { recursive: true });
   const progress = new ProgressReporter(verbosity);
-  const reporter = new Reporters([progress, new JsonReporter(runDir), new JunitReporter(runDir), new MarkdownReporter(runDir)]);
+  const reporter = new Reporters([progress, new JsonReporter(runDir), new JunitReporter(runDir), new TapReporter(runDir), new MarkdownReporter(runDir)]);
   // The container target needs a docker engine: none reachable is a plain error; only --start-docker starts one (and stops it at the end).
   await using _engine = targets.includes('container') ? await prepareDockerEngine({ start: o.startDocker ?? false, logFile: join(runDir, 'dockerd.log'), say: (m) => process.stderr.write(`${m}\n`), signal: interrupt.signal }) : undefined;
   const mirror = o.mirror ? { mirror: o.mirror } : {};

@@ -24,7 +24,7 @@ describe('@e2e vm target', function () {
     assert.match(facts.criu, /^\d+\.\d+/);
     assert.ok(facts.accel === 'kvm' || facts.accel === 'tcg');
     assert.equal(run.complete, true);
-    for (const f of ['results.json', 'junit.xml', 'summary.md']) assert.ok(existsSync(join(dir, f)), f);
+    for (const f of ['results.json', 'junit.xml', 'results.tap', 'summary.md']) assert.ok(existsSync(join(dir, f)), f);
     // The chain really was built and captured: the before capture shows master links.
     const before = readFileSync(join(dir, run.results[0]!.artifacts['before.capture']!), 'utf8');
     assert.match(before, / master:\d+/);
