@@ -5,7 +5,7 @@ import { writeAtomic } from './atomic.js';
 import { XPASS_MESSAGE } from './junit.js';
 import type { Reporter } from './reporter.js';
 
-/** results.tap: TAP version 14, one test point per scenario x cell, for harnesses that speak TAP (prove, tap-parser). */
+/** results.tap: TAP version 13 (what KTAP grew from), one test point per scenario x cell, with YAML diagnostics. */
 export class TapReporter implements Reporter {
   constructor(private readonly runDir: string) {}
 
@@ -29,7 +29,7 @@ const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
  * "ok # TODO" would only be a bonus.
  */
 export function renderTap(run: RunResult): string {
-  const out = ['TAP version 14', `1..${run.results.length}`];
+  const out = ['TAP version 13', `1..${run.results.length}`];
   run.results.forEach((r, i) => {
     const n = i + 1;
     const d = description(r);
