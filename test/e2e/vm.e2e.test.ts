@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeScratch, scratchDir } from '../scratch.js';
 import { assetPath } from '../../src/paths.js';
+import { resultsProblems } from '../../src/run/results-schema.js';
 import { mountlabQemus, readRun, runCli, tempOut } from './helpers.js';
 
 /**
@@ -25,6 +26,7 @@ describe('@e2e vm target', function () {
     assert.ok(facts.accel === 'kvm' || facts.accel === 'tcg');
     assert.equal(run.complete, true);
     for (const f of ['results.json', 'junit.xml', 'results.tap', 'summary.md']) assert.ok(existsSync(join(dir, f)), f);
+    assert.deepEqual(resultsProblems(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))), [], 'results.json conforms to its published schema');
     // The chain really was built and captured: the before capture shows master links.
     const before = readFileSync(join(dir, run.results[0]!.artifacts['before.capture']!), 'utf8');
     assert.match(before, / master:\d+/);
