@@ -1,9 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { OUTCOMES, type Outcome } from '../run/outcome.js';
 import type { RunResult, ScenarioResult } from '../run/result.js';
-import { renderMarkdown } from './markdown.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { removeScratch, scratchDir } from '../../test/scratch.js';
+import { renderMarkdown, topologies } from './markdown.js';
 
-const result = (scenario: string, cell: string, outcome: Outcome, probes?: ScenarioResult['probes']): ScenarioResult => ({
+const result = (scenario: string, cell: string, outcome: Outcome, probes?: ScenarioResult['probes'], extra: Partial<ScenarioResult> = {}): ScenarioResult => ({
   scenario,
   mountEngine: 'v2',
   file: `scenarios/${scenario}.yaml`,
@@ -18,6 +21,7 @@ const result = (scenario: string, cell: string, outcome: Outcome, probes?: Scena
   artifacts: {},
   durationMs: 4200,
   ...(probes ? { probes } : {}),
+  ...extra,
 });
 
 function run(results: ScenarioResult[], cells: string[]): RunResult {
@@ -39,9 +43,11 @@ function run(results: ScenarioResult[], cells: string[]): RunResult {
 }
 
 describe('Markdown report', () => {
-  it('puts a scenario x cell table first in a matrix run, scenarios whose verdicts differ at the top', () => {
+  after(removeScratch);
+
+  it('puts a scenario x cell table first in a matrix run, scenarios whose verdicts differ at the top', async () => {
     const cells = ['vm-debian-6.1-criu-3.17.1', 'vm-debian-6.12-criu-4.1.1'];
-    const md = renderMarkdown(
+    const md = await renderMarkdown(
       run([result('a-same', cells[0]!, 'pass'), result('a-same', cells[1]!, 'pass'), result('z-differs', cells[0]!, 'error'), result('z-differs', cells[1]!, 'pass')], cells),
     );
     const table = md.slice(md.indexOf('## Scenario x cell'));
@@ -50,10 +56,22 @@ describe('Markdown report', () => {
     assert.deepEqual(rows.slice(0, 2), ['| **z-differs** | error | pass |', '| a-same | pass | pass |']);
   });
 
-  it('has no matrix table for one cell, shows probe counts, and escapes pipes in reasons', () => {
-    const md = renderMarkdown(run([result('s', 'vm', 'pass', { propagation: 3, copies: 4, fdWrites: 1, fdChecks: 2, notes: [] }), result('t', 'vm', 'error')], ['vm']));
+  it('has no matrix table for one cell, shows probe counts, and escapes pipes in reasons', async () => {
+    const md = await renderMarkdown(run([result('s', 'vm', 'pass', { propagation: 3, copies: 4, fdWrites: 1, fdChecks: 2, notes: [] }), result('t', 'vm', 'error')], ['vm']));
     assert.ok(!md.includes('Scenario x cell'));
     assert.match(md, /\| s \| vm \| pass \| 4\.2 s \| 3 mounts \(4 copies\), 1 fd \| restored topology/);
     assert.match(md, /\| t \| vm \| error \| 4\.2 s \| - \| criu restore failed \\\| badly \|/);
+  });
+
+  it("draws the before and after trees of a failing scenario from its captures", async () => {
+    const dir = scratchDir('md-trees');
+    const cap = (master: boolean) => `@task init pid=1 mntns=1 cwd=/ root=/\n1 0 0:20 / / rw - overlay mountlab-root rw\n2 1 0:30 / /w rw shared:5 - tmpfs w rw\n3 1 0:30 / /c rw${master ? ' master:5' : ''} - tmpfs w rw\n`;
+    writeFileSync(join(dir, 'b.capture'), cap(true));
+    writeFileSync(join(dir, 'a.capture'), cap(false));
+    const failing = result('chain', 'vm', 'fail', undefined, { differences: [{ kind: 'master-lost', mount: '/c', sentence: '/c was a slave of the peer group of /w; after restore it is private' }], artifacts: { 'before.capture': 'b.capture', 'after.capture': 'a.capture' } });
+    const md = await renderMarkdown(run([failing], ['vm']), (r) => topologies(dir, r));
+    const section = md.slice(md.indexOf('## chain on vm: fail'));
+    assert.match(section, /Before the dump:\n\n```\nns#1: init\n\/ +overlay mountlab-root\n├─ c +tmpfs w +master:A\n└─ w +tmpfs w +shared:A\n```/);
+    assert.match(section, /After the restore:\n\n```\nns#1: init\n\/ +overlay mountlab-root\n├─ c +tmpfs w\n└─ w +tmpfs w +shared:A\n```/);
   });
 });

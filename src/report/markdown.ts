@@ -1,7 +1,11 @@
 import { join } from 'node:path';
 import type { RunResult, ScenarioResult } from '../run/result.js';
 import { OUTCOMES } from '../run/outcome.js';
+import { readFile } from 'node:fs/promises';
+import { parseCapture } from '../capture/capture-file.js';
+import { buildTopology } from '../compare/topology.js';
 import { writeAtomic } from './atomic.js';
+import { renderTopologyTree } from './topology-tree.js';
 import type { Reporter } from './reporter.js';
 
 /** summary.md: plain text that reads in a terminal and pastes into an email. */
@@ -9,7 +13,7 @@ export class MarkdownReporter implements Reporter {
   constructor(private readonly runDir: string) {}
 
   async onRunEnd(run: RunResult): Promise<void> {
-    await writeAtomic(join(this.runDir, 'summary.md'), renderMarkdown(run));
+    await writeAtomic(join(this.runDir, 'summary.md'), await renderMarkdown(run, (r) => topologies(this.runDir, r)));
   }
 }
 
@@ -53,7 +57,26 @@ function matrixTable(run: RunResult): string[] {
   ];
 }
 
-export function renderMarkdown(run: RunResult): string {
+/**
+ * Before and after trees of a scenario whose restored topology differs,
+ * from its saved captures; none when a capture is missing or unreadable
+ * (the explanations stand on their own).
+ */
+export async function topologies(runDir: string, r: ScenarioResult): Promise<{ before: string[]; after: string[] } | undefined> {
+  const b = r.artifacts['before.capture'];
+  const a = r.artifacts['after.capture'];
+  if (!b || !a) return undefined;
+  try {
+    const tree = async (rel: string) => renderTopologyTree(buildTopology(parseCapture(await readFile(join(runDir, rel), 'latin1'), rel)));
+    return { before: await tree(b), after: await tree(a) };
+  } catch {
+    return undefined;
+  }
+}
+
+export type TreesOf = (r: ScenarioResult) => Promise<{ before: string[]; after: string[] } | undefined>;
+
+export async function renderMarkdown(run: RunResult, treesOf?: TreesOf): Promise<string> {
   const L: string[] = [];
   L.push(`# mountlab run ${run.runId}`, '');
   const counts = OUTCOMES.filter((o) => run.counts[o] > 0).map((o) => `${run.counts[o]} ${o}`);
@@ -76,6 +99,8 @@ export function renderMarkdown(run: RunResult): string {
   for (const r of bad) {
     L.push('', `## ${r.scenario} on ${r.cell}: ${r.outcome}`, '', r.reason, '');
     for (const d of r.differences) L.push(`- ${d.sentence}`);
+    const trees = r.outcome === 'fail' && r.differences.length ? await treesOf?.(r) : undefined;
+    if (trees) L.push('', 'Before the dump:', '', '```', ...trees.before, '```', '', 'After the restore:', '', '```', ...trees.after, '```');
     if (r.error?.excerpt) L.push('', '```', r.error.excerpt.split('\n').slice(0, 40).join('\n'), '```');
     const files = Object.values(r.artifacts);
     if (files.length) L.push('', `Files: ${files.join(', ')}`);
