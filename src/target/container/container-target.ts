@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import { pidAlive } from '../pid-alive.js';
 import { InterruptedError, MountlabError, TargetError, TimeoutError } from '../../errors.js';
 import type { ExecOptions, ExecResult } from '../exec.js';
 import { installLabctl } from '../guest-facts.js';
@@ -254,15 +255,6 @@ async function removeLeftovers(api: Api, log: (m: string) => void): Promise<void
       () => log(`removed container ${id.slice(0, 12)} left by a mountlab that no longer runs`),
       () => {},
     );
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, s
 import { chmod, copyFile, link, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
+import { pidAlive } from '../pid-alive.js';
 import { InterruptedError, MountlabError, TargetError } from '../../errors.js';
 import { assetPath, packageRoot } from '../../paths.js';
 import type { ExecOptions, ExecResult } from '../exec.js';
@@ -212,15 +213,6 @@ interface Owner {
   domain: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Removes the libvirt domain and pool of a run, whether or not vagrant still knows them. */
 async function removeLibvirtLeftovers(o: Owner): Promise<string[]> {
   const done: string[] = [];
@@ -256,7 +248,7 @@ async function sweepStale(root: string, log: (m: string) => void): Promise<void>
     } catch {
       continue;
     }
-    if (alive(owner.pid)) continue;
+    if (pidAlive(owner.pid)) continue;
     const removed = await removeLibvirtLeftovers(owner);
     await rm(dir, { recursive: true, force: true });
     log(`removed what a killed run (pid ${owner.pid}) left: ${[...removed, dir].join(', ')}`);

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, rm, rename, writeFile, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from '../pid-alive.js';
 import { ImageBuildError, PrerequisiteError, InterruptedError } from '../../errors.js';
 import { assetPath } from '../../paths.js';
 import { mirrorFromApt } from './mirror.js';
@@ -217,21 +218,12 @@ export async function lockDir(path: string): Promise<AsyncDisposable> {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number(await readFile(join(path, 'pid'), 'utf8').catch(() => '0'));
-      if (!owner || !alive(owner)) {
+      if (!owner || !pidAlive(owner)) {
         await rm(path, { recursive: true, force: true });
         continue;
       }
       if (i % 30 === 0) process.stderr.write(`waiting for another image build (pid ${owner})...\n`);
       await new Promise((r) => setTimeout(r, 1000));
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
