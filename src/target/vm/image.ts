@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, rm, rename, writeFile, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pidAlive } from '../pid-alive.js';
 import { ImageBuildError, PrerequisiteError, InterruptedError } from '../../errors.js';
 import { assetPath } from '../../paths.js';
@@ -107,31 +107,61 @@ export async function ensureImage(spec: ImageSpec, progress: ImageProgress, sign
     });
   }
   const mirror = spec.mirror ?? mirrorFromApt();
-  await mkdir(join(cacheRoot(), 'images'), { recursive: true });
-  await using _lock = await lockDir(`${dir}.lock`);
-  if (!force) {
-    // Another process may have built it while we waited for the lock.
-    const hit = imageFromDir(id, dir);
-    if (hit) return hit;
-  }
-  const staging = `${dir}.staging-${process.pid}`;
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(staging, { recursive: true });
   const started = Date.now();
-  progress(`building VM image ${id} (Debian ${spec.suite}); this takes a few minutes once and is cached in ${dir}`);
-  try {
-    await runBuild('build-image.sh', ['--suite', spec.suite, '--mirror', mirror, '--out', staging], progress, signal);
-    await rm(dir, { recursive: true, force: true });
-    await rename(staging, dir);
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
-  const img = imageFromDir(id, dir);
-  if (!img) throw new ImageBuildError(`the image build finished but ${dir}/manifest.json is missing`);
+  const { value: img, built } = await buildCached({
+    dir,
+    force,
+    read: () => imageFromDir(id, dir),
+    script: 'build-image.sh',
+    args: (out) => ['--suite', spec.suite, '--mirror', mirror, '--out', out],
+    announce: `building VM image ${id} (Debian ${spec.suite}); this takes a few minutes once and is cached in ${dir}`,
+    progress,
+    ...(signal ? { signal } : {}),
+  });
+  if (!built) return img;
   progress(`image ${id} built in ${((Date.now() - started) / 1000).toFixed(1)} s: criu ${img.manifest.criuVersion}, util-linux ${img.manifest.utilLinuxVersion ?? '?'}`);
   const pruned = await pruneImages(spec.suite, id);
   if (pruned.length) progress(`removed ${pruned.length} older ${spec.suite} image(s) from the cache: ${pruned.join(', ')}`);
   return img;
+}
+
+/**
+ * Builds a cache entry once, whoever else is building: under a lock on DIR,
+ * looks again (another process may have built it while we waited), runs
+ * vm/SCRIPT into a staging directory and renames it into place, so DIR is
+ * either absent or complete. `read` turns DIR into the entry (undefined
+ * while it has no manifest). `built` is false when the entry was found.
+ */
+export async function buildCached<T>(o: {
+  dir: string;
+  force: boolean;
+  read: () => T | undefined;
+  script: string;
+  args: (out: string) => string[];
+  announce: string;
+  progress: ImageProgress;
+  signal?: AbortSignal;
+}): Promise<{ value: T; built: boolean }> {
+  await mkdir(dirname(o.dir), { recursive: true });
+  await using _lock = await lockDir(`${o.dir}.lock`);
+  if (!o.force) {
+    const hit = o.read();
+    if (hit) return { value: hit, built: false };
+  }
+  const staging = `${o.dir}.staging-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  o.progress(o.announce);
+  try {
+    await runBuild(o.script, o.args(staging), o.progress, o.signal);
+    await rm(o.dir, { recursive: true, force: true });
+    await rename(staging, o.dir);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  const value = o.read();
+  if (!value) throw new ImageBuildError(`vm/${o.script} finished but ${o.dir}/manifest.json is missing`);
+  return { value, built: true };
 }
 
 /** Artifacts kept per name: the one just built and the one before it (another checkout may still use it). */
@@ -174,7 +204,7 @@ export function pruneImages(suite: string, keep: string, root = join(cacheRoot()
 }
 
 /** Runs vm/SCRIPT, showing its tagged progress lines; rejects with the tail of its output. */
-export function runBuild(script: string, args: string[], progress: ImageProgress, signal?: AbortSignal): Promise<void> {
+function runBuild(script: string, args: string[], progress: ImageProgress, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [assetPath('vm', script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
@@ -209,7 +239,7 @@ export function runBuild(script: string, args: string[], progress: ImageProgress
 }
 
 /** A directory lock with the owner's pid, so a lock left by a killed build is taken over. */
-export async function lockDir(path: string): Promise<AsyncDisposable> {
+async function lockDir(path: string): Promise<AsyncDisposable> {
   for (let i = 0; ; i++) {
     try {
       await mkdir(path);

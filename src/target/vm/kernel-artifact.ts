@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ImageBuildError, PrerequisiteError } from '../../errors.js';
+import { PrerequisiteError } from '../../errors.js';
 import { assetPath } from '../../paths.js';
-import { cacheRoot, lockDir, pruneCache, runBuild, type ImageProgress, type RootfsImage, type VmImage } from './image.js';
+import { buildCached, cacheRoot, pruneCache, type ImageProgress, type RootfsImage, type VmImage } from './image.js';
 import { mirrorFromApt } from './mirror.js';
 
 /** manifest.json, written last by vm/build-kernel.sh. */
@@ -91,7 +90,8 @@ function kernelFromDir(id: string, dir: string): KernelArtifact | undefined {
 
 /** Returns the cached kernel artifact for src, building it first if needed (about 25 s for a Debian package). */
 export async function ensureKernel(src: KernelSource, progress: ImageProgress, opts: { mirror?: string; signal?: AbortSignal; force?: boolean } = {}): Promise<KernelArtifact> {
-  const id = `${src.name.replace(/[^A-Za-z0-9.+_-]/g, '_')}-${kernelKey(src)}`;
+  const name = src.name.replace(/[^A-Za-z0-9.+_-]/g, '_');
+  const id = `${name}-${kernelKey(src)}`;
   const root = join(cacheRoot(), 'kernels');
   const dir = join(root, id);
   if (!opts.force) {
@@ -109,27 +109,20 @@ export async function ensureKernel(src: KernelSource, progress: ImageProgress, o
   } else {
     args.push('--bzimage', src.bzImage, ...(src.modules ? ['--modules', src.modules] : []));
   }
-  await mkdir(root, { recursive: true });
-  await using _lock = await lockDir(`${dir}.lock`);
-  if (!opts.force) {
-    const hit = kernelFromDir(id, dir);
-    if (hit) return hit;
-  }
-  const staging = `${dir}.staging-${process.pid}`;
-  await rm(staging, { recursive: true, force: true });
   const started = Date.now();
-  progress(`preparing kernel ${src.name} (${src.kind === 'debian' ? `Debian ${src.suite}` : src.bzImage}); cached in ${dir}`);
-  try {
-    await runBuild('build-kernel.sh', ['--out', staging, ...args], progress, opts.signal);
-    await rm(dir, { recursive: true, force: true });
-    await rename(staging, dir);
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
-  const k = kernelFromDir(id, dir);
-  if (!k) throw new ImageBuildError(`the kernel build finished but ${dir}/manifest.json is missing`);
+  const { value: k, built } = await buildCached({
+    dir,
+    force: opts.force ?? false,
+    read: () => kernelFromDir(id, dir),
+    script: 'build-kernel.sh',
+    args: (out) => ['--out', out, ...args],
+    announce: `preparing kernel ${src.name} (${src.kind === 'debian' ? `Debian ${src.suite}` : src.bzImage}); cached in ${dir}`,
+    progress,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  if (!built) return k;
   progress(`kernel ${k.manifest.kernelRelease} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  const pruned = await pruneCache(root, src.name.replace(/[^A-Za-z0-9.+_-]/g, '_'), id);
+  const pruned = await pruneCache(root, name, id);
   if (pruned.length) progress(`removed ${pruned.length} older build(s) of kernel ${src.name} from the cache: ${pruned.join(', ')}`);
   return k;
 }
