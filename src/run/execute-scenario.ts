@@ -18,7 +18,7 @@ import { inRange } from './versions.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
 import type { Outcome } from './outcome.js';
 import type { ScenarioRun } from './variants.js';
-import type { Phase, PhaseTiming, ProbeSummary, ScenarioResult } from './result.js';
+import type { DifferenceRecord, Phase, PhaseTiming, ProbeSummary, ScenarioResult } from './result.js';
 
 export interface ScenarioContext {
   cell: string;
@@ -114,7 +114,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
     await save('after.capture', after.text, 'latin1');
     await phase('compare', async () => {
       const cmp = compareCaptures(before.capture, after.capture);
-      result.differences = cmp.differences.map((d) => ({ kind: d.kind, sentence: d.sentence, ...(d.mount ? { mount: d.mount } : {}), ...(d.task ? { task: d.task } : {}) }));
+      result.differences = records(cmp.differences);
       result.filtered = cmp.filtered;
       if (!cmp.equivalent) throw new Verdict('fail', result.differences[0]?.sentence ?? 'topology differs', 'compare');
     });
@@ -122,7 +122,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
       await phase('probe', async () => {
         const found = await probe(t, plan.id, before.capture, after.capture, save);
         result.probes = found.summary;
-        result.differences = found.differences.map((d) => ({ kind: d.kind, sentence: d.sentence, ...(d.mount ? { mount: d.mount } : {}), ...(d.task ? { task: d.task } : {}) }));
+        result.differences = records(found.differences);
         if (found.differences.length) throw new Verdict('fail', found.differences[0]!.sentence, 'probe');
       });
     }
@@ -139,7 +139,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
       const second = await phase('capture-again', () => capture(t, again.pid!, plan));
       await save('after-again.capture', second.text, 'latin1');
       const cmp = compareCaptures(before.capture, second.capture);
-      result.differences = cmp.differences.map((d) => ({ kind: d.kind, sentence: `second restore: ${d.sentence}`, ...(d.mount ? { mount: d.mount } : {}), ...(d.task ? { task: d.task } : {}) }));
+      result.differences = records(cmp.differences, 'second restore: ');
       if (!cmp.equivalent) throw new Verdict('fail', result.differences[0]?.sentence ?? 'second restore differs', 'capture-again');
     }
     if (expectation.kind === 'dump-fails' || expectation.kind === 'restore-fails') {
@@ -217,6 +217,11 @@ async function setup(t: StartedTarget, plan: GuestPlan, save: (n: string, c: str
     throw new Verdict('error', `setup hung at step ${n} (${plan.stepLabels[n - 1] ?? '?'}) and was stopped after ${plan.limits.setup} s`, 'setup', stderrTail);
   }
   throw new Verdict('error', `setup failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`, 'setup', stderrTail);
+}
+
+/** Differences as results.json records them; `prefix` says which restore they are about. */
+function records(differences: Difference[], prefix = ''): DifferenceRecord[] {
+  return differences.map((d) => ({ kind: d.kind, sentence: `${prefix}${d.sentence}`, ...(d.mount ? { mount: d.mount } : {}), ...(d.task ? { task: d.task } : {}) }));
 }
 
 /**
