@@ -1,46 +1,24 @@
 import { strict as assert } from 'node:assert';
-import { OUTCOMES, type Outcome } from '../run/outcome.js';
-import type { RunResult, ScenarioResult } from '../run/result.js';
+import type { Outcome } from '../run/outcome.js';
+import type { ScenarioResult } from '../run/result.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeScratch, scratchDir } from '../../test/scratch.js';
 import { renderMarkdown, topologies } from './markdown.js';
+import { runResult, scenarioResult, vmCell } from './results.testutil.js';
 
-const result = (scenario: string, cell: string, outcome: Outcome, probes?: ScenarioResult['probes'], extra: Partial<ScenarioResult> = {}): ScenarioResult => ({
-  scenario,
-  mountEngine: 'v2',
-  file: `scenarios/${scenario}.yaml`,
-  cell,
-  outcome,
-  reason: outcome === 'pass' ? 'restored topology is identical up to renumbering' : 'criu restore failed | badly',
-  expected: 'identical',
-  phases: [],
-  differences: [],
-  filtered: [],
-  leaks: [],
-  artifacts: {},
-  durationMs: 4200,
-  ...(probes ? { probes } : {}),
-  ...extra,
-});
+const result = (scenario: string, cell: string, outcome: Outcome, probes?: ScenarioResult['probes'], extra: Partial<ScenarioResult> = {}): ScenarioResult =>
+  scenarioResult({
+    scenario,
+    cell,
+    outcome,
+    reason: outcome === 'pass' ? 'restored topology is identical up to renumbering' : 'criu restore failed | badly',
+    durationMs: 4200,
+    ...(probes ? { probes } : {}),
+    ...extra,
+  });
 
-function run(results: ScenarioResult[], cells: string[]): RunResult {
-  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, results.filter((r) => r.outcome === o).length])) as Record<Outcome, number>;
-  return {
-    format: 'mountlab-results/1',
-    runId: 'r1',
-    mountlabVersion: '0',
-    startedAt: '2026-11-21T00:00:00Z',
-    finishedAt: '2026-11-21T00:01:00Z',
-    durationMs: 60_000,
-    host: { kernel: 'h', node: 'v20' },
-    cells: cells.map((id) => ({ id, facts: { target: 'vm', kernel: id.includes('6.1-') ? '6.1.0' : '6.12.0', criu: id.endsWith('3.17.1') ? '3.17.1' : '4.1.1', criuCheck: 'ok', utilLinux: '2.41', readyMs: 7000 } })),
-    results,
-    counts,
-    exitCode: 0,
-    complete: true,
-  };
-}
+const run = (results: ScenarioResult[], cells: string[]) => runResult(results, cells.map(vmCell));
 
 describe('Markdown report', () => {
   after(removeScratch);

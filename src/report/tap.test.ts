@@ -1,42 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { parse } from 'yaml';
-import { OUTCOMES, type Outcome } from '../run/outcome.js';
-import type { RunResult, ScenarioResult } from '../run/result.js';
+import type { Outcome } from '../run/outcome.js';
+import type { ScenarioResult } from '../run/result.js';
+import { runResult as run, scenarioResult } from './results.testutil.js';
 import { renderTap } from './tap.js';
 
-const result = (scenario: string, outcome: Outcome, reason: string, extra: Partial<ScenarioResult> = {}): ScenarioResult => ({
-  scenario,
-  mountEngine: 'v2',
-  file: `scenarios/${scenario}.yaml`,
-  cell: 'vm-debian-6.12-criu-4.1.1',
-  outcome,
-  reason,
-  expected: 'identical',
-  phases: [],
-  differences: [],
-  filtered: [],
-  leaks: [],
-  artifacts: {},
-  durationMs: 1000,
-  ...extra,
-});
-
-function run(results: ScenarioResult[]): RunResult {
-  return {
-    format: 'mountlab-results/1',
-    runId: 'r1',
-    mountlabVersion: '0',
-    startedAt: '2026-11-21T00:00:00Z',
-    finishedAt: '2026-11-21T00:01:00Z',
-    durationMs: 60_000,
-    host: { kernel: 'h', node: 'v20' },
-    cells: [],
-    results,
-    counts: Object.fromEntries(OUTCOMES.map((o) => [o, results.filter((r) => r.outcome === o).length])) as Record<Outcome, number>,
-    exitCode: 1,
-    complete: true,
-  };
-}
+const result = (scenario: string, outcome: Outcome, reason: string, extra: Partial<ScenarioResult> = {}): ScenarioResult => scenarioResult({ scenario, outcome, reason, ...extra });
 
 describe('TAP report', () => {
   const tap = renderTap(

@@ -1,0 +1,43 @@
+import { OUTCOMES, exitCodeForOutcomes, type Outcome } from '../run/outcome.js';
+import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from '../run/result.js';
+
+/** A ScenarioResult for report tests: the fields a test names, plain defaults for the rest. */
+export function scenarioResult(r: Partial<ScenarioResult> & Pick<ScenarioResult, 'scenario' | 'outcome'>): ScenarioResult {
+  return {
+    mountEngine: 'v2',
+    file: `scenarios/${r.scenario}.yaml`,
+    cell: 'vm-debian-6.12-criu-4.1.1',
+    reason: '',
+    expected: 'identical',
+    phases: [],
+    differences: [],
+    filtered: [],
+    leaks: [],
+    artifacts: {},
+    durationMs: 1000,
+    ...r,
+  };
+}
+
+/** A VM cell whose facts follow its id: "6.1-" in it means kernel 6.1, a trailing 3.17.1 that criu. */
+export function vmCell(id: string): CellResult {
+  return { id, facts: { target: 'vm', kernel: id.includes('6.1-') ? '6.1.0' : '6.12.0', criu: id.endsWith('3.17.1') ? '3.17.1' : '4.1.1', criuCheck: 'ok', utilLinux: '2.41', readyMs: 7000 } };
+}
+
+/** A complete RunResult around these results, with counts and exit code as the runner computes them. */
+export function runResult(results: ScenarioResult[], cells: CellResult[] = []): RunResult {
+  return {
+    format: RESULTS_FORMAT,
+    runId: 'r1',
+    mountlabVersion: '0',
+    startedAt: '2026-11-21T00:00:00Z',
+    finishedAt: '2026-11-21T00:01:00Z',
+    durationMs: 60_000,
+    host: { kernel: 'h', node: 'v20' },
+    cells,
+    results,
+    counts: Object.fromEntries(OUTCOMES.map((o) => [o, results.filter((r) => r.outcome === o).length])) as Record<Outcome, number>,
+    exitCode: exitCodeForOutcomes(results.map((r) => r.outcome)),
+    complete: true,
+  };
+}
