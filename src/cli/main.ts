@@ -15,7 +15,7 @@ import { JsonReporter } from '../report/json.js';
 import { JunitReporter } from '../report/junit.js';
 import { MarkdownReporter } from '../report/markdown.js';
 import { TapReporter } from '../report/tap.js';
-import { ProgressReporter, type Verbosity } from '../report/progress.js';
+import { progressReporter, type Verbosity } from '../report/progress.js';
 import { DEFAULT_KERNEL, KERNELS, parseKernels } from './kernels.js';
 import { CRIU_BUILDS, DEFAULT_CRIU, parseCrius } from './criu-versions.js';
 import { planVmCells } from './cells.js';
@@ -182,8 +182,9 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
   const runDir = resolve(o.out, runId);
   await mkdir(runDir, { recursive: true });
-  const progress = new ProgressReporter(verbosity);
-  const reporter = new Reporters([progress, new JsonReporter(runDir), new JunitReporter(runDir), new TapReporter(runDir), new MarkdownReporter(runDir)]);
+  const progress = progressReporter(verbosity);
+  // Progress last: its end-of-run summary points at files the others have just written.
+  const reporter = new Reporters([new JsonReporter(runDir), new JunitReporter(runDir), new TapReporter(runDir), new MarkdownReporter(runDir), progress]);
   // The container target needs a docker engine: none reachable is a plain error; only --start-docker starts one (and stops it at the end).
   await using _engine = targets.includes('container') ? await prepareDockerEngine({ start: o.startDocker ?? false, logFile: join(runDir, 'dockerd.log'), say: (m) => process.stderr.write(`${m}\n`), signal: interrupt.signal }) : undefined;
   const mirror = o.mirror ? { mirror: o.mirror } : {};

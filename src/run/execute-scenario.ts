@@ -79,7 +79,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
   const phase = async <T>(p: Phase, fn: () => Promise<T>): Promise<T> => {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     current = p;
-    ctx.reporter.onPhase?.(s.name, ctx.cell, p);
+    ctx.reporter.onPhase?.(run.name, ctx.cell, p);
     const t0 = Date.now();
     try {
       const v = await fn();

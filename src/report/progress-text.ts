@@ -1,0 +1,20 @@
+import type { CellResult, ScenarioResult } from '../run/result.js';
+import { duration } from './end-summary.js';
+
+export type Verbosity = 'quiet' | 'normal' | 'verbose';
+
+export interface ProgressStream extends NodeJS.WritableStream {
+  isTTY?: boolean;
+  columns?: number;
+  rows?: number;
+}
+
+export function cellReadyText(c: CellResult): string {
+  const f = c.facts;
+  return `${c.id}: ready in ${(f.readyMs / 1000).toFixed(1)} s: kernel ${f.kernel}, criu ${f.criu}${f.accel ? `, ${f.accel.toUpperCase()}` : ''}${f.criuCheck === 'ok' ? '' : ' (criu check failed)'}`;
+}
+
+export function scenarioEndText(r: ScenarioResult, multiCell: boolean): string {
+  return `${r.outcome.toUpperCase()} ${r.scenario}${multiCell ? ` (${r.cell})` : ''} in ${duration(r.durationMs)}${r.outcome === 'pass' ? '' : `: ${r.reason.split('\n')[0]}`}`;
+}
+
