@@ -1,12 +1,13 @@
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { removeScratch } from '../scratch.js';
 import { assetPath } from '../../src/paths.js';
 import { findDockerEngine } from '../../src/target/container/docker-engine.js';
-import { readRun, runCli, tempOut } from './helpers.js';
+import { BIN, readRun, runCli, tempOut } from './helpers.js';
 
 /** Containers carrying a mountlab label (mountlab.run=ID, mountlab.pid=PID), running or not. */
 async function labelled(label: string): Promise<string[]> {
@@ -76,6 +77,23 @@ describe('@e2e container target', function () {
     assert.match(run.results[1]!.reason, /fd 20: was open on \/w\/a \(deleted.*after restore it is \/w\/a\.cr_link/);
     assert.match(run.results[2]!.leaks.join('\n'), /mnt namespace is shared with pid \d+ \(sleep\)/);
     assert.deepEqual(await labelled(`mountlab.run=${run.runId}`), []);
+  });
+
+  it('shows the live progress view on a real terminal and ends with the summary and the report path', async () => {
+    const out = tempOut('container-pty');
+    // script(1) runs the CLI on a pseudo-terminal, as a user's shell would.
+    const cmd = `stty cols 100 rows 30; ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run ${JSON.stringify(assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'))} --target container --out ${JSON.stringify(out)}`;
+    const raw = execFileSync('script', ['-qfec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, TERM: 'xterm' }, timeout: 5 * 60_000 });
+    const { dir, run } = readRun(out);
+    assert.equal(run.results[0]?.outcome, 'pass', raw);
+    assert.match(raw, /\x1b\[\?25l/, 'the live view took the terminal');
+    // The phases of the real scenario were shown as they happened, each with its clock.
+    for (const phase of ['setup', 'dump', 'restore', 'compare']) assert.match(raw, new RegExp(`slave-chain-3 +${phase} +\\d+\\.\\d s`), phase);
+    assert.match(raw, /PASS slave-chain-3 in \d+\.\d s/);
+    const shown = raw.match(/1 pass in \d+\.\d s; exit 0\r?\nreport: (\S+)/);
+    assert.ok(shown, raw);
+    assert.equal(resolve(shown[1]!), join(dir, 'index.html'));
+    assert.match(raw, /\x1b\[\?25h\s*$/, 'the cursor is given back at the end');
   });
 
   it('cleans up on Ctrl-C in the middle of a scenario: exit 130, no container left', async () => {
