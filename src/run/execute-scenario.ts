@@ -29,6 +29,8 @@ export interface ScenarioContext {
   guestId: string;
   /** Live probes after a clean comparison (--no-probes turns them off). */
   probes: boolean;
+  /** Build and capture only (`mountlab import --verify`): the verdict is `pass` once before.capture is saved; nothing is dumped. */
+  stopAfter?: 'capture-before';
 }
 
 /** Raised inside the pipeline to end a scenario with a verdict other than pass. */
@@ -104,6 +106,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
       return capture(t, pid, plan);
     });
     await save('before.capture', before.text, 'latin1');
+    if (ctx.stopAfter === 'capture-before') throw new Verdict('pass', 'built and captured; stopped before the dump as asked', 'capture-before');
     const dump = await phase('dump', () => criuDump(t, plan, pid));
     await save('dump.log', dump.log);
     engineVerdict(dump, expectation, 'dump');

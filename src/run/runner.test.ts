@@ -120,6 +120,29 @@ describe('runner', () => {
   });
 });
 
+describe('runner: stopAfter capture-before', () => {
+  after(removeScratch);
+
+  it('builds and captures, never dumps, and passes with before.capture saved', async () => {
+    const asked: string[] = [];
+    const guest = new ScriptedGuest('');
+    const exec = guest.exec.bind(guest);
+    guest.exec = (argv, opts) => (asked.push(typeof argv === 'string' ? argv : argv.slice(1, 2).join(' ')), exec(argv, opts));
+    const target: Target = { kind: 'vm', describe: 'scripted', start: async () => guest };
+    const run = await runCorpus([parseScenario('name: b\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n', 'b.yaml')], [{ id: 'cell', target }], {
+      runId: 'r',
+      probes: true,
+      runDir: scratchDir('runner'),
+      signal: new AbortController().signal,
+      reporter: {},
+      stopAfter: 'capture-before',
+    });
+    assert.deepEqual(run.results.map((r) => [r.outcome, r.reason]), [['pass', 'built and captured; stopped before the dump as asked']]);
+    assert.ok(run.results[0]!.artifacts['before.capture']);
+    assert.ok(asked.includes('capture') && !asked.includes('dump') && !asked.includes('restore'), asked.join(' '));
+  });
+});
+
 describe('setup errors', () => {
   it("quote util-linux's message, not its dmesg footnote", async () => {
     const { lastMessage } = await import('./execute-scenario.js');

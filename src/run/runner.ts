@@ -23,6 +23,8 @@ export interface RunOptions {
   signal: AbortSignal;
   /** Live probes after a clean comparison. */
   probes: boolean;
+  /** Stop each scenario after this phase (see ScenarioContext.stopAfter). */
+  stopAfter?: 'capture-before';
 }
 
 const version = (JSON.parse(readFileSync(assetPath('package.json'), 'utf8')) as { version: string }).version;
@@ -133,6 +135,7 @@ async function runCell(
           signal: opts.signal,
           guestId: `s${i + 1}`,
           probes: opts.probes,
+          ...(opts.stopAfter ? { stopAfter: opts.stopAfter } : {}),
         });
         await record(r);
         i++;
