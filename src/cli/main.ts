@@ -14,6 +14,7 @@ import { Reporters } from '../report/reporter.js';
 import { JsonReporter } from '../report/json.js';
 import { JunitReporter } from '../report/junit.js';
 import { MarkdownReporter } from '../report/markdown.js';
+import { HtmlReporter } from '../report/html.js';
 import { TapReporter } from '../report/tap.js';
 import { progressReporter, type Verbosity } from '../report/progress.js';
 import { DEFAULT_KERNEL, KERNELS, parseKernels } from './kernels.js';
@@ -184,7 +185,7 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   await mkdir(runDir, { recursive: true });
   const progress = progressReporter(verbosity);
   // Progress last: its end-of-run summary points at files the others have just written.
-  const reporter = new Reporters([new JsonReporter(runDir), new JunitReporter(runDir), new TapReporter(runDir), new MarkdownReporter(runDir), progress]);
+  const reporter = new Reporters([new JsonReporter(runDir), new JunitReporter(runDir), new TapReporter(runDir), new MarkdownReporter(runDir), new HtmlReporter(runDir), progress]);
   // The container target needs a docker engine: none reachable is a plain error; only --start-docker starts one (and stops it at the end).
   await using _engine = targets.includes('container') ? await prepareDockerEngine({ start: o.startDocker ?? false, logFile: join(runDir, 'dockerd.log'), say: (m) => process.stderr.write(`${m}\n`), signal: interrupt.signal }) : undefined;
   const mirror = o.mirror ? { mirror: o.mirror } : {};
