@@ -1,6 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Document, type Node } from 'yaml';
+import { Composer, Lexer, LineCounter, Parser, isMap, isSeq, isScalar, isPair, type CST, type Document, type Node } from 'yaml';
 import { BadInputError, type InputProblem } from '../errors.js';
 import type { Scenario } from './scenario.generated.js';
 import { schemaValidate } from './validate.js';
@@ -46,9 +46,26 @@ export function parseScenario(input: Buffer | string, file: string): LoadedScena
     throw new BadInputError([{ file, ...offsetToPos(text, i), path: '', message: 'invalid UTF-8 in file' }]);
   }
   const lc = new LineCounter();
+  // parseDocument() in two steps, so the token tree can be checked before
+  // the composer recurses into it.
+  const tooDeepMessage = `lists and mappings nest more than ${MAX_NESTING} deep here; a scenario needs far fewer levels`;
+  const early = tooDeepRun(text);
+  if (early !== undefined) throw new BadInputError([{ file, ...offsetToPos(text, early), path: '', message: tooDeepMessage }]);
+  const tokens = Array.from(new Parser(lc.addNewLine).parse(text));
+  const deep = tooDeep(tokens);
+  if (deep) throw new BadInputError([{ file, ...lc.linePos(deep.offset), path: '', message: tooDeepMessage }]);
   // uniqueKeys rejects duplicate keys; maxAliasCount stops alias bombs.
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true });
+  const composer = new Composer({ uniqueKeys: true, strict: true });
+  const docs: Document.Parsed[] = [];
+  for (const d of composer.compose(tokens, true, text.length)) {
+    docs.push(d);
+    if (docs.length === 2) break;
+  }
+  const doc = docs[0]!;
   const problems: InputProblem[] = [];
+  if (docs[1]) {
+    problems.push({ file, ...lc.linePos(docs[1].range[0]), path: '', message: 'a second YAML document starts here; a scenario file holds exactly one' });
+  }
   for (const err of doc.errors) {
     const [start] = err.pos;
     const { line, col } = lc.linePos(start);
@@ -85,6 +102,62 @@ export function parseScenario(input: Buffer | string, file: string): LoadedScena
   });
   if (sem.length) throw new BadInputError(sortProblems(sem));
   return { file, text, scenario };
+}
+
+/**
+ * The composer recurses once per level: a few thousand `[` overflow the
+ * stack, which it reports as a syntax error at an arbitrary place. Real
+ * scenarios nest about 3 levels per spawn (at most 8 spawns deep).
+ */
+const MAX_NESTING = 64;
+
+/**
+ * The token tree of a megabyte of `[[[[` or `- - - -` takes seconds and
+ * hundreds of MiB to build, so those two compact forms are caught from the
+ * lexer's flat token stream first: the offset of the first `[`/`{` nested
+ * deeper than MAX_NESTING, or of a run of more than MAX_NESTING `-`/`?`
+ * indicators on one line. Both counts can only be lower than the real
+ * depth; tooDeep() is the exact check.
+ */
+function tooDeepRun(text: string): number | undefined {
+  let offset = 0;
+  let flow = 0;
+  let run = 0;
+  for (const tok of new Lexer().lex(text)) {
+    // Lexer markers (document start, flow end, scalar follows) are not source text.
+    if (tok === '\x02' || tok === '\x18' || tok === '\x1f') continue;
+    const at = offset;
+    offset += tok.length;
+    if (tok === '[' || tok === '{') {
+      if (++flow > MAX_NESTING) return at;
+    } else if (tok === ']' || tok === '}') {
+      flow = Math.max(0, flow - 1);
+    }
+    if (flow === 0 && (tok === '-' || tok === '?')) {
+      if (++run > MAX_NESTING) return at;
+    } else if (tok[0] !== ' ') {
+      run = 0;
+    }
+  }
+  return undefined;
+}
+
+/** The first collection nested deeper than MAX_NESTING, found without recursion. */
+function tooDeep(tokens: CST.Token[]): CST.Token | undefined {
+  const stack: [CST.Token, number][] = tokens.map((t) => [t, 0]);
+  while (stack.length) {
+    const [t, depth] = stack.pop()!;
+    if (t.type === 'document') {
+      if (t.value) stack.push([t.value, depth]);
+    } else if (t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection') {
+      if (depth >= MAX_NESTING) return t;
+      for (const it of t.items) {
+        if (it.key) stack.push([it.key, depth + 1]);
+        if (it.value) stack.push([it.value, depth + 1]);
+      }
+    }
+  }
+  return undefined;
 }
 
 function sortProblems(ps: InputProblem[]): InputProblem[] {
