@@ -17,6 +17,8 @@ import { MarkdownReporter } from '../report/markdown.js';
 import { HtmlReporter } from '../report/html.js';
 import { TapReporter } from '../report/tap.js';
 import { progressReporter, type Verbosity } from '../report/progress.js';
+import { defaultJobs, parseShard, type Shard } from '../run/schedule.js';
+import { loadHistory } from '../run/history.js';
 import { DEFAULT_KERNEL, KERNELS, parseKernels } from './kernels.js';
 import { CRIU_BUILDS, DEFAULT_CRIU, parseCrius } from './criu-versions.js';
 import { planVmCells } from './cells.js';
@@ -51,6 +53,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--memory <MiB>', 'guest memory', (v) => positiveInt(v, '--memory'), 1024)
     .option('--mirror <url>', 'Debian mirror for building the image (default: from this machine\'s apt sources)')
     .option('--no-probes', 'skip the live probes (marker mounts for propagation, writes through restored fds) after a clean comparison')
+    .option('-j, --jobs <n>', 'guests at once (default: one per core, as many as free memory holds)', (v) => positiveInt(v, '--jobs'))
+    .option('--fresh-vm', 'a fresh guest for every scenario (default: one per cell, reset between scenarios)')
+    .option('--repeat <n>', 'run each scenario N times; differing verdicts mark it flaky', (v) => positiveInt(v, '--repeat'), 1)
+    .option('--shard <K/N>', 'run only part K of N of scenario x cell (for N CI jobs; combine with mountlab merge)', parseShard)
     .option('-q, --quiet', 'print only the final line')
     .option('-v, --verbose', 'print every phase')
     .action(async (paths: string[], o: RunFlags) => {
@@ -131,6 +137,10 @@ interface RunFlags {
   mirror?: string;
   /** commander sets it false for --no-probes. */
   probes: boolean;
+  jobs?: number;
+  freshVm?: boolean;
+  repeat: number;
+  shard?: Shard;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -225,10 +235,23 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
       const img = await ensureImage({ suite: CRIU_BUILDS[c]!.suite, ...mirror }, (l) => reporter.onLog(`image: ${l}`), interrupt.signal);
       const id = `vagrant-${k.name}-criu-${img.manifest.criuVersion || img.manifest.suite}`;
       await mkdir(join(runDir, id), { recursive: true });
-      cells.push({ id, target: new VagrantTarget({ image: img, kernel, runId, cellId: id, runDir: join(runDir, id), memoryMiB: o.memory, log: (m) => reporter.onLog(`${id}: ${m}`) }) });
+      cells.push({ id, maxInstances: 1, target: new VagrantTarget({ image: img, kernel, runId, cellId: id, runDir: join(runDir, id), memoryMiB: o.memory, log: (m) => reporter.onLog(`${id}: ${m}`) }) });
     }
   }
-  const run = await runCorpus(scenarios, cells, { runId, runDir, reporter, signal: interrupt.signal, probes: o.probes });
+  const budget = o.jobs ? { jobs: o.jobs, reason: '-j' } : defaultJobs(o.memory);
+  if (budget.jobs > 1) reporter.onLog(`running ${budget.jobs} guests at once (${budget.reason})`);
+  const run = await runCorpus(scenarios, cells, {
+    runId,
+    runDir,
+    reporter,
+    signal: interrupt.signal,
+    probes: o.probes,
+    jobs: budget.jobs,
+    repeat: o.repeat,
+    history: await loadHistory(resolve(o.out)),
+    ...(o.freshVm ? { freshTarget: true } : {}),
+    ...(o.shard ? { shard: o.shard } : {}),
+  });
   if (interrupt.signal.aborted) return 130;
   return run.exitCode;
 }

@@ -1,6 +1,6 @@
 import type { CellResult, Phase, RunResult, ScenarioResult } from '../run/result.js';
 import { countsText, renderEndSummary } from './end-summary.js';
-import { cellReadyText, scenarioEndText, type ProgressStream, type Verbosity } from './progress-text.js';
+import { cellReadyText, instanceLabel, scenarioEndText, type ProgressStream, type Verbosity } from './progress-text.js';
 import type { Reporter, RunStartInfo } from './reporter.js';
 
 /** Timestamped lines, one per event, so a CI log reads in order. */
@@ -22,17 +22,17 @@ export class LineProgress implements Reporter {
   onRunStart(info: RunStartInfo): void {
     this.runDir = info.runDir;
     this.multiCell = info.cells.length > 1;
-    this.total = info.scenarios.length * info.cells.length;
+    this.total = info.items ?? info.scenarios.length * info.cells.length;
     this.line(`run ${info.runId}: ${info.scenarios.length} scenario(s) on ${info.cells.join(', ')}`);
   }
   onLog(message: string): void {
     this.line(message);
   }
-  onCellStart(cell: string, describe: string): void {
-    this.line(`${cell}: starting ${describe}`);
+  onCellStart(cell: string, describe: string, instance = 1): void {
+    this.line(`${instanceLabel(cell, instance)}: starting ${describe}`);
   }
-  onCellReady(c: CellResult): void {
-    this.line(cellReadyText(c));
+  onCellReady(c: CellResult, instance = 1): void {
+    this.line(cellReadyText(c, instance));
   }
   onScenarioStart(scenario: string, cell: string): void {
     if (this.verbosity === 'verbose') this.line(`${scenario}${this.multiCell ? ` (${cell})` : ''}: start`);

@@ -1,6 +1,6 @@
 import type { CellResult, Phase, RunResult, ScenarioResult } from '../run/result.js';
 import { renderEndSummary } from './end-summary.js';
-import { cellReadyText, scenarioEndText, type ProgressStream, type Verbosity } from './progress-text.js';
+import { cellReadyText, instanceLabel, scenarioEndText, type ProgressStream, type Verbosity } from './progress-text.js';
 import type { Reporter, RunStartInfo } from './reporter.js';
 
 const SPINNER = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏';
@@ -77,7 +77,7 @@ export class LiveProgress implements Reporter {
   onRunStart(info: RunStartInfo): void {
     this.runDir = info.runDir;
     this.multiCell = info.cells.length > 1;
-    this.total = info.scenarios.length * info.cells.length;
+    this.total = info.items ?? info.scenarios.length * info.cells.length;
     this.out.write('\x1b[?25l');
     process.once('exit', this.restoreCursor);
     this.timer = setInterval(() => {
@@ -90,14 +90,14 @@ export class LiveProgress implements Reporter {
   onLog(message: string): void {
     this.render([message]);
   }
-  onCellStart(cell: string, describe: string): void {
+  onCellStart(cell: string, describe: string, instance = 1): void {
     const t = this.now();
-    this.active.set(`cell:${cell}`, { label: cell, phase: 'boot', started: t, phaseStarted: t });
-    this.render([`${cell}: starting ${describe}`]);
+    this.active.set(`cell:${cell}#${instance}`, { label: instanceLabel(cell, instance), phase: 'boot', started: t, phaseStarted: t });
+    this.render([`${instanceLabel(cell, instance)}: starting ${describe}`]);
   }
-  onCellReady(c: CellResult): void {
-    this.active.delete(`cell:${c.id}`);
-    this.render([cellReadyText(c)]);
+  onCellReady(c: CellResult, instance = 1): void {
+    this.active.delete(`cell:${c.id}#${instance}`);
+    this.render([cellReadyText(c, instance)]);
   }
   onScenarioStart(scenario: string, cell: string): void {
     const t = this.now();

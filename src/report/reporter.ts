@@ -5,6 +5,8 @@ export interface RunStartInfo {
   runDir: string;
   scenarios: { name: string; file: string }[];
   cells: string[];
+  /** Scenario × cell items this run will run (a shard may hold fewer than scenarios × cells). */
+  items?: number;
 }
 
 /**
@@ -13,8 +15,9 @@ export interface RunStartInfo {
  */
 export interface Reporter {
   onRunStart?(info: RunStartInfo): void | Promise<void>;
-  onCellStart?(cell: string, describe: string): void;
-  onCellReady?(cell: CellResult): void;
+  /** A target of the cell is starting; `instance` tells apart the targets of parallel or repeated boots. */
+  onCellStart?(cell: string, describe: string, instance?: number): void;
+  onCellReady?(cell: CellResult, instance?: number): void;
   onScenarioStart?(scenario: string, cell: string): void;
   onPhase?(scenario: string, cell: string, phase: Phase): void;
   onScenarioEnd?(result: ScenarioResult): void | Promise<void>;
@@ -29,11 +32,11 @@ export class Reporters implements Reporter {
   async onRunStart(info: RunStartInfo): Promise<void> {
     for (const r of this.list) await r.onRunStart?.(info);
   }
-  onCellStart(cell: string, describe: string): void {
-    for (const r of this.list) r.onCellStart?.(cell, describe);
+  onCellStart(cell: string, describe: string, instance?: number): void {
+    for (const r of this.list) r.onCellStart?.(cell, describe, instance);
   }
-  onCellReady(cell: CellResult): void {
-    for (const r of this.list) r.onCellReady?.(cell);
+  onCellReady(cell: CellResult, instance?: number): void {
+    for (const r of this.list) r.onCellReady?.(cell, instance);
   }
   onScenarioStart(scenario: string, cell: string): void {
     for (const r of this.list) r.onScenarioStart?.(scenario, cell);

@@ -29,6 +29,8 @@ export interface ScenarioContext {
   guestId: string;
   /** Live probes after a clean comparison (--no-probes turns them off). */
   probes: boolean;
+  /** --repeat: attempts after the first keep their artifacts in attempt-K/ under the scenario's directory. */
+  attempt?: number;
   /** Build and capture only (`mountlab import --verify`): the verdict is `pass` once before.capture is saved; nothing is dumped. */
   stopAfter?: 'capture-before';
 }
@@ -48,7 +50,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
   const { loaded, mountEngine } = run;
   const s = loaded.scenario;
   const started = Date.now();
-  const dir = join(ctx.runDir, ctx.cell, run.name);
+  const dir = join(ctx.runDir, ctx.cell, run.name, ...(ctx.attempt && ctx.attempt > 1 ? [`attempt-${ctx.attempt}`] : []));
   await mkdir(dir, { recursive: true });
   const artifacts: Record<string, string> = {};
   const save = async (name: string, content: string, encoding: BufferEncoding = 'utf8') => {

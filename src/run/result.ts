@@ -72,6 +72,16 @@ export interface ScenarioResult {
   /** Files in the run directory, relative to it. */
   artifacts: Record<string, string>;
   durationMs: number;
+  /** --repeat N: every attempt's verdict, in order (absent when run once). */
+  attempts?: AttemptSummary[];
+  /** --repeat N: the attempts disagreed; outcome and reason are the most severe attempt's. */
+  flaky?: boolean;
+}
+
+export interface AttemptSummary {
+  outcome: Outcome;
+  reason: string;
+  durationMs: number;
 }
 
 /** One target configuration that runs scenarios: target × kernel × criu. */

@@ -151,3 +151,114 @@ describe('setup errors', () => {
     assert.equal(lastMessage(''), '');
   });
 });
+
+describe('runner: parallel targets, shards, repeats', () => {
+  after(removeScratch);
+  const s = (n: string, steps = 1) => parseScenario(`name: ${n}\ndescription: d\nsteps: [${Array.from({ length: steps }, (_, i) => `{mkdir: /w${i}}`).join(', ')}]\nexpect: identical\n`, `${n}.yaml`);
+  const opts = (extra: Partial<Parameters<typeof runCorpus>[2]> = {}): Parameters<typeof runCorpus>[2] => ({
+    runId: 'r',
+    probes: false,
+    runDir: scratchDir('runner-par'),
+    signal: new AbortController().signal,
+    reporter: {},
+    ...extra,
+  });
+
+  /** A guest whose every command takes a little while, counting how many guests are busy at once. */
+  function slowTarget(state: { busy: number; peak: number; starts: number; guests: ScriptedGuest[] }): Target {
+    return {
+      kind: 'vm',
+      describe: 'slow',
+      start: async () => {
+        state.starts++;
+        const g = new ScriptedGuest('');
+        const exec = g.exec.bind(g);
+        g.exec = async (argv, o) => {
+          state.busy++;
+          state.peak = Math.max(state.peak, state.busy);
+          await new Promise((r) => setTimeout(r, 5));
+          state.busy--;
+          return exec(argv, o);
+        };
+        state.guests.push(g);
+        return g;
+      },
+    };
+  }
+
+  it('-j 2 runs two guests at once, reports results in plan order and disposes every guest', async () => {
+    const st = { busy: 0, peak: 0, starts: 0, guests: [] as ScriptedGuest[] };
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const run = await runCorpus(names.map((n) => s(n)), [{ id: 'cell', target: slowTarget(st) }], opts({ jobs: 2 }));
+    assert.equal(st.peak, 2, 'two guests busy at the same time');
+    assert.equal(st.starts, 2, 'one guest per job, kept between scenarios');
+    assert.deepEqual(run.results.map((r) => r.scenario), names);
+    assert.equal(run.counts.pass, 5);
+    assert.ok(st.guests.every((g) => g.disposed));
+  });
+
+  it('--fresh-vm boots a guest for every scenario', async () => {
+    const st = { busy: 0, peak: 0, starts: 0, guests: [] as ScriptedGuest[] };
+    await runCorpus([s('a'), s('b'), s('c')], [{ id: 'cell', target: slowTarget(st) }], opts({ freshTarget: true }));
+    assert.equal(st.starts, 3);
+    assert.ok(st.guests.every((g) => g.disposed));
+  });
+
+  it('starts the longest scenarios first, by the last run\'s times, then by their size', async () => {
+    const started: string[] = [];
+    const st = { busy: 0, peak: 0, starts: 0, guests: [] as ScriptedGuest[] };
+    const run = await runCorpus([s('short'), s('big', 30), s('slow-last-time'), s('medium', 10)], [{ id: 'cell', target: slowTarget(st) }], opts({ history: new Map([['slow-last-time', 60_000]]), reporter: { onScenarioStart: (n) => void started.push(n) } }));
+    assert.deepEqual(started, ['slow-last-time', 'big', 'medium', 'short']);
+    assert.deepEqual(run.results.map((r) => r.scenario), ['short', 'big', 'slow-last-time', 'medium']);
+  });
+
+  it('--shard K/N: the shards cover every scenario × cell exactly once, and a cell with nothing to do is not started', async () => {
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const seen: string[] = [];
+    for (let k = 1; k <= 3; k++) {
+      const starts: string[] = [];
+      const cell = (id: string): { id: string; target: Target } => ({ id, target: { kind: 'vm', describe: id, start: async () => (starts.push(id), new ScriptedGuest('')) } });
+      const run = await runCorpus(names.map((n) => s(n)), [cell('c1'), cell('c2')], opts({ shard: { index: k, count: 3 } }));
+      seen.push(...run.results.map((r) => `${r.cell}/${r.scenario}`));
+      assert.ok(run.results.length === 3 || run.results.length === 4, `shard ${k}: ${run.results.length}`);
+      assert.deepEqual(run.cells.map((c) => c.id), [...new Set(run.results.map((r) => r.cell))]);
+      assert.deepEqual([...new Set(starts)], run.cells.map((c) => c.id));
+    }
+    assert.deepEqual(seen.sort(), names.flatMap((n) => [`c1/${n}`, `c2/${n}`]).sort());
+  });
+
+  it('--repeat N: agreeing attempts are one result; disagreeing ones are flaky, counted as the most severe', async () => {
+    let captures = 0;
+    const target: Target = {
+      kind: 'vm',
+      describe: 'flaky',
+      start: async () => {
+        const g = new ScriptedGuest('');
+        const exec = g.exec.bind(g);
+        g.exec = async (argv, o) => {
+          const r = await exec(argv, o);
+          // Each attempt captures twice (before, after); the second attempt's restore grows a mount.
+          if (typeof argv !== 'string' && argv[1] === 'capture' && ++captures === 4) return { ...r, stdout: `${r.stdout}2 1 0:22 / /x rw - tmpfs x rw\n` };
+          return r;
+        };
+        return g;
+      },
+    };
+    const run = await runCorpus([s('wobbly')], [{ id: 'cell', target }], opts({ repeat: 3 }));
+    const r = run.results[0]!;
+    assert.equal(run.results.length, 1);
+    assert.equal(r.flaky, true);
+    assert.deepEqual(r.attempts?.map((a) => a.outcome), ['pass', 'fail', 'pass']);
+    assert.equal(r.outcome, 'fail');
+    assert.match(r.reason, /^flaky \(pass, fail, pass\): /);
+    assert.equal(run.exitCode, 1);
+    // Each attempt kept its own artifacts.
+    assert.notEqual(r.artifacts['after.capture'], undefined);
+    assert.match(r.artifacts['after.capture']!, /attempt-2\/after\.capture$/);
+
+    const steady = await runCorpus([s('steady')], [{ id: 'cell', target: { kind: 'vm', describe: 'ok', start: async () => new ScriptedGuest('') } }], opts({ repeat: 3 }));
+    assert.equal(steady.results[0]!.flaky, false);
+    assert.deepEqual(steady.results[0]!.attempts?.map((a) => a.outcome), ['pass', 'pass', 'pass']);
+    assert.equal(steady.results[0]!.outcome, 'pass');
+  });
+});

@@ -20,6 +20,16 @@ export interface QemuSpec {
   append: string[];
   runDir: string;
   name: string;
+  /**
+   * Which boot of this cell in the run: VMs of one cell may run at once
+   * (-j) or one after another, and each needs its own console log and
+   * temporary directory. The first keeps the plain names.
+   */
+  instance?: number;
+}
+
+function instanceSuffix(spec: QemuSpec): string {
+  return spec.instance && spec.instance > 1 ? `-${spec.instance}` : '';
 }
 
 /** The host's TSC rate in kHz, from /proc/cpuinfo; undefined if unknown. */
@@ -93,7 +103,7 @@ export class QemuProcess implements AsyncDisposable {
   private stderr = '';
 
   private constructor(spec: QemuSpec, private readonly tmpDir: string) {
-    this.console = new ConsoleLog(join(spec.runDir, 'console.log'));
+    this.console = new ConsoleLog(join(spec.runDir, `console${instanceSuffix(spec)}.log`));
     const args = ['--pdeathsig', 'SIGKILL', '--', 'qemu-system-x86_64', ...qemuArgs(spec)];
     // snapshot=on puts its temporary overlay in TMPDIR; keep it in the run's own dir.
     this.child = spawn('setpriv', args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmpDir } });
@@ -115,7 +125,7 @@ export class QemuProcess implements AsyncDisposable {
   }
 
   static async start(spec: QemuSpec): Promise<QemuProcess> {
-    const tmp = join(spec.runDir, 'qemu-tmp');
+    const tmp = join(spec.runDir, `qemu-tmp${instanceSuffix(spec)}`);
     await mkdir(tmp, { recursive: true });
     return new QemuProcess(spec, tmp);
   }

@@ -26,6 +26,7 @@ const BOOT_FAILED = [/MOUNTLAB-INIT-FAILED[^\n]*/, /Kernel panic[^\n]*/, /end Ke
 /** A configured VM. Nothing runs until start(). */
 export class VmTarget implements Target {
   readonly kind = 'vm' as const;
+  private starts = 0;
   constructor(private readonly opts: VmOptions) {}
 
   get describe(): string {
@@ -34,6 +35,7 @@ export class VmTarget implements Target {
 
   async start(signal: AbortSignal): Promise<StartedVm> {
     const o = this.opts;
+    const instance = ++this.starts;
     const decision = await chooseAccel(o.accel, o.image, o.log);
     if (decision.accel === 'tcg' && o.accel === 'auto') o.log(`using TCG: ${decision.reason}`);
     // A fresh key per VM: the image holds no authorized key at all.
@@ -54,6 +56,7 @@ export class VmTarget implements Target {
         ...(tscKhz ? { tscKhz } : {}),
         runDir: o.runDir,
         name: `mountlab-${process.pid}`,
+        instance,
       });
       try {
         await waitForBoot(qemu, o.bootTimeoutMs ?? (decision.accel === 'kvm' ? 30_000 : 120_000), signal);

@@ -1,0 +1,38 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RESULTS_FORMAT, type RunResult } from './result.js';
+
+/**
+ * How long each scenario took last time, from the newest results.json under
+ * the reports directory, for longest-first scheduling. Only a guide: no
+ * earlier run, or an unreadable one, just means estimates from the
+ * scenarios themselves.
+ */
+export async function loadHistory(outDir: string, newest = 8): Promise<Map<string, number>> {
+  const history = new Map<string, number>();
+  let dirs: { path: string; mtime: number }[];
+  try {
+    const names = await readdir(outDir);
+    dirs = (await Promise.all(names.map(async (n) => ({ path: join(outDir, n, 'results.json'), mtime: await stat(join(outDir, n, 'results.json')).then((s) => s.mtimeMs, () => -1) })))).filter((d) => d.mtime >= 0);
+  } catch {
+    return history;
+  }
+  // Newest first; an older run only fills in scenarios the newer ones did not run.
+  dirs.sort((a, b) => b.mtime - a.mtime);
+  for (const d of dirs.slice(0, newest)) {
+    try {
+      const run = JSON.parse(await readFile(d.path, 'utf8')) as RunResult;
+      if (run.format !== RESULTS_FORMAT) continue;
+      const seen = new Map<string, number>();
+      for (const r of run.results) {
+        // One attempt's time: a --repeat run sums its attempts.
+        const ms = r.durationMs / (r.attempts?.length ?? 1);
+        seen.set(r.scenario, Math.max(seen.get(r.scenario) ?? 0, ms));
+      }
+      for (const [k, v] of seen) if (!history.has(k)) history.set(k, v);
+    } catch {
+      // A run killed mid-write leaves its last complete file; anything else unreadable is skipped.
+    }
+  }
+  return history;
+}
