@@ -162,6 +162,10 @@ describe('index.html', () => {
     assert.ok(!html.includes('<script>'));
     assert.match(html, /x… \(\d+ more characters\)/);
     assert.match(html, /<a href="cell\/s\/restore\.log">whole file<\/a>/);
+    // A pass's logs get a short tail: most of a corpus passes.
+    const short = logBlock('restore.log', 'r', lines.join('\n'), 'pass');
+    assert.match(short, /The last 20 of 100005 lines/);
+    assert.ok(short.length < html.length / 2);
   });
 
   it('keeps the errors when mnt-v2 lines alone would pass the key-line cap', () => {
@@ -221,7 +225,9 @@ describe('index.html', () => {
     assert.ok(html.includes('&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;amp;&#39;'));
   });
 
-  it('HtmlReporter rewrites index.html after every scenario (a killed run leaves a page) and at the end, fast enough for a 90-scenario run', async () => {
+  it('HtmlReporter rewrites index.html after every scenario (a killed run leaves a page) and at the end, fast enough for a 90-scenario run', async function () {
+    // 91 writes of a page over a megabyte: seconds on a busy 2-core machine, though far from mocha's 2 s default.
+    this.timeout(30_000);
     const dir = scratchDir('html');
     const cell = vmCell('vm-debian-6.12-criu-4.1.1');
     const results: ScenarioResult[] = [];

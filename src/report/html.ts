@@ -359,10 +359,14 @@ async function pictures(r: ScenarioResult, files: ReportFiles): Promise<string> 
 /** Lines worth reading first: CRIU's errors, kernel BUGs, and the v2 mount engine's decisions. */
 const KEY_LINE = /\bError\b|\berr\b|\bBUG\b|mnt-v2:/;
 const KEY_MAX = 300;
-const TAIL = 80;
-/** A log this short is shown whole. */
-const WHOLE = 200;
 const LINE_MAX = 500;
+/**
+ * How much of a log's end is shown, and below how many lines it is shown
+ * whole. A pass's logs say little beyond their key lines, and a corpus is
+ * mostly passes: they get a short tail, so the page stays small.
+ */
+const TAIL = { full: 80, pass: 20 };
+const WHOLE = { full: 200, pass: 40 };
 
 const LOG_ORDER = ['setup.err', 'dump.log', 'restore.log', 'restore-again.log', 'kernel-trouble.txt'];
 
@@ -373,7 +377,7 @@ async function logs(r: ScenarioResult, files: ReportFiles): Promise<string> {
   for (const name of names) {
     const rel = r.artifacts[name]!;
     const text = await files.artifact(rel, 'utf8');
-    o.push(text === undefined ? `<p class="log-missing">${esc(name)}: cannot be read.</p>` : logBlock(name, rel, text));
+    o.push(text === undefined ? `<p class="log-missing">${esc(name)}: cannot be read.</p>` : logBlock(name, rel, text, r.outcome === 'pass' ? 'pass' : 'full'));
   }
   return o.length ? `<div class="logs"><h4>Logs</h4>${o.join('\n')}</div>` : '';
 }
@@ -384,7 +388,8 @@ function rank(name: string): number {
 }
 
 /** A log as a <details>: its key lines first, then its last lines (or all of it when short), each capped. */
-export function logBlock(name: string, rel: string, text: string): string {
+export function logBlock(name: string, rel: string, text: string, size: 'full' | 'pass' = 'full'): string {
+  const tail = TAIL[size];
   const lines = text.replace(/\n$/, '').split('\n');
   const numbered = (i: number) => `${String(i + 1).padStart(5)}  ${esc(clipText(lines[i]!, LINE_MAX))}`;
   const key: number[] = [];
@@ -406,10 +411,10 @@ export function logBlock(name: string, rel: string, text: string): string {
     o.push(`<p>Key lines${shownKey.length < key.length ? ` (${shownKey.length} of ${key.length}; errors first)` : ''}:</p>`);
     o.push(`<pre class="key-lines">${shownKey.map((i) => `<span class="${cls(i)}">${numbered(i)}</span>`).join('\n')}</pre>`);
   }
-  if (lines.length <= WHOLE) {
+  if (lines.length <= WHOLE[size]) {
     o.push(`<p>The whole log:</p><pre>${lines.map((_, i) => numbered(i)).join('\n')}</pre>`);
   } else {
-    o.push(`<p>The last ${TAIL} of ${lines.length} lines (the rest is in the file):</p><pre>${lines.slice(-TAIL).map((_, j) => numbered(lines.length - TAIL + j)).join('\n')}</pre>`);
+    o.push(`<p>The last ${tail} of ${lines.length} lines (the rest is in the file):</p><pre>${lines.slice(-tail).map((_, j) => numbered(lines.length - tail + j)).join('\n')}</pre>`);
   }
   o.push('</details>');
   return o.join('\n');
