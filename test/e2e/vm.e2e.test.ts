@@ -5,6 +5,7 @@ import { removeScratch, scratchDir } from '../scratch.js';
 import { assetPath } from '../../src/paths.js';
 import { resultsProblems } from '../../src/run/results-schema.js';
 import { mountlabQemus, readRun, runCli, tempOut } from './helpers.js';
+import { checkReportInChromium, screenshotPath } from '../html-chromium.test.js';
 
 /**
  * Real runs: a VM boots (TCG where KVM does not work), CRIU dumps and
@@ -25,7 +26,7 @@ describe('@e2e vm target', function () {
     assert.match(facts.criu, /^\d+\.\d+/);
     assert.ok(facts.accel === 'kvm' || facts.accel === 'tcg');
     assert.equal(run.complete, true);
-    for (const f of ['results.json', 'junit.xml', 'results.tap', 'summary.md']) assert.ok(existsSync(join(dir, f)), f);
+    for (const f of ['results.json', 'junit.xml', 'results.tap', 'summary.md', 'index.html']) assert.ok(existsSync(join(dir, f)), f);
     assert.deepEqual(resultsProblems(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))), [], 'results.json conforms to its published schema');
     // The chain really was built and captured: the before capture shows master links.
     const before = readFileSync(join(dir, run.results[0]!.artifacts['before.capture']!), 'utf8');
@@ -91,6 +92,24 @@ describe('@e2e vm target', function () {
     assert.equal(r.code, 1, r.stderr);
     assert.equal(run.results[0]!.outcome, 'fail');
     assert.match(run.results[0]!.reason, /expected dump to fail/);
+  });
+
+  it('draws a wrong expectation\'s extra mounts in index.html, which headless chromium renders without errors', async () => {
+    const out = tempOut('html');
+    const r = await runCli(['run', assetPath('test', 'fixtures', 'scenarios-wrong'), '--out', out]);
+    const { dir, run } = readRun(out);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(run.results.map((x) => [x.scenario, x.outcome]), [['trap-cover-expects-identical', 'fail']]);
+    assert.match(run.results[0]!.reason, /extra mount/);
+    const index = join(dir, 'index.html');
+    // The mounts the comparator called extra are the ones marked on the after picture.
+    const html = readFileSync(index, 'utf8');
+    for (const d of run.results[0]!.differences.filter((x) => x.kind === 'mount-added')) {
+      assert.ok(html.includes(`class="mount diff diff-added" data-label="${d.mount}"`), d.mount);
+    }
+    const check = await checkReportInChromium(index, { screenshot: screenshotPath('html-report-vm.png'), scenario: 'trap-cover-expects-identical' });
+    assert.deepEqual(check.failing, ['trap-cover-expects-identical']);
+    console.log(`      screenshot: ${check.screenshot}`);
   });
 
   it('cleans up on Ctrl-C in the middle of a scenario: exit 130, no qemu left', async () => {
