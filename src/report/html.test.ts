@@ -31,7 +31,7 @@ function memFiles(artifacts: Record<string, string>, scenarios: Record<string, s
 
 /** The section of one result, by its data attributes. */
 function section(html: string, scenario: string, cell?: string): string {
-  const re = new RegExp(`<section class="scenario[^"]*" id="r\\d+" data-scenario="${scenario.replace(/[[\]]/g, '\\$&')}"${cell ? ` data-cell="${cell}"` : ''}[\\s\\S]*?</section>`);
+  const re = new RegExp(`<section class="scenario[^"]*" id="r-[0-9a-f]+" data-scenario="${scenario.replace(/[[\]]/g, '\\$&')}"${cell ? ` data-cell="${cell}"` : ''}[\\s\\S]*?</section>`);
   const m = html.match(re);
   assert.ok(m, `no section for ${scenario}`);
   return m[0];
@@ -63,7 +63,7 @@ describe('index.html', () => {
     assert.deepEqual(rows, [['zeta', true], ['alpha', false], ['gamma', false]]);
     assert.match(html, /1 of 3 scenarios have different verdicts across cells/);
     // Each matrix verdict links to its section.
-    const link = matrix.match(/<tr class="differs"><td>zeta<\/td><td><a href="#(r\d+)">.*?<a href="#(r\d+)">/)!;
+    const link = matrix.match(/<tr class="differs"><td>zeta<\/td><td><a href="#(r-[0-9a-f]+)">.*?<a href="#(r-[0-9a-f]+)">/)!;
     assert.match(section(html, 'zeta', c1.id), new RegExp(`id="${link[1]}"`));
     assert.match(section(html, 'zeta', c2.id), new RegExp(`id="${link[2]}"`));
     assert.match(html, /<p class="status">Finished: exit code 1\.<\/p>/);
@@ -73,7 +73,7 @@ describe('index.html', () => {
     const html = await renderHtml(runResult([scenarioResult({ scenario: 'p', outcome: 'pass' }), scenarioResult({ scenario: 'x', outcome: 'xfail' }), scenarioResult({ scenario: 'f', outcome: 'error' })], [vmCell('vm-debian-6.12-criu-4.1.1')]), memFiles({}));
     assert.ok(!html.includes('class="matrix"'));
     const table = html.match(/<table class="results">[\s\S]*?<\/table>/)![0];
-    assert.deepEqual([...table.matchAll(/<a href="#r\d+">([^<]+)<\/a>/g)].map((m) => m[1]), ['f', 'x', 'p']);
+    assert.deepEqual([...table.matchAll(/<a href="#r-[0-9a-f]+">([^<]+)<\/a>/g)].map((m) => m[1]), ['f', 'x', 'p']);
     assert.deepEqual([...html.matchAll(/data-scenario="([^"]+)"/g)].map((m) => m[1]), ['f', 'x', 'p']);
   });
 
@@ -223,6 +223,31 @@ describe('index.html', () => {
     assert.equal((html.match(/<script/g) ?? []).length, 1, 'only the page\'s own script');
     assert.ok(html.includes('x&lt;script&gt; &quot;q&quot;'));
     assert.ok(html.includes('&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;amp;&#39;'));
+  });
+
+  it('HtmlReporter takes scenarios that end at once (parallel guests) and results re-sorted at the end', async () => {
+    const dir = scratchDir('html-parallel');
+    const results = Array.from({ length: 12 }, (_, i) =>
+      scenarioResult({ scenario: `p${i}`, outcome: i === 5 ? 'fail' : 'pass', ...(i === 3 ? { flaky: true, attempts: [{ outcome: 'pass', reason: 'ok', durationMs: 1 }, { outcome: 'fail', reason: 'bad', durationMs: 2 }] } : {}) }),
+    );
+    // Reads that finish in reverse order, so renders complete out of order.
+    const files: ReportFiles = { artifact: async () => undefined, scenario: (f) => new Promise((res) => setTimeout(() => res(`name: ${f}\n`), 30 - Number(f.match(/p(\d+)/)![1]) * 2)), scenarioHref: () => undefined };
+    const rep = new HtmlReporter(dir, files);
+    rep.onRunStart({ runId: 'par', runDir: dir, scenarios: results.map((r) => ({ name: r.scenario, file: r.file })), cells: ['vm-debian-6.12-criu-4.1.1'], items: 12 });
+    await Promise.all(results.map((r) => rep.onScenarioEnd(r)));
+    const partial = readFileSync(join(dir, 'index.html'), 'utf8');
+    assert.match(partial, /written after 12 of 12 results/);
+    await rep.onRunEnd(runResult([...results].reverse()));
+    const html = readFileSync(join(dir, 'index.html'), 'utf8');
+    for (const r of results) {
+      const s = section(html, r.scenario);
+      // Every section carries its own scenario's source, not a neighbour's.
+      assert.ok(s.includes(`name: scenarios/${r.scenario}.yaml`), r.scenario);
+      const id = s.match(/id="(r-[0-9a-f]+)"/)![1];
+      assert.ok(html.includes(`<a href="#${id}">${r.scenario}</a>`), `the results table links ${r.scenario} to its section`);
+    }
+    assert.match(section(html, 'p3'), /<b class="warn">flaky: the attempts disagreed<\/b><ol class="attempts"><li>1: <span class="verdict v-pass">pass<\/span>/);
+    assert.deepEqual(readdirSync(dir), ['index.html']);
   });
 
   it('HtmlReporter rewrites index.html after every scenario (a killed run leaves a page) and at the end, fast enough for a 90-scenario run', async function () {

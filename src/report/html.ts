@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
@@ -47,7 +48,10 @@ export class HtmlReporter implements Reporter {
   private info: RunStartInfo | undefined;
   private readonly cells = new Map<string, CellResult>();
   private readonly results: ScenarioResult[] = [];
-  private readonly sections: string[] = [];
+  /** By result: parallel guests finish in any order, and the runner re-sorts its results at the end. */
+  private readonly sections = new Map<ScenarioResult, string>();
+  /** Writes one after another: parallel guests end scenarios concurrently, and two renames of one temporary file would race. */
+  private writing: Promise<void> = Promise.resolve();
   private readonly started = new Date();
   private readonly files: ReportFiles;
   /** Milliseconds each write took (render and write), for the curious and for tests. */
@@ -74,39 +78,49 @@ export class HtmlReporter implements Reporter {
     this.results.push(r);
     // A finished scenario's section never changes: rendered once, so a
     // rewrite costs the summary and the concatenation only.
-    this.sections.push(await renderScenario(r, this.results.length - 1, this.files));
-    const results = [...this.results];
-    const now = new Date();
-    const partial: RunResult = {
-      format: RESULTS_FORMAT,
-      runId: this.info?.runId ?? '',
-      mountlabVersion: '',
-      startedAt: this.started.toISOString(),
-      finishedAt: now.toISOString(),
-      durationMs: now.getTime() - this.started.getTime(),
-      host: { kernel: release(), node: process.version },
-      cells: [...this.cells.values()],
-      results,
-      counts: countOutcomes(results),
-      exitCode: exitCodeForOutcomes(results.map((x) => x.outcome)),
-      complete: false,
-    };
-    const expected = this.info ? this.info.scenarios.length * Math.max(this.info.cells.length, 1) : undefined;
-    await writeAtomic(join(this.runDir, 'index.html'), renderPage(partial, this.sections, { inProgress: true, ...(expected ? { expected } : {}) }));
-    this.writeMs.push(performance.now() - t0);
+    this.sections.set(r, await renderScenario(r, this.files));
+    await this.write(() => {
+      const results = this.results.filter((x) => this.sections.has(x));
+      const now = new Date();
+      const partial: RunResult = {
+        format: RESULTS_FORMAT,
+        runId: this.info?.runId ?? '',
+        mountlabVersion: '',
+        startedAt: this.started.toISOString(),
+        finishedAt: now.toISOString(),
+        durationMs: now.getTime() - this.started.getTime(),
+        host: { kernel: release(), node: process.version },
+        cells: [...this.cells.values()],
+        results,
+        counts: countOutcomes(results),
+        exitCode: exitCodeForOutcomes(results.map((x) => x.outcome)),
+        complete: false,
+      };
+      const expected = this.info ? (this.info.items ?? this.info.scenarios.length * Math.max(this.info.cells.length, 1)) : undefined;
+      return renderPage(partial, results.map((x) => this.sections.get(x)!), { inProgress: true, ...(expected ? { expected } : {}) });
+    }, t0);
   }
 
   async onRunEnd(run: RunResult): Promise<void> {
     const t0 = performance.now();
-    const sections = await Promise.all(run.results.map((r, i) => (this.results[i] === r && this.sections[i] !== undefined ? this.sections[i]! : renderScenario(r, i, this.files))));
-    await writeAtomic(join(this.runDir, 'index.html'), renderPage(run, sections));
-    this.writeMs.push(performance.now() - t0);
+    const sections = await Promise.all(run.results.map((r) => this.sections.get(r) ?? renderScenario(r, this.files)));
+    await this.write(() => renderPage(run, sections), t0);
+  }
+
+  /** Queues a write; the page is made when its turn comes, so it holds everything finished by then. */
+  private write(page: () => string, t0: number): Promise<void> {
+    const done = this.writing.then(async () => {
+      await writeAtomic(join(this.runDir, 'index.html'), page());
+      this.writeMs.push(performance.now() - t0);
+    });
+    this.writing = done.catch(() => undefined);
+    return done;
   }
 }
 
 /** The whole page for a run, every file read through `files`. */
 export async function renderHtml(run: RunResult, files: ReportFiles, opts: PageOptions = {}): Promise<string> {
-  return renderPage(run, await Promise.all(run.results.map((r, i) => renderScenario(r, i, files))), opts);
+  return renderPage(run, await Promise.all(run.results.map((r) => renderScenario(r, files))), opts);
 }
 
 export interface PageOptions {
@@ -122,8 +136,13 @@ function countOutcomes(results: ScenarioResult[]): Record<Outcome, number> {
 
 const BAD = new Set<Outcome>(['fail', 'error', 'xpass']);
 
-function sectionId(i: number): string {
-  return `r${i + 1}`;
+/**
+ * A section's anchor, from what names a result in a run (scenario and
+ * cell), not from its position: sections are rendered once and kept while
+ * results arrive in any order. Hashed, because names may hold any byte.
+ */
+export function sectionId(r: Pick<ScenarioResult, 'scenario' | 'cell'>): string {
+  return `r-${createHash('sha1').update(`${r.cell}\0${r.scenario}`).digest('hex').slice(0, 12)}`;
 }
 
 function seconds(ms: number | undefined): string {
@@ -182,9 +201,7 @@ export function renderPage(run: RunResult, sections: readonly string[], opts: Pa
   }
   o.push('</tbody></table></section>');
 
-  const idOf = new Map<string, string>();
-  run.results.forEach((r, i) => idOf.set(`${r.cell}\0${r.scenario}`, sectionId(i)));
-  if (run.cells.length > 1) o.push(matrix(run, idOf));
+  if (run.cells.length > 1) o.push(matrix(run));
 
   o.push('<section id="results"><h2>Results</h2>');
   o.push('<p class="controls">Show <button type="button" data-show="all">all</button> <button type="button" data-show="bad">fail, error and xpass only</button> <button type="button" data-show="notpass">all but pass</button> · <button type="button" data-open="1">expand all</button> <button type="button" data-open="0">collapse all</button></p>');
@@ -195,7 +212,7 @@ export function renderPage(run: RunResult, sections: readonly string[], opts: Pa
   for (const i of order) {
     const r = run.results[i]!;
     o.push(
-      `<tr class="${rowClass(r.outcome)}"><td><a href="#${sectionId(i)}">${esc(r.scenario)}</a></td>${manyCells ? `<td><code>${esc(r.cell)}</code></td>` : ''}<td>${verdict(r.outcome)}</td><td>${seconds(r.durationMs)}</td><td class="why">${esc(clipText(r.reason, 240))}</td></tr>`,
+      `<tr class="${rowClass(r.outcome)}"><td><a href="#${sectionId(r)}">${esc(r.scenario)}</a></td>${manyCells ? `<td><code>${esc(r.cell)}</code></td>` : ''}<td>${verdict(r.outcome)}</td><td>${seconds(r.durationMs)}</td><td class="why">${esc(clipText(r.reason, 240))}</td></tr>`,
     );
   }
   o.push('</tbody></table></section>');
@@ -217,7 +234,7 @@ function rowClass(o: Outcome): string {
 }
 
 /** Scenario x cell, rows whose verdicts differ across cells first (as summary.md orders them). */
-function matrix(run: RunResult, idOf: Map<string, string>): string {
+function matrix(run: RunResult): string {
   const cells = run.cells.map((c) => c.id);
   const byScenario = new Map<string, Map<string, Outcome>>();
   for (const r of run.results) {
@@ -236,8 +253,7 @@ function matrix(run: RunResult, idOf: Map<string, string>): string {
   for (const r of rows) {
     const tds = r.verdicts.map((v, i) => {
       if (!v) return '<td>-</td>';
-      const id = idOf.get(`${cells[i]}\0${r.name}`);
-      return `<td><a href="#${id}">${verdict(v)}</a></td>`;
+      return `<td><a href="#${sectionId({ scenario: r.name, cell: cells[i]! })}">${verdict(v)}</a></td>`;
     });
     o.push(`<tr${r.differs ? ' class="differs"' : ''}><td>${esc(r.name)}</td>${tds.join('')}</tr>`);
   }
@@ -248,23 +264,27 @@ function matrix(run: RunResult, idOf: Map<string, string>): string {
 // ---------------------------------------------------------------- one scenario
 
 /** A scenario's section; never throws (a page without one section beats no page). */
-export async function renderScenario(r: ScenarioResult, index: number, files: ReportFiles): Promise<string> {
+export async function renderScenario(r: ScenarioResult, files: ReportFiles): Promise<string> {
   try {
-    return await scenarioSection(r, index, files);
+    return await scenarioSection(r, files);
   } catch (e) {
-    return `<section class="scenario ${rowClass(r.outcome)}" id="${sectionId(index)}"><h3>${verdict(r.outcome)} ${esc(r.scenario)} on <code>${esc(r.cell)}</code></h3><p class="reason">${esc(r.reason)}</p><p class="warn">This section could not be drawn: ${esc(String(e))}</p></section>`;
+    return `<section class="scenario ${rowClass(r.outcome)}" id="${sectionId(r)}"><h3>${verdict(r.outcome)} ${esc(r.scenario)} on <code>${esc(r.cell)}</code></h3><p class="reason">${esc(r.reason)}</p><p class="warn">This section could not be drawn: ${esc(String(e))}</p></section>`;
   }
 }
 
-async function scenarioSection(r: ScenarioResult, index: number, files: ReportFiles): Promise<string> {
+async function scenarioSection(r: ScenarioResult, files: ReportFiles): Promise<string> {
   const o: string[] = [];
   const open = r.outcome !== 'pass' && r.outcome !== 'skip';
-  o.push(`<section class="scenario ${rowClass(r.outcome)}" id="${sectionId(index)}" data-scenario="${esc(r.scenario)}" data-cell="${esc(r.cell)}" data-outcome="${r.outcome}">`);
-  o.push(`<details class="scenario-details"${open ? ' open' : ''}><summary><h3>${verdict(r.outcome)} ${esc(r.scenario)} <span class="on">on <code>${esc(r.cell)}</code> · ${seconds(r.durationMs)}</span></h3></summary>`);
+  o.push(`<section class="scenario ${rowClass(r.outcome)}" id="${sectionId(r)}" data-scenario="${esc(r.scenario)}" data-cell="${esc(r.cell)}" data-outcome="${r.outcome}">`);
+  o.push(`<details class="scenario-details"${open ? ' open' : ''}><summary><h3>${verdict(r.outcome)}${r.flaky ? ' <span class="warn">flaky</span>' : ''} ${esc(r.scenario)} <span class="on">on <code>${esc(r.cell)}</code> · ${seconds(r.durationMs)}</span></h3></summary>`);
   o.push(`<p class="reason">${esc(r.reason)}</p>`);
   o.push('<dl class="facts">');
   o.push(`<dt>expected</dt><dd>${esc(r.expected || '-')}</dd><dt>mount engine</dt><dd>${esc(r.mountEngine)}</dd>`);
   o.push(`<dt>phases</dt><dd>${r.phases.map((p) => `<span class="phase${p.ok ? '' : ' failed'}">${esc(p.phase)} ${seconds(p.ms)}${p.ok ? '' : ' failed'}</span>`).join(' · ') || '-'}</dd>`);
+  if (r.attempts?.length) {
+    const tries = r.attempts.map((a, i) => `<li>${i + 1}: ${verdict(a.outcome)} ${seconds(a.durationMs)} ${esc(clipText(a.reason, 240))}</li>`).join('');
+    o.push(`<dt>attempts</dt><dd>${r.flaky ? '<b class="warn">flaky: the attempts disagreed</b>' : `${r.attempts.length}, all alike`}<ol class="attempts">${tries}</ol></dd>`);
+  }
   if (r.probes) {
     const p = r.probes;
     o.push(`<dt>live probes</dt><dd>${p.propagation} mount(s), ${p.copies} copies, ${p.fdWrites} fd write(s), ${p.fdChecks} fd check(s)${p.notes.length ? `<ul>${p.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}</dd>`);
@@ -466,7 +486,7 @@ body[data-show=bad] .ok{display:none}body[data-show=notpass] .pass{display:none}
 .scenario>details>summary{cursor:pointer;padding:2px 0}.on{font-weight:400;color:#555}
 .reason{font-weight:600;word-break:break-word}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:6px 0}dt{color:#555}dd{margin:0;word-break:break-word}
-.phase.failed{color:var(--fail);font-weight:600}
+.phase.failed{color:var(--fail);font-weight:600}ol.attempts{margin:2px 0;padding-left:20px}
 .error{background:#fbeaea;border:1px solid #e8b4b4;padding:4px 10px;border-radius:4px}
 .topology{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start;margin:8px 0}
 figure{margin:0;max-width:100%}figcaption{font-weight:600;margin-bottom:4px}.svg-wrap{overflow-x:auto;max-width:100%}
