@@ -27,6 +27,7 @@ import { ensureKernel } from '../target/vm/kernel-artifact.js';
 import { checkUserKernel, formatKernelConfigProblem } from '../target/kernel/kernel-config.js';
 import { compareCommand } from './compare-command.js';
 import { diffRunsCommand } from './diff-runs.js';
+import { IMPORT_HELP, importCommand, type ImportFlags } from '../import/import-command.js';
 import type { AccelChoice } from '../target/vm/accel.js';
 import type { MachineType } from '../target/vm/qemu.js';
 
@@ -79,6 +80,25 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the comparison as JSON')
     .action(async (before: string, after: string, o: { json?: boolean }) => {
       code = await compareCommand(before, after, { json: o.json ?? false });
+    });
+
+  program
+    .command('import')
+    .description('turn a pasted mountinfo (or a seed-001 mount table) into a scenario that rebuilds it; --verify builds it in a VM and compares: exit 0 equivalent, 1 different, 2 bad input')
+    .argument('<file>', 'the paste, - for stdin (formats below)')
+    .option('-o, --output <file>', 'write the scenario here (default: stdout); nothing is written on bad input')
+    .option('--name <name>', 'scenario name (default: imported-<file name>)')
+    .option('--pick <n>', 'which paste, when the text holds several', (v) => positiveInt(v, '--pick'))
+    .option('--base <dir>', 'where the pasted "/" is rebuilt in the scenario root', '/pasted')
+    .option('--loop-images', 'ext2/3/4 on a disk become loop-backed images of that type (default: tmpfs stand-ins)')
+    .option('--verify', 'build the scenario in a VM, stop before the dump, and compare it with the paste')
+    .option('--out <dir>', 'with --verify: keep the run and its capture here (default: a temporary directory)')
+    .addOption(new Option('--accel <accel>', 'with --verify: vm accelerator').choices(['auto', 'kvm', 'tcg']).default('auto'))
+    .option('--kernel <name>', 'with --verify: the guest kernel', DEFAULT_KERNEL)
+    .option('--criu <name>', 'with --verify: the criu build (rootfs)', DEFAULT_CRIU)
+    .addHelpText('after', IMPORT_HELP)
+    .action(async (file: string, o: ImportFlags) => {
+      code = await importCommand(file, o, { argv: argv.slice(argv.indexOf('import') + 1) });
     });
 
   program
