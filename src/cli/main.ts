@@ -19,6 +19,7 @@ import { TapReporter } from '../report/tap.js';
 import { progressReporter, type Verbosity } from '../report/progress.js';
 import { defaultJobs, parseShard, type Shard } from '../run/schedule.js';
 import { loadHistory } from '../run/history.js';
+import { mergeCommand } from './merge-command.js';
 import { DEFAULT_KERNEL, KERNELS, parseKernels } from './kernels.js';
 import { CRIU_BUILDS, DEFAULT_CRIU, parseCrius } from './criu-versions.js';
 import { planVmCells } from './cells.js';
@@ -110,6 +111,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the diff as JSON')
     .action(async (baseline: string, next: string, o: { markdown?: boolean; json?: boolean }) => {
       code = await diffRunsCommand(baseline, next, { markdown: o.markdown ?? false, json: o.json ?? false });
+    });
+
+  program
+    .command('merge')
+    .description('merge the runs of several shards (--shard K/N) into one run with every report: exit 0, 1 or 2 as that run, 2 when inputs overlap or are unreadable')
+    .argument('<dirs...>', 'run directories (holding results.json), or directories of them')
+    .option('--out <dir>', 'directory for the merged run', 'reports')
+    .action(async (dirs: string[], o: { out: string }) => {
+      code = await mergeCommand(dirs, o);
     });
 
   const image = program.command('image').description('manage the cached VM images');

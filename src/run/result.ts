@@ -106,4 +106,6 @@ export interface RunResult {
   exitCode: number;
   /** False while the run is still going: a killed run leaves valid files covering what finished. */
   complete: boolean;
+  /** `mountlab merge`: the run ids this run was merged from, in order. */
+  mergedFrom?: string[];
 }

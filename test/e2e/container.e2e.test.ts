@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
@@ -94,6 +94,35 @@ describe('@e2e container target', function () {
     assert.ok(shown, raw);
     assert.equal(resolve(shown[1]!), join(dir, 'index.html'));
     assert.match(raw, /\x1b\[\?25h\s*$/, 'the cursor is given back at the end');
+  });
+
+  it('--shard 1/3, 2/3 and 3/3 run separately and merged give the verdicts of one unsharded run', async () => {
+    const files = [
+      assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'),
+      assetPath('scenarios', 'seed-004', 'unlinked-relinked-file.yaml'),
+      assetPath('scenarios', 'seed-003', 'leaked-mount-namespace.yaml'),
+      assetPath('scenarios', 'binds', 'rbind-tree.yaml'),
+      assetPath('scenarios', 'binds', 'two-tmpfs.yaml'),
+      assetPath('scenarios', 'files', 'cwd-in-bind.yaml'),
+    ];
+    const verdicts = (run: { results: { cell: string; scenario: string; outcome: string }[] }) => run.results.map((x) => `${x.cell} ${x.scenario} ${x.outcome}`).sort();
+    const whole = tempOut('shard-whole');
+    assert.equal((await runCli(['run', ...files, '--target', 'container', '--out', whole, '-j', '1'])).code, 0);
+    const shards: string[] = [];
+    for (const k of [1, 2, 3]) {
+      const out = tempOut(`shard-${k}`);
+      const r = await runCli(['run', ...files, '--target', 'container', '--out', out, '--shard', `${k}/3`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(readRun(out).run.results.length, 2, `shard ${k} has a third of the six`);
+      shards.push(out);
+    }
+    const mergedOut = tempOut('shard-merged');
+    const m = await runCli(['merge', ...shards, '--out', mergedOut]);
+    assert.equal(m.code, 0, m.stderr);
+    const merged = readRun(mergedOut);
+    assert.deepEqual(verdicts(merged.run), verdicts(readRun(whole).run));
+    assert.equal(merged.run.results.length, 6);
+    for (const f of ['results.json', 'junit.xml', 'results.tap', 'summary.md', 'index.html']) assert.ok(existsSync(join(merged.dir, f)), f);
   });
 
   it('cleans up on Ctrl-C in the middle of a scenario: exit 130, no container left', async () => {

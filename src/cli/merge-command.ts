@@ -1,0 +1,105 @@
+/**
+ * `mountlab merge DIR...`: one report from the runs of several shards
+ * (`--shard K/N` on N CI jobs). Each DIR is a run directory (it holds
+ * results.json) or a directory of run directories, all of which are taken.
+ * The merged run gets its own directory under --out with every output a
+ * run has, and the artifacts its results name are copied in, so the merged
+ * directory stands alone when uploaded. Exit code: the merged run's (0, 1,
+ * 2), or 2 when an input is unreadable or the inputs overlap.
+ */
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { BadInputError } from '../errors.js';
+import { HtmlReporter } from '../report/html.js';
+import { JsonReporter } from '../report/json.js';
+import { JunitReporter } from '../report/junit.js';
+import { MarkdownReporter } from '../report/markdown.js';
+import { MergeConflict, mergeRuns, replayRun, type RunInput } from '../report/merge-runs.js';
+import { Reporters } from '../report/reporter.js';
+import { TapReporter } from '../report/tap.js';
+import { renderEndSummary } from '../report/end-summary.js';
+import type { RunResult } from '../run/result.js';
+import { resultsProblems } from '../run/results-schema.js';
+
+const RESULTS = 'results.json';
+
+export async function mergeCommand(dirs: string[], opts: { out: string; err?: NodeJS.WritableStream }): Promise<number> {
+  const err = opts.err ?? process.stderr;
+  const inputs: (RunInput & { dir: string })[] = [];
+  for (const d of dirs) inputs.push(...(await runsIn(d)));
+  let merged: RunResult;
+  const runId = `merged-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
+  try {
+    merged = mergeRuns(inputs, runId);
+  } catch (e) {
+    if (e instanceof MergeConflict) throw bad(e.file, e.message);
+    throw e;
+  }
+  const runDir = resolve(opts.out, runId);
+  await mkdir(runDir, { recursive: true });
+  // Artifacts keep their relative paths: cell/scenario/... never collide once overlaps are refused.
+  for (const { dir, run } of inputs) {
+    for (const r of run.results) {
+      for (const rel of Object.values(r.artifacts)) {
+        const from = join(dir, rel);
+        const to = join(runDir, rel);
+        if (!resolve(to).startsWith(runDir + '/') || !resolve(from).startsWith(resolve(dir) + '/')) throw bad(join(dir, RESULTS), `artifact path '${rel}' leaves its run directory`);
+        await mkdir(dirname(to), { recursive: true });
+        await copyFile(from, to).catch((e: NodeJS.ErrnoException) => {
+          // A killed shard may list an artifact it never wrote: the result stands without it.
+          if (e.code !== 'ENOENT') throw e;
+        });
+      }
+    }
+  }
+  await replayRun(merged, runDir, new Reporters([new JsonReporter(runDir), new JunitReporter(runDir), new TapReporter(runDir), new MarkdownReporter(runDir), new HtmlReporter(runDir)]));
+  err.write(`merged ${inputs.length} run(s): ${inputs.map((i) => i.run.runId).join(', ')}\n`);
+  for (const l of renderEndSummary(merged, runDir, 100, 40)) err.write(`${l}\n`);
+  return merged.exitCode;
+}
+
+/** The runs a DIR names: itself when it holds results.json, else every run directory below it (two levels: reports/RUN, or artifact/reports/RUN). */
+async function runsIn(dir: string): Promise<(RunInput & { dir: string })[]> {
+  if (!(await isDir(dir))) throw bad(dir, 'not a directory');
+  if (await isFile(join(dir, RESULTS))) return [await readRun(dir)];
+  const found: (RunInput & { dir: string })[] = [];
+  for (const depth1 of await sortedSubdirs(dir)) {
+    if (await isFile(join(depth1, RESULTS))) found.push(await readRun(depth1));
+    else for (const depth2 of await sortedSubdirs(depth1)) if (await isFile(join(depth2, RESULTS))) found.push(await readRun(depth2));
+  }
+  if (found.length === 0) throw bad(dir, `no ${RESULTS} in it or in the directories below it`);
+  return found;
+}
+
+async function readRun(dir: string): Promise<RunInput & { dir: string }> {
+  const file = join(dir, RESULTS);
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw bad(file, `not readable JSON: ${(e as Error).message}`);
+  }
+  if (typeof value === 'object' && value !== null && !('cells' in value) && (value as { complete?: unknown }).complete === false) {
+    throw bad(file, 'partial results of a run that was killed before it finished: run that shard again');
+  }
+  const problems = resultsProblems(value);
+  if (problems.length) throw bad(file, `not a complete mountlab results file: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`);
+  return { file, dir: resolve(dir), run: value as RunResult };
+}
+
+async function sortedSubdirs(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries.filter((e) => e.isDirectory()).map((e) => join(dir, e.name)).sort();
+}
+
+function bad(file: string, message: string): BadInputError {
+  return new BadInputError([{ file, line: 1, col: 1, path: '', message }], 'mountlab merge takes run directories (with results.json) or directories of them, from disjoint shards');
+}
+
+async function isFile(p: string): Promise<boolean> {
+  return stat(p).then((s) => s.isFile(), () => false);
+}
+async function isDir(p: string): Promise<boolean> {
+  return stat(p).then((s) => s.isDirectory(), () => false);
+}
