@@ -5,7 +5,7 @@ import { removeScratch, scratchDir } from '../scratch.js';
 import { assetPath } from '../../src/paths.js';
 import { resultsProblems } from '../../src/run/results-schema.js';
 import { mountlabQemus, readRun, runCli, tempOut } from './helpers.js';
-import { checkReportInChromium, screenshotPath } from '../html-chromium.test.js';
+import { checkReportInChromium, screenshotPath } from '../chromium-check.js';
 
 /**
  * Real runs: a VM boots (TCG where KVM does not work), CRIU dumps and
