@@ -46,6 +46,10 @@ export function compileStep(step: Step): CompiledStep {
       const r = step.rename!;
       return { kind: 'shell', label: `rename ${r.from} ${r.to}`, shell: shJoin(['mv', '-T', '--', r.from, r.to]) };
     }
+    case 'mkfifo': {
+      const paths = ([] as string[]).concat(step.mkfifo!);
+      return { kind: 'shell', label: `mkfifo ${paths.join(' ')}`, shell: shJoin(['mkfifo', '--', ...paths]) };
+    }
     case 'unlink':
     case 'rmdir': {
       const paths = ([] as string[]).concat(step[name]!);

@@ -300,6 +300,10 @@ export interface Step {
     to: string;
   };
   /**
+   * mkfifo: make named pipes. Opening one for reading blocks until a writer opens it (open it `rdwr` to hold it without blocking); CRIU dumps fifo fds with their queued data.
+   */
+  mkfifo?: Path | Path[];
+  /**
    * rm -f: remove a file's name (an fd still holding it keeps the inode alive).
    */
   unlink?: Path | Path[];

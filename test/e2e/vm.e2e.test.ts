@@ -112,6 +112,23 @@ describe('@e2e vm target', function () {
     console.log(`      screenshot: ${check.screenshot}`);
   });
 
+  it('ends a scenario that blocks forever on a FIFO with error in bounded time, naming the step, and the next one passes', async () => {
+    const out = tempOut('hang');
+    const t0 = Date.now();
+    const r = await runCli(['run', assetPath('test', 'fixtures', 'scenarios-hang'), '-j', '1', '--out', out]);
+    const { run } = readRun(out);
+    assert.equal(r.code, 2, r.stderr);
+    const hung = run.results.find((x) => x.scenario === 'blocks-on-fifo')!;
+    assert.equal(hung.outcome, 'error');
+    assert.equal(hung.error?.phase, 'setup');
+    assert.match(hung.reason, /^setup hung at step 4 \(open \/w\/never-written as fd 10 \(rdonly\)\) and was stopped after 8 s$/);
+    // The guest's own limit (8 s) ended it, not the host's backstop.
+    assert.ok(hung.durationMs < 30_000, `${hung.durationMs} ms`);
+    assert.equal(run.results.find((x) => x.scenario === 'after-the-hang')?.outcome, 'pass');
+    assert.ok(Date.now() - t0 < 5 * 60_000);
+    assert.deepEqual(mountlabQemus(), []);
+  });
+
   it('cleans up on Ctrl-C in the middle of a scenario: exit 130, no qemu left', async () => {
     const out = tempOut('sigint');
     let sent = false;
