@@ -26,6 +26,12 @@ export interface QemuSpec {
    * temporary directory. The first keeps the plain names.
    */
   instance?: number;
+  /**
+   * A QMP socket (unix path) for this VM; off by default. Only the
+   * saved-state bench (bench/saved-state.ts) uses it, to stop and migrate
+   * a guest to a file.
+   */
+  qmpSocket?: string;
 }
 
 function instanceSuffix(spec: QemuSpec): string {
@@ -88,6 +94,7 @@ export function qemuArgs(spec: QemuSpec): string[] {
     '-device', micro ? 'virtio-net-device,netdev=net0' : 'virtio-net-pci,netdev=net0',
     '-serial', 'stdio',
     '-monitor', 'none',
+    ...(spec.qmpSocket ? ['-qmp', `unix:${spec.qmpSocket},server=on,wait=off`] : []),
   ];
 }
 
