@@ -12,6 +12,8 @@ export interface CliRun {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** The CLI's pid: its qemus are named mountlab-<pid>. */
+  pid: number;
 }
 
 /** Runs the real CLI in a child process, as a user would. */
@@ -31,7 +33,7 @@ export function runCli(args: string[], opts: { onStderr?: (chunk: string, child:
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr, pid: child.pid ?? 0 });
     });
   });
 }
@@ -48,11 +50,16 @@ export function readRun(outDir: string): { dir: string; run: RunResult } {
   return { dir, run: JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as RunResult };
 }
 
-/** qemu processes started by mountlab (they are all named mountlab-<pid>). */
-export function mountlabQemus(): string[] {
+/**
+ * qemu processes started by mountlab (named mountlab-<pid>): of one CLI run
+ * when its pid is given, so a test is not confused by other runs on the
+ * machine; of any mountlab otherwise.
+ */
+export function mountlabQemus(pid?: number): string[] {
   try {
-    return execFileSync('pgrep', ['-a', '-f', 'qemu-system-x86_64 -name mountlab-']).toString().trim().split('\n').filter(Boolean);
-  } catch {
+    return execFileSync('pgrep', ['-a', '-f', '--', `qemu-system-x86_64 -name mountlab-${pid ?? ''}${pid ? '\\b' : ''}`], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim().split('\n').filter(Boolean);
+  } catch (e) {
+    if ((e as { status?: number }).status !== 1) throw e;
     return [];
   }
 }

@@ -31,7 +31,7 @@ describe('@e2e vm target', function () {
     // The chain really was built and captured: the before capture shows master links.
     const before = readFileSync(join(dir, run.results[0]!.artifacts['before.capture']!), 'utf8');
     assert.match(before, / master:\d+/);
-    assert.deepEqual(mountlabQemus(), []);
+    assert.deepEqual(mountlabQemus(r.pid), []);
   });
 
   it('builds process trees, outside mounts and leaks, and maps known bugs to xfail', async () => {
@@ -126,7 +126,23 @@ describe('@e2e vm target', function () {
     assert.ok(hung.durationMs < 30_000, `${hung.durationMs} ms`);
     assert.equal(run.results.find((x) => x.scenario === 'after-the-hang')?.outcome, 'pass');
     assert.ok(Date.now() - t0 < 5 * 60_000);
-    assert.deepEqual(mountlabQemus(), []);
+    assert.deepEqual(mountlabQemus(r.pid), []);
+  });
+
+  it('turns a kernel crash during a scenario into error with the console trace, and runs the next scenario on a fresh guest', async () => {
+    const out = tempOut('crash');
+    const r = await runCli(['run', assetPath('test', 'fixtures', 'scenarios-crash'), '-j', '1', '--out', out]);
+    const { run } = readRun(out);
+    assert.equal(r.code, 2, r.stderr);
+    // The crash scenario is the longer one, so it runs first.
+    assert.deepEqual(run.results.map((x) => x.scenario), ['kernel-crash', 'after-the-crash']);
+    const crash = run.results[0]!;
+    assert.equal(crash.outcome, 'error');
+    assert.match(crash.reason, /^kernel oops: \[ *\d+\.\d+\] Kernel panic - not syncing: sysrq triggered crash$/);
+    assert.match(crash.error?.excerpt ?? '', /Call Trace:[^]*sysrq_handle_crash/);
+    assert.match(r.stderr, /no longer trusted[^\n]*booting a fresh one/);
+    assert.equal(run.results[1]!.outcome, 'pass');
+    assert.deepEqual(mountlabQemus(r.pid), []);
   });
 
   it('cleans up on Ctrl-C in the middle of a scenario: exit 130, no qemu left', async () => {
@@ -143,6 +159,6 @@ describe('@e2e vm target', function () {
     assert.ok(sent, `never reached a scenario phase:\n${r.stderr}`);
     assert.equal(r.code, 130, r.stderr);
     assert.match(r.stderr, /cleaning up/);
-    assert.deepEqual(mountlabQemus(), []);
+    assert.deepEqual(mountlabQemus(r.pid), []);
   });
 });
