@@ -53,3 +53,16 @@ describe('Markdown report', () => {
     assert.match(section, /After the restore:\n\n```\nns#1: init\n\/ +overlay mountlab-root\n├─ c +tmpfs w\n└─ w +tmpfs w +shared:A\n```/);
   });
 });
+
+describe('summary.md with --repeat', () => {
+  it('lists flaky scenarios with every attempt\'s verdict', async () => {
+    const md = await renderMarkdown(
+      runResult([
+        scenarioResult({ scenario: 'wobbly', outcome: 'fail', reason: 'flaky (pass, fail, pass): extra mount /x', flaky: true, attempts: [{ outcome: 'pass', reason: 'identical', durationMs: 1 }, { outcome: 'fail', reason: 'extra mount /x', durationMs: 1 }, { outcome: 'pass', reason: 'identical', durationMs: 1 }] }),
+        scenarioResult({ scenario: 'steady', outcome: 'pass', flaky: false, attempts: [{ outcome: 'pass', reason: 'identical', durationMs: 1 }, { outcome: 'pass', reason: 'identical', durationMs: 1 }] }),
+      ]),
+    );
+    assert.match(md, /## Flaky \(1\)\n\nAttempts of these scenarios disagreed \(--repeat\); each verdict in order:\n\n- wobbly on vm-debian-6\.12-criu-4\.1\.1: pass, fail, pass\n/);
+    assert.doesNotMatch(md, /- steady on/);
+  });
+});

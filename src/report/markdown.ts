@@ -90,6 +90,12 @@ export async function renderMarkdown(run: RunResult, treesOf?: TreesOf): Promise
   for (const r of run.results) {
     L.push(`| ${r.scenario} | ${r.cell} | ${r.outcome} | ${(r.durationMs / 1000).toFixed(1)} s | ${probeText(r)} | ${r.reason.replace(/\|/g, '\\|').slice(0, 120)} |`);
   }
+  // Flaky scenarios are listed on their own: their verdict above is the worst attempt's, and a reader deciding on a patch needs to know it wobbles.
+  const flaky = run.results.filter((r) => r.flaky);
+  if (flaky.length) {
+    L.push('', `## Flaky (${flaky.length})`, '', 'Attempts of these scenarios disagreed (--repeat); each verdict in order:', '');
+    for (const r of flaky) L.push(`- ${r.scenario} on ${r.cell}: ${(r.attempts ?? []).map((a) => a.outcome).join(', ')}`);
+  }
   const leaky = run.results.filter((r) => r.leaks.length);
   if (leaky.length) {
     L.push('', '## Namespace leaks', '', 'Tasks outside the checkpointed tree that shared its namespaces at dump time:', '');
