@@ -262,3 +262,32 @@ describe('runner: parallel targets, shards, repeats', () => {
     assert.equal(steady.results[0]!.outcome, 'pass');
   });
 });
+
+describe('runner: an exception in the lab itself', () => {
+  after(removeScratch);
+
+  it('propagates, after every guest of every job is disposed', async () => {
+    const guests: ScriptedGuest[] = [];
+    const target: Target = { kind: 'vm', describe: 'scripted', start: async () => (guests.push(new ScriptedGuest('')), guests[guests.length - 1]!) };
+    const s = (n: string) => parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
+    let ended = 0;
+    await assert.rejects(
+      runCorpus([s('a'), s('b'), s('c'), s('d')], [{ id: 'cell', target }], {
+        runId: 'r',
+        probes: false,
+        runDir: scratchDir('runner-throw'),
+        signal: new AbortController().signal,
+        jobs: 2,
+        reporter: {
+          onScenarioEnd: () => {
+            if (++ended === 2) throw new Error('a reporter bug');
+          },
+        },
+      }),
+      /a reporter bug/,
+    );
+    assert.equal(guests.length, 2);
+    assert.ok(guests.every((g) => g.disposed), 'both guests disposed');
+    assert.ok(ended <= 3, `${ended} scenarios ended: the other job took no new scenario after the error`);
+  });
+});

@@ -176,7 +176,12 @@ async function runItems(queue: Item[], opts: RunOptions, record: (item: Item, r:
       cell.running--;
     }
   };
-  const results = await Promise.allSettled(Array.from({ length: jobs }, worker));
+  // A lab error in one worker (not a verdict: those are results) ends the run: the others finish the scenario they are on, take nothing more, and dispose their targets.
+  const stopOthers = (e: unknown) => {
+    queue.length = 0;
+    throw e;
+  };
+  const results = await Promise.allSettled(Array.from({ length: jobs }, () => worker().catch(stopOthers)));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }
