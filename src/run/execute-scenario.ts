@@ -337,7 +337,12 @@ async function cleanup(t: StartedTarget, plan: GuestPlan, phases: PhaseTiming[])
   try {
     const r = await t.exec([LABCTL, 'cleanup', plan.id], { timeoutMs: 30_000, label: 'cleanup' });
     phases.push({ phase: 'cleanup', ms: Date.now() - t0, ok: r.code === 0 });
+    // A guest the scenario left dirty (a task that would not die, a mount or loop device left over) does not run the next one.
+    const dirty = /^dirty (.*)$/m.exec(r.stdout);
+    if (r.code !== 0) t.retire(`cleanup failed (exit ${r.code})`);
+    else if (dirty) t.retire(`left dirty: ${dirty[1]}`);
   } catch {
     phases.push({ phase: 'cleanup', ms: Date.now() - t0, ok: false });
+    t.retire('cleanup did not finish');
   }
 }

@@ -20,8 +20,13 @@ class ScriptedGuest implements StartedTarget {
   get healthy() {
     return !this.retired && !this.disposed;
   }
-  retire() {
+  retire(reason: string) {
     this.retired = true;
+    this.reason ??= reason;
+  }
+  private reason: string | undefined;
+  get retiredBecause() {
+    return this.reason;
   }
   async exec(argv: readonly string[] | string, _opts: ExecOptions): Promise<ExecResult> {
     const cmd = typeof argv === 'string' ? argv : argv[1];
@@ -289,5 +294,31 @@ describe('runner: an exception in the lab itself', () => {
     assert.equal(guests.length, 2);
     assert.ok(guests.every((g) => g.disposed), 'both guests disposed');
     assert.ok(ended <= 3, `${ended} scenarios ended: the other job took no new scenario after the error`);
+  });
+});
+
+describe('runner: a guest left dirty', () => {
+  after(removeScratch);
+
+  it('is not used again: the next scenario gets a fresh guest, and the log says why', async () => {
+    const guests: ScriptedGuest[] = [];
+    const target: Target = {
+      kind: 'vm',
+      describe: 'scripted',
+      start: async () => {
+        const g = new ScriptedGuest('');
+        const exec = g.exec.bind(g);
+        // The first guest's cleanup finds a mount it could not remove.
+        if (guests.length === 0) g.exec = async (argv, o) => (typeof argv !== 'string' && argv[1] === 'cleanup' ? { code: 0, stdout: 'dirty mount:/run/mountlab/s1/root\n', stderr: '', durationMs: 1 } : exec(argv, o));
+        guests.push(g);
+        return g;
+      },
+    };
+    const s = (n: string) => parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
+    const logs: string[] = [];
+    const run = await runCorpus([s('a'), s('b')], [{ id: 'cell', target }], { runId: 'r', probes: false, runDir: scratchDir('runner-dirty'), signal: new AbortController().signal, jobs: 1, reporter: { onLog: (m) => void logs.push(m) } });
+    assert.deepEqual(run.results.map((r) => r.outcome), ['pass', 'pass'], 'a dirty guest after a passing scenario does not change its verdict');
+    assert.equal(guests.length, 2);
+    assert.match(logs.join('\n'), /cell: the guest is no longer trusted \(left dirty: mount:\/run\/mountlab\/s1\/root\); booting a fresh one/);
   });
 });

@@ -170,7 +170,7 @@ async function runItems(queue: Item[], opts: RunOptions, record: (item: Item, r:
           item = take(cell);
         } while (item && item.cell === cell && t.healthy && !opts.freshTarget);
         if (item?.cell === cell && !t.healthy) {
-          opts.reporter.onLog?.(`${cell.plan.id}: the guest is no longer trusted (it stopped answering or its kernel oopsed); booting a fresh one`);
+          opts.reporter.onLog?.(`${cell.plan.id}: the guest is no longer trusted (${t.retiredBecause ?? 'it stopped answering'}); booting a fresh one`);
         }
       }
       cell.running--;

@@ -34,6 +34,8 @@ export interface StartedTarget extends AsyncDisposable {
   readonly healthy: boolean;
   /** Stop trusting this target (its kernel oopsed, say): no further scenario runs on it. */
   retire(reason: string): void;
+  /** Why it was retired, if it was. */
+  readonly retiredBecause?: string | undefined;
 }
 
 /** A configured target: nothing runs until start(). */

@@ -279,6 +279,10 @@ export class StartedContainer implements StartedTarget {
     this.retired ??= reason;
   }
 
+  get retiredBecause(): string | undefined {
+    return this.retired;
+  }
+
   async exec(command: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {
     if (this.broken) throw this.broken;
     if (this.disposing) throw new TargetError(`${opts.label}: the container is being removed`);

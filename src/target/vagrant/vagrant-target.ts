@@ -443,6 +443,10 @@ export class StartedVagrant implements StartedTarget {
     this.retired ??= reason;
   }
 
+  get retiredBecause(): string | undefined {
+    return this.retired;
+  }
+
   private session(): SshSession {
     if (!this.ssh || this.disposing) throw new TargetError('the vagrant guest is not running');
     return this.ssh;

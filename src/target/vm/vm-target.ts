@@ -132,6 +132,10 @@ export class StartedVm implements StartedTarget {
     this.retired ??= reason;
   }
 
+  get retiredBecause(): string | undefined {
+    return this.retired;
+  }
+
   exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {
     return this.ssh.exec(argv, opts);
   }
