@@ -66,3 +66,12 @@ describe('summary.md with --repeat', () => {
     assert.doesNotMatch(md, /- steady on/);
   });
 });
+
+describe('summary.md cells', () => {
+  it('give boot-to-ready and the median reset between scenarios', async () => {
+    const cell = vmCell('vm-debian-6.12-criu-4.1.1');
+    const withCleanup = (scenario: string, ms: number) => scenarioResult({ scenario, outcome: 'pass', phases: [{ phase: 'setup', ms: 5000, ok: true }, { phase: 'cleanup', ms, ok: true }] });
+    const md = await renderMarkdown(runResult([withCleanup('a', 800), withCleanup('b', 1200), withCleanup('c', 900)], [cell]));
+    assert.match(md, /\| vm-debian-6\.12-criu-4\.1\.1 \| vm \| 6\.12\.0 \| 4\.1\.1 \| - \| 7\.0 s \| 0\.9 s \(median of 3\) \|/);
+  });
+});

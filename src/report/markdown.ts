@@ -17,6 +17,18 @@ export class MarkdownReporter implements Reporter {
   }
 }
 
+/**
+ * What a kept guest pays between two scenarios (the cleanup that takes the
+ * last tree down and checks the guest is clean), median over the cell's
+ * scenarios: with boot-to-ready, the lab's per-scenario overhead.
+ */
+function resetText(run: RunResult, cell: string): string {
+  const ms = run.results.filter((r) => r.cell === cell).flatMap((r) => r.phases.filter((p) => p.phase === 'cleanup').map((p) => p.ms)).sort((a, b) => a - b);
+  if (ms.length === 0) return '-';
+  const median = ms.length % 2 ? ms[(ms.length - 1) / 2]! : (ms[ms.length / 2 - 1]! + ms[ms.length / 2]!) / 2;
+  return `${(median / 1000).toFixed(1)} s (median of ${ms.length})`;
+}
+
 /** "6 mounts (6 copies), 1 fd": what the live probes checked; '-' when they did not run. */
 function probeText(r: ScenarioResult): string {
   const p = r.probes;
@@ -81,9 +93,9 @@ export async function renderMarkdown(run: RunResult, treesOf?: TreesOf): Promise
   L.push(`# mountlab run ${run.runId}`, '');
   const counts = OUTCOMES.filter((o) => run.counts[o] > 0).map((o) => `${run.counts[o]} ${o}`);
   L.push(`${counts.join(', ') || 'no scenarios'} in ${(run.durationMs / 1000).toFixed(1)} s${run.complete ? '' : ' (interrupted)'}.`, '');
-  L.push('| cell | target | kernel | criu | accel | ready |', '|---|---|---|---|---|---|');
+  L.push('| cell | target | kernel | criu | accel | boot to ready | reset between scenarios |', '|---|---|---|---|---|---|---|');
   for (const c of run.cells) {
-    L.push(`| ${c.id} | ${c.facts.target} | ${c.facts.kernel} | ${c.facts.criu} | ${c.facts.accel ?? '-'} | ${(c.facts.readyMs / 1000).toFixed(1)} s |`);
+    L.push(`| ${c.id} | ${c.facts.target} | ${c.facts.kernel} | ${c.facts.criu} | ${c.facts.accel ?? '-'} | ${(c.facts.readyMs / 1000).toFixed(1)} s | ${resetText(run, c.id)} |`);
   }
   if (run.cells.length > 1) L.push(...matrixTable(run));
   L.push('', '| scenario | cell | verdict | time | probes | why |', '|---|---|---|---|---|---|');
