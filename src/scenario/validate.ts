@@ -42,18 +42,33 @@ export function schemaValidate(doc: unknown): SchemaProblem[] {
 function simplify(errors: ErrorObject[]): SchemaProblem[] {
   const precise = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
   const isShape = (e: ErrorObject) => e.keyword === 'type' || e.keyword === 'enum';
-  const within = (p: string, q: string) => q === p || q.startsWith(p + '/');
+  // "Some error at P or deeper" is asked of every error: sets of every
+  // error path's ancestors answer it in one lookup. (Comparing each error
+  // with every other made a list of 30,000 wrong steps take 15 s.)
+  const withAncestors = (paths: Iterable<string>): Set<string> => {
+    const out = new Set<string>();
+    for (let p of paths) {
+      for (;;) {
+        out.add(p);
+        if (p === '') break;
+        p = p.slice(0, Math.max(0, p.lastIndexOf('/')));
+      }
+    }
+    return out;
+  };
   // A key that some oneOf branch knew (it reported errors inside the key's
   // value) is not unknown: that branch's errors explain the mistake.
-  const entered = new Set(precise.map((e) => e.instancePath));
+  const entered = withAncestors(precise.map((e) => e.instancePath));
+  const deeperThanShape = withAncestors(precise.filter((o) => !isShape(o)).map((o) => o.instancePath));
+  const unknownKeyAt = new Set(precise.filter((o) => o.keyword === 'additionalProperties').map((o) => o.instancePath));
   const kept = precise.filter((e) => {
     if (e.keyword === 'additionalProperties') {
       const key = String((e.params as { additionalProperty: string }).additionalProperty);
       const inner = `${e.instancePath}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-      if ([...entered].some((p) => p === inner || p.startsWith(inner + '/'))) return false;
+      if (entered.has(inner)) return false;
     }
-    if (isShape(e)) return !precise.some((o) => !isShape(o) && within(e.instancePath, o.instancePath));
-    if (e.keyword === 'required') return !precise.some((o) => o.keyword === 'additionalProperties' && o.instancePath === e.instancePath);
+    if (isShape(e)) return !deeperThanShape.has(e.instancePath);
+    if (e.keyword === 'required') return !unknownKeyAt.has(e.instancePath);
     return true;
   });
   const problems: SchemaProblem[] = [];
