@@ -48,12 +48,11 @@ export function parseScenario(input: Buffer | string, file: string): LoadedScena
   const lc = new LineCounter();
   // parseDocument() in two steps, so the token tree can be checked before
   // the composer recurses into it.
-  const tooDeepMessage = `lists and mappings nest more than ${MAX_NESTING} deep here; a scenario needs far fewer levels`;
-  const early = tooDeepRun(text);
-  if (early !== undefined) throw new BadInputError([{ file, ...offsetToPos(text, early), path: '', message: tooDeepMessage }]);
+  const early = lexicalLimits(text);
+  if (early) throw new BadInputError([{ file, ...offsetToPos(text, early.offset), path: '', message: early.message }]);
   const tokens = Array.from(new Parser(lc.addNewLine).parse(text));
-  const deep = tooDeep(tokens);
-  if (deep) throw new BadInputError([{ file, ...lc.linePos(deep.offset), path: '', message: tooDeepMessage }]);
+  const big = treeLimits(tokens);
+  if (big) throw new BadInputError([{ file, ...lc.linePos(big.offset), path: '', message: big.message }]);
   // uniqueKeys rejects duplicate keys; maxAliasCount stops alias bombs.
   const composer = new Composer({ uniqueKeys: true, strict: true });
   const docs: Document.Parsed[] = [];
@@ -105,52 +104,91 @@ export function parseScenario(input: Buffer | string, file: string): LoadedScena
 }
 
 /**
- * The composer recurses once per level: a few thousand `[` overflow the
- * stack, which it reports as a syntax error at an arbitrary place. Real
- * scenarios nest about 3 levels per spawn (at most 8 spawns deep).
+ * Limits no valid scenario comes near, checked before the YAML library
+ * builds anything, because its work grows faster than the input there:
+ * - the composer recurses once per level, so a few thousand `[` overflowed
+ *   the stack (reported as a syntax error at an arbitrary place), and the
+ *   token tree of a megabyte of `[[[[` or `- - - -` took 3.5 s and 660 MiB;
+ * - the token tree of one long flow list is built in quadratic time (a
+ *   megabyte of `[a,a,a,...]` took 10 s), duplicate keys are looked for
+ *   pairwise (20,000 keys: 8 s), and the schema validator, collecting every
+ *   error, slows down on thousands of them (30,000 steps: 3 s).
+ * A scenario nests about 3 levels per spawn (at most 8 spawns deep); the
+ * schema's longest list is 500 (steps), its widest mapping a step (29
+ * names); a tree script is at most 120 KiB, which no scenario of more than
+ * about 40,000 values fits. A near miss (501 steps) still gets the schema's
+ * own message.
  */
 const MAX_NESTING = 64;
+const MAX_LIST_ITEMS = 1000;
+const MAX_MAP_KEYS = 100;
+const MAX_VALUES = 50_000;
+const TOO_DEEP = `lists and mappings nest more than ${MAX_NESTING} deep here; a scenario needs far fewer levels`;
+
+interface Limit {
+  offset: number;
+  message: string;
+}
 
 /**
- * The token tree of a megabyte of `[[[[` or `- - - -` takes seconds and
- * hundreds of MiB to build, so those two compact forms are caught from the
- * lexer's flat token stream first: the offset of the first `[`/`{` nested
- * deeper than MAX_NESTING, or of a run of more than MAX_NESTING `-`/`?`
- * indicators on one line. Both counts can only be lower than the real
- * depth; tooDeep() is the exact check.
+ * The limits that can be seen in the lexer's flat token stream: values in
+ * all, flow nesting and flow list length, and runs of `-`/`?` on one line
+ * (compact nesting). The nesting counts can only be lower than the real
+ * depth; treeLimits() is the exact check.
  */
-function tooDeepRun(text: string): number | undefined {
+function lexicalLimits(text: string): Limit | undefined {
   let offset = 0;
-  let flow = 0;
+  let values = 0;
   let run = 0;
+  const commas: number[] = []; // per open flow collection
+  let scalarNext = false;
   for (const tok of new Lexer().lex(text)) {
     // Lexer markers (document start, flow end, scalar follows) are not source text.
-    if (tok === '\x02' || tok === '\x18' || tok === '\x1f') continue;
+    if (tok === '\x02' || tok === '\x18') continue;
+    if (tok === '\x1f') {
+      scalarNext = true;
+      continue;
+    }
     const at = offset;
     offset += tok.length;
-    if (tok === '[' || tok === '{') {
-      if (++flow > MAX_NESTING) return at;
-    } else if (tok === ']' || tok === '}') {
-      flow = Math.max(0, flow - 1);
+    const c = tok[0];
+    if (scalarNext || c === '[' || c === '{' || c === '"' || c === "'" || c === '|' || c === '>' || ((c === '-' || c === '?') && tok.length === 1)) {
+      if (++values > MAX_VALUES) return { offset: at, message: `more than ${MAX_VALUES} values by here; no scenario that fits the guest's script limit has that many` };
     }
-    if (flow === 0 && (tok === '-' || tok === '?')) {
-      if (++run > MAX_NESTING) return at;
-    } else if (tok[0] !== ' ') {
+    scalarNext = false;
+    if (tok === '[' || tok === '{') {
+      commas.push(0);
+      if (commas.length > MAX_NESTING) return { offset: at, message: TOO_DEEP };
+    } else if (tok === ']' || tok === '}') {
+      commas.pop();
+    } else if (tok === ',' && commas.length) {
+      if (++commas[commas.length - 1]! >= MAX_LIST_ITEMS) return { offset: at, message: `more than ${MAX_LIST_ITEMS} items in one list or mapping; no list in a scenario may have more than 500` };
+    }
+    if (commas.length === 0 && (tok === '-' || tok === '?')) {
+      if (++run > MAX_NESTING) return { offset: at, message: TOO_DEEP };
+    } else if (c !== ' ') {
       run = 0;
     }
   }
   return undefined;
 }
 
-/** The first collection nested deeper than MAX_NESTING, found without recursion. */
-function tooDeep(tokens: CST.Token[]): CST.Token | undefined {
+/** Nesting and the size of each list and mapping in the token tree, walked without recursion. */
+function treeLimits(tokens: CST.Token[]): Limit | undefined {
   const stack: [CST.Token, number][] = tokens.map((t) => [t, 0]);
   while (stack.length) {
     const [t, depth] = stack.pop()!;
     if (t.type === 'document') {
       if (t.value) stack.push([t.value, depth]);
     } else if (t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection') {
-      if (depth >= MAX_NESTING) return t;
+      if (depth >= MAX_NESTING) return { offset: t.offset, message: TOO_DEEP };
+      const isList = t.type === 'block-seq' || (t.type === 'flow-collection' && t.start.source === '[');
+      if (t.items.length > (isList ? MAX_LIST_ITEMS : MAX_MAP_KEYS)) {
+        return {
+          offset: t.offset,
+          message: isList ? `a list of ${t.items.length} items; no list in a scenario may have more than 500` : `a mapping with ${t.items.length} keys; no mapping in a scenario has more than 29`,
+        };
+      }
       for (const it of t.items) {
         if (it.key) stack.push([it.key, depth + 1]);
         if (it.value) stack.push([it.value, depth + 1]);
@@ -160,8 +198,14 @@ function tooDeep(tokens: CST.Token[]): CST.Token | undefined {
   return undefined;
 }
 
+/** More problems than this in one file say the file is not a scenario at all; the rest are counted, not listed. */
+const MAX_PROBLEMS = 50;
+
 function sortProblems(ps: InputProblem[]): InputProblem[] {
-  return [...ps].sort((a, b) => a.line - b.line || a.col - b.col);
+  const sorted = [...ps].sort((a, b) => a.line - b.line || a.col - b.col);
+  if (sorted.length <= MAX_PROBLEMS) return sorted;
+  const next = sorted[MAX_PROBLEMS]!;
+  return [...sorted.slice(0, MAX_PROBLEMS), { file: next.file, line: next.line, col: next.col, path: '', message: `and ${sorted.length - MAX_PROBLEMS} more problems from here on, not shown` }];
 }
 
 function yamlMessage(code: string, message: string): string {
