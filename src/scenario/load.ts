@@ -1,6 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { Composer, Lexer, LineCounter, Parser, isMap, isSeq, isScalar, isPair, type CST, type Document, type Node } from 'yaml';
+import { Composer, Lexer, LineCounter, Parser, isAlias, isCollection, isMap, isSeq, isScalar, isPair, type CST, type Document, type Node } from 'yaml';
 import { BadInputError, type InputProblem } from '../errors.js';
 import type { Scenario } from './scenario.generated.js';
 import { schemaValidate } from './validate.js';
@@ -53,8 +53,9 @@ export function parseScenario(input: Buffer | string, file: string): LoadedScena
   const tokens = Array.from(new Parser(lc.addNewLine).parse(text));
   const big = treeLimits(tokens);
   if (big) throw new BadInputError([{ file, ...lc.linePos(big.offset), path: '', message: big.message }]);
-  // uniqueKeys rejects duplicate keys; maxAliasCount stops alias bombs.
-  const composer = new Composer({ uniqueKeys: true, strict: true });
+  // uniqueKeys rejects duplicate keys; stringKeys makes every key a string
+  // and refuses lists, mappings and aliases as keys.
+  const composer = new Composer({ uniqueKeys: true, strict: true, stringKeys: true });
   const docs: Document.Parsed[] = [];
   for (const d of composer.compose(tokens, true, text.length)) {
     docs.push(d);
@@ -75,10 +76,17 @@ export function parseScenario(input: Buffer | string, file: string): LoadedScena
     problems.push({ file, line: tabLine + 1, col: text.split('\n')[tabLine]!.indexOf('\t') + 1, path: '', message: 'tab used for indentation; YAML needs spaces' });
   }
   if (problems.length) throw new BadInputError(problems);
+  const structural = nodeProblems(doc).map((p) => ({ file, ...lc.linePos(p.offset), path: '', message: p.message }));
+  // Warnings (an unresolved tag, say) are errors too; one problem per place, the node check's first.
+  for (const w of doc.warnings) structural.push({ file, ...lc.linePos(w.pos[0]), path: '', message: yamlMessage(w.code, w.message) });
+  const seen = new Set<string>();
+  const distinct = structural.filter((p) => !seen.has(`${p.line}:${p.col}`) && seen.add(`${p.line}:${p.col}`));
+  if (distinct.length) throw new BadInputError(sortProblems(distinct));
 
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 50 });
+    // nodeProblems() has bounded what aliases expand to; this is the library's own guard behind it.
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
     throw new BadInputError([{ file, line: 1, col: 1, path: '', message: `cannot expand document: ${(e as Error).message}` }]);
   }
@@ -198,6 +206,92 @@ function treeLimits(tokens: CST.Token[]): Limit | undefined {
   return undefined;
 }
 
+/** Aliases a scenario may use at all; a real one needs a handful. */
+const MAX_ALIASES = 100;
+/** Values that aliases may stand for in total, counted as expanded (a billion laughs is 10^9). */
+const MAX_ALIASED_VALUES = 10_000;
+/** Tags whose values are plain JSON; !!binary, !!set, !!timestamp and custom tags are not. */
+const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * What must be refused before the document is turned into data, found in
+ * one walk of its node tree without recursion and without expanding
+ * aliases:
+ * - an alias inside the value it names: toJS() builds a cyclic object,
+ *   on which the schema validator recursed until the stack overflowed;
+ * - aliases that expand to too much (a YAML alias bomb), or too many
+ *   aliases: the library resolves each alias by a scan of all anchors
+ *   before it, so 100k anchors used once each took 14 s;
+ * - tags that make something other than a string, number, boolean, list or
+ *   mapping (binary data, a set, a date);
+ * - strings no guest can receive byte for byte: a NUL (only an escape can
+ *   make one; the file itself has none) or half of a UTF-16 surrogate pair
+ *   (`"\ud800"`), which UTF-8 cannot encode and which would reach the guest
+ *   as U+FFFD.
+ */
+function nodeProblems(doc: Document): { offset: number; message: string }[] {
+  const problems: { offset: number; message: string }[] = [];
+  const at = (n: Node, message: string) => problems.push({ offset: n.range?.[0] ?? 0, message });
+  const anchors = new Map<string, Node>();
+  /** How many values a node stands for with its aliases expanded; set once its subtree is done. */
+  const size = new Map<Node, number>();
+  const ancestors = new Set<Node>();
+  let aliases = 0;
+  let aliased = 0;
+  const stack: { node: Node; done: boolean }[] = doc.contents ? [{ node: doc.contents as Node, done: false }] : [];
+  while (stack.length) {
+    const { node, done } = stack.pop()!;
+    const children = isCollection(node) ? node.items.flatMap((it) => (isPair(it) ? [it.key, it.value] : [it])).filter((c): c is Node => c !== null && c !== undefined) : [];
+    if (done) {
+      ancestors.delete(node);
+      size.set(node, children.reduce((n, c) => n + (size.get(c) ?? 1), 1));
+      continue;
+    }
+    if (node.tag !== undefined && !PLAIN_TAGS.has(node.tag)) {
+      at(node, `the tag ${node.tag} is not allowed: a scenario is made of strings, numbers, booleans, lists and mappings`);
+    }
+    if (isAlias(node)) {
+      // The library resolves an alias to the last node before it with that anchor, in this walk's order.
+      const target = anchors.get(node.source);
+      if (!target) continue; // the composer has reported it
+      if (ancestors.has(target)) {
+        at(node, `the alias *${node.source} is inside the value it names: it would expand forever`);
+        continue;
+      }
+      const n = size.get(target) ?? 1;
+      size.set(node, n);
+      aliased += n;
+      if (++aliases > MAX_ALIASES) {
+        at(node, `more than ${MAX_ALIASES} aliases; write the values out`);
+        break;
+      }
+      if (aliased > MAX_ALIASED_VALUES) {
+        at(node, `aliases expand to more than ${MAX_ALIASED_VALUES} values by here (*${node.source} alone stands for ${n}): a YAML alias bomb`);
+        break;
+      }
+      continue;
+    }
+    if (node.anchor) anchors.set(node.anchor, node);
+    if (isScalar(node) && typeof node.value === 'string') {
+      const v = node.value;
+      if (v.includes('\0')) {
+        // "\040" in double quotes is YAML's \0 then "40", not mountinfo's escaped space.
+        const hint = v.includes('\u000040') ? '; inside double quotes `\\040` is the escape \\0 (NUL) followed by "40": write a space, or use single quotes for a literal backslash' : '';
+        at(node, `a NUL character (from an escape such as \\0) cannot be part of a scenario${hint}`);
+      } else if (LONE_SURROGATE.test(v)) {
+        at(node, 'half of a UTF-16 surrogate pair (an escape such as \\ud800) is not a character and has no UTF-8 bytes');
+      }
+    }
+    if (isCollection(node)) {
+      ancestors.add(node);
+      stack.push({ node, done: true });
+      for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i]!, done: false });
+    }
+  }
+  return problems;
+}
+
 /** More problems than this in one file say the file is not a scenario at all; the rest are counted, not listed. */
 const MAX_PROBLEMS = 50;
 
@@ -215,6 +309,8 @@ function yamlMessage(code: string, message: string): string {
       return `duplicate key: ${first.replace(/^Map keys must be unique.*$/, 'each key may appear once in a mapping')}`;
     case 'TAB_AS_INDENT':
       return 'tab used for indentation; YAML needs spaces';
+    case 'NON_STRING_KEY':
+      return 'a key must be a plain name, not a list, a mapping or an alias';
     default:
       return `YAML syntax: ${first.replace(/ at line \d+, column \d+:?$/, '')}`;
   }
