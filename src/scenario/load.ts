@@ -77,11 +77,12 @@ export function parseScenario(input: Buffer | string, file: string): LoadedScena
   }
   if (problems.length) throw new BadInputError(problems);
   const structural = nodeProblems(doc).map((p) => ({ file, ...lc.linePos(p.offset), path: '', message: p.message }));
-  // Warnings (an unresolved tag, say) are errors too; one problem per place, the node check's first.
-  for (const w of doc.warnings) structural.push({ file, ...lc.linePos(w.pos[0]), path: '', message: yamlMessage(w.code, w.message) });
-  const seen = new Set<string>();
-  const distinct = structural.filter((p) => !seen.has(`${p.line}:${p.col}`) && seen.add(`${p.line}:${p.col}`));
-  if (distinct.length) throw new BadInputError(sortProblems(distinct));
+  // Warnings are errors too, but for unresolved tags: nodeProblems() names
+  // the ones that matter, and an unresolved !!float leaves a harmless string.
+  for (const w of doc.warnings) {
+    if (w.code !== 'TAG_RESOLVE_FAILED') structural.push({ file, ...lc.linePos(w.pos[0]), path: '', message: yamlMessage(w.code, w.message) });
+  }
+  if (structural.length) throw new BadInputError(sortProblems(structural));
 
   let data: unknown;
   try {
@@ -249,7 +250,7 @@ function nodeProblems(doc: Document): { offset: number; message: string }[] {
       continue;
     }
     if (node.tag !== undefined && !PLAIN_TAGS.has(node.tag)) {
-      at(node, `the tag ${node.tag} is not allowed: a scenario is made of strings, numbers, booleans, lists and mappings`);
+      at(node, `the tag ${node.tag.replace(/^tag:yaml\.org,2002:/, '!!')} is not allowed: a scenario is made of strings, numbers, booleans, lists and mappings`);
     }
     if (isAlias(node)) {
       // The library resolves an alias to the last node before it with that anchor, in this walk's order.
