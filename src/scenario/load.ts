@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { Composer, Lexer, LineCounter, Parser, isAlias, isCollection, isMap, isSeq, isScalar, isPair, type CST, type Document, type Node } from 'yaml';
@@ -18,14 +19,23 @@ export const MAX_SCENARIO_BYTES = 1 << 20;
 
 export async function loadScenarioFile(file: string): Promise<LoadedScenario> {
   const display = displayPath(file);
+  // The name is written into the guest's script (a comment line: a newline
+  // in it would end the comment and run the rest) and into every report.
+  const control = /[\x00-\x1f\x7f]/.exec(display);
+  if (control) {
+    const shown = JSON.stringify(display).slice(1, -1);
+    throw new BadInputError([{ file: shown, line: 1, col: 1, path: '', message: `the file name has a control character (${JSON.stringify(control[0])}); rename the file` }]);
+  }
   let buf: Buffer;
   try {
     const st = await stat(file);
     if (!st.isFile()) throw new BadInputError([{ file: display, line: 1, col: 1, path: '', message: 'not a regular file' }]);
-    if (st.size > MAX_SCENARIO_BYTES) {
-      throw new BadInputError([{ file: display, line: 1, col: 1, path: '', message: `file is ${st.size} bytes; a scenario may be at most ${MAX_SCENARIO_BYTES}` }]);
-    }
+    const tooBig = (size: number) =>
+      new BadInputError([{ file: display, line: 1, col: 1, path: '', message: `file is ${size} bytes; a scenario may be at most 1 MiB (${MAX_SCENARIO_BYTES} bytes)` }]);
+    if (st.size > MAX_SCENARIO_BYTES) throw tooBig(st.size);
     buf = await readFile(file);
+    // It may have grown since stat().
+    if (buf.length > MAX_SCENARIO_BYTES) throw tooBig(buf.length);
   } catch (e) {
     if (e instanceof BadInputError) throw e;
     throw new BadInputError([{ file: display, line: 1, col: 1, path: '', message: `cannot read: ${(e as Error).message}` }]);
@@ -37,13 +47,13 @@ export function parseScenario(input: Buffer | string, file: string): LoadedScena
   const buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   const nul = buf.indexOf(0);
   if (nul >= 0) {
-    const pos = offsetToPos(buf.subarray(0, nul).toString('utf8'), nul);
-    throw new BadInputError([{ file, ...pos, path: '', message: 'NUL byte in file: this is not a YAML text file' }]);
+    // Columns count characters, as everywhere else, not bytes.
+    const before = buf.subarray(0, nul).toString('utf8');
+    throw new BadInputError([{ file, ...offsetToPos(before, before.length), path: '', message: 'NUL byte in file: this is not a YAML text file' }]);
   }
   const text = buf.toString('utf8');
-  if (text.includes('\uFFFD')) {
-    const i = text.indexOf('\uFFFD');
-    throw new BadInputError([{ file, ...offsetToPos(text, i), path: '', message: 'invalid UTF-8 in file' }]);
+  if (!isUtf8(buf)) {
+    throw new BadInputError([{ file, ...offsetToPos(text, firstInvalidUtf8(buf, text)), path: '', message: 'invalid UTF-8 in file: this is not a YAML text file' }]);
   }
   const lc = new LineCounter();
   // parseDocument() in two steps, so the token tree can be checked before
@@ -341,6 +351,23 @@ function locate(doc: Document, lc: LineCounter, pointer: string, atKey: boolean)
     } else break;
   }
   return best;
+}
+
+/**
+ * Where the decoder put its first U+FFFD for bytes that are not UTF-8, as
+ * an offset in the decoded text. A U+FFFD written in the file (EF BF BD) is
+ * a character like any other. Up to the first bad sequence every character
+ * decoded from exactly its own bytes, so byte offsets can be kept in step.
+ */
+function firstInvalidUtf8(buf: Buffer, text: string): number {
+  let byte = 0;
+  let i = 0;
+  for (const ch of text) {
+    if (ch === '\uFFFD' && !(buf[byte] === 0xef && buf[byte + 1] === 0xbf && buf[byte + 2] === 0xbd)) return i;
+    byte += Buffer.byteLength(ch);
+    i += ch.length;
+  }
+  return 0;
 }
 
 function offsetToPos(text: string, offset: number): { line: number; col: number } {
