@@ -375,6 +375,11 @@ try {
   }
   const gain = coldReady.median - restoreReady.median;
   console.log(`  => restore beats a cold boot by ${sec(gain)} per VM start (${((gain / coldReady.median) * 100).toFixed(0)}%) under TCG.`);
+  if (scenarioPath) {
+    const dumpGain = stats(coldDump).median - stats(rows.map((r) => r.scenario?.phases.find((p) => p.phase === 'dump')?.ms ?? NaN)).median;
+    const first = stats(rows.map((r) => r.scenario?.durationMs ?? NaN)).median;
+    console.log(`     The first scenario in a clone took ${sec(first)}; its dump was ${sec(dumpGain)} faster than after a cold boot${warm ? ' (a warm state also skips CRIU\'s cold first dump)' : ''}.`);
+  }
   console.log('  Under KVM (reasoning, not measured here: this host has no usable KVM):');
   console.log('    a cold boot of this guest is about 1 s to sshd plus the first login and facts (~0.2 s each), call it 1.5 s;');
   console.log(`    a restore is qemu start (~0.1 s) + reading ${(src.bytes / 2 ** 20).toFixed(0)} MiB of state (page cache: ~0.1 s; a cold disk at 500 MB/s: ~${(src.bytes / 5e8).toFixed(1)} s) + the same login, call it 0.5 s.`);
