@@ -98,6 +98,7 @@ export interface Capture {
 const BLANK = /^[ \t\r]*$/;
 
 export function parseCapture(text: string, file?: string): Capture {
+  checkText(text, file);
   const lines = text.split('\n');
   // Nothing at all is no task, so that formatCapture({ tasks: [] }) reads back;
   // a live task's mountinfo is never empty.
@@ -106,9 +107,11 @@ export function parseCapture(text: string, file?: string): Capture {
   if (!hasHeaders) {
     const mounts: MountEntry[] = [];
     lines.forEach((l, i) => {
-      if (!BLANK.test(l)) mounts.push(parseMountinfoLine(l, i + 1, file));
+      if (!BLANK.test(l)) mounts.push(strictMountinfoLine(l, i + 1, file));
     });
-    return { tasks: [{ key: 'init', pid: 0, mntNs: '', mounts, fds: [] }] };
+    const tasks = [{ key: 'init', pid: 0, mntNs: '', mounts, fds: [] }];
+    checkNesting(tasks, file);
+    return { tasks };
   }
   const tasks: TaskCapture[] = [];
   let current: TaskCapture | undefined;
@@ -127,12 +130,109 @@ export function parseCapture(text: string, file?: string): Capture {
       return;
     }
     if (!current) throw new MountinfoParseError("mountinfo line before the first '@task' header", file, lineNo, 1);
-    current.mounts.push(parseMountinfoLine(l, lineNo, file));
+    current.mounts.push(strictMountinfoLine(l, lineNo, file));
   });
+  checkNesting(tasks, file);
   // Duplicate keys are accepted: a child that inherits MOUNTLAB_TASK from its
   // parent carries the parent's key, and refusing the capture would turn a
   // comparable run into an error. buildTopology() tells the copies apart.
   return { tasks };
+}
+
+/**
+ * What no kernel and no guest helper writes, refused before any line is
+ * read: a NUL (paths cannot hold one), a byte-order mark, or a line that
+ * ends in a carriage return (Windows line endings would otherwise end up
+ * inside the last field of every line, and every super option differ).
+ */
+function checkText(text: string, file: string | undefined): void {
+  const at = (offset: number, reason: string): never => {
+    const before = text.slice(0, offset);
+    const line = before.split('\n').length;
+    throw new MountinfoParseError(reason, file, line, offset - before.lastIndexOf('\n'));
+  };
+  if (text.startsWith('\xef\xbb\xbf')) at(0, 'the file starts with a UTF-8 byte-order mark, which the kernel never writes');
+  const nul = text.indexOf('\0');
+  if (nul >= 0) at(nul, 'NUL byte: this is not a mountinfo file or a capture');
+  // A blank line of spaces and \r is skipped like any blank line; a \r ending text is not.
+  const cr = /\r(?=\n|$)/g;
+  for (let m; (m = cr.exec(text)); ) {
+    const start = text.lastIndexOf('\n', m.index) + 1;
+    if (!BLANK.test(text.slice(start, m.index + 1))) at(m.index, 'the line ends with a carriage return (\\r): Windows line endings? mountinfo lines end with \\n alone');
+  }
+}
+
+/** The largest pid Linux hands out (PID_MAX_LIMIT) and the largest value of a C int (fds, mount ids). */
+const PID_MAX = 4_194_304;
+const INT_MAX = 2 ** 31 - 1;
+const U32_MAX = 2 ** 32 - 1;
+
+/**
+ * The kernel escapes every backslash it prints in a path, fstype or source
+ * (\134) and the guest helper does too, so a backslash that does not start
+ * \000-\377 means the text was altered (a hand edit, a paste that ate
+ * characters) and would be compared as something it is not. Super options
+ * are the exception: some filesystems print theirs raw. Returns the index of
+ * the first bad backslash, or -1.
+ */
+function badEscape(s: string): number {
+  const m = /\\(?![0-3][0-7]{2})/.exec(s);
+  return m ? m.index : -1;
+}
+
+/** parseMountinfoLine(), plus what a capture must hold that a lenient line parser lets pass. */
+function strictMountinfoLine(l: string, line: number, file: string | undefined): MountEntry {
+  const e = parseMountinfoLine(l, line, file);
+  // Every field but the last (the super options) is the kernel's escaped text.
+  const bad = badEscape(l.slice(0, l.lastIndexOf(' ')));
+  if (bad >= 0) throw new MountinfoParseError('a backslash that is not an octal escape (\\ooo): the kernel escapes every backslash it prints as \\134', file, line, bad + 1);
+  if (e.major > U32_MAX || e.minor > U32_MAX) {
+    const [id, parent, dev] = l.split(' ', 3);
+    throw new MountinfoParseError(`device ${dev} is out of range: a major or minor number fits in 32 bits`, file, line, `${id} ${parent} `.length + 1);
+  }
+  return e;
+}
+
+/**
+ * Comparing a capture builds, for every mount, its path from the root of
+ * its tree, so the work grows with each mount's depth: a 4 MB file of
+ * 100,000 mounts nested in one another ran out of memory after 50 s. Real
+ * trees are a few levels deep; a scenario cannot build one a thousand deep
+ * (its script would be over the guest's limit first).
+ */
+const MAX_MOUNT_DEPTH = 1000;
+const MAX_DEPTH_SUM = 2_000_000;
+
+function checkNesting(tasks: TaskCapture[], file: string | undefined): void {
+  let sum = 0;
+  for (const t of tasks) {
+    const byId = new Map<number, MountEntry>();
+    for (const m of t.mounts) if (!byId.has(m.mountId)) byId.set(m.mountId, m);
+    const depth = new Map<MountEntry, number>();
+    for (const m of t.mounts) {
+      // Walk up to a mount whose depth is known, then number the way back down.
+      const chain: MountEntry[] = [];
+      const onChain = new Set<MountEntry>();
+      let cur: MountEntry | undefined = m;
+      while (cur && !depth.has(cur) && !onChain.has(cur)) {
+        chain.push(cur);
+        onChain.add(cur);
+        const parent = byId.get(cur.parentId);
+        cur = parent === cur ? undefined : parent;
+      }
+      // A cycle is the comparator's to report (it takes one mount of it as a root).
+      let d = cur && depth.has(cur) ? depth.get(cur)! : 0;
+      for (let i = chain.length - 1; i >= 0; i--) depth.set(chain[i]!, ++d);
+      const md = depth.get(m)!;
+      if (md > MAX_MOUNT_DEPTH) {
+        throw new MountinfoParseError(`mount ID ${m.mountId} is ${md} mounts deep; a capture's mounts may nest at most ${MAX_MOUNT_DEPTH} deep`, file, m.line, 1);
+      }
+      sum += md;
+      if (sum > MAX_DEPTH_SUM) {
+        throw new MountinfoParseError(`the mounts' depths add up to more than ${MAX_DEPTH_SUM} by here: too deep to compare (comparing costs each mount its depth)`, file, m.line, 1);
+      }
+    }
+  }
 }
 
 interface Word {
@@ -162,6 +262,14 @@ function directiveWords(l: string, fail: (reason: string, col: number) => never)
   return { words, attrs };
 }
 
+/** Every escaped word of a directive line holds only \ooo escapes (see badEscape). */
+function checkEscapes(words: { value?: string; text?: string; col: number }[], fail: (reason: string, col: number) => never): void {
+  for (const w of words) {
+    const bad = badEscape(w.value ?? w.text ?? '');
+    if (bad >= 0) fail('a backslash that is not an octal escape (\\ooo): the lab escapes every backslash it writes as \\134', w.col + bad);
+  }
+}
+
 function parseHeader(l: string, line: number, file: string | undefined): TaskCapture {
   const fail = (reason: string, col: number): never => {
     throw new MountinfoParseError(reason, file, line, col);
@@ -175,8 +283,10 @@ function parseHeader(l: string, line: number, file: string | undefined): TaskCap
   const pid = attrs.get('pid');
   if (!pid) fail('expected pid=<number> in the @task header', l.length + 1);
   if (!/^\d+$/.test(pid!.value)) fail(`expected pid=<number>, found pid=${JSON.stringify(pid!.value)}`, pid!.col);
+  if (Number(pid!.value) > PID_MAX) fail(`pid ${pid!.value} is out of range: Linux pids are at most ${PID_MAX}`, pid!.col);
   const ns = attrs.get('mntns');
   if (!ns) fail('expected mntns=<namespace inode> in the @task header', l.length + 1);
+  checkEscapes([keyWord!, ...['mntns', 'cwd', 'root'].flatMap((a) => (attrs.has(a) ? [attrs.get(a)!] : []))], fail);
   // Other attributes are ignored, so a newer guest script can add some.
   const t: TaskCapture = { key: unescapeMountinfo(keyWord!.text), pid: Number(pid!.value), mntNs: unescapeMountinfo(ns!.value), mounts: [], fds: [] };
   const cwd = attrs.get('cwd');
@@ -203,6 +313,15 @@ function parseFdLine(l: string, line: number, file: string | undefined): FdEntry
   const fdWord = words[1];
   if (!fdWord) fail("expected a file descriptor number after '@fd'", l.length + 1);
   if (!/^\d+$/.test(fdWord!.text)) fail(`expected a file descriptor number after '@fd', found ${JSON.stringify(fdWord!.text)}`, fdWord!.col);
+  if (Number(fdWord!.text) > INT_MAX) fail(`fd ${fdWord!.text} is out of range: a file descriptor is a C int`, fdWord!.col);
+  // Formats are checked below; here only sizes (the kernel prints these from C ints and 32-bit fields).
+  for (const [name, max, base] of [['flags', U32_MAX, 8], ['mnt', INT_MAX, 10], ['nlink', U32_MAX, 10]] as const) {
+    const a = attrs.get(name);
+    if (a && /^\d+$/.test(a.value) && parseInt(a.value, base) > max) fail(`${name}=${a.value} is out of range (at most ${max.toString(base)})`, a.col);
+  }
+  const devAttr = attrs.get('dev');
+  if (devAttr && devAttr.value.split(':').some((n) => Number(n) > U32_MAX)) fail(`dev=${devAttr.value} is out of range: a major or minor number fits in 32 bits`, devAttr.col);
+  checkEscapes(['path', 'names', 'type', 'sha256-error', 'names-error'].flatMap((a) => (attrs.has(a) ? [attrs.get(a)!] : [])), fail);
   const get = (name: string, what: string, re: RegExp): { value: string; col: number } => {
     const a = attrs.get(name);
     if (!a) fail(`expected ${name}=<${what}> in the @fd line`, l.length + 1);
