@@ -15,7 +15,7 @@
  * oddities, then a last line: `equivalent` or `N differences`.
  * With --json: one object {equivalent, differences, filtered, notes}.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { parseCapture, type Capture } from '../capture/capture-file.js';
 import { MountinfoParseError } from '../capture/mountinfo.js';
 import { compareCaptures, type Comparison } from '../compare/compare.js';
@@ -33,6 +33,13 @@ export interface CompareCommandOptions {
 
 const STDIN = '-';
 
+/**
+ * A namespace's mountinfo at fs.mount-max (100,000 mounts) is a few MB;
+ * more is not a capture, and would be read whole into memory before any
+ * line is looked at (a bigger one than 512 MiB did not even fit a string).
+ */
+export const MAX_CAPTURE_BYTES = 16 << 20;
+
 export async function compareCommand(before: string, after: string, opts: CompareCommandOptions = {}): Promise<number> {
   const out = opts.out ?? process.stdout;
   const err = opts.err ?? process.stderr;
@@ -45,7 +52,9 @@ export async function compareCommand(before: string, after: string, opts: Compar
     const name = file === STDIN ? '<stdin>' : file;
     let text: string;
     try {
+      if (file !== STDIN && (await stat(file)).size > MAX_CAPTURE_BYTES) throw new TooBig();
       text = file === STDIN ? await readAll(opts.stdin ?? process.stdin) : await readFile(file, 'latin1');
+      if (text.length > MAX_CAPTURE_BYTES) throw new TooBig();
     } catch (e) {
       await write(err, `mountlab compare: cannot read ${displayPath(name)}: ${readError(e)}\n`);
       return 2;
@@ -76,10 +85,25 @@ export function formatText(c: Comparison): string {
   return lines.join('\n') + '\n';
 }
 
-/** The offending line with a caret under the column, as a compiler shows it. */
+/** What of a long line is shown each side of the column. */
+const EXCERPT_SIDE = 60;
+
+/** The offending line with a caret under the column, as a compiler shows it; a long line is cut around the column. */
 function excerpt(text: string, line: number, column: number): string {
-  const src = text.split('\n')[line - 1]?.replace(/\r$/, '');
-  if (src === undefined) return '';
+  const start = line === 1 ? 0 : nthNewline(text, line - 1) + 1;
+  if (start === 0 && line !== 1) return '';
+  const end = text.indexOf('\n', start);
+  let src = text.slice(start, end < 0 ? text.length : end).replace(/\r$/, '');
+  let pre = '';
+  let post = '';
+  if (src.length > 2 * EXCERPT_SIDE) {
+    const from = Math.max(0, column - 1 - EXCERPT_SIDE);
+    const to = Math.min(src.length, column - 1 + EXCERPT_SIDE);
+    if (from > 0) pre = '…';
+    if (to < src.length) post = '…';
+    src = src.slice(from, to);
+    column -= from;
+  }
   // One rule for the whole line, so the caret stays under its character:
   // UTF-8 shown as text when the whole line is valid UTF-8, other bytes and
   // control characters as the kernel's octal escapes.
@@ -88,10 +112,23 @@ function excerpt(text: string, line: number, column: number): string {
   const octal = (ch: string) => '\\' + ch.charCodeAt(0).toString(8).padStart(3, '0');
   const show = (s: string) => (utf8 ? Buffer.from(s, 'latin1').toString('utf8') : s.replace(/[\x80-\xff]/g, octal)).replace(/[\x00-\x1f\x7f]/g, octal);
   const gutter = String(line);
-  return `  ${gutter} | ${show(src)}\n  ${' '.repeat(gutter.length)} | ${' '.repeat(show(src.slice(0, column - 1)).length)}^\n`;
+  return `  ${gutter} | ${pre}${show(src)}${post}\n  ${' '.repeat(gutter.length)} | ${' '.repeat(pre.length + show(src.slice(0, column - 1)).length)}^\n`;
+}
+
+class TooBig extends Error {}
+
+/** The index of the nth newline (1-based), or -1; without splitting a 16 MiB text into lines. */
+function nthNewline(text: string, n: number): number {
+  let i = -1;
+  for (let k = 0; k < n; k++) {
+    i = text.indexOf('\n', i + 1);
+    if (i < 0) return -1;
+  }
+  return i;
 }
 
 function readError(e: unknown): string {
+  if (e instanceof TooBig) return `larger than ${MAX_CAPTURE_BYTES >> 20} MiB, more than any mountinfo or capture`;
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EISDIR') return 'it is a directory';
@@ -101,7 +138,14 @@ function readError(e: unknown): string {
 
 async function readAll(s: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of s) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
+  let size = 0;
+  for await (const chunk of s) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+    size += b.length;
+    // Stop reading an endless stdin at the limit; what was read says it is too big.
+    if (size > MAX_CAPTURE_BYTES) throw new TooBig();
+    chunks.push(b);
+  }
   return Buffer.concat(chunks).toString('latin1');
 }
 
