@@ -293,7 +293,10 @@ function nodeProblems(doc: Document): { offset: number; message: string }[] {
     if (isAlias(node)) {
       // The library resolves an alias to the last node before it with that anchor, in this walk's order.
       const target = anchors.get(node.source);
-      if (!target) continue; // the composer has reported it
+      if (!target) {
+        at(node, `the alias *${node.source} has no anchor &${node.source} before it`);
+        continue;
+      }
       if (ancestors.has(target)) {
         at(node, `the alias *${node.source} is inside the value it names: it would expand forever`);
         continue;
