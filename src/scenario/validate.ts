@@ -176,6 +176,9 @@ const FRIENDLY_PATTERNS: [RegExp, string][] = [
   [/^\^\[a-z\]\[a-z0-9-\]\*\$/, 'must be lower-case letters, digits and -, starting with a letter'],
   [/^\^\[a-z0-9\]\[a-z0-9._-\]\*\$/, 'must be lower-case letters, digits, ".", "_" and "-"'],
   [/^\^\[A-Za-z0-9_.,=:\+\/-\]\+\$/, 'is not a mount option list: letters, digits and _ . , = : + / - only (no spaces or shell characters)'],
+  [/^\^\[A-Za-z0-9_.-\]\+\$/, 'must be letters, digits, ".", "_" and "-"'],
+  [/^\^0\?\[0-7\]/, 'is not an octal file mode like "0644"'],
+  [/^\^\[\^\\u0000\\n\]\+\$/, 'is empty or holds a NUL or a newline, which no mount source or link target can'],
 ];
 
 function patternMessage(path: string, e: ErrorObject): string {
