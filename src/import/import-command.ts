@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { BadInputError } from '../errors.js';
 import { assetPath } from '../paths.js';
 import { parseScenario } from '../scenario/load.js';
+import type { Scenario } from '../scenario/scenario.generated.js';
 import { parsePaste } from './parse-paste.js';
 import { planImport, type ImportPlan } from './plan-import.js';
 import { emitScenario } from './emit-scenario.js';
@@ -48,6 +49,8 @@ export interface ImportIo {
 export interface ImportResult {
   plan: ImportPlan;
   yaml: string;
+  /** The YAML read back by the scenario loader: what `mountlab run` will see. */
+  scenario: Scenario;
   summary: string[];
 }
 
@@ -78,12 +81,13 @@ export function importText(text: string, file: string, flags: ImportFlags, argv:
     ...(schemaPath ? { schemaPath } : {}),
   });
   // The emitted file must be a valid scenario; if not, that is our bug, not the user's input.
+  let scenario: Scenario;
   try {
-    parseScenario(yaml, flags.output ?? `${name}.yaml`);
+    scenario = parseScenario(yaml, flags.output ?? `${name}.yaml`).scenario;
   } catch (e) {
     throw new Error(`mountlab import produced an invalid scenario (a bug):\n${e instanceof Error ? e.message : String(e)}\n${yaml}`);
   }
-  return { plan, yaml, summary };
+  return { plan, yaml, scenario, summary };
 }
 
 export async function importCommand(input: string, flags: ImportFlags, io: ImportIo = {}): Promise<number> {

@@ -275,18 +275,22 @@ function mountinfoEntry(lines: Line[], i: number, file: string): { entry: MountE
           : 'fix the field, or remove the line if it is not part of the table';
         fail(file, at.line, at.col, `${e.reason}${wrapped}`, todo);
       }
-      // One space, unless joining without one is what parses (a cut inside a field).
+      // One space, as a mail client wraps at a space; without one only when
+      // that is what reads (a cut inside a field) and the spaced text cannot.
       const spaced = `${text} ${next!.text}`;
       const tight = text + next!.text;
-      const parses = (s: string) => {
+      const state = (s: string): 'full' | 'early' | 'bad' => {
         try {
           parseMountinfoLine(s, first.no, file);
-          return true;
+          return 'full';
         } catch (x) {
-          return x instanceof MountinfoParseError && ENDS_EARLY.test(x.reason);
+          if (x instanceof MountinfoParseError && ENDS_EARLY.test(x.reason)) return 'early';
+          return 'bad';
         }
       };
-      const useSpace = parses(spaced) || !parses(tight);
+      const more = lines[i + used + 2]?.kind === 'prose';
+      const t = state(tight);
+      const useSpace = state(spaced) !== 'bad' || !(t === 'full' || (t === 'early' && more));
       text = useSpace ? spaced : tight;
       pieces.push({ line: next!, at: text.length - next!.text.length });
     }

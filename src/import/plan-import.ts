@@ -50,6 +50,7 @@
 import { BadInputError } from '../errors.js';
 import type { Capture, TaskCapture } from '../capture/capture-file.js';
 import type { MountEntry } from '../capture/mountinfo.js';
+import { displayPath } from '../compare/labels.js';
 import { buildTopology, type PeerGroup, type Superblock, type TopoMount } from '../compare/topology.js';
 import type { Step } from '../scenario/scenario.generated.js';
 import { TABLE_SOURCE, type Paste } from './parse-paste.js';
@@ -164,7 +165,7 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
   }
   const topo = buildTopology(capture);
   const cycle = topo.notes.find((n) => n.includes('form a cycle'));
-  if (cycle) fail(Number(/line (\d+) is taken/.exec(cycle)?.[1] ?? 1), `parent ids form a cycle (${cycle.replace(/^ns#\d+: /, '')})`, 'check the parent ids: a mount table is a tree');
+  if (cycle) fail(Number(/line (\d+) is taken/.exec(cycle)?.[1] ?? 1), `parent ids form a cycle (${/lines [\d, ]+/.exec(cycle)?.[0] ?? cycle})`, 'check the parent ids: a mount table is a tree');
   const nss: Ns[] = taskNames.map((name, i) => {
     const tn = topo.namespaces.find((n) => n.tasks[0]!.key === name)!;
     return { name, pasted: groups[i]!.name, mounts: tn.mounts, roots: tn.roots };
@@ -262,6 +263,8 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
     else if (sp.guestMount) requirePaths.add(sp.guestMount + d);
   };
   for (const m of topo.mounts) {
+    target(m);
+    rootText(m);
     addDir(sbOf(m), rootOf(m), m);
     if (m.parent) addDir(sbOf(m.parent), joinPath(rootOf(m.parent), relative(m.parent.mountPoint, m.mountPoint)), m);
   }
@@ -682,8 +685,9 @@ function refText(r: TopoMount['master']): string {
   return r ? `master:${r.id}` : 'no master';
 }
 
+/** A pasted string (bytes, latin1) quoted for a message: UTF-8 shown as text, other bytes and controls as octal escapes. */
 function show(s: string): string {
-  return JSON.stringify(s);
+  return `"${displayPath(s)}"`;
 }
 
 /** A latin1-decoded string (bytes) as the text it is, when the bytes are UTF-8; undefined otherwise. */

@@ -354,15 +354,15 @@ export class MountModel {
     }
   }
 
-  private signals = new Set<string>();
+  readonly signals = new Set<string>();
 
   private mkdirP(t: Task, path: string, label: string): void {
     let cur = this.top({ mnt: t.ns.root, dentry: t.ns.root.root });
     for (const comp of path.split('/').filter(Boolean)) {
       const d = join(cur.dentry, comp);
       const sb = cur.mnt.sb;
-      if (!exists(sb, d)) {
-        if (sb.dirs === 'all') throw new SimError(`${label}: cannot make ${comp} in ${sb.fsType}`);
+      if (sb.dirs === 'all') throw new SimError(`${label}: cannot mkdir in ${sb.fsType}, whose contents the model does not know`);
+      if (!sb.dirs.has(d)) {
         if (sb.ro || cur.mnt.flags.has('ro')) throw new SimError(`${label}: read-only (EROFS) at ${comp}`);
         sb.dirs.add(d);
       }
@@ -405,12 +405,13 @@ export class MountModel {
         parentId: m.parent ? m.parent.id : 1,
         major: m.sb.major,
         minor: m.sb.id,
-        root: m.root,
-        mountPoint: mp,
+        // Scenario paths are text; mountinfo is bytes, read as latin1 (capture/mountinfo.ts).
+        root: bytes(m.root),
+        mountPoint: bytes(mp),
         mountOptions: FLAG_ORDER.filter((f) => m.flags.has(f) && f !== 'strictatime'),
         unbindable: m.unbindable,
         fsType: m.sb.fsType,
-        source: m.sb.source,
+        source: bytes(m.sb.source),
         // The guest's tmpfs always prints inode64 (see verify.ts); the model does too, so the rule is exercised.
         superOptions: [m.sb.ro ? 'ro' : 'rw', ...m.sb.options, ...(m.sb.fsType === 'tmpfs' && !m.sb.options.some((o) => /^inode(32|64)$/.test(o)) ? ['inode64'] : [])],
       };
@@ -443,26 +444,31 @@ export class MountModel {
     const tasks: Task[] = [{ name: 'init', ns: treeNs, steps: s.steps, pc: 0, fds: new Map() }];
     const init = tasks[0]!;
     k.run(init, { mount: { fstype: 'proc', source: 'proc', target: '/proc' } }, () => {});
+    // Adversarial order: the earliest task runs as far as it can; only when it
+    // waits does the task that will signal it run, and only until it has. A
+    // plan that forgets a wait meets the worst interleaving, not a lucky one.
+    const waitsFor = (t: Task): string | undefined => {
+      const step = t.steps[t.pc];
+      return step?.wait !== undefined && !k.signals.has(step.wait) ? step.wait : undefined;
+    };
     for (;;) {
-      const runnable = tasks.filter((t) => t.pc < t.steps.length);
-      if (!runnable.length) break;
-      let progressed = false;
-      for (const t of runnable) {
-        while (t.pc < t.steps.length) {
-          const step = t.steps[t.pc]!;
-          let r: 'ok' | 'blocked';
-          try {
-            r = k.run(t, step, (name, steps) => tasks.push({ name, ns: t.ns, steps, pc: 0, fds: new Map() }));
-          } catch (e) {
-            if (e instanceof SimError) throw new SimError(`task ${t.name}, step ${t.pc + 1}: ${e.message}`);
-            throw e;
-          }
-          if (r === 'blocked') break;
-          t.pc++;
-          progressed = true;
-        }
+      let t = tasks.find((x) => x.pc < x.steps.length);
+      if (!t) break;
+      const chain: Task[] = [];
+      for (let w = waitsFor(t); w !== undefined; w = waitsFor(t)) {
+        chain.push(t);
+        const signaller: Task | undefined = tasks.find((x) => x.steps.slice(x.pc).some((st) => st.signal === w));
+        if (!signaller || chain.includes(signaller)) throw new SimError(`deadlock: ${chain.map((x) => `${x.name} waits for ${waitsFor(x)}`).join(', ')}`);
+        t = signaller;
       }
-      if (!progressed) throw new SimError(`deadlock: ${runnable.map((t) => `${t.name} waits at step ${t.pc + 1}`).join(', ')}`);
+      const step = t.steps[t.pc]!;
+      try {
+        k.run(t, step, (name, steps) => tasks.push({ name, ns: t!.ns, steps, pc: 0, fds: new Map() }));
+      } catch (e) {
+        if (e instanceof SimError) throw new SimError(`task ${t.name}, step ${t.pc + 1}: ${e.message}`);
+        throw e;
+      }
+      t.pc++;
     }
     for (const t of tasks) if (t.fds.size) throw new SimError(`task ${t.name} ends holding fds ${[...t.fds.keys()].join(', ')}`);
     return {
@@ -470,6 +476,10 @@ export class MountModel {
       capture: { tasks: tasks.map((t, i) => ({ key: t.name, pid: 100 + i, mntNs: String(t.ns.id), mounts: k.mountinfo(t.ns), fds: [] })) },
     };
   }
+}
+
+function bytes(s: string): string {
+  return Buffer.from(s, 'utf8').toString('latin1');
 }
 
 function setFlag(flags: Set<string>, o: string): void {
