@@ -420,8 +420,11 @@ export async function discoverScenarioFiles(paths: string[]): Promise<string[]> 
     let st;
     try {
       st = await stat(p);
-    } catch {
-      throw new BadInputError([{ file: p, line: 1, col: 1, path: '', message: 'no such file or directory' }]);
+    } catch (e) {
+      // Not every failure is a missing file: a symlink loop or a directory one may not enter say so.
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file or directory' : code === 'ELOOP' ? 'too many levels of symbolic links' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+      throw new BadInputError([{ file: p, line: 1, col: 1, path: '', message: why }]);
     }
     if (st.isDirectory()) out.push(...(await walk(p)));
     else out.push(p);
