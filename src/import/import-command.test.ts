@@ -66,15 +66,18 @@ describe('import: the command', () => {
     // The kernel model stands in for the VM here; the VM's own round trip is test/e2e/import.e2e.test.ts.
     const model: ImportIo['verifyRun'] = async (plan, file) => checkImport(plan, MountModel.runScenario((await loadScenarioFile(file)).scenario).capture);
     const out = sink();
-    assert.equal(await importCommand(join(dir, 'p.txt'), { verify: true }, { stdout: out.stream, stderr: sink().stream, verifyRun: model }), 0);
-    assert.match(out.text(), /^equivalent: the built topology matches the paste \(2 mounts, 1 peer group, 0 slaves\)$/m);
+    const err = sink();
+    assert.equal(await importCommand(join(dir, 'p.txt'), { verify: true }, { stdout: out.stream, stderr: err.stream, verifyRun: model }), 0);
+    assert.match(err.text(), /^equivalent: the built topology matches the paste \(2 mounts, 1 peer group, 0 slaves\)$/m);
+    assert.match(out.text(), /^name: imported-p$/m);
+    assert.doesNotMatch(out.text(), /equivalent:/);
     const broken: ImportIo['verifyRun'] = async (plan, file) => {
       const built = MountModel.runScenario((await loadScenarioFile(file)).scenario).capture;
       for (const m of built.tasks[0]!.mounts) m.mountOptions = m.mountOptions.filter((o) => o !== 'nosuid');
       return checkImport(plan, built);
     };
     const out2 = sink();
-    assert.equal(await importCommand(join(dir, 'p.txt'), { verify: true }, { stdout: out2.stream, stderr: sink().stream, verifyRun: broken }), 1);
+    assert.equal(await importCommand(join(dir, 'p.txt'), { verify: true, output: join(dir, 'p.yaml') }, { stdout: out2.stream, stderr: sink().stream, verifyRun: broken }), 1);
     assert.match(out2.text(), /^\/b: mount options changed: nosuid dropped$/m);
     assert.match(out2.text(), /^1 difference$/m);
   });

@@ -5,8 +5,9 @@
  * import succeeded: bad input writes nothing). The summary (what was read,
  * each stand-in, what is not rebuilt) goes to stderr. With --verify the
  * scenario is built in a VM, captured before any dump, and compared with
- * the paste: exit 0 equivalent, 1 different (each difference a sentence),
- * 2 bad input or a run that could not build it.
+ * the paste: exit 0 equivalent, 1 different (each difference a sentence,
+ * on stdout with -o, else on stderr after the scenario), 2 bad input or a
+ * run that could not build it.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -120,15 +121,17 @@ export async function importCommand(input: string, flags: ImportFlags, io: Impor
     scenarioFile = join(scratch, `${flags.name ?? scenarioName(file)}.yaml`);
     await writeFile(scenarioFile, r.yaml);
   }
+  // The report goes where the scenario did not: stdout is the scenario's when there is no -o.
+  const report = flags.output ? stdout : stderr;
   try {
     const run = io.verifyRun ?? (await import('./verify-vm.js')).verifyInVm;
     const check = await run(r.plan, scenarioFile, flags, (m) => void stderr.write(`verify: ${m}\n`));
-    for (const d of check.differences) await write(stdout, `${d.sentence}\n`);
-    for (const l of check.leftovers) await write(stdout, `left over outside ${r.plan.base}: ${l}\n`);
-    for (const d of check.explained) await write(stdout, `note: stand-in, not a difference: ${d.sentence}\n`);
-    for (const f of check.comparison.filtered) await write(stdout, `note: super option ${f.option}${f.fsType ? ` on ${f.fsType}` : ''} not compared on ${f.mounts.join(', ')}: ${f.reason}\n`);
+    for (const d of check.differences) await write(report, `${d.sentence}\n`);
+    for (const l of check.leftovers) await write(report, `left over outside ${r.plan.base}: ${l}\n`);
+    for (const d of check.explained) await write(report, `note: stand-in, not a difference: ${d.sentence}\n`);
+    for (const f of check.comparison.filtered) await write(report, `note: super option ${f.option}${f.fsType ? ` on ${f.fsType}` : ''} not compared on ${f.mounts.join(', ')}: ${f.reason}\n`);
     const c = r.plan.counts;
-    await write(stdout, check.equivalent ? `equivalent: the built topology matches the paste (${plural(c.mounts, 'mount')}, ${plural(c.peerGroups, 'peer group')}, ${plural(c.slaves, 'slave')})\n` : `${plural(check.differences.length + check.leftovers.length, 'difference')}\n`);
+    await write(report, check.equivalent ? `equivalent: the built topology matches the paste (${plural(c.mounts, 'mount')}, ${plural(c.peerGroups, 'peer group')}, ${plural(c.slaves, 'slave')})\n` : `${plural(check.differences.length + check.leftovers.length, 'difference')}\n`);
     return check.equivalent ? 0 : 1;
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
@@ -182,7 +185,8 @@ stand-ins that keep superblock sharing and roots, said in comments and here.
 Peer groups and masters are assigned last with MOVE_MOUNT_SET_GROUP; masters
 outside the paste become shared mounts made by outside steps.
 
-Exit: 0 written (with --verify: the built topology is equivalent), 1 --verify
-found differences, 2 bad input (FILE:LINE:COL: what; what to do; nothing written)
-or the VM could not build the scenario.
+--verify prints the comparison on stdout with -o, else on stderr (stdout has
+the scenario). Exit: 0 written (with --verify: the built topology is
+equivalent), 1 --verify found differences, 2 bad input (FILE:LINE:COL: what;
+what to do; nothing written) or the VM could not build the scenario.
 `;
