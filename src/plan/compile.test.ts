@@ -55,3 +55,12 @@ describe('plan compiler', () => {
     assert.equal(compileScenario(load('steps: [{mkdir: /a}]\nexpect: identical\n'), 's4').outsideScript, '');
   });
 });
+
+describe('compile: the script header', () => {
+  it('keeps a file name with a newline inside its comment line', () => {
+    const loaded = parseScenario('name: n\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n', 'a\ntouch /tmp/pwned #.yaml');
+    const first = compileScenario(loaded, 's1', 'v2').treeScript.split('\n').slice(0, 2);
+    assert.equal(first[0], '# mountlab plan for scenario "n" ("a\\ntouch /tmp/pwned #.yaml"); generated, do not edit.');
+    assert.match(first[1]!, /^# Run as:/);
+  });
+});

@@ -85,7 +85,8 @@ export function compileScenario(loaded: LoadedScenario, id: string, mountEngine:
   const children = tasks.filter((t) => t.name !== 'init').map((t) => t.name);
   const syncDir = `/.mountlab-sync-${id}`;
   const out: string[] = [
-    `# mountlab plan for scenario ${JSON.stringify(s.name)} (${loaded.file}); generated, do not edit.`,
+    // JSON-quoted: a newline in a name or file name must not end the comment (the rest would run as a command).
+    `# mountlab plan for scenario ${JSON.stringify(s.name)} (${JSON.stringify(loaded.file)}); generated, do not edit.`,
     '# Run as: bash -c "$SCRIPT" mountlab TASK FROM   (ML_ROOT=<scenario root> for init)',
     'set -eu',
     'ml_task=$1 ml_from=$2 ml_step=0',
