@@ -6,7 +6,7 @@ import type { Step } from '../scenario/scenario.generated.js';
 import { importText } from './import-command.js';
 import { parsePaste } from './parse-paste.js';
 import { SEED_001, SEED_002 } from './fixtures.testutil.js';
-import { planImport, type ImportPlan, type PlanStep } from './plan-import.js';
+import { planImport, TooManySteps, type ImportPlan, type PlanStep } from './plan-import.js';
 import { MountModel } from './simulate.js';
 import { checkImport } from './verify.js';
 
@@ -128,6 +128,8 @@ describe('import: plan-import', () => {
     ];
     for (const [text, re] of cases) assert.match(badInput(() => plan(text)), re, text);
     assert.match(badInput(() => plan('1 0 0:1 / / rw - tmpfs r rw\n', { base: '/proc/x' })), /^--base:1:1: "\/proc\/x": \/proc is the lab's own/);
+    const big = ['1 0 0:1 / / rw - tmpfs r rw', ...Array.from({ length: 200 }, (_, i) => `${i + 2} 1 0:1 / /m${i} rw,nosuid shared:${i + 1} - tmpfs r rw`)].join('\n');
+    assert.throws(() => plan(big), (e: unknown) => e instanceof TooManySteps && /^f:1:1: the scenario would need \d+ steps; a scenario has at most 500/.test(e.message));
   });
 
   it('passes super options it can and says which it cannot; notes unknown per-mount options', () => {

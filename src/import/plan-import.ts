@@ -66,6 +66,11 @@ export interface ImportOptions {
 }
 
 export const DEFAULT_BASE = '/pasted';
+/** The schema's limit on a step list (scenario.schema.json, steps.maxItems). */
+export const MAX_STEPS = 500;
+
+/** A table too big for one scenario: a limit of the scenario language, not a fault of the paste. */
+export class TooManySteps extends BadInputError {}
 /** Scratch mounts live here while the scenario builds; all are unmounted at the end. */
 export const SCRATCH = '/.import';
 
@@ -145,7 +150,7 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
   const fail = (line: number, what: string, todo: string): never => {
     throw new BadInputError([{ file, line: Math.max(1, line), col: 1, path: '', message: `${what}; ${todo}` }]);
   };
-  const base = checkBase(opts.base ?? DEFAULT_BASE, file);
+  const base = checkBase(opts.base ?? DEFAULT_BASE);
   const notes: string[] = [...paste.notes];
   const substitutions: string[] = [];
 
@@ -414,7 +419,9 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
   };
 
   const countSteps = (l: PlanStep[]): number => l.reduce((n, s) => n + 1 + ('spawn' in s ? countSteps(s.spawn.steps) : 0), 0);
-  if (countSteps(steps) > 500) fail(paste.lines[0], `the scenario would need ${countSteps(steps)} steps; a scenario has at most 500`, 'import a smaller part of the table');
+  if (countSteps(steps) > MAX_STEPS) {
+    throw new TooManySteps([{ file, line: paste.lines[0], col: 1, path: '', message: `the scenario would need ${countSteps(steps)} steps; a scenario has at most ${MAX_STEPS}; import a smaller part of the table` }]);
+  }
   if (paste.kind === 'table') {
     notes.push(`a table names no filesystem: every mount is a bind of one tmpfs (source ${JSON.stringify(TABLE_SOURCE)}), which peers and masters need anyway`);
   }
@@ -640,12 +647,11 @@ function coveredMounts(ns: Ns): Set<TopoMount> {
   return new Set(ns.mounts.filter((m) => resolve(m.mountPoint) !== m));
 }
 
-function checkBase(base: string, file: string): string {
+function checkBase(base: string): string {
   const b = base.replace(/\/+$/, '');
   const bad = (why: string): never => {
     throw new BadInputError([{ file: '--base', line: 1, col: 1, path: '', message: `${JSON.stringify(base)}: ${why}; pick an absolute directory such as ${DEFAULT_BASE}` }]);
   };
-  void file;
   if (!b.startsWith('/') || b === '') bad('not an absolute path below /');
   if (b.split('/').some((c) => c === '..' || c === '.')) bad("'.' and '..' are not allowed");
   for (const reserved of ['/proc', '/sys', '/dev', '/run', SCRATCH]) if (within(b, reserved)) bad(`${reserved} is the lab's own`);
