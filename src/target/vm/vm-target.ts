@@ -78,7 +78,7 @@ export class VmTarget implements Target {
             readyMs: Date.now() - started,
             image: o.image.id,
           };
-          o.log(`console ready ${(consoleReadyMs / 1000).toFixed(1)} s, ssh ${(sshMs / 1000).toFixed(1)} s, facts ${(vm.facts.readyMs / 1000).toFixed(1)} s`);
+          o.log(`${instance > 1 ? `#${instance}: ` : ''}console ready ${(consoleReadyMs / 1000).toFixed(1)} s, ssh ${(sshMs / 1000).toFixed(1)} s, facts ${(vm.facts.readyMs / 1000).toFixed(1)} s`);
           return vm;
         } catch (e) {
           await vm[Symbol.asyncDispose]();
