@@ -3,20 +3,11 @@ import { readFileSync } from 'node:fs';
 import { BadInputError } from '../errors.js';
 import { SEED_001, SEED_002 } from './fixtures.testutil.js';
 import { parsePaste, type Paste } from './parse-paste.js';
+import { thrown } from '../../test/thrown.js';
 
 const seed = (f: string) => readFileSync(f, 'latin1');
 
 const ids = (p: Paste) => p.tasks.map((t) => t.mounts.map((m) => m.mountId));
-
-function badInput(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof BadInputError, String(e));
-    return e.message;
-  }
-  assert.fail('expected a BadInputError');
-}
 
 const LINE = (id: number, parent: number, mp: string, opt = '') => `${id} ${parent} 0:${id} / ${mp} rw,relatime${opt} - tmpfs t${id} rw`;
 
@@ -41,7 +32,7 @@ describe('import: parse-paste', () => {
 
   it('finds both of seed 001\'s pastes, refuses to guess, and reads each with --pick (the second re-joined from wrapped lines)', () => {
     const text = seed(SEED_001);
-    const msg = badInput(() => parsePaste(text, 'seed-001'));
+    const msg = thrown(() => parsePaste(text, 'seed-001'), BadInputError).message;
     assert.match(msg, /^seed-001:63:1: the text holds 2 separate pastes: 1\) lines 50-53, a table of 4 mounts; 2\) lines 63-70, mountinfo of 4 mounts; choose one with --pick N/);
     const table = parsePaste(text, 'seed-001', { pick: 1 });
     assert.equal(table.kind, 'table');
@@ -60,7 +51,7 @@ describe('import: parse-paste', () => {
       [963, '/tmp/propagation-tests/tmp/sub/sub/sub', 433, undefined, 'tmpfs', 'propagation-tests-src', 'rw,inode64'],
     ]);
     assert.ok(wrapped.notes.includes('4 wrapped mountinfo lines were joined again'), wrapped.notes.join('; '));
-    assert.match(badInput(() => parsePaste(text, 'seed-001', { pick: 3 })), /--pick 3: the text holds 2 pastes/);
+    assert.match(thrown(() => parsePaste(text, 'seed-001', { pick: 3 }), BadInputError).message, /--pick 3: the text holds 2 pastes/);
   });
 
   it('strips every quoting depth and style, and blanks before the line', () => {
@@ -114,7 +105,7 @@ describe('import: parse-paste', () => {
       [`${LINE(1, 0, '/')}\n== pid 2 ==\n${LINE(2, 0, '/')}\n`, /^f:1:1: a mountinfo line before the first task header/],
       ['101 0 tmp (0,4)\n', /^f:1:7: the mountpoint "tmp" is not an absolute path/],
     ];
-    for (const [text, re] of cases) assert.match(badInput(() => parsePaste(text, 'f')), re, text);
+    for (const [text, re] of cases) assert.match(thrown(() => parsePaste(text, 'f'), BadInputError).message, re, text);
   });
 
   it('keeps the bytes of escaped and non-UTF-8 names (latin1 in, latin1 out)', () => {

@@ -9,6 +9,7 @@ import { SEED_001, SEED_002 } from './fixtures.testutil.js';
 import { planImport, TooManySteps, type ImportPlan, type PlanStep } from './plan-import.js';
 import { MountModel } from './simulate.js';
 import { checkImport } from './verify.js';
+import { thrown } from '../../test/thrown.js';
 
 const plan = (text: string, o: Parameters<typeof planImport>[1] = {}) => planImport(parsePaste(text, 'f'), o);
 
@@ -23,16 +24,6 @@ function roundTrip(text: string, flags = {}): { plan: ImportPlan; yaml: string }
   const c = checkImport(r.plan, built);
   assert.ok(c.equivalent, `${[...c.differences.map((d) => d.sentence), ...c.leftovers].join('\n')}\n${formatCapture(built)}\n${r.yaml}`);
   return { plan: r.plan, yaml: r.yaml };
-}
-
-function badInput(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof BadInputError, String(e));
-    return e.message;
-  }
-  assert.fail('expected a BadInputError');
 }
 
 describe('import: plan-import', () => {
@@ -79,7 +70,7 @@ describe('import: plan-import', () => {
 
   it('rebuilds a mount hidden under a later mount on its parent before the cover (a mount trap)', () => {
     const text = ['1 0 0:1 / / rw - tmpfs r rw', '2 1 0:2 / /a/b rw shared:5 - tmpfs hidden rw', '3 1 0:3 / /a rw - tmpfs cover rw', '4 3 0:1 / /a/b rw shared:5 - tmpfs r rw'].join('\n');
-    badInput(() => plan(text)); // peers 2 and 4 are on two superblocks
+    thrown(() => plan(text), BadInputError); // peers 2 and 4 are on two superblocks
     const ok = ['1 0 0:1 / / rw - tmpfs r rw', '2 1 0:1 /x /a/b rw shared:5 - tmpfs r rw', '3 1 0:3 / /a rw - tmpfs cover rw', '4 3 0:1 / /a/b rw shared:5 - tmpfs r rw'].join('\n');
     const { plan: p } = roundTrip(ok);
     const binds = flat(p.steps).filter((s) => s.bind && s.bind.target.startsWith('/pasted')).map((s) => s.bind!.target);
@@ -126,8 +117,8 @@ describe('import: plan-import', () => {
       ['1 0 0:1 / / rw - tmpfs r rw\n2 0 0:1 / /x rw - tmpfs r rw\n', /both have parents outside the paste, and one lies within the other/],
       ['1 0 0:1 / / rw master:3 - tmpfs r rw\n2 1 0:2 / /x rw master:3 - tmpfs r rw\n', /master:3 has slaves on two superblocks/],
     ];
-    for (const [text, re] of cases) assert.match(badInput(() => plan(text)), re, text);
-    assert.match(badInput(() => plan('1 0 0:1 / / rw - tmpfs r rw\n', { base: '/proc/x' })), /^--base:1:1: "\/proc\/x": \/proc is the lab's own/);
+    for (const [text, re] of cases) assert.match(thrown(() => plan(text), BadInputError).message, re, text);
+    assert.match(thrown(() => plan('1 0 0:1 / / rw - tmpfs r rw\n', { base: '/proc/x' }), BadInputError).message, /^--base:1:1: "\/proc\/x": \/proc is the lab's own/);
     const big = ['1 0 0:1 / / rw - tmpfs r rw', ...Array.from({ length: 200 }, (_, i) => `${i + 2} 1 0:1 / /m${i} rw,nosuid shared:${i + 1} - tmpfs r rw`)].join('\n');
     assert.throws(() => plan(big), (e: unknown) => e instanceof TooManySteps && /^f:1:1: the scenario would need \d+ steps; a scenario has at most 500/.test(e.message));
   });

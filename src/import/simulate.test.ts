@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { formatMountinfoLine } from '../capture/mountinfo.js';
 import { parseScenario } from '../scenario/load.js';
 import { MountModel, SimError } from './simulate.js';
+import { thrown } from '../../test/thrown.js';
 
 const run = (steps: string, outside?: string) =>
   MountModel.runScenario(parseScenario(`name: t\ndescription: d\n${outside ? `outside:\n${outside}` : ''}steps:\n${steps}expect: identical\n`, 't.yaml').scenario);
@@ -14,16 +15,6 @@ function table(steps: string, outside?: string): string[] {
   return capture.tasks[0]!.mounts
     .filter((m) => m.mountPoint.startsWith('/w'))
     .map((m) => `${m.mountPoint} ${m.root}${m.shared ? ` shared:${l(m.shared)}` : ''}${m.master ? ` master:${l(m.master)}` : ''}${m.unbindable ? ' unbindable' : ''}`);
-}
-
-function simError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof SimError, String(e));
-    return e.message;
-  }
-  assert.fail('expected a SimError');
 }
 
 describe('import: the kernel model', () => {
@@ -100,7 +91,7 @@ describe('import: the kernel model', () => {
       [['  - spawn: { name: c, steps: [{ wait: a }, { signal: b }] }', '  - wait: b', '  - signal: a'], /deadlock: init waits for b, c waits for a/],
       [['  - mkdir: /w/a', '  - set-group: { from: /w/a, to: /w/a }'], /not a mountpoint/],
     ];
-    for (const [steps, re] of cases) assert.match(simError(() => run(steps.join('\n') + '\n')), re, steps.join('\n'));
+    for (const [steps, re] of cases) assert.match(thrown(() => run(steps.join('\n') + '\n'), SimError).message, re, steps.join('\n'));
   });
 
   it('prints paths as the kernel does: bytes, mountpoints from the namespace root, strictatime as no flag', () => {
