@@ -54,16 +54,12 @@ set -eu
 W=/run/mountlab/bench-ws
 ts() { printf '%s %s\n' "$1" "$EPOCHREALTIME"; }
 ts start
-mkdir -p "$W/root" "$W/img" "$W/rw"
-mount -t tmpfs -o mode=0700 mountlab-rw "$W/rw"
-mkdir "$W/rw/upper" "$W/rw/work"
-mount -t overlay -o "lowerdir=/,upperdir=$W/rw/upper,workdir=$W/rw/work,xino=on" mountlab-root "$W/root"
-mount --make-private "$W/root"
+mkdir -p "$W/root" "$W/img" "$W/upper" "$W/work"
+mount --make-private -t overlay -o "lowerdir=/,upperdir=$W/upper,workdir=$W/work,xino=on" mountlab-root "$W/root"
 ts overlay-root
 setsid unshare -m -p --fork --propagation unchanged bash -c 'exit 0'
 ts namespaces+bash
-umount -R -l "$W/root"
-umount -l "$W/rw"
+umount -l "$W/root"
 rm -rf "$W"
 ts teardown
 `;

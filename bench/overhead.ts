@@ -57,11 +57,8 @@ sleeping() {
   done
 }
 ts start
-mkdir -p "$W/root" "$W/img" "$W/rw"
-mount -t tmpfs -o mode=0700 bare-rw "$W/rw"
-mkdir "$W/rw/upper" "$W/rw/work"
-mount -t overlay -o "lowerdir=/,upperdir=$W/rw/upper,workdir=$W/rw/work,xino=on" bare-root "$W/root"
-mount --make-private "$W/root"
+mkdir -p "$W/root" "$W/img" "$W/upper" "$W/work"
+mount --make-private -t overlay -o "lowerdir=/,upperdir=$W/upper,workdir=$W/work,xino=on" bare-root "$W/root"
 mkfifo "$W/status"
 ML_ROOT="$W/root" setsid unshare -m -p --fork --propagation unchanged bash -c "$(cat "$W/tree.sh")" mountlab init 0 9>"$W/status" </dev/null >/dev/null 2>"$W/tree.err" &
 upid=$!
@@ -76,8 +73,7 @@ ts restore
 rpid=; read -r rpid < "$W/restored.pid" || true  # no trailing newline
 kill -KILL "$rpid" "$upid" 2>/dev/null || true
 while [ -d "/proc/$rpid" ]; do st=; read -r _ _ st _ < "/proc/$rpid/stat" 2>/dev/null || true; [ "$st" != Z ] || break; sleep 0.02; done
-umount -R -l "$W/root"
-umount -l "$W/rw"
+umount -l "$W/root"
 rm -rf "$W"
 ts cleanup
 `;
