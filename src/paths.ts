@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,3 +19,13 @@ export const packageRoot: string = (() => {
 })();
 
 export const assetPath = (...parts: string[]): string => join(packageRoot, ...parts);
+
+/** Whether `p` is a regular file (following symlinks); false when it cannot be looked at. */
+export async function isFile(p: string): Promise<boolean> {
+  return stat(p).then((s) => s.isFile(), () => false);
+}
+
+/** Whether `p` is a directory (following symlinks); false when it cannot be looked at. */
+export async function isDirectory(p: string): Promise<boolean> {
+  return stat(p).then((s) => s.isDirectory(), () => false);
+}

@@ -16,6 +16,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { diffRuns, parseRunFile, renderJson, renderMarkdown, renderText, RunFileError, type RunSource } from '../report/run-diff.js';
+import { isFile } from '../paths.js';
 
 export interface DiffRunsOptions {
   markdown?: boolean;
@@ -129,14 +130,6 @@ async function locate(input: string): Promise<{ file: string; note?: string }> {
   const newest = runs[runs.length - 1]!;
   const of = runs.length === 1 ? 'its only run' : `the newest of ${runs.length} runs${byName ? '' : ' by modification time'}`;
   return { file: join(input, newest.name, RESULTS), note: `${input} is a reports directory: took ${of}, ${newest.name}` };
-}
-
-async function isFile(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isFile();
-  } catch {
-    return false;
-  }
 }
 
 function readError(e: unknown): string {

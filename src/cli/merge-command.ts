@@ -8,7 +8,7 @@
  * 2), or 2 when an input is unreadable or the inputs overlap.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BadInputError } from '../errors.js';
 import { HtmlReporter } from '../report/html.js';
@@ -21,6 +21,7 @@ import { TapReporter } from '../report/tap.js';
 import { renderEndSummary } from '../report/end-summary.js';
 import type { RunResult } from '../run/result.js';
 import { resultsProblems } from '../run/results-schema.js';
+import { isDirectory, isFile } from '../paths.js';
 
 const RESULTS = 'results.json';
 
@@ -61,7 +62,7 @@ export async function mergeCommand(dirs: string[], opts: { out: string; err?: No
 
 /** The runs a DIR names: itself when it holds results.json, else every run directory below it (two levels: reports/RUN, or artifact/reports/RUN). */
 async function runsIn(dir: string): Promise<(RunInput & { dir: string })[]> {
-  if (!(await isDir(dir))) throw bad(dir, 'not a directory');
+  if (!(await isDirectory(dir))) throw bad(dir, 'not a directory');
   if (await isFile(join(dir, RESULTS))) return [await readRun(dir)];
   const found: (RunInput & { dir: string })[] = [];
   for (const depth1 of await sortedSubdirs(dir)) {
@@ -95,11 +96,4 @@ async function sortedSubdirs(dir: string): Promise<string[]> {
 
 function bad(file: string, message: string): BadInputError {
   return new BadInputError([{ file, line: 1, col: 1, path: '', message }], 'mountlab merge takes run directories (with results.json) or directories of them, from disjoint shards');
-}
-
-async function isFile(p: string): Promise<boolean> {
-  return stat(p).then((s) => s.isFile(), () => false);
-}
-async function isDir(p: string): Promise<boolean> {
-  return stat(p).then((s) => s.isDirectory(), () => false);
 }

@@ -21,10 +21,11 @@
  * own configuration).
  */
 import { spawn } from 'node:child_process';
-import { open, readFile, readdir, stat } from 'node:fs/promises';
+import { open, readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { BadInputError, PrerequisiteError, type InputProblem } from '../../errors.js';
+import { isFile } from '../../paths.js';
 
 // --- parsing ------------------------------------------------------------------
 
@@ -269,14 +270,6 @@ export interface ReadKernelConfigOptions {
 /** `describe(source)`: "/boot/config-6.1.0-13-amd64" or "embedded in bzImage (zstd)". */
 export function describeConfigSource(s: KernelConfigSource): string {
   return s.kind === 'file' ? s.path : `embedded in ${s.image} (CONFIG_IKCONFIG${s.compression === 'none' ? '' : `, ${s.compression} payload`})`;
-}
-
-async function isFile(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** Files beside the image that may hold its configuration, most specific first. */
