@@ -53,6 +53,13 @@ export class TargetError extends MountlabError {
   }
 }
 
+/**
+ * A target on the host kernel cannot checkpoint and restore at all: the
+ * CRIU preflight's dump or restore of a sleeping task failed or hung. The
+ * cell is refused before any scenario runs.
+ */
+export class PreflightError extends TargetError {}
+
 /** A guest command exceeded its time limit. */
 export class TimeoutError extends MountlabError {
   constructor(readonly what: string, readonly limitMs: number) {

@@ -8,6 +8,8 @@ export const RESULTS_FORMAT = 'mountlab-results/1';
 
 export type Phase =
   | 'boot'
+  /** A check that the target's kernel can run CRIU at all (targets on the host kernel). */
+  | 'preflight'
   | 'setup'
   | 'capture-before'
   | 'dump'
@@ -63,7 +65,13 @@ export interface ScenarioResult {
   probes?: ProbeSummary;
   /** Super options the comparator ignored by its documented list: nothing is filtered silently. */
   filtered: FilteredSuperOption[];
-  error?: { phase: Phase; message: string; excerpt?: string };
+  error?: {
+    phase: Phase;
+    message: string;
+    excerpt?: string;
+    /** The phase hung until its limit killed it: the runner stops a cell after two in a row. */
+    hung?: boolean;
+  };
   /**
    * Tasks outside the checkpointed tree that share one of its own
    * namespaces (seed 003's "leaks"), found before the dump, one line each.

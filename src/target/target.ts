@@ -8,6 +8,12 @@ export interface TargetFacts {
   kernel: string;
   criu: string;
   criuCheck: 'ok' | 'failed';
+  /**
+   * Targets on the host kernel only: what the CRIU preflight found ("ok in
+   * 0.6 s", "ok (cached)"). `criu check` can say "Looks good" on a host
+   * where every dump hangs, so these targets try a real one first.
+   */
+  preflight?: string;
   utilLinux: string;
   /** vm only: which accelerator actually ran the guest. */
   accel?: 'kvm' | 'tcg';

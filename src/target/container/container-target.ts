@@ -8,6 +8,18 @@ import { installLabctl } from '../guest-facts.js';
 import type { StartedTarget, Target, TargetFacts } from '../target.js';
 import { ensureContainerImage, type ImageApi, type RootfsSource } from './container-image.js';
 import { findDockerEngine } from './docker-engine.js';
+import {
+  cacheAnswer,
+  cpuModel,
+  PREFLIGHT_DEADLINE_S,
+  preflightKey,
+  preflightMode,
+  readCachedAnswer,
+  refusal,
+  runPreflight,
+  type PreflightAnswer,
+  type PreflightHost,
+} from './criu-preflight.js';
 
 /**
  * What `docker run --privileged` would give, less CAP_SYS_RESOURCE: on
@@ -154,7 +166,17 @@ class LabContainer extends GenericContainer {
  */
 export class ContainerTarget implements Target {
   readonly kind = 'container' as const;
+  private preflight: Promise<PreflightAnswer> | undefined;
   constructor(private readonly opts: ContainerOptions) {}
+
+  private async measure(c: StartedContainer, criu: string, key: string, mode: ReturnType<typeof preflightMode>, signal: AbortSignal): Promise<PreflightAnswer> {
+    this.opts.log(`CRIU preflight: a dump and restore of a sleeping task on the host kernel (deadline ${PREFLIGHT_DEADLINE_S} s)...`);
+    const answer = await runPreflight(c, criu, mode);
+    this.opts.log(`CRIU preflight: ${answer.ok ? answer.detail : `failed: ${answer.detail}`}`);
+    // An injected fault says nothing about this host, nor does a preflight cut short by Ctrl-C.
+    if (mode !== 'fault-hang' && !signal.aborted) await cacheAnswer(key, answer).catch(() => {});
+    return answer;
+  }
 
   get describe(): string {
     return `container (${this.opts.image.id} rootfs, host kernel)`;
@@ -201,10 +223,25 @@ export class ContainerTarget implements Target {
     try {
       if (signal.aborted) throw abortReason(signal);
       const bootMs = Date.now() - started;
-      const uname = await c.exec(['uname', '-r'], { timeoutMs: 30_000, label: 'uname' });
+      // The engine's kernel and CPU, which need not be this process's (DOCKER_HOST may be another machine).
+      const probe = await c.exec(['sh', '-c', 'uname -r; cat /proc/cpuinfo'], { timeoutMs: 30_000, label: 'uname' });
+      const [kernel = 'unknown', ...cpuinfo] = probe.stdout.split('\n');
+      const host: PreflightHost = { kernel: kernel.trim() || 'unknown', cpu: cpuModel(cpuinfo.join('\n')), image: o.image.id };
+      const mode = preflightMode();
+      const key = preflightKey(host);
+      const cached = mode === 'normal' ? readCachedAnswer(key) : undefined;
+      if (cached && !cached.ok) throw refusal(cached, host, true);
       // criu check's answer is cached per image and kernel: here the kernel is the host's.
-      const facts = await installLabctl(c, { id: `container-${o.image.id}`, manifest: { kernelRelease: uname.stdout.trim() || 'unknown' } }, 'container');
-      c.facts = { ...facts, target: 'container', bootMs, readyMs: Date.now() - started, image: o.image.id };
+      const facts = await installLabctl(c, { id: `container-${o.image.id}`, manifest: { kernelRelease: host.kernel } }, 'container');
+      let preflight = cached ? { ...cached, detail: `${cached.detail}, cached` } : undefined;
+      if (!preflight) {
+        // One preflight per target, however many containers -j starts for it.
+        this.preflight ??= this.measure(c, facts.criu, key, mode, signal);
+        // Ctrl-C must not wait out the preflight's deadline: disposing the container (below) ends its exec.
+        preflight = await untilAborted(this.preflight, signal);
+        if (!preflight.ok) throw refusal(preflight, host, false);
+      }
+      c.facts = { ...facts, target: 'container', bootMs, readyMs: Date.now() - started, image: o.image.id, preflight: preflight.detail };
       o.log(
         `container ${tc.getId().slice(0, 12)} up in ${(bootMs / 1000).toFixed(1)} s, ready in ${(c.facts.readyMs / 1000).toFixed(1)} s` +
           `${img.built ? ` (image built in ${(img.ms / 1000).toFixed(1)} s)` : ''}; host kernel ${c.facts.kernel}, criu ${c.facts.criu}`,
@@ -256,6 +293,16 @@ async function removeLeftovers(api: Api, log: (m: string) => void): Promise<void
       () => {},
     );
   }
+}
+
+/** The promise's value, or the abort's reason as soon as the signal fires. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function abortReason(signal: AbortSignal): Error {
