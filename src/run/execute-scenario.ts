@@ -37,10 +37,20 @@ export interface ScenarioContext {
 
 /** Raised inside the pipeline to end a scenario with a verdict other than pass. */
 class Verdict extends Error {
-  constructor(readonly outcome: Outcome, readonly reason: string, readonly phase?: Phase, readonly excerpt?: string) {
+  constructor(
+    readonly outcome: Outcome,
+    readonly reason: string,
+    readonly phase?: Phase,
+    readonly excerpt?: string,
+    /** CRIU did not finish in its limit and was killed. */
+    readonly hung?: boolean,
+  ) {
     super(reason);
   }
 }
+
+/** Phases whose hang says more about the cell than about the scenario (the runner counts them). */
+const ENGINE_PHASES: ReadonlySet<Phase> = new Set(['dump', 'restore', 'restore-again']);
 
 /**
  * Runs one scenario on a started target: set up, capture, dump, restore,
@@ -139,7 +149,13 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
       const again = await phase('restore-again', () => criuRestore(t, plan));
       await save('restore-again.log', again.log);
       if (!again.ok) {
-        throw new Verdict(again.failure?.kind === 'failed' ? 'fail' : 'error', `the second restore of the same images failed: ${again.failure?.headline ?? 'criu restore failed'}`, 'restore-again', logExcerpt(`${again.log}\n${again.exec.stderr}`));
+        throw new Verdict(
+          again.failure?.kind === 'failed' ? 'fail' : 'error',
+          `the second restore of the same images failed: ${again.failure?.headline ?? 'criu restore failed'}`,
+          'restore-again',
+          logExcerpt(`${again.log}\n${again.exec.stderr}`),
+          again.failure?.kind === 'timeout',
+        );
       }
       const second = await phase('capture-again', () => capture(t, again.pid!, plan));
       await save('after-again.capture', second.text, 'latin1');
@@ -156,7 +172,9 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
     if (e instanceof Verdict) {
       result.outcome = e.outcome;
       result.reason = e.reason;
-      if (e.outcome === 'error' || e.excerpt) result.error = { phase: e.phase ?? current, message: e.reason, ...(e.excerpt ? { excerpt: e.excerpt } : {}) };
+      if (e.outcome === 'error' || e.excerpt) {
+        result.error = { phase: e.phase ?? current, message: e.reason, ...(e.excerpt ? { excerpt: e.excerpt } : {}), ...(e.hung ? { hung: true } : {}) };
+      }
     } else if (ctx.signal.aborted) {
       throw e;
     } else {
@@ -164,7 +182,10 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
       result.outcome = 'error';
       result.reason = `${current}: ${msg}`;
       result.error = { phase: current, message: msg };
-      if (e instanceof TimeoutError) result.reason = `${current}: hung (${msg})`;
+      if (e instanceof TimeoutError) {
+        result.reason = `${current}: hung (${msg})`;
+        if (ENGINE_PHASES.has(current)) result.error.hung = true;
+      }
     }
   } finally {
     if (phases.length) await cleanup(t, plan, phases);
@@ -254,7 +275,7 @@ function engineVerdict(run: EngineRun, x: Expectation, phase: 'dump' | 'restore'
     if (matched) throw new Verdict('pass', `criu ${phase} failed as expected (matched /${x.pattern.source}/)`, phase);
     throw new Verdict('fail', `criu ${phase} failed, but no log line matched /${x.pattern.source}/: ${run.failure.headline}`, phase, excerpt);
   }
-  throw new Verdict('error', run.failure?.headline ?? `criu ${phase} failed`, phase, excerpt);
+  throw new Verdict('error', run.failure?.headline ?? `criu ${phase} failed`, phase, excerpt, run.failure?.kind === 'timeout');
 }
 
 /**

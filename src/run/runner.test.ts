@@ -3,6 +3,7 @@ import { parseScenario } from '../scenario/load.js';
 import type { ExecOptions, ExecResult } from '../target/exec.js';
 import type { StartedTarget, Target, TargetFacts } from '../target/target.js';
 import { removeScratch, scratchDir } from '../../test/scratch.js';
+import { PreflightError } from '../errors.js';
 import { runCorpus } from './runner.js';
 import type { ScenarioResult } from './result.js';
 
@@ -320,5 +321,108 @@ describe('runner: a guest left dirty', () => {
     assert.deepEqual(run.results.map((r) => r.outcome), ['pass', 'pass'], 'a dirty guest after a passing scenario does not change its verdict');
     assert.equal(guests.length, 2);
     assert.match(logs.join('\n'), /cell: the guest is no longer trusted \(left dirty: mount:\/run\/mountlab\/s1\/root\); booting a fresh one/);
+  });
+});
+
+describe('runner: a cell that cannot run CRIU', () => {
+  after(removeScratch);
+  const s = (n: string) => parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
+
+  /** A target whose guests' dumps hang (labctl's timeout kills criu: exit 137) for the scenarios named. */
+  const hanging = (hangs: ReadonlySet<string>, guests: ScriptedGuest[] = []): Target => ({
+    kind: 'container',
+    describe: 'scripted',
+    start: async () => {
+      const g = new ScriptedGuest('');
+      const exec = g.exec.bind(g);
+      let current = '';
+      g.exec = async (argv, o) => {
+        if (typeof argv !== 'string' && argv[1] === 'setup') current = o.stdin?.toString().match(/scenario "([^"]+)"/)?.[1] ?? '';
+        if (typeof argv !== 'string' && argv[1] === 'dump' && hangs.has(current)) {
+          return { code: 137, stdout: '(00.1) pie: 1: new_sp=0x7f ip 0x7f\n', stderr: '', durationMs: 120_000 };
+        }
+        return exec(argv, o);
+      };
+      guests.push(g);
+      return g;
+    },
+  });
+
+  it('stops sending scenarios after two dumps in a row hang: the rest are errors naming the first, exit 2', async () => {
+    const logs: string[] = [];
+    const run = await runCorpus([s('one'), s('two'), s('three'), s('four')], [{ id: 'c', target: hanging(new Set(['one', 'two'])) }], {
+      runId: 'r',
+      probes: false,
+      runDir: scratchDir('runner-hang'),
+      signal: new AbortController().signal,
+      jobs: 1,
+      reporter: { onLog: (m) => void logs.push(m) },
+    });
+    assert.deepEqual(run.results.map((r) => [r.scenario, r.outcome, r.error?.hung ?? false]), [
+      ['one', 'error', true],
+      ['two', 'error', true],
+      ['three', 'error', false],
+      ['four', 'error', false],
+    ]);
+    assert.match(run.results[0]!.reason, /criu dump did not finish in time and was killed/);
+    assert.match(run.results[2]!.reason, /^not run: dump of one and then dump of two hung until killed: the cause is this cell/);
+    assert.match(run.results[3]!.reason, /the logs of the first are in c\/one\/dump\.log/);
+    assert.deepEqual(run.results[2]!.phases, [], 'a scenario that was not run has no phase timings');
+    assert.match(run.cells[0]!.error ?? '', /dump of one and then dump of two hung/);
+    assert.match(logs.join('\n'), /c: dump of one and then dump of two hung/);
+    assert.equal(run.exitCode, 2);
+  });
+
+  it('keeps going when a hang is followed by a scenario that does not hang', async () => {
+    const run = await runCorpus([s('one'), s('fine'), s('three'), s('four')], [{ id: 'c', target: hanging(new Set(['one', 'three'])) }], {
+      runId: 'r',
+      probes: false,
+      runDir: scratchDir('runner-hang2'),
+      signal: new AbortController().signal,
+      jobs: 1,
+      reporter: {},
+    });
+    assert.deepEqual(run.results.map((r) => [r.scenario, r.outcome]), [
+      ['one', 'error'],
+      ['fine', 'pass'],
+      ['three', 'error'],
+      ['four', 'pass'],
+    ]);
+    assert.equal(run.cells[0]!.error, undefined);
+  });
+
+  it('refuses a cell whose preflight fails: its scenarios are preflight errors at once, other cells run, exit 2', async () => {
+    let starts = 0;
+    const refused: Target = {
+      kind: 'container',
+      describe: 'refused',
+      start: async () => {
+        starts++;
+        throw new PreflightError('CRIU preflight failed: criu dump of a sleeping task did not finish in 10 s and was killed', '(00.2) pie: 7: new_sp=0x1 ip 0x2');
+      },
+    };
+    const fine: Target = { kind: 'vm', describe: 'fine', start: async () => new ScriptedGuest('') };
+    const logs: string[] = [];
+    const run = await runCorpus([s('a'), s('b')], [{ id: 'container-x', target: refused }, { id: 'vm-x', target: fine }], {
+      runId: 'r',
+      probes: false,
+      runDir: scratchDir('runner-preflight'),
+      signal: new AbortController().signal,
+      jobs: 1,
+      reporter: { onLog: (m) => void logs.push(m) },
+    });
+    assert.equal(starts, 1, 'a refused cell is not tried again for each scenario');
+    const by = run.results.map((r) => [r.cell, r.scenario, r.outcome, r.error?.phase]);
+    assert.deepEqual(by, [
+      ['container-x', 'a', 'error', 'preflight'],
+      ['container-x', 'b', 'error', 'preflight'],
+      ['vm-x', 'a', 'pass', undefined],
+      ['vm-x', 'b', 'pass', undefined],
+    ]);
+    assert.match(run.results[0]!.reason, /^preflight: CRIU preflight failed/);
+    assert.equal(run.results[0]!.error?.excerpt, '(00.2) pie: 7: new_sp=0x1 ip 0x2');
+    assert.match(run.cells[0]!.error ?? '', /CRIU preflight failed/);
+    assert.match(logs.join('\n'), /container-x: refused, its scenarios are errors: CRIU preflight failed[^\n]*\n {4}\(00\.2\) pie: 7/);
+    assert.equal(run.exitCode, 2);
   });
 });

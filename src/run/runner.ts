@@ -1,6 +1,6 @@
 import { release } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { MountlabError, TargetError } from '../errors.js';
+import { MountlabError, PreflightError, TargetError } from '../errors.js';
 import { assetPath } from '../paths.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { StartedTarget, Target } from '../target/target.js';
@@ -10,7 +10,7 @@ import { scenarioRuns } from './variants.js';
 import { combineAttempts } from './repeat.js';
 import { estimateMs, scheduleOrder, shardItems, type Shard, type WorkItem } from './schedule.js';
 import { OUTCOMES, exitCodeForOutcomes, type Outcome } from './outcome.js';
-import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from './result.js';
+import { RESULTS_FORMAT, type CellResult, type Phase, type RunResult, type ScenarioResult } from './result.js';
 
 /** A target configuration that runs the whole corpus, e.g. vm on trixie's kernel. */
 export interface CellPlan {
@@ -47,8 +47,13 @@ interface CellState {
   plan: CellPlan;
   index: number;
   result: CellResult;
-  /** Set when a target of this cell could not start: its remaining scenarios are errors with this reason. */
-  failed?: { message: string; tail?: string };
+  /**
+   * Set when a target of this cell could not start, or when the cell hung
+   * twice in a row: its remaining scenarios are errors with this reason.
+   */
+  failed?: CellStop;
+  /** The cell's latest results that hung, back to the last one that did not: two in a row stop the cell. */
+  hangs: ScenarioResult[];
   /** Targets of this cell started and not yet disposed. */
   running: number;
 }
@@ -78,6 +83,7 @@ export async function runCorpus(scenarios: LoadedScenario[], cells: CellPlan[], 
     index,
     result: { id: plan.id, facts: { target: plan.target.kind, kernel: '?', criu: '?', criuCheck: 'failed', utilLinux: '?', readyMs: 0 } },
     running: 0,
+    hangs: [],
   }));
   let order = 0;
   const all: Item[] = states.flatMap((cell) => runs.map((r) => ({ cell, cellId: cell.plan.id, cellIndex: cell.index, run: r, order: order++, estimateMs: estimateMs(r, history) })));
@@ -94,6 +100,7 @@ export async function runCorpus(scenarios: LoadedScenario[], cells: CellPlan[], 
   });
   const orderOf = new Map<ScenarioResult, number>();
   const record = async (item: Item, r: ScenarioResult) => {
+    noteHang(item.cell, r, opts.reporter);
     orderOf.set(r, item.order);
     run.results.push(r);
     run.counts[r.outcome]++;
@@ -140,7 +147,7 @@ async function runItems(queue: Item[], opts: RunOptions, record: (item: Item, r:
       if (opts.signal.aborted) throw opts.signal.reason;
       const cell = item.cell;
       if (cell.failed) {
-        await record(item, bootErrorResult(item, cell.failed));
+        await record(item, stoppedCellResult(item, cell.failed));
         item = take(cell);
         continue;
       }
@@ -152,12 +159,15 @@ async function runItems(queue: Item[], opts: RunOptions, record: (item: Item, r:
         target = await cell.plan.target.start(opts.signal);
       } catch (e) {
         cell.running--;
-        if (opts.signal.aborted) throw e;
+        // Whatever the start said after Ctrl-C (a preflight that failed meanwhile, say), the run was interrupted.
+        if (opts.signal.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : e;
         // A target that cannot start makes every remaining scenario of its cell an error, with the reason.
         const message = e instanceof MountlabError ? e.message : String(e);
         const tail = e instanceof TargetError && e.consoleTail ? e.consoleTail : undefined;
-        cell.failed = { message, ...(tail ? { tail } : {}) };
-        cell.result.error = message;
+        const phase: Phase = e instanceof PreflightError ? 'preflight' : 'boot';
+        cell.failed ??= { phase, message, reason: `${phase}: ${message}`, ...(tail ? { tail } : {}) };
+        cell.result.error ??= message;
+        opts.reporter.onLog?.(`${cell.plan.id}: refused, its scenarios are errors: ${message}${tail ? `\n${indent(tail)}` : ''}`);
         continue;
       }
       {
@@ -168,7 +178,7 @@ async function runItems(queue: Item[], opts: RunOptions, record: (item: Item, r:
           if (opts.signal.aborted) throw opts.signal.reason;
           await record(item, await attempts(t, item, opts));
           item = take(cell);
-        } while (item && item.cell === cell && t.healthy && !opts.freshTarget);
+        } while (item && item.cell === cell && t.healthy && !opts.freshTarget && !cell.failed);
         if (item?.cell === cell && !t.healthy) {
           opts.reporter.onLog?.(`${cell.plan.id}: the guest is no longer trusted (${t.retiredBecause ?? 'it stopped answering'}); booting a fresh one`);
         }
@@ -209,20 +219,61 @@ async function attempts(t: StartedTarget, item: Item, opts: RunOptions): Promise
   return combineAttempts(done);
 }
 
-function bootErrorResult(item: Item, failed: { message: string; tail?: string }): ScenarioResult {
+/** Why a cell runs no more scenarios, and what its remaining ones say. */
+interface CellStop {
+  phase: Phase;
+  message: string;
+  /** The remaining scenarios' reason. */
+  reason: string;
+  tail?: string;
+}
+
+/**
+ * A dump or restore that hangs until its limit kills it costs that limit
+ * (120 s by default); when the next scenario of the same cell hangs too,
+ * the cause is the cell (its kernel, its CPU, its criu), not the scenario,
+ * and waiting it out for every remaining one would cost hours. Two in a
+ * row stop the cell: the rest are errors that point at the first.
+ */
+function noteHang(cell: CellState, r: ScenarioResult, reporter: Reporter): void {
+  if (cell.failed) return;
+  if (!r.error?.hung || r.outcome !== 'error') {
+    cell.hangs = [];
+    return;
+  }
+  cell.hangs.push(r);
+  if (cell.hangs.length < 2) return;
+  const [first, second] = cell.hangs as [ScenarioResult, ScenarioResult];
+  const what = (x: ScenarioResult) => `${x.error?.phase ?? 'a phase'} of ${x.scenario}`;
+  const message =
+    `${what(first)} and then ${what(second)} hung until killed: the cause is this cell, not a scenario, ` +
+    `so it runs no more; the logs of the first are in ${first.artifacts['dump.log'] ?? first.artifacts['restore.log'] ?? `${first.cell}/${first.scenario}/`}`;
+  cell.failed = { phase: first.error?.phase ?? 'dump', message, reason: `not run: ${message}` };
+  cell.result.error = message;
+  reporter.onLog?.(`${cell.plan.id}: ${message}`);
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}
+
+function stoppedCellResult(item: Item, stop: CellStop): ScenarioResult {
   return {
     scenario: item.run.name,
     mountEngine: item.run.mountEngine,
     file: item.run.loaded.file,
     cell: item.cellId,
     outcome: 'error',
-    reason: `boot: ${failed.message}`,
+    reason: stop.reason,
     expected: '',
-    phases: [{ phase: 'boot', ms: 0, ok: false }],
+    phases: stop.phase === 'boot' || stop.phase === 'preflight' ? [{ phase: stop.phase, ms: 0, ok: false }] : [],
     differences: [],
     filtered: [],
     leaks: [],
-    error: { phase: 'boot', message: failed.message, ...(failed.tail ? { excerpt: failed.tail } : {}) },
+    error: { phase: stop.phase, message: stop.message, ...(stop.tail ? { excerpt: stop.tail } : {}) },
     artifacts: {},
     durationMs: 0,
   };
