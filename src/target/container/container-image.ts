@@ -57,7 +57,22 @@ export interface ContainerImage {
  * mode bits that rdump drops are put back, and a tar of the dir is
  * streamed into `docker import`. The temp dir is always removed.
  */
-export async function ensureContainerImage(api: ImageApi, vm: RootfsSource, log: (m: string) => void, signal?: AbortSignal): Promise<ContainerImage> {
+export function ensureContainerImage(api: ImageApi, vm: RootfsSource, log: (m: string) => void, signal?: AbortSignal): Promise<ContainerImage> {
+  // Under -j, every worker of a container cell starts a container at once:
+  // they share one build instead of each importing the same image.
+  const tag = containerImageTag(vm);
+  let pending = building.get(tag);
+  if (!pending) {
+    pending = buildContainerImage(api, vm, log, signal).finally(() => building.delete(tag));
+    building.set(tag, pending);
+  }
+  return pending;
+}
+
+/** Builds in progress in this process, by tag. */
+const building = new Map<string, Promise<ContainerImage>>();
+
+async function buildContainerImage(api: ImageApi, vm: RootfsSource, log: (m: string) => void, signal?: AbortSignal): Promise<ContainerImage> {
   const tag = containerImageTag(vm);
   const started = Date.now();
   if (await imageExists(api, tag)) return { tag, built: false, ms: Date.now() - started };
