@@ -195,7 +195,7 @@ export function renderPage(run: RunResult, sections: readonly string[], opts: Pa
     const f = c.facts;
     o.push(
       `<tr><td><code>${esc(c.id)}</code>${c.error ? `<div class="cell-error">${esc(c.error)}</div>` : ''}</td><td>${esc(f.target)}</td><td>${esc(f.kernel)}</td>` +
-        `<td>${esc(f.criu)}${f.criuCheck === 'ok' ? '' : ' <span class="warn">criu check failed</span>'}</td><td>${esc(f.utilLinux)}</td><td>${esc(f.accel ?? '-')}</td>` +
+        `<td>${esc(f.criu)}${f.criuCheck === 'ok' ? '' : ' <span class="warn">criu check failed</span>'}${f.preflight ? `<div>preflight ${esc(f.preflight)}</div>` : ''}</td><td>${esc(f.utilLinux)}</td><td>${esc(f.accel ?? '-')}</td>` +
         `<td>${seconds(f.bootMs)}</td><td>${seconds(f.readyMs)}</td><td>${mine.length}</td><td>${seconds(mine.reduce((n, r) => n + r.durationMs, 0))}</td><td>${esc(f.image ?? '-')}</td></tr>`,
     );
   }

@@ -41,6 +41,14 @@ describe('Markdown report', () => {
     assert.match(md, /\| t \| vm \| error \| 4\.2 s \| - \| criu restore failed \\\| badly \|/);
   });
 
+  it('shows a container cell\'s preflight in the cells table, and says why a refused cell ran no scenarios', async () => {
+    const ok = { ...vmCell('container-a'), facts: { ...vmCell('x').facts, target: 'container' as const, preflight: 'ok in 0.6 s (dump 0.4 s, restore 0.2 s)' } };
+    const refused = { ...vmCell('container-b'), error: 'CRIU preflight failed: criu dump of a sleeping task did not finish in 10 s and was killed' };
+    const md = await renderMarkdown(runResult([result('s', 'container-a', 'pass'), result('s', 'container-b', 'error')], [ok, refused]));
+    assert.match(md, /\| container-a \| container \| [^|]+ \| [^|]*\(preflight ok in 0\.6 s \(dump 0\.4 s, restore 0\.2 s\)\) \|/);
+    assert.match(md, /- \*\*container-b\*\* ran no more scenarios: CRIU preflight failed: criu dump of a sleeping task did not finish in 10 s/);
+  });
+
   it("draws the before and after trees of a failing scenario from its captures", async () => {
     const dir = scratchDir('md-trees');
     const cap = (master: boolean) => `@task init pid=1 mntns=1 cwd=/ root=/\n1 0 0:20 / / rw - overlay mountlab-root rw\n2 1 0:30 / /w rw shared:5 - tmpfs w rw\n3 1 0:30 / /c rw${master ? ' master:5' : ''} - tmpfs w rw\n`;

@@ -95,8 +95,11 @@ export async function renderMarkdown(run: RunResult, treesOf?: TreesOf): Promise
   L.push(`${counts.join(', ') || 'no scenarios'} in ${(run.durationMs / 1000).toFixed(1)} s${run.complete ? '' : ' (interrupted)'}.`, '');
   L.push('| cell | target | kernel | criu | accel | boot to ready | reset between scenarios |', '|---|---|---|---|---|---|---|');
   for (const c of run.cells) {
-    L.push(`| ${c.id} | ${c.facts.target} | ${c.facts.kernel} | ${c.facts.criu} | ${c.facts.accel ?? '-'} | ${(c.facts.readyMs / 1000).toFixed(1)} s | ${resetText(run, c.id)} |`);
+    const criu = `${c.facts.criu}${c.facts.preflight ? ` (preflight ${c.facts.preflight})` : ''}`;
+    L.push(`| ${c.id} | ${c.facts.target} | ${c.facts.kernel} | ${criu} | ${c.facts.accel ?? '-'} | ${(c.facts.readyMs / 1000).toFixed(1)} s | ${resetText(run, c.id)} |`);
   }
+  const refused = run.cells.filter((c) => c.error);
+  if (refused.length) L.push('', ...refused.map((c) => `- **${c.id}** ran no more scenarios: ${c.error}`));
   if (run.cells.length > 1) L.push(...matrixTable(run));
   L.push('', '| scenario | cell | verdict | time | probes | why |', '|---|---|---|---|---|---|');
   for (const r of run.results) {
