@@ -231,7 +231,8 @@ async function setup(t: StartedTarget, plan: GuestPlan, save: (n: string, c: str
   const outside = r.stdout.match(/^outside-failed (\d+)/m);
   if (outside) {
     const n = Number(outside[1]);
-    throw new Verdict('error', `outside step ${n} (${plan.outsideLabels[n - 1] ?? '?'}) failed: ${message || 'no message'}`, 'setup', stderrTail);
+    const which = n === 0 ? 'before the first outside step' : `outside step ${n} (${plan.outsideLabels[n - 1] ?? '?'})`;
+    throw new Verdict('error', `${which} failed: ${message || 'no message'}`, 'setup', stderrTail);
   }
   if (failed) {
     const n = Number(failed[1]);

@@ -79,6 +79,22 @@ describe('@e2e vm target', function () {
     assert.ok(nested.phases.some((p) => p.phase === 'compare' && p.ok));
   });
 
+  it('gives outside steps a host shell\'s /proc, names a failing one, and keeps host mounts out of a compat restore', async () => {
+    const out = tempOut('outside');
+    const r = await runCli(['run', assetPath('test', 'fixtures', 'scenarios-outside'), assetPath('scenarios', 'seed-002', 'external-master-compat.yaml'), '--out', out]);
+    const { run } = readRun(out);
+    const by = Object.fromEntries(run.results.map((x) => [x.scenario, x]));
+    assert.equal(r.code, 2, r.stderr);
+    // A lazy umount needs /proc/self/mountinfo.
+    assert.equal(by['outside-lazy-umount']?.outcome, 'pass', by['outside-lazy-umount']?.reason);
+    // The failing step by its number and text (it was "outside step 0 (?)").
+    assert.equal(by['outside-step-fails']?.outcome, 'error');
+    assert.match(by['outside-step-fails']!.reason, /^outside step 3 \(bind \/host\/not-there -> \/host\/a\) failed: mount: \/host\/a: special device \/host\/not-there does not exist/);
+    // compat bind-mounts --root recursively: the host's /host/data used to come back as an extra mount.
+    assert.equal(by['external-master-compat[compat]']?.outcome, 'pass', by['external-master-compat[compat]']?.reason);
+    assert.equal(by['external-master-compat[v2]']?.outcome, 'pass', by['external-master-compat[v2]']?.reason);
+  });
+
   it('gives fail, not pass, when the expectation is wrong, and exits 1', async () => {
     const dir = scratchDir('wrong');
     const file = join(dir, 'wrong.yaml');
