@@ -84,3 +84,24 @@ describe('scenario loading', () => {
     assert.equal(s.scenario.steps[0]!.mkdir, "/w/$(reboot)/`id`/it's");
   });
 });
+
+describe('scenario loading: class %YAML directive other than 1.2 (it changed what values meant)', () => {
+  const body = `${head}steps:\n  - open: {path: /a, fd: 10, mode: "0644"}\nexpect: identical\n`;
+  for (const [directive, where] of [['%YAML 1.1', '1:7'], ['%YAML 1.0', '1:7'], ['%YAML   1.3 # later', '1:9'], ['%YAML', '1:1']] as const) {
+    it(`refuses ${JSON.stringify(directive)} at ${where}, saying what it would change`, () => {
+      try {
+        parseScenario(`${directive}\n---\n${body}`, 'v.yaml');
+      } catch (e) {
+        assert.ok(e instanceof BadInputError, String(e));
+        assert.match(e.message, new RegExp(`^v\\.yaml:${where}: .*a scenario is YAML 1\\.2 \\(under 1\\.1, 012 reads as 10, 1:30 as 90, yes as true, and << merges keys\\); remove the directive or write %YAML 1\\.2$`));
+        return;
+      }
+      assert.fail('accepted');
+    });
+  }
+
+  it('reads a scenario under %YAML 1.2 as without a directive: yes stays a string', () => {
+    const doc = `%YAML 1.2\n---\n${head}tags: [yes, on]\nsteps: [{mkdir: /a}]\nexpect: identical\n`;
+    assert.deepEqual(parseScenario(doc, 'ok.yaml').scenario.tags, ['yes', 'on']);
+  });
+});

@@ -64,6 +64,8 @@ export function parseScenario(input: Buffer | string, file: string): LoadedScena
   const tokens = Array.from(new Parser(lc.addNewLine).parse(text));
   const big = treeLimits(tokens);
   if (big) throw new BadInputError([{ file, ...lc.linePos(big.offset), path: '', message: big.message }]);
+  const version = yamlVersionProblem(tokens);
+  if (version) throw new BadInputError([{ file, ...lc.linePos(version.offset), path: '', message: version.message }]);
   // uniqueKeys rejects duplicate keys; stringKeys makes every key a string
   // and refuses lists, mappings and aliases as keys.
   const composer = new Composer({ uniqueKeys: true, strict: true, stringKeys: true });
@@ -241,6 +243,22 @@ function treeLimits(tokens: CST.Token[]): Limit | undefined {
         if (it.value) stack.push([it.value, depth + 1]);
       }
     }
+  }
+  return undefined;
+}
+
+/**
+ * Under `%YAML 1.1` the library reads the same text as other values: `012` is 10, `1:30` is 90,
+ * `yes` is true, and `<<` merges keys. A scenario means one thing, so it is YAML 1.2, said or not.
+ */
+function yamlVersionProblem(tokens: CST.Token[]): Limit | undefined {
+  for (const t of tokens) {
+    if (t.type !== 'directive') continue;
+    const m = /^%YAML(?:[ \t]+([^\s#]+))?/.exec(t.source);
+    if (!m || m[1] === '1.2') continue;
+    const said = m[1] === undefined ? 'a %YAML directive without a version' : `%YAML ${m[1]}`;
+    const at = m[1] === undefined ? t.offset : t.offset + t.source.indexOf(m[1], 5);
+    return { offset: at, message: `${said}: a scenario is YAML 1.2 (under 1.1, 012 reads as 10, 1:30 as 90, yes as true, and << merges keys); remove the directive or write %YAML 1.2` };
   }
   return undefined;
 }
