@@ -55,6 +55,9 @@ export interface ImportResult {
   summary: string[];
 }
 
+/** The loader's refusals that are about size (compile.ts, load.ts, the schema's max* keywords). */
+const SIZE_LIMIT = /^(too large: |the scenario compiles to |the outside steps compile to )/;
+
 /** Reads, plans and renders; throws BadInputError on bad input. Nothing is written. */
 export function importText(text: string, file: string, flags: ImportFlags, argv: string[] = []): ImportResult {
   const paste = parsePaste(text, file, flags.pick !== undefined ? { pick: flags.pick } : {});
@@ -86,6 +89,12 @@ export function importText(text: string, file: string, flags: ImportFlags, argv:
   try {
     scenario = parseScenario(yaml, flags.output ?? `${name}.yaml`).scenario;
   } catch (e) {
+    // A paste can be too big for the language's limits in ways only the whole scenario shows (its
+    // compiled script's size, a list's length): that is the paste's size, not a bug here.
+    if (e instanceof BadInputError && e.problems.every((p) => SIZE_LIMIT.test(p.message))) {
+      const why = [...new Set(e.problems.map((p) => p.message))].join('; ');
+      throw new BadInputError([{ file, line: paste.lines[0], col: 1, path: '', message: `the paste (lines ${paste.lines[0]}-${paste.lines[1]}) makes a scenario larger than the lab runs: ${why}; import a smaller part of the table` }]);
+    }
     throw new Error(`mountlab import produced an invalid scenario (a bug):\n${e instanceof Error ? e.message : String(e)}\n${yaml}`);
   }
   return { plan, yaml, scenario, summary };

@@ -108,6 +108,22 @@ describe('import: parse-paste', () => {
     for (const [text, re] of cases) assert.match(thrown(() => parsePaste(text, 'f'), BadInputError).message, re, text);
   });
 
+  it('class: a raw NUL byte anywhere is refused where it is, as a NUL (it was reported as "holds a newline")', () => {
+    assert.match(thrown(() => parsePaste(`${LINE(1, 0, '/')}\n2 1 0:2 / /a\0b rw - tmpfs t rw\n`, 'f'), BadInputError).message, /^f:2:13: a NUL byte, which no mountinfo line or mount table holds/);
+    assert.match(thrown(() => parsePaste(`prose\0\n${LINE(1, 0, '/')}\n`, 'f'), BadInputError).message, /^f:1:6: a NUL byte/);
+  });
+
+  it('class: a header name with parentheses is read whole, up to the last ")" (a "(" made it prose and blamed the next line)', () => {
+    const p = parsePaste(`== pid 7 ((sd-pam)) ==\n${LINE(1, 0, '/')}\n== pid 8 (a(b) == c) ==\n${LINE(2, 0, '/')}\n`, 'f');
+    assert.deepEqual(p.tasks.map((t) => [t.name, t.pid]), [['(sd-pam)', 7], ['a(b) == c', 8]]);
+  });
+
+  it('class: a header that does not parse is refused on its own line, not the mount line after it', () => {
+    for (const h of ['== pid 1 (a ==', '== pid x (a) ==', '== a(b ==']) {
+      assert.match(thrown(() => parsePaste(`${h}\n${LINE(1, 0, '/')}\n`, 'f'), BadInputError).message, /^f:1:1: a task header that does not read as == pid N \(name\) ==/, h);
+    }
+  });
+
   it('keeps the bytes of escaped and non-UTF-8 names (latin1 in, latin1 out)', () => {
     const p = parsePaste(`1 0 0:1 / / rw - tmpfs t rw\n2 1 0:1 /d\\040ir /caf\xc3\xa9\\011x rw - tmpfs my\\040src rw\n`, 'f');
     const m = p.tasks[0]!.mounts[1]!;

@@ -62,7 +62,14 @@ export const TABLE_SOURCE = 'table';
 const QUOTE = /^(?:[ \t]*>)+[ \t]?/;
 const MOUNT_START = /^\d+[ \t]+\d+[ \t]/;
 const TABLE_ROW = /^(\d+)[ \t]+(\d+)[ \t]+(\S+)[ \t]+\([ \t]*(\d+)[ \t]*,[ \t]*(\d+)[ \t]*\)[ \t]*$/;
-const PID_HEADER = /^==[ \t]*(?:pid[ \t]+(\d+))?[ \t]*(?:\(([^()]*)\)|([^=()\s][^=()]*?))?[ \t]*==[ \t]*$/;
+// A task's name is whatever it calls itself, parentheses included (`(sd-pam)`, `kworker/0:1(x)`), so
+// the name in parentheses runs to the last `)` before the closing `==`, as in /proc/PID/stat.
+const PID_HEADER = /^==[ \t]*(?:pid[ \t]+(\d+))?[ \t]*(?:\((.*)\)|([^=()\s][^=()]*?))?[ \t]*==[ \t]*$/;
+/**
+ * A line that means to be a header (`== pid ...`, or `== ... ==` with a parenthesis in it); when
+ * PID_HEADER refuses one, the mistake is there, not on the mount line after it.
+ */
+const HEADER_LIKE = /^==[ \t]*pid[ \t]|^==.*[()].*==[ \t]*$/;
 
 interface Line {
   /** 1-based physical line number. */
@@ -89,6 +96,7 @@ interface Block {
 
 export function parsePaste(text: string, file: string, opts: ParseOptions = {}): Paste {
   const notes: string[] = [];
+  refuseNul(text, file);
   const lines = classify(text);
   if (lines.some((l) => l.quoted && (l.kind === 'mount' || l.kind === 'row'))) notes.push('mail quote markers (>) were stripped');
   const hasHeaders = lines.some((l) => l.kind === 'header' || l.kind === 'task');
@@ -101,6 +109,9 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
   };
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
+    if (l.kind === 'prose' && HEADER_LIKE.test(l.text)) {
+      fail(file, l.no, l.offset + 1, 'a task header that does not read as == pid N (name) ==', "write it as '== pid 1234 (name) ==': the pid a number, the name in parentheses, '==' at both ends");
+    }
     if (l.kind === 'header' || l.kind === 'task') {
       const t = l.kind === 'header' ? pidHeader(l, file) : taskHeader(l, file);
       if (!current) blocks.push((current = { kind: undefined, first: l.no, last: l.no, joined: 0, tasks: [] }));
@@ -161,6 +172,18 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
   const tasks = chosen!.tasks.filter((t) => t.mounts.length > 0);
   for (const t of chosen!.tasks) if (t.mounts.length === 0) notes.push(`the task under the header on line ${t.line} lists no mounts and was left out`);
   return { file, kind: chosen!.kind!, tasks, lines: [chosen!.first, chosen!.last], notes };
+}
+
+/**
+ * The kernel never prints a NUL byte in mountinfo (a path cannot hold one), so a raw NUL means a
+ * binary file or a broken copy; it is refused where it is, not as whatever field it lands in.
+ */
+function refuseNul(text: string, file: string): void {
+  const at = text.indexOf('\0');
+  if (at < 0) return;
+  const line = text.slice(0, at).split('\n').length;
+  const col = at - text.lastIndexOf('\n', at - 1);
+  fail(file, line, col, 'a NUL byte, which no mountinfo line or mount table holds (a path cannot)', 'paste the table as text; if the file is binary, it is not a paste');
 }
 
 function describeBlocks(blocks: Block[]): string {

@@ -114,6 +114,8 @@ const IMAGE_TYPES = new Set(['ext2', 'ext3', 'ext4']);
 /** Per-mount flags that `remount` sets. */
 const MOUNT_FLAGS = new Set(['ro', 'rw', 'nosuid', 'nodev', 'noexec', 'noatime', 'nodiratime', 'relatime', 'strictatime', 'nosymfollow']);
 const OPTION = /^[A-Za-z0-9_.=:+/-]+$/;
+/** The schema's limit on a mount step's options (scenario.schema.json, mount.options.maxLength). */
+const MAX_OPTIONS = 1024;
 const SOURCE = /^[^\u0000\n]+$/;
 const FIRST_FD = 10;
 const MAX_FD = 1023;
@@ -178,6 +180,11 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
 
   // ---- what the kernel never prints, and what the lab cannot build
   for (const m of topo.mounts) {
+    if (m.sibling > 0 && !m.parent) {
+      // Roots have no parent to stack on: two on one path are two trees claiming the same place.
+      const other = m.ns.roots.find((c) => c !== m && c.mountPoint === m.mountPoint)!;
+      fail(m.entry.line, `mount ${m.entry.mountId} and mount ${other.entry.mountId} (line ${other.entry.line}) are both on ${show(m.mountPoint)} and neither's parent is in the paste: a table has one root there`, `remove one of them, or set its parent id to the other's (${other.entry.mountId}) if it is stacked on it`);
+    }
     if (m.sibling > 0) {
       const other = m.parent!.children.find((c) => c !== m && c.mountPoint === m.mountPoint && c.sibling > 0)!;
       fail(m.entry.line, `mount ${m.entry.mountId} and mount ${other.entry.mountId} (line ${other.entry.line}) are both on ${show(m.mountPoint)} with the same parent`, 'mountlab can rebuild mounts stacked on one another, not side by side; remove one of them');
@@ -252,7 +259,11 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
   const text = (p: string, m: TopoMount, what: string): string => {
     const u = toUnicode(p);
     if (u === undefined) fail(m.entry.line, `the ${what} ${show(p)} is not UTF-8, and a scenario file is UTF-8 text`, 'rename it in the paste, or leave the mount out');
-    if (/[\n\u0000]/.test(u!)) fail(m.entry.line, `the ${what} ${show(p)} holds a newline, which scenario paths cannot`, 'rename it in the paste, or leave the mount out');
+    const bad = /[\n\u0000]/.exec(u!)?.[0];
+    if (bad) fail(m.entry.line, `the ${what} ${show(p)} holds ${bad === '\n' ? 'a newline' : 'a NUL'}, which scenario paths cannot`, 'rename it in the paste, or leave the mount out');
+    // The kernel prints resolved paths; a scenario path may not climb out of the scenario root.
+    const dots = p.split('/').find((c) => c === '.' || c === '..');
+    if (dots) fail(m.entry.line, `the ${what} ${show(p)} has a '${dots}' component, which the kernel never prints and a scenario path cannot hold`, 'paste the table as the kernel prints it');
     if (u!.length > 900) fail(m.entry.line, `the ${what} is ${u!.length} characters long; scenario paths stop at 1024 with the scratch prefix`, 'shorten it in the paste');
     return u!;
   };
@@ -284,10 +295,7 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
   const insideSbs = [...sbPlans.values()].filter((p) => !p.outside);
   const outsideSbPlans = [...sbPlans.values()].filter((p) => p.outside);
   if (outsideSbPlans.length) {
-    outside.push({
-      step: { mkdir: [...outsideSbPlans.map((p) => p.src), ...externalIds.map(anchorPath)] },
-      comment: `The host's side: ${externalIds.map((e) => `master:${e}`).join(', ')} ${externalIds.length === 1 ? 'is a peer group' : 'are peer groups'} outside the pasted namespace. Each gets a shared anchor here, in the guest's own namespace, so the tree's mounts can be its slaves.`,
-    });
+    outside.push(...mkdirs([...outsideSbPlans.map((p) => p.src), ...externalIds.map(anchorPath)], `The host's side: ${externalIds.map((e) => `master:${e}`).join(', ')} ${externalIds.length === 1 ? 'is a peer group' : 'are peer groups'} outside the pasted namespace. Each gets a shared anchor here, in the guest's own namespace, so the tree's mounts can be its slaves.`));
     for (const p of outsideSbPlans) outside.push(p.standIn ? { step: p.step, comment: `stand-in: ${p.standIn}` } : { step: p.step });
     for (const e of externalIds) {
       const sp = sbPlans.get(externalSb.get(e)!)!;
@@ -300,12 +308,9 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
   const steps: PlanStep[] = [];
   const helperDirs = [...groupOrder.map((g) => peersPath(g.id)), ...slaveMasters.map(slavesPath), ...insideSbs.map((p) => p.src)];
   const rootDirs = nss.flatMap((ns) => ns.roots.map(target));
-  steps.push({
-    step: { mkdir: unique([...rootDirs, ...helperDirs]) },
-    comment: `The pasted tree is rebuilt under ${base} (its "/" at ${base}); scratch mounts live under ${SCRATCH} until the end.`,
-  });
+  steps.push(...mkdirs(unique([...rootDirs, ...helperDirs]), `The pasted tree is rebuilt under ${base} (its "/" at ${base}); scratch mounts live under ${SCRATCH} until the end.`));
   for (const p of insideSbs) steps.push(p.standIn ? { step: p.step, comment: `stand-in: ${p.standIn}` } : { step: p.step });
-  if (sbDirs.length) steps.push({ step: { mkdir: unique(sbDirs) }, comment: 'Directories the tree needs (bind roots, mountpoints), made through the sources while nothing covers them.' });
+  if (sbDirs.length) steps.push(...mkdirs(unique(sbDirs), 'Directories the tree needs (bind roots, mountpoints), made through the sources while nothing covers them.'));
   for (const p of sbPlans.values()) {
     if (p.superRo) steps.push({ step: { remount: { path: p.src, options: 'ro', super: true } }, comment: `${p.sb.device} is a read-only filesystem` });
   }
@@ -518,6 +523,9 @@ function planSuperblock(
   const dropped = kept.filter((o) => !OPTION.test(o));
   if (dropped.length) notes.push(`${where}: super options ${dropped.join(',')} cannot be passed from a scenario and are left out`);
   const options = passable.join(',');
+  if (options.length > MAX_OPTIONS) {
+    throw new BadInputError([{ file: paste.file, line, col: 1, path: '', message: `the super options of ${where} are ${options.length} characters; a scenario's mount options stop at ${MAX_OPTIONS}; shorten them in the paste` }]);
+  }
   return {
     sb, id, src, outside, writable: WRITABLE.has(fsType), superRo, looseSource: false, rootOf: identity,
     ...(GUEST_MOUNT[fsType] ? { guestMount: GUEST_MOUNT[fsType] } : {}),
@@ -672,6 +680,17 @@ function relative(parentMp: string, mp: string): string {
 function joinPath(dir: string, rel: string): string {
   if (!rel) return dir;
   return dir === '/' ? `/${rel}` : `${dir}/${rel}`;
+}
+
+/** The schema's limit on one mkdir list (scenario.schema.json, pathList.maxItems). */
+const MAX_MKDIR_PATHS = 100;
+
+/** One mkdir step per MAX_MKDIR_PATHS paths, the comment on the first. */
+function mkdirs(paths: string[], comment: string): PlanStep[] {
+  const out: PlanStep[] = [];
+  for (let i = 0; i < paths.length; i += MAX_MKDIR_PATHS) out.push({ step: { mkdir: paths.slice(i, i + MAX_MKDIR_PATHS) } });
+  if (out.length) out[0] = { ...out[0]!, comment };
+  return out;
 }
 
 function unique(xs: string[]): string[] {

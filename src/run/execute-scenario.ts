@@ -13,7 +13,7 @@ import type { GuestPlan } from '../plan/plan.js';
 import { LABCTL } from '../target/guest-facts.js';
 import type { StartedTarget } from '../target/target.js';
 import type { Reporter } from '../report/reporter.js';
-import { applyKnownBug, describeExpectation, expectationOf, type Expectation } from './expectation.js';
+import { applyKnownBug, describeExpectation, expectationOf, judgePhase, unmetFailure, type Expectation } from './expectation.js';
 import { inRange } from './versions.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
 import type { Outcome } from './outcome.js';
@@ -68,7 +68,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
     artifacts[name] = relative(ctx.runDir, join(dir, name));
   };
   const phases: PhaseTiming[] = [];
-  const expectation = expectationOf(s, mountEngine);
+  const expectation = expectationOf(s, mountEngine, t.facts);
   const plan = compileScenario(loaded, ctx.guestId, mountEngine);
   await save('tree.sh', plan.treeScript);
   const consoleMark = t.consoleMark();
@@ -163,9 +163,8 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
       result.differences = records(cmp.differences, 'second restore: ');
       if (!cmp.equivalent) throw new Verdict('fail', result.differences[0]?.sentence ?? 'second restore differs', 'capture-again');
     }
-    if (expectation.kind === 'dump-fails' || expectation.kind === 'restore-fails') {
-      throw new Verdict('fail', `expected ${expectation.kind.replace('-fails', '')} to fail, but dump and restore succeeded`, 'compare');
-    }
+    const unmetWhy = unmetFailure(expectation);
+    if (unmetWhy) throw new Verdict('fail', unmetWhy, 'compare');
     result.outcome = 'pass';
     result.reason = 'restored topology is identical up to renumbering';
   } catch (e) {
@@ -269,14 +268,11 @@ async function capture(t: StartedTarget, pid: number, plan: GuestPlan): Promise<
 
 /** Decides what a failed or successful engine phase means under the expectation. */
 function engineVerdict(run: EngineRun, x: Expectation, phase: 'dump' | 'restore'): void {
-  if (run.ok) return;
-  const excerpt = logExcerpt(`${run.log}\n${run.exec.stderr}`);
-  if ((x.kind === 'dump-fails' || x.kind === 'restore-fails') && x.kind === `${phase}-fails` && run.failure?.kind === 'failed') {
-    const matched = x.pattern.test(run.log) || x.pattern.test(run.exec.stderr);
-    if (matched) throw new Verdict('pass', `criu ${phase} failed as expected (matched /${x.pattern.source}/)`, phase);
-    throw new Verdict('fail', `criu ${phase} failed, but no log line matched /${x.pattern.source}/: ${run.failure.headline}`, phase, excerpt);
-  }
-  throw new Verdict('error', run.failure?.headline ?? `criu ${phase} failed`, phase, excerpt, run.failure?.kind === 'timeout');
+  const v = judgePhase(x, phase, { ok: run.ok, ...(run.failure ? { failure: run.failure } : {}), log: run.log, stderr: run.exec.stderr });
+  if (!v) return;
+  // A met expectation ends the scenario there: nothing after the failed phase can be compared.
+  const excerpt = v.outcome === 'pass' ? undefined : logExcerpt(`${run.log}\n${run.exec.stderr}`);
+  throw new Verdict(v.outcome, v.reason, phase, excerpt, v.outcome === 'error' && run.failure?.kind === 'timeout');
 }
 
 /**

@@ -1,9 +1,11 @@
 import { strict as assert } from 'node:assert';
 import type { TargetFacts } from '../target/target.js';
-import { applyKnownBug, type Expectation } from './expectation.js';
+import type { Scenario } from '../scenario/scenario.generated.js';
+import { logPattern } from '../scenario/log-pattern.js';
+import { applyKnownBug, describeExpectation, expectationOf, judgePhase, unmetFailure, type Expectation } from './expectation.js';
 
 const facts: TargetFacts = { target: 'vm', kernel: '6.12.107+deb13-amd64', criu: '4.1.1', criuCheck: 'ok', utilLinux: '2.41', readyMs: 0 };
-const bug: Expectation = { kind: 'known-bug', url: 'https://example.org/bug/1', reason: /cr_link/, criu: '<=4.1.1' };
+const bug: Expectation = { kind: 'known-bug', url: 'https://example.org/bug/1', reason: logPattern('cr_link'), criu: '<=4.1.1' };
 
 describe('known-bug expectations', () => {
   it('a matching failure is xfail', () => {
@@ -27,5 +29,44 @@ describe('known-bug expectations', () => {
   it('matches any difference sentence, not only the first', () => {
     const v = applyKnownBug(bug, facts, { outcome: 'fail', reason: 'flags changed', sentences: ['flags changed', 'path is /w/a.cr_link'] });
     assert.equal(v.outcome, 'xfail');
+  });
+});
+
+describe('fail-expectations: judged from what criu did', () => {
+  const scenario = (expect: Scenario['expect']): Scenario => ({ name: 'n', description: 'd', steps: [{ mkdir: '/a' }], expect });
+  const failed = (log: string) => ({ ok: false, failure: { kind: 'failed', headline: 'criu failed (exit 1)' }, log, stderr: '' });
+  const either = expectationOf(scenario({ fails: "Can't mount" }), 'v2', facts);
+
+  it('fails (either phase): a dump that fails matching is a pass, and so is a restore that fails matching', () => {
+    assert.deepEqual(judgePhase(either, 'dump', failed("Error: Can't mount at ./a")), { outcome: 'pass', reason: "criu dump failed as expected (matched /Can't mount/)" });
+    assert.equal(judgePhase(either, 'restore', failed("Can't mount"))?.outcome, 'pass');
+    assert.equal(describeExpectation(either), "fails /Can't mount/");
+  });
+
+  it('fails: a failure that does not match is a fail, a crash an error, success in both phases a fail', () => {
+    assert.match(judgePhase(either, 'restore', failed('other'))!.reason, /^criu restore failed, but no log line matched \/Can't mount\//);
+    assert.equal(judgePhase(either, 'dump', { ...failed("Can't mount"), failure: { kind: 'crashed', headline: 'criu dump crashed' } })!.outcome, 'error');
+    assert.equal(judgePhase(either, 'dump', { ok: true, log: '', stderr: '' }), undefined);
+    assert.equal(unmetFailure(either), 'expected dump or restore to fail, but dump and restore succeeded');
+  });
+
+  it('dump-fails is not met by a failing restore, nor restore-fails by a failing dump (both errors, as before)', () => {
+    const dump = expectationOf(scenario({ 'dump-fails': 'x' }), 'v2', facts);
+    const restore = expectationOf(scenario({ 'restore-fails': 'x' }), 'v2', facts);
+    assert.equal(judgePhase(dump, 'restore', failed('x'))!.outcome, 'error');
+    assert.equal(judgePhase(restore, 'dump', failed('x'))!.outcome, 'error');
+    assert.equal(judgePhase(restore, 'restore', failed('x'))!.outcome, 'pass');
+    assert.equal(unmetFailure(dump), 'expected dump to fail, but dump and restore succeeded');
+  });
+
+  it('outside its kernel or criu range a fail-expectation does not apply: the scenario is expected identical', () => {
+    const ranged = scenario({ 'restore-fails': 'x', kernel: '>=6.13', criu: '>=4.1' });
+    const out = expectationOf(ranged, 'v2', facts);
+    assert.equal(out.kind, 'identical');
+    assert.equal(describeExpectation(out), 'identical (restore-fails applies on kernel >=6.13, criu >=4.1; this is kernel 6.12.107+deb13-amd64, criu 4.1.1)');
+    assert.equal(unmetFailure(out), undefined);
+    assert.equal(judgePhase(out, 'restore', failed('x'))!.outcome, 'error');
+    assert.equal(expectationOf(ranged, 'v2', { ...facts, kernel: '6.13.2' }).kind, 'fails');
+    assert.equal(expectationOf(scenario({ fails: 'x', criu: '<4.1' }), 'v2', facts).kind, 'identical');
   });
 });

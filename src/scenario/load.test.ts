@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { BadInputError } from '../errors.js';
 import { parseScenario } from './load.js';
+import { thrown } from '../../test/thrown.js';
 
 const head = 'name: t\ndescription: d\n';
 
@@ -82,5 +83,47 @@ describe('scenario loading', () => {
   it('keeps shell metacharacters in names as data', () => {
     const s = parseScenario(`${head}steps:\n  - mkdir: "/w/$(reboot)/\`id\`/it's"\nexpect: identical\n`, 'ok.yaml');
     assert.equal(s.scenario.steps[0]!.mkdir, "/w/$(reboot)/`id`/it's");
+  });
+});
+
+describe('scenario loading: class %YAML directive other than 1.2 (it changed what values meant)', () => {
+  const body = `${head}steps:\n  - open: {path: /a, fd: 10, mode: "0644"}\nexpect: identical\n`;
+  for (const [directive, where] of [['%YAML 1.1', '1:7'], ['%YAML 1.0', '1:7'], ['%YAML   1.3 # later', '1:9'], ['%YAML', '1:1']] as const) {
+    it(`refuses ${JSON.stringify(directive)} at ${where}, saying what it would change`, () => {
+      try {
+        parseScenario(`${directive}\n---\n${body}`, 'v.yaml');
+      } catch (e) {
+        assert.ok(e instanceof BadInputError, String(e));
+        assert.match(e.message, new RegExp(`^v\\.yaml:${where}: .*a scenario is YAML 1\\.2 \\(under 1\\.1, 012 reads as 10, 1:30 as 90, yes as true, and << merges keys\\); remove the directive or write %YAML 1\\.2$`));
+        return;
+      }
+      assert.fail('accepted');
+    });
+  }
+
+  it('reads a scenario under %YAML 1.2 as without a directive: yes stays a string', () => {
+    const doc = `%YAML 1.2\n---\n${head}tags: [yes, on]\nsteps: [{mkdir: /a}]\nexpect: identical\n`;
+    assert.deepEqual(parseScenario(doc, 'ok.yaml').scenario.tags, ['yes', 'on']);
+  });
+});
+
+describe('scenario loading: class, fail-expectations (one phase key, either phase, ranges)', () => {
+  const doc = (expect: string) => `${head}steps: [{mkdir: /a}]\nexpect: ${expect}\n`;
+
+  it('gives both dump-fails and restore-fails one located message that names `fails` (it was two "unknown field")', () => {
+    const e = thrown(() => parseScenario(doc('{dump-fails: x, restore-fails: y}'), 'f.yaml'), BadInputError);
+    assert.equal(e.problems.length, 1, e.message);
+    assert.match(e.message, /^f\.yaml:4:40: 'dump-fails' and 'restore-fails' both given; a fail-expectation names one phase \(at \/expect\/restore-fails\)\n {4}to expect either dump or restore to fail, matching one pattern, write `fails: PATTERN`/);
+  });
+
+  it('accepts fails (either phase) and kernel/criu ranges on every fail-expectation, in known-bug\'s syntax', () => {
+    for (const e of ['{fails: "Can\'t mount"}', '{dump-fails: x, kernel: ">=6.1 <6.13"}', '{restore-fails: x, criu: ">=4.1"}', '{fails: x, kernel: ">=5.15", criu: "<4.2"}']) {
+      assert.doesNotThrow(() => parseScenario(doc(e), 'ok.yaml'), e);
+    }
+  });
+
+  it('refuses ranges without a phase, and a range that is not one, at their place', () => {
+    assert.match(thrown(() => parseScenario(doc('{kernel: ">=6.1"}'), 'f.yaml'), BadInputError).message, /^f\.yaml:4:9: a fail-expectation names its phase: dump-fails, restore-fails or fails/);
+    assert.match(thrown(() => parseScenario(doc('{fails: x, criu: "4.1+"}'), 'f.yaml'), BadInputError).message, /^f\.yaml:4:26: "4\.1\+" is not a version range/);
   });
 });

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { readFileSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { Composer, Lexer, LineCounter, Parser, isAlias, isCollection, isMap, isSeq, isScalar, isPair, type CST, type Document, type Node } from 'yaml';
@@ -18,8 +19,14 @@ export interface LoadedScenario {
 /** Scenario files are small; a megabyte is already absurd. */
 export const MAX_SCENARIO_BYTES = 1 << 20;
 
-export async function loadScenarioFile(file: string): Promise<LoadedScenario> {
-  const display = displayPath(file);
+/**
+ * A scenario file's path: a string, or the bytes of a name that is not UTF-8, which a string
+ * cannot hold (Node decodes it with U+FFFD and then names another file).
+ */
+export type ScenarioPath = string | Buffer;
+
+export async function loadScenarioFile(file: ScenarioPath): Promise<LoadedScenario> {
+  const display = displayPath(typeof file === 'string' ? file : nameText(file));
   // The name is written into the guest's script (a comment line: a newline
   // in it would end the comment and run the rest) and into every report.
   const control = /[\x00-\x1f\x7f]/.exec(display);
@@ -64,6 +71,8 @@ export function parseScenario(input: Buffer | string, file: string): LoadedScena
   const tokens = Array.from(new Parser(lc.addNewLine).parse(text));
   const big = treeLimits(tokens);
   if (big) throw new BadInputError([{ file, ...lc.linePos(big.offset), path: '', message: big.message }]);
+  const version = yamlVersionProblem(tokens);
+  if (version) throw new BadInputError([{ file, ...lc.linePos(version.offset), path: '', message: version.message }]);
   // uniqueKeys rejects duplicate keys; stringKeys makes every key a string
   // and refuses lists, mappings and aliases as keys.
   const composer = new Composer({ uniqueKeys: true, strict: true, stringKeys: true });
@@ -245,6 +254,22 @@ function treeLimits(tokens: CST.Token[]): Limit | undefined {
   return undefined;
 }
 
+/**
+ * Under `%YAML 1.1` the library reads the same text as other values: `012` is 10, `1:30` is 90,
+ * `yes` is true, and `<<` merges keys. A scenario means one thing, so it is YAML 1.2, said or not.
+ */
+function yamlVersionProblem(tokens: CST.Token[]): Limit | undefined {
+  for (const t of tokens) {
+    if (t.type !== 'directive') continue;
+    const m = /^%YAML(?:[ \t]+([^\s#]+))?/.exec(t.source);
+    if (!m || m[1] === '1.2') continue;
+    const said = m[1] === undefined ? 'a %YAML directive without a version' : `%YAML ${m[1]}`;
+    const at = m[1] === undefined ? t.offset : t.offset + t.source.indexOf(m[1], 5);
+    return { offset: at, message: `${said}: a scenario is YAML 1.2 (under 1.1, 012 reads as 10, 1:30 as 90, yes as true, and << merges keys); remove the directive or write %YAML 1.2` };
+  }
+  return undefined;
+}
+
 /** Aliases a scenario may use at all; a real one needs a handful. */
 const MAX_ALIASES = 100;
 /** Values that aliases may stand for in total, counted as expanded (a billion laughs is 10^9). */
@@ -408,15 +433,63 @@ function offsetToPos(text: string, offset: number): { line: number; col: number 
   return { line, col };
 }
 
+/**
+ * A path's bytes as text: UTF-8 where they are UTF-8, each other byte as `\xHH`, so the name
+ * in messages and reports says exactly which bytes the file has.
+ */
+export function nameText(bytes: Buffer): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    const seq = len ? bytes.subarray(i, i + len) : undefined;
+    if (seq && seq.length === len && isUtf8(seq)) {
+      out += seq.toString('utf8');
+      i += len;
+    } else {
+      out += `\\x${b.toString(16).padStart(2, '0')}`;
+      i++;
+    }
+  }
+  return out;
+}
+
+/**
+ * Node decodes each argument as UTF-8, so a name that is not arrives with U+FFFD in it and
+ * names no file. The kernel keeps the bytes in /proc/self/cmdline: the argument that decodes
+ * to this one is the name the user typed.
+ */
+export function argumentBytes(arg: string, cmdline: Buffer | undefined = readCmdline()): Buffer | undefined {
+  if (!arg.includes('\uFFFD') || !cmdline) return undefined;
+  let start = 0;
+  for (let end = cmdline.indexOf(0); end >= 0; start = end + 1, end = cmdline.indexOf(0, start)) {
+    const raw = cmdline.subarray(start, end);
+    if (!isUtf8(raw) && raw.toString('utf8') === arg) return Buffer.from(raw);
+  }
+  return undefined;
+}
+
+function readCmdline(): Buffer | undefined {
+  try {
+    return readFileSync('/proc/self/cmdline');
+  } catch {
+    return undefined;
+  }
+}
+
 export function displayPath(file: string): string {
   const rel = relative(process.cwd(), resolve(file));
   return rel.startsWith('..') ? resolve(file) : rel;
 }
 
-/** Expands directories into the scenario files below them, sorted so runs are deterministic. */
-export async function discoverScenarioFiles(paths: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
+/**
+ * Expands directories into the scenario files below them, sorted so runs are deterministic.
+ * Names are read as bytes: one that is not UTF-8 comes back as a Buffer (ScenarioPath).
+ */
+export async function discoverScenarioFiles(paths: string[]): Promise<ScenarioPath[]> {
+  const out: ScenarioPath[] = [];
+  for (const arg of paths) {
+    const p = argumentBytes(arg) ?? arg;
     let st;
     try {
       st = await stat(p);
@@ -424,22 +497,33 @@ export async function discoverScenarioFiles(paths: string[]): Promise<string[]> 
       // Not every failure is a missing file: a symlink loop or a directory one may not enter say so.
       const code = (e as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'no such file or directory' : code === 'ELOOP' ? 'too many levels of symbolic links' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-      throw new BadInputError([{ file: p, line: 1, col: 1, path: '', message: why }]);
+      // Without /proc the bytes of a non-UTF-8 argument are lost; say that, not that the file is missing.
+      const lost = code === 'ENOENT' && arg.includes('\uFFFD') && typeof p === 'string';
+      const message = lost ? "the name is not valid UTF-8 and its bytes could not be recovered (no /proc/self/cmdline); rename the file, or pass its directory" : why;
+      throw new BadInputError([{ file: typeof p === 'string' ? p : nameText(p), line: 1, col: 1, path: '', message }]);
     }
-    if (st.isDirectory()) out.push(...(await walk(p)));
+    if (st.isDirectory()) out.push(...(await walk(typeof p === 'string' ? Buffer.from(p) : p)));
     else out.push(p);
   }
-  return [...new Set(out)];
+  const seen = new Set<string>();
+  return out.filter((f) => {
+    const k = typeof f === 'string' ? f : f.toString('latin1');
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
-async function walk(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => a.name.localeCompare(b.name));
-  const out: string[] = [];
+const SCENARIO_SUFFIX = /\.ya?ml$/;
+
+async function walk(dir: Buffer): Promise<ScenarioPath[]> {
+  const entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+  entries.sort((a, b) => nameText(a.name).localeCompare(nameText(b.name)));
+  const out: ScenarioPath[] = [];
   for (const e of entries) {
-    const full = join(dir, e.name);
+    const full = isUtf8(dir) && isUtf8(e.name) ? Buffer.from(join(dir.toString(), e.name.toString())) : Buffer.concat([dir, Buffer.from('/'), e.name]);
     if (e.isDirectory()) out.push(...(await walk(full)));
-    else if (/\.ya?ml$/.test(e.name)) out.push(full);
+    else if (SCENARIO_SUFFIX.test(e.name.toString('latin1'))) out.push(isUtf8(full) ? full.toString('utf8') : full);
   }
   return out;
 }

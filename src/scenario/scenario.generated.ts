@@ -195,21 +195,31 @@ export interface Scenario {
     'restore-twice'?: boolean;
   };
   /**
-   * What should happen. `identical`: dump and restore succeed and the restored topology equals the original up to renumbering. `dump-fails`/`restore-fails`: that phase fails with a log line matching the pattern. `known-bug`: a failure that is expected (xfail) until it is fixed (xpass).
+   * What should happen. `identical`: dump and restore succeed and the restored topology equals the original up to renumbering. A fail-expectation, exactly one of `dump-fails`, `restore-fails` or `fails` (either phase), with optional `kernel`/`criu` ranges: that phase fails with a log line matching the pattern; outside the ranges the scenario is expected to be identical. `known-bug`: a failure that is expected (xfail) until it is fixed (xpass). Patterns are RE2 (linear time).
    */
   expect:
     | 'identical'
     | {
         /**
-         * A regular expression that must match a line of the dump log or its error output.
+         * An RE2 regular expression (a linear-time engine: no backreferences or lookaround; ^ and $ match at each line) that must match a line of the dump log or its error output: criu dump is expected to fail.
          */
-        'dump-fails': string;
-      }
-    | {
+        'dump-fails'?: string;
         /**
-         * A regular expression that must match a line of the restore log or its error output.
+         * An RE2 regular expression (a linear-time engine: no backreferences or lookaround; ^ and $ match at each line) that must match a line of the restore log or its error output: dump is expected to succeed and criu restore to fail.
          */
-        'restore-fails': string;
+        'restore-fails'?: string;
+        /**
+         * An RE2 regular expression (a linear-time engine: no backreferences or lookaround; ^ and $ match at each line) that must match a line of the log of whichever phase fails: criu dump or criu restore is expected to fail (zdtm's crfail). A failing dump is judged by its log, a failing restore by its own.
+         */
+        fails?: string;
+        /**
+         * Kernel versions where the failure is expected; elsewhere the scenario is expected to be identical.
+         */
+        kernel?: string;
+        /**
+         * CRIU versions where the failure is expected; elsewhere the scenario is expected to be identical.
+         */
+        criu?: string;
       }
     | {
         /**
@@ -221,7 +231,7 @@ export interface Scenario {
            */
           url: string;
           /**
-           * A regular expression that the failure must match (the error headline, or any difference sentence), so that another failure is not mistaken for this bug.
+           * An RE2 regular expression (linear time: no backreferences or lookaround) that the failure must match (the error headline, or any difference sentence), so that another failure is not mistaken for this bug.
            */
           reason: string;
           /**

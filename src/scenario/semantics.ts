@@ -1,5 +1,6 @@
 import type { Scenario, Step } from './scenario.generated.js';
 import { closest } from './suggest.js';
+import { expectationProblems } from './expectation-rules.js';
 
 /** Problems the schema cannot express: they need the whole document. */
 export interface SemanticProblem {
@@ -56,59 +57,8 @@ export function semanticProblems(s: Scenario): SemanticProblem[] {
       suggestion: `set engine.mount-engine to ${bug['mount-engine']} or both`,
     });
   }
-  const expect = s.expect;
-  const patterns: [string, string][] = [];
-  for (const key of ['dump-fails', 'restore-fails'] as const) {
-    if (typeof expect === 'object' && key in expect) patterns.push([`/expect/${key}`, (expect as Record<string, string>)[key]!]);
-  }
-  if (bug) patterns.push(['/expect/known-bug/reason', bug.reason]);
-  for (const [path, pattern] of patterns) {
-    try {
-      new RegExp(pattern);
-    } catch (e) {
-      problems.push({ path, message: `not a valid regular expression: ${(e as Error).message}` });
-      continue;
-    }
-    // These run over whole CRIU logs in the lab's own process, where
-    // catastrophic backtracking would stall the run.
-    if (nestedQuantifier(pattern)) {
-      problems.push({ path, message: 'a repeated group that itself repeats (like (a+)+ or (.*)*) can take exponential time on a long log', suggestion: 'match the line without nesting repetition, e.g. "Can\'t mount .* at" instead of "(.*mount.*)+"' });
-    }
-  }
+  problems.push(...expectationProblems(s.expect));
   return problems;
-}
-
-/**
- * Whether a regular expression repeats a group that contains a repetition
- * (star height above one): the shape of catastrophic backtracking. A
- * syntactic check, so it also flags a few harmless patterns; a log pattern
- * never needs one.
- */
-export function nestedQuantifier(pattern: string): boolean {
-  const repeats: boolean[] = [];
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') repeats.push(false);
-    else if (c === ')') {
-      const inner = repeats.pop() ?? false;
-      const next = pattern[i + 1];
-      const quantified = next === '*' || next === '+' || (next === '{' && /^\{\d*,?\d*\}/.test(pattern.slice(i + 1)));
-      if (inner && quantified) return true;
-      // The group's own repetition counts for the group around it.
-      if ((inner || quantified) && repeats.length) repeats[repeats.length - 1] = true;
-    } else if ((c === '*' || c === '+' || c === '{') && repeats.length) repeats[repeats.length - 1] = true;
-  }
-  return false;
 }
 
 /**
