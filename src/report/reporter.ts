@@ -26,31 +26,82 @@ export interface Reporter {
   onLog?(message: string): void;
 }
 
+type Hook = keyof Reporter;
+
+/** A reporter's hook that threw: the run went on without it. */
+export interface ReporterFailure {
+  reporter: string;
+  hook: Hook;
+  message: string;
+}
+
+/**
+ * Fans every hook out to a list of reporters, as Playwright's multiplexer
+ * does: a reporter that throws (a full disk under summary.md, a bug in one
+ * renderer) must not end the run nor keep the others from their hook. The
+ * failure is recorded, said through the other reporters' onLog, and the
+ * reporter gets its later hooks as usual.
+ */
 export class Reporters implements Reporter {
+  readonly failures: ReporterFailure[] = [];
   constructor(private readonly list: Reporter[]) {}
 
-  async onRunStart(info: RunStartInfo): Promise<void> {
-    for (const r of this.list) await r.onRunStart?.(info);
+  private failed(r: Reporter, hook: Hook, e: unknown): void {
+    const f = { reporter: r.constructor?.name || 'reporter', hook, message: e instanceof Error ? e.message : String(e) };
+    this.failures.push(f);
+    // Said by the others: the failing one may be the one that would print it.
+    for (const o of this.list) {
+      if (o === r) continue;
+      try {
+        o.onLog?.(`reporter ${f.reporter} failed in ${hook}: ${f.message}; the run goes on without it`);
+      } catch {
+        /* a second failure while reporting the first: recorded above already */
+      }
+    }
+  }
+
+  private each(hook: Hook, call: (r: Reporter) => void): void {
+    for (const r of this.list) {
+      try {
+        call(r);
+      } catch (e) {
+        this.failed(r, hook, e);
+      }
+    }
+  }
+
+  private async eachAsync(hook: Hook, call: (r: Reporter) => void | Promise<void>): Promise<void> {
+    for (const r of this.list) {
+      try {
+        await call(r);
+      } catch (e) {
+        this.failed(r, hook, e);
+      }
+    }
+  }
+
+  onRunStart(info: RunStartInfo): Promise<void> {
+    return this.eachAsync('onRunStart', (r) => r.onRunStart?.(info));
   }
   onCellStart(cell: string, describe: string, instance?: number): void {
-    for (const r of this.list) r.onCellStart?.(cell, describe, instance);
+    this.each('onCellStart', (r) => r.onCellStart?.(cell, describe, instance));
   }
   onCellReady(cell: CellResult, instance?: number): void {
-    for (const r of this.list) r.onCellReady?.(cell, instance);
+    this.each('onCellReady', (r) => r.onCellReady?.(cell, instance));
   }
   onScenarioStart(scenario: string, cell: string): void {
-    for (const r of this.list) r.onScenarioStart?.(scenario, cell);
+    this.each('onScenarioStart', (r) => r.onScenarioStart?.(scenario, cell));
   }
   onPhase(scenario: string, cell: string, phase: Phase): void {
-    for (const r of this.list) r.onPhase?.(scenario, cell, phase);
+    this.each('onPhase', (r) => r.onPhase?.(scenario, cell, phase));
   }
-  async onScenarioEnd(result: ScenarioResult): Promise<void> {
-    for (const r of this.list) await r.onScenarioEnd?.(result);
+  onScenarioEnd(result: ScenarioResult): Promise<void> {
+    return this.eachAsync('onScenarioEnd', (r) => r.onScenarioEnd?.(result));
   }
-  async onRunEnd(run: RunResult): Promise<void> {
-    for (const r of this.list) await r.onRunEnd?.(run);
+  onRunEnd(run: RunResult): Promise<void> {
+    return this.eachAsync('onRunEnd', (r) => r.onRunEnd?.(run));
   }
   onLog(message: string): void {
-    for (const r of this.list) r.onLog?.(message);
+    this.each('onLog', (r) => r.onLog?.(message));
   }
 }
