@@ -5,7 +5,7 @@ import { logPattern } from '../scenario/log-pattern.js';
 import { applyKnownBug, describeExpectation, expectationOf, judgePhase, unmetFailure, type Expectation } from './expectation.js';
 
 const facts: TargetFacts = { target: 'vm', kernel: '6.12.107+deb13-amd64', criu: '4.1.1', criuCheck: 'ok', utilLinux: '2.41', readyMs: 0 };
-const bug: Expectation = { kind: 'known-bug', url: 'https://example.org/bug/1', reason: logPattern('cr_link'), criu: '<=4.1.1' };
+const bug: Expectation = { kind: 'known-bug', upstream: { url: 'https://example.org/bug/1' }, reason: logPattern('cr_link'), criu: '<=4.1.1' };
 
 describe('known-bug expectations', () => {
   it('a matching failure is xfail', () => {
@@ -25,6 +25,23 @@ describe('known-bug expectations', () => {
   it('outside the version range the scenario is expected identical', () => {
     const v = applyKnownBug(bug, { ...facts, criu: '4.2' }, { outcome: 'fail', reason: 'fd 20 now /w/a.cr_link', sentences: [] });
     assert.equal(v.outcome, 'fail');
+  });
+  it('a bug with no upstream report says so, and what was searched, in the verdict and the description', () => {
+    const none: Expectation = { ...bug, upstream: { searched: "criu issues and commits for 'cr_link', 2026-12-03" } };
+    const v = applyKnownBug(none, facts, { outcome: 'fail', reason: 'fd 20 now /w/a.cr_link', sentences: [] });
+    assert.equal(v.reason, "known bug (no upstream report found; searched criu issues and commits for 'cr_link', 2026-12-03): fd 20 now /w/a.cr_link");
+    assert.match(applyKnownBug(none, facts, { outcome: 'pass', reason: 'identical', sentences: [] }).reason, /^known bug no longer reproduces \(no upstream report found; searched criu issues/);
+    assert.equal(describeExpectation(none), "known bug (no upstream report found; searched criu issues and commits for 'cr_link', 2026-12-03) (/cr_link/, criu <=4.1.1)");
+    assert.equal(describeExpectation(bug), 'known bug (https://example.org/bug/1) (/cr_link/, criu <=4.1.1)');
+  });
+  it('expectationOf carries the url, or what was searched', () => {
+    const s = (k: object): Scenario => ({ name: 'n', description: 'd', steps: [{ mkdir: '/a' }], expect: { 'known-bug': { reason: 'x', ...k } } });
+    const a = expectationOf(s({ url: 'https://example.org/bug/2' }));
+    assert.ok(a.kind === 'known-bug');
+    assert.deepEqual(a.upstream, { url: 'https://example.org/bug/2' });
+    const b = expectationOf(s({ upstream: 'none-found', searched: 'criu issues, 2026-12-03' }));
+    assert.ok(b.kind === 'known-bug');
+    assert.deepEqual(b.upstream, { searched: 'criu issues, 2026-12-03' });
   });
   it('matches any difference sentence, not only the first', () => {
     const v = applyKnownBug(bug, facts, { outcome: 'fail', reason: 'flags changed', sentences: ['flags changed', 'path is /w/a.cr_link'] });

@@ -12,7 +12,15 @@ export type FailPhase = 'dump' | 'restore' | 'either';
 export type Expectation =
   | { kind: 'identical'; note?: string }
   | { kind: 'fails'; phase: FailPhase; pattern: LogPattern }
-  | { kind: 'known-bug'; url: string; reason: LogPattern; kernel?: string; criu?: string };
+  | { kind: 'known-bug'; upstream: Upstream; reason: LogPattern; kernel?: string; criu?: string };
+
+/** Where a known bug is reported upstream, or what was searched when no report was found. */
+export type Upstream = { url: string } | { searched: string };
+
+/** The upstream report as a reader sees it: the url, or that none was found and what was searched. */
+export function upstreamText(u: Upstream): string {
+  return 'url' in u ? u.url : `no upstream report found; searched ${u.searched}`;
+}
 
 const PHASE_OF = { 'dump-fails': 'dump', 'restore-fails': 'restore', fails: 'either' } as const;
 
@@ -28,7 +36,9 @@ export function expectationOf(s: Scenario, mountEngine: MountEngine = 'v2', fact
     const k = e['known-bug'];
     // A bug of one mount engine: under the other the scenario must pass.
     if (k['mount-engine'] && k['mount-engine'] !== mountEngine) return { kind: 'identical' };
-    return { kind: 'known-bug', url: k.url, reason: logPattern(k.reason), ...(k.kernel ? { kernel: k.kernel } : {}), ...(k.criu ? { criu: k.criu } : {}) };
+    // Validation has made sure there is exactly one of url and upstream: none-found with searched.
+    const upstream: Upstream = k.url !== undefined ? { url: k.url } : { searched: k.searched ?? '(not said)' };
+    return { kind: 'known-bug', upstream, reason: logPattern(k.reason), ...(k.kernel ? { kernel: k.kernel } : {}), ...(k.criu ? { criu: k.criu } : {}) };
   }
   // Validation has made sure exactly one phase key is there.
   const key = (['dump-fails', 'restore-fails', 'fails'] as const).find((k) => e[k] !== undefined)!;
@@ -51,7 +61,7 @@ export function describeExpectation(x: Expectation): string {
     case 'identical':
       return x.note ? `identical (${x.note})` : 'identical';
     case 'known-bug':
-      return `known bug ${x.url} (/${x.reason.source}/${x.kernel ? `, kernel ${x.kernel}` : ''}${x.criu ? `, criu ${x.criu}` : ''})`;
+      return `known bug (${upstreamText(x.upstream)}) (/${x.reason.source}/${x.kernel ? `, kernel ${x.kernel}` : ''}${x.criu ? `, criu ${x.criu}` : ''})`;
     default:
       return `${x.phase === 'either' ? 'fails' : `${x.phase}-fails`} /${x.pattern.source}/`;
   }
@@ -104,10 +114,10 @@ export function applyKnownBug(
   raw: { outcome: Outcome; reason: string; sentences: string[] },
 ): { outcome: Outcome; reason: string } {
   if (x.kind !== 'known-bug' || !bugExpectedOn(x, facts)) return raw;
-  if (raw.outcome === 'pass') return { outcome: 'xpass', reason: `known bug no longer reproduces (${x.url}); update the expectation` };
+  if (raw.outcome === 'pass') return { outcome: 'xpass', reason: `known bug no longer reproduces (${upstreamText(x.upstream)}); update the expectation` };
   if (raw.outcome === 'fail' || raw.outcome === 'error') {
     const matched = [raw.reason, ...raw.sentences].some((s) => x.reason.test(s));
-    if (matched) return { outcome: 'xfail', reason: `known bug (${x.url}): ${raw.reason}` };
+    if (matched) return { outcome: 'xfail', reason: `known bug (${upstreamText(x.upstream)}): ${raw.reason}` };
     return { outcome: raw.outcome, reason: `${raw.reason} (not the known bug: nothing matched /${x.reason.source}/)` };
   }
   return raw;

@@ -15,6 +15,7 @@ export function expectationProblems(expect: Scenario['expect']): SemanticProblem
   const problems: SemanticProblem[] = [];
   const patterns: [string, string][] = [];
   if ('known-bug' in expect && expect['known-bug']) {
+    problems.push(...knownBugLinkProblems(expect['known-bug']));
     patterns.push(['/expect/known-bug/reason', expect['known-bug'].reason]);
   } else {
     const fail = expect as Partial<Record<(typeof FAIL_KEYS)[number], string>>;
@@ -39,4 +40,65 @@ export function expectationProblems(expect: Scenario['expect']): SemanticProblem
     if ('error' in c) problems.push({ path, message: c.error });
   }
   return problems;
+}
+
+type KnownBug = Extract<Scenario['expect'], { 'known-bug': unknown }>['known-bug'];
+
+const WHAT_TO_LINK = 'an issue, pull request, commit or list message';
+
+/**
+ * A known bug links its upstream report or says that none was found: exactly one of `url` and
+ * `upstream: none-found` (with `searched`), and the url is a report, not a source file.
+ */
+export function knownBugLinkProblems(bug: KnownBug): SemanticProblem[] {
+  const base = '/expect/known-bug';
+  const problems: SemanticProblem[] = [];
+  if (bug.url === undefined && bug.upstream === undefined) {
+    problems.push({
+      path: base,
+      message: `missing required field 'url': the upstream report (${WHAT_TO_LINK})`,
+      suggestion: "if none was found, write `upstream: none-found` and `searched: \"criu issues and commits for '...', YYYY-MM-DD\"`",
+    });
+  }
+  if (bug.url !== undefined && bug.upstream !== undefined) {
+    problems.push({ path: `${base}/upstream`, message: "both 'url' and 'upstream: none-found' given", suggestion: 'keep the url if it is the report; drop it if it is not' });
+  }
+  if (bug.upstream !== undefined && bug.searched === undefined) {
+    problems.push({
+      path: `${base}/upstream`,
+      message: "'upstream: none-found' needs 'searched': what was searched, for what, and when",
+      suggestion: "e.g. `searched: \"criu issues and commits for 'doesn't have a proper root mount', 2026-12-03\"`",
+    });
+  }
+  if (bug.searched !== undefined && bug.upstream === undefined) {
+    problems.push({ path: `${base}/searched`, message: "'searched' goes with 'upstream: none-found'", suggestion: bug.url !== undefined ? 'drop it: the url is the report' : 'add `upstream: none-found`' });
+  }
+  if (bug.url !== undefined) {
+    const why = sourceFileLink(bug.url);
+    if (why) {
+      problems.push({
+        path: `${base}/url`,
+        message: `${JSON.stringify(bug.url)} is ${why}; a link to code is not a bug report`,
+        suggestion: `link the upstream issue, pull request, commit or list message about this failure (for a commit: https://github.com/OWNER/REPO/commit/HASH), or write \`upstream: none-found\` with \`searched\``,
+      });
+    }
+  }
+  return problems;
+}
+
+/** Why a url names a source file rather than a report, or undefined when it does not. */
+export function sourceFileLink(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined; // the schema's pattern has already said what a url must look like
+  }
+  const host = u.hostname.toLowerCase();
+  if (host === 'raw.githubusercontent.com' || host === 'raw.github.com') return 'a raw source file';
+  if (host === 'github.com' || host === 'www.github.com' || host === 'gitlab.com') {
+    const kind = /^\/[^/]+\/[^/]+\/(?:-\/)?(blob|tree|raw|blame)(?:\/|$)/.exec(u.pathname)?.[1];
+    if (kind) return kind === 'tree' ? 'a source tree page' : 'a source file page';
+  }
+  return undefined;
 }

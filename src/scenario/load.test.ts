@@ -49,7 +49,7 @@ const MALFORMED: [string, string, string, RegExp][] = [
   ['a loop image of a virtual filesystem', `${head}steps:\n  - mount: {fstype: tmpfs, image: {path: /i}, target: /a}\nexpect: identical\n`, '4:21', /an image can be made for ext2, ext3, ext4, not 'tmpfs'/],
   ['a loop image with its own source', `${head}steps:\n  - mount: {fstype: ext4, source: x, image: {path: /i}, target: /a}\nexpect: identical\n`, '4:35', /with `image` the source is the loop device/],
   ['an unknown mount engine', `${head}steps: [{mkdir: /a}]\nengine: {mount-engine: v3}\nexpect: identical\n`, '4:24', /expected "v2", "compat" or "both"|expected "v2" or .*got the string "v3"/],
-  ['a bug of an engine that never runs', `${head}steps: [{mkdir: /a}]\nexpect: {known-bug: {url: u, reason: r, mount-engine: compat}}\n`, '4:55', /tied to the compat engine, but the scenario only runs under v2/],
+  ['a bug of an engine that never runs', `${head}steps: [{mkdir: /a}]\nexpect: {known-bug: {url: https://example.org/bug/1, reason: r, mount-engine: compat}}\n`, '4:79', /tied to the compat engine, but the scenario only runs under v2/],
   ["closing the lab's own fd", `${head}steps:\n  - close: 8\nexpect: identical\n`, '4:12', /fd 8 is reserved: fds 8 and 9 belong to the lab/],
   ['alias bomb', `a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n`, '4:26', /alias bomb/],
 ];
@@ -125,5 +125,61 @@ describe('scenario loading: class, fail-expectations (one phase key, either phas
   it('refuses ranges without a phase, and a range that is not one, at their place', () => {
     assert.match(thrown(() => parseScenario(doc('{kernel: ">=6.1"}'), 'f.yaml'), BadInputError).message, /^f\.yaml:4:9: a fail-expectation names its phase: dump-fails, restore-fails or fails/);
     assert.match(thrown(() => parseScenario(doc('{fails: x, criu: "4.1+"}'), 'f.yaml'), BadInputError).message, /^f\.yaml:4:26: "4\.1\+" is not a version range/);
+  });
+});
+
+describe('scenario loading: known-bug links a report, or says none was found', () => {
+  const doc = (bug: string) => `${head}steps: [{mkdir: /a}]\nexpect:\n  known-bug:\n${bug}    reason: "x"\n`;
+  const refused = (bug: string) => thrown(() => parseScenario(doc(bug), 'b.yaml'), BadInputError);
+
+  for (const [what, url] of [
+    ['a GitHub source file', 'https://github.com/checkpoint-restore/criu/blob/criu-dev/criu/mount.c'],
+    ['a GitHub source tree', 'https://github.com/checkpoint-restore/criu/tree/criu-dev/criu'],
+    ['a raw source file', 'https://raw.githubusercontent.com/checkpoint-restore/criu/criu-dev/criu/mount.c'],
+  ] as const) {
+    it(`refuses ${what} as the url, at the url, saying what to link instead`, () => {
+      const e = refused(`    url: ${url}\n`);
+      assert.equal(e.problems.length, 1, e.message);
+      assert.match(e.message, /^b\.yaml:6:10: ".*" is a (raw )?source (file|tree)( page)?; a link to code is not a bug report \(at \/expect\/known-bug\/url\)\n {4}link the upstream issue, pull request, commit or list message about this failure .*or write `upstream: none-found` with `searched`/);
+    });
+  }
+
+  it('refuses a seed file (a relative path) as the url, at the url', () => {
+    const e = refused('    url: shared/seeds/001_10d37096674e6ed4.txt\n');
+    assert.match(e.message, /^b\.yaml:6:10: "shared\/seeds\/001_10d37096674e6ed4\.txt" is not a link to an upstream report: give the http\(s\) address of the issue, pull request, commit or list message \(a seed file or a source path is not a bug report\), or, when none was found, write `upstream: none-found` with `searched`/);
+  });
+
+  it('accepts issues, pull requests, commits and list messages', () => {
+    for (const url of [
+      'https://github.com/checkpoint-restore/criu/issues/1511',
+      'https://github.com/checkpoint-restore/criu/pull/2754',
+      'https://github.com/checkpoint-restore/criu/commit/304deda565f0042865dc0eb9e17ae0af3e1b429a',
+      'https://lore.kernel.org/all/96115c40-3fc7-e3d6-ecd8-1be2969e5ff4@virtuozzo.com/',
+    ]) {
+      assert.doesNotThrow(() => parseScenario(doc(`    url: ${url}\n`), 'ok.yaml'), url);
+    }
+  });
+
+  it('accepts upstream: none-found with what was searched', () => {
+    const s = parseScenario(doc("    upstream: none-found\n    searched: \"criu issues and commits for 'ramfs', 2026-12-03\"\n"), 'ok.yaml').scenario;
+    assert.deepEqual(s.expect, { 'known-bug': { upstream: 'none-found', searched: "criu issues and commits for 'ramfs', 2026-12-03", reason: 'x' } });
+  });
+
+  it('refuses none-found without searched, at upstream', () => {
+    assert.match(refused('    upstream: none-found\n').message, /^b\.yaml:6:15: 'upstream: none-found' needs 'searched': what was searched, for what, and when/);
+  });
+
+  it('refuses a known bug with neither url nor upstream, naming both ways', () => {
+    const e = refused('');
+    assert.match(e.message, /^b\.yaml:6:5: missing required field 'url': the upstream report \(an issue, pull request, commit or list message\)[^\n]*\n {4}if none was found, write `upstream: none-found`/);
+  });
+
+  it('refuses url and none-found together, and searched beside a url', () => {
+    assert.match(refused('    url: https://github.com/checkpoint-restore/criu/issues/1511\n    upstream: none-found\n    searched: "criu issues for x, 2026-12-03"\n').message, /both 'url' and 'upstream: none-found' given/);
+    assert.match(refused('    url: https://github.com/checkpoint-restore/criu/issues/1511\n    searched: "criu issues for x, 2026-12-03"\n').message, /^b\.yaml:7:15: 'searched' goes with 'upstream: none-found'[^\n]*\n {4}drop it: the url is the report/);
+  });
+
+  it('refuses an upstream value other than none-found', () => {
+    assert.match(refused('    upstream: unknown\n    searched: "criu issues for x, 2026-12-03"\n').message, /^b\.yaml:6:15: expected "none-found", got the string "unknown"/);
   });
 });

@@ -223,13 +223,21 @@ export interface Scenario {
       }
     | {
         /**
-         * The scenario is expected to fail because of a known bug: `xfail` while it does (and the reason matches), `xpass` once it no longer does. Outside the version ranges the scenario is expected to be identical.
+         * The scenario is expected to fail because of a known bug: `xfail` while it does (and the reason matches), `xpass` once it no longer does. Outside the version ranges the scenario is expected to be identical. It links the upstream report (`url`: an issue, pull request, commit or list message) or says that none was found (`upstream: none-found` with `searched`); exactly one of the two.
          */
         'known-bug': {
           /**
-           * The bug report, mailing-list thread or commit.
+           * The upstream report: an http(s) link to an issue, pull request, commit or mailing-list message. Not a source file (a GitHub /blob/ or /tree/ page, raw.githubusercontent.com) and not a local path such as a seed file: a link to code is not a bug report. Give either `url` or `upstream: none-found` with `searched`.
            */
-          url: string;
+          url?: string;
+          /**
+           * `none-found`: no upstream issue, pull request, commit or list message about this failure was found; `searched` says where and when it was looked for. Instead of `url`.
+           */
+          upstream?: 'none-found';
+          /**
+           * With `upstream: none-found`: what was searched, for what, and when, e.g. "criu issues and commits for 'doesn't have a proper root mount', 2026-12-03".
+           */
+          searched?: string;
           /**
            * An RE2 regular expression (linear time: no backreferences or lookaround) that the failure must match (the error headline, or any difference sentence), so that another failure is not mistaken for this bug.
            */

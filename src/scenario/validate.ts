@@ -207,6 +207,10 @@ const FRIENDLY_PATTERNS: [RegExp, string][] = [
   [/^\^\[A-Za-z0-9_.-\]\+\$/, 'must be letters, digits, ".", "_" and "-"'],
   [/^\^0\?\[0-7\]/, 'is not an octal file mode like "0644"'],
   [/^\^\[\^\\u0000\\n\]\+\$/, 'is empty or holds a NUL or a newline, which no mount source or link target can'],
+  [
+    /^\^https\?:/,
+    'is not a link to an upstream report: give the http(s) address of the issue, pull request, commit or list message (a seed file or a source path is not a bug report), or, when none was found, write `upstream: none-found` with `searched`',
+  ],
 ];
 
 function patternMessage(path: string, e: ErrorObject): string {
