@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { assetPath } from '../../src/paths.js';
 import { removeScratch } from '../scratch.js';
 import { readRun, runCli, tempOut } from './helpers.js';
@@ -22,7 +21,7 @@ function pick<T>(list: readonly T[]): T {
 }
 
 /** What a run with this CLI pid and out dir left behind. */
-function leftovers(pid: number, out: string, tmpBefore: Set<string>): string[] {
+function leftovers(pid: number, out: string, tmp: string): string[] {
   const found: string[] = [];
   try {
     found.push(...execFileSync('pgrep', ['-a', '-f', '--', `qemu-system-x86_64 -name mountlab-${pid}\\b`], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim().split('\n').filter(Boolean).map((l) => `process: ${l}`));
@@ -30,7 +29,9 @@ function leftovers(pid: number, out: string, tmpBefore: Set<string>): string[] {
     // pgrep exits 1 when nothing matches; anything else is the test's own failure.
     if ((e as { status?: number }).status !== 1) throw e;
   }
-  for (const e of readdirSync(tmpdir())) if (e.startsWith('mountlab') && !tmpBefore.has(e)) found.push(`temp: ${e}`);
+  // The run had a TMPDIR of its own: anything in it is the run's (other
+  // processes on the machine make /tmp/mountlab-* entries of their own).
+  for (const e of readdirSync(tmp)) found.push(`temp: ${e}`);
   for (const l of readFileSync('/proc/mounts', 'utf8').split('\n')) if (l.includes(out)) found.push(`mount: ${l}`);
   const loops = execFileSync('losetup', ['-a']).toString();
   for (const l of loops.split('\n')) if (l.includes(out)) found.push(`loop: ${l}`);
@@ -49,11 +50,12 @@ describe('@e2e the lab killed at a random phase leaves nothing behind', function
       const phase = pick(PHASES);
       process.stdout.write(`      (${sig} during ${phase})\n`);
       const out = tempOut(`kill-${sig}`);
-      const tmpBefore = new Set(readdirSync(tmpdir()));
+      const tmp = tempOut(`kill-${sig}-tmp`);
       let pid = 0;
       let sent = false;
       const marker = phase === 'boot' ? /: starting vm/ : new RegExp(`slave-chain-3: ${phase}\\n`);
       const r = await runCli(['run', assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'), '--out', out, '--verbose', '-j', '1'], {
+        env: { TMPDIR: tmp },
         onStderr: (text, child) => {
           if (!sent && marker.test(text)) {
             sent = true;
@@ -65,7 +67,7 @@ describe('@e2e the lab killed at a random phase leaves nothing behind', function
       assert.ok(sent, `never reached ${phase}:\n${r.stderr}`);
       assert.equal(r.code, 130, `${sig} during ${phase}\n${r.stderr}`);
       assert.match(r.stderr, new RegExp(`${sig} received, stopping and cleaning up`));
-      assert.deepEqual(leftovers(pid, out, tmpBefore), [], `${sig} during ${phase}`);
+      assert.deepEqual(leftovers(pid, out, tmp), [], `${sig} during ${phase}`);
       // What finished is on disk as a valid (partial) results file.
       const { run } = readRun(out);
       assert.equal(run.complete, false);
@@ -76,11 +78,12 @@ describe('@e2e the lab killed at a random phase leaves nothing behind', function
     const phase = pick(['setup', 'dump', 'restore'] as const);
     process.stdout.write(`      (qemu killed during ${phase})\n`);
     const out = tempOut('kill-qemu');
-    const tmpBefore = new Set(readdirSync(tmpdir()));
+    const tmp = tempOut('kill-qemu-tmp');
     let pid = 0;
     let killed = false;
     // Two scenarios in plan order (-j 1, and the victim is the longer one, so it runs first).
     const r = await runCli(['run', assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'), assetPath('scenarios', 'binds', 'two-tmpfs.yaml'), '--out', out, '--verbose', '-j', '1'], {
+      env: { TMPDIR: tmp },
       onStderr: (text, child) => {
         if (!killed && new RegExp(`slave-chain-3: ${phase}\\n`).test(text)) {
           killed = true;
@@ -96,6 +99,6 @@ describe('@e2e the lab killed at a random phase leaves nothing behind', function
     assert.equal(run.results.find((x) => x.scenario === 'two-tmpfs')?.outcome, 'pass', r.stderr);
     assert.match(r.stderr, /no longer trusted[^\n]*booting a fresh one/);
     assert.equal(r.code, 2);
-    assert.deepEqual(leftovers(pid, out, tmpBefore), []);
+    assert.deepEqual(leftovers(pid, out, tmp), []);
   });
 });
