@@ -16,7 +16,8 @@ import { loadScenarioFile } from '../scenario/load.js';
 import { runCorpus } from '../run/runner.js';
 import { planVmCells } from '../cli/cells.js';
 import { DEFAULT_KERNEL, parseKernels } from '../cli/kernels.js';
-import { DEFAULT_CRIU, parseCrius } from '../cli/criu-versions.js';
+import { DEFAULT_CRIU } from '../cli/criu-versions.js';
+import { parseCriuChoices } from '../cli/criu-choices.js';
 import type { ImportPlan } from './plan-import.js';
 import type { ImportFlags } from './import-command.js';
 import { checkImport, type ImportCheck } from './verify.js';
@@ -24,7 +25,7 @@ import { checkImport, type ImportCheck } from './verify.js';
 export async function verifyInVm(plan: ImportPlan, scenarioFile: string, flags: ImportFlags, say: (m: string) => void): Promise<ImportCheck> {
   const loaded = await loadScenarioFile(scenarioFile);
   const kernels = parseKernels(flags.kernel ?? DEFAULT_KERNEL).slice(0, 1);
-  const crius = parseCrius(flags.criu ?? DEFAULT_CRIU).slice(0, 1);
+  const crius = parseCriuChoices(flags.criu ?? DEFAULT_CRIU).slice(0, 1);
   const own = flags.out === undefined;
   const outDir = own ? mkdtempSync(join(tmpdir(), 'mountlab-verify-')) : resolve(flags.out!);
   const runId = `verify-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;

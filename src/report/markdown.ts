@@ -7,6 +7,7 @@ import { buildTopology } from '../compare/topology.js';
 import { writeAtomic } from './atomic.js';
 import { renderTopologyTree } from './topology-tree.js';
 import type { Reporter } from './reporter.js';
+import { criuText } from './criu-text.js';
 
 /** summary.md: plain text that reads in a terminal and pastes into an email. */
 export class MarkdownReporter implements Reporter {
@@ -95,7 +96,7 @@ export async function renderMarkdown(run: RunResult, treesOf?: TreesOf): Promise
   L.push(`${counts.join(', ') || 'no scenarios'} in ${(run.durationMs / 1000).toFixed(1)} s${run.complete ? '' : ' (interrupted)'}.`, '');
   L.push('| cell | target | kernel | criu | accel | boot to ready | reset between scenarios |', '|---|---|---|---|---|---|---|');
   for (const c of run.cells) {
-    L.push(`| ${c.id} | ${c.facts.target} | ${c.facts.kernel} | ${c.facts.criu} | ${c.facts.accel ?? '-'} | ${(c.facts.readyMs / 1000).toFixed(1)} s | ${resetText(run, c.id)} |`);
+    L.push(`| ${c.id} | ${c.facts.target} | ${c.facts.kernel} | ${criuText(c.facts)} | ${c.facts.accel ?? '-'} | ${(c.facts.readyMs / 1000).toFixed(1)} s | ${resetText(run, c.id)} |`);
   }
   if (run.cells.length > 1) L.push(...matrixTable(run));
   L.push('', '| scenario | cell | verdict | time | probes | why |', '|---|---|---|---|---|---|');
