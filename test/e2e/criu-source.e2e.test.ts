@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { removeScratch, scratchDir } from '../scratch.js';
 import { mountlabQemus, runCli } from './helpers.js';
 
@@ -13,7 +13,7 @@ import { mountlabQemus, runCli } from './helpers.js';
 function fakeTree(dir: string, body: string): string {
   mkdirSync(join(dir, 'criu'), { recursive: true });
   writeFileSync(join(dir, 'Makefile.versions'), 'CRIU_VERSION_MAJOR := 0\nCRIU_VERSION_MINOR := 1\n');
-  writeFileSync(join(dir, 'Makefile'), 'criu:\n\t$(CC) -O1 -DGITID=\'"$(GITID)"\' -o criu/criu criu/main.c\n');
+  writeFileSync(join(dir, 'Makefile'), '.PHONY: criu\ncriu:\n\t$(CC) -O1 -DGITID=\'"$(GITID)"\' -o criu/criu criu/main.c\n');
   writeFileSync(join(dir, 'criu', 'main.c'), body);
   return dir;
 }
@@ -23,14 +23,22 @@ const BROKEN = '#include <stdio.h>\nint main(void) { return undeclared_thing; }\
 
 describe('@e2e a CRIU source tree', function () {
   this.timeout(20 * 60_000);
-  after(removeScratch);
+  // Builds of this test's trees are removed from the cache again.
+  const built: string[] = [];
+  after(() => {
+    for (const d of built) rmSync(d, { recursive: true, force: true });
+    for (const d of built) rmSync(`${d}.log`, { force: true });
+    removeScratch();
+  });
 
   it('is built once and found in the cache; a tree that does not compile is refused before any guest boots', async () => {
-    const tree = fakeTree(scratchDir('criu-tree'), GOOD);
+    // Content unique to this test run: the first build is a real build.
+    const tree = fakeTree(scratchDir('criu-tree'), `${GOOD}/* ${process.pid} ${Date.now()} */\n`);
     const first = await runCli(['image', 'build', '--criu', tree]);
     assert.equal(first.code, 0, first.stderr);
     const disk = first.stdout.split('\n').find((l) => l.endsWith('/criu.ext4'));
     assert.ok(disk && existsSync(disk), first.stdout);
+    built.push(dirname(disk));
     assert.match(first.stderr, /criu 0\.1-[0-9a-f]{7} \(0\.1\) built in/);
 
     const again = await runCli(['image', 'build', '--criu', tree]);
@@ -42,8 +50,10 @@ describe('@e2e a CRIU source tree', function () {
     const out = scratchDir('criu-refused');
     const refused = await runCli(['run', '--out', out, '--criu', `trixie,${tree}`, 'scenarios/flags/ro-root.yaml']);
     assert.equal(refused.code, 2, refused.stderr);
-    assert.match(refused.stderr, /does not compile:\n.*criu\/main\.c:2:\d+: error: 'undeclared_thing' undeclared/);
-    assert.match(refused.stderr, /build log: \/\S+\.log/);
+    assert.match(refused.stderr, /does not compile:\n.*criu\/main\.c:2:\d+: error: [‘']undeclared_thing[’'] undeclared/);
+    const log = refused.stderr.match(/build log: (\/\S+)\.log/);
+    assert.ok(log, refused.stderr);
+    built.push(log[1]!);
     assert.deepEqual(mountlabQemus(refused.pid), []);
     // Nothing booted: no cell has a console log.
     const runs = readdirSync(out);
