@@ -73,7 +73,8 @@ else
   tar -C "$source_dir" --null -T "$files" -cf - | tar -C "$work/src" -xf -
   jobs=$(nproc)
   : >"$log"
-  say "make criu -j$jobs in the $(sed -n 's/.*"suite": *"\([^"]*\)".*/\1/p' "$broot/manifest.json") build root (log: $log)"
+  bsuite=$(sed -n 's/.*"suite": *"\([^"]*\)".*/\1/p' "$broot/manifest.json")
+  say "make criu -j$jobs in the $bsuite build root (log: $log)"
   # Private mounts: the build root is shared by every build and stays as
   # built; the tree is compiled in its own copy, bound on /build.
   build() {
@@ -93,11 +94,12 @@ else
     sleep 0.25 &
     wait $! || true
     n=$((n + 1))
-    # Progress: how many objects so far, and the latest.
+    # Progress: the steps so far (protobuf code generation first, then C
+    # files, then links; about 290 for criu 4.2), and the latest.
     if ((n % 40 == 0)); then
-      done_n=$(grep -c '^ *CC ' "$log" || true)
-      last=$(grep '^ *CC ' "$log" | tail -n1 | awk '{ print $2 }' || true)
-      say "  ... $done_n files compiled${last:+, last $last}"
+      done_n=$(grep -cE '^ *(PBCC|CC|HOSTCC|LINK) ' "$log" || true)
+      last=$(grep -E '^ *(PBCC|CC|HOSTCC|LINK) ' "$log" | tail -n1 | awk '{ print $2 }' || true)
+      say "  ... $done_n steps done${last:+, last $last}"
     fi
   done
   rc=0
@@ -128,4 +130,5 @@ mv -f -- "$work/criu.ext4" "$out/criu.ext4"
   printf '}\n'
 } >"$work/manifest.json"
 mv -f -- "$work/manifest.json" "$out/manifest.json"
-say "done: criu $version; criu.ext4 $(($(stat -c %s "$out/criu.ext4") / 1024)) KiB"
+disk_kib=$(($(stat -c %s "$out/criu.ext4") / 1024))
+say "done: criu ${version:-(its version is read in the guest)}; criu.ext4 $disk_kib KiB"

@@ -9,7 +9,10 @@ describe('vm cell ids', () => {
 
   it('tell apart two builds that describe alike, and leave the rest alone', () => {
     assert.deepEqual(
-      distinctLabels(['4.1.1', 'v4.2-gabc-dirty', 'v4.2-gabc-dirty'], ['trixie-1', 'v4.2-gabc-dirty-111111aaaaaa', 'v4.2-gabc-dirty-222222bbbbbb']),
+      distinctLabels(
+        ['4.1.1', 'v4.2-gabc-dirty', 'v4.2-gabc-dirty'],
+        ['trixie-1', 'v4.2-gabc-dirty-111111aaaaaa', 'v4.2-gabc-dirty-222222bbbbbb'],
+      ),
       ['4.1.1', 'v4.2-gabc-dirty-aaaaaa', 'v4.2-gabc-dirty-bbbbbb'],
     );
   });

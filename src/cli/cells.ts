@@ -55,11 +55,15 @@ export function distinctLabels(labels: string[], keys: string[]): string[] {
  * user's criu runs on the default suite's rootfs (its libraries are what
  * the build root linked against).
  */
-export async function prepareCrius(crius: CriuChoice[], o: { mirror?: string; signal: AbortSignal; log: (m: string) => void }): Promise<PreparedCriu[]> {
+export async function prepareCrius(
+  crius: CriuChoice[],
+  o: { mirror?: string; signal: AbortSignal; log: (m: string) => void },
+): Promise<PreparedCriu[]> {
   const mirror = o.mirror ? { mirror: o.mirror } : {};
   const images = new Map<string, RootfsImage>();
   const image = async (suite: string) => {
-    if (!images.has(suite)) images.set(suite, await ensureImage({ suite, ...mirror }, (l) => o.log(`image ${suite}: ${l}`), o.signal));
+    if (!images.has(suite))
+      images.set(suite, await ensureImage({ suite, ...mirror }, (l) => o.log(`image ${suite}: ${l}`), o.signal));
     return images.get(suite)!;
   };
   const out: PreparedCriu[] = [];
@@ -72,10 +76,16 @@ export async function prepareCrius(crius: CriuChoice[], o: { mirror?: string; si
     const suite = CRIU_BUILDS[DEFAULT_CRIU]!.suite;
     const rootfs = await image(suite);
     const opts = { suite, ...mirror, signal: o.signal, progress: (l: string) => o.log(`criu ${c.path}: ${l}`) };
-    const build = c.kind === 'source' ? await ensureCriuBuild(identifyTree(c.path), opts) : await ensureCriuBinary(c.path, rootfs, opts);
+    const build =
+      c.kind === 'source'
+        ? await ensureCriuBuild(identifyTree(c.path), opts)
+        : await ensureCriuBinary(c.path, rootfs, opts);
     out.push({ label: build.label, rootfs, build });
   }
-  const labels = distinctLabels(out.map((p) => p.label), out.map((p) => p.build?.id ?? p.rootfs.id));
+  const labels = distinctLabels(
+    out.map((p) => p.label),
+    out.map((p) => p.build?.id ?? p.rootfs.id),
+  );
   return out.map((p, i) => ({ ...p, label: labels[i]! }));
 }
 
@@ -89,7 +99,8 @@ export async function planVmCells(o: VmMatrixOptions): Promise<CellPlan[]> {
   const mirror = o.mirror ? { mirror: o.mirror } : {};
   const crius = await prepareCrius(o.crius, o);
   const kernels = new Map<string, KernelArtifact>();
-  for (const k of o.kernels) kernels.set(k.name, await ensureKernel(k, (l) => o.log(`kernel ${k.name}: ${l}`), { ...mirror, signal: o.signal }));
+  for (const k of o.kernels)
+    kernels.set(k.name, await ensureKernel(k, (l) => o.log(`kernel ${k.name}: ${l}`), { ...mirror, signal: o.signal }));
   const cells: CellPlan[] = [];
   for (const k of o.kernels) {
     for (const c of crius) {

@@ -25,7 +25,10 @@ describe('--criu list: names, versions, trees and binaries', () => {
     const home = scratchDir('home2');
     mkdirSync(join(home, 'criu'));
     assert.match(thrown(() => parseCriuChoices('jessie', home), BadInputError).message, /unknown criu 'jessie'/);
-    assert.match(thrown(() => parseCriuChoices('~/nope', home), BadInputError).message, /no such file or directory: ~\/nope/);
+    assert.match(
+      thrown(() => parseCriuChoices('~/nope', home), BadInputError).message,
+      /no such file or directory: ~\/nope/,
+    );
     assert.match(thrown(() => parseCriuChoices(`~/criu,${home}/criu/`, home), BadInputError).message, /listed twice/);
     assert.match(thrown(() => parseCriuChoices('trixie,4.1.1', home), BadInputError).message, /listed twice/);
     assert.match(thrown(() => parseCriuChoices(' , ', home), BadInputError).message, /no criu given/);

@@ -6,9 +6,7 @@ import { CRIU_BUILDS } from './criu-versions.js';
 
 /** One entry of `--criu`: a Debian suite's criu, a user's source tree, or a prebuilt binary. */
 export type CriuChoice =
-  | { kind: 'debian'; name: string }
-  | { kind: 'source'; path: string }
-  | { kind: 'binary'; path: string };
+  { kind: 'debian'; name: string } | { kind: 'source'; path: string } | { kind: 'binary'; path: string };
 
 function bad(message: string, hint?: string): BadInputError {
   return new BadInputError([{ file: '--criu', line: 1, col: 1, path: '', message }], hint);
@@ -25,7 +23,10 @@ export function expandHome(p: string, home = homedir()): string {
  * file a prebuilt criu. Paths are made absolute; duplicates are refused.
  */
 export function parseCriuChoices(list: string, home = homedir()): CriuChoice[] {
-  const items = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw bad('no criu given');
   const byVersion = new Map(Object.entries(CRIU_BUILDS).map(([name, b]) => [b.version, name]));
   const out: CriuChoice[] = [];
@@ -37,10 +38,16 @@ export function parseCriuChoices(list: string, home = homedir()): CriuChoice[] {
       choice = { kind: 'debian', name };
     } else if (item.includes('/') || item.startsWith('~') || existsSync(item)) {
       const path = resolve(expandHome(item, home));
-      if (!existsSync(path)) throw bad(`no such file or directory: ${item}`, 'give a CRIU source tree (a git checkout or an unpacked release tarball) or a criu binary');
+      if (!existsSync(path))
+        throw bad(
+          `no such file or directory: ${item}`,
+          'give a CRIU source tree (a git checkout or an unpacked release tarball) or a criu binary',
+        );
       choice = statSync(path).isDirectory() ? { kind: 'source', path } : { kind: 'binary', path };
     } else {
-      const known = Object.entries(CRIU_BUILDS).map(([n, b]) => `${n} (${b.version})`).join(', ');
+      const known = Object.entries(CRIU_BUILDS)
+        .map(([n, b]) => `${n} (${b.version})`)
+        .join(', ');
       throw bad(`unknown criu '${item}'`, `known: ${known}; or the path of a CRIU source tree or criu binary`);
     }
     const key = choice.kind === 'debian' ? choice.name : choice.path;

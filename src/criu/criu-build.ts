@@ -90,9 +90,13 @@ export async function ensureBuildRoot(o: BuildOptions): Promise<{ id: string; di
   const hit = read();
   if (hit) return hit;
   if (process.getuid?.() !== 0) {
-    throw new PrerequisiteError(`building a CRIU tree needs the ${o.suite} build root, which is not built yet, and building it needs root (debootstrap)`, {
-      hint: 'run mountlab as root once; later runs use the cache',
-    });
+    throw new PrerequisiteError(
+      `building a CRIU tree needs the ${o.suite} build root, which is not built yet, ` +
+        'and building it needs root (debootstrap)',
+      {
+        hint: 'run mountlab as root once; later runs use the cache',
+      },
+    );
   }
   const mirror = o.mirror ?? mirrorFromApt();
   const started = Date.now();
@@ -102,7 +106,9 @@ export async function ensureBuildRoot(o: BuildOptions): Promise<{ id: string; di
     read,
     script: 'build-criu-root.sh',
     args: (out) => ['--suite', o.suite, '--mirror', mirror, '--out', out],
-    announce: `building the ${o.suite} build root for CRIU trees (debootstrap with criu's build dependencies); once, cached in ${dir}`,
+    announce:
+      `building the ${o.suite} build root for CRIU trees (debootstrap with criu's build dependencies); ` +
+      `once, cached in ${dir}`,
     progress: o.progress,
     ...(o.signal ? { signal: o.signal } : {}),
   });
@@ -151,23 +157,40 @@ export async function ensureCriuBuild(tree: TreeIdentity, o: BuildOptions): Prom
       force: false,
       read: () => buildFromDir(id, dir, label, origin),
       script: 'build-criu.sh',
-      args: (out) => ['--source', tree.path, '--files', list, '--root', broot.dir, '--gitid', gitId(tree), '--log', log, '--out', out],
+      args: (out) => [
+        '--source',
+        tree.path,
+        '--files',
+        list,
+        '--root',
+        broot.dir,
+        '--gitid',
+        gitId(tree),
+        '--log',
+        log,
+        '--out',
+        out,
+      ],
       announce: `building criu ${label} from ${tree.path} for ${o.suite}; cached in ${dir}`,
       progress: o.progress,
       ...(o.signal ? { signal: o.signal } : {}),
     });
     if (built) {
       o.progress(`criu ${label} (${value.manifest.version}) built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      for (const old of await pruneCache(root, safeName(label), id)) await rm(join(root, `${old}.log`), { force: true });
+      for (const old of await pruneCache(root, safeName(label), id))
+        await rm(join(root, `${old}.log`), { force: true });
     }
     return value;
   } catch (e) {
     if (e instanceof ImageBuildError && e.scriptExit === 3) {
       const text = await readFile(log, 'utf8').catch(() => '');
       const first = firstCompilerError(text) ?? text.trim().split('\n').slice(-10).join('\n');
-      throw new CriuBuildError(`the CRIU tree ${tree.path} (${tree.describe}) does not compile:\n${first}\nbuild log: ${log}`, {
-        hint: 'fix the tree and run again; nothing was booted',
-      });
+      throw new CriuBuildError(
+        `the CRIU tree ${tree.path} (${tree.describe}) does not compile:\n${first}\nbuild log: ${log}`,
+        {
+          hint: 'fix the tree and run again; nothing was booted',
+        },
+      );
     }
     throw e;
   } finally {
@@ -191,7 +214,10 @@ export async function ensureCriuBinary(path: string, rootfs: RootfsImage, o: Bui
   if (!needs) throw new CriuBuildError(`${path} is not an ELF executable`, { hint: source });
   const problems = elfProblems(needs, rootfsLibs(rootfs.rootfs));
   if (problems.length) {
-    throw new CriuBuildError(`${path} will not run in the guest (${rootfs.manifest.suite} rootfs): ${problems.join('; ')}`, { hint: source });
+    throw new CriuBuildError(
+      `${path} will not run in the guest (${rootfs.manifest.suite} rootfs): ${problems.join('; ')}`,
+      { hint: source },
+    );
   }
   const h = createHash('sha256');
   h.update(readFileSync(path));

@@ -45,6 +45,8 @@ describe('prebuilt criu: will it run in the guest', () => {
       'the guest lacks the libraries libprotobuf-c.so.1, libnl-3.so.200',
       'it needs glibc 2.38, the guest has 2.36-9',
     ]);
-    assert.deepEqual(elfProblems({ needed: [], machine: 'AArch64' }, trixie), ['it is built for AArch64, the guest is x86-64']);
+    assert.deepEqual(elfProblems({ needed: [], machine: 'AArch64' }, trixie), [
+      'it is built for AArch64, the guest is x86-64',
+    ]);
   });
 });

@@ -22,7 +22,12 @@ export function parseReadelf(text: string): ElfNeeds {
     if (!glibc || compareVersions(parseVersion(m[1]!)!, parseVersion(glibc)!) > 0) glibc = m[1]!;
   }
   const machine = text.match(/^\s*Machine:\s*(.+)$/m)?.[1]?.trim();
-  return { ...(interpreter ? { interpreter } : {}), needed, ...(glibc ? { glibc } : {}), ...(machine ? { machine } : {}) };
+  return {
+    ...(interpreter ? { interpreter } : {}),
+    needed,
+    ...(glibc ? { glibc } : {}),
+    ...(machine ? { machine } : {}),
+  };
 }
 
 /** What the guest's rootfs offers a binary. */
@@ -41,14 +46,18 @@ export interface RootfsLibs {
  */
 export function elfProblems(needs: ElfNeeds, root: RootfsLibs): string[] {
   const out: string[] = [];
-  if (needs.machine && !/X86-64/i.test(needs.machine)) out.push(`it is built for ${needs.machine}, the guest is x86-64`);
-  if (needs.interpreter && !root.exists(needs.interpreter)) out.push(`its ELF interpreter ${needs.interpreter} is not in the guest`);
+  if (needs.machine && !/X86-64/i.test(needs.machine))
+    out.push(`it is built for ${needs.machine}, the guest is x86-64`);
+  if (needs.interpreter && !root.exists(needs.interpreter))
+    out.push(`its ELF interpreter ${needs.interpreter} is not in the guest`);
   const missing = needs.needed.filter((l) => !root.libraries.has(l));
-  if (missing.length) out.push(`the guest lacks ${missing.length === 1 ? 'the library' : 'the libraries'} ${missing.join(', ')}`);
+  if (missing.length)
+    out.push(`the guest lacks ${missing.length === 1 ? 'the library' : 'the libraries'} ${missing.join(', ')}`);
   if (needs.glibc && root.glibc) {
     const have = parseVersion(root.glibc);
     const want = parseVersion(needs.glibc);
-    if (have && want && compareVersions(have, want) < 0) out.push(`it needs glibc ${needs.glibc}, the guest has ${root.glibc}`);
+    if (have && want && compareVersions(have, want) < 0)
+      out.push(`it needs glibc ${needs.glibc}, the guest has ${root.glibc}`);
   }
   return out;
 }
@@ -56,7 +65,11 @@ export function elfProblems(needs: ElfNeeds, root: RootfsLibs): string[] {
 /** readelf's view of a file on the host; undefined when it is not ELF. */
 export function readElf(file: string): ElfNeeds | undefined {
   try {
-    return parseReadelf(execFileSync('readelf', ['-hlWdV', file], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 }).toString('utf8'));
+    return parseReadelf(
+      execFileSync('readelf', ['-hlWdV', file], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 }).toString(
+        'utf8',
+      ),
+    );
   } catch {
     return undefined;
   }

@@ -7,7 +7,10 @@ const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib', '/usr/lib64', '/u
 function debugfs(image: string, request: string): string {
   // debugfs prints its banner on stderr and "not found" on stdout or stderr depending on the request.
   try {
-    return execFileSync('debugfs', ['-R', request, image], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 }).toString('utf8');
+    return execFileSync('debugfs', ['-R', request, image], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 << 20,
+    }).toString('utf8');
   } catch (e) {
     return String((e as { stdout?: Buffer }).stdout ?? '');
   }

@@ -7,7 +7,8 @@ import { thrown } from '../../test/thrown.js';
 import { BadInputError } from '../errors.js';
 import { buildLabel, identifyTree, versionFromMakefile } from './tree-identity.js';
 
-const MAKEFILE_VERSIONS = 'CRIU_VERSION_MAJOR\t:= 4\nCRIU_VERSION_MINOR\t:= 2\nCRIU_VERSION_SUBLEVEL\t:= 1\nCRIU_VERSION_EXTRA\t:=\n';
+const MAKEFILE_VERSIONS =
+  'CRIU_VERSION_MAJOR\t:= 4\nCRIU_VERSION_MINOR\t:= 2\nCRIU_VERSION_SUBLEVEL\t:= 1\nCRIU_VERSION_EXTRA\t:=\n';
 
 /** A minimal stand-in for a CRIU tree: what identifyTree looks at. */
 function fakeTree(dir: string): string {
@@ -35,7 +36,10 @@ describe('CRIU tree identity', () => {
     const commit = 'c88aa2a9e0123456789abcdef0123456789abcde';
     assert.equal(buildLabel({ kind: 'git', describe: 'v4.2-1-gc88aa2a9e', commit, key: 'k' }), 'v4.2-1-gc88aa2a9e');
     assert.equal(buildLabel({ kind: 'git', describe: 'v4.2', commit, key: 'k' }), 'v4.2-gc88aa2a9e');
-    assert.equal(buildLabel({ kind: 'git', describe: 'v4.2-37-gabc1234-dirty', commit, key: 'k' }), 'v4.2-37-gabc1234-dirty');
+    assert.equal(
+      buildLabel({ kind: 'git', describe: 'v4.2-37-gabc1234-dirty', commit, key: 'k' }),
+      'v4.2-37-gabc1234-dirty',
+    );
     assert.equal(buildLabel({ kind: 'git', describe: 'v4.2-dirty', commit, key: 'k' }), 'v4.2-gc88aa2a9e-dirty');
     assert.equal(buildLabel({ kind: 'tarball', describe: '4.2.1', key: '29ec0ee09e29' }), '4.2.1-29ec0ee');
   });

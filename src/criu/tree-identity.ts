@@ -28,7 +28,11 @@ export interface TreeIdentity {
 }
 
 function git(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Buffer {
-  return execFileSync('git', ['-C', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, maxBuffer: 1 << 30 });
+  return execFileSync('git', ['-C', dir, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 30,
+  });
 }
 
 /** NUL-separated `git ls-files` output as a sorted list. */
@@ -62,10 +66,14 @@ export function versionFromMakefile(text: string): string | undefined {
 /** Identifies the tree at dir; BadInputError when it is not a CRIU source tree. */
 export function identifyTree(dir: string): TreeIdentity {
   const path = realpathSync(dir);
-  const bad = (message: string, hint?: string) => new BadInputError([{ file: '--criu', line: 1, col: 1, path: '', message }], hint);
+  const bad = (message: string, hint?: string) =>
+    new BadInputError([{ file: '--criu', line: 1, col: 1, path: '', message }], hint);
   const makefileVersions = join(path, 'Makefile.versions');
   if (!existsSync(makefileVersions) || !existsSync(join(path, 'criu'))) {
-    throw bad(`${dir} is not a CRIU source tree (no Makefile.versions and criu/)`, 'give a git checkout of criu or an unpacked release tarball');
+    throw bad(
+      `${dir} is not a CRIU source tree (no Makefile.versions and criu/)`,
+      'give a git checkout of criu or an unpacked release tarball',
+    );
   }
   let top: string | undefined;
   try {
@@ -75,7 +83,9 @@ export function identifyTree(dir: string): TreeIdentity {
   }
   if (top === path) {
     const commit = git(path, ['rev-parse', 'HEAD']).toString().trim();
-    const files = splitNul(git(path, ['ls-files', '-z', '--cached', '--others', '--exclude-standard'])).filter((f) => lstatSync(join(path, f), { throwIfNoEntry: false }));
+    const files = splitNul(git(path, ['ls-files', '-z', '--cached', '--others', '--exclude-standard'])).filter((f) =>
+      lstatSync(join(path, f), { throwIfNoEntry: false }),
+    );
     const untracked = splitNul(git(path, ['ls-files', '-z', '--others', '--exclude-standard']));
     // --no-ext-diff and a fixed format: the user's diff settings must not change the key.
     const diff = git(path, ['-c', 'core.quotepath=off', 'diff', '--no-ext-diff', '--no-color', '--binary', 'HEAD']);
@@ -87,7 +97,15 @@ export function identifyTree(dir: string): TreeIdentity {
       hashFiles(h, path, untracked);
     }
     const describe = git(path, ['describe', '--tags', '--always', '--abbrev=9']).toString().trim();
-    return { kind: 'git', path, commit, describe: dirty ? `${describe}-dirty` : describe, dirty, key: h.digest('hex'), files };
+    return {
+      kind: 'git',
+      path,
+      commit,
+      describe: dirty ? `${describe}-dirty` : describe,
+      dirty,
+      key: h.digest('hex'),
+      files,
+    };
   }
   // A tarball: its .gitignore files still say what a build leaves behind,
   // so a tree built in place hashes (and copies) as it was unpacked.
@@ -95,7 +113,11 @@ export function identifyTree(dir: string): TreeIdentity {
   let files: string[];
   try {
     execFileSync('git', ['init', '-q', '--bare', scratch], { stdio: 'ignore' });
-    files = splitNul(git(path, ['--git-dir', scratch, '--work-tree', path, 'ls-files', '-z', '--others', '--exclude-standard'], { GIT_DIR: scratch }));
+    files = splitNul(
+      git(path, ['--git-dir', scratch, '--work-tree', path, 'ls-files', '-z', '--others', '--exclude-standard'], {
+        GIT_DIR: scratch,
+      }),
+    );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -10,7 +10,10 @@ export function criuText(f: Partial<Pick<TargetFacts, 'criu' | 'criuGitId' | 'cr
   const version = f.criu ?? '?';
   const b = f.criuBuild;
   if (!b) return f.criuGitId ? `${version} (${f.criuGitId})` : version;
-  if (b.kind === 'git') return `${version} (git ${(b.commit ?? '?').slice(0, 12)}, ${b.describe ?? '?'}${b.dirty && !b.describe?.endsWith('-dirty') ? ', dirty' : ''})`;
+  if (b.kind === 'git') {
+    const dirty = b.dirty && !b.describe?.endsWith('-dirty') ? ', dirty' : '';
+    return `${version} (git ${(b.commit ?? '?').slice(0, 12)}, ${b.describe ?? '?'}${dirty})`;
+  }
   if (b.kind === 'tarball') return `${version} (tarball ${b.describe ?? '?'}, ${b.build})`;
   return `${version} (binary ${b.build})`;
 }

@@ -13,7 +13,10 @@ import { mountlabQemus, runCli } from './helpers.js';
 function fakeTree(dir: string, body: string): string {
   mkdirSync(join(dir, 'criu'), { recursive: true });
   writeFileSync(join(dir, 'Makefile.versions'), 'CRIU_VERSION_MAJOR := 0\nCRIU_VERSION_MINOR := 1\n');
-  writeFileSync(join(dir, 'Makefile'), '.PHONY: criu\ncriu:\n\t$(CC) -O1 -DGITID=\'"$(GITID)"\' -o criu/criu criu/main.c\n');
+  writeFileSync(
+    join(dir, 'Makefile'),
+    '.PHONY: criu\ncriu:\n\t$(CC) -O1 -DGITID=\'"$(GITID)"\' -o criu/criu criu/main.c\n',
+  );
   writeFileSync(join(dir, 'criu', 'main.c'), body);
   return dir;
 }
@@ -31,7 +34,7 @@ describe('@e2e a CRIU source tree', function () {
     removeScratch();
   });
 
-  it('is built once and found in the cache; a tree that does not compile is refused before any guest boots', async () => {
+  it('is built once, then found in the cache; one that does not compile is refused before any boot', async () => {
     // Content unique to this test run: the first build is a real build.
     const tree = fakeTree(scratchDir('criu-tree'), `${GOOD}/* ${process.pid} ${Date.now()} */\n`);
     const first = await runCli(['image', 'build', '--criu', tree]);
@@ -50,13 +53,17 @@ describe('@e2e a CRIU source tree', function () {
     const out = scratchDir('criu-refused');
     const refused = await runCli(['run', '--out', out, '--criu', `trixie,${tree}`, 'scenarios/flags/ro-root.yaml']);
     assert.equal(refused.code, 2, refused.stderr);
-    assert.match(refused.stderr, /does not compile:\n.*criu\/main\.c:2:\d+: error: [‘']undeclared_thing[’'] undeclared/);
+    assert.match(
+      refused.stderr,
+      /does not compile:\n.*criu\/main\.c:2:\d+: error: [‘']undeclared_thing[’'] undeclared/,
+    );
     const log = refused.stderr.match(/build log: (\/\S+)\.log/);
     assert.ok(log, refused.stderr);
     built.push(log[1]!);
     assert.deepEqual(mountlabQemus(refused.pid), []);
     // Nothing booted: no cell has a console log.
     const runs = readdirSync(out);
-    for (const r of runs) for (const c of readdirSync(join(out, r))) assert.ok(!existsSync(join(out, r, c, 'console.log')), `${c} booted`);
+    for (const r of runs)
+      for (const c of readdirSync(join(out, r))) assert.ok(!existsSync(join(out, r, c, 'console.log')), `${c} booted`);
   });
 });
