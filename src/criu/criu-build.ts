@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { CriuBuildError, ImageBuildError, PrerequisiteError } from '../errors.js';
 import { assetPath } from '../paths.js';
 import { buildCached, cacheRoot, pruneCache, type ImageProgress, type RootfsImage } from '../target/vm/image.js';
@@ -27,7 +27,7 @@ export interface CriuOrigin {
   commit?: string;
   describe?: string;
   dirty?: boolean;
-  /** The cache entry: "<label>-<hash>". */
+  /** The cache entry: "<tree directory name>-<hash>", or "bin-<hash>". */
   build: string;
 }
 
@@ -133,7 +133,10 @@ export async function ensureCriuBuild(tree: TreeIdentity, o: BuildOptions): Prom
   const label = buildLabel(tree);
   const broot = await ensureBuildRoot(o);
   const key = criuBuildKey(tree.key, broot.id);
-  const id = `${safeName(label)}-${key}`;
+  // Named by the tree's directory, not by its describe: each commit or edit
+  // of one checkout replaces an older build of it (two are kept).
+  const name = safeName(basename(tree.path));
+  const id = `${name}-${key}`;
   const root = join(cacheRoot(), 'criu-builds');
   const dir = join(root, id);
   const origin: CriuOrigin = {
@@ -177,8 +180,7 @@ export async function ensureCriuBuild(tree: TreeIdentity, o: BuildOptions): Prom
     });
     if (built) {
       o.progress(`criu ${label} (${value.manifest.version}) built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      for (const old of await pruneCache(root, safeName(label), id))
-        await rm(join(root, `${old}.log`), { force: true });
+      for (const old of await pruneCache(root, name, id)) await rm(join(root, `${old}.log`), { force: true });
     }
     return value;
   } catch (e) {
@@ -224,12 +226,13 @@ export async function ensureCriuBinary(path: string, rootfs: RootfsImage, o: Bui
   scriptsHash(h, ['vm/build-criu.sh']);
   const key = h.digest('hex').slice(0, 12);
   const label = `bin-${key.slice(0, 7)}`;
-  const id = `${label}-${key}`;
-  const dir = join(cacheRoot(), 'criu-builds', id);
+  const id = `bin-${key}`;
+  const root = join(cacheRoot(), 'criu-builds');
+  const dir = join(root, id);
   const origin: CriuOrigin = { kind: 'binary', path, build: id };
   const hit = buildFromDir(id, dir, label, origin);
   if (hit) return hit;
-  const { value } = await buildCached({
+  const { value, built } = await buildCached({
     dir,
     force: false,
     read: () => buildFromDir(id, dir, label, origin),
@@ -239,5 +242,6 @@ export async function ensureCriuBinary(path: string, rootfs: RootfsImage, o: Bui
     progress: o.progress,
     ...(o.signal ? { signal: o.signal } : {}),
   });
+  if (built) await pruneCache(root, 'bin', id);
   return value;
 }
