@@ -17,3 +17,20 @@ export function criuText(f: Partial<Pick<TargetFacts, 'criu' | 'criuGitId' | 'cr
   if (b.kind === 'tarball') return `${version} (tarball ${b.describe ?? '?'}, ${b.build})`;
   return `${version} (binary ${b.build})`;
 }
+
+/**
+ * Where a user's criu came from, in full, for the run's own reports
+ * (summary.md, index.html): the path, the whole commit, clean or dirty, and
+ * what the guest said. Undefined for a Debian suite's criu.
+ */
+export function criuOriginText(f: Partial<Pick<TargetFacts, 'criu' | 'criuGitId' | 'criuBuild'>>): string | undefined {
+  const b = f.criuBuild;
+  if (!b) return undefined;
+  const from =
+    b.kind === 'git'
+      ? `git checkout ${b.path} at ${b.commit ?? '?'} (${b.describe ?? '?'}), ${b.dirty ? 'dirty' : 'clean'}`
+      : b.kind === 'tarball'
+        ? `unpacked tarball ${b.path} (${b.describe ?? '?'})`
+        : `binary ${b.path}`;
+  return `${from}; build ${b.build}; the guest reports criu ${f.criu ?? '?'}${f.criuGitId ? `, GitID ${f.criuGitId}` : ''}`;
+}

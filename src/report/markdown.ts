@@ -7,7 +7,7 @@ import { buildTopology } from '../compare/topology.js';
 import { writeAtomic } from './atomic.js';
 import { renderTopologyTree } from './topology-tree.js';
 import type { Reporter } from './reporter.js';
-import { criuText } from './criu-text.js';
+import { criuOriginText, criuText } from './criu-text.js';
 
 /** summary.md: plain text that reads in a terminal and pastes into an email. */
 export class MarkdownReporter implements Reporter {
@@ -98,6 +98,11 @@ export async function renderMarkdown(run: RunResult, treesOf?: TreesOf): Promise
   for (const c of run.cells) {
     L.push(`| ${c.id} | ${c.facts.target} | ${c.facts.kernel} | ${criuText(c.facts)} | ${c.facts.accel ?? '-'} | ${(c.facts.readyMs / 1000).toFixed(1)} s | ${resetText(run, c.id)} |`);
   }
+  const origins = run.cells.flatMap((c) => {
+    const t = criuOriginText(c.facts);
+    return t ? [`- ${c.id}: ${t}`] : [];
+  });
+  if (origins.length) L.push('', 'CRIU builds:', '', ...origins);
   if (run.cells.length > 1) L.push(...matrixTable(run));
   L.push('', '| scenario | cell | verdict | time | probes | why |', '|---|---|---|---|---|---|');
   for (const r of run.results) {
