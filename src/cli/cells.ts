@@ -13,7 +13,8 @@ import { CRIU_BUILDS, DEFAULT_CRIU } from './criu-versions.js';
 
 export interface VmMatrixOptions {
   kernels: KernelSource[];
-  crius: CriuChoice[];
+  /** From prepareCrius: built before the run starts. */
+  crius: PreparedCriu[];
   accel: AccelChoice;
   machine: MachineType;
   memoryMiB: number;
@@ -97,7 +98,7 @@ export async function prepareCrius(
  */
 export async function planVmCells(o: VmMatrixOptions): Promise<CellPlan[]> {
   const mirror = o.mirror ? { mirror: o.mirror } : {};
-  const crius = await prepareCrius(o.crius, o);
+  const crius = o.crius;
   const kernels = new Map<string, KernelArtifact>();
   for (const k of o.kernels)
     kernels.set(k.name, await ensureKernel(k, (l) => o.log(`kernel ${k.name}: ${l}`), { ...mirror, signal: o.signal }));

@@ -49,7 +49,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--kernel <list>', `guest kernels, comma-separated: ${Object.keys(KERNELS).join(', ')}, or the path of your own bzImage`, DEFAULT_KERNEL)
     .option('--modules <dir>', 'modules of your own kernel (what make modules_install INSTALL_MOD_PATH=DIR made)')
     .option('--kernel-config <file>', "your own kernel's .config, when it is neither beside the bzImage nor embedded (CONFIG_IKCONFIG)")
-    .option('--criu <list>', `criu builds, comma-separated: ${Object.entries(CRIU_BUILDS).map(([n, b]) => `${n} (${b.version})`).join(', ')}, or the path of a CRIU source tree (built for the guest, cached) or criu binary`, DEFAULT_CRIU)
+    .option(
+      '--criu <list>',
+      `criu builds, comma-separated: ${Object.entries(CRIU_BUILDS).map(([n, b]) => `${n} (${b.version})`).join(', ')}, ` +
+        'or the path of a CRIU source tree (built for the guest, cached) or criu binary',
+      DEFAULT_CRIU,
+    )
     .option('--out <dir>', 'directory for reports', 'reports')
     .addOption(new Option('--accel <accel>', 'vm accelerator').choices(['auto', 'kvm', 'tcg']).default('auto'))
     .addOption(new Option('--machine <type>', 'qemu machine type').choices(['q35', 'microvm']).default('microvm'))
@@ -129,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('build (or rebuild with --force) the rootfs images and kernels a run would use')
     .option('--kernel <list>', 'kernels, comma-separated, or the path of a bzImage', DEFAULT_KERNEL)
     .option('--modules <dir>', 'modules of your own kernel')
-    .option('--criu <list>', 'criu builds (rootfs images), comma-separated, or CRIU source trees and binaries', DEFAULT_CRIU)
+    .option('--criu <list>', 'criu builds (rootfs images), comma-separated, or CRIU trees and binaries', DEFAULT_CRIU)
     .option('--mirror <url>', 'Debian mirror (default: from this machine\'s apt sources)')
     .option('--force', 'rebuild even if cached')
     .action(async (o: { kernel: string; modules?: string; criu: string; mirror?: string; force?: boolean }) => {
@@ -143,7 +148,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       const user = choices.filter((c) => c.kind !== 'debian');
       if (user.length) {
-        for (const p of await prepareCrius(user, { ...mirror, signal: new AbortController().signal, log: say })) process.stdout.write(`${p.build!.disk}\n`);
+        const prepared = await prepareCrius(user, { ...mirror, signal: new AbortController().signal, log: say });
+        for (const p of prepared) process.stdout.write(`${p.build!.disk}\n`);
       }
       for (const k of parseKernels(o.kernel, o.modules)) {
         const art = await ensureKernel(k, say, { ...mirror, force: o.force ?? false });
@@ -219,7 +225,8 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   const kernels = targets.includes('vm') || targets.includes('vagrant') ? parseKernels(o.kernel, o.modules) : [];
   const criuChoices = parseCriuChoices(o.criu);
   if (criuChoices.some((c) => c.kind !== 'debian') && targets.some((t) => t !== 'vm')) {
-    throw new BadInputError([{ file: '--criu', line: 1, col: 1, path: '', message: "a CRIU tree or binary runs on the vm target only" }], 'use --target vm');
+    const message = 'a CRIU tree or binary runs on the vm target only';
+    throw new BadInputError([{ file: '--criu', line: 1, col: 1, path: '', message }], 'use --target vm');
   }
   const crius = criuChoices.flatMap((c) => (c.kind === 'debian' ? [c.name] : []));
   // A user's kernel is refused before anything is written or booted, with the missing options named.
@@ -231,6 +238,15 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   }
   const verbosity: Verbosity = o.quiet ? 'quiet' : o.verbose ? 'verbose' : 'normal';
   using interrupt = onInterrupt((m) => process.stderr.write(m + '\n'));
+  // A user's CRIU tree is built (or found in the cache) before the run
+  // directory exists: a tree that does not compile leaves no empty run.
+  const vmCrius = targets.includes('vm')
+    ? await prepareCrius(criuChoices, {
+        ...(o.mirror ? { mirror: o.mirror } : {}),
+        signal: interrupt.signal,
+        log: verbosity === 'quiet' ? () => {} : (m) => process.stderr.write(`${m}\n`),
+      })
+    : [];
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
   const runDir = resolve(o.out, runId);
   await mkdir(runDir, { recursive: true });
@@ -246,7 +262,7 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
     cells.push(
       ...(await planVmCells({
         kernels,
-        crius: criuChoices,
+        crius: vmCrius,
         accel: o.accel,
         machine: o.machine,
         memoryMiB: o.memory,

@@ -14,7 +14,7 @@ import { MountlabError } from '../errors.js';
 import { parseCapture } from '../capture/capture-file.js';
 import { loadScenarioFile } from '../scenario/load.js';
 import { runCorpus } from '../run/runner.js';
-import { planVmCells } from '../cli/cells.js';
+import { planVmCells, prepareCrius } from '../cli/cells.js';
 import { DEFAULT_KERNEL, parseKernels } from '../cli/kernels.js';
 import { DEFAULT_CRIU } from '../cli/criu-versions.js';
 import { parseCriuChoices } from '../cli/criu-choices.js';
@@ -32,7 +32,8 @@ export async function verifyInVm(plan: ImportPlan, scenarioFile: string, flags: 
   const runDir = join(outDir, runId);
   const ac = new AbortController();
   try {
-    const cells = await planVmCells({ kernels, crius, accel: flags.accel ?? 'auto', machine: 'microvm', memoryMiB: 1024, runDir, signal: ac.signal, log: say });
+    const prepared = await prepareCrius(crius, { signal: ac.signal, log: say });
+    const cells = await planVmCells({ kernels, crius: prepared, accel: flags.accel ?? 'auto', machine: 'microvm', memoryMiB: 1024, runDir, signal: ac.signal, log: say });
     say(`building ${loaded.scenario.name} in ${cells[0]!.id} (stopped before the dump)`);
     const run = await runCorpus([loaded], cells, {
       runId,
