@@ -68,7 +68,17 @@ export class TimeoutError extends MountlabError {
 }
 
 /** The image build failed. */
-export class ImageBuildError extends MountlabError {}
+export class ImageBuildError extends MountlabError {
+  /** The build script's exit status, when it exited (scripts give some a meaning). */
+  readonly scriptExit: number | undefined;
+  constructor(message: string, options?: { hint?: string; cause?: unknown; scriptExit?: number }) {
+    super(message, options);
+    this.scriptExit = options?.scriptExit;
+  }
+}
+
+/** A user's CRIU tree does not compile: refused before anything boots. */
+export class CriuBuildError extends MountlabError {}
 
 /** The user interrupted the run (Ctrl-C, SIGTERM, SIGHUP). */
 export class InterruptedError extends MountlabError {

@@ -6,11 +6,15 @@ import { ensureImage, type RootfsImage } from '../target/vm/image.js';
 import { composeGuest, ensureKernel, type KernelArtifact, type KernelSource } from '../target/vm/kernel-artifact.js';
 import type { MachineType } from '../target/vm/qemu.js';
 import { VmTarget } from '../target/vm/vm-target.js';
-import { CRIU_BUILDS } from './criu-versions.js';
+import { ensureCriuBinary, ensureCriuBuild, type CriuBuild } from '../criu/criu-build.js';
+import { identifyTree } from '../criu/tree-identity.js';
+import type { CriuChoice } from './criu-choices.js';
+import { CRIU_BUILDS, DEFAULT_CRIU } from './criu-versions.js';
 
 export interface VmMatrixOptions {
   kernels: KernelSource[];
-  crius: string[];
+  /** From prepareCrius: built before the run starts. */
+  crius: PreparedCriu[];
   accel: AccelChoice;
   machine: MachineType;
   memoryMiB: number;
@@ -20,34 +24,102 @@ export interface VmMatrixOptions {
   log: (m: string) => void;
 }
 
-/** "vm-debian-6.12-criu-4.1.1": the kernel's name and the criu version the rootfs really has. */
-export function vmCellId(kernel: string, rootfs: RootfsImage): string {
-  return `vm-${kernel}-criu-${rootfs.manifest.criuVersion || rootfs.manifest.suite}`;
+/** "vm-debian-6.12-criu-4.1.1": the kernel's name and the criu's label (its version, or a user build's name). */
+export function vmCellId(kernel: string, criuLabel: string): string {
+  return `vm-${kernel}-criu-${criuLabel}`;
+}
+
+/** A Debian suite's criu by its version in the rootfs. */
+export function rootfsCriuLabel(rootfs: RootfsImage): string {
+  return rootfs.manifest.criuVersion || rootfs.manifest.suite;
+}
+
+/** One --criu entry made ready: the rootfs it runs on and, for a user's criu, its disk. */
+export interface PreparedCriu {
+  label: string;
+  rootfs: RootfsImage;
+  build?: CriuBuild;
 }
 
 /**
- * Every kernel x criu pair as a cell. Images and kernels are prepared (built
- * once, then cached) before the first boot, so a missing prerequisite stops
- * the run before any scenario starts. (A user's kernel was checked already.)
+ * Labels must tell the cells apart: two user builds that describe alike
+ * (two dirty states of one commit) get their cache entries' hashes.
+ */
+export function distinctLabels(labels: string[], keys: string[]): string[] {
+  return labels.map((l, i) => (labels.indexOf(l) === labels.lastIndexOf(l) ? l : `${l}-${keys[i]!.slice(-6)}`));
+}
+
+/**
+ * Every --criu entry made ready, in order: rootfs images, and a user's
+ * trees built (or found in the cache) and binaries checked, all before any
+ * guest boots, so a tree that does not compile stops the run first. A
+ * user's criu runs on the default suite's rootfs (its libraries are what
+ * the build root linked against).
+ */
+export async function prepareCrius(
+  crius: CriuChoice[],
+  o: { mirror?: string; signal: AbortSignal; log: (m: string) => void },
+): Promise<PreparedCriu[]> {
+  const mirror = o.mirror ? { mirror: o.mirror } : {};
+  const images = new Map<string, RootfsImage>();
+  const image = async (suite: string) => {
+    if (!images.has(suite))
+      images.set(suite, await ensureImage({ suite, ...mirror }, (l) => o.log(`image ${suite}: ${l}`), o.signal));
+    return images.get(suite)!;
+  };
+  const out: PreparedCriu[] = [];
+  for (const c of crius) {
+    if (c.kind === 'debian') {
+      const rootfs = await image(CRIU_BUILDS[c.name]!.suite);
+      out.push({ label: rootfsCriuLabel(rootfs), rootfs });
+      continue;
+    }
+    const suite = CRIU_BUILDS[DEFAULT_CRIU]!.suite;
+    const rootfs = await image(suite);
+    const opts = { suite, ...mirror, signal: o.signal, progress: (l: string) => o.log(`criu ${c.path}: ${l}`) };
+    const build =
+      c.kind === 'source'
+        ? await ensureCriuBuild(identifyTree(c.path), opts)
+        : await ensureCriuBinary(c.path, rootfs, opts);
+    out.push({ label: build.label, rootfs, build });
+  }
+  const labels = distinctLabels(
+    out.map((p) => p.label),
+    out.map((p) => p.build?.id ?? p.rootfs.id),
+  );
+  return out.map((p, i) => ({ ...p, label: labels[i]! }));
+}
+
+/**
+ * Every kernel x criu pair as a cell. Images, kernels and user criu builds
+ * are prepared (built once, then cached) before the first boot, so a
+ * missing prerequisite stops the run before any scenario starts. (A user's
+ * kernel was checked already.)
  */
 export async function planVmCells(o: VmMatrixOptions): Promise<CellPlan[]> {
   const mirror = o.mirror ? { mirror: o.mirror } : {};
-  const rootfs = new Map<string, RootfsImage>();
-  for (const c of o.crius) {
-    const b = CRIU_BUILDS[c]!;
-    rootfs.set(c, await ensureImage({ suite: b.suite, ...mirror }, (l) => o.log(`image ${b.suite}: ${l}`), o.signal));
-  }
+  const crius = o.crius;
   const kernels = new Map<string, KernelArtifact>();
-  for (const k of o.kernels) kernels.set(k.name, await ensureKernel(k, (l) => o.log(`kernel ${k.name}: ${l}`), { ...mirror, signal: o.signal }));
+  for (const k of o.kernels)
+    kernels.set(k.name, await ensureKernel(k, (l) => o.log(`kernel ${k.name}: ${l}`), { ...mirror, signal: o.signal }));
   const cells: CellPlan[] = [];
   for (const k of o.kernels) {
-    for (const c of o.crius) {
-      const img = composeGuest(rootfs.get(c)!, kernels.get(k.name)!);
-      const id = vmCellId(k.name, rootfs.get(c)!);
+    for (const c of crius) {
+      const criu = c.build ? { id: c.build.id, disk: c.build.disk, version: c.build.manifest.version } : undefined;
+      const img = composeGuest(c.rootfs, kernels.get(k.name)!, criu);
+      const id = vmCellId(k.name, c.label);
       await mkdir(join(o.runDir, id), { recursive: true });
       cells.push({
         id,
-        target: new VmTarget({ image: img, accel: o.accel, machine: o.machine, memoryMiB: o.memoryMiB, runDir: join(o.runDir, id), log: (m) => o.log(`${id}: ${m}`) }),
+        target: new VmTarget({
+          image: img,
+          accel: o.accel,
+          machine: o.machine,
+          memoryMiB: o.memoryMiB,
+          runDir: join(o.runDir, id),
+          ...(c.build ? { criuBuild: c.build.origin } : {}),
+          log: (m) => o.log(`${id}: ${m}`),
+        }),
       });
     }
   }

@@ -21,8 +21,9 @@ import { defaultJobs, parseShard, type Shard } from '../run/schedule.js';
 import { loadHistory } from '../run/history.js';
 import { mergeCommand } from './merge-command.js';
 import { DEFAULT_KERNEL, KERNELS, parseKernels } from './kernels.js';
-import { CRIU_BUILDS, DEFAULT_CRIU, parseCrius } from './criu-versions.js';
-import { planVmCells } from './cells.js';
+import { CRIU_BUILDS, DEFAULT_CRIU } from './criu-versions.js';
+import { planVmCells, prepareCrius } from './cells.js';
+import { parseCriuChoices } from './criu-choices.js';
 import type { CellPlan } from '../run/runner.js';
 import { ensureKernel } from '../target/vm/kernel-artifact.js';
 import { checkUserKernel, formatKernelConfigProblem } from '../target/kernel/kernel-config.js';
@@ -48,7 +49,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--kernel <list>', `guest kernels, comma-separated: ${Object.keys(KERNELS).join(', ')}, or the path of your own bzImage`, DEFAULT_KERNEL)
     .option('--modules <dir>', 'modules of your own kernel (what make modules_install INSTALL_MOD_PATH=DIR made)')
     .option('--kernel-config <file>', "your own kernel's .config, when it is neither beside the bzImage nor embedded (CONFIG_IKCONFIG)")
-    .option('--criu <list>', `criu builds, comma-separated: ${Object.entries(CRIU_BUILDS).map(([n, b]) => `${n} (${b.version})`).join(', ')}`, DEFAULT_CRIU)
+    .option(
+      '--criu <list>',
+      `criu builds, comma-separated: ${Object.entries(CRIU_BUILDS).map(([n, b]) => `${n} (${b.version})`).join(', ')}, ` +
+        'or the path of a CRIU source tree (built for the guest, cached) or criu binary',
+      DEFAULT_CRIU,
+    )
     .option('--out <dir>', 'directory for reports', 'reports')
     .addOption(new Option('--accel <accel>', 'vm accelerator').choices(['auto', 'kvm', 'tcg']).default('auto'))
     .addOption(new Option('--machine <type>', 'qemu machine type').choices(['q35', 'microvm']).default('microvm'))
@@ -128,15 +134,22 @@ export async function main(argv: string[]): Promise<number> {
     .description('build (or rebuild with --force) the rootfs images and kernels a run would use')
     .option('--kernel <list>', 'kernels, comma-separated, or the path of a bzImage', DEFAULT_KERNEL)
     .option('--modules <dir>', 'modules of your own kernel')
-    .option('--criu <list>', 'criu builds (rootfs images), comma-separated', DEFAULT_CRIU)
+    .option('--criu <list>', 'criu builds (rootfs images), comma-separated, or CRIU trees and binaries', DEFAULT_CRIU)
     .option('--mirror <url>', 'Debian mirror (default: from this machine\'s apt sources)')
     .option('--force', 'rebuild even if cached')
     .action(async (o: { kernel: string; modules?: string; criu: string; mirror?: string; force?: boolean }) => {
       const say = (l: string) => process.stderr.write(`${l}\n`);
       const mirror = o.mirror ? { mirror: o.mirror } : {};
-      for (const c of parseCrius(o.criu)) {
-        const img = await ensureImage({ suite: CRIU_BUILDS[c]!.suite, ...mirror }, say, undefined, o.force ?? false);
+      const choices = parseCriuChoices(o.criu);
+      for (const c of choices) {
+        if (c.kind !== 'debian') continue;
+        const img = await ensureImage({ suite: CRIU_BUILDS[c.name]!.suite, ...mirror }, say, undefined, o.force ?? false);
         process.stdout.write(`${img.dir}\n`);
+      }
+      const user = choices.filter((c) => c.kind !== 'debian');
+      if (user.length) {
+        const prepared = await prepareCrius(user, { ...mirror, signal: new AbortController().signal, log: say });
+        for (const p of prepared) process.stdout.write(`${p.build!.disk}\n`);
       }
       for (const k of parseKernels(o.kernel, o.modules)) {
         const art = await ensureKernel(k, say, { ...mirror, force: o.force ?? false });
@@ -210,7 +223,12 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   const targets = parseTargets(o.target);
   // The container runs on the host's kernel; vm and vagrant boot these.
   const kernels = targets.includes('vm') || targets.includes('vagrant') ? parseKernels(o.kernel, o.modules) : [];
-  const crius = parseCrius(o.criu);
+  const criuChoices = parseCriuChoices(o.criu);
+  if (criuChoices.some((c) => c.kind !== 'debian') && targets.some((t) => t !== 'vm')) {
+    const message = 'a CRIU tree or binary runs on the vm target only';
+    throw new BadInputError([{ file: '--criu', line: 1, col: 1, path: '', message }], 'use --target vm');
+  }
+  const crius = criuChoices.flatMap((c) => (c.kind === 'debian' ? [c.name] : []));
   // A user's kernel is refused before anything is written or booted, with the missing options named.
   const kernelWarnings: string[] = [];
   for (const k of kernels) {
@@ -220,6 +238,15 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   }
   const verbosity: Verbosity = o.quiet ? 'quiet' : o.verbose ? 'verbose' : 'normal';
   using interrupt = onInterrupt((m) => process.stderr.write(m + '\n'));
+  // A user's CRIU tree is built (or found in the cache) before the run
+  // directory exists: a tree that does not compile leaves no empty run.
+  const vmCrius = targets.includes('vm')
+    ? await prepareCrius(criuChoices, {
+        ...(o.mirror ? { mirror: o.mirror } : {}),
+        signal: interrupt.signal,
+        log: verbosity === 'quiet' ? () => {} : (m) => process.stderr.write(`${m}\n`),
+      })
+    : [];
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
   const runDir = resolve(o.out, runId);
   await mkdir(runDir, { recursive: true });
@@ -235,7 +262,7 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
     cells.push(
       ...(await planVmCells({
         kernels,
-        crius,
+        crius: vmCrius,
         accel: o.accel,
         machine: o.machine,
         memoryMiB: o.memory,

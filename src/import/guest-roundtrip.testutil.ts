@@ -9,9 +9,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCapture } from '../capture/capture-file.js';
 import { pick, chance, type Rand } from '../compare/gen.testutil.js';
-import { planVmCells } from '../cli/cells.js';
+import { planVmCells, prepareCrius } from '../cli/cells.js';
 import { DEFAULT_KERNEL, parseKernels } from '../cli/kernels.js';
-import { DEFAULT_CRIU, parseCrius } from '../cli/criu-versions.js';
+import { DEFAULT_CRIU } from '../cli/criu-versions.js';
+import { parseCriuChoices } from '../cli/criu-choices.js';
 import { executeScenario } from '../run/execute-scenario.js';
 import { loadScenarioFile } from '../scenario/load.js';
 import type { StartedTarget } from '../target/target.js';
@@ -120,7 +121,7 @@ export interface GuestSession {
 
 /** Boots one guest the way `mountlab run` would (default kernel and criu; KVM when it works). */
 export async function startGuest(runDir: string, log: (m: string) => void, signal = new AbortController().signal): Promise<GuestSession> {
-  const cells = await planVmCells({ kernels: parseKernels(DEFAULT_KERNEL), crius: parseCrius(DEFAULT_CRIU), accel: 'auto', machine: 'microvm', memoryMiB: 1024, runDir, signal, log });
+  const cells = await planVmCells({ kernels: parseKernels(DEFAULT_KERNEL), crius: await prepareCrius(parseCriuChoices(DEFAULT_CRIU), { signal, log }), accel: 'auto', machine: 'microvm', memoryMiB: 1024, runDir, signal, log });
   const cell = cells[0]!;
   const target = await cell.target.start(signal);
   return { target, cell: cell.id, runDir, dispose: async () => await target[Symbol.asyncDispose]() };

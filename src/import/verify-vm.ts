@@ -14,9 +14,10 @@ import { MountlabError } from '../errors.js';
 import { parseCapture } from '../capture/capture-file.js';
 import { loadScenarioFile } from '../scenario/load.js';
 import { runCorpus } from '../run/runner.js';
-import { planVmCells } from '../cli/cells.js';
+import { planVmCells, prepareCrius } from '../cli/cells.js';
 import { DEFAULT_KERNEL, parseKernels } from '../cli/kernels.js';
-import { DEFAULT_CRIU, parseCrius } from '../cli/criu-versions.js';
+import { DEFAULT_CRIU } from '../cli/criu-versions.js';
+import { parseCriuChoices } from '../cli/criu-choices.js';
 import type { ImportPlan } from './plan-import.js';
 import type { ImportFlags } from './import-command.js';
 import { checkImport, type ImportCheck } from './verify.js';
@@ -24,14 +25,15 @@ import { checkImport, type ImportCheck } from './verify.js';
 export async function verifyInVm(plan: ImportPlan, scenarioFile: string, flags: ImportFlags, say: (m: string) => void): Promise<ImportCheck> {
   const loaded = await loadScenarioFile(scenarioFile);
   const kernels = parseKernels(flags.kernel ?? DEFAULT_KERNEL).slice(0, 1);
-  const crius = parseCrius(flags.criu ?? DEFAULT_CRIU).slice(0, 1);
+  const crius = parseCriuChoices(flags.criu ?? DEFAULT_CRIU).slice(0, 1);
   const own = flags.out === undefined;
   const outDir = own ? mkdtempSync(join(tmpdir(), 'mountlab-verify-')) : resolve(flags.out!);
   const runId = `verify-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
   const runDir = join(outDir, runId);
   const ac = new AbortController();
   try {
-    const cells = await planVmCells({ kernels, crius, accel: flags.accel ?? 'auto', machine: 'microvm', memoryMiB: 1024, runDir, signal: ac.signal, log: say });
+    const prepared = await prepareCrius(crius, { signal: ac.signal, log: say });
+    const cells = await planVmCells({ kernels, crius: prepared, accel: flags.accel ?? 'auto', machine: 'microvm', memoryMiB: 1024, runDir, signal: ac.signal, log: say });
     say(`building ${loaded.scenario.name} in ${cells[0]!.id} (stopped before the dump)`);
     const run = await runCorpus([loaded], cells, {
       runId,

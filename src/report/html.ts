@@ -10,6 +10,7 @@ import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } 
 import { writeAtomic } from './atomic.js';
 import { DIFF_COLOUR, canonicalGroupNames, esc, pairedGroupNames, renderMountGraph, type MountMark } from './mount-graph.js';
 import type { Reporter, RunStartInfo } from './reporter.js';
+import { criuOriginText, criuText } from './criu-text.js';
 
 /**
  * index.html: one self-contained page per run (inline CSS, JS and SVG;
@@ -195,7 +196,9 @@ export function renderPage(run: RunResult, sections: readonly string[], opts: Pa
     const f = c.facts;
     o.push(
       `<tr><td><code>${esc(c.id)}</code>${c.error ? `<div class="cell-error">${esc(c.error)}</div>` : ''}</td><td>${esc(f.target)}</td><td>${esc(f.kernel)}</td>` +
-        `<td>${esc(f.criu)}${f.criuCheck === 'ok' ? '' : ' <span class="warn">criu check failed</span>'}${f.preflight ? `<div>preflight ${esc(f.preflight)}</div>` : ''}</td><td>${esc(f.utilLinux)}</td><td>${esc(f.accel ?? '-')}</td>` +
+        `<td>${esc(criuText(f))}${criuOriginText(f) ? `<div class="criu-origin">${esc(criuOriginText(f)!)}</div>` : ''}` +
+          `${f.criuCheck === 'ok' ? '' : ' <span class="warn">criu check failed</span>'}${f.preflight ? `<div>preflight ${esc(f.preflight)}</div>` : ''}` +
+          `</td><td>${esc(f.utilLinux)}</td><td>${esc(f.accel ?? '-')}</td>` +
         `<td>${seconds(f.bootMs)}</td><td>${seconds(f.readyMs)}</td><td>${mine.length}</td><td>${seconds(mine.reduce((n, r) => n + r.durationMs, 0))}</td><td>${esc(f.image ?? '-')}</td></tr>`,
     );
   }

@@ -7,6 +7,7 @@ import { buildTopology } from '../compare/topology.js';
 import { writeAtomic } from './atomic.js';
 import { renderTopologyTree } from './topology-tree.js';
 import type { Reporter } from './reporter.js';
+import { criuOriginText, criuText } from './criu-text.js';
 
 /** summary.md: plain text that reads in a terminal and pastes into an email. */
 export class MarkdownReporter implements Reporter {
@@ -95,9 +96,14 @@ export async function renderMarkdown(run: RunResult, treesOf?: TreesOf): Promise
   L.push(`${counts.join(', ') || 'no scenarios'} in ${(run.durationMs / 1000).toFixed(1)} s${run.complete ? '' : ' (interrupted)'}.`, '');
   L.push('| cell | target | kernel | criu | accel | boot to ready | reset between scenarios |', '|---|---|---|---|---|---|---|');
   for (const c of run.cells) {
-    const criu = `${c.facts.criu}${c.facts.preflight ? ` (preflight ${c.facts.preflight})` : ''}`;
+    const criu = `${criuText(c.facts)}${c.facts.preflight ? ` (preflight ${c.facts.preflight})` : ''}`;
     L.push(`| ${c.id} | ${c.facts.target} | ${c.facts.kernel} | ${criu} | ${c.facts.accel ?? '-'} | ${(c.facts.readyMs / 1000).toFixed(1)} s | ${resetText(run, c.id)} |`);
   }
+  const origins = run.cells.flatMap((c) => {
+    const t = criuOriginText(c.facts);
+    return t ? [`- ${c.id}: ${t}`] : [];
+  });
+  if (origins.length) L.push('', 'CRIU builds:', '', ...origins);
   const refused = run.cells.filter((c) => c.error);
   if (refused.length) L.push('', ...refused.map((c) => `- **${c.id}** ran no more scenarios: ${c.error}`));
   if (run.cells.length > 1) L.push(...matrixTable(run));

@@ -40,6 +40,7 @@ import type { Outcome } from '../run/outcome.js';
 import { OUTCOMES } from '../run/outcome.js';
 import { RESULTS_FORMAT } from '../run/result.js';
 import type { TargetFacts } from '../target/target.js';
+import { criuText } from './criu-text.js';
 
 export const RUN_DIFF_FORMAT = 'mountlab-run-diff/1';
 
@@ -318,7 +319,7 @@ function reasonOf(r: ResultLike): string {
 function factsText(c: CellLike): string {
   const f = c.facts;
   if (!f) return `${c.id}${c.error ? ` (did not start: ${oneLine(c.error)})` : ''}`;
-  const parts = [f.kernel ? `kernel ${f.kernel}` : undefined, f.criu ? `criu ${f.criu}` : undefined].filter(Boolean);
+  const parts = [f.kernel ? `kernel ${f.kernel}` : undefined, f.criu ? `criu ${criuText(f)}` : undefined].filter(Boolean);
   return `${c.id}: ${parts.join(', ') || 'no facts'}${c.error ? ` (did not start: ${oneLine(c.error)})` : ''}`;
 }
 
@@ -440,7 +441,7 @@ export function renderMarkdown(x: DiffInput): string {
   for (const [name, s] of [['baseline', x.baseline], ['new', x.new]] as const) {
     for (const c of s.run.cells) {
       const f = c.facts ?? {};
-      const row = [name, c.id, f.kernel ?? '?', f.criu ?? '?', f.utilLinux ?? '?', f.accel ?? '-'];
+      const row = [name, c.id, f.kernel ?? '?', criuText(f), f.utilLinux ?? '?', f.accel ?? '-'];
       L.push(`| ${row.map(cellEsc).join(' | ')} |`);
     }
   }

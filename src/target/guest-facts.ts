@@ -17,7 +17,10 @@ export function parseFacts(text: string, target: TargetKind): TargetFacts {
     const i = line.indexOf('=');
     if (i > 0) kv.set(line.slice(0, i).trim(), line.slice(i + 1).trim());
   }
+  // criu's Makefile writes GitID 0 when it was built outside git.
+  const gitId = kv.get('criu_gitid');
   return {
+    ...(gitId && gitId !== '0' ? { criuGitId: gitId } : {}),
     target,
     kernel: kv.get('kernel') || '?',
     criu: kv.get('criu') || '?',

@@ -1,3 +1,4 @@
+import type { CriuOrigin } from '../criu/criu-build.js';
 import type { ExecOptions, ExecResult } from './exec.js';
 
 export type TargetKind = 'vm' | 'container' | 'vagrant';
@@ -23,6 +24,10 @@ export interface TargetFacts {
   readyMs: number;
   /** The image the guest booted, e.g. "trixie-3f2a9c1d0e4b". */
   image?: string;
+  /** `criu --version`'s GitID as the guest reports it; a user's build has one. */
+  criuGitId?: string;
+  /** A user's criu (--criu PATH): where it came from. */
+  criuBuild?: CriuOrigin;
 }
 
 /**

@@ -42,6 +42,8 @@ export interface VmImage {
   initrd: string;
   /** The kernel's modules disk, mounted on /usr/lib/modules in the guest. */
   modules?: string;
+  /** A user's criu (src/criu/criu-build.ts) on a disk of its own, bound over the rootfs's criu. */
+  criuDisk?: string;
   rootfs: string;
   manifest: { suite: string; kernelRelease: string; criuVersion: string; utilLinuxVersion?: string; hostKey: string };
 }
@@ -211,7 +213,7 @@ function runBuild(script: string, args: string[], progress: ImageProgress, signa
     const onLine = (line: string) => {
       tail.push(line);
       if (tail.length > 40) tail.shift();
-      const tagged = line.match(/^\[mountlab-(?:image|kernel)\]\s*(.*)$/);
+      const tagged = line.match(/^\[mountlab-(?:image|kernel|criu)\]\s*(.*)$/);
       if (tagged) progress(tagged[1]!);
     };
     let buf = '';
@@ -233,7 +235,7 @@ function runBuild(script: string, args: string[], progress: ImageProgress, signa
       // The abort reason is already the InterruptedError naming the signal.
       if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : new InterruptedError(String(signal.reason ?? 'signal')));
       if (code === 0) return resolve();
-      reject(new ImageBuildError(`vm/${script} failed (${sig ?? `exit ${code}`}); last output:\n${tail.join('\n')}`));
+      reject(new ImageBuildError(`vm/${script} failed (${sig ?? `exit ${code}`}); last output:\n${tail.join('\n')}`, code === null ? {} : { scriptExit: code }));
     });
   });
 }

@@ -127,19 +127,23 @@ export async function ensureKernel(src: KernelSource, progress: ImageProgress, o
   return k;
 }
 
-/** The boot set of one VM: this kernel with this rootfs. */
-export function composeGuest(rootfs: RootfsImage, kernel: KernelArtifact): VmImage {
+/**
+ * The boot set of one VM: this kernel with this rootfs, and a user's criu
+ * in place of the rootfs's when given.
+ */
+export function composeGuest(rootfs: RootfsImage, kernel: KernelArtifact, criu?: { id: string; disk: string; version: string }): VmImage {
   return {
-    id: `${rootfs.id}+${kernel.id}`,
+    id: `${rootfs.id}+${kernel.id}${criu ? `+${criu.id}` : ''}`,
     kernel: kernel.kernel,
     ...(kernel.vmlinux ? { vmlinux: kernel.vmlinux } : {}),
     initrd: kernel.initrd,
     ...(kernel.modules ? { modules: kernel.modules } : {}),
     rootfs: rootfs.rootfs,
+    ...(criu ? { criuDisk: criu.disk } : {}),
     manifest: {
       suite: rootfs.manifest.suite,
       kernelRelease: kernel.manifest.kernelRelease,
-      criuVersion: rootfs.manifest.criuVersion,
+      criuVersion: criu ? criu.version : rootfs.manifest.criuVersion,
       ...(rootfs.manifest.utilLinuxVersion ? { utilLinuxVersion: rootfs.manifest.utilLinuxVersion } : {}),
       hostKey: rootfs.manifest.hostKey,
     },

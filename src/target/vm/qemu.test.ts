@@ -42,6 +42,16 @@ describe('qemu command line', () => {
     assert.match(argAfter('-append')!, /root=\/dev\/vda rw mountlab\.modules=\/dev\/vdb /);
   });
 
+  it("attaches a user's criu disk read-only after the modules, and names its device", () => {
+    const a = qemuArgs({ ...spec, image: { ...spec.image, criuDisk: '/b/criu.ext4' } });
+    assert.ok(a.includes('file=/b/criu.ext4,format=raw,if=none,id=disk2,readonly=on'));
+    assert.match(a[a.indexOf('-append') + 1]!, / mountlab\.criu=\/dev\/vdc /);
+    const { modules: _, ...noModules } = spec.image;
+    const b = qemuArgs({ ...spec, image: { ...noModules, criuDisk: '/b/criu.ext4' } });
+    assert.match(b[b.indexOf('-append') + 1]!, / mountlab\.criu=\/dev\/vdb /);
+    assert.doesNotMatch(args.join(' '), /mountlab\.criu/);
+  });
+
   it('hands in the per-run key on the kernel command line', () => {
     assert.match(argAfter('-append')!, /mountlab\.authkey=QUJD/);
   });

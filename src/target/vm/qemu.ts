@@ -60,6 +60,8 @@ export function qemuArgs(spec: QemuSpec): string[] {
     'root=/dev/vda',
     'rw',
     ...(spec.image.modules ? ['mountlab.modules=/dev/vdb'] : []),
+    // virtio disks are named in the order they are attached (below).
+    ...(spec.image.criuDisk ? [`mountlab.criu=/dev/vd${spec.image.modules ? 'c' : 'b'}`] : []),
     // A panic must end the VM (with -no-reboot) instead of hanging CI.
     'panic=-1',
     'net.ifnames=0',
@@ -88,6 +90,9 @@ export function qemuArgs(spec: QemuSpec): string[] {
     // The kernel's modules, read-only, shared by every VM of that kernel.
     ...(spec.image.modules
       ? ['-drive', `file=${spec.image.modules},format=raw,if=none,id=disk1,readonly=on`, '-device', micro ? 'virtio-blk-device,drive=disk1' : 'virtio-blk-pci,drive=disk1']
+      : []),
+    ...(spec.image.criuDisk
+      ? ['-drive', `file=${spec.image.criuDisk},format=raw,if=none,id=disk2,readonly=on`, '-device', micro ? 'virtio-blk-device,drive=disk2' : 'virtio-blk-pci,drive=disk2']
       : []),
     // restrict=on: the guest reaches nothing but the forwarded port's host side.
     '-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`,

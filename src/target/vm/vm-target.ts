@@ -8,6 +8,7 @@ import { freeLoopbackPort } from './port.js';
 import { QemuProcess, hostTscKhz, type MachineType } from './qemu.js';
 import { SshSession } from './ssh.js';
 import { installLabctl } from '../guest-facts.js';
+import type { CriuOrigin } from '../../criu/criu-build.js';
 
 export interface VmOptions {
   image: VmImage;
@@ -17,6 +18,8 @@ export interface VmOptions {
   /** Directory for console.log and qemu's temporary files. */
   runDir: string;
   bootTimeoutMs?: number;
+  /** A user's criu in this guest (image.criuDisk): recorded with the facts. */
+  criuBuild?: CriuOrigin;
   log: (msg: string) => void;
 }
 
@@ -77,6 +80,7 @@ export class VmTarget implements Target {
             bootMs: sshMs,
             readyMs: Date.now() - started,
             image: o.image.id,
+            ...(o.criuBuild ? { criuBuild: o.criuBuild } : {}),
           };
           o.log(`${instance > 1 ? `#${instance}: ` : ''}console ready ${(consoleReadyMs / 1000).toFixed(1)} s, ssh ${(sshMs / 1000).toFixed(1)} s, facts ${(vm.facts.readyMs / 1000).toFixed(1)} s`);
           return vm;
