@@ -6,7 +6,8 @@ import { ensureImage, type RootfsImage } from '../target/vm/image.js';
 import { composeGuest, ensureKernel, type KernelArtifact, type KernelSource } from '../target/vm/kernel-artifact.js';
 import type { MachineType } from '../target/vm/qemu.js';
 import { VmTarget } from '../target/vm/vm-target.js';
-import { ensureCriuBinary, ensureCriuBuild, type CriuBuild } from '../criu/criu-build.js';
+import { ensureCriuBinary, ensureCriuBuild, type CriuBuild, type CriuOrigin } from '../criu/criu-build.js';
+import { fixesIn } from '../criu/fix-presence.js';
 import { identifyTree } from '../criu/tree-identity.js';
 import type { CriuChoice } from './criu-choices.js';
 import { CRIU_BUILDS, DEFAULT_CRIU } from './criu-versions.js';
@@ -22,6 +23,8 @@ export interface VmMatrixOptions {
   runDir: string;
   signal: AbortSignal;
   log: (m: string) => void;
+  /** Commits the scenarios name as `known-bug.fixed-by`: each git tree says which it has. */
+  fixCommits?: string[];
 }
 
 /** "vm-debian-6.12-criu-4.1.1": the kernel's name and the criu's label (its version, or a user build's name). */
@@ -117,11 +120,16 @@ export async function planVmCells(o: VmMatrixOptions): Promise<CellPlan[]> {
           machine: o.machine,
           memoryMiB: o.memoryMiB,
           runDir: join(o.runDir, id),
-          ...(c.build ? { criuBuild: c.build.origin } : {}),
+          ...(c.build ? { criuBuild: withFixes(c.build.origin, o.fixCommits ?? []) } : {}),
           log: (m) => o.log(`${id}: ${m}`),
         }),
       });
     }
   }
   return cells;
+}
+
+function withFixes(origin: CriuOrigin, commits: string[]): CriuOrigin {
+  if (origin.kind !== 'git' || commits.length === 0) return origin;
+  return { ...origin, fixes: fixesIn(origin.path, commits) };
 }

@@ -270,6 +270,11 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
         runDir,
         signal: interrupt.signal,
         log: (m) => reporter.onLog(m),
+        fixCommits: scenarios.flatMap((l) => {
+          const e = l.scenario.expect;
+          const fix = typeof e === 'object' && 'known-bug' in e ? e['known-bug']['fixed-by'] : undefined;
+          return fix ? [fix] : [];
+        }),
       })),
     );
   }

@@ -29,6 +29,8 @@ export interface CriuOrigin {
   dirty?: boolean;
   /** The cache entry: "<tree directory name>-<hash>", or "bin-<hash>". */
   build: string;
+  /** git trees: whether each commit named by a scenario's `known-bug.fixed-by` is in the tree (fix-presence.ts). */
+  fixes?: Record<string, boolean>;
 }
 
 /** A user's criu, packed as the small disk the guest's initramfs binds over /usr/sbin/criu. */

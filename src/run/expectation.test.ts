@@ -43,6 +43,21 @@ describe('known-bug expectations', () => {
     assert.ok(b.kind === 'known-bug');
     assert.deepEqual(b.upstream, { searched: 'criu issues, 2026-12-03' });
   });
+  it('fixed-by: a git build is judged by whether its history has the fix, not by its version', () => {
+    const fixed: Expectation = { ...bug, criu: '<4.2', fixedBy: '88cb552f6' } as Expectation;
+    const git = (has: boolean | undefined) => ({
+      ...facts,
+      criu: '4.2',
+      criuBuild: { kind: 'git' as const, path: '/t', build: 'b', ...(has === undefined ? {} : { fixes: { '88cb552f6': has } }) },
+    });
+    const failed = { outcome: 'fail' as const, reason: 'fd 20 now /w/a.cr_link', sentences: [] };
+    // v4.2 with the fix reverted calls itself 4.2, outside the range: its history says the bug is there.
+    assert.equal(applyKnownBug(fixed, git(false), failed).outcome, 'xfail');
+    assert.equal(applyKnownBug(fixed, git(true), failed).outcome, 'fail');
+    // A tree that does not know the commit, and Debian's builds, fall back to the range.
+    assert.equal(applyKnownBug(fixed, git(undefined), failed).outcome, 'fail');
+    assert.equal(applyKnownBug(fixed, { ...facts, criu: '4.1.1' }, failed).outcome, 'xfail');
+  });
   it('matches any difference sentence, not only the first', () => {
     const v = applyKnownBug(bug, facts, { outcome: 'fail', reason: 'flags changed', sentences: ['flags changed', 'path is /w/a.cr_link'] });
     assert.equal(v.outcome, 'xfail');

@@ -12,7 +12,7 @@ export type FailPhase = 'dump' | 'restore' | 'either';
 export type Expectation =
   | { kind: 'identical'; note?: string }
   | { kind: 'fails'; phase: FailPhase; pattern: LogPattern }
-  | { kind: 'known-bug'; upstream: Upstream; reason: LogPattern; kernel?: string; criu?: string };
+  | { kind: 'known-bug'; upstream: Upstream; reason: LogPattern; kernel?: string; criu?: string; fixedBy?: string };
 
 /** Where a known bug is reported upstream, or what was searched when no report was found. */
 export type Upstream = { url: string } | { searched: string };
@@ -38,7 +38,14 @@ export function expectationOf(s: Scenario, mountEngine: MountEngine = 'v2', fact
     if (k['mount-engine'] && k['mount-engine'] !== mountEngine) return { kind: 'identical' };
     // Validation has made sure there is exactly one of url and upstream: none-found with searched.
     const upstream: Upstream = k.url !== undefined ? { url: k.url } : { searched: k.searched ?? '(not said)' };
-    return { kind: 'known-bug', upstream, reason: logPattern(k.reason), ...(k.kernel ? { kernel: k.kernel } : {}), ...(k.criu ? { criu: k.criu } : {}) };
+    return {
+      kind: 'known-bug',
+      upstream,
+      reason: logPattern(k.reason),
+      ...(k.kernel ? { kernel: k.kernel } : {}),
+      ...(k.criu ? { criu: k.criu } : {}),
+      ...(k['fixed-by'] ? { fixedBy: k['fixed-by'] } : {}),
+    };
   }
   // Validation has made sure exactly one phase key is there.
   const key = (['dump-fails', 'restore-fails', 'fails'] as const).find((k) => e[k] !== undefined)!;
@@ -69,6 +76,9 @@ export function describeExpectation(x: Expectation): string {
 
 /** Whether a known bug is expected on this kernel and criu. */
 export function bugExpectedOn(x: Expectation & { kind: 'known-bug' }, facts: TargetFacts): boolean {
+  // A git tree's history says whether it has the fix, more precisely than its version (fix-presence.ts).
+  const has = x.fixedBy !== undefined ? facts.criuBuild?.fixes?.[x.fixedBy] : undefined;
+  if (has !== undefined) return !has && inRanges(facts, { ...(x.kernel ? { kernel: x.kernel } : {}) });
   return inRanges(facts, x);
 }
 

@@ -251,6 +251,10 @@ export interface Scenario {
            */
           criu?: string;
           /**
+           * The upstream CRIU commit that fixes the bug (7 to 40 hex digits). A CRIU built from a git checkout (--criu PATH) is expected to have the bug exactly when that commit is not in its history, or was reverted there; for that build it decides instead of `criu`. Other builds (Debian's, tarballs, binaries) use the `criu` range.
+           */
+          'fixed-by'?: string;
+          /**
            * Only under this mount engine (see engine.mount-engine); elsewhere the scenario is expected to be identical.
            */
           'mount-engine'?: 'v2' | 'compat';
