@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
+import { newRunId } from '../run/run-id.js';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { BadInputError, MountlabError, exitCodeOf } from '../errors.js';
 import { discoverScenarioFiles, loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 import { ensureImage } from '../target/vm/image.js';
@@ -247,7 +247,7 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
         log: verbosity === 'quiet' ? () => {} : (m) => process.stderr.write(`${m}\n`),
       })
     : [];
-  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
+  const runId = newRunId();
   const runDir = resolve(o.out, runId);
   await mkdir(runDir, { recursive: true });
   const progress = progressReporter(verbosity);

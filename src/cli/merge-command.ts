@@ -7,7 +7,7 @@
  * directory stands alone when uploaded. Exit code: the merged run's (0, 1,
  * 2), or 2 when an input is unreadable or the inputs overlap.
  */
-import { randomBytes } from 'node:crypto';
+import { newRunId } from '../run/run-id.js';
 import { copyFile, mkdir, readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BadInputError } from '../errors.js';
@@ -30,7 +30,7 @@ export async function mergeCommand(dirs: string[], opts: { out: string; err?: No
   const inputs: (RunInput & { dir: string })[] = [];
   for (const d of dirs) inputs.push(...(await runsIn(d)));
   let merged: RunResult;
-  const runId = `merged-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
+  const runId = newRunId('merged');
   try {
     merged = mergeRuns(inputs, runId);
   } catch (e) {

@@ -5,11 +5,11 @@
  * (verify.ts). One kernel and one criu: the point is the topology the
  * guest builds, not the matrix.
  */
+import { newRunId } from '../run/run-id.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { MountlabError } from '../errors.js';
 import { parseCapture } from '../capture/capture-file.js';
 import { loadScenarioFile } from '../scenario/load.js';
@@ -28,7 +28,7 @@ export async function verifyInVm(plan: ImportPlan, scenarioFile: string, flags: 
   const crius = parseCriuChoices(flags.criu ?? DEFAULT_CRIU).slice(0, 1);
   const own = flags.out === undefined;
   const outDir = own ? mkdtempSync(join(tmpdir(), 'mountlab-verify-')) : resolve(flags.out!);
-  const runId = `verify-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
+  const runId = newRunId('verify');
   const runDir = join(outDir, runId);
   const ac = new AbortController();
   try {
