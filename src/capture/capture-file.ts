@@ -25,6 +25,7 @@
  * Line numbers in errors and in MountEntry.line are those of the whole file.
  */
 import { escapeMountinfo, MountinfoParseError, formatMountinfoLine, parseMountinfoLine, unescapeMountinfo, type MountEntry } from './mountinfo.js';
+import { checkBelowParents, checkKernelLine, INT_MAX } from './kernel-invariants.js';
 
 export interface TaskCapture {
   /** Stable name given by the lab; pids and namespace inodes are not stable across a restore. */
@@ -114,6 +115,7 @@ export function parseCapture(text: string, file?: string): Capture {
     });
     const tasks = [{ key: 'init', pid: 0, mntNs: '', mounts, fds: [] }];
     checkNesting(tasks, file);
+    checkBelowParents(mounts, (n) => lines[n - 1]!, file);
     return { tasks };
   }
   const tasks: TaskCapture[] = [];
@@ -142,6 +144,7 @@ export function parseCapture(text: string, file?: string): Capture {
     current.mounts.push(strictMountinfoLine(l, lineNo, file));
   });
   checkNesting(tasks, file);
+  for (const t of tasks) checkBelowParents(t.mounts, (n) => lines[n - 1]!, file);
   // Duplicate keys are accepted: a child that inherits MOUNTLAB_TASK from its
   // parent carries the parent's key, and refusing the capture would turn a
   // comparable run into an error. buildTopology() tells the copies apart.
@@ -173,7 +176,6 @@ function checkText(text: string, file: string | undefined): void {
 
 /** The largest pid Linux hands out (PID_MAX_LIMIT) and the largest value of a C int (fds, mount ids). */
 const PID_MAX = 4_194_304;
-const INT_MAX = 2 ** 31 - 1;
 const U32_MAX = 2 ** 32 - 1;
 
 /**
@@ -199,6 +201,7 @@ function strictMountinfoLine(l: string, line: number, file: string | undefined):
     const [id, parent, dev] = l.split(' ', 3);
     throw new MountinfoParseError(`device ${dev} is out of range: a major or minor number fits in 32 bits`, file, line, `${id} ${parent} `.length + 1);
   }
+  checkKernelLine(e, l, file);
   return e;
 }
 

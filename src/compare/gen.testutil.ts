@@ -101,6 +101,10 @@ const NAMES = ['a', 'b', 'w', 'sub', 'data', 'my dir', 'tab\there', 'nl\nname', 
 const BIND_ROOTS = ['/', '/sub', '/d i r', '/x\\y'];
 const NS_ROOTS = ['net:[4026531992]', 'net:[4026532400]', 'uts:[4026531838]', 'mnt:[4026532411]'];
 
+function isBelow(parentMp: string, mp: string): boolean {
+  return mp === parentMp || mp.startsWith(parentMp === '/' ? '/' : `${parentMp}/`);
+}
+
 function join(parent: string, name: string): string {
   return parent === '/' ? `/${name}` : `${parent}/${name}`;
 }
@@ -149,7 +153,11 @@ export function genModel(r: Rand): GModel {
       if (gm !== undefined) mount.master = gm;
     } else if (anyGroup > 0 && p < 55) {
       mount.master = r.int(0, anyGroup - 1);
-      if (chance(r, 20)) mount.propagateFrom = r.int(0, anyGroup - 1);
+      if (chance(r, 20)) {
+        // The kernel prints propagate_from only when it differs from master.
+        const from = r.int(0, anyGroup - 1);
+        if (from !== mount.master) mount.propagateFrom = from;
+      }
     } else if (chance(r, 12)) {
       mount.unbindable = true;
     }
@@ -315,6 +323,8 @@ export function mutations(m: GModel): Mutation[] {
       const below = descendants(m, uid);
       for (const q of m.mounts) {
         if (q.ns !== x.ns || q.uid === x.parent || q.uid === uid || below.has(q.uid)) continue;
+        // The kernel prints a mountpoint as a path through its parent.
+        if (!isBelow(q.mountPoint, x.mountPoint)) continue;
         if (m.mounts.some((k) => k.parent === q.uid && k.mountPoint === x.mountPoint)) continue;
         mount(`reparent-to-${q.uid}`, (_mm, me) => (me.parent = q.uid));
       }
@@ -346,11 +356,12 @@ export function mutations(m: GModel): Mutation[] {
       for (const g of allGids) if (g !== x.shared) mount(`master-add-${g}`, (_mm, me) => (me.master = g));
       mount('master-add-fresh', (_mm, me) => (me.master = fresh));
     } else {
-      mount('master-remove', (_mm, me) => delete me.master);
+      // A mount that is no slave has no propagate_from either.
+      mount('master-remove', (_mm, me) => (delete me.master, delete me.propagateFrom));
       const X = x.master;
       const othersOnX = m.mounts.some((y) => y.uid !== uid && y.master === X);
       for (const g of allGids) {
-        if (g === X || g === x.shared) continue;
+        if (g === X || g === x.shared || g === x.propagateFrom) continue;
         const usedByOthers = m.mounts.some((y) => y.uid !== uid && y.master === g);
         if (visible(g) || usedByOthers) mount(`master-change-${g}`, (_mm, me) => (me.master = g));
       }
@@ -384,6 +395,9 @@ export function mutations(m: GModel): Mutation[] {
             if (y.shared === B) y.shared = A;
             if (y.master === B) y.master = A;
             if (y.propagateFrom === B) y.propagateFrom = A;
+            // A slave of the group it joins is its peer now, not its slave.
+            if (y.master !== undefined && y.master === y.shared) (delete y.master, delete y.propagateFrom);
+            if (y.propagateFrom !== undefined && y.propagateFrom === y.master) delete y.propagateFrom;
           }
         },
       });

@@ -79,7 +79,8 @@ export interface TopoMount {
    * The step from the parent: the mountpoint relative to the parent's
    * mountpoint ('' when stacked on it), or for a tree root its absolute
    * mountpoint. A mountpoint that is not below its parent's (which the
-   * kernel never prints) is kept absolute behind a NUL. Siblings that would
+   * kernel never prints, and parseCapture() refuses; a Capture built in
+   * code may still hold one) is kept absolute behind a NUL. Siblings that would
    * share a step get NUL '#2', NUL '#3'... (NUL: no path can contain it) in
    * the order of their content, never of their lines.
    */
