@@ -27,7 +27,7 @@ import { compareFds } from './fds.js';
 import { byText, displayPath, listText, plural } from './labels.js';
 import { matchTopologies, type Matching } from './match.js';
 import { diffPartitions, type PartitionChange } from './partition.js';
-import { DEFAULT_IGNORED_SUPER_OPTIONS, ignoringRule, type IgnoredSuperOption } from './super-options.js';
+import { DEFAULT_IGNORED_SUPER_OPTIONS, ignoringRule, sequenceOptions, type IgnoredSuperOption } from './super-options.js';
 import { buildTopology, nsfsRoot, type GroupRef, type Topology, type TopoMount, type TopoNamespace } from './topology.js';
 
 export { DEFAULT_IGNORED_SUPER_OPTIONS, type IgnoredSuperOption } from './super-options.js';
@@ -376,7 +376,9 @@ function compareAttributes(ctx: Ctx): void {
     const mo = setDiff(b.mountOptions, a.mountOptions);
     if (mo) mountDiff(ctx, 'mount-options-changed', [L], `${L}: mount options changed: ${mo}`);
 
-    const so = setDiff(keptSuperOptions(ctx, b, 'before', a), keptSuperOptions(ctx, a, 'after', b));
+    const keptB = keptSuperOptions(ctx, b, 'before', a);
+    const keptA = keptSuperOptions(ctx, a, 'after', b);
+    const so = setDiff(keptB, keptA) ?? sequenceDiff(sequenceOptions(b.fsType, keptB), sequenceOptions(a.fsType, keptA));
     // Super options belong to the superblock: every mount of it shows the
     // same change, which is one change.
     if (so) superOpts.add(`${sb.device}\0${so}`, 'super-options-changed', L, (ls) => `${subject(ls).text}: super options changed: ${so}`);
@@ -398,6 +400,12 @@ function setDiff(before: readonly string[], after: readonly string[]): string | 
   if (gone.length && came.length) return `${optionsText(gone)} -> ${optionsText(came)}`;
   if (gone.length) return `${optionsText(gone)} dropped`;
   return `${optionsText(came)} added`;
+}
+
+/** "layer order x,y -> y,x" when two sequences (see SEQUENCE_SUPER_OPTIONS) differ in order or count; undefined when equal. */
+function sequenceDiff(before: readonly string[], after: readonly string[]): string | undefined {
+  if (before.length === after.length && before.every((o, i) => o === after[i])) return undefined;
+  return `layer order ${optionsText(before)} -> ${optionsText(after)}`;
 }
 
 /** The super options that are compared; the ignored ones are recorded in ctx.filtered. */

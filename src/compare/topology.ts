@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import type { Capture, TaskCapture } from '../capture/capture-file.js';
 import type { MountEntry } from '../capture/mountinfo.js';
 import { byText, displayPath } from './labels.js';
+import { canonicalSuperOptions } from './super-options.js';
 
 export interface TopoTask {
   key: string;
@@ -309,7 +310,7 @@ function buildTree(ns: TopoNamespace, multi: boolean, notes: string[]): void {
         m.source,
         m.root,
         [...m.mountOptions].sort(byText),
-        [...m.superOptions].sort(byText),
+        canonicalSuperOptions(m.fsType, m.superOptions),
         m.entry.shared !== undefined,
         m.entry.master !== undefined,
         m.entry.propagateFrom !== undefined,
