@@ -61,7 +61,20 @@ export interface PeerGroup {
  * the capture, or one outside it (the host's, or one whose every member is
  * gone), which only its number, local to this capture, can name.
  */
-export type GroupRef = { kind: 'group'; id: number; group: PeerGroup } | { kind: 'external'; id: number };
+export type GroupRef =
+  | { kind: 'group'; id: number; group: PeerGroup }
+  | {
+      kind: 'external';
+      id: number;
+      /**
+       * The mountpoints (sorted) of the mounts outside the tree that carry
+       * the group (shared:N in the capture's @outside section): the group's
+       * name, which survives renumbering. Undefined when the capture has no
+       * such section (a plain mountinfo file, an older capture); [] when it
+       * has one and no outside mount carries the group.
+       */
+      outside?: string[];
+    };
 
 export interface Superblock {
   /** 'major:minor' as captured. */
@@ -158,10 +171,19 @@ export function buildTopology(c: Capture): Topology {
       m.peerGroup = g;
     }
   }
+  const carriers = new Map<number, string[]>();
+  for (const e of c.outside?.mounts ?? []) {
+    if (e.shared === undefined) continue;
+    const l = carriers.get(e.shared);
+    if (l) l.push(e.mountPoint);
+    else carriers.set(e.shared, [e.mountPoint]);
+  }
   const ref = (id: number | undefined): GroupRef | undefined => {
     if (id === undefined) return undefined;
     const group = groupsById.get(id);
-    return group ? { kind: 'group', id, group } : { kind: 'external', id };
+    if (group) return { kind: 'group', id, group };
+    if (!c.outside) return { kind: 'external', id };
+    return { kind: 'external', id, outside: [...new Set(carriers.get(id) ?? [])].sort(byText) };
   };
   for (const m of mounts) {
     m.master = ref(m.entry.master);
