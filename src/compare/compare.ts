@@ -24,7 +24,7 @@ import {
   type Side,
 } from './explain.js';
 import { compareFds } from './fds.js';
-import { byText, displayPath, listText, plural } from './labels.js';
+import { byText, changeText, displayPath, listText, plural } from './labels.js';
 import { matchTopologies, type Matching } from './match.js';
 import { diffPartitions, type PartitionChange } from './partition.js';
 import { DEFAULT_IGNORED_SUPER_OPTIONS, ignoringRule, sequenceOptions, type IgnoredSuperOption } from './super-options.js';
@@ -301,7 +301,7 @@ function compareTasks(ctx: Ctx): void {
       ['task-root-changed', 'root directory', tb.root, ta.root],
     ] as const) {
       if (known(vb) && known(va) && vb !== va) {
-        ctx.out.push({ kind, task: tb.name, tasks: [tb.name], sentence: `task ${d(tb.name)}: ${what} changed: ${d(vb)} -> ${d(va)}` });
+        ctx.out.push({ kind, task: tb.name, tasks: [tb.name], sentence: `task ${d(tb.name)}: ${what} changed: ${changeText(vb, va)}` });
       }
     }
   }
@@ -354,7 +354,7 @@ function compareAttributes(ctx: Ctx): void {
     const L = b.label;
     const how = M.how.get(b);
     if (how === 'moved') {
-      mountDiff(ctx, 'mountpoint-changed', [L], `${L}: mountpoint changed: ${d(b.mountPoint)} -> ${d(a.mountPoint)}`);
+      mountDiff(ctx, 'mountpoint-changed', [L], `${L}: mountpoint changed: ${changeText(b.mountPoint, a.mountPoint)}`);
     } else if (how === 'reparented') {
       const was = b.parent ? `a child of the mount ${namer.label(b.parent, 'before')}` : 'a root of its mount tree (its parent not in the table)';
       const now = a.parent ? `a child of the mount ${namer.label(a.parent, 'after')}` : 'a root of its mount tree (its parent not in the table)';
@@ -364,10 +364,10 @@ function compareAttributes(ctx: Ctx): void {
     const na = nsfsRoot(a);
     // Two nsfs roots differ only in kind here; which namespace they name is a partition (compareNsfsRoots).
     if (nb && na ? nb.type !== na.type : b.root !== a.root) {
-      mountDiff(ctx, 'root-changed', [L], `${L}: mount root changed: ${d(b.root)} -> ${d(a.root)}`);
+      mountDiff(ctx, 'root-changed', [L], `${L}: mount root changed: ${changeText(b.root, a.root)}`);
     }
-    if (b.fsType !== a.fsType) mountDiff(ctx, 'fstype-changed', [L], `${L}: filesystem type changed: ${d(b.fsType)} -> ${d(a.fsType)}`);
-    if (b.source !== a.source) mountDiff(ctx, 'source-changed', [L], `${L}: mount source changed: ${d(b.source) || '(empty)'} -> ${d(a.source) || '(empty)'}`);
+    if (b.fsType !== a.fsType) mountDiff(ctx, 'fstype-changed', [L], `${L}: filesystem type changed: ${changeText(b.fsType, a.fsType)}`);
+    if (b.source !== a.source) mountDiff(ctx, 'source-changed', [L], `${L}: mount source changed: ${changeText(b.source, a.source)}`);
     const sb = b.superblock;
     const sa = a.superblock;
     if (ctx.literalBlockDevices && (sb.major !== sa.major || (sb.major !== 0 && sb.minor !== sa.minor))) {
