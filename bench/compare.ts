@@ -10,6 +10,10 @@
  *   a tree four levels deep with peer groups, slaves and shared
  *   superblocks, compared with itself renumbered and its lines reversed.
  *
+ * - The same size with 1,000 mounts each beside another on its mountpoint,
+ *   alike but for their superblocks: ties that colour refinement and
+ *   marking must order (topology.ts, refine.ts).
+ *
  * Prints the median of RUNS (default 3) for parsing both sides and for the
  * comparison alone.
  */
@@ -27,7 +31,7 @@ function siblings(n: number, name: string, idBase: number): string {
 }
 
 /** 100,000 mounts: 10 x 10 x 10 x 98 below a root (99,111 in all), every tenth shared (groups of 10), every 20th a slave. */
-function big(idBase: number, groupBase: number, minorBase: number, reverse: boolean): string {
+function big(idBase: number, groupBase: number, minorBase: number, reverse: boolean, ties = false): string {
   const lines: string[] = [`${idBase} 1 0:${minorBase} / / rw - tmpfs root rw`];
   let id = idBase;
   let n = 1;
@@ -47,7 +51,9 @@ function big(idBase: number, groupBase: number, minorBase: number, reverse: bool
       const pb = add(pa, `/a${a}/b${b}`);
       for (let c = 0; c < 10; c++) {
         const pc = add(pb, `/a${a}/b${b}/c${c}`);
-        for (let d = 0; d < 98; d++) add(pc, `/a${a}/b${b}/c${c}/d${d}`);
+        for (let d = 0; d < (ties ? 97 : 98); d++) add(pc, `/a${a}/b${b}/c${c}/d${d}`);
+        // A twin of d0 on a superblock of its own: a tie only refinement and marking can order.
+        if (ties) lines.push(`${++id} ${pc} 0:${minorBase + 200_000 + id - idBase} / /a${a}/b${b}/c${c}/d0 rw,relatime - tmpfs t1 rw`);
       }
     }
   }
@@ -77,3 +83,4 @@ function time(label: string, before: string, after: string, expectEquivalent: bo
 say(loadContext());
 for (const n of [10_000, 20_000]) time(`${n} renamed siblings`, siblings(n, 's', 100), siblings(n, 'r', 900_000), false);
 time('~100,000 mounts vs renumbered and reversed', big(100, 1, 100, false), big(500_000, 7000, 300_000, true), true);
+time('the same with 1,000 tied pairs', big(100, 1, 100, false, true), big(500_000, 7000, 300_000, true, true), true);

@@ -117,11 +117,32 @@ export function refineColours(nodes: readonly RefineNode[], tied: readonly (read
     colour.set(chosen, h([colour.get(chosen)!, 'marked']));
   };
 
+  // A class is self-contained when nothing in its members' subtrees shares a
+  // group, master or superblock with a mount outside them: whichever member
+  // is marked, no other class can tell, so all such classes are marked at
+  // once (a thousand tied pairs cost one refinement, not a thousand).
+  const selfContained = (cls: RefineNode[]): boolean => {
+    const inside = new Set<RefineNode>();
+    for (const stack = [...cls]; stack.length; ) {
+      const n = stack.pop()!;
+      inside.add(n);
+      stack.push(...n.children);
+    }
+    for (const n of inside) {
+      for (const l of n.links) {
+        for (const k of setsOf.get(l.set)!) if (!members.get(k)!.every((m) => inside.has(m))) return false;
+      }
+    }
+    return true;
+  };
+
   refine();
-  for (let marks = 0; ; marks++) {
+  for (let marks = 0; ; ) {
     const open = tiedClasses();
     if (open.length === 0) break;
-    if (marks < MAX_MARKS) mark(open[0]!);
+    const free = open.filter(selfContained);
+    if (free.length > 0) for (const cls of free) mark(cls);
+    else if (marks++ < MAX_MARKS) mark(open[0]!);
     else for (const cls of open) mark(cls);
     refine();
   }
