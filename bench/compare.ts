@@ -26,7 +26,8 @@ const say = (s: string) => process.stdout.write(`${s}\n`);
 
 function siblings(n: number, name: string, idBase: number): string {
   const lines = [`${idBase} 1 0:40 / / rw - tmpfs root rw`, `${idBase + 1} ${idBase} 0:41 / /a rw - tmpfs a rw`];
-  for (let i = 0; i < n; i++) lines.push(`${idBase + 2 + i} ${idBase + 1} 0:${42 + i} / /a/${name}${i} rw - tmpfs x rw`);
+  for (let i = 0; i < n; i++)
+    lines.push(`${idBase + 2 + i} ${idBase + 1} 0:${42 + i} / /a/${name}${i} rw - tmpfs x rw`);
   return lines.join('\n') + '\n';
 }
 
@@ -53,7 +54,10 @@ function big(idBase: number, groupBase: number, minorBase: number, reverse: bool
         const pc = add(pb, `/a${a}/b${b}/c${c}`);
         for (let d = 0; d < (ties ? 97 : 98); d++) add(pc, `/a${a}/b${b}/c${c}/d${d}`);
         // A twin of d0 on a superblock of its own: a tie only refinement and marking can order.
-        if (ties) lines.push(`${++id} ${pc} 0:${minorBase + 200_000 + id - idBase} / /a${a}/b${b}/c${c}/d0 rw,relatime - tmpfs t1 rw`);
+        if (ties)
+          lines.push(
+            `${++id} ${pc} 0:${minorBase + 200_000 + id - idBase} / /a${a}/b${b}/c${c}/d0 rw,relatime - tmpfs t1 rw`,
+          );
       }
     }
   }
@@ -81,6 +85,7 @@ function time(label: string, before: string, after: string, expectEquivalent: bo
 }
 
 say(loadContext());
-for (const n of [10_000, 20_000]) time(`${n} renamed siblings`, siblings(n, 's', 100), siblings(n, 'r', 900_000), false);
+for (const n of [10_000, 20_000])
+  time(`${n} renamed siblings`, siblings(n, 's', 100), siblings(n, 'r', 900_000), false);
 time('~100,000 mounts vs renumbered and reversed', big(100, 1, 100, false), big(500_000, 7000, 300_000, true), true);
 time('the same with 1,000 tied pairs', big(100, 1, 100, false, true), big(500_000, 7000, 300_000, true, true), true);

@@ -151,7 +151,10 @@ export function parseCapture(text: string, file?: string): Capture {
     if (BLANK.test(l)) return;
     if (l.startsWith('@')) {
       const directive = l.slice(0, (l + ' ').indexOf(' '));
-      if (outside) throw new MountinfoParseError(`${directive.slice(0, 20)} after the '@outside' section, which comes last`, file, lineNo, 1);
+      if (outside) {
+        const what = `${directive.slice(0, 20)} after the '@outside' section, which comes last`;
+        throw new MountinfoParseError(what, file, lineNo, 1);
+      }
       if (directive === '@outside') {
         outside = parseOutsideHeader(l, lineNo, file);
         current = undefined;
@@ -366,10 +369,15 @@ function parseOutsideHeader(l: string, line: number, file: string | undefined): 
     throw new MountinfoParseError(reason, file, line, col);
   };
   // directiveWords() reads attributes from the third word on; '@outside' has no key word.
-  const { attrs } = directiveWords(`@outside - ${l.slice('@outside'.length).trimStart()}`, (reason, col) => fail(reason, col - 2));
+  const rest = l.slice('@outside'.length).trimStart();
+  const { attrs } = directiveWords(`@outside - ${rest}`, (reason, col) => fail(reason, col - 2));
   const pid = attrs.get('pid');
-  if (!pid || !/^\d+$/.test(pid.value)) fail("expected pid=<number> in the '@outside' header", pid ? pid.col - 2 : l.length + 1);
-  if (Number(pid!.value) > PID_MAX) fail(`pid ${pid!.value} is out of range: Linux pids are at most ${PID_MAX}`, pid!.col - 2);
+  if (!pid || !/^\d+$/.test(pid.value)) {
+    fail("expected pid=<number> in the '@outside' header", pid ? pid.col - 2 : l.length + 1);
+  }
+  if (Number(pid!.value) > PID_MAX) {
+    fail(`pid ${pid!.value} is out of range: Linux pids are at most ${PID_MAX}`, pid!.col - 2);
+  }
   const ns = attrs.get('mntns');
   if (!ns) fail("expected mntns=<namespace inode> in the '@outside' header", l.length + 1);
   checkEscapes([{ value: ns!.value, col: ns!.col - 2 }], fail);

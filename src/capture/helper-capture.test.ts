@@ -44,7 +44,8 @@ describe('vm/helper capture on this host (issue 16.2)', function () {
   });
 
   it('names a master outside the tree by the outside mount that carries it (a slave copy of this namespace)', async function () {
-    if (process.getuid?.() !== 0 || spawnSync('unshare', ['-m', '--propagation', 'slave', 'true']).status !== 0) this.skip();
+    if (process.getuid?.() !== 0 || spawnSync('unshare', ['-m', '--propagation', 'slave', 'true']).status !== 0)
+      this.skip();
     const c = parseCapture(await captureOf('unshare', ['-m', '--propagation', 'slave', 'sleep', '30']), 'helper');
     const masters = new Set(c.tasks[0]!.mounts.flatMap((m) => (m.master === undefined ? [] : [m.master])));
     if (masters.size === 0) this.skip(); // nothing here is shared, so nothing became a slave

@@ -37,10 +37,13 @@ export function checkKernelLine(e: MountEntry, text: string, file: string | unde
     throw new MountinfoParseError(reason, file, e.line, col);
   };
   const tab = text.indexOf('\t');
-  if (tab >= 0) fail('a raw tab: the kernel prints a tab in a field as \\011, and fields are separated by single spaces', tab + 1);
+  if (tab >= 0)
+    fail('a raw tab: the kernel prints a tab in a field as \\011, and fields are separated by single spaces', tab + 1);
   const fields = fieldCols(text);
-  if (e.mountId > INT_MAX) fail(`mount ID ${e.mountId} is out of range: mount IDs are C ints (at most ${INT_MAX})`, fields[0]!.col);
-  if (e.parentId > INT_MAX) fail(`parent mount ID ${e.parentId} is out of range: mount IDs are C ints (at most ${INT_MAX})`, fields[1]!.col);
+  if (e.mountId > INT_MAX)
+    fail(`mount ID ${e.mountId} is out of range: mount IDs are C ints (at most ${INT_MAX})`, fields[0]!.col);
+  if (e.parentId > INT_MAX)
+    fail(`parent mount ID ${e.parentId} is out of range: mount IDs are C ints (at most ${INT_MAX})`, fields[1]!.col);
   const optional = new Map<string, { value: number; col: number }>();
   for (const f of fields.slice(6)) {
     if (f.text === '-') break;
@@ -55,11 +58,18 @@ export function checkKernelLine(e: MountEntry, text: string, file: string | unde
   const master = optional.get('master');
   const from = optional.get('propagate_from');
   if (shared && master && shared.value === master.value) {
-    fail(`master:${master.value} is the mount's own peer group (shared:${shared.value}): a mount cannot be a slave of its own peers`, master.col);
+    fail(
+      `master:${master.value} is the mount's own peer group (shared:${shared.value}): a mount cannot be a slave of its own peers`,
+      master.col,
+    );
   }
-  if (from && !master) fail(`propagate_from:${from.value} without master: the kernel prints propagate_from only for slaves`, from.col);
+  if (from && !master)
+    fail(`propagate_from:${from.value} without master: the kernel prints propagate_from only for slaves`, from.col);
   if (from && master && from.value === master.value) {
-    fail(`propagate_from:${from.value} equals master:${master.value}: the kernel prints propagate_from only when it differs`, from.col);
+    fail(
+      `propagate_from:${from.value} equals master:${master.value}: the kernel prints propagate_from only when it differs`,
+      from.col,
+    );
   }
 }
 

@@ -27,7 +27,12 @@ import { compareFds } from './fds.js';
 import { byText, changeText, displayPath, listText, plural } from './labels.js';
 import { matchTopologies, type Matching } from './match.js';
 import { diffPartitions, type PartitionChange } from './partition.js';
-import { DEFAULT_IGNORED_SUPER_OPTIONS, ignoringRule, sequenceOptions, type IgnoredSuperOption } from './super-options.js';
+import {
+  DEFAULT_IGNORED_SUPER_OPTIONS,
+  ignoringRule,
+  sequenceOptions,
+  type IgnoredSuperOption,
+} from './super-options.js';
 import { buildTopology, nsfsRoot, type GroupRef, type Topology, type TopoMount, type TopoNamespace } from './topology.js';
 
 export { DEFAULT_IGNORED_SUPER_OPTIONS, type IgnoredSuperOption } from './super-options.js';
@@ -378,7 +383,8 @@ function compareAttributes(ctx: Ctx): void {
 
     const keptB = keptSuperOptions(ctx, b, 'before', a);
     const keptA = keptSuperOptions(ctx, a, 'after', b);
-    const so = setDiff(keptB, keptA) ?? sequenceDiff(sequenceOptions(b.fsType, keptB), sequenceOptions(a.fsType, keptA));
+    const so =
+      setDiff(keptB, keptA) ?? sequenceDiff(sequenceOptions(b.fsType, keptB), sequenceOptions(a.fsType, keptA));
     // Super options belong to the superblock: every mount of it shows the
     // same change, which is one change.
     if (so) superOpts.add(`${sb.device}\0${so}`, 'super-options-changed', L, (ls) => `${subject(ls).text}: super options changed: ${so}`);
@@ -402,7 +408,10 @@ function setDiff(before: readonly string[], after: readonly string[]): string | 
   return `${optionsText(came)} added`;
 }
 
-/** "layer order x,y -> y,x" when two sequences (see SEQUENCE_SUPER_OPTIONS) differ in order or count; undefined when equal. */
+/**
+ * "layer order x,y -> y,x" when two sequences (see SEQUENCE_SUPER_OPTIONS)
+ * differ in order or count; undefined when equal.
+ */
 function sequenceDiff(before: readonly string[], after: readonly string[]): string | undefined {
   if (before.length === after.length && before.every((o, i) => o === after[i])) return undefined;
   return `layer order ${optionsText(before)} -> ${optionsText(after)}`;
@@ -581,9 +590,11 @@ function compareMasters(ctx: Ctx): void {
         const was = propagateFromText(b.propagateFrom, 'before', namer);
         const now = propagateFromText(a.propagateFrom, 'after', namer);
         const key = `${unit}\0${refKey(b.propagateFrom)}\0${refKey(a.propagateFrom)}`;
-        gather.add(key, 'propagate-from-changed', b.label, (ls) => `${subject(ls).text}: propagate_from changed: ${was} -> ${now}`);
+        const say = (ls: string[]) => `${subject(ls).text}: propagate_from changed: ${was} -> ${now}`;
+        gather.add(key, 'propagate-from-changed', b.label, say);
       } else if (!b.propagateFrom.outside || !a.propagateFrom.outside) {
-        outside.push({ item: { m: b, field: 'propagate_from' }, before: String(b.propagateFrom.id), after: String(a.propagateFrom.id) });
+        const [before, after] = [String(b.propagateFrom.id), String(a.propagateFrom.id)];
+        outside.push({ item: { m: b, field: 'propagate_from' }, before, after });
       }
     }
   }
@@ -618,15 +629,18 @@ function named(rb: GroupRef & { kind: 'external' }, ra: GroupRef & { kind: 'exte
  */
 function externalPartition(ctx: Ctx, items: { item: ExtRef; before: string; after: string }[]): void {
   const { splits, merges } = diffPartitions(items);
-  const kind = (rs: ExtRef[]): DifferenceKind => (rs.some((r) => r.field === 'master') ? 'master-changed' : 'propagate-from-changed');
+  const kind = (rs: ExtRef[]): DifferenceKind =>
+    rs.some((r) => r.field === 'master') ? 'master-changed' : 'propagate-from-changed';
   const mounts = (rs: ExtRef[]) => [...new Set(rs.map((r) => r.m.label))].sort(byText);
   const fields = (rs: ExtRef[]) => new Set(rs.map((r) => r.field));
   // One field: the sentence says it once; both: each use says which.
-  const uses = (rs: ExtRef[], mixed: boolean) => listText(rs.map((r) => (mixed ? `${r.m.label} (${r.field})` : r.m.label)).sort(byText));
+  const uses = (rs: ExtRef[], mixed: boolean) =>
+    listText(rs.map((r) => (mixed ? `${r.m.label} (${r.field})` : r.m.label)).sort(byText));
   const relation = (rs: ExtRef[]) => {
     const f = fields(rs);
     if (f.size > 1) return { mixed: true, were: 'named', are: 'name' };
-    return f.has('master') ? { mixed: false, were: 'were slaves of', are: 'are slaves of' } : { mixed: false, were: 'were receiving propagation from', are: 'are receiving propagation from' };
+    if (f.has('master')) return { mixed: false, were: 'were slaves of', are: 'are slaves of' };
+    return { mixed: false, were: 'were receiving propagation from', are: 'are receiving propagation from' };
   };
   const part = (p: PartitionChange<ExtRef>['parts'][number], mixed: boolean) =>
     mixed
@@ -639,7 +653,8 @@ function externalPartition(ctx: Ctx, items: { item: ExtRef; before: string; afte
       ctx,
       kind(s.members),
       mounts(s.members),
-      `${uses(s.members, r.mixed)} ${r.were} the same peer group outside the capture (${f}); after restore they ${r.are} ${s.parts.length} different ones: ${s.parts.map((p) => part(p, r.mixed)).join('; ')}`,
+      `${uses(s.members, r.mixed)} ${r.were} the same peer group outside the capture (${f}); ` +
+        `after restore they ${r.are} ${s.parts.length} different ones: ${s.parts.map((p) => part(p, r.mixed)).join('; ')}`,
     );
   }
   for (const m of merges) {
@@ -649,7 +664,8 @@ function externalPartition(ctx: Ctx, items: { item: ExtRef; before: string; afte
       ctx,
       kind(m.members),
       mounts(m.members),
-      `${m.parts.map((p) => part(p, r.mixed)).join(' and ')} ${r.were} different peer groups outside the capture; after restore they ${r.are} the same one (${f})`,
+      `${m.parts.map((p) => part(p, r.mixed)).join(' and ')} ${r.were} different peer groups outside the capture; ` +
+        `after restore they ${r.are} the same one (${f})`,
     );
   }
 }

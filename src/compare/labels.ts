@@ -32,7 +32,8 @@ export function displayProse(s: string): string {
 function display(s: string, prose: boolean): string {
   // A character above 0xff means the caller decoded as UTF-8 already: the
   // text is characters, not bytes.
-  const chars = /[^\x00-\xff]/.test(s) ? s : s.replace(UTF8_OR_BYTE, (m) => (m.length === 1 && m >= '\x80' ? BAD_BYTE + m : Buffer.from(m, 'latin1').toString('utf8')));
+  const decode = (m: string) => (m.length === 1 && m >= '\x80' ? BAD_BYTE + m : Buffer.from(m, 'latin1').toString('utf8'));
+  const chars = /[^\x00-\xff]/.test(s) ? s : s.replace(UTF8_OR_BYTE, decode);
   const nfc = chars.normalize('NFC') === chars;
   let out = '';
   let badByte = false;
@@ -45,7 +46,9 @@ function display(s: string, prose: boolean): string {
     if (badByte) out += octal(ch);
     else if (ch === '\\' && !prose) out += '\\\\';
     else if (cp < 0x20 || cp === 0x7f) out += octal(ch);
-    else if (HIDDEN.test(ch) || (!nfc && (/\p{M}/u.test(ch) || ch.normalize('NFC') !== ch))) out += `\\u{${cp.toString(16).toUpperCase()}}`;
+    else if (HIDDEN.test(ch) || (!nfc && (/\p{M}/u.test(ch) || ch.normalize('NFC') !== ch))) {
+      out += `\\u{${cp.toString(16).toUpperCase()}}`;
+    }
     else out += ch;
     badByte = false;
   }
@@ -91,7 +94,10 @@ export function changeText(before: string, after: string): string {
 /** The characters of a byte string, a byte that is not UTF-8 as BAD_BYTE and the byte. */
 function units(s: string): string[] {
   if (/[^\x00-\xff]/.test(s)) return [...s];
-  return [...s.matchAll(UTF8_OR_BYTE)].map(([m]) => (m.length === 1 ? (m >= '\x80' ? BAD_BYTE + m : m) : Buffer.from(m, 'latin1').toString('utf8')));
+  return [...s.matchAll(UTF8_OR_BYTE)].map(([m]) => {
+    if (m.length > 1) return Buffer.from(m, 'latin1').toString('utf8');
+    return m >= '\x80' ? BAD_BYTE + m : m;
+  });
 }
 
 /** "a", "a and b", "a, b and c"; long lists end in "and N more" so a sentence stays readable. */

@@ -20,7 +20,10 @@ describe('masters outside the capture (issue 16.2, 16.3)', () => {
   it('class: a mount moved to another host group is a difference naming both groups by their outside mounts', () => {
     const c = compare(tree(1) + OUTSIDE, tree(5) + OUTSIDE);
     assert.deepEqual(sentences(c), [
-      ['master-changed', '/a was a slave of the host group of /host/x (master:1); after restore it is a slave of the host group of /host/y and /host/y2 (master:5)'],
+      [
+        'master-changed',
+        '/a was a slave of the host group of /host/x (master:1); after restore it is a slave of the host group of /host/y and /host/y2 (master:5)',
+      ],
     ]);
   });
 
@@ -30,16 +33,25 @@ describe('masters outside the capture (issue 16.2, 16.3)', () => {
   });
 
   it('class: a propagate_from moved to another host group differs too', () => {
-    const c = compare(tree(5, 1) + OUTSIDE, tree(5, 9) + OUTSIDE.replace('shared:1', 'shared:9').replace('/host/x', '/host/z'));
+    const c = compare(
+      tree(5, 1) + OUTSIDE,
+      tree(5, 9) + OUTSIDE.replace('shared:1', 'shared:9').replace('/host/x', '/host/z'),
+    );
     assert.deepEqual(sentences(c), [
-      ['propagate-from-changed', '/a: propagate_from changed: the host group of /host/x (propagate_from:1) -> the host group of /host/z (propagate_from:9)'],
+      [
+        'propagate-from-changed',
+        '/a: propagate_from changed: the host group of /host/x (propagate_from:1) -> the host group of /host/z (propagate_from:9)',
+      ],
     ]);
   });
 
   it('a master that no outside mount carries on one side only differs; on both sides it falls back to the partition', () => {
     const c = compare(tree(1) + OUTSIDE, tree(8) + OUTSIDE);
     assert.deepEqual(sentences(c), [
-      ['master-changed', '/a was a slave of the host group of /host/x (master:1); after restore it is a slave of a peer group that no mount outside the tree carries (master:8)'],
+      [
+        'master-changed',
+        '/a was a slave of the host group of /host/x (master:1); after restore it is a slave of a peer group that no mount outside the tree carries (master:8)',
+      ],
     ]);
     assert.equal(compare(tree(7) + OUTSIDE, tree(8) + OUTSIDE).equivalent, true);
   });
@@ -53,10 +65,19 @@ describe('masters outside the capture (issue 16.2, 16.3)', () => {
 
   it('the section reads back through formatCapture, and must come last', () => {
     const c = parseCapture(tree(1) + OUTSIDE);
-    assert.deepEqual([c.outside!.pid, c.outside!.mntNs, c.outside!.mounts.map((m) => m.mountPoint)], [1, '3', ['/host/x', '/host/y', '/host/y2']]);
+    assert.deepEqual(
+      [c.outside!.pid, c.outside!.mntNs, c.outside!.mounts.map((m) => m.mountPoint)],
+      [1, '3', ['/host/x', '/host/y', '/host/y2']],
+    );
     assert.equal(formatCapture(parseCapture(formatCapture(c))), formatCapture(c));
-    assert.throws(() => parseCapture(tree(1) + OUTSIDE + '@task t2 pid=11 mntns=7\n'), /:9:1: @task after the '@outside' section, which comes last/);
-    assert.throws(() => parseCapture(tree(1) + '@outside mntns=3\n'), /:5:\d+: expected pid=<number> in the '@outside' header/);
+    assert.throws(
+      () => parseCapture(tree(1) + OUTSIDE + '@task t2 pid=11 mntns=7\n'),
+      /:9:1: @task after the '@outside' section, which comes last/,
+    );
+    assert.throws(
+      () => parseCapture(tree(1) + '@outside mntns=3\n'),
+      /:5:\d+: expected pid=<number> in the '@outside' header/,
+    );
   });
 
   it('class (16.3): a master and a propagate_from that named one outside group must name one group after renumbering', () => {
@@ -68,7 +89,10 @@ describe('masters outside the capture (issue 16.2, 16.3)', () => {
     assert.equal(compare(two(1, 1), two(6, 6)).equivalent, true);
     const c = compare(two(1, 1), two(6, 7));
     assert.deepEqual(sentences(c), [
-      ['master-changed', '/a (master) and /b (propagate_from) named the same peer group outside the capture (master:1, propagate_from:1); after restore they name 2 different ones: /a (master:6); /b (propagate_from:7)'],
+      [
+        'master-changed',
+        '/a (master) and /b (propagate_from) named the same peer group outside the capture (master:1, propagate_from:1); after restore they name 2 different ones: /a (master:6); /b (propagate_from:7)',
+      ],
     ]);
     // And the other way: two groups become one.
     assert.equal(compare(two(6, 7), two(1, 1)).equivalent, false);

@@ -23,7 +23,9 @@ function orders(text: string): string[] {
 
 /** Mount ids +1000 and peer groups +50: what a restore does to the numbers. */
 const renumber = (text: string) =>
-  text.replace(/^(\d+) (\d+)/gm, (_m, id, p) => `${Number(id) + 1000} ${Number(p) + 1000}`).replace(/(shared|master|propagate_from):(\d+)/g, (_m, f, n) => `${f}:${Number(n) + 50}`);
+  text
+    .replace(/^(\d+) (\d+)/gm, (_m, id, p) => `${Number(id) + 1000} ${Number(p) + 1000}`)
+    .replace(/(shared|master|propagate_from):(\d+)/g, (_m, f, n) => `${f}:${Number(n) + 50}`);
 
 const why = (c: Comparison) => c.differences.map((d) => d.sentence).join('\n');
 
@@ -34,7 +36,10 @@ function assertOrderFree(text: string): void {
     for (const other of [o, renumber(o)]) {
       const c = compareCaptures(base, parseCapture(other));
       assert.ok(c.equivalent, `${why(c)}\n--- against\n${other}`);
-      assert.equal(describeTopology(buildTopology(parseCapture(other))).replace(/outside#\d/g, 'outside'), description.replace(/outside#\d/g, 'outside'));
+      assert.equal(
+        describeTopology(buildTopology(parseCapture(other))).replace(/outside#\d/g, 'outside'),
+        description.replace(/outside#\d/g, 'outside'),
+      );
     }
   }
 }
@@ -94,7 +99,13 @@ describe('ties on one mountpoint compare as a function of the topology, not of l
   it('refineColours: colour sequences split a tied pair by what they link to, the same whichever is listed first', () => {
     const make = (groups: string[]): RefineNode[] => {
       const parent: RefineNode = { parent: undefined, children: [], initial: 'p', links: [], line: 0 };
-      const kids = groups.map((g, i): RefineNode => ({ parent, children: [], initial: 'k', links: [{ role: 'shared', set: g }], line: i + 1 }));
+      const kids = groups.map((g, i): RefineNode => ({
+        parent,
+        children: [],
+        initial: 'k',
+        links: [{ role: 'shared', set: g }],
+        line: i + 1,
+      }));
       const other: RefineNode = { parent, children: [], initial: 'o', links: [{ role: 'shared', set: 'A' }], line: 9 };
       parent.children = [...kids, other];
       return [parent, ...kids, other];

@@ -53,7 +53,10 @@ function h(parts: readonly string[]): string {
  * compare two sequences element by element, so the nearest evidence
  * decides. `tied` lists the groups of siblings to separate.
  */
-export function refineColours(nodes: readonly RefineNode[], tied: readonly (readonly RefineNode[])[]): Map<RefineNode, string[]> {
+export function refineColours(
+  nodes: readonly RefineNode[],
+  tied: readonly (readonly RefineNode[])[],
+): Map<RefineNode, string[]> {
   let colour = new Map<RefineNode, string>(nodes.map((n) => [n, n.initial]));
   const history = new Map<RefineNode, string[]>(nodes.map((n) => [n, []]));
   const members = new Map<string, RefineNode[]>();
@@ -80,10 +83,18 @@ export function refineColours(nodes: readonly RefineNode[], tied: readonly (read
     const agg = new Map<string, string>();
     for (const [k, ms] of members) agg.set(k, h(ms.map((m) => colour.get(m)!).sort()));
     const setColour = new Map<string, string>();
-    for (const [set, keys] of setsOf) setColour.set(set, h(keys.map((k) => `${k.slice(0, k.indexOf('\0'))}=${agg.get(k)}`).sort()));
+    for (const [set, keys] of setsOf)
+      setColour.set(set, h(keys.map((k) => `${k.slice(0, k.indexOf('\0'))}=${agg.get(k)}`).sort()));
     const next = new Map<RefineNode, string>();
     for (const n of nodes) {
-      const parts = [colour.get(n)!, n.parent ? colour.get(n.parent)! : '-', n.children.map((c) => colour.get(c)!).sort().join(',')];
+      const parts = [
+        colour.get(n)!,
+        n.parent ? colour.get(n.parent)! : '-',
+        n.children
+          .map((c) => colour.get(c)!)
+          .sort()
+          .join(','),
+      ];
       for (const l of n.links) parts.push(`${l.role}:${setColour.get(l.set)}`);
       next.set(n, h(parts));
     }
@@ -123,7 +134,7 @@ export function refineColours(nodes: readonly RefineNode[], tied: readonly (read
   // once (a thousand tied pairs cost one refinement, not a thousand).
   const selfContained = (cls: RefineNode[]): boolean => {
     const inside = new Set<RefineNode>();
-    for (const stack = [...cls]; stack.length; ) {
+    for (const stack = [...cls]; stack.length;) {
       const n = stack.pop()!;
       inside.add(n);
       stack.push(...n.children);
@@ -137,7 +148,7 @@ export function refineColours(nodes: readonly RefineNode[], tied: readonly (read
   };
 
   refine();
-  for (let marks = 0; ; ) {
+  for (let marks = 0; ;) {
     const open = tiedClasses();
     if (open.length === 0) break;
     const free = open.filter(selfContained);

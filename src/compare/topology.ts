@@ -399,7 +399,8 @@ function tieBreaker(trees: readonly LinkedTree[]): (a: TopoMount, b: TopoMount) 
   }
   let colours: Map<TopoMount, string[]> | undefined;
   if (tied.length > 0) colours = refine(trees, raw, sig, tied);
-  return (a, b) => byText(sig(a), sig(b)) || (colours ? byColours(colours.get(a)!, colours.get(b)!) : 0) || a.entry.line - b.entry.line;
+  return (a, b) =>
+    byText(sig(a), sig(b)) || (colours ? byColours(colours.get(a)!, colours.get(b)!) : 0) || a.entry.line - b.entry.line;
 }
 
 /** Colour refinement (refine.ts) over every mount of the capture, for the tied siblings. */
@@ -421,7 +422,8 @@ function refine(
       if (nsfsRoot(m)) links.push({ role: 'nsfs', set: `ns:${m.root}` });
       // Block devices are compared by number (compare.ts literalBlockDevices); anonymous ones only as a partition.
       const dev = e.major === 0 ? 'anon' : m.superblock.device;
-      node.set(m, { parent: undefined, children: [], initial: hash([sig(m), raw.get(m), tasks, dev]), links, line: e.line });
+      const initial = hash([sig(m), raw.get(m), tasks, dev]);
+      node.set(m, { parent: undefined, children: [], initial, links, line: e.line });
     }
   }
   for (const [m, n] of node) {
