@@ -17,6 +17,18 @@
  *   path naming the same inode through the fd's mount (a comma inside a
  *   name is escaped, \054).
  *
+ * Last, optionally (newer helpers always write it):
+ *
+ *   @outside pid=<pid> mntns=<ns inode>
+ *   <the mountinfo lines of the guest's own namespace (the helper's, outside
+ *    the tree) whose shared:N is a group that a mount of the tree names as
+ *    master:N or propagate_from:N and that no mount of the tree carries>
+ *
+ * which names a master outside the tree by the outside mounts that carry it
+ * (see GroupRef in compare/topology.ts). An empty section says that none
+ * does; a capture without one (older, or a plain file) leaves such masters
+ * comparable only as a partition.
+ *
  * A plain mountinfo file (no `@` line) is one task with key `init`, so a
  * file copied from /proc can be compared directly. An empty (or blank) text
  * is a capture of no task.
@@ -25,6 +37,7 @@
  * Line numbers in errors and in MountEntry.line are those of the whole file.
  */
 import { escapeMountinfo, MountinfoParseError, formatMountinfoLine, parseMountinfoLine, unescapeMountinfo, type MountEntry } from './mountinfo.js';
+import { checkBelowParents, checkKernelLine, INT_MAX } from './kernel-invariants.js';
 
 export interface TaskCapture {
   /** Stable name given by the lab; pids and namespace inodes are not stable across a restore. */
@@ -91,8 +104,18 @@ export interface FdEntry {
   deleted: boolean;
 }
 
+/** The `@outside` section: the guest's own mounts that carry the groups the tree uses as masters. */
+export interface OutsideCapture {
+  pid: number;
+  /** The namespace inode of the guest's own mount namespace, as text. */
+  mntNs: string;
+  mounts: MountEntry[];
+}
+
 export interface Capture {
   tasks: TaskCapture[];
+  /** Absent in plain mountinfo files and in captures of helpers older than the section. */
+  outside?: OutsideCapture;
 }
 
 const BLANK = /^[ \t\r]*$/;
@@ -114,10 +137,12 @@ export function parseCapture(text: string, file?: string): Capture {
     });
     const tasks = [{ key: 'init', pid: 0, mntNs: '', mounts, fds: [] }];
     checkNesting(tasks, file);
+    checkBelowParents(mounts, (n) => lines[n - 1]!, file);
     return { tasks };
   }
   const tasks: TaskCapture[] = [];
   let current: TaskCapture | undefined;
+  let outside: OutsideCapture | undefined;
   const countMount = counter(MAX_MOUNTS, "mounts (fs.mount-max's default)", file);
   const countFd = counter(MAX_FDS, 'open file descriptors', file);
   const countTask = counter(MAX_TASKS, 'tasks', file);
@@ -126,6 +151,15 @@ export function parseCapture(text: string, file?: string): Capture {
     if (BLANK.test(l)) return;
     if (l.startsWith('@')) {
       const directive = l.slice(0, (l + ' ').indexOf(' '));
+      if (outside) {
+        const what = `${directive.slice(0, 20)} after the '@outside' section, which comes last`;
+        throw new MountinfoParseError(what, file, lineNo, 1);
+      }
+      if (directive === '@outside') {
+        outside = parseOutsideHeader(l, lineNo, file);
+        current = undefined;
+        return;
+      }
       if (directive === '@fd') {
         if (!current) throw new MountinfoParseError("'@fd' line before the first '@task' header", file, lineNo, 1);
         countFd(lineNo);
@@ -137,11 +171,17 @@ export function parseCapture(text: string, file?: string): Capture {
       tasks.push(current);
       return;
     }
-    if (!current) throw new MountinfoParseError("mountinfo line before the first '@task' header", file, lineNo, 1);
     countMount(lineNo);
+    if (outside) {
+      outside.mounts.push(strictMountinfoLine(l, lineNo, file));
+      return;
+    }
+    if (!current) throw new MountinfoParseError("mountinfo line before the first '@task' header", file, lineNo, 1);
     current.mounts.push(strictMountinfoLine(l, lineNo, file));
   });
   checkNesting(tasks, file);
+  for (const t of tasks) checkBelowParents(t.mounts, (n) => lines[n - 1]!, file);
+  if (outside) return { tasks, outside };
   // Duplicate keys are accepted: a child that inherits MOUNTLAB_TASK from its
   // parent carries the parent's key, and refusing the capture would turn a
   // comparable run into an error. buildTopology() tells the copies apart.
@@ -173,7 +213,6 @@ function checkText(text: string, file: string | undefined): void {
 
 /** The largest pid Linux hands out (PID_MAX_LIMIT) and the largest value of a C int (fds, mount ids). */
 const PID_MAX = 4_194_304;
-const INT_MAX = 2 ** 31 - 1;
 const U32_MAX = 2 ** 32 - 1;
 
 /**
@@ -199,6 +238,7 @@ function strictMountinfoLine(l: string, line: number, file: string | undefined):
     const [id, parent, dev] = l.split(' ', 3);
     throw new MountinfoParseError(`device ${dev} is out of range: a major or minor number fits in 32 bits`, file, line, `${id} ${parent} `.length + 1);
   }
+  checkKernelLine(e, l, file);
   return e;
 }
 
@@ -323,6 +363,27 @@ function parseHeader(l: string, line: number, file: string | undefined): TaskCap
   return t;
 }
 
+/** `@outside pid=N mntns=N`: attributes as in `@task`, no key; unknown attributes are ignored. */
+function parseOutsideHeader(l: string, line: number, file: string | undefined): OutsideCapture {
+  const fail = (reason: string, col: number): never => {
+    throw new MountinfoParseError(reason, file, line, col);
+  };
+  // directiveWords() reads attributes from the third word on; '@outside' has no key word.
+  const rest = l.slice('@outside'.length).trimStart();
+  const { attrs } = directiveWords(`@outside - ${rest}`, (reason, col) => fail(reason, col - 2));
+  const pid = attrs.get('pid');
+  if (!pid || !/^\d+$/.test(pid.value)) {
+    fail("expected pid=<number> in the '@outside' header", pid ? pid.col - 2 : l.length + 1);
+  }
+  if (Number(pid!.value) > PID_MAX) {
+    fail(`pid ${pid!.value} is out of range: Linux pids are at most ${PID_MAX}`, pid!.col - 2);
+  }
+  const ns = attrs.get('mntns');
+  if (!ns) fail("expected mntns=<namespace inode> in the '@outside' header", l.length + 1);
+  checkEscapes([{ value: ns!.value, col: ns!.col - 2 }], fail);
+  return { pid: Number(pid!.value), mntNs: unescapeMountinfo(ns!.value), mounts: [] };
+}
+
 const DELETED = ' (deleted)';
 
 /**
@@ -424,6 +485,10 @@ export function formatCapture(c: Capture): string {
     out.push(h);
     for (const m of t.mounts) out.push(formatMountinfoLine(m));
     for (const f of t.fds ?? []) out.push(formatFdLine(f));
+  }
+  if (c.outside) {
+    out.push(`@outside pid=${c.outside.pid} mntns=${escapeMountinfo(c.outside.mntNs)}`);
+    for (const m of c.outside.mounts) out.push(formatMountinfoLine(m));
   }
   return out.join('\n') + '\n';
 }

@@ -19,7 +19,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { parseCapture, type Capture } from '../capture/capture-file.js';
 import { MountinfoParseError } from '../capture/mountinfo.js';
 import { compareCaptures, type Comparison } from '../compare/compare.js';
-import { displayPath, listText, plural } from '../compare/labels.js';
+import { displayPath, displayProse, listText, plural } from '../compare/labels.js';
 
 export interface CompareCommandOptions {
   json?: boolean;
@@ -63,7 +63,7 @@ export async function compareCommand(before: string, after: string, opts: Compar
       captures.push(parseCapture(text, name));
     } catch (e) {
       if (!(e instanceof MountinfoParseError)) throw e;
-      await write(err, `mountlab compare: ${displayPath(e.message)}\n${excerpt(text, e.line, e.column)}`);
+      await write(err, `mountlab compare: ${displayProse(e.message)}\n${excerpt(text, e.line, e.column)}`);
       return 2;
     }
   }

@@ -85,6 +85,14 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<before>', 'mountinfo or capture file (- for stdin)')
     .argument('<after>', 'mountinfo or capture file (- for stdin)')
     .option('--json', 'print the comparison as JSON')
+    .addHelpText(
+      'after',
+      '\nMasters outside the capture (master:N or propagate_from:N of a group no mount in the file carries):\n' +
+        "  when both files are lab captures with an @outside section (the guest's own mounts), such a group is\n" +
+        '  named by the outside mounts that carry it, and a mount that moved to another one is a difference;\n' +
+        '  otherwise (plain mountinfo files, e.g. from two machines, or older captures) group numbers mean\n' +
+        '  nothing across the files, so only which mounts share one such group is compared.',
+    )
     .action(async (before: string, after: string, o: { json?: boolean }) => {
       code = await compareCommand(before, after, { json: o.json ?? false });
     });

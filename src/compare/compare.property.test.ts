@@ -2,7 +2,10 @@ import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { parseCapture } from '../capture/capture-file.js';
 import { compareCaptures, type Comparison } from './compare.js';
-import { cloneModel, genModel, mutations, prng, randomNumbering, renderText, type GModel, type Mutation, type Rand } from './gen.testutil.js';
+import {
+  addOutside, addOverlay, addTies, cloneModel, genModel, mutations, pick, prng, randomNumbering, renderText,
+  type GModel, type Mutation, type Rand,
+} from './gen.testutil.js';
 import { buildTopology } from './topology.js';
 
 /** fast-check's gen() as a Rand, so models shrink when a property fails. */
@@ -95,6 +98,113 @@ describe('compare: properties', function () {
         assert.deepEqual(compareCaptures(a, b), x);
         assert.ok(x.differences.every((d) => d.sentence.length > 0 && !d.sentence.includes('\n')));
         assert.equal(compareCaptures(a, a).equivalent, true);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  // Issue 16: classes of input the generators above did not make.
+
+  it(`16.1: random ties on one mountpoint (differing only in peer group, master or superblock), in any order, compare equal (${RUNS} runs)`, () => {
+    fc.assert(
+      fc.property(fc.gen(), fc.integer(), fc.integer(), (g, s1, s2) => {
+        const r = fromGen(g);
+        const model = genModel(r);
+        addTies(r, model);
+        const r1 = prng(s1);
+        const r2 = prng(s2);
+        const before = renderText(model, randomNumbering(r1, model), r1);
+        const after = renderText(model, randomNumbering(r2, model), r2);
+        const c = compareCaptures(parseCapture(before), parseCapture(after));
+        assert.ok(c.equivalent, explain(c, before, after));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`16.2: with @outside sections, renumbering is equal and moving one mount to another outside master differs, naming it (${RUNS} runs)`, () => {
+    fc.assert(
+      fc.property(fc.gen(), fc.integer(), fc.integer(), (g, s1, s2) => {
+        const r = fromGen(g);
+        const model = genModel(r);
+        addOutside(r, model);
+        const carried = new Set(model.mounts.flatMap((x) => (x.shared === undefined ? [] : [x.shared])));
+        const slaves = model.mounts.filter((x) => x.master !== undefined && !carried.has(x.master));
+        const x = pick(r, slaves);
+        const moved = cloneModel(model);
+        const y = moved.mounts.find((m) => m.uid === x.uid)!;
+        // Another outside group: one another mount uses, or a new one (the section gets its carrier).
+        const others = slaves.map((m) => m.master!).filter((gid) => gid !== x.master && gid !== x.propagateFrom);
+        y.master = others.length && r.int(0, 1) ? pick(r, others) : model.groups + 5;
+        const r1 = prng(s1);
+        const r2 = prng(s2);
+        const num1 = randomNumbering(r1, model);
+        const before = renderText(model, num1, r1);
+        const same = compareCaptures(parseCapture(before), parseCapture(renderText(model, randomNumbering(r2, model), r2)));
+        assert.ok(same.equivalent, explain(same, before));
+        const after = renderText(moved, randomNumbering(r2, moved), r2);
+        const beforeCapture = parseCapture(before);
+        const c = compareCaptures(beforeCapture, parseCapture(after));
+        assert.ok(!c.equivalent, explain(c, before, after));
+        const label = buildTopology(beforeCapture).mounts.find((m) => m.entry.mountId === num1.mountId(x.uid))!.label;
+        assert.ok(c.differences.some((d) => d.mounts?.includes(label)), `no difference names ${label}\n${explain(c, before, after)}`);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`16.3: a propagate_from that named the same outside group as a master names another one: differs (${RUNS} runs)`, () => {
+    fc.assert(
+      fc.property(fc.gen(), fc.integer(), fc.integer(), (g, s1, s2) => {
+        const r = fromGen(g);
+        const model = genModel(r);
+        // Two mounts: one a slave of outside group X, one receiving from X through another master.
+        const X = model.groups + 2;
+        if (model.mounts.length < 2) return;
+        const a = pick(r, model.mounts);
+        const b = pick(r, model.mounts.filter((m) => m !== a));
+        for (const m of [a, b]) (delete m.shared, delete m.master, delete m.propagateFrom);
+        a.master = X;
+        b.master = model.groups + 3;
+        b.propagateFrom = X;
+        const moved = cloneModel(model);
+        moved.mounts.find((m) => m.uid === b.uid)!.propagateFrom = model.groups + 4;
+        const r1 = prng(s1);
+        const r2 = prng(s2);
+        const before = renderText(model, randomNumbering(r1, model), r1);
+        const same = compareCaptures(parseCapture(before), parseCapture(renderText(model, randomNumbering(r2, model), r2)));
+        assert.ok(same.equivalent, explain(same, before));
+        const after = renderText(moved, randomNumbering(r2, moved), r2);
+        const c = compareCaptures(parseCapture(before), parseCapture(after));
+        assert.ok(!c.equivalent, explain(c, before, after));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`16.4: swapping two overlay lower layers differs; the same layers renumbered and shuffled do not (${RUNS} runs)`, () => {
+    fc.assert(
+      fc.property(fc.gen(), fc.integer(), fc.integer(), (g, s1, s2) => {
+        const r = fromGen(g);
+        const model = genModel(r);
+        const o = addOverlay(r, model);
+        const layers = o.superOptions.filter((x) => x.startsWith('lowerdir+='));
+        const i = r.int(0, layers.length - 2);
+        const j = r.int(i + 1, layers.length - 1);
+        const swapped = cloneModel(model);
+        for (const m of swapped.mounts.filter((x) => x.sb === o.sb)) {
+          const at = (k: number) => m.superOptions.indexOf(layers[k]!);
+          const [pi, pj] = [at(i), at(j)];
+          [m.superOptions[pi], m.superOptions[pj]] = [m.superOptions[pj]!, m.superOptions[pi]!];
+        }
+        const r1 = prng(s1);
+        const r2 = prng(s2);
+        const before = renderText(model, randomNumbering(r1, model), r1);
+        const same = compareCaptures(parseCapture(before), parseCapture(renderText(model, randomNumbering(r2, model), r2)));
+        assert.ok(same.equivalent, explain(same, before));
+        const after = renderText(swapped, randomNumbering(r2, swapped), r2);
+        const c = compareCaptures(parseCapture(before), parseCapture(after));
+        assert.ok(c.differences.some((d) => d.kind === 'super-options-changed' && /layer order/.test(d.sentence)), explain(c, before, after));
       }),
       { numRuns: RUNS },
     );

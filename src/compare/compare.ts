@@ -24,10 +24,15 @@ import {
   type Side,
 } from './explain.js';
 import { compareFds } from './fds.js';
-import { byText, displayPath, listText, plural } from './labels.js';
+import { byText, changeText, displayPath, listText, plural } from './labels.js';
 import { matchTopologies, type Matching } from './match.js';
 import { diffPartitions, type PartitionChange } from './partition.js';
-import { DEFAULT_IGNORED_SUPER_OPTIONS, ignoringRule, type IgnoredSuperOption } from './super-options.js';
+import {
+  DEFAULT_IGNORED_SUPER_OPTIONS,
+  ignoringRule,
+  sequenceOptions,
+  type IgnoredSuperOption,
+} from './super-options.js';
 import { buildTopology, nsfsRoot, type GroupRef, type Topology, type TopoMount, type TopoNamespace } from './topology.js';
 
 export { DEFAULT_IGNORED_SUPER_OPTIONS, type IgnoredSuperOption } from './super-options.js';
@@ -301,7 +306,7 @@ function compareTasks(ctx: Ctx): void {
       ['task-root-changed', 'root directory', tb.root, ta.root],
     ] as const) {
       if (known(vb) && known(va) && vb !== va) {
-        ctx.out.push({ kind, task: tb.name, tasks: [tb.name], sentence: `task ${d(tb.name)}: ${what} changed: ${d(vb)} -> ${d(va)}` });
+        ctx.out.push({ kind, task: tb.name, tasks: [tb.name], sentence: `task ${d(tb.name)}: ${what} changed: ${changeText(vb, va)}` });
       }
     }
   }
@@ -354,7 +359,7 @@ function compareAttributes(ctx: Ctx): void {
     const L = b.label;
     const how = M.how.get(b);
     if (how === 'moved') {
-      mountDiff(ctx, 'mountpoint-changed', [L], `${L}: mountpoint changed: ${d(b.mountPoint)} -> ${d(a.mountPoint)}`);
+      mountDiff(ctx, 'mountpoint-changed', [L], `${L}: mountpoint changed: ${changeText(b.mountPoint, a.mountPoint)}`);
     } else if (how === 'reparented') {
       const was = b.parent ? `a child of the mount ${namer.label(b.parent, 'before')}` : 'a root of its mount tree (its parent not in the table)';
       const now = a.parent ? `a child of the mount ${namer.label(a.parent, 'after')}` : 'a root of its mount tree (its parent not in the table)';
@@ -364,10 +369,10 @@ function compareAttributes(ctx: Ctx): void {
     const na = nsfsRoot(a);
     // Two nsfs roots differ only in kind here; which namespace they name is a partition (compareNsfsRoots).
     if (nb && na ? nb.type !== na.type : b.root !== a.root) {
-      mountDiff(ctx, 'root-changed', [L], `${L}: mount root changed: ${d(b.root)} -> ${d(a.root)}`);
+      mountDiff(ctx, 'root-changed', [L], `${L}: mount root changed: ${changeText(b.root, a.root)}`);
     }
-    if (b.fsType !== a.fsType) mountDiff(ctx, 'fstype-changed', [L], `${L}: filesystem type changed: ${d(b.fsType)} -> ${d(a.fsType)}`);
-    if (b.source !== a.source) mountDiff(ctx, 'source-changed', [L], `${L}: mount source changed: ${d(b.source) || '(empty)'} -> ${d(a.source) || '(empty)'}`);
+    if (b.fsType !== a.fsType) mountDiff(ctx, 'fstype-changed', [L], `${L}: filesystem type changed: ${changeText(b.fsType, a.fsType)}`);
+    if (b.source !== a.source) mountDiff(ctx, 'source-changed', [L], `${L}: mount source changed: ${changeText(b.source, a.source)}`);
     const sb = b.superblock;
     const sa = a.superblock;
     if (ctx.literalBlockDevices && (sb.major !== sa.major || (sb.major !== 0 && sb.minor !== sa.minor))) {
@@ -376,7 +381,10 @@ function compareAttributes(ctx: Ctx): void {
     const mo = setDiff(b.mountOptions, a.mountOptions);
     if (mo) mountDiff(ctx, 'mount-options-changed', [L], `${L}: mount options changed: ${mo}`);
 
-    const so = setDiff(keptSuperOptions(ctx, b, 'before', a), keptSuperOptions(ctx, a, 'after', b));
+    const keptB = keptSuperOptions(ctx, b, 'before', a);
+    const keptA = keptSuperOptions(ctx, a, 'after', b);
+    const so =
+      setDiff(keptB, keptA) ?? sequenceDiff(sequenceOptions(b.fsType, keptB), sequenceOptions(a.fsType, keptA));
     // Super options belong to the superblock: every mount of it shows the
     // same change, which is one change.
     if (so) superOpts.add(`${sb.device}\0${so}`, 'super-options-changed', L, (ls) => `${subject(ls).text}: super options changed: ${so}`);
@@ -398,6 +406,15 @@ function setDiff(before: readonly string[], after: readonly string[]): string | 
   if (gone.length && came.length) return `${optionsText(gone)} -> ${optionsText(came)}`;
   if (gone.length) return `${optionsText(gone)} dropped`;
   return `${optionsText(came)} added`;
+}
+
+/**
+ * "layer order x,y -> y,x" when two sequences (see SEQUENCE_SUPER_OPTIONS)
+ * differ in order or count; undefined when equal.
+ */
+function sequenceDiff(before: readonly string[], after: readonly string[]): string | undefined {
+  if (before.length === after.length && before.every((o, i) => o === after[i])) return undefined;
+  return `layer order ${optionsText(before)} -> ${optionsText(after)}`;
 }
 
 /** The super options that are compared; the ignored ones are recorded in ctx.filtered. */
@@ -522,8 +539,7 @@ function refKey(r: GroupRef | undefined): string {
 function compareMasters(ctx: Ctx): void {
   const { M, namer } = ctx;
   const gather = new Gather();
-  const extMaster: { item: TopoMount; before: string; after: string }[] = [];
-  const extFrom: { item: TopoMount; before: string; after: string }[] = [];
+  const outside: { item: ExtRef; before: string; after: string }[] = [];
   for (const [b, a] of ctx.pairs) {
     // Peers share their master, so a peer group that lost it is one sentence.
     const unit = b.peerGroup ? `g${b.peerGroup.id}` : `m${b.label}`;
@@ -552,7 +568,16 @@ function compareMasters(ctx: Ctx): void {
       });
     }
     if (b.master?.kind === 'external' && a.master?.kind === 'external') {
-      extMaster.push({ item: b, before: String(b.master.id), after: String(a.master.id) });
+      if (named(b.master, a.master)) {
+        const was = masterText(b.master, 'before', namer);
+        const now = masterText(a.master, 'after', namer);
+        gather.add(`${unit}\0${refKey(b.master)}\0${refKey(a.master)}`, 'master-changed', b.label, (ls) => {
+          const s = subject(ls);
+          return `${s.text} ${s.was} ${was}; after restore ${s.is} ${now}`;
+        });
+      } else if (!b.master.outside || !a.master.outside) {
+        outside.push({ item: { m: b, field: 'master' }, before: String(b.master.id), after: String(a.master.id) });
+      }
     }
 
     if (refChange(M, b.propagateFrom, a.propagateFrom) !== 'same') {
@@ -561,42 +586,86 @@ function compareMasters(ctx: Ctx): void {
       gather.add(`${unit}\0${refKey(b.propagateFrom)}\0${refKey(a.propagateFrom)}`, 'propagate-from-changed', b.label, (ls) => `${subject(ls).text}: propagate_from changed: ${was} -> ${now}`);
     }
     if (b.propagateFrom?.kind === 'external' && a.propagateFrom?.kind === 'external') {
-      extFrom.push({ item: b, before: String(b.propagateFrom.id), after: String(a.propagateFrom.id) });
+      if (named(b.propagateFrom, a.propagateFrom)) {
+        const was = propagateFromText(b.propagateFrom, 'before', namer);
+        const now = propagateFromText(a.propagateFrom, 'after', namer);
+        const key = `${unit}\0${refKey(b.propagateFrom)}\0${refKey(a.propagateFrom)}`;
+        const say = (ls: string[]) => `${subject(ls).text}: propagate_from changed: ${was} -> ${now}`;
+        gather.add(key, 'propagate-from-changed', b.label, say);
+      } else if (!b.propagateFrom.outside || !a.propagateFrom.outside) {
+        const [before, after] = [String(b.propagateFrom.id), String(a.propagateFrom.id)];
+        outside.push({ item: { m: b, field: 'propagate_from' }, before, after });
+      }
     }
   }
   gather.flush(ctx);
-  externalPartition(ctx, extMaster, 'master-changed', 'master', 'slaves of');
-  externalPartition(ctx, extFrom, 'propagate-from-changed', 'propagate_from', 'receiving propagation from');
+  externalPartition(ctx, outside);
+}
+
+/** One use of a peer group outside the capture: a mount's master or its propagate_from. */
+interface ExtRef {
+  m: TopoMount;
+  field: 'master' | 'propagate_from';
 }
 
 /**
- * Peer groups outside the capture can only be named by their numbers, which
- * renumber; what must survive is which mounts hang off the same one.
+ * Both sides name an outside group by the outside mounts that carry it
+ * (both captures have an @outside section) and the names differ. A group
+ * the section lacks on both sides is left to the partition; on one side
+ * only, the names differ.
  */
-function externalPartition(
-  ctx: Ctx,
-  items: { item: TopoMount; before: string; after: string }[],
-  kind: DifferenceKind,
-  field: string,
-  relation: string,
-): void {
+function named(rb: GroupRef & { kind: 'external' }, ra: GroupRef & { kind: 'external' }): boolean {
+  if (!rb.outside || !ra.outside) return false;
+  if (rb.outside.length === 0 && ra.outside.length === 0) return false;
+  return rb.outside.join('\0') !== ra.outside.join('\0');
+}
+
+/**
+ * Peer groups outside the capture that no outside mount names can only be
+ * named by their numbers, which renumber; what must survive is which uses
+ * share one. A master and a propagate_from are uses of the same kind: two
+ * fields that named one group before must name one group after (they are
+ * one partition, not one per field).
+ */
+function externalPartition(ctx: Ctx, items: { item: ExtRef; before: string; after: string }[]): void {
   const { splits, merges } = diffPartitions(items);
-  const labels = sortedLabels;
-  const part = (p: PartitionChange<TopoMount>['parts'][number]) => `${listText(labels(p.members))} (${field}:${p.cls})`;
+  const kind = (rs: ExtRef[]): DifferenceKind =>
+    rs.some((r) => r.field === 'master') ? 'master-changed' : 'propagate-from-changed';
+  const mounts = (rs: ExtRef[]) => [...new Set(rs.map((r) => r.m.label))].sort(byText);
+  const fields = (rs: ExtRef[]) => new Set(rs.map((r) => r.field));
+  // One field: the sentence says it once; both: each use says which.
+  const uses = (rs: ExtRef[], mixed: boolean) =>
+    listText(rs.map((r) => (mixed ? `${r.m.label} (${r.field})` : r.m.label)).sort(byText));
+  const relation = (rs: ExtRef[]) => {
+    const f = fields(rs);
+    if (f.size > 1) return { mixed: true, were: 'named', are: 'name' };
+    if (f.has('master')) return { mixed: false, were: 'were slaves of', are: 'are slaves of' };
+    return { mixed: false, were: 'were receiving propagation from', are: 'are receiving propagation from' };
+  };
+  const part = (p: PartitionChange<ExtRef>['parts'][number], mixed: boolean) =>
+    mixed
+      ? listText(p.members.map((r) => `${r.m.label} (${r.field}:${p.cls})`).sort(byText))
+      : `${uses(p.members, false)} (${[...fields(p.members)].map((f) => `${f}:${p.cls}`).join(', ')})`;
   for (const s of splits) {
+    const r = relation(s.members);
+    const f = [...fields(s.members)].map((x) => `${x}:${s.cls}`).join(', ');
     mountDiff(
       ctx,
-      kind,
-      labels(s.members),
-      `${listText(labels(s.members))} were ${relation} the same peer group outside the capture (${field}:${s.cls}); after restore they are ${relation} ${s.parts.length} different ones: ${s.parts.map(part).join('; ')}`,
+      kind(s.members),
+      mounts(s.members),
+      `${uses(s.members, r.mixed)} ${r.were} the same peer group outside the capture (${f}); ` +
+        `after restore they ${r.are} ${s.parts.length} different ones: ${s.parts.map((p) => part(p, r.mixed)).join('; ')}`,
     );
   }
   for (const m of merges) {
+    const r = relation(m.members);
+    const f = [...fields(m.members)].map((x) => `${x}:${m.cls}`).join(', ');
     mountDiff(
       ctx,
-      kind,
-      labels(m.members),
-      `${m.parts.map(part).join(' and ')} were ${relation} different peer groups outside the capture; after restore they are ${relation} the same one (${field}:${m.cls})`,
+      kind(m.members),
+      mounts(m.members),
+      `${m.parts.map((p) => part(p, r.mixed)).join(' and ')} ${r.were} different peer groups outside the capture; ` +
+        `after restore they ${r.are} the same one (${f})`,
     );
   }
 }

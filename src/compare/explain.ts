@@ -30,14 +30,21 @@ export function groupName(g: PeerGroup, side: Side, namer: Namer): string {
 export function masterText(r: GroupRef, side: Side, namer: Namer, field: 'master' | 'propagate_from' = 'master'): string {
   const num = `${field}:${r.id}`;
   if (r.kind === 'group') return `a slave of ${groupName(r.group, side, namer)} (${num})`;
-  return `a slave of a peer group outside the capture (${num})`;
+  return `a slave of ${outsideName(r)} (${num})`;
 }
 
 /** Where propagate_from:N points, as a noun phrase. */
 export function propagateFromText(r: GroupRef | undefined, side: Side, namer: Namer): string {
   if (!r) return 'none';
   if (r.kind === 'group') return `${groupName(r.group, side, namer)} (propagate_from:${r.id})`;
-  return `a peer group outside the capture (propagate_from:${r.id})`;
+  return `${outsideName(r)} (propagate_from:${r.id})`;
+}
+
+/** A group outside the capture, by the outside mounts that carry it when the capture lists them. */
+function outsideName(r: GroupRef & { kind: 'external' }): string {
+  if (!r.outside) return 'a peer group outside the capture';
+  if (r.outside.length === 0) return 'a peer group that no mount outside the tree carries';
+  return `the host group of ${listText(r.outside.map(displayPath))}`;
 }
 
 /**

@@ -83,6 +83,8 @@ export interface GModel {
   /** Peer group ids are 0..groups-1; some never get a member and act as groups outside the capture. */
   groups: number;
   nextUid: number;
+  /** Render an @outside section naming every group no mount carries (addOutside). */
+  outside?: boolean;
 }
 
 const FS: readonly { fsType: string; major: number; sources: string[]; opts: string[][] }[] = [
@@ -100,6 +102,10 @@ const FS: readonly { fsType: string; major: number; sources: string[]; opts: str
 const NAMES = ['a', 'b', 'w', 'sub', 'data', 'my dir', 'tab\there', 'nl\nname', 'back\\slash', Buffer.from('café', 'utf8').toString('latin1'), 'bad\xff\xfe', 'proc', 'x'];
 const BIND_ROOTS = ['/', '/sub', '/d i r', '/x\\y'];
 const NS_ROOTS = ['net:[4026531992]', 'net:[4026532400]', 'uts:[4026531838]', 'mnt:[4026532411]'];
+
+function isBelow(parentMp: string, mp: string): boolean {
+  return mp === parentMp || mp.startsWith(parentMp === '/' ? '/' : `${parentMp}/`);
+}
 
 function join(parent: string, name: string): string {
   return parent === '/' ? `/${name}` : `${parent}/${name}`;
@@ -149,7 +155,11 @@ export function genModel(r: Rand): GModel {
       if (gm !== undefined) mount.master = gm;
     } else if (anyGroup > 0 && p < 55) {
       mount.master = r.int(0, anyGroup - 1);
-      if (chance(r, 20)) mount.propagateFrom = r.int(0, anyGroup - 1);
+      if (chance(r, 20)) {
+        // The kernel prints propagate_from only when it differs from master.
+        const from = r.int(0, anyGroup - 1);
+        if (from !== mount.master) mount.propagateFrom = from;
+      }
     } else if (chance(r, 12)) {
       mount.unbindable = true;
     }
@@ -268,7 +278,15 @@ export function renderCapture(m: GModel, num: Numbering, shuffleWith?: Rand): Ca
     return { key: t.key, pid: num.pid(i), mntNs: num.nsInode(t.ns), cwd: t.cwd, root: t.root, mounts, fds: [] };
   });
   if (shuffleWith) tasks = shuffle(shuffleWith, tasks);
-  return { tasks };
+  if (!m.outside) return { tasks };
+  // One carrier per outside group, each a mount of the guest's own namespace.
+  const carried = new Set(m.mounts.flatMap((x) => (x.shared === undefined ? [] : [x.shared])));
+  const used = [...new Set(m.mounts.flatMap((x) => [x.master, x.propagateFrom]).filter((g): g is number => g !== undefined && !carried.has(g)))];
+  const outside = used.sort((a, b) => a - b).map((g, i): MountEntry => ({
+    line: 0, mountId: 90_000 + i, parentId: 89_999, major: 0, minor: 9000 + g, root: '/', mountPoint: `/host/g${g}`,
+    mountOptions: ['rw'], unbindable: false, fsType: 'tmpfs', source: 'host', superOptions: ['rw'], shared: num.groupId(g),
+  }));
+  return { tasks, outside: { pid: 1, mntNs: '4026531840', mounts: shuffleWith ? shuffle(shuffleWith, outside) : outside } };
 }
 
 export function renderText(m: GModel, num: Numbering, shuffleWith?: Rand): string {
@@ -315,6 +333,8 @@ export function mutations(m: GModel): Mutation[] {
       const below = descendants(m, uid);
       for (const q of m.mounts) {
         if (q.ns !== x.ns || q.uid === x.parent || q.uid === uid || below.has(q.uid)) continue;
+        // The kernel prints a mountpoint as a path through its parent.
+        if (!isBelow(q.mountPoint, x.mountPoint)) continue;
         if (m.mounts.some((k) => k.parent === q.uid && k.mountPoint === x.mountPoint)) continue;
         mount(`reparent-to-${q.uid}`, (_mm, me) => (me.parent = q.uid));
       }
@@ -346,11 +366,12 @@ export function mutations(m: GModel): Mutation[] {
       for (const g of allGids) if (g !== x.shared) mount(`master-add-${g}`, (_mm, me) => (me.master = g));
       mount('master-add-fresh', (_mm, me) => (me.master = fresh));
     } else {
-      mount('master-remove', (_mm, me) => delete me.master);
+      // A mount that is no slave has no propagate_from either.
+      mount('master-remove', (_mm, me) => (delete me.master, delete me.propagateFrom));
       const X = x.master;
       const othersOnX = m.mounts.some((y) => y.uid !== uid && y.master === X);
       for (const g of allGids) {
-        if (g === X || g === x.shared) continue;
+        if (g === X || g === x.shared || g === x.propagateFrom) continue;
         const usedByOthers = m.mounts.some((y) => y.uid !== uid && y.master === g);
         if (visible(g) || usedByOthers) mount(`master-change-${g}`, (_mm, me) => (me.master = g));
       }
@@ -384,6 +405,9 @@ export function mutations(m: GModel): Mutation[] {
             if (y.shared === B) y.shared = A;
             if (y.master === B) y.master = A;
             if (y.propagateFrom === B) y.propagateFrom = A;
+            // A slave of the group it joins is its peer now, not its slave.
+            if (y.master !== undefined && y.master === y.shared) (delete y.master, delete y.propagateFrom);
+            if (y.propagateFrom !== undefined && y.propagateFrom === y.master) delete y.propagateFrom;
           }
         },
       });
@@ -412,4 +436,84 @@ export function mutations(m: GModel): Mutation[] {
     }
   });
   return out;
+}
+
+// ---------------------------------------------------------------- issue 16: ties, outside masters, overlay layers
+
+/**
+ * Adds 1-3 mounts, each beside a childless mount on the same mountpoint
+ * under the same parent with the same content, differing only in its peer
+ * group, its master or its superblock: what older kernels list side by
+ * side, and a chrooted view lists as two roots. Line order must not decide
+ * which is which.
+ */
+export function addTies(r: Rand, m: GModel): void {
+  const n = r.int(1, 3);
+  for (let i = 0; i < n; i++) {
+    const leaves = m.mounts.filter((x) => !m.mounts.some((c) => c.parent === x.uid));
+    const x = pick(r, leaves);
+    const tie: GMount = { ...x, uid: m.nextUid++, mountOptions: [...x.mountOptions], superOptions: [...x.superOptions] };
+    delete tie.shared;
+    delete tie.master;
+    delete tie.propagateFrom;
+    const how = r.int(0, 2);
+    if (how === 0 || m.groups === 0) {
+      // Another superblock of the same kind: a fresh one, or one another mount has.
+      const s = m.supers[x.sb]!;
+      m.supers.push({ ...s, superOptions: [...s.superOptions], minor: s.major === 0 ? s.minor : 900 + m.supers.length });
+      tie.sb = m.supers.length - 1;
+      if (x.shared !== undefined) tie.shared = x.shared;
+    } else if (how === 1) {
+      tie.shared = r.int(0, m.groups - 1);
+      if (x.shared === undefined) x.shared = (tie.shared + 1) % (m.groups + 1);
+    } else {
+      tie.master = r.int(0, m.groups + 1);
+      x.master ??= tie.master + 1;
+      if (x.master === x.shared || x.master === x.propagateFrom) delete x.master;
+    }
+    // What the kernel never prints (a slave of its own group, propagate_from equal to master) is undone.
+    for (const y of [x, tie]) {
+      if (y.master !== undefined && y.master === y.shared) (delete y.master, delete y.propagateFrom);
+      if (y.propagateFrom !== undefined && (y.master === undefined || y.propagateFrom === y.master)) delete y.propagateFrom;
+    }
+    m.mounts.push(tie);
+  }
+  m.groups += 2;
+}
+
+/**
+ * Gives the model's outside groups (masters no mount of the model carries)
+ * carriers in the guest's own namespace, rendered as the capture's @outside
+ * section: /host/g<gid>. Makes sure one mount at least has such a master.
+ */
+export function addOutside(r: Rand, m: GModel): void {
+  const carried = new Set(m.mounts.flatMap((x) => (x.shared === undefined ? [] : [x.shared])));
+  if (!m.mounts.some((x) => x.master !== undefined && !carried.has(x.master))) {
+    const x = pick(r, m.mounts.filter((y) => y.master === undefined));
+    x.master = m.groups + 3;
+    if (x.master === x.shared) delete x.master;
+  }
+  m.outside = true;
+}
+
+/** An overlay mount with 2-4 lower layers given as lowerdir+= (their order is the filesystem's), on a new mount. */
+export function addOverlay(r: Rand, m: GModel): GMount {
+  const layers = Array.from({ length: r.int(2, 4) }, (_, i) => `lowerdir+=/layers/l${i}`);
+  m.supers.push({ fsType: 'overlay', major: 0, minor: 40 + m.supers.length, source: 'overlay', superOptions: ['rw', ...layers, 'upperdir=/u', 'workdir=/w'] });
+  const parent = pick(r, m.mounts.filter((x) => x.ns === 0));
+  const o: GMount = {
+    uid: m.nextUid++,
+    ns: 0,
+    parent: parent.uid,
+    mountPoint: join(parent.mountPoint, `ovl${m.nextUid}`),
+    root: '/',
+    source: 'overlay',
+    fsType: 'overlay',
+    mountOptions: ['rw', 'relatime'],
+    superOptions: [...m.supers[m.supers.length - 1]!.superOptions],
+    sb: m.supers.length - 1,
+    unbindable: false,
+  };
+  m.mounts.push(o);
+  return o;
 }

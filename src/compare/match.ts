@@ -79,13 +79,42 @@ export function matchNamespaces(before: Topology, after: Topology): Map<TopoName
   return out;
 }
 
-function sameContent(b: TopoMount, a: TopoMount): boolean {
-  if (b.fsType !== a.fsType || b.source !== a.source) return false;
-  const nb = nsfsRoot(b);
-  const na = nsfsRoot(a);
-  // nsfs roots carry an inode number that renumbers: compare the kind only.
-  if (nb && na) return nb.type === na.type;
-  return b.root === a.root;
+/**
+ * What "same content" compares, as one string, so that candidates are
+ * looked up instead of searched (thousands of renamed siblings made the
+ * search quadratic). nsfs roots carry an inode number that renumbers: only
+ * their kind counts.
+ */
+function contentKey(m: TopoMount): string {
+  const n = nsfsRoot(m);
+  return `${m.fsType}\0${m.source}\0${n ? `ns\0${n.type}` : `root\0${m.root}`}`;
+}
+
+/**
+ * Free after-mounts by a key, each list in a fixed order; take() returns
+ * the first one still free. Mounts are only ever taken, never freed, so a
+ * cursor per list skips each taken one once: near-linear overall.
+ */
+class FreeIndex {
+  private lists = new Map<string, { ms: TopoMount[]; at: number }>();
+  constructor(
+    ms: readonly TopoMount[],
+    private readonly key: (m: TopoMount) => string,
+    private readonly taken: (m: TopoMount) => boolean,
+  ) {
+    for (const m of ms) {
+      const k = key(m);
+      const l = this.lists.get(k);
+      if (l) l.ms.push(m);
+      else this.lists.set(k, { ms: [m], at: 0 });
+    }
+  }
+  take(like: TopoMount): TopoMount | undefined {
+    const l = this.lists.get(this.key(like));
+    if (!l) return undefined;
+    while (l.at < l.ms.length && this.taken(l.ms[l.at]!)) l.at++;
+    return l.ms[l.at];
+  }
 }
 
 function alignNamespace(nb: TopoNamespace, na: TopoNamespace, M: Matching): void {
@@ -96,25 +125,22 @@ function alignNamespace(nb: TopoNamespace, na: TopoNamespace, M: Matching): void
     M.how.set(b, how);
     queue.push([b.children, a.children]);
   };
+  // An index, not shift(): shifting a long array is linear each time.
+  let head = 0;
   const drain = () => {
-    for (let q = queue.shift(); q; q = queue.shift()) alignSiblings(q[0], q[1], M, pair);
+    for (; head < queue.length; head++) alignSiblings(queue[head]![0], queue[head]![1], M, pair);
   };
   drain();
   // Whatever the walk down the tree left over: mounts that changed parent,
   // and children of lost mounts that survived elsewhere.
   for (;;) {
-    const freeA = new Map<string, TopoMount[]>();
-    for (const a of na.mounts) {
-      if (M.back.has(a)) continue;
-      const l = freeA.get(a.mountPoint);
-      if (l) l.push(a);
-      else freeA.set(a.mountPoint, [a]);
-    }
-    if (freeA.size === 0) break;
+    const rest = na.mounts.filter((a) => !M.back.has(a));
+    if (rest.length === 0) break;
+    const freeA = new FreeIndex(rest, (m) => `${m.mountPoint}\0${contentKey(m)}`, (m) => M.back.has(m));
     let progress = false;
     for (const b of nb.mounts) {
       if (M.mounts.has(b)) continue;
-      const a = freeA.get(b.mountPoint)?.find((x) => !M.back.has(x) && sameContent(b, x));
+      const a = freeA.take(b);
       if (!a) continue;
       const pb = b.parent ? M.mounts.get(b.parent) : undefined;
       let how: MatchHow;
@@ -140,14 +166,18 @@ function alignSiblings(bs: TopoMount[], as: TopoMount[], M: Matching, pair: (b: 
     if (a && !M.back.has(a)) pair(b, a, 'path');
     else restB.push(b);
   }
-  const stages: [MatchHow, (b: TopoMount, a: TopoMount) => boolean][] = [
-    ['mountpoint', (b, a) => b.mountPoint === a.mountPoint],
-    ['moved', sameContent],
+  if (restB.length === 0) return;
+  // Among several that fit, the one whose canonical path sorts first.
+  const byKey = freeA.filter((a) => !M.back.has(a)).sort((x, y) => byText(x.key, y.key));
+  const stages: [MatchHow, (m: TopoMount) => string][] = [
+    ['mountpoint', (m) => m.mountPoint],
+    ['moved', contentKey],
   ];
-  for (const [how, fits] of stages) {
+  for (const [how, key] of stages) {
+    const index = new FreeIndex(byKey, key, (m) => M.back.has(m));
     const next: TopoMount[] = [];
     for (const b of restB) {
-      const a = freeA.filter((x) => !M.back.has(x) && fits(b, x)).sort((x, y) => byText(x.key, y.key))[0];
+      const a = index.take(b);
       if (a) pair(b, a, how);
       else next.push(b);
     }

@@ -34,3 +34,30 @@ export function ignoringRule(rules: readonly IgnoredSuperOption[], fsType: strin
   const name = optionName(opt);
   return rules.find((r) => r.option === name && (r.fsType === undefined || r.fsType === fsType));
 }
+
+/**
+ * Super options whose order is meaning, compared as a sequence; every other
+ * super option is a flag or a name=value whose position the filesystem
+ * ignores, so those compare as a set. overlayfs stacks one lower layer per
+ * `lowerdir+=` (the first is the top one) and one data-only layer per
+ * `datadir+=`, and prints them in that order (ovl_show_options()): swapping
+ * two layers changes which file shows through, though the set is the same.
+ * (`lowerdir=a:b` is one option, its order inside the value.)
+ */
+export const SEQUENCE_SUPER_OPTIONS: readonly { fsType: string; option: string }[] = Object.freeze([
+  { fsType: 'overlay', option: 'lowerdir+' },
+  { fsType: 'overlay', option: 'datadir+' },
+]);
+
+/** The options of `opts` that form a sequence on `fsType`, in their order; [] for most filesystems. */
+export function sequenceOptions(fsType: string, opts: readonly string[]): string[] {
+  if (!SEQUENCE_SUPER_OPTIONS.some((s) => s.fsType === fsType)) return [];
+  return opts.filter((o) => SEQUENCE_SUPER_OPTIONS.some((s) => s.fsType === fsType && s.option === optionName(o)));
+}
+
+/** Super options in a form where only meaning counts: the set sorted, then the sequences in order. */
+export function canonicalSuperOptions(fsType: string, opts: readonly string[]): string[] {
+  const seq = new Set(sequenceOptions(fsType, opts));
+  const rest = opts.filter((o) => !seq.has(o)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...rest, '\0', ...sequenceOptions(fsType, opts)];
+}

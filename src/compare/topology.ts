@@ -21,6 +21,8 @@ import { createHash } from 'node:crypto';
 import type { Capture, TaskCapture } from '../capture/capture-file.js';
 import type { MountEntry } from '../capture/mountinfo.js';
 import { byText, displayPath } from './labels.js';
+import { byColours, refineColours, type RefineNode } from './refine.js';
+import { canonicalSuperOptions } from './super-options.js';
 
 export interface TopoTask {
   key: string;
@@ -59,7 +61,20 @@ export interface PeerGroup {
  * the capture, or one outside it (the host's, or one whose every member is
  * gone), which only its number, local to this capture, can name.
  */
-export type GroupRef = { kind: 'group'; id: number; group: PeerGroup } | { kind: 'external'; id: number };
+export type GroupRef =
+  | { kind: 'group'; id: number; group: PeerGroup }
+  | {
+      kind: 'external';
+      id: number;
+      /**
+       * The mountpoints (sorted) of the mounts outside the tree that carry
+       * the group (shared:N in the capture's @outside section): the group's
+       * name, which survives renumbering. Undefined when the capture has no
+       * such section (a plain mountinfo file, an older capture); [] when it
+       * has one and no outside mount carries the group.
+       */
+      outside?: string[];
+    };
 
 export interface Superblock {
   /** 'major:minor' as captured. */
@@ -79,7 +94,8 @@ export interface TopoMount {
    * The step from the parent: the mountpoint relative to the parent's
    * mountpoint ('' when stacked on it), or for a tree root its absolute
    * mountpoint. A mountpoint that is not below its parent's (which the
-   * kernel never prints) is kept absolute behind a NUL. Siblings that would
+   * kernel never prints, and parseCapture() refuses; a Capture built in
+   * code may still hold one) is kept absolute behind a NUL. Siblings that would
    * share a step get NUL '#2', NUL '#3'... (NUL: no path can contain it) in
    * the order of their content, never of their lines.
    */
@@ -129,10 +145,12 @@ export function buildTopology(c: Capture): Topology {
   const namespaces = groupNamespaces(c.tasks);
   const tasks = nameTasks(namespaces, notes);
   const multi = namespaces.length > 1;
+  const trees = namespaces.map((ns) => linkTree(ns, notes));
+  const order = tieBreaker(trees);
   const mounts: TopoMount[] = [];
-  for (const ns of namespaces) {
-    buildTree(ns, multi, notes);
-    mounts.push(...ns.mounts);
+  for (const t of trees) {
+    placeTree(t, multi, order);
+    mounts.push(...t.ns.mounts);
   }
 
   const groupsById = new Map<number, PeerGroup>();
@@ -153,10 +171,19 @@ export function buildTopology(c: Capture): Topology {
       m.peerGroup = g;
     }
   }
+  const carriers = new Map<number, string[]>();
+  for (const e of c.outside?.mounts ?? []) {
+    if (e.shared === undefined) continue;
+    const l = carriers.get(e.shared);
+    if (l) l.push(e.mountPoint);
+    else carriers.set(e.shared, [e.mountPoint]);
+  }
   const ref = (id: number | undefined): GroupRef | undefined => {
     if (id === undefined) return undefined;
     const group = groupsById.get(id);
-    return group ? { kind: 'group', id, group } : { kind: 'external', id };
+    if (group) return { kind: 'group', id, group };
+    if (!c.outside) return { kind: 'external', id };
+    return { kind: 'external', id, outside: [...new Set(carriers.get(id) ?? [])].sort(byText) };
   };
   for (const m of mounts) {
     m.master = ref(m.entry.master);
@@ -245,7 +272,17 @@ function nameTasks(namespaces: TopoNamespace[], notes: string[]): TopoTask[] {
   return [...all].sort((a, b) => keyOrder(a.key, b.key) || byText(a.name, b.name));
 }
 
-function buildTree(ns: TopoNamespace, multi: boolean, notes: string[]): void {
+/** A namespace's mounts linked into a tree, before their canonical order is known. */
+interface LinkedTree {
+  ns: TopoNamespace;
+  roots: TopoMount[];
+  /** Breadth first from the roots. */
+  order: TopoMount[];
+  /** Each mount's step from its parent, before siblings that share one are numbered. */
+  raw: Map<TopoMount, string>;
+}
+
+function linkTree(ns: TopoNamespace, notes: string[]): LinkedTree {
   const entries = ns.view ? viewSource.get(ns.view)!.mounts : [];
   const mounts: TopoMount[] = entries.map((e) => ({
     ns,
@@ -295,20 +332,46 @@ function buildTree(ns: TopoNamespace, multi: boolean, notes: string[]): void {
 
   const raw = new Map<TopoMount, string>();
   for (const m of order) raw.set(m, m.parent ? relativeStep(m.parent.mountPoint, m.mountPoint) : m.mountPoint);
-  // Content signatures order siblings that share a step, and only those,
-  // so they are computed on demand (such siblings are rare). Hashed, because
-  // nesting the children's text would grow with the depth of the tree.
+  return { ns, roots, order, raw };
+}
+
+/** Siblings by their step, in the order given. */
+function byStep(siblings: readonly TopoMount[], raw: Map<TopoMount, string>): Map<string, TopoMount[]> {
+  const out = new Map<string, TopoMount[]>();
+  for (const m of siblings) {
+    const s = raw.get(m)!;
+    const l = out.get(s);
+    if (l) l.push(m);
+    else out.set(s, [m]);
+  }
+  return out;
+}
+
+/**
+ * The order of siblings that share a step. Content first, hashed with the
+ * subtree below (nesting the children's text would grow with the depth of
+ * the tree); computed on demand, as such siblings are rare. Siblings alike
+ * in content, which differ only in their peer groups, masters or
+ * superblocks, are told apart by colour refinement over the whole capture
+ * (refine.ts); the line decides only among mounts that no part of the
+ * topology tells apart, where either order gives the same result.
+ */
+function tieBreaker(trees: readonly LinkedTree[]): (a: TopoMount, b: TopoMount) => number {
+  const raw = new Map<TopoMount, string>();
+  for (const t of trees) for (const [m, s] of t.raw) raw.set(m, s);
   const sigs = new Map<TopoMount, string>();
   const sig = (m: TopoMount): string => {
     let v = sigs.get(m);
     if (v === undefined) {
       const kids = m.children.map((c) => `${sig(c)}:${JSON.stringify(raw.get(c))}`).sort(byText);
+      const ns = nsfsRoot(m);
       v = hash([
         m.fsType,
         m.source,
-        m.root,
+        // An nsfs root's inode renumbers; which mounts share one is left to refinement.
+        ns ? `nsfs:${ns.type}` : m.root,
         [...m.mountOptions].sort(byText),
-        [...m.superOptions].sort(byText),
+        canonicalSuperOptions(m.fsType, m.superOptions),
         m.entry.shared !== undefined,
         m.entry.master !== undefined,
         m.entry.propagateFrom !== undefined,
@@ -319,16 +382,63 @@ function buildTree(ns: TopoNamespace, multi: boolean, notes: string[]): void {
     }
     return v;
   };
-  const assignSteps = (siblings: TopoMount[]) => {
-    const byStep = new Map<string, TopoMount[]>();
-    for (const m of siblings) {
-      const s = raw.get(m)!;
-      const l = byStep.get(s);
-      if (l) l.push(m);
-      else byStep.set(s, [m]);
+  const tied: TopoMount[][] = [];
+  for (const t of trees) {
+    for (const sibs of [t.roots, ...t.order.map((m) => m.children)]) {
+      for (const list of byStep(sibs, raw).values()) {
+        if (list.length < 2) continue;
+        const bySig = new Map<string, TopoMount[]>();
+        for (const m of list) {
+          const l = bySig.get(sig(m));
+          if (l) l.push(m);
+          else bySig.set(sig(m), [m]);
+        }
+        for (const l of bySig.values()) if (l.length > 1) tied.push(l);
+      }
     }
-    for (const [step, list] of byStep) {
-      if (list.length > 1) list.sort((a, b) => byText(sig(a), sig(b)) || a.entry.line - b.entry.line);
+  }
+  let colours: Map<TopoMount, string[]> | undefined;
+  if (tied.length > 0) colours = refine(trees, raw, sig, tied);
+  return (a, b) =>
+    byText(sig(a), sig(b)) || (colours ? byColours(colours.get(a)!, colours.get(b)!) : 0) || a.entry.line - b.entry.line;
+}
+
+/** Colour refinement (refine.ts) over every mount of the capture, for the tied siblings. */
+function refine(
+  trees: readonly LinkedTree[],
+  raw: Map<TopoMount, string>,
+  sig: (m: TopoMount) => string,
+  tied: readonly TopoMount[][],
+): Map<TopoMount, string[]> {
+  const node = new Map<TopoMount, RefineNode>();
+  for (const t of trees) {
+    const tasks = t.ns.tasks.map((x) => x.key).sort(byText);
+    for (const m of t.order) {
+      const e = m.entry;
+      const links: RefineNode['links'] = [{ role: 'sb', set: `sb:${m.superblock.device}` }];
+      if (e.shared !== undefined) links.push({ role: 'shared', set: `g:${e.shared}` });
+      if (e.master !== undefined) links.push({ role: 'master', set: `g:${e.master}` });
+      if (e.propagateFrom !== undefined) links.push({ role: 'from', set: `g:${e.propagateFrom}` });
+      if (nsfsRoot(m)) links.push({ role: 'nsfs', set: `ns:${m.root}` });
+      // Block devices are compared by number (compare.ts literalBlockDevices); anonymous ones only as a partition.
+      const dev = e.major === 0 ? 'anon' : m.superblock.device;
+      const initial = hash([sig(m), raw.get(m), tasks, dev]);
+      node.set(m, { parent: undefined, children: [], initial, links, line: e.line });
+    }
+  }
+  for (const [m, n] of node) {
+    n.parent = m.parent && node.get(m.parent);
+    n.children = m.children.map((c) => node.get(c)!);
+  }
+  const colours = refineColours([...node.values()], tied.map((l) => l.map((m) => node.get(m)!)));
+  return new Map([...node].map(([m, n]) => [m, colours.get(n)!]));
+}
+
+function placeTree(t: LinkedTree, multi: boolean, order: (a: TopoMount, b: TopoMount) => number): void {
+  const { ns, roots, raw } = t;
+  const assignSteps = (siblings: TopoMount[]) => {
+    for (const [step, list] of byStep(siblings, raw)) {
+      if (list.length > 1) list.sort(order);
       list.forEach((m, i) => {
         m.sibling = list.length > 1 ? i + 1 : 0;
         m.component = i === 0 ? step : `${step}\0#${i + 1}`;
@@ -337,7 +447,7 @@ function buildTree(ns: TopoNamespace, multi: boolean, notes: string[]): void {
     siblings.sort((a, b) => byText(a.component, b.component));
   };
   assignSteps(roots);
-  for (const m of order) assignSteps(m.children);
+  for (const m of t.order) assignSteps(m.children);
 
   const canonical: TopoMount[] = [...roots];
   for (let i = 0; i < canonical.length; i++) {

@@ -186,8 +186,11 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
       fail(m.entry.line, `mount ${m.entry.mountId} and mount ${other.entry.mountId} (line ${other.entry.line}) are both on ${show(m.mountPoint)} and neither's parent is in the paste: a table has one root there`, `remove one of them, or set its parent id to the other's (${other.entry.mountId}) if it is stacked on it`);
     }
     if (m.sibling > 0) {
-      const other = m.parent!.children.find((c) => c !== m && c.mountPoint === m.mountPoint && c.sibling > 0)!;
-      fail(m.entry.line, `mount ${m.entry.mountId} and mount ${other.entry.mountId} (line ${other.entry.line}) are both on ${show(m.mountPoint)} with the same parent`, 'mountlab can rebuild mounts stacked on one another, not side by side; remove one of them');
+      // Named by their lines: which of them the topology numbers first is its own business.
+      const siblings = m.parent ? m.parent.children : m.ns.roots;
+      const side = siblings.filter((c) => c.mountPoint === m.mountPoint && c.sibling > 0).sort((x, y) => x.entry.line - y.entry.line);
+      const [first, second] = [side[0]!, side[1]!];
+      fail(second.entry.line, `mount ${second.entry.mountId} and mount ${first.entry.mountId} (line ${first.entry.line}) are both on ${show(m.mountPoint)} with the same parent`, 'mountlab can rebuild mounts stacked on one another, not side by side; remove one of them');
     }
     if (m.parent && m.component.startsWith('\0')) {
       fail(m.entry.line, `mount ${m.entry.mountId}'s mountpoint ${show(m.mountPoint)} is not below its parent's (${show(m.parent.mountPoint)}, line ${m.parent.entry.line})`, 'check the parent id');

@@ -31,7 +31,10 @@ function bigCapture(seed: number): string {
       const stacked = r.int(0, 9) === 0;
       const name = r.int(0, 5) === 0 ? `a-rather-long-directory-name-${i}` : `d${i}`;
       const mp = stacked ? parent.mp : `${parent.mp === '/' ? '' : parent.mp}/${name}`;
-      const prop = [r.int(0, 2) === 0 ? `shared:${r.int(1, 8)}` : '', r.int(0, 3) === 0 ? `master:${r.int(1, 12)}` : ''].filter(Boolean).join(' ');
+      const shared = r.int(0, 2) === 0 ? r.int(1, 8) : 0;
+      const master = r.int(0, 3) === 0 ? r.int(1, 12) : 0;
+      // A slave of its own peer group is no capture a kernel prints, and the parser refuses it.
+      const prop = [shared ? `shared:${shared}` : '', master && master !== shared ? `master:${master}` : ''].filter(Boolean).join(' ');
       out.push(`${base + i} ${parent.id} 0:${40 + (i % 7)} / ${mp.replace(/ /g, '\\040')} rw${prop ? ` ${prop}` : ''} - tmpfs src${i} rw`);
       mps.push({ id: base + i, mp });
     }

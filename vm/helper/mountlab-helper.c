@@ -14,7 +14,8 @@
  *   pivot-root NEW PUT_OLD     pivot_root(2): util-linux's pivot_root(8)
  *                              left the util-linux package in Debian sid
  *   capture PID                the lab's capture format for PID's tree:
- *                              @task headers, mountinfo, @fd lines
+ *                              @task headers, mountinfo, @fd lines, then
+ *                              the @outside section (below)
  *   fd-probe                   writes a marker through open fds of live
  *                              tasks and says which paths received it
  *                              (lines on stdin, see below)
@@ -55,6 +56,15 @@
  *            names, which then go unfound.
  *   Other fds get neither field: a plain file with nlink 1 that is not
  *   deleted has its path as its only name.
+ *
+ * The @outside section ends a capture:
+ *   @outside pid=SELF mntns=INODE
+ * followed by the lines of the helper's own /proc/self/mountinfo (the
+ * guest's namespace, outside the tree) whose shared:N is a peer group that
+ * a mount of the tree names as master:N or propagate_from:N and that no
+ * mount of the tree carries as shared:N: a master outside the tree, named
+ * then by the outside mounts that carry it. The header is always printed,
+ * so an empty section says that no outside mount carries such a group.
  *
  * fd-probe reads lines "TASKPID FD MARKER CANDIDATE..." on stdin (tokens
  * separated by spaces; MARKER and each CANDIDATE escaped as above;
@@ -681,6 +691,99 @@ static void children_of(int pid, char *kids, size_t size) {
 	closedir(d);
 }
 
+/* --- capture: masters outside the tree ----------------------------------- */
+
+struct ids {
+	int *v;
+	size_t n, cap;
+};
+/* Groups the tree's mounts carry (shared:N), and those they receive from (master:N, propagate_from:N). */
+static struct ids tree_shared, tree_refs;
+
+static void ids_add(struct ids *s, int id) {
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == id)
+			return;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		int *v = realloc(s->v, cap * sizeof *v);
+		if (!v)
+			return;
+		s->v = v, s->cap = cap;
+	}
+	s->v[s->n++] = id;
+}
+
+static int ids_has(const struct ids *s, int id) {
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == id)
+			return 1;
+	return 0;
+}
+
+/* The optional fields of one mountinfo line (between the 6th field and " - "): calls fn for each tag:N. */
+static void line_groups(const char *line, size_t len, void (*fn)(const char *tag, int id, void *arg), void *arg) {
+	int field = 0;
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+		while (j < len && line[j] != ' ')
+			j++;
+		if (field >= 6) {
+			if (j - i == 1 && line[i] == '-')
+				return;
+			const char *colon = memchr(line + i, ':', j - i);
+			if (colon)
+				fn(line + i, atoi(colon + 1), arg);
+		}
+		field++;
+		i = j + 1;
+	}
+}
+
+static void note_group(const char *tag, int id, void *arg) {
+	(void)arg;
+	if (!strncmp(tag, "shared:", 7))
+		ids_add(&tree_shared, id);
+	else if (!strncmp(tag, "master:", 7) || !strncmp(tag, "propagate_from:", 15))
+		ids_add(&tree_refs, id);
+}
+
+static void note_groups(const char *mi) {
+	for (const char *p = mi; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		line_groups(p, len, note_group, NULL);
+		p += len + (nl ? 1 : 0);
+	}
+}
+
+static void is_outside_master(const char *tag, int id, void *arg) {
+	if (!strncmp(tag, "shared:", 7) && ids_has(&tree_refs, id) && !ids_has(&tree_shared, id))
+		*(int *)arg = 1;
+}
+
+static void capture_outside(void) {
+	static char mi[1 << 20];
+	char ns[128];
+	link_of("/proc/self/ns/mnt", ns, sizeof ns);
+	char *num = ns;
+	while (*num && (*num < '0' || *num > '9'))
+		num++;
+	num[strcspn(num, "]")] = 0;
+	printf("@outside pid=%d mntns=%s\n", (int)getpid(), num);
+	if (read_file("/proc/self/mountinfo", mi, sizeof mi) <= 0)
+		return;
+	for (const char *p = mi; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		int wanted = 0;
+		line_groups(p, len, is_outside_master, &wanted);
+		if (wanted)
+			printf("%.*s\n", (int)len, p);
+		p += len + (nl ? 1 : 0);
+	}
+}
+
 static void capture_task(int pid, const char *parent, int idx) {
 	char key[256], path[320], ns[128], cwd[PATH_MAX], root[PATH_MAX];
 	static char mi[1 << 20];
@@ -701,8 +804,10 @@ static void capture_task(int pid, const char *parent, int idx) {
 	put_escaped(root);
 	putchar('\n');
 	snprintf(path, sizeof path, "/proc/%d/mountinfo", pid);
-	if (read_file(path, mi, sizeof mi) > 0)
+	if (read_file(path, mi, sizeof mi) > 0) {
 		fputs(mi, stdout);
+		note_groups(mi);
+	}
 	capture_fds(pid);
 	fflush(stdout);
 
@@ -923,6 +1028,7 @@ int main(int argc, char **argv) {
 		if (pid <= 0)
 			return usage();
 		capture_task(pid, "init", 0);
+		capture_outside();
 		return ferror(stdout) ? 1 : 0;
 	}
 	return usage();
