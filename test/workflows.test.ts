@@ -53,6 +53,6 @@ describe('CI workflows', () => {
 });
 
 function kernelNames(): string[] {
-  const src = readFileSync(assetPath('src', 'cli', 'kernels.ts'), 'utf8');
+  const src = readFileSync(assetPath('src', 'run', 'kernels.ts'), 'utf8');
   return [...src.matchAll(/^\s*'(debian-[\w.-]+)':/gm)].map((m) => m[1]!);
 }

@@ -5,25 +5,18 @@ import { join, resolve } from 'node:path';
 import { BadInputError, MountlabError, exitCodeOf } from '../errors.js';
 import { discoverScenarioFiles, loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 import { ensureImage } from '../target/vm/image.js';
-import { ContainerTarget } from '../target/container/container-target.js';
-import { VagrantTarget, ensureVagrantPrerequisites } from '../target/vagrant/vagrant-target.js';
 import { prepareDockerEngine } from '../target/container/docker-engine.js';
 import { onInterrupt } from '../run/interrupt.js';
 import { runCorpus } from '../run/runner.js';
-import { Reporters } from '../report/reporter.js';
-import { JsonReporter } from '../report/json.js';
-import { JunitReporter } from '../report/junit.js';
-import { MarkdownReporter } from '../report/markdown.js';
-import { HtmlReporter } from '../report/html.js';
-import { TapReporter } from '../report/tap.js';
+import { runReporters } from '../report/run-reporters.js';
 import { progressReporter, type Verbosity } from '../report/progress.js';
 import { defaultJobs, parseShard, type Shard } from '../run/schedule.js';
 import { loadHistory } from '../run/history.js';
 import { mergeCommand } from './merge-command.js';
-import { DEFAULT_KERNEL, KERNELS, parseKernels } from './kernels.js';
-import { CRIU_BUILDS, DEFAULT_CRIU } from './criu-versions.js';
-import { planVmCells, prepareCrius } from './cells.js';
-import { parseCriuChoices } from './criu-choices.js';
+import { DEFAULT_KERNEL, KERNELS, parseKernels } from '../run/kernels.js';
+import { CRIU_BUILDS, DEFAULT_CRIU } from '../run/criu-versions.js';
+import { planContainerCells, planVagrantCells, planVmCells, prepareCrius } from '../run/cells.js';
+import { parseCriuChoices } from '../run/criu-choices.js';
 import type { CellPlan } from '../run/runner.js';
 import { ensureKernel } from '../target/vm/kernel-artifact.js';
 import { checkUserKernel, formatKernelConfigProblem } from '../target/kernel/kernel-config.js';
@@ -259,8 +252,7 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   const runDir = resolve(o.out, runId);
   await mkdir(runDir, { recursive: true });
   const progress = progressReporter(verbosity);
-  // Progress last: its end-of-run summary points at files the others have just written.
-  const reporter = new Reporters([new JsonReporter(runDir), new JunitReporter(runDir), new TapReporter(runDir), new MarkdownReporter(runDir), new HtmlReporter(runDir), progress]);
+  const reporter = runReporters(runDir, progress);
   // The container target needs a docker engine: none reachable is a plain error; only --start-docker starts one (and stops it at the end).
   await using _engine = targets.includes('container') ? await prepareDockerEngine({ start: o.startDocker ?? false, logFile: join(runDir, 'dockerd.log'), say: (m) => process.stderr.write(`${m}\n`), signal: interrupt.signal }) : undefined;
   const mirror = o.mirror ? { mirror: o.mirror } : {};
@@ -286,28 +278,9 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
       })),
     );
   }
-  if (targets.includes('container')) {
-    // The host's kernel runs these: --kernel does not apply, --criu picks the rootfs.
-    for (const c of crius) {
-      const img = await ensureImage({ suite: CRIU_BUILDS[c]!.suite, ...mirror }, (l) => reporter.onLog(`image: ${l}`), interrupt.signal);
-      const id = `container-criu-${img.manifest.criuVersion || img.manifest.suite}`;
-      await mkdir(join(runDir, id), { recursive: true });
-      cells.push({ id, target: new ContainerTarget({ image: img, runId, log: (m) => reporter.onLog(`${id}: ${m}`) }) });
-    }
-  }
-  if (targets.includes('vagrant')) {
-    // The lab's guest as a vagrant-libvirt box (top-level Vagrantfile): the first --kernel, one cell per criu.
-    // vagrant, vagrant-libvirt or libvirtd missing is a plain error before anything boots.
-    await ensureVagrantPrerequisites((m) => reporter.onLog(`vagrant: ${m}`));
-    const k = kernels[0]!;
-    const kernel = await ensureKernel(k, (l) => reporter.onLog(`kernel ${k.name}: ${l}`), { ...mirror, signal: interrupt.signal });
-    for (const c of crius) {
-      const img = await ensureImage({ suite: CRIU_BUILDS[c]!.suite, ...mirror }, (l) => reporter.onLog(`image: ${l}`), interrupt.signal);
-      const id = `vagrant-${k.name}-criu-${img.manifest.criuVersion || img.manifest.suite}`;
-      await mkdir(join(runDir, id), { recursive: true });
-      cells.push({ id, maxInstances: 1, target: new VagrantTarget({ image: img, kernel, runId, cellId: id, runDir: join(runDir, id), memoryMiB: o.memory, log: (m) => reporter.onLog(`${id}: ${m}`) }) });
-    }
-  }
+  const host = { crius, ...mirror, runId, runDir, signal: interrupt.signal, log: (m: string) => reporter.onLog(m) };
+  if (targets.includes('container')) cells.push(...(await planContainerCells(host)));
+  if (targets.includes('vagrant')) cells.push(...(await planVagrantCells({ ...host, kernel: kernels[0]!, memoryMiB: o.memory })));
   const budget = o.jobs ? { jobs: o.jobs, reason: '-j' } : defaultJobs(o.memory);
   if (budget.jobs > 1) reporter.onLog(`running ${budget.jobs} guests at once (${budget.reason})`);
   const run = await runCorpus(scenarios, cells, {

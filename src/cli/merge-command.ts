@@ -11,13 +11,8 @@ import { newRunId } from '../run/run-id.js';
 import { copyFile, mkdir, readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BadInputError } from '../errors.js';
-import { HtmlReporter } from '../report/html.js';
-import { JsonReporter } from '../report/json.js';
-import { JunitReporter } from '../report/junit.js';
-import { MarkdownReporter } from '../report/markdown.js';
 import { MergeConflict, mergeRuns, replayRun, type RunInput } from '../report/merge-runs.js';
-import { Reporters } from '../report/reporter.js';
-import { TapReporter } from '../report/tap.js';
+import { runReporters } from '../report/run-reporters.js';
 import { renderEndSummary } from '../report/end-summary.js';
 import type { RunResult } from '../run/result.js';
 import { resultsProblems } from '../run/results-schema.js';
@@ -54,7 +49,7 @@ export async function mergeCommand(dirs: string[], opts: { out: string; err?: No
       }
     }
   }
-  await replayRun(merged, runDir, new Reporters([new JsonReporter(runDir), new JunitReporter(runDir), new TapReporter(runDir), new MarkdownReporter(runDir), new HtmlReporter(runDir)]));
+  await replayRun(merged, runDir, runReporters(runDir));
   err.write(`merged ${inputs.length} run(s): ${inputs.map((i) => i.run.runId).join(', ')}\n`);
   for (const l of renderEndSummary(merged, runDir, 100, 40)) err.write(`${l}\n`);
   return merged.exitCode;

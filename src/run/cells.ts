@@ -1,11 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CellPlan } from '../run/runner.js';
+import type { CellPlan } from './runner.js';
 import type { AccelChoice } from '../target/vm/accel.js';
 import { ensureImage, type RootfsImage } from '../target/vm/image.js';
 import { composeGuest, ensureKernel, type KernelArtifact, type KernelSource } from '../target/vm/kernel-artifact.js';
 import type { MachineType } from '../target/vm/qemu.js';
 import { VmTarget } from '../target/vm/vm-target.js';
+import { ContainerTarget } from '../target/container/container-target.js';
+import { VagrantTarget, ensureVagrantPrerequisites } from '../target/vagrant/vagrant-target.js';
 import { ensureCriuBinary, ensureCriuBuild, type CriuBuild, type CriuOrigin } from '../criu/criu-build.js';
 import { fixesIn } from '../criu/fix-presence.js';
 import { identifyTree } from '../criu/tree-identity.js';
@@ -132,4 +134,47 @@ export async function planVmCells(o: VmMatrixOptions): Promise<CellPlan[]> {
 function withFixes(origin: CriuOrigin, commits: string[]): CriuOrigin {
   if (origin.kind !== 'git' || commits.length === 0) return origin;
   return { ...origin, fixes: fixesIn(origin.path, commits) };
+}
+
+export interface HostCellOptions {
+  /** Debian criu names (--criu): each picks the rootfs that carries it. */
+  crius: string[];
+  mirror?: string;
+  runId: string;
+  runDir: string;
+  signal: AbortSignal;
+  log: (m: string) => void;
+}
+
+/** One container cell per criu: the host's kernel runs them, so --kernel does not apply. */
+export async function planContainerCells(o: HostCellOptions): Promise<CellPlan[]> {
+  const cells: CellPlan[] = [];
+  for (const c of o.crius) {
+    const img = await ensureImage({ suite: CRIU_BUILDS[c]!.suite, ...(o.mirror ? { mirror: o.mirror } : {}) }, (l) => o.log(`image: ${l}`), o.signal);
+    const id = `container-criu-${img.manifest.criuVersion || img.manifest.suite}`;
+    await mkdir(join(o.runDir, id), { recursive: true });
+    cells.push({ id, target: new ContainerTarget({ image: img, runId: o.runId, log: (m) => o.log(`${id}: ${m}`) }) });
+  }
+  return cells;
+}
+
+/**
+ * The lab's guest as a vagrant-libvirt box (the top-level Vagrantfile): the
+ * first --kernel, one cell per criu, one domain at a time per cell. vagrant,
+ * vagrant-libvirt or libvirtd missing is a plain error before anything boots.
+ */
+export async function planVagrantCells(o: HostCellOptions & { kernel: KernelSource; memoryMiB: number }): Promise<CellPlan[]> {
+  await ensureVagrantPrerequisites((m) => o.log(`vagrant: ${m}`));
+  const mirror = o.mirror ? { mirror: o.mirror } : {};
+  const k = o.kernel;
+  const kernel = await ensureKernel(k, (l) => o.log(`kernel ${k.name}: ${l}`), { ...mirror, signal: o.signal });
+  const cells: CellPlan[] = [];
+  for (const c of o.crius) {
+    const img = await ensureImage({ suite: CRIU_BUILDS[c]!.suite, ...mirror }, (l) => o.log(`image: ${l}`), o.signal);
+    const id = `vagrant-${k.name}-criu-${img.manifest.criuVersion || img.manifest.suite}`;
+    await mkdir(join(o.runDir, id), { recursive: true });
+    const target = new VagrantTarget({ image: img, kernel, runId: o.runId, cellId: id, runDir: join(o.runDir, id), memoryMiB: o.memoryMiB, log: (m) => o.log(`${id}: ${m}`) });
+    cells.push({ id, maxInstances: 1, target });
+  }
+  return cells;
 }
