@@ -23,6 +23,7 @@ import {
   type Namer,
   type Side,
 } from './explain.js';
+import { DIFFERENCE_KINDS, type Comparison, type Difference, type DifferenceKind, type FilteredSuperOption } from './difference.js';
 import { compareFds } from './fds.js';
 import { byText, changeText, displayPath, listText, plural } from './labels.js';
 import { matchTopologies, type Matching } from './match.js';
@@ -36,80 +37,8 @@ import {
 import { buildTopology, nsfsRoot, type GroupRef, type Topology, type TopoMount, type TopoNamespace } from './topology.js';
 
 export { DEFAULT_IGNORED_SUPER_OPTIONS, type IgnoredSuperOption } from './super-options.js';
-
-/** Every kind, in the order differences about one mount are listed. */
-export const DIFFERENCE_KINDS = [
-  'namespace-count-changed',
-  'namespace-lost',
-  'namespace-added',
-  'task-lost',
-  'task-added',
-  'task-namespace-changed',
-  'task-cwd-changed',
-  'task-root-changed',
-  'mount-lost',
-  'mount-added',
-  'parent-changed',
-  'mountpoint-changed',
-  'root-changed',
-  'fstype-changed',
-  'source-changed',
-  'device-changed',
-  'superblock-split',
-  'superblock-merged',
-  'mount-options-changed',
-  'super-options-changed',
-  'shared-changed',
-  'peers-split',
-  'peers-merged',
-  'master-gained',
-  'master-lost',
-  'master-changed',
-  'propagate-from-changed',
-  'unbindable-changed',
-  // Open files (fds.ts); these differences name a task, not a mount.
-  'fd-lost',
-  'fd-added',
-  'fd-path-changed',
-  'fd-deleted-changed',
-  'fd-link-changed',
-  'fd-type-changed',
-  'fd-mount-changed',
-  'fd-inode-split',
-  'fd-inode-merged',
-  'fd-flags-changed',
-  'fd-offset-changed',
-  'fd-size-changed',
-  'fd-content-changed',
-  'fd-names-changed',
-  // A live write through a restored fd (fd-probe.ts), not a capture field.
-  'fd-write-misdirected',
-  // Live propagation probes (propagation-probe.ts): what the kernel did with a new mount.
-  'propagation-missing',
-  'propagation-extra',
-] as const;
-
-export type DifferenceKind = (typeof DIFFERENCE_KINDS)[number];
-
-export interface Difference {
-  kind: DifferenceKind;
-  /** The mount the sentence is about, by its before-dump label, e.g. '/w/c', '/tmp [stacked 2]', 'ns#2:/w/c'. */
-  mount?: string;
-  /** Every mount the sentence names (peers, superblock sharers, lost descendants), `mount` first. */
-  mounts?: string[];
-  task?: string;
-  /** Every task the sentence names, `task` first. */
-  tasks?: string[];
-  sentence: string;
-}
-
-/** A rule of the ignore list that applied, and where: nothing is ignored silently. */
-export interface FilteredSuperOption extends IgnoredSuperOption {
-  /** Mounts (before labels) on which the option was present and left out of the comparison. */
-  mounts: string[];
-  /** Whether its value differed on any of them, i.e. whether ignoring it hid a difference. */
-  differed: boolean;
-}
+// The vocabulary lives in difference.ts; re-exported for the stages that compare.
+export { DIFFERENCE_KINDS, type Comparison, type Difference, type DifferenceKind, type FilteredSuperOption } from './difference.js';
 
 export interface CompareOptions {
   /** Replaces DEFAULT_IGNORED_SUPER_OPTIONS; pass [] to compare every super option. */
@@ -120,15 +49,6 @@ export interface CompareOptions {
    * disk keeps its major:minor; only anonymous devices (major 0) renumber.
    */
   literalBlockDevices?: boolean;
-}
-
-export interface Comparison {
-  equivalent: boolean;
-  /** Sorted: task and namespace differences first, then by mount label. */
-  differences: Difference[];
-  filtered: FilteredSuperOption[];
-  /** Oddities in either input that the model had to resolve; not differences. */
-  notes: string[];
 }
 
 /** Compares mounts, tasks and, where the captures have `@fd` lines, open files (fds.ts). */

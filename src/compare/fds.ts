@@ -32,7 +32,7 @@
  * skipped. A live check of where a write lands is fd-probe.ts.
  */
 import type { Capture, FdEntry, TaskCapture } from '../capture/capture-file.js';
-import type { Difference, DifferenceKind } from './compare.js';
+import type { Difference, DifferenceKind } from './difference.js';
 import type { Namer } from './explain.js';
 import { displayPath, listText, plural } from './labels.js';
 import type { Matching } from './match.js';

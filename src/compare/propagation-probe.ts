@@ -26,7 +26,7 @@
 import { buildTopology, type PeerGroup, type Topology, type TopoMount } from './topology.js';
 import { matchTopologies } from './match.js';
 import type { Capture } from '../capture/capture-file.js';
-import type { Difference } from './compare.js';
+import type { Difference } from './difference.js';
 import { listText, plural } from './labels.js';
 
 export interface PropagationProbe {

@@ -1,7 +1,7 @@
 import type { MountEngine } from '../plan/plan.js';
 import type { Outcome } from './outcome.js';
 import type { TargetFacts } from '../target/target.js';
-import type { FilteredSuperOption } from '../compare/compare.js';
+import type { FilteredSuperOption } from '../compare/difference.js';
 
 /** Bumped on any incompatible change; readers of old files check it. */
 export const RESULTS_FORMAT = 'mountlab-results/1';
