@@ -14,22 +14,9 @@
  *   through the parent mount, so it always starts with the parent's
  *   mountpoint.
  */
-import { MountinfoParseError, type MountEntry } from './mountinfo.js';
+import { MountinfoParseError, tokenize, type MountEntry } from './mountinfo.js';
 
 export const INT_MAX = 2 ** 31 - 1;
-
-/** The 1-based columns of a line's space-separated fields. */
-function fieldCols(text: string): { text: string; col: number }[] {
-  const out: { text: string; col: number }[] = [];
-  let start = 0;
-  for (let i = 0; i <= text.length; i++) {
-    if (i === text.length || text[i] === ' ') {
-      out.push({ text: text.slice(start, i), col: start + 1 });
-      start = i + 1;
-    }
-  }
-  return out;
-}
 
 /** Checks one parsed line against the rules above that need only that line. */
 export function checkKernelLine(e: MountEntry, text: string, file: string | undefined): void {
@@ -39,7 +26,7 @@ export function checkKernelLine(e: MountEntry, text: string, file: string | unde
   const tab = text.indexOf('\t');
   if (tab >= 0)
     fail('a raw tab: the kernel prints a tab in a field as \\011, and fields are separated by single spaces', tab + 1);
-  const fields = fieldCols(text);
+  const fields = tokenize(text);
   if (e.mountId > INT_MAX)
     fail(`mount ID ${e.mountId} is out of range: mount IDs are C ints (at most ${INT_MAX})`, fields[0]!.col);
   if (e.parentId > INT_MAX)
@@ -93,7 +80,7 @@ export function checkBelowParents(
   for (const m of mounts) {
     const p = byId.get(m.parentId);
     if (!p || p === m || isBelow(p.mountPoint, m.mountPoint)) continue;
-    const col = fieldCols(lineText(m.line))[4]!.col;
+    const col = tokenize(lineText(m.line))[4]!.col;
     throw new MountinfoParseError(
       `mountpoint ${JSON.stringify(m.mountPoint)} is not below its parent's (mount ID ${p.mountId} on ` +
         `${JSON.stringify(p.mountPoint)}, line ${p.line}): the kernel prints a mountpoint as a path through its parent`,

@@ -76,7 +76,7 @@ export function escapeMountinfo(s: string, extra = ''): string {
   return out;
 }
 
-interface Token {
+export interface Token {
   text: string;
   /** 1-based column of the token's first character. */
   col: number;
@@ -88,7 +88,7 @@ interface Token {
  * empty field (a mount made with source "" prints as nothing), which
  * splitting on runs of blanks would silently swallow.
  */
-function tokenize(text: string): Token[] {
+export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let start = 0;
   for (let i = 0; i <= text.length; i++) {
