@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PreflightError } from '../../errors.js';
 import type { ExecOptions, ExecResult } from '../exec.js';
+import { readAnswer, storeAnswer } from '../answer-cache.js';
 import { cacheRoot } from '../vm/image.js';
 
 /**
@@ -76,27 +75,12 @@ export function cacheFile(): string {
 }
 
 export function readCachedAnswer(key: string, file = cacheFile()): PreflightAnswer | undefined {
-  try {
-    const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, PreflightAnswer>;
-    const a = all[key];
-    return a && typeof a.ok === 'boolean' && typeof a.detail === 'string' ? a : undefined;
-  } catch {
-    return undefined;
-  }
+  const a = readAnswer<PreflightAnswer>(file, key);
+  return a && typeof a.ok === 'boolean' && typeof a.detail === 'string' ? a : undefined;
 }
 
-export async function cacheAnswer(key: string, answer: PreflightAnswer, file = cacheFile()): Promise<void> {
-  let all: Record<string, PreflightAnswer> = {};
-  try {
-    all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, PreflightAnswer>;
-  } catch {
-    /* first answer */
-  }
-  all[key] = answer;
-  await mkdir(join(file, '..'), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(all, null, 2));
-  await rename(tmp, file);
+export function cacheAnswer(key: string, answer: PreflightAnswer, file = cacheFile()): Promise<void> {
+  return storeAnswer(file, key, answer);
 }
 
 /**

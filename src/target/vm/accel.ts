@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { release } from 'node:os';
+import { readAnswer, storeAnswer } from '../answer-cache.js';
 import { cacheRoot, type VmImage } from './image.js';
 import type { Accel } from './qemu.js';
 
@@ -32,24 +32,12 @@ export async function chooseAccel(want: AccelChoice, image: VmImage, log: (m: st
   if (want === 'kvm') return { accel: 'kvm', reason: 'requested' };
   const cacheFile = join(cacheRoot(), 'accel-probe.json');
   const key = `${release()}|${image.manifest.kernelRelease}`;
-  try {
-    const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, AccelDecision>;
-    if (cached[key]) return { ...cached[key]!, reason: `${cached[key]!.reason} (cached probe)` };
-  } catch {
-    /* no cache yet */
-  }
+  const cached = readAnswer<AccelDecision>(cacheFile, key);
+  if (cached) return { ...cached, reason: `${cached.reason} (cached probe)` };
   log('probing KVM with a short boot...');
   const ok = await probeKvm(image);
   const decision: AccelDecision = ok.works ? { accel: 'kvm', reason: 'KVM probe booted the kernel' } : { accel: 'tcg', reason: `KVM probe failed: ${ok.detail}` };
-  let all: Record<string, AccelDecision> = {};
-  try {
-    all = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, AccelDecision>;
-  } catch {
-    /* fresh */
-  }
-  all[key] = decision;
-  await mkdir(cacheRoot(), { recursive: true });
-  await writeFile(cacheFile, JSON.stringify(all, null, 2));
+  await storeAnswer(cacheFile, key, decision);
   return decision;
 }
 
