@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { RunResult } from '../src/run/result.js';
+import type { RunResult } from '../src/results/result.js';
 import { assetPath } from '../src/paths.js';
 import { PHASES, loadContext, parseArgs, sec, waitForVmSlot } from './lib.js';
 

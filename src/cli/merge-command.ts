@@ -14,8 +14,8 @@ import { BadInputError } from '../errors.js';
 import { MergeConflict, mergeRuns, replayRun, type RunInput } from '../report/merge-runs.js';
 import { runReporters } from '../report/run-reporters.js';
 import { renderEndSummary } from '../report/end-summary.js';
-import type { RunResult } from '../run/result.js';
-import { resultsProblems } from '../run/results-schema.js';
+import type { RunResult } from '../results/result.js';
+import { resultsProblems } from '../results/results-schema.js';
 import { isDirectory, isFile } from '../paths.js';
 
 const RESULTS = 'results.json';

@@ -4,10 +4,10 @@ import { join, relative } from 'node:path';
 import { parseCapture } from '../capture/capture-file.js';
 import { compareCaptures } from '../compare/compare.js';
 import { assetPath } from '../paths.js';
-import type { ScenarioResult } from '../run/result.js';
+import type { ScenarioResult } from '../results/result.js';
 import { removeScratch, scratchDir } from '../../test/scratch.js';
 import { HtmlReporter, logBlock, renderHtml, runDirFiles, type ReportFiles } from './html.js';
-import { runResult, scenarioResult, vmCell } from './results.testutil.js';
+import { runResult, scenarioResult, vmCell } from '../results/results.testutil.js';
 
 const captureText = (name: string) => readFileSync(assetPath('test', 'fixtures', 'captures', name), 'latin1');
 const BEFORE = captureText('vm-trixie-slave-chain-3.before.capture');

@@ -5,8 +5,8 @@ import { join, relative, resolve, sep } from 'node:path';
 import { parseCapture } from '../capture/capture-file.js';
 import { matchTopologies } from '../compare/match.js';
 import { buildTopology, type Topology, type TopoMount } from '../compare/topology.js';
-import { OUTCOMES, exitCodeForOutcomes, type Outcome } from '../run/outcome.js';
-import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from '../run/result.js';
+import { OUTCOMES, countOutcomes, exitCodeForOutcomes, isExpected, type Outcome } from '../results/outcome.js';
+import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from '../results/result.js';
 import { writeAtomic } from './atomic.js';
 import { DIFF_COLOUR, canonicalGroupNames, esc, pairedGroupNames, renderMountGraph, type MountMark } from './mount-graph.js';
 import type { Reporter, RunStartInfo } from './reporter.js';
@@ -93,7 +93,7 @@ export class HtmlReporter implements Reporter {
         host: { kernel: release(), node: process.version },
         cells: [...this.cells.values()],
         results,
-        counts: countOutcomes(results),
+        counts: countOutcomes(results.map((x) => x.outcome)),
         exitCode: exitCodeForOutcomes(results.map((x) => x.outcome)),
         complete: false,
       };
@@ -130,12 +130,6 @@ export interface PageOptions {
   /** Results the run will have when complete (scenarios x cells). */
   expected?: number;
 }
-
-function countOutcomes(results: ScenarioResult[]): Record<Outcome, number> {
-  return Object.fromEntries(OUTCOMES.map((o) => [o, results.filter((r) => r.outcome === o).length])) as Record<Outcome, number>;
-}
-
-const BAD = new Set<Outcome>(['fail', 'error', 'xpass']);
 
 /**
  * A section's anchor, from what names a result in a run (scenario and
@@ -227,13 +221,13 @@ export function renderPage(run: RunResult, sections: readonly string[], opts: Pa
   return o.join('\n');
 }
 
-/** fail, error and xpass need a look; xfail and skip may; pass does not. */
+/** The unexpected (fail, error, xpass) need a look; xfail and skip may; pass does not. */
 function attention(o: Outcome): number {
-  return BAD.has(o) ? 0 : o === 'pass' ? 2 : 1;
+  return !isExpected(o) ? 0 : o === 'pass' ? 2 : 1;
 }
 
 function rowClass(o: Outcome): string {
-  return `v-${o} ${o === 'pass' ? 'ok pass' : BAD.has(o) ? 'bad' : 'ok'}`;
+  return `v-${o} ${o === 'pass' ? 'ok pass' : isExpected(o) ? 'ok' : 'bad'}`;
 }
 
 /** Scenario x cell, rows whose verdicts differ across cells first (as summary.md orders them). */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { RunResult, ScenarioResult } from '../run/result.js';
-import { RESULTS_FORMAT } from '../run/result.js';
+import type { RunResult, ScenarioResult } from '../results/result.js';
+import { RESULTS_FORMAT } from '../results/result.js';
 import { writeAtomic } from './atomic.js';
 import type { Reporter, RunStartInfo } from './reporter.js';
 

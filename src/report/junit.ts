@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { logExcerpt } from '../engine/criu-log.js';
-import type { RunResult, ScenarioResult } from '../run/result.js';
+import type { RunResult, ScenarioResult } from '../results/result.js';
 import { writeAtomic } from './atomic.js';
 import type { Reporter } from './reporter.js';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { RunResult, ScenarioResult } from '../run/result.js';
-import { OUTCOMES } from '../run/outcome.js';
+import type { RunResult, ScenarioResult } from '../results/result.js';
+import { OUTCOMES, isExpected } from '../results/outcome.js';
 import { readFile } from 'node:fs/promises';
 import { parseCapture } from '../capture/capture-file.js';
 import { buildTopology } from '../compare/topology.js';
@@ -122,7 +122,7 @@ export async function renderMarkdown(run: RunResult, treesOf?: TreesOf): Promise
     L.push('', '## Namespace leaks', '', 'Tasks outside the checkpointed tree that shared its namespaces at dump time:', '');
     for (const r of leaky) for (const l of r.leaks) L.push(`- ${r.scenario}: ${l}`);
   }
-  const bad = run.results.filter((r) => r.outcome === 'fail' || r.outcome === 'error' || r.outcome === 'xpass');
+  const bad = run.results.filter((r) => !isExpected(r.outcome));
   for (const r of bad) {
     L.push('', `## ${r.scenario} on ${r.cell}: ${r.outcome}`, '', r.reason, '');
     for (const d of r.differences) L.push(`- ${d.sentence}`);

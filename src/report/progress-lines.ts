@@ -1,4 +1,4 @@
-import type { CellResult, Phase, RunResult, ScenarioResult } from '../run/result.js';
+import type { CellResult, Phase, RunResult, ScenarioResult } from '../results/result.js';
 import { countsText, renderEndSummary } from './end-summary.js';
 import { cellReadyText, instanceLabel, scenarioEndText, type ProgressStream, type Verbosity } from './progress-text.js';
 import type { Reporter, RunStartInfo } from './reporter.js';

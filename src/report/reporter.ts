@@ -1,4 +1,4 @@
-import type { CellResult, Phase, RunResult, ScenarioResult } from '../run/result.js';
+import type { CellResult, Phase, RunResult, ScenarioResult } from '../results/result.js';
 
 export interface RunStartInfo {
   runId: string;

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import type { Outcome } from '../run/outcome.js';
-import { OUTCOMES } from '../run/outcome.js';
+import type { Outcome } from '../results/outcome.js';
+import { OUTCOMES } from '../results/outcome.js';
 import {
   CATEGORIES,
   classify,

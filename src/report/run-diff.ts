@@ -36,10 +36,10 @@
  * wrongly is often an improvement; it is listed for a person to judge. Only
  * regressions make the exit code 1.
  */
-import type { Outcome } from '../run/outcome.js';
-import { OUTCOMES } from '../run/outcome.js';
-import { RESULTS_FORMAT } from '../run/result.js';
-import type { TargetFacts } from '../target/target.js';
+import type { Outcome } from '../results/outcome.js';
+import { OUTCOMES } from '../results/outcome.js';
+import { RESULTS_FORMAT } from '../results/result.js';
+import type { TargetFacts } from '../results/result.js';
 import { criuText } from './criu-text.js';
 
 export const RUN_DIFF_FORMAT = 'mountlab-run-diff/1';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { RunResult, ScenarioResult } from '../run/result.js';
+import type { RunResult, ScenarioResult } from '../results/result.js';
 import { writeAtomic } from './atomic.js';
 import { XPASS_MESSAGE } from './junit.js';
 import type { Reporter } from './reporter.js';

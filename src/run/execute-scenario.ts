@@ -16,9 +16,9 @@ import type { Reporter } from '../report/reporter.js';
 import { applyKnownBug, describeExpectation, expectationOf, judgePhase, unmetFailure, type Expectation } from './expectation.js';
 import { inRange } from './versions.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
-import type { Outcome } from './outcome.js';
+import type { Outcome } from '../results/outcome.js';
 import type { ScenarioRun } from './variants.js';
-import type { DifferenceRecord, Phase, PhaseTiming, ProbeSummary, ScenarioResult } from './result.js';
+import type { DifferenceRecord, Phase, PhaseTiming, ProbeSummary, ScenarioResult } from '../results/result.js';
 
 export interface ScenarioContext {
   cell: string;

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RESULTS_FORMAT, type RunResult } from './result.js';
+import { RESULTS_FORMAT, type RunResult } from '../results/result.js';
 
 /**
  * How long each scenario took last time, from the newest results.json under

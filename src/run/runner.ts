@@ -9,8 +9,8 @@ import { executeScenario } from './execute-scenario.js';
 import { scenarioRuns } from './variants.js';
 import { combineAttempts } from './repeat.js';
 import { estimateMs, scheduleOrder, shardItems, type Shard, type WorkItem } from './schedule.js';
-import { OUTCOMES, exitCodeForOutcomes, type Outcome } from './outcome.js';
-import { RESULTS_FORMAT, type CellResult, type Phase, type RunResult, type ScenarioResult } from './result.js';
+import { countOutcomes, exitCodeForOutcomes } from '../results/outcome.js';
+import { RESULTS_FORMAT, type CellResult, type Phase, type RunResult, type ScenarioResult } from '../results/result.js';
 
 /** A target configuration that runs the whole corpus, e.g. vm on trixie's kernel. */
 export interface CellPlan {
@@ -73,7 +73,7 @@ export async function runCorpus(scenarios: LoadedScenario[], cells: CellPlan[], 
     host: { kernel: release(), node: process.version },
     cells: [],
     results: [],
-    counts: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
+    counts: countOutcomes([]),
     exitCode: 0,
     complete: false,
   };

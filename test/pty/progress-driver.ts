@@ -4,8 +4,8 @@
  * and look at exactly what a user would see. Timings are real but short.
  */
 import { progressReporter, type Verbosity } from '../../src/report/progress.js';
-import { runResult, scenarioResult, vmCell } from '../../src/report/results.testutil.js';
-import type { Phase } from '../../src/run/result.js';
+import { runResult, scenarioResult, vmCell } from '../../src/results/results.testutil.js';
+import type { Phase } from '../../src/results/result.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const verbosity = (process.argv[2] ?? 'normal') as Verbosity;

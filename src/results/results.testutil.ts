@@ -1,5 +1,5 @@
-import { OUTCOMES, exitCodeForOutcomes, type Outcome } from '../run/outcome.js';
-import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from '../run/result.js';
+import { countOutcomes, exitCodeForOutcomes } from './outcome.js';
+import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from './result.js';
 
 /** A ScenarioResult for report tests: the fields a test names, plain defaults for the rest. */
 export function scenarioResult(r: Partial<ScenarioResult> & Pick<ScenarioResult, 'scenario' | 'outcome'>): ScenarioResult {
@@ -36,7 +36,7 @@ export function runResult(results: ScenarioResult[], cells: CellResult[] = []): 
     host: { kernel: 'h', node: 'v20' },
     cells,
     results,
-    counts: Object.fromEntries(OUTCOMES.map((o) => [o, results.filter((r) => r.outcome === o).length])) as Record<Outcome, number>,
+    counts: countOutcomes(results.map((r) => r.outcome)),
     exitCode: exitCodeForOutcomes(results.map((r) => r.outcome)),
     complete: true,
   };

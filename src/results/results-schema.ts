@@ -3,7 +3,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { assetPath } from '../paths.js';
 
 /** The published schema of results.json (reports/README.md), versioned with RESULTS_FORMAT. */
-export const RESULTS_SCHEMA_PATH = assetPath('src', 'run', 'results.schema.json');
+export const RESULTS_SCHEMA_PATH = assetPath('src', 'results', 'results.schema.json');
 
 let compiled: ValidateFunction | undefined;
 
