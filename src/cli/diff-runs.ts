@@ -17,6 +17,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { diffRuns, parseRunFile, renderJson, renderMarkdown, renderText, RunFileError, type RunSource } from '../report/run-diff.js';
 import { isFile } from '../paths.js';
+import { RUN_FILES } from '../results/artifacts.js';
 
 export interface DiffRunsOptions {
   markdown?: boolean;
@@ -34,7 +35,6 @@ class InputError extends Error {
   }
 }
 
-const RESULTS = 'results.json';
 const RUN_ID = /^\d{8}-\d{6}-[0-9a-f]+$/;
 
 export async function diffRunsCommand(baseline: string, next: string, opts: DiffRunsOptions = {}): Promise<number> {
@@ -109,7 +109,7 @@ async function locate(input: string): Promise<{ file: string; note?: string }> {
     throw new InputError(input, `cannot read: ${readError(e)}`);
   }
   if (!st.isDirectory()) return { file: input };
-  const direct = join(input, RESULTS);
+  const direct = join(input, RUN_FILES.results);
   if (await isFile(direct)) return { file: direct };
   // A reports directory: its run directories, newest last.
   let entries;
@@ -121,15 +121,15 @@ async function locate(input: string): Promise<{ file: string; note?: string }> {
   const runs: { name: string; mtimeMs: number }[] = [];
   for (const d of entries) {
     if (!d.isDirectory()) continue;
-    const f = join(input, d.name, RESULTS);
+    const f = join(input, d.name, RUN_FILES.results);
     if (await isFile(f)) runs.push({ name: d.name, mtimeMs: (await stat(f)).mtimeMs });
   }
-  if (runs.length === 0) throw new InputError(input, `no ${RESULTS} in it or in any directory under it`);
+  if (runs.length === 0) throw new InputError(input, `no ${RUN_FILES.results} in it or in any directory under it`);
   const byName = runs.every((r) => RUN_ID.test(r.name));
   runs.sort((a, b) => (byName ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.mtimeMs - b.mtimeMs));
   const newest = runs[runs.length - 1]!;
   const of = runs.length === 1 ? 'its only run' : `the newest of ${runs.length} runs${byName ? '' : ' by modification time'}`;
-  return { file: join(input, newest.name, RESULTS), note: `${input} is a reports directory: took ${of}, ${newest.name}` };
+  return { file: join(input, newest.name, RUN_FILES.results), note: `${input} is a reports directory: took ${of}, ${newest.name}` };
 }
 
 function readError(e: unknown): string {

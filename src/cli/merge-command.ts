@@ -17,8 +17,8 @@ import { renderEndSummary } from '../report/end-summary.js';
 import type { RunResult } from '../results/result.js';
 import { resultsProblems } from '../results/results-schema.js';
 import { isDirectory, isFile } from '../paths.js';
+import { RUN_FILES } from '../results/artifacts.js';
 
-const RESULTS = 'results.json';
 
 export async function mergeCommand(dirs: string[], opts: { out: string; err?: NodeJS.WritableStream }): Promise<number> {
   const err = opts.err ?? process.stderr;
@@ -40,7 +40,7 @@ export async function mergeCommand(dirs: string[], opts: { out: string; err?: No
       for (const rel of Object.values(r.artifacts)) {
         const from = join(dir, rel);
         const to = join(runDir, rel);
-        if (!resolve(to).startsWith(runDir + '/') || !resolve(from).startsWith(resolve(dir) + '/')) throw bad(join(dir, RESULTS), `artifact path '${rel}' leaves its run directory`);
+        if (!resolve(to).startsWith(runDir + '/') || !resolve(from).startsWith(resolve(dir) + '/')) throw bad(join(dir, RUN_FILES.results), `artifact path '${rel}' leaves its run directory`);
         await mkdir(dirname(to), { recursive: true });
         await copyFile(from, to).catch((e: NodeJS.ErrnoException) => {
           // A killed shard may list an artifact it never wrote: the result stands without it.
@@ -58,18 +58,18 @@ export async function mergeCommand(dirs: string[], opts: { out: string; err?: No
 /** The runs a DIR names: itself when it holds results.json, else every run directory below it (two levels: reports/RUN, or artifact/reports/RUN). */
 async function runsIn(dir: string): Promise<(RunInput & { dir: string })[]> {
   if (!(await isDirectory(dir))) throw bad(dir, 'not a directory');
-  if (await isFile(join(dir, RESULTS))) return [await readRun(dir)];
+  if (await isFile(join(dir, RUN_FILES.results))) return [await readRun(dir)];
   const found: (RunInput & { dir: string })[] = [];
   for (const depth1 of await sortedSubdirs(dir)) {
-    if (await isFile(join(depth1, RESULTS))) found.push(await readRun(depth1));
-    else for (const depth2 of await sortedSubdirs(depth1)) if (await isFile(join(depth2, RESULTS))) found.push(await readRun(depth2));
+    if (await isFile(join(depth1, RUN_FILES.results))) found.push(await readRun(depth1));
+    else for (const depth2 of await sortedSubdirs(depth1)) if (await isFile(join(depth2, RUN_FILES.results))) found.push(await readRun(depth2));
   }
-  if (found.length === 0) throw bad(dir, `no ${RESULTS} in it or in the directories below it`);
+  if (found.length === 0) throw bad(dir, `no ${RUN_FILES.results} in it or in the directories below it`);
   return found;
 }
 
 async function readRun(dir: string): Promise<RunInput & { dir: string }> {
-  const file = join(dir, RESULTS);
+  const file = join(dir, RUN_FILES.results);
   let value: unknown;
   try {
     value = JSON.parse(await readFile(file, 'utf8'));

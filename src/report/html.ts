@@ -7,6 +7,7 @@ import { matchTopologies } from '../compare/match.js';
 import { buildTopology, type Topology, type TopoMount } from '../compare/topology.js';
 import { OUTCOMES, countOutcomes, exitCodeForOutcomes, isExpected, type Outcome } from '../results/outcome.js';
 import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from '../results/result.js';
+import { RUN_FILES, SCENARIO_FILES, SCENARIO_LOGS } from '../results/artifacts.js';
 import { writeAtomic } from './atomic.js';
 import { DIFF_COLOUR, canonicalGroupNames, esc, pairedGroupNames, renderMountGraph, type MountMark } from './mount-graph.js';
 import type { Reporter, RunStartInfo } from './reporter.js';
@@ -111,7 +112,7 @@ export class HtmlReporter implements Reporter {
   /** Queues a write; the page is made when its turn comes, so it holds everything finished by then. */
   private write(page: () => string, t0: number): Promise<void> {
     const done = this.writing.then(async () => {
-      await writeAtomic(join(this.runDir, 'index.html'), page());
+      await writeAtomic(join(this.runDir, RUN_FILES.html), page());
       this.writeMs.push(performance.now() - t0);
     });
     this.writing = done.catch(() => undefined);
@@ -331,8 +332,8 @@ async function loadTopology(r: ScenarioResult, key: string, files: ReportFiles):
  * hold even for a difference whose sentence names no mount.
  */
 async function pictures(r: ScenarioResult, files: ReportFiles): Promise<string> {
-  const before = await loadTopology(r, 'before.capture', files);
-  const after = await loadTopology(r, 'after.capture', files);
+  const before = await loadTopology(r, SCENARIO_FILES.before, files);
+  const after = await loadTopology(r, SCENARIO_FILES.after, files);
   const diffs = r.differences.length
     ? `<aside class="differences"><h4>Differences (${r.differences.length})</h4><ul>${r.differences
         .slice(0, 200)
@@ -363,8 +364,8 @@ async function pictures(r: ScenarioResult, files: ReportFiles): Promise<string> 
     }
   } else if (before) {
     o.push(figure('before', 'Before the dump', renderMountGraph(before, { title: `${r.scenario}: mounts before the dump`, names: canonicalGroupNames(before) })));
-    o.push(`<p class="no-picture">No picture after the restore: ${r.artifacts['after.capture'] ? 'its capture could not be read' : 'there is no capture (the run did not get that far)'}.</p>`);
-  } else if (r.artifacts['before.capture'] || r.artifacts['after.capture']) {
+    o.push(`<p class="no-picture">No picture after the restore: ${r.artifacts[SCENARIO_FILES.after] ? 'its capture could not be read' : 'there is no capture (the run did not get that far)'}.</p>`);
+  } else if (r.artifacts[SCENARIO_FILES.before] || r.artifacts[SCENARIO_FILES.after]) {
     o.push('<p class="no-picture">No picture: the captures could not be read.</p>');
   }
   if (diffs) o.push(diffs);
@@ -385,10 +386,8 @@ const LINE_MAX = 500;
 const TAIL = { full: 80, pass: 20 };
 const WHOLE = { full: 200, pass: 40 };
 
-const LOG_ORDER = ['setup.err', 'dump.log', 'restore.log', 'restore-again.log', 'kernel-trouble.txt'];
-
 async function logs(r: ScenarioResult, files: ReportFiles): Promise<string> {
-  const names = Object.keys(r.artifacts).filter((k) => LOG_ORDER.includes(k) || k.endsWith('.log') || k.endsWith('.err'));
+  const names = Object.keys(r.artifacts).filter((k) => SCENARIO_LOGS.includes(k) || k.endsWith('.log') || k.endsWith('.err'));
   names.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
   const o: string[] = [];
   for (const name of names) {
@@ -400,8 +399,8 @@ async function logs(r: ScenarioResult, files: ReportFiles): Promise<string> {
 }
 
 function rank(name: string): number {
-  const i = LOG_ORDER.indexOf(name);
-  return i < 0 ? LOG_ORDER.length : i;
+  const i = SCENARIO_LOGS.indexOf(name);
+  return i < 0 ? SCENARIO_LOGS.length : i;
 }
 
 /** A log as a <details>: its key lines first, then its last lines (or all of it when short), each capped. */

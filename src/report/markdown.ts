@@ -4,6 +4,7 @@ import { OUTCOMES, isExpected } from '../results/outcome.js';
 import { readFile } from 'node:fs/promises';
 import { parseCapture } from '../capture/capture-file.js';
 import { buildTopology } from '../compare/topology.js';
+import { RUN_FILES, SCENARIO_FILES } from '../results/artifacts.js';
 import { writeAtomic } from './atomic.js';
 import { renderTopologyTree } from './topology-tree.js';
 import type { Reporter } from './reporter.js';
@@ -14,7 +15,7 @@ export class MarkdownReporter implements Reporter {
   constructor(private readonly runDir: string) {}
 
   async onRunEnd(run: RunResult): Promise<void> {
-    await writeAtomic(join(this.runDir, 'summary.md'), await renderMarkdown(run, (r) => topologies(this.runDir, r)));
+    await writeAtomic(join(this.runDir, RUN_FILES.summary), await renderMarkdown(run, (r) => topologies(this.runDir, r)));
   }
 }
 
@@ -76,8 +77,8 @@ function matrixTable(run: RunResult): string[] {
  * (the explanations stand on their own).
  */
 export async function topologies(runDir: string, r: ScenarioResult): Promise<{ before: string[]; after: string[] } | undefined> {
-  const b = r.artifacts['before.capture'];
-  const a = r.artifacts['after.capture'];
+  const b = r.artifacts[SCENARIO_FILES.before];
+  const a = r.artifacts[SCENARIO_FILES.after];
   if (!b || !a) return undefined;
   try {
     const tree = async (rel: string) => renderTopologyTree(buildTopology(parseCapture(await readFile(join(runDir, rel), 'latin1'), rel)));

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RESULTS_FORMAT, type RunResult } from '../results/result.js';
+import { RUN_FILES } from '../results/artifacts.js';
 
 /**
  * How long each scenario took last time, from the newest results.json under
@@ -13,7 +14,9 @@ export async function loadHistory(outDir: string, newest = 8): Promise<Map<strin
   let dirs: { path: string; mtime: number }[];
   try {
     const names = await readdir(outDir);
-    dirs = (await Promise.all(names.map(async (n) => ({ path: join(outDir, n, 'results.json'), mtime: await stat(join(outDir, n, 'results.json')).then((s) => s.mtimeMs, () => -1) })))).filter((d) => d.mtime >= 0);
+    const runs = names.map((n) => join(outDir, n, RUN_FILES.results));
+    const mtimeOf = (path: string) => stat(path).then((s) => s.mtimeMs, () => -1);
+    dirs = (await Promise.all(runs.map(async (path) => ({ path, mtime: await mtimeOf(path) })))).filter((d) => d.mtime >= 0);
   } catch {
     return history;
   }

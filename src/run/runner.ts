@@ -11,6 +11,7 @@ import { combineAttempts } from './repeat.js';
 import { estimateMs, scheduleOrder, shardItems, type Shard, type WorkItem } from './schedule.js';
 import { countOutcomes, exitCodeForOutcomes } from '../results/outcome.js';
 import { RESULTS_FORMAT, type CellResult, type Phase, type RunResult, type ScenarioResult } from '../results/result.js';
+import { SCENARIO_FILES } from '../results/artifacts.js';
 
 /** A target configuration that runs the whole corpus, e.g. vm on trixie's kernel. */
 export interface CellPlan {
@@ -245,9 +246,11 @@ function noteHang(cell: CellState, r: ScenarioResult, reporter: Reporter): void 
   if (cell.hangs.length < 2) return;
   const [first, second] = cell.hangs as [ScenarioResult, ScenarioResult];
   const what = (x: ScenarioResult) => `${x.error?.phase ?? 'a phase'} of ${x.scenario}`;
+  const { dumpLog, restoreLog } = SCENARIO_FILES;
+  const logs = first.artifacts[dumpLog] ?? first.artifacts[restoreLog] ?? `${first.cell}/${first.scenario}/`;
   const message =
     `${what(first)} and then ${what(second)} hung until killed: the cause is this cell, not a scenario, ` +
-    `so it runs no more; the logs of the first are in ${first.artifacts['dump.log'] ?? first.artifacts['restore.log'] ?? `${first.cell}/${first.scenario}/`}`;
+    `so it runs no more; the logs of the first are in ${logs}`;
   cell.failed = { phase: first.error?.phase ?? 'dump', message, reason: `not run: ${message}` };
   cell.result.error = message;
   reporter.onLog?.(`${cell.plan.id}: ${message}`);
