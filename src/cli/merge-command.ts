@@ -8,14 +8,14 @@
  * 2), or 2 when an input is unreadable or the inputs overlap.
  */
 import { newRunId } from '../run/run-id.js';
-import { copyFile, mkdir, readFile, readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BadInputError } from '../errors.js';
 import { MergeConflict, mergeRuns, replayRun, type RunInput } from '../report/merge-runs.js';
 import { runReporters } from '../report/run-reporters.js';
 import { renderEndSummary } from '../report/end-summary.js';
-import type { RunResult } from '../results/result.js';
-import { resultsProblems } from '../results/results-schema.js';
+import { isFinishedRun, type RunResult } from '../results/result.js';
+import { ResultsFileError, readResultsFile } from '../results/read-results.js';
 import { isDirectory, isFile } from '../paths.js';
 import { RUN_FILES } from '../results/artifacts.js';
 
@@ -70,18 +70,15 @@ async function runsIn(dir: string): Promise<(RunInput & { dir: string })[]> {
 
 async function readRun(dir: string): Promise<RunInput & { dir: string }> {
   const file = join(dir, RUN_FILES.results);
-  let value: unknown;
+  let doc;
   try {
-    value = JSON.parse(await readFile(file, 'utf8'));
+    doc = await readResultsFile(file);
   } catch (e) {
-    throw bad(file, `not readable JSON: ${(e as Error).message}`);
+    if (e instanceof ResultsFileError) throw bad(file, e.message);
+    throw e;
   }
-  if (typeof value === 'object' && value !== null && !('cells' in value) && (value as { complete?: unknown }).complete === false) {
-    throw bad(file, 'partial results of a run that was killed before it finished: run that shard again');
-  }
-  const problems = resultsProblems(value);
-  if (problems.length) throw bad(file, `not a complete mountlab results file: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`);
-  return { file, dir: resolve(dir), run: value as RunResult };
+  if (!isFinishedRun(doc)) throw bad(file, 'partial results of a run that was killed before it finished: run that shard again');
+  return { file, dir: resolve(dir), run: doc };
 }
 
 async function sortedSubdirs(dir: string): Promise<string[]> {

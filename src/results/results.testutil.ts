@@ -41,3 +41,17 @@ export function runResult(results: ScenarioResult[], cells: CellResult[] = []): 
     complete: true,
   };
 }
+
+/** A finished run's results.json as JSON.parse gives it: one failing result, with an error, on one cell. */
+export function parsedRun(): Record<string, unknown> & { results: Record<string, unknown>[] } {
+  const failing = scenarioResult({
+    scenario: 's',
+    cell: 'vm-debian-6.12',
+    outcome: 'fail',
+    reason: 'r',
+    differences: [{ kind: 'k', sentence: 'one' }],
+    error: { phase: 'dump', message: 'm', excerpt: 'e' },
+  });
+  const run = { ...runResult([failing], [vmCell('vm-debian-6.12')]), runId: '20261121-211844-ad7f' };
+  return JSON.parse(JSON.stringify(run)) as Record<string, unknown> & { results: Record<string, unknown>[] };
+}

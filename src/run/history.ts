@@ -1,6 +1,6 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RESULTS_FORMAT, type RunResult } from '../results/result.js';
+import { readResultsFile } from '../results/read-results.js';
 import { RUN_FILES } from '../results/artifacts.js';
 
 /**
@@ -24,8 +24,7 @@ export async function loadHistory(outDir: string, newest = 8): Promise<Map<strin
   dirs.sort((a, b) => b.mtime - a.mtime);
   for (const d of dirs.slice(0, newest)) {
     try {
-      const run = JSON.parse(await readFile(d.path, 'utf8')) as RunResult;
-      if (run.format !== RESULTS_FORMAT) continue;
+      const run = await readResultsFile(d.path);
       const seen = new Map<string, number>();
       for (const r of run.results) {
         // One attempt's time: a --repeat run sums its attempts.
@@ -34,7 +33,8 @@ export async function loadHistory(outDir: string, newest = 8): Promise<Map<strin
       }
       for (const [k, v] of seen) if (!history.has(k)) history.set(k, v);
     } catch {
-      // A run killed mid-write leaves its last complete file; anything else unreadable is skipped.
+      // A run killed mid-write leaves its last complete file; anything else unreadable or
+      // not a results file this mountlab reads is skipped.
     }
   }
   return history;
