@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
-import { parseCapture } from '../capture/capture-file.js';
 import { matchTopologies } from '../compare/match.js';
-import { buildTopology, type Topology, type TopoMount } from '../compare/topology.js';
+import type { TopoMount } from '../compare/topology.js';
 import { OUTCOMES, countOutcomes, exitCodeForOutcomes, isExpected, type Outcome } from '../results/outcome.js';
 import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from '../results/result.js';
 import { RUN_FILES, SCENARIO_FILES, SCENARIO_LOGS } from '../results/artifacts.js';
@@ -12,6 +11,8 @@ import { writeAtomic } from './atomic.js';
 import { DIFF_COLOUR, canonicalGroupNames, esc, pairedGroupNames, renderMountGraph, type MountMark } from './mount-graph.js';
 import type { Reporter, RunStartInfo } from './reporter.js';
 import { criuOriginText, criuText } from './criu-text.js';
+import { scenarioMatrix } from './scenario-matrix.js';
+import { capturedTopologies, runDirArtifacts, type ReadArtifact } from './captured-topologies.js';
 
 /**
  * index.html: one self-contained page per run (inline CSS, JS and SVG;
@@ -23,7 +24,7 @@ import { criuOriginText, criuText } from './criu-text.js';
 /** What the page reads besides the RunResult; files that cannot be read are undefined and the page says so. */
 export interface ReportFiles {
   /** A file of the run directory, by its artifact path (relative to the run directory). */
-  artifact(rel: string, encoding: BufferEncoding): Promise<string | undefined>;
+  artifact: ReadArtifact;
   /** A scenario's YAML text, by ScenarioResult.file (relative to where mountlab ran). */
   scenario(file: string): Promise<string | undefined>;
   /** A link from the run directory to the scenario file. */
@@ -32,16 +33,9 @@ export interface ReportFiles {
 
 /** The files of a run as mountlab wrote them: artifacts under runDir, scenario files relative to cwd. */
 export function runDirFiles(runDir: string, cwd = process.cwd()): ReportFiles {
-  const read = async (path: string, encoding: BufferEncoding) => {
-    try {
-      return await readFile(path, encoding);
-    } catch {
-      return undefined;
-    }
-  };
   return {
-    artifact: (rel, encoding) => read(join(runDir, rel), encoding),
-    scenario: (file) => read(resolve(cwd, file), 'utf8'),
+    artifact: runDirArtifacts(runDir),
+    scenario: (file) => readFile(resolve(cwd, file), 'utf8').catch(() => undefined),
     scenarioHref: (file) => hrefOf(relative(runDir, resolve(cwd, file))),
   };
 }
@@ -231,29 +225,18 @@ function rowClass(o: Outcome): string {
   return `v-${o} ${o === 'pass' ? 'ok pass' : isExpected(o) ? 'ok' : 'bad'}`;
 }
 
-/** Scenario x cell, rows whose verdicts differ across cells first (as summary.md orders them). */
+/** Scenario x cell, rows whose verdicts differ across cells first. */
 function matrix(run: RunResult): string {
-  const cells = run.cells.map((c) => c.id);
-  const byScenario = new Map<string, Map<string, Outcome>>();
-  for (const r of run.results) {
-    let row = byScenario.get(r.scenario);
-    if (!row) byScenario.set(r.scenario, (row = new Map()));
-    row.set(r.cell, r.outcome);
-  }
-  const rows = [...byScenario.entries()].map(([name, row]) => {
-    const verdicts = cells.map((c) => row.get(c));
-    return { name, verdicts, differs: new Set(verdicts.filter((v) => v !== undefined)).size > 1 };
-  });
-  rows.sort((a, b) => Number(b.differs) - Number(a.differs) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const { cells, rows } = scenarioMatrix(run);
   const differing = rows.filter((r) => r.differs).length;
   const o: string[] = ['<section id="matrix"><h2>Scenario × cell</h2>', `<p>${differing} of ${rows.length} scenarios have different verdicts across cells (listed first).</p>`];
   o.push(`<table class="matrix"><thead><tr><th>scenario</th>${cells.map((c) => `<th><code>${esc(c)}</code></th>`).join('')}</tr></thead><tbody>`);
   for (const r of rows) {
     const tds = r.verdicts.map((v, i) => {
       if (!v) return '<td>-</td>';
-      return `<td><a href="#${sectionId({ scenario: r.name, cell: cells[i]! })}">${verdict(v)}</a></td>`;
+      return `<td><a href="#${sectionId({ scenario: r.scenario, cell: cells[i]! })}">${verdict(v)}</a></td>`;
     });
-    o.push(`<tr${r.differs ? ' class="differs"' : ''}><td>${esc(r.name)}</td>${tds.join('')}</tr>`);
+    o.push(`<tr${r.differs ? ' class="differs"' : ''}><td>${esc(r.scenario)}</td>${tds.join('')}</tr>`);
   }
   o.push('</tbody></table></section>');
   return o.join('\n');
@@ -312,18 +295,6 @@ async function scenarioSection(r: ScenarioResult, files: ReportFiles): Promise<s
   return o.join('\n');
 }
 
-async function loadTopology(r: ScenarioResult, key: string, files: ReportFiles): Promise<Topology | undefined> {
-  const rel = r.artifacts[key];
-  if (!rel) return undefined;
-  const text = await files.artifact(rel, 'latin1');
-  if (text === undefined) return undefined;
-  try {
-    return buildTopology(parseCapture(text, rel));
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Before and after, drawn, with the differences beside them. A pass is
  * identical after the restore up to renumbering: one picture says it.
@@ -332,8 +303,7 @@ async function loadTopology(r: ScenarioResult, key: string, files: ReportFiles):
  * hold even for a difference whose sentence names no mount.
  */
 async function pictures(r: ScenarioResult, files: ReportFiles): Promise<string> {
-  const before = await loadTopology(r, SCENARIO_FILES.before, files);
-  const after = await loadTopology(r, SCENARIO_FILES.after, files);
+  const { before, after } = await capturedTopologies(r, files.artifact);
   const diffs = r.differences.length
     ? `<aside class="differences"><h4>Differences (${r.differences.length})</h4><ul>${r.differences
         .slice(0, 200)
