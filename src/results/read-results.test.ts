@@ -20,9 +20,15 @@ describe('reading results.json', () => {
     bad({ ...good, format: 'mountlab-run-diff/1' }, /format is 'mountlab-run-diff\/1', expected 'mountlab-results\/1'/);
     bad({ ...good, format: 'mountlab-results/2' }, /'mountlab-results\/2' is not supported/);
     bad({ ...good, results: undefined }, /"results" is missing/);
-    bad({ ...good, results: [{ ...good.results[0], outcome: 'maybe' }] }, /results\[0\] \(s\): outcome "maybe" is not one of pass, fail/);
+    bad(
+      { ...good, results: [{ ...good.results[0], outcome: 'maybe' }] },
+      /results\[0\] \(s\): outcome "maybe" is not one of pass, fail/,
+    );
     bad({ ...good, results: [{ ...good.results[0], reason: undefined }] }, /results\[0\] has no "reason"/);
-    bad({ ...good, results: [good.results[0], good.results[0]] }, /scenario 's' has two results on cell 'vm-debian-6.12'/);
+    bad(
+      { ...good, results: [good.results[0], good.results[0]] },
+      /scenario 's' has two results on cell 'vm-debian-6.12'/,
+    );
     bad({ ...good, cells: undefined }, /"cells" is missing from a complete run/);
     bad({ ...good, cells: [{}] }, /cells\[0\] has no "id"/);
   });

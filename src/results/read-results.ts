@@ -57,10 +57,13 @@ export function checkResults(value: unknown): ResultsFile {
   const format = value['format'];
   if (typeof format !== 'string') throw new ResultsFileError('not a mountlab results file: no "format" field');
   const m = /^mountlab-results\/(\d+)(?:\.\d+)*$/.exec(format);
-  if (!m) throw new ResultsFileError(`not a mountlab results file: format is '${format}', expected '${RESULTS_FORMAT}'`);
+  if (!m)
+    throw new ResultsFileError(`not a mountlab results file: format is '${format}', expected '${RESULTS_FORMAT}'`);
   if (m[1] !== RESULTS_FORMAT.split('/')[1]) {
     const hint = 'use the mountlab that wrote it';
-    throw new ResultsFileError(`format '${format}' is not supported (this mountlab reads '${RESULTS_FORMAT}'); ${hint}`);
+    throw new ResultsFileError(
+      `format '${format}' is not supported (this mountlab reads '${RESULTS_FORMAT}'); ${hint}`,
+    );
   }
   if (!Array.isArray(value['results'])) throw new ResultsFileError('"results" is missing or not a list');
   // A killed run's file has only format, runId, startedAt, complete and results.
@@ -100,7 +103,10 @@ export function readErrorText(e: unknown): string {
  * 0"); a missing or unknown field by the object that should (not) have it.
  */
 function sentence(e: ErrorObject, doc: Record<string, unknown>): string {
-  const segs = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const segs = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const results = doc['results'] as unknown[];
   const i = segs[0] === 'results' && segs[1] !== undefined ? Number(segs[1]) : undefined;
   const name = i !== undefined && isObject(results[i]) ? results[i]['scenario'] : undefined;
@@ -110,7 +116,9 @@ function sentence(e: ErrorObject, doc: Record<string, unknown>): string {
     const where = placeOf(segs);
     const of = scenario !== undefined && segs.length === 2 ? ` (scenario ${scenario})` : '';
     if (e.keyword === 'required') {
-      return where ? `${where} has no "${String(p['missingProperty'])}"${of}` : `"${String(p['missingProperty'])}" is missing`;
+      return where
+        ? `${where} has no "${String(p['missingProperty'])}"${of}`
+        : `"${String(p['missingProperty'])}" is missing`;
     }
     return `${where || 'the file'} has an unknown field "${String(p['additionalProperty'])}"${of}`;
   }

@@ -30,7 +30,15 @@ export const RESULTS_FORMAT = 'mountlab-results/1' satisfies ResultsFile['format
  * schema's if/then requires them once `complete` is true (a test keeps
  * this list equal to the schema's).
  */
-export const FINISHED_RUN_FIELDS = ['mountlabVersion', 'finishedAt', 'durationMs', 'host', 'cells', 'counts', 'exitCode'] as const;
+export const FINISHED_RUN_FIELDS = [
+  'mountlabVersion',
+  'finishedAt',
+  'durationMs',
+  'host',
+  'cells',
+  'counts',
+  'exitCode',
+] as const;
 
 /** A run with every field: what the runner builds and a finished (or interrupted) run's results.json holds. */
 export type RunResult = ResultsFile & Required<Pick<ResultsFile, (typeof FINISHED_RUN_FIELDS)[number]>>;

@@ -22,12 +22,37 @@ describe('results.json schema', () => {
   });
 
   it('names what is wrong: an outcome outside the closed set, an unknown field, a complete file without its cells', () => {
-    const base = { format: 'mountlab-results/1', runId: 'r', startedAt: '2026-11-21T00:00:00Z', complete: false, results: [] as unknown[] };
+    const base = {
+      format: 'mountlab-results/1',
+      runId: 'r',
+      startedAt: '2026-11-21T00:00:00Z',
+      complete: false,
+      results: [] as unknown[],
+    };
     assert.deepEqual(resultsProblems(base), []);
-    assert.deepEqual(resultsProblems({ ...base, format: 'mountlab-results/2' }), ['/format: must be equal to constant']);
+    assert.deepEqual(resultsProblems({ ...base, format: 'mountlab-results/2' }), [
+      '/format: must be equal to constant',
+    ]);
     assert.deepEqual(resultsProblems({ ...base, verdicts: [] }), ['/: must NOT have additional properties (verdicts)']);
     assert.match(resultsProblems({ ...base, complete: true }).join('\n'), /must have required property 'cells'/);
-    const bad = { scenario: 's', mountEngine: 'v2', file: 'f', cell: 'c', outcome: 'flaky', reason: '', expected: '', phases: [], differences: [], filtered: [], leaks: [], artifacts: {}, durationMs: 1 };
-    assert.match(resultsProblems({ ...base, results: [bad] }).join('\n'), /^\/results\/0\/outcome: must be equal to one of the allowed values$/m);
+    const bad = {
+      scenario: 's',
+      mountEngine: 'v2',
+      file: 'f',
+      cell: 'c',
+      outcome: 'flaky',
+      reason: '',
+      expected: '',
+      phases: [],
+      differences: [],
+      filtered: [],
+      leaks: [],
+      artifacts: {},
+      durationMs: 1,
+    };
+    assert.match(
+      resultsProblems({ ...base, results: [bad] }).join('\n'),
+      /^\/results\/0\/outcome: must be equal to one of the allowed values$/m,
+    );
   });
 });

@@ -16,7 +16,13 @@ let compiled: ValidateFunction | undefined;
  */
 export function resultsSchemaErrors(doc: unknown): ErrorObject[] {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, validateFormats: false });
+    const ajv = new Ajv({
+      allErrors: true,
+      verbose: true,
+      strict: true,
+      strictRequired: false,
+      validateFormats: false,
+    });
     compiled = ajv.compile(JSON.parse(readFileSync(RESULTS_SCHEMA_PATH, 'utf8')) as object);
   }
   return compiled(doc) ? [] : [...(compiled.errors ?? [])];

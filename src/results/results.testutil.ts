@@ -2,7 +2,9 @@ import { countOutcomes, exitCodeForOutcomes } from './outcome.js';
 import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from './result.js';
 
 /** A ScenarioResult for report tests: the fields a test names, plain defaults for the rest. */
-export function scenarioResult(r: Partial<ScenarioResult> & Pick<ScenarioResult, 'scenario' | 'outcome'>): ScenarioResult {
+export function scenarioResult(
+  r: Partial<ScenarioResult> & Pick<ScenarioResult, 'scenario' | 'outcome'>,
+): ScenarioResult {
   return {
     mountEngine: 'v2',
     file: `scenarios/${r.scenario}.yaml`,
@@ -21,7 +23,17 @@ export function scenarioResult(r: Partial<ScenarioResult> & Pick<ScenarioResult,
 
 /** A VM cell whose facts follow its id: "6.1-" in it means kernel 6.1, a trailing 3.17.1 that criu. */
 export function vmCell(id: string): CellResult {
-  return { id, facts: { target: 'vm', kernel: id.includes('6.1-') ? '6.1.0' : '6.12.0', criu: id.endsWith('3.17.1') ? '3.17.1' : '4.1.1', criuCheck: 'ok', utilLinux: '2.41', readyMs: 7000 } };
+  return {
+    id,
+    facts: {
+      target: 'vm',
+      kernel: id.includes('6.1-') ? '6.1.0' : '6.12.0',
+      criu: id.endsWith('3.17.1') ? '3.17.1' : '4.1.1',
+      criuCheck: 'ok',
+      utilLinux: '2.41',
+      readyMs: 7000,
+    },
+  };
 }
 
 /** A complete RunResult around these results, with counts and exit code as the runner computes them. */

@@ -7,7 +7,14 @@ import { res, run } from './runs.testutil.js';
 
 describe('run-diff: classify', () => {
   // The rule at the top of classify.ts, every transition spelled out.
-  const R = 'regression', F = 'fix', X = 'no-longer-reproduces', NE = 'new-error', CH = 'changed', NS = 'newly-skipped', US = 'no-longer-skipped', U = 'unchanged';
+  const R = 'regression',
+    F = 'fix',
+    X = 'no-longer-reproduces',
+    NE = 'new-error',
+    CH = 'changed',
+    NS = 'newly-skipped',
+    US = 'no-longer-skipped',
+    U = 'unchanged';
   const table: Record<Outcome, Record<Outcome, Category | 'unchanged'>> = {
     pass: { pass: U, fail: R, error: R, skip: NS, xfail: R, xpass: X },
     fail: { pass: F, fail: U, error: NE, skip: NS, xfail: F, xpass: X },
@@ -31,9 +38,16 @@ describe('run-diff: classify', () => {
   });
 
   it('a difference only in pids, ids, device numbers or source lines is not a change; one in an exit code is', () => {
-    const a = res('s', 'error', "criu dump failed (exit 1): Error (criu/namespaces.c:460): Can't dump nested ipc namespace for 292");
+    const a = res(
+      's',
+      'error',
+      "criu dump failed (exit 1): Error (criu/namespaces.c:460): Can't dump nested ipc namespace for 292",
+    );
     assert.equal(classify(a, res('s', 'error', a.reason.replace('292', '301').replace(':460', ':471'))), 'unchanged');
-    assert.equal(classify(res('s', 'error', 'dev 0x700000 id 39'), res('s', 'error', 'dev 0x700001 id 40')), 'unchanged');
+    assert.equal(
+      classify(res('s', 'error', 'dev 0x700000 id 39'), res('s', 'error', 'dev 0x700001 id 40')),
+      'unchanged',
+    );
     assert.equal(classify(a, res('s', 'error', a.reason.replace('exit 1', 'exit 139'))), 'changed');
   });
 
@@ -89,13 +103,23 @@ describe('run-diff: diffRuns', () => {
       ],
     );
     assert.equal(d.unchanged, 1);
-    assert.deepEqual(CATEGORIES.map((c) => d.counts[c]), [2, 1, 1, 1, 1, 1, 1, 1, 1]);
+    assert.deepEqual(
+      CATEGORIES.map((c) => d.counts[c]),
+      [2, 1, 1, 1, 1, 1, 1, 1, 1],
+    );
     assert.equal(d.exitCode, 1);
-    assert.deepEqual(d.pairing, { by: 'cell', compared: [['vm-debian-6.12', 'vm-debian-6.12']], onlyBaseline: [], onlyNew: [] });
+    assert.deepEqual(d.pairing, {
+      by: 'cell',
+      compared: [['vm-debian-6.12', 'vm-debian-6.12']],
+      onlyBaseline: [],
+      onlyNew: [],
+    });
   });
 
   it('exits 0 when nothing regressed, whatever else changed', () => {
-    const noRegression = run(next.results.map((r) => (r.scenario === 'breaks' || r.scenario === 'errors-now' ? res(r.scenario, 'pass') : r)));
+    const noRegression = run(
+      next.results.map((r) => (r.scenario === 'breaks' || r.scenario === 'errors-now' ? res(r.scenario, 'pass') : r)),
+    );
     const d = diffRuns(base, noRegression);
     assert.equal(d.counts.regression, 0);
     assert.ok(d.changes.length > 0);
@@ -110,27 +134,45 @@ describe('run-diff: diffRuns', () => {
     const d = diffRuns(old, run([res('a', 'pass'), res('b', 'fail', 'x')]));
     assert.equal(d.pairing.by, 'scenario');
     assert.deepEqual(d.pairing.compared, [['vm-debian-6.1', 'vm-debian-6.12']]);
-    assert.deepEqual(d.changes.map((c) => [c.category, c.scenario, c.baselineCell, c.newCell]), [['regression', 'b', 'vm-debian-6.1', 'vm-debian-6.12']]);
+    assert.deepEqual(
+      d.changes.map((c) => [c.category, c.scenario, c.baselineCell, c.newCell]),
+      [['regression', 'b', 'vm-debian-6.1', 'vm-debian-6.12']],
+    );
     assert.equal(d.unchanged, 1);
   });
 
   it('pairs by (scenario, cell) in a matrix and names the cells only one run has', () => {
     const cells = (ids: string[]) => ids.map((id) => ({ id }));
     const on = (cell: string, r: ResultLike) => ({ ...r, cell });
-    const a = run([on('c1', res('s', 'pass')), on('c2', res('s', 'pass')), on('c3', res('s', 'pass')), on('c3', res('t', 'pass'))], cells(['c1', 'c2', 'c3']));
-    const b = run([on('c1', res('s', 'pass')), on('c2', res('s', 'error', 'oops')), on('c4', res('s', 'fail', 'x'))], cells(['c1', 'c2', 'c4']));
+    const a = run(
+      [on('c1', res('s', 'pass')), on('c2', res('s', 'pass')), on('c3', res('s', 'pass')), on('c3', res('t', 'pass'))],
+      cells(['c1', 'c2', 'c3']),
+    );
+    const b = run(
+      [on('c1', res('s', 'pass')), on('c2', res('s', 'error', 'oops')), on('c4', res('s', 'fail', 'x'))],
+      cells(['c1', 'c2', 'c4']),
+    );
     const d = diffRuns(a, b);
     assert.equal(d.pairing.by, 'cell');
-    assert.deepEqual(d.pairing.compared, [['c1', 'c1'], ['c2', 'c2']]);
+    assert.deepEqual(d.pairing.compared, [
+      ['c1', 'c1'],
+      ['c2', 'c2'],
+    ]);
     assert.deepEqual(d.pairing.onlyBaseline, [{ id: 'c3', results: 2 }]);
     assert.deepEqual(d.pairing.onlyNew, [{ id: 'c4', results: 1 }]);
-    assert.deepEqual(d.changes.map((c) => [c.category, c.scenario, c.newCell]), [['regression', 's', 'c2']]);
+    assert.deepEqual(
+      d.changes.map((c) => [c.category, c.scenario, c.newCell]),
+      [['regression', 's', 'c2']],
+    );
     assert.equal(d.unchanged, 1);
   });
 
   it('pairs by (scenario, cell) when one run has one cell and the other several', () => {
     const a = run([res('s', 'pass')]);
-    const b = run([res('s', 'pass'), { ...res('s', 'pass'), cell: 'vm-debian-6.1' }], [{ id: 'vm-debian-6.12' }, { id: 'vm-debian-6.1' }]);
+    const b = run(
+      [res('s', 'pass'), { ...res('s', 'pass'), cell: 'vm-debian-6.1' }],
+      [{ id: 'vm-debian-6.12' }, { id: 'vm-debian-6.1' }],
+    );
     const d = diffRuns(a, b);
     assert.equal(d.pairing.by, 'cell');
     assert.deepEqual(d.pairing.onlyNew, [{ id: 'vm-debian-6.1', results: 1 }]);

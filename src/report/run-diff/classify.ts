@@ -89,7 +89,8 @@ export interface RunDiff {
 export function classify(a: ResultLike, b: ResultLike): Category | 'unchanged' {
   const from = a.outcome;
   const to = b.outcome;
-  if (from === 'skip' || to === 'skip') return from === to ? 'unchanged' : to === 'skip' ? 'newly-skipped' : 'no-longer-skipped';
+  if (from === 'skip' || to === 'skip')
+    return from === to ? 'unchanged' : to === 'skip' ? 'newly-skipped' : 'no-longer-skipped';
   if (to === 'xpass' && from !== 'xpass') return 'no-longer-reproduces';
   if (restoredRank(to) < restoredRank(from)) return 'regression';
   if (restoredRank(to) > restoredRank(from) || (from === 'xpass' && to === 'pass')) return 'fix';
@@ -104,7 +105,8 @@ export function classify(a: ResultLike, b: ResultLike): Category | 'unchanged' {
  * codes and signals: see the top of this file.
  */
 export function whyOf(r: ResultLike): string {
-  const mask = (s: string) => s.replace(/(\b(?:exit|signal|SIG[A-Z]+) ?)?(0x[0-9a-f]+|\d+)/gi, (m, keep: string | undefined) => (keep ? m : '#'));
+  const mask = (s: string) =>
+    s.replace(/(\b(?:exit|signal|SIG[A-Z]+) ?)?(0x[0-9a-f]+|\d+)/gi, (m, keep: string | undefined) => (keep ? m : '#'));
   return JSON.stringify([mask(r.reason), r.error ? r.error.phase : null, r.error ? mask(r.error.message) : null]);
 }
 
@@ -141,10 +143,14 @@ export function diffRuns(base: LoadedRun, next: LoadedRun): RunDiff {
     else found.push({ category, scenario: b.scenario, baselineCell: a.cell, newCell: b.cell, baseline: a, new: b });
   }
   for (const a of base.results.filter(paired)) {
-    if (!newKeys.has(keyOf(a))) found.push({ category: 'only-baseline', scenario: a.scenario, baselineCell: a.cell, baseline: a });
+    if (!newKeys.has(keyOf(a)))
+      found.push({ category: 'only-baseline', scenario: a.scenario, baselineCell: a.cell, baseline: a });
   }
   const changes = CATEGORIES.flatMap((c) => found.filter((x) => x.category === c));
-  const counts = Object.fromEntries(CATEGORIES.map((c) => [c, found.filter((x) => x.category === c).length])) as Record<Category, number>;
+  const counts = Object.fromEntries(CATEGORIES.map((c) => [c, found.filter((x) => x.category === c).length])) as Record<
+    Category,
+    number
+  >;
   return { pairing, changes, counts, unchanged, exitCode: counts.regression > 0 ? 1 : 0 };
 }
 

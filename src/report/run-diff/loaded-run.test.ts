@@ -21,7 +21,15 @@ describe('run-diff: the run a diff reads', () => {
   });
 
   it("reads a killed run's partial file, taking its cells from its results", () => {
-    const r = loadedRun(checkResults({ format: 'mountlab-results/1', runId: 'x', startedAt: 't', complete: false, results: good.results }));
+    const r = loadedRun(
+      checkResults({
+        format: 'mountlab-results/1',
+        runId: 'x',
+        startedAt: 't',
+        complete: false,
+        results: good.results,
+      }),
+    );
     assert.equal(r.complete, false);
     assert.deepEqual(r.cells, [{ id: 'vm-debian-6.12' }]);
   });

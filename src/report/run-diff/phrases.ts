@@ -74,15 +74,17 @@ export function pairingNotes(p: Pairing): string[] {
   } else if (p.compared.length === 0) {
     L.push('no cell in common: nothing was compared');
   }
-  for (const c of p.onlyBaseline) L.push(`cell ${c.id} is only in the baseline (${c.results} result${c.results === 1 ? '' : 's'}, not compared)`);
-  for (const c of p.onlyNew) L.push(`cell ${c.id} is only in the new run (${c.results} result${c.results === 1 ? '' : 's'}, not compared)`);
+  for (const c of p.onlyBaseline)
+    L.push(`cell ${c.id} is only in the baseline (${c.results} result${c.results === 1 ? '' : 's'}, not compared)`);
+  for (const c of p.onlyNew)
+    L.push(`cell ${c.id} is only in the new run (${c.results} result${c.results === 1 ? '' : 's'}, not compared)`);
   return L;
 }
 
 export function sideNotes(name: string, s: RunSource): string[] {
   const L: string[] = [];
   if (s.note) L.push(`${name}: ${s.note}`);
-  if (!s.run.complete) L.push(`${name} run ${s.run.runId} is incomplete (killed or still running): it covers only what finished`);
+  if (!s.run.complete)
+    L.push(`${name} run ${s.run.runId} is incomplete (killed or still running): it covers only what finished`);
   return L;
 }
-

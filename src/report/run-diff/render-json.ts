@@ -13,7 +13,14 @@ export function renderJson(x: DiffInput): string {
     cells: s.run.cells,
   });
   const strip = (r: ResultLike | undefined) =>
-    r ? { outcome: r.outcome, reason: r.reason, ...(r.error ? { error: { phase: r.error.phase, message: r.error.message } } : {}), differences: r.differences.map((d) => d.sentence) } : undefined;
+    r
+      ? {
+          outcome: r.outcome,
+          reason: r.reason,
+          ...(r.error ? { error: { phase: r.error.phase, message: r.error.message } } : {}),
+          differences: r.differences.map((d) => d.sentence),
+        }
+      : undefined;
   return (
     JSON.stringify(
       {

@@ -16,10 +16,18 @@ describe('run-diff: Markdown', () => {
     assert.ok(lines.includes('- New: reports is a reports directory: took the newest of 2 runs, new-run'), md);
     // One cell compared with itself: no cell column.
     assert.ok(lines.includes('| change | scenario | baseline | new | why |'), md);
-    assert.ok(lines.includes('| regression | breaks | pass | error | criu restore failed (exit 1): Error (criu/mount.c:1992):... |'), md);
+    assert.ok(
+      lines.includes(
+        '| regression | breaks | pass | error | criu restore failed (exit 1): Error (criu/mount.c:1992):... |',
+      ),
+      md,
+    );
     assert.ok(lines.includes('| fixed | gets-fixed | fail | pass | was: /a lost its master |'), md);
     const sections = lines.filter((l) => l.startsWith('### '));
-    assert.deepEqual(sections, ['### regression: breaks (vm-debian-6.12), pass -> error', '### still failing, changed: reason-moves (vm-debian-6.12), error -> fail']);
+    assert.deepEqual(sections, [
+      '### regression: breaks (vm-debian-6.12), pass -> error',
+      '### still failing, changed: reason-moves (vm-debian-6.12), error -> fail',
+    ]);
     assert.ok(lines.includes('First 5 of 7 differences:'), md);
     assert.equal(lines.filter((l) => l.startsWith('- /w/m')).length, 5);
     assert.ok(lines.includes('Error in restore: criu restore failed (exit 1)'), md);
@@ -27,7 +35,12 @@ describe('run-diff: Markdown', () => {
     assert.doesNotMatch(md, /\x1b/, 'no ANSI');
     assert.doesNotMatch(md, /[^\x00-\x7f]/, 'plain ASCII');
     assert.ok(lines.includes(`Baseline: ${OK}`), md);
-    assert.ok(lines.includes('New: criu restore failed (exit 1): Error (criu/mount.c:1992): mnt: A few mount points | cannot be'), md);
+    assert.ok(
+      lines.includes(
+        'New: criu restore failed (exit 1): Error (criu/mount.c:1992): mnt: A few mount points | cannot be',
+      ),
+      md,
+    );
     assert.ok(lines.includes('  mounted'), md);
     for (const l of lines) assert.ok(l.length <= 100, `line of ${l.length}: ${l}`);
   });
@@ -43,7 +56,10 @@ describe('run-diff: Markdown', () => {
   });
 
   it('wrap keeps words whole and indents the continuation', () => {
-    assert.deepEqual(wrap('a '.repeat(60).trim(), '  ', '- ').map((l) => l.length), [99, 23]);
+    assert.deepEqual(
+      wrap('a '.repeat(60).trim(), '  ', '- ').map((l) => l.length),
+      [99, 23],
+    );
     assert.deepEqual(wrap('short', '  ', 'New: '), ['New: short']);
     assert.deepEqual(wrap('x'.repeat(120), '  ', '- '), ['- ' + 'x'.repeat(120)]);
   });

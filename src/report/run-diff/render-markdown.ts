@@ -1,10 +1,22 @@
 import { OUTCOMES } from '../../results/outcome.js';
 import { criuText } from '../criu-text.js';
 import type { LoadedRun, ResultLike } from './loaded-run.js';
-import { LABELS, cellText, oneLine, pairingNotes, reasonOf, sideNotes, summaryText, transition, type DiffInput } from './phrases.js';
+import {
+  LABELS,
+  cellText,
+  oneLine,
+  pairingNotes,
+  reasonOf,
+  sideNotes,
+  summaryText,
+  transition,
+  type DiffInput,
+} from './phrases.js';
 
 function countsText(run: LoadedRun): string {
-  const n = OUTCOMES.map((o) => [o, run.results.filter((r) => r.outcome === o).length] as const).filter(([, k]) => k > 0);
+  const n = OUTCOMES.map((o) => [o, run.results.filter((r) => r.outcome === o).length] as const).filter(
+    ([, k]) => k > 0,
+  );
   return n.length ? n.map(([o, k]) => `${k} ${o}`).join(', ') : 'no results';
 }
 
@@ -51,7 +63,10 @@ export function renderMarkdown(x: DiffInput): string {
   L.push(`Baseline: run ${x.baseline.run.runId} (${countsText(x.baseline.run)})`);
   L.push(`New: run ${x.new.run.runId} (${countsText(x.new.run)})`, '');
   L.push('| run | cell | kernel | criu | util-linux | accel |', '|---|---|---|---|---|---|');
-  for (const [name, s] of [['baseline', x.baseline], ['new', x.new]] as const) {
+  for (const [name, s] of [
+    ['baseline', x.baseline],
+    ['new', x.new],
+  ] as const) {
     for (const c of s.run.cells) {
       const f = c.facts ?? {};
       const row = [name, c.id, f.kernel ?? '?', criuText(f), f.utilLinux ?? '?', f.accel ?? '-'];
@@ -69,12 +84,21 @@ export function renderMarkdown(x: DiffInput): string {
     return L.join('\n');
   }
   // One cell compared with itself: the header names it, the column would repeat it.
-  const cellCol = by === 'cell' && (diff.pairing.compared.length > 1 || diff.changes.some((c) => (c.newCell ?? c.baselineCell) !== diff.pairing.compared[0]?.[0]));
+  const cellCol =
+    by === 'cell' &&
+    (diff.pairing.compared.length > 1 ||
+      diff.changes.some((c) => (c.newCell ?? c.baselineCell) !== diff.pairing.compared[0]?.[0]));
   L.push(`| change | scenario |${cellCol ? ' cell |' : ''} baseline | new | why |`);
   L.push(`|---|---|${cellCol ? '---|' : ''}---|---|---|`);
   for (const c of diff.changes) {
     const why = c.category === 'fix' ? `was: ${reasonOf(c.baseline!)}` : reasonOf((c.new ?? c.baseline)!);
-    const row = [LABELS[c.category].title, c.scenario, ...(cellCol ? [c.newCell ?? c.baselineCell ?? ''] : []), c.baseline?.outcome ?? '-', c.new?.outcome ?? '-'].map(cellEsc);
+    const row = [
+      LABELS[c.category].title,
+      c.scenario,
+      ...(cellCol ? [c.newCell ?? c.baselineCell ?? ''] : []),
+      c.baseline?.outcome ?? '-',
+      c.new?.outcome ?? '-',
+    ].map(cellEsc);
     // The reason gets what is left of the line, at least 40 characters.
     const head = `| ${row.join(' | ')} | `;
     L.push(`${head}${cellEsc(cut(why, Math.max(40, WIDTH - head.length - 2)))} |`);
@@ -98,7 +122,13 @@ function details(r: ResultLike): string[] {
   const L: string[] = [];
   if (r.differences.length) {
     const shown = r.differences.slice(0, FIRST_DIFFERENCES);
-    L.push('', r.differences.length > shown.length ? `First ${shown.length} of ${r.differences.length} differences:` : 'Differences:', '');
+    L.push(
+      '',
+      r.differences.length > shown.length
+        ? `First ${shown.length} of ${r.differences.length} differences:`
+        : 'Differences:',
+      '',
+    );
     for (const d of shown) L.push(...wrap(d.sentence, '  ', '- '));
   }
   if (r.error) {
@@ -106,9 +136,14 @@ function details(r: ResultLike): string[] {
     const ex = r.error.excerpt?.split('\n').filter((l) => l.trim() !== '') ?? [];
     if (ex.length) {
       const shown = ex.slice(0, EXCERPT_LINES).map((l) => cut(l.replace(/\x1b\[[0-9;]*m/g, ''), WIDTH));
-      L.push('', '```', ...shown, ...(ex.length > shown.length ? [`[${ex.length - shown.length} more lines]`] : []), '```');
+      L.push(
+        '',
+        '```',
+        ...shown,
+        ...(ex.length > shown.length ? [`[${ex.length - shown.length} more lines]`] : []),
+        '```',
+      );
     }
   }
   return L;
 }
-

@@ -1,11 +1,23 @@
 import { criuText } from '../criu-text.js';
 import type { CellLike } from './loaded-run.js';
-import { LABELS, cellText, oneLine, pairingNotes, reasonOf, sideNotes, summaryText, transition, type DiffInput } from './phrases.js';
+import {
+  LABELS,
+  cellText,
+  oneLine,
+  pairingNotes,
+  reasonOf,
+  sideNotes,
+  summaryText,
+  transition,
+  type DiffInput,
+} from './phrases.js';
 
 function factsText(c: CellLike): string {
   const f = c.facts;
   if (!f) return `${c.id}${c.error ? ` (did not start: ${oneLine(c.error)})` : ''}`;
-  const parts = [f.kernel ? `kernel ${f.kernel}` : undefined, f.criu ? `criu ${criuText(f)}` : undefined].filter(Boolean);
+  const parts = [f.kernel ? `kernel ${f.kernel}` : undefined, f.criu ? `criu ${criuText(f)}` : undefined].filter(
+    Boolean,
+  );
   return `${c.id}: ${parts.join(', ') || 'no facts'}${c.error ? ` (did not start: ${oneLine(c.error)})` : ''}`;
 }
 
@@ -18,8 +30,13 @@ export function renderText(x: DiffInput): string {
   const { diff } = x;
   const by = diff.pairing.by;
   const L: string[] = [];
-  for (const [name, s] of [['baseline', x.baseline], ['new', x.new]] as const) {
-    L.push(`${`${name}:`.padEnd(10)}${s.file} (run ${s.run.runId}; ${s.run.cells.map(factsText).join('; ') || 'no cells'})`);
+  for (const [name, s] of [
+    ['baseline', x.baseline],
+    ['new', x.new],
+  ] as const) {
+    L.push(
+      `${`${name}:`.padEnd(10)}${s.file} (run ${s.run.runId}; ${s.run.cells.map(factsText).join('; ') || 'no cells'})`,
+    );
   }
   const notes = [...sideNotes('baseline', x.baseline), ...sideNotes('new', x.new), ...pairingNotes(diff.pairing)];
   L.push(...notes.map((n) => `note: ${n}`), '');
@@ -44,4 +61,3 @@ export function renderText(x: DiffInput): string {
   L.push(summaryText(diff));
   return L.join('\n') + '\n';
 }
-
