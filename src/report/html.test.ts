@@ -225,6 +225,17 @@ describe('index.html', () => {
     assert.ok(html.includes('&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;amp;&#39;'));
   });
 
+  it('HtmlReporter names the target of a cell whose target has not started yet', async () => {
+    const dir = scratchDir('html-pending-cell');
+    const files: ReportFiles = { artifact: async () => undefined, scenario: async () => undefined, scenarioHref: () => undefined };
+    const rep = new HtmlReporter(dir, files);
+    const waiting = { id: 'container-debian', facts: { ...vmCell('x').facts, target: 'container' as const, kernel: '?' } };
+    const r = scenarioResult({ scenario: 's', outcome: 'pass', cell: 'vm-debian-6.12-criu-4.1.1' });
+    rep.onRunStart({ runId: 'r', runDir: dir, scenarios: [{ name: 's', file: r.file }], cells: [vmCell(r.cell), waiting] });
+    await rep.onScenarioEnd(r);
+    assert.match(readFileSync(join(dir, 'index.html'), 'utf8'), /<code>container-debian<\/code><\/td><td>container<\/td><td>\?<\/td>/);
+  });
+
   it('HtmlReporter takes scenarios that end at once (parallel guests) and results re-sorted at the end', async () => {
     const dir = scratchDir('html-parallel');
     const results = Array.from({ length: 12 }, (_, i) =>
@@ -233,7 +244,7 @@ describe('index.html', () => {
     // Reads that finish in reverse order, so renders complete out of order.
     const files: ReportFiles = { artifact: async () => undefined, scenario: (f) => new Promise((res) => setTimeout(() => res(`name: ${f}\n`), 30 - Number(f.match(/p(\d+)/)![1]) * 2)), scenarioHref: () => undefined };
     const rep = new HtmlReporter(dir, files);
-    rep.onRunStart({ runId: 'par', runDir: dir, scenarios: results.map((r) => ({ name: r.scenario, file: r.file })), cells: ['vm-debian-6.12-criu-4.1.1'], items: 12 });
+    rep.onRunStart({ runId: 'par', runDir: dir, scenarios: results.map((r) => ({ name: r.scenario, file: r.file })), cells: [vmCell('vm-debian-6.12-criu-4.1.1')], items: 12 });
     await Promise.all(results.map((r) => rep.onScenarioEnd(r)));
     const partial = readFileSync(join(dir, 'index.html'), 'utf8');
     assert.match(partial, /written after 12 of 12 results/);
@@ -276,7 +287,7 @@ describe('index.html', () => {
       );
     }
     const rep = new HtmlReporter(dir, runDirFiles(dir, assetPath()));
-    rep.onRunStart({ runId: 'r1', runDir: dir, scenarios: results.map((r) => ({ name: r.scenario, file: r.file })), cells: [cell.id] });
+    rep.onRunStart({ runId: 'r1', runDir: dir, scenarios: results.map((r) => ({ name: r.scenario, file: r.file })), cells: [cell] });
     rep.onCellReady({ ...cell, facts: { ...cell.facts, accel: 'tcg' } });
     const page = () => readFileSync(join(dir, 'index.html'), 'utf8');
     for (const [i, r] of results.entries()) {

@@ -62,7 +62,8 @@ export class HtmlReporter implements Reporter {
 
   onRunStart(info: RunStartInfo): void {
     this.info = info;
-    for (const id of info.cells) this.cells.set(id, { id, facts: { target: 'vm', kernel: '?', criu: '?', criuCheck: 'failed', utilLinux: '?', readyMs: 0 } });
+    // A copy: the runner goes on filling in its own.
+    for (const c of info.cells) this.cells.set(c.id, { ...c });
   }
 
   onCellReady(cell: CellResult): void {

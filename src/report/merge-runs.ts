@@ -71,7 +71,7 @@ export function mergeRuns(inputs: RunInput[], runId: string): RunResult {
  */
 export async function replayRun(run: RunResult, runDir: string, reporter: Reporter): Promise<void> {
   const scenarios = [...new Map(run.results.map((r) => [r.scenario, { name: r.scenario, file: r.file }])).values()];
-  await reporter.onRunStart?.({ runId: run.runId, runDir, scenarios, cells: run.cells.map((c) => c.id), items: run.results.length });
+  await reporter.onRunStart?.({ runId: run.runId, runDir, scenarios, cells: run.cells, items: run.results.length });
   for (const c of run.cells) reporter.onCellReady?.(c);
   for (const r of run.results) await reporter.onScenarioEnd?.(r);
   await reporter.onRunEnd?.(run);

@@ -23,7 +23,7 @@ export class LineProgress implements Reporter {
     this.runDir = info.runDir;
     this.multiCell = info.cells.length > 1;
     this.total = info.items ?? info.scenarios.length * info.cells.length;
-    this.line(`run ${info.runId}: ${info.scenarios.length} scenario(s) on ${info.cells.join(', ')}`);
+    this.line(`run ${info.runId}: ${info.scenarios.length} scenario(s) on ${info.cells.map((c) => c.id).join(', ')}`);
   }
   onLog(message: string): void {
     this.line(message);

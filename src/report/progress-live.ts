@@ -85,7 +85,7 @@ export class LiveProgress implements Reporter {
       this.render();
     }, REFRESH_MS);
     this.timer.unref();
-    this.render([`run ${info.runId}: ${info.scenarios.length} scenario(s) on ${info.cells.join(', ')}`]);
+    this.render([`run ${info.runId}: ${info.scenarios.length} scenario(s) on ${info.cells.map((c) => c.id).join(', ')}`]);
   }
   onLog(message: string): void {
     this.render([message]);

@@ -96,7 +96,7 @@ export async function runCorpus(scenarios: LoadedScenario[], cells: CellPlan[], 
     runId: opts.runId,
     runDir: opts.runDir,
     scenarios: runs.filter((r) => items.some((i) => i.run === r)).map((r) => ({ name: r.name, file: r.loaded.file })),
-    cells: used.map((c) => c.plan.id),
+    cells: used.map((c) => c.result),
     items: items.length,
   });
   const orderOf = new Map<ScenarioResult, number>();
