@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { matchTopologies } from '../compare/match.js';
+import { keyLine } from '../engine/criu-log.js';
 import type { TopoMount } from '../compare/topology.js';
 import { OUTCOMES, countOutcomes, exitCodeForOutcomes, isExpected, type Outcome } from '../results/outcome.js';
 import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from '../results/result.js';
@@ -345,8 +346,6 @@ async function pictures(r: ScenarioResult, files: ReportFiles): Promise<string> 
 
 // ---------------------------------------------------------------- logs
 
-/** Lines worth reading first: CRIU's errors, kernel BUGs, and the v2 mount engine's decisions. */
-const KEY_LINE = /\bError\b|\berr\b|\bBUG\b|mnt-v2:/;
 const KEY_MAX = 300;
 const LINE_MAX = 500;
 /**
@@ -374,21 +373,26 @@ function rank(name: string): number {
   return i < 0 ? SCENARIO_LOGS.length : i;
 }
 
-/** A log as a <details>: its key lines first, then its last lines (or all of it when short), each capped. */
+/**
+ * A log as a <details>: its key lines first (engine/criu-log.ts keyLine:
+ * trouble, and the v2 mount engine's decisions), then its last lines (or
+ * all of it when short), each capped.
+ */
 export function logBlock(name: string, rel: string, text: string, size: 'full' | 'pass' = 'full'): string {
   const tail = TAIL[size];
   const lines = text.replace(/\n$/, '').split('\n');
   const numbered = (i: number) => `${String(i + 1).padStart(5)}  ${esc(clipText(lines[i]!, LINE_MAX))}`;
+  const kinds = lines.map(keyLine);
   const key: number[] = [];
-  for (let i = 0; i < lines.length; i++) if (KEY_LINE.test(lines[i]!)) key.push(i);
-  // Errors and BUGs before mnt-v2 chatter when there are too many to show.
+  for (let i = 0; i < lines.length; i++) if (kinds[i]) key.push(i);
+  // Trouble before mnt-v2 chatter when there are too many to show.
   let shownKey = key;
   if (key.length > KEY_MAX) {
-    const loud = key.filter((i) => !/mnt-v2:/.test(lines[i]!) || /\bError\b|\bBUG\b/.test(lines[i]!));
-    const rest = key.filter((i) => !loud.includes(i));
+    const loud = key.filter((i) => kinds[i] === 'trouble');
+    const rest = key.filter((i) => kinds[i] !== 'trouble');
     shownKey = [...loud.slice(0, KEY_MAX), ...rest.slice(0, Math.max(KEY_MAX - loud.length, 0))].sort((a, b) => a - b);
   }
-  const cls = (i: number) => (/\bError\b|\bBUG\b|\berr\b/.test(lines[i]!) ? 'k-err' : 'k-v2');
+  const cls = (i: number) => (kinds[i] === 'trouble' ? 'k-err' : 'k-v2');
   const errors = key.filter((i) => cls(i) === 'k-err').length;
   const o: string[] = [];
   o.push(
