@@ -15,7 +15,9 @@ const SCHEMAS = {
 
 const check = process.argv.includes('--check');
 const named = process.argv.slice(2).filter((a) => a !== '--check');
-for (const name of named) if (!(name in SCHEMAS)) throw new Error(`gen-types: no schema '${name}'; known: ${Object.keys(SCHEMAS).join(', ')}`);
+for (const name of named) {
+  if (!(name in SCHEMAS)) throw new Error(`gen-types: no schema '${name}'; known: ${Object.keys(SCHEMAS).join(', ')}`);
+}
 let stale = false;
 for (const [name, { schema, out, root }] of Object.entries(SCHEMAS)) {
   if (named.length && !named.includes(name)) continue;

@@ -123,7 +123,8 @@ async function locate(input: string): Promise<{ file: string; note?: string }> {
   runs.sort((a, b) => (byName ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.mtimeMs - b.mtimeMs));
   const newest = runs[runs.length - 1]!;
   const of = runs.length === 1 ? 'its only run' : `the newest of ${runs.length} runs${byName ? '' : ' by modification time'}`;
-  return { file: join(input, newest.name, RUN_FILES.results), note: `${input} is a reports directory: took ${of}, ${newest.name}` };
+  const note = `${input} is a reports directory: took ${of}, ${newest.name}`;
+  return { file: join(input, newest.name, RUN_FILES.results), note };
 }
 
 /** Resolves once the stream has taken the text, so a caller may exit right after. */

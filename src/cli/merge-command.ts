@@ -40,7 +40,9 @@ export async function mergeCommand(dirs: string[], opts: { out: string; err?: No
       for (const rel of Object.values(r.artifacts)) {
         const from = join(dir, rel);
         const to = join(runDir, rel);
-        if (!resolve(to).startsWith(runDir + '/') || !resolve(from).startsWith(resolve(dir) + '/')) throw bad(join(dir, RUN_FILES.results), `artifact path '${rel}' leaves its run directory`);
+        if (!resolve(to).startsWith(runDir + '/') || !resolve(from).startsWith(resolve(dir) + '/')) {
+          throw bad(join(dir, RUN_FILES.results), `artifact path '${rel}' leaves its run directory`);
+        }
         await mkdir(dirname(to), { recursive: true });
         await copyFile(from, to).catch((e: NodeJS.ErrnoException) => {
           // A killed shard may list an artifact it never wrote: the result stands without it.
@@ -62,7 +64,11 @@ async function runsIn(dir: string): Promise<(RunInput & { dir: string })[]> {
   const found: (RunInput & { dir: string })[] = [];
   for (const depth1 of await sortedSubdirs(dir)) {
     if (await isFile(join(depth1, RUN_FILES.results))) found.push(await readRun(depth1));
-    else for (const depth2 of await sortedSubdirs(depth1)) if (await isFile(join(depth2, RUN_FILES.results))) found.push(await readRun(depth2));
+    else {
+      for (const depth2 of await sortedSubdirs(depth1)) {
+        if (await isFile(join(depth2, RUN_FILES.results))) found.push(await readRun(depth2));
+      }
+    }
   }
   if (found.length === 0) throw bad(dir, `no ${RUN_FILES.results} in it or in the directories below it`);
   return found;
@@ -77,7 +83,9 @@ async function readRun(dir: string): Promise<RunInput & { dir: string }> {
     if (e instanceof ResultsFileError) throw bad(file, e.message);
     throw e;
   }
-  if (!isFinishedRun(doc)) throw bad(file, 'partial results of a run that was killed before it finished: run that shard again');
+  if (!isFinishedRun(doc)) {
+    throw bad(file, 'partial results of a run that was killed before it finished: run that shard again');
+  }
   return { file, dir: resolve(dir), run: doc };
 }
 

@@ -227,13 +227,15 @@ describe('index.html', () => {
 
   it('HtmlReporter names the target of a cell whose target has not started yet', async () => {
     const dir = scratchDir('html-pending-cell');
-    const files: ReportFiles = { artifact: async () => undefined, scenario: async () => undefined, scenarioHref: () => undefined };
-    const rep = new HtmlReporter(dir, files);
+    const none = async () => undefined;
+    const rep = new HtmlReporter(dir, { artifact: none, scenario: none, scenarioHref: () => undefined });
     const waiting = { id: 'container-debian', facts: { ...vmCell('x').facts, target: 'container' as const, kernel: '?' } };
     const r = scenarioResult({ scenario: 's', outcome: 'pass', cell: 'vm-debian-6.12-criu-4.1.1' });
-    rep.onRunStart({ runId: 'r', runDir: dir, scenarios: [{ name: 's', file: r.file }], cells: [vmCell(r.cell), waiting] });
+    const scenarios = [{ name: 's', file: r.file }];
+    rep.onRunStart({ runId: 'r', runDir: dir, scenarios, cells: [vmCell(r.cell), waiting] });
     await rep.onScenarioEnd(r);
-    assert.match(readFileSync(join(dir, 'index.html'), 'utf8'), /<code>container-debian<\/code><\/td><td>container<\/td><td>\?<\/td>/);
+    const page = readFileSync(join(dir, 'index.html'), 'utf8');
+    assert.match(page, /<code>container-debian<\/code><\/td><td>container<\/td><td>\?<\/td>/);
   });
 
   it('HtmlReporter takes scenarios that end at once (parallel guests) and results re-sorted at the end', async () => {
@@ -244,7 +246,8 @@ describe('index.html', () => {
     // Reads that finish in reverse order, so renders complete out of order.
     const files: ReportFiles = { artifact: async () => undefined, scenario: (f) => new Promise((res) => setTimeout(() => res(`name: ${f}\n`), 30 - Number(f.match(/p(\d+)/)![1]) * 2)), scenarioHref: () => undefined };
     const rep = new HtmlReporter(dir, files);
-    rep.onRunStart({ runId: 'par', runDir: dir, scenarios: results.map((r) => ({ name: r.scenario, file: r.file })), cells: [vmCell('vm-debian-6.12-criu-4.1.1')], items: 12 });
+    const scenarios = results.map((r) => ({ name: r.scenario, file: r.file }));
+    rep.onRunStart({ runId: 'par', runDir: dir, scenarios, cells: [vmCell('vm-debian-6.12-criu-4.1.1')], items: 12 });
     await Promise.all(results.map((r) => rep.onScenarioEnd(r)));
     const partial = readFileSync(join(dir, 'index.html'), 'utf8');
     assert.match(partial, /written after 12 of 12 results/);

@@ -336,7 +336,10 @@ async function pictures(r: ScenarioResult, files: ReportFiles): Promise<string> 
     }
   } else if (before) {
     o.push(figure('before', 'Before the dump', renderMountGraph(before, { title: `${r.scenario}: mounts before the dump`, names: canonicalGroupNames(before) })));
-    o.push(`<p class="no-picture">No picture after the restore: ${r.artifacts[SCENARIO_FILES.after] ? 'its capture could not be read' : 'there is no capture (the run did not get that far)'}.</p>`);
+    const why = r.artifacts[SCENARIO_FILES.after]
+      ? 'its capture could not be read'
+      : 'there is no capture (the run did not get that far)';
+    o.push(`<p class="no-picture">No picture after the restore: ${why}.</p>`);
   } else if (r.artifacts[SCENARIO_FILES.before] || r.artifacts[SCENARIO_FILES.after]) {
     o.push('<p class="no-picture">No picture: the captures could not be read.</p>');
   }
@@ -357,7 +360,8 @@ const TAIL = { full: 80, pass: 20 };
 const WHOLE = { full: 200, pass: 40 };
 
 async function logs(r: ScenarioResult, files: ReportFiles): Promise<string> {
-  const names = Object.keys(r.artifacts).filter((k) => SCENARIO_LOGS.includes(k) || k.endsWith('.log') || k.endsWith('.err'));
+  const isLog = (k: string) => SCENARIO_LOGS.includes(k) || k.endsWith('.log') || k.endsWith('.err');
+  const names = Object.keys(r.artifacts).filter(isLog);
   names.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
   const o: string[] = [];
   for (const name of names) {

@@ -14,7 +14,8 @@ export class MarkdownReporter implements Reporter {
   constructor(private readonly runDir: string) {}
 
   async onRunEnd(run: RunResult): Promise<void> {
-    await writeAtomic(join(this.runDir, RUN_FILES.summary), await renderMarkdown(run, (r) => topologies(this.runDir, r)));
+    const text = await renderMarkdown(run, (r) => topologies(this.runDir, r));
+    await writeAtomic(join(this.runDir, RUN_FILES.summary), text);
   }
 }
 
@@ -51,7 +52,10 @@ function matrixTable(run: RunResult): string[] {
     '',
     `| scenario | ${cells.join(' | ')} |`,
     `|---|${cells.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.differs ? `**${r.scenario}**` : r.scenario} | ${r.verdicts.map((v) => v ?? '-').join(' | ')} |`),
+    ...rows.map((r) => {
+      const verdicts = r.verdicts.map((v) => v ?? '-');
+      return `| ${r.differs ? `**${r.scenario}**` : r.scenario} | ${verdicts.join(' | ')} |`;
+    }),
   ];
 }
 

@@ -23,7 +23,8 @@ export class LineProgress implements Reporter {
     this.runDir = info.runDir;
     this.multiCell = info.cells.length > 1;
     this.total = info.items ?? info.scenarios.length * info.cells.length;
-    this.line(`run ${info.runId}: ${info.scenarios.length} scenario(s) on ${info.cells.map((c) => c.id).join(', ')}`);
+    const cells = info.cells.map((c) => c.id).join(', ');
+    this.line(`run ${info.runId}: ${info.scenarios.length} scenario(s) on ${cells}`);
   }
   onLog(message: string): void {
     this.line(message);

@@ -85,7 +85,8 @@ export class LiveProgress implements Reporter {
       this.render();
     }, REFRESH_MS);
     this.timer.unref();
-    this.render([`run ${info.runId}: ${info.scenarios.length} scenario(s) on ${info.cells.map((c) => c.id).join(', ')}`]);
+    const cells = info.cells.map((c) => c.id).join(', ');
+    this.render([`run ${info.runId}: ${info.scenarios.length} scenario(s) on ${cells}`]);
   }
   onLog(message: string): void {
     this.render([message]);

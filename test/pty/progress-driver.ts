@@ -12,7 +12,11 @@ const verbosity = (process.argv[2] ?? 'normal') as Verbosity;
 const cell = vmCell('vm-debian-6.12-criu-4.1.1');
 const p = progressReporter(verbosity);
 
-await p.onRunStart?.({ runId: 'r-pty', runDir: '/tmp/reports/r-pty', scenarios: [{ name: 'slave-chain-3', file: 'a.yaml' }, { name: 'a-scenario-with-a-rather-long-name-that-does-not-fit-in-sixty-columns', file: 'b.yaml' }], cells: [cell] });
+const scenarios = [
+  { name: 'slave-chain-3', file: 'a.yaml' },
+  { name: 'a-scenario-with-a-rather-long-name-that-does-not-fit-in-sixty-columns', file: 'b.yaml' },
+];
+await p.onRunStart?.({ runId: 'r-pty', runDir: '/tmp/reports/r-pty', scenarios, cells: [cell] });
 p.onCellStart?.(cell.id, 'qemu TCG, kernel 6.12');
 await sleep(600);
 p.onLog?.(`${cell.id}: console says hello`);
