@@ -57,13 +57,12 @@ export function checkResults(value: unknown): ResultsFile {
   const format = value['format'];
   if (typeof format !== 'string') throw new ResultsFileError('not a mountlab results file: no "format" field');
   const m = /^mountlab-results\/(\d+)(?:\.\d+)*$/.exec(format);
-  if (!m)
+  if (!m) {
     throw new ResultsFileError(`not a mountlab results file: format is '${format}', expected '${RESULTS_FORMAT}'`);
+  }
   if (m[1] !== RESULTS_FORMAT.split('/')[1]) {
     const hint = 'use the mountlab that wrote it';
-    throw new ResultsFileError(
-      `format '${format}' is not supported (this mountlab reads '${RESULTS_FORMAT}'); ${hint}`,
-    );
+    throw new ResultsFileError(`format '${format}' is not supported (this mountlab reads '${RESULTS_FORMAT}'); ${hint}`);
   }
   if (!Array.isArray(value['results'])) throw new ResultsFileError('"results" is missing or not a list');
   // A killed run's file has only format, runId, startedAt, complete and results.
