@@ -31,7 +31,7 @@ import { JunitReporter } from '../src/report/junit.js';
 import { TapReporter } from '../src/report/tap.js';
 import { MarkdownReporter } from '../src/report/markdown.js';
 import { HtmlReporter } from '../src/report/html.js';
-import type { ScenarioResult } from '../src/run/result.js';
+import type { ScenarioResult } from '../src/results/result.js';
 import { KeptTarget, defaultGuest, fmtStats, loadContext, loadScenarios, parseArgs, sec, stats, waitForVmSlot } from './lib.js';
 
 const { opts, rest } = parseArgs(process.argv.slice(2));

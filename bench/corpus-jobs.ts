@@ -16,7 +16,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { RunResult } from '../src/run/result.js';
+import type { RunResult } from '../src/results/result.js';
+import { RUN_FILES } from '../src/results/artifacts.js';
 import { assetPath } from '../src/paths.js';
 import { PHASES, loadContext, parseArgs, sec, waitForVmSlot } from './lib.js';
 
@@ -40,7 +41,7 @@ function runCli(jobs: number): Promise<{ code: number | null; wallMs: number; st
 /** The run directory the CLI just made: the newest one with a results.json. */
 function newestRun(): RunResult {
   const runs = readdirSync(out)
-    .map((n) => join(out, n, 'results.json'))
+    .map((n) => join(out, n, RUN_FILES.results))
     .filter((p) => {
       try {
         return statSync(p).isFile();

@@ -33,7 +33,8 @@ import { JunitReporter } from '../src/report/junit.js';
 import { TapReporter } from '../src/report/tap.js';
 import { MarkdownReporter } from '../src/report/markdown.js';
 import { HtmlReporter } from '../src/report/html.js';
-import type { ScenarioResult } from '../src/run/result.js';
+import type { ScenarioResult } from '../src/results/result.js';
+import { SCENARIO_FILES } from '../src/results/artifacts.js';
 import { KeptTarget, defaultGuest, loadContext, loadScenarios, parseArgs, sec, stats, waitForVmSlot } from './lib.js';
 
 const { opts, rest } = parseArgs(process.argv.slice(2));
@@ -111,7 +112,7 @@ async function runLab(vm: StartedVm, s: LoadedScenario, runDir: string): Promise
   await runCorpus([s], [{ id: 'lab', target: new KeptTarget(vm) }], { runId: 'bench-overhead', runDir, reporter, signal: new AbortController().signal, probes: true });
   const result = results[0]!;
   const logs: Record<string, number> = {};
-  for (const n of ['dump.log', 'restore.log']) {
+  for (const n of [SCENARIO_FILES.dumpLog, SCENARIO_FILES.restoreLog]) {
     const rel = result.artifacts[n];
     if (rel) logs[n] = statSync(join(runDir, rel)).size;
   }

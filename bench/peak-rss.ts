@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { VmTarget } from '../src/target/vm/vm-target.js';
 import { runCorpus } from '../src/run/runner.js';
 import { VM_OVERHEAD_MIB } from '../src/run/schedule.js';
-import type { ScenarioResult } from '../src/run/result.js';
+import type { ScenarioResult } from '../src/results/result.js';
 import { defaultGuest, loadContext, loadScenarios, mib, ownQemuPids, parseArgs, procStatusKb, sec, waitForVmSlot } from './lib.js';
 
 const { opts, rest } = parseArgs(process.argv.slice(2));

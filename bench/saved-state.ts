@@ -40,9 +40,10 @@ import { VmTarget } from '../src/target/vm/vm-target.js';
 import type { VmImage } from '../src/target/vm/image.js';
 import { installLabctl } from '../src/target/guest-facts.js';
 import type { ExecOptions, ExecResult } from '../src/target/exec.js';
-import type { StartedTarget, TargetFacts } from '../src/target/target.js';
+import type { StartedTarget } from '../src/target/target.js';
+import type { TargetFacts } from '../src/results/result.js';
 import { runCorpus } from '../src/run/runner.js';
-import type { ScenarioResult } from '../src/run/result.js';
+import type { ScenarioResult } from '../src/results/result.js';
 import { KeptTarget, defaultGuest, fmtStats, loadContext, loadScenarios, parseArgs, sec, stats, waitForVmSlot } from './lib.js';
 
 const { opts } = parseArgs(process.argv.slice(2), ['warm', 'no-scenario']);

@@ -13,7 +13,7 @@ import { VmTarget } from '../src/target/vm/vm-target.js';
 import { composeGuest, ensureKernel } from '../src/target/vm/kernel-artifact.js';
 import { discoverScenarioFiles, loadScenarioFile } from '../src/scenario/load.js';
 import { runCorpus } from '../src/run/runner.js';
-import type { ScenarioResult } from '../src/run/result.js';
+import type { ScenarioResult } from '../src/results/result.js';
 import { assetPath } from '../src/paths.js';
 
 const boots = Number(process.argv[2] ?? 3);

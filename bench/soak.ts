@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { VmTarget } from '../src/target/vm/vm-target.js';
 import { cacheRoot } from '../src/target/vm/image.js';
 import { runCorpus } from '../src/run/runner.js';
-import type { Outcome } from '../src/run/outcome.js';
+import type { Outcome } from '../src/results/outcome.js';
 import { defaultGuest, loadContext, loadScenarios, ownQemuPids, parseArgs, procStatusKb, sec, waitForVmSlot } from './lib.js';
 
 const { opts, rest } = parseArgs(process.argv.slice(2));

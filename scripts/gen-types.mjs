@@ -1,23 +1,43 @@
-// Regenerates src/scenario/scenario.generated.ts from the JSON Schema, so the
-// schema stays the single source of truth. `--check` fails if the committed
-// file is stale (a test runs it).
-import { compileFromFile } from 'json-schema-to-typescript';
+// Regenerates the TypeScript types of mountlab's JSON Schemas, so each
+// schema stays the single source of truth: src/scenario/scenario.generated.ts
+// from the scenario language, src/results/results.generated.ts from
+// results.json. `--check` fails if a committed file is stale (tests run it);
+// naming a schema (`scenario`, `results`) does only that one.
+import { compile } from 'json-schema-to-typescript';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const out = new URL('../src/scenario/scenario.generated.ts', import.meta.url);
-const ts = await compileFromFile(new URL('../src/scenario/scenario.schema.json', import.meta.url).pathname, {
-  bannerComment: '/* Generated from scenario.schema.json by scripts/gen-types.mjs. Do not edit. */',
-  additionalProperties: false,
-  style: { singleQuote: true },
-  unreachableDefinitions: true,
-  ignoreMinAndMaxItems: true,
-});
-if (process.argv.includes('--check')) {
-  const cur = readFileSync(out, 'utf8');
-  if (cur !== ts) {
-    console.error('src/scenario/scenario.generated.ts is stale: run `node scripts/gen-types.mjs`');
-    process.exit(1);
-  }
-} else {
-  writeFileSync(out, ts);
+const SCHEMAS = {
+  scenario: { schema: 'src/scenario/scenario.schema.json', out: 'src/scenario/scenario.generated.ts' },
+  // The root's title is prose for editors; the type needs a name.
+  results: { schema: 'src/results/results.schema.json', out: 'src/results/results.generated.ts', root: 'ResultsFile' },
+};
+
+const check = process.argv.includes('--check');
+const named = process.argv.slice(2).filter((a) => a !== '--check');
+for (const name of named) {
+  if (!(name in SCHEMAS)) throw new Error(`gen-types: no schema '${name}'; known: ${Object.keys(SCHEMAS).join(', ')}`);
 }
+let stale = false;
+for (const [name, { schema, out, root }] of Object.entries(SCHEMAS)) {
+  if (named.length && !named.includes(name)) continue;
+  const schemaPath = fileURLToPath(new URL(`../${schema}`, import.meta.url));
+  const outPath = fileURLToPath(new URL(`../${out}`, import.meta.url));
+  const json = JSON.parse(readFileSync(schemaPath, 'utf8'));
+  const file = schema.split('/').pop();
+  const ts = await compile(root ? { ...json, title: root } : json, root ?? name, {
+    bannerComment: `/* Generated from ${file} by scripts/gen-types.mjs. Do not edit. */`,
+    additionalProperties: false,
+    style: { singleQuote: true },
+    unreachableDefinitions: true,
+    ignoreMinAndMaxItems: true,
+    cwd: fileURLToPath(new URL('.', `file://${schemaPath}`)),
+  });
+  if (!check) {
+    writeFileSync(outPath, ts);
+  } else if (readFileSync(outPath, 'utf8') !== ts) {
+    console.error(`${out} is stale: run \`node scripts/gen-types.mjs\``);
+    stale = true;
+  }
+}
+if (stale) process.exit(1);

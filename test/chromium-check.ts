@@ -7,7 +7,7 @@ import { parseCapture } from '../src/capture/capture-file.js';
 import { compareCaptures } from '../src/compare/compare.js';
 import { assetPath } from '../src/paths.js';
 import { renderHtml, runDirFiles } from '../src/report/html.js';
-import { runResult, scenarioResult, vmCell } from '../src/report/results.testutil.js';
+import { runResult, scenarioResult, vmCell } from '../src/results/results.testutil.js';
 import { writeAtomic } from '../src/report/atomic.js';
 
 export const CHROMIUM = '/usr/bin/chromium';

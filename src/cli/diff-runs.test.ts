@@ -3,8 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { removeScratch, scratchDir } from '../../test/scratch.js';
-import type { Outcome } from '../run/outcome.js';
-import { RESULTS_FORMAT, type RunResult, type ScenarioResult } from '../run/result.js';
+import type { Outcome } from '../results/outcome.js';
+import { RESULTS_FORMAT, type RunResult, type ScenarioResult } from '../results/result.js';
 import { diffRunsCommand } from './diff-runs.js';
 
 function result(scenario: string, outcome: Outcome, reason: string, cell = 'vm-debian-6.12'): ScenarioResult {

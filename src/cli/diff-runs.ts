@@ -1,7 +1,7 @@
 /**
  * `mountlab diff-runs BASELINE NEW`: what changed between two runs of the
  * corpus, e.g. a kernel and the same kernel with a patch applied. The
- * categories and the rule that picks one are in report/run-diff.ts.
+ * categories and the rule that picks one are in report/run-diff/classify.ts.
  *
  * Each input is a results.json, a run directory holding one, or a reports
  * directory, whose newest run is taken (the output says which). Run
@@ -13,10 +13,17 @@
  * input that cannot be read or is not a results file this mountlab reads
  * (a message naming the file on stderr).
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { diffRuns, parseRunFile, renderJson, renderMarkdown, renderText, RunFileError, type RunSource } from '../report/run-diff.js';
+import { diffRuns } from '../report/run-diff/classify.js';
+import { loadedRun } from '../report/run-diff/loaded-run.js';
+import type { RunSource } from '../report/run-diff/phrases.js';
+import { renderJson } from '../report/run-diff/render-json.js';
+import { renderMarkdown } from '../report/run-diff/render-markdown.js';
+import { renderText } from '../report/run-diff/render-text.js';
 import { isFile } from '../paths.js';
+import { ResultsFileError, readErrorText, readResultsFile } from '../results/read-results.js';
+import { RUN_FILES } from '../results/artifacts.js';
 
 export interface DiffRunsOptions {
   markdown?: boolean;
@@ -34,7 +41,6 @@ class InputError extends Error {
   }
 }
 
-const RESULTS = 'results.json';
 const RUN_ID = /^\d{8}-\d{6}-[0-9a-f]+$/;
 
 export async function diffRunsCommand(baseline: string, next: string, opts: DiffRunsOptions = {}): Promise<number> {
@@ -81,22 +87,10 @@ async function load(spec: string): Promise<RunSource> {
 
 async function loadRun(input: string): Promise<RunSource> {
   const { file, note } = await locate(input);
-  let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    return { file, ...(note ? { note } : {}), run: loadedRun(await readResultsFile(file)) };
   } catch (e) {
-    throw new InputError(file, `cannot read: ${readError(e)}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(file, `not JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  try {
-    return { file, ...(note ? { note } : {}), run: parseRunFile(value) };
-  } catch (e) {
-    if (e instanceof RunFileError) throw new InputError(file, e.message);
+    if (e instanceof ResultsFileError) throw new InputError(file, e.message);
     throw e;
   }
 }
@@ -106,38 +100,31 @@ async function locate(input: string): Promise<{ file: string; note?: string }> {
   try {
     st = await stat(input);
   } catch (e) {
-    throw new InputError(input, `cannot read: ${readError(e)}`);
+    throw new InputError(input, `cannot read: ${readErrorText(e)}`);
   }
   if (!st.isDirectory()) return { file: input };
-  const direct = join(input, RESULTS);
+  const direct = join(input, RUN_FILES.results);
   if (await isFile(direct)) return { file: direct };
   // A reports directory: its run directories, newest last.
   let entries;
   try {
     entries = await readdir(input, { withFileTypes: true });
   } catch (e) {
-    throw new InputError(input, `cannot read: ${readError(e)}`);
+    throw new InputError(input, `cannot read: ${readErrorText(e)}`);
   }
   const runs: { name: string; mtimeMs: number }[] = [];
   for (const d of entries) {
     if (!d.isDirectory()) continue;
-    const f = join(input, d.name, RESULTS);
+    const f = join(input, d.name, RUN_FILES.results);
     if (await isFile(f)) runs.push({ name: d.name, mtimeMs: (await stat(f)).mtimeMs });
   }
-  if (runs.length === 0) throw new InputError(input, `no ${RESULTS} in it or in any directory under it`);
+  if (runs.length === 0) throw new InputError(input, `no ${RUN_FILES.results} in it or in any directory under it`);
   const byName = runs.every((r) => RUN_ID.test(r.name));
   runs.sort((a, b) => (byName ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.mtimeMs - b.mtimeMs));
   const newest = runs[runs.length - 1]!;
   const of = runs.length === 1 ? 'its only run' : `the newest of ${runs.length} runs${byName ? '' : ' by modification time'}`;
-  return { file: join(input, newest.name, RESULTS), note: `${input} is a reports directory: took ${of}, ${newest.name}` };
-}
-
-function readError(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EISDIR') return 'it is a directory';
-  if (code === 'EACCES') return 'permission denied';
-  return e instanceof Error ? e.message : String(e);
+  const note = `${input} is a reports directory: took ${of}, ${newest.name}`;
+  return { file: join(input, newest.name, RUN_FILES.results), note };
 }
 
 /** Resolves once the stream has taken the text, so a caller may exit right after. */

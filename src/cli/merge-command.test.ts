@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { removeScratch, scratchDir } from '../../test/scratch.js';
 import { BadInputError } from '../errors.js';
-import { runResult, scenarioResult, vmCell } from '../report/results.testutil.js';
-import type { RunResult, ScenarioResult } from '../run/result.js';
-import { resultsProblems } from '../run/results-schema.js';
+import { runResult, scenarioResult, vmCell } from '../results/results.testutil.js';
+import type { RunResult, ScenarioResult } from '../results/result.js';
+import { resultsProblems } from '../results/results-schema.js';
 import { mergeCommand } from './merge-command.js';
 
 /** A run directory as a shard leaves it: results.json and each result's artifacts. */

@@ -8,17 +8,17 @@
  * 2), or 2 when an input is unreadable or the inputs overlap.
  */
 import { newRunId } from '../run/run-id.js';
-import { copyFile, mkdir, readFile, readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BadInputError } from '../errors.js';
 import { MergeConflict, mergeRuns, replayRun, type RunInput } from '../report/merge-runs.js';
 import { runReporters } from '../report/run-reporters.js';
 import { renderEndSummary } from '../report/end-summary.js';
-import type { RunResult } from '../run/result.js';
-import { resultsProblems } from '../run/results-schema.js';
+import { isFinishedRun, type RunResult } from '../results/result.js';
+import { ResultsFileError, readResultsFile } from '../results/read-results.js';
 import { isDirectory, isFile } from '../paths.js';
+import { RUN_FILES } from '../results/artifacts.js';
 
-const RESULTS = 'results.json';
 
 export async function mergeCommand(dirs: string[], opts: { out: string; err?: NodeJS.WritableStream }): Promise<number> {
   const err = opts.err ?? process.stderr;
@@ -40,7 +40,9 @@ export async function mergeCommand(dirs: string[], opts: { out: string; err?: No
       for (const rel of Object.values(r.artifacts)) {
         const from = join(dir, rel);
         const to = join(runDir, rel);
-        if (!resolve(to).startsWith(runDir + '/') || !resolve(from).startsWith(resolve(dir) + '/')) throw bad(join(dir, RESULTS), `artifact path '${rel}' leaves its run directory`);
+        if (!resolve(to).startsWith(runDir + '/') || !resolve(from).startsWith(resolve(dir) + '/')) {
+          throw bad(join(dir, RUN_FILES.results), `artifact path '${rel}' leaves its run directory`);
+        }
         await mkdir(dirname(to), { recursive: true });
         await copyFile(from, to).catch((e: NodeJS.ErrnoException) => {
           // A killed shard may list an artifact it never wrote: the result stands without it.
@@ -58,30 +60,33 @@ export async function mergeCommand(dirs: string[], opts: { out: string; err?: No
 /** The runs a DIR names: itself when it holds results.json, else every run directory below it (two levels: reports/RUN, or artifact/reports/RUN). */
 async function runsIn(dir: string): Promise<(RunInput & { dir: string })[]> {
   if (!(await isDirectory(dir))) throw bad(dir, 'not a directory');
-  if (await isFile(join(dir, RESULTS))) return [await readRun(dir)];
+  if (await isFile(join(dir, RUN_FILES.results))) return [await readRun(dir)];
   const found: (RunInput & { dir: string })[] = [];
   for (const depth1 of await sortedSubdirs(dir)) {
-    if (await isFile(join(depth1, RESULTS))) found.push(await readRun(depth1));
-    else for (const depth2 of await sortedSubdirs(depth1)) if (await isFile(join(depth2, RESULTS))) found.push(await readRun(depth2));
+    if (await isFile(join(depth1, RUN_FILES.results))) found.push(await readRun(depth1));
+    else {
+      for (const depth2 of await sortedSubdirs(depth1)) {
+        if (await isFile(join(depth2, RUN_FILES.results))) found.push(await readRun(depth2));
+      }
+    }
   }
-  if (found.length === 0) throw bad(dir, `no ${RESULTS} in it or in the directories below it`);
+  if (found.length === 0) throw bad(dir, `no ${RUN_FILES.results} in it or in the directories below it`);
   return found;
 }
 
 async function readRun(dir: string): Promise<RunInput & { dir: string }> {
-  const file = join(dir, RESULTS);
-  let value: unknown;
+  const file = join(dir, RUN_FILES.results);
+  let doc;
   try {
-    value = JSON.parse(await readFile(file, 'utf8'));
+    doc = await readResultsFile(file);
   } catch (e) {
-    throw bad(file, `not readable JSON: ${(e as Error).message}`);
+    if (e instanceof ResultsFileError) throw bad(file, e.message);
+    throw e;
   }
-  if (typeof value === 'object' && value !== null && !('cells' in value) && (value as { complete?: unknown }).complete === false) {
+  if (!isFinishedRun(doc)) {
     throw bad(file, 'partial results of a run that was killed before it finished: run that shard again');
   }
-  const problems = resultsProblems(value);
-  if (problems.length) throw bad(file, `not a complete mountlab results file: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`);
-  return { file, dir: resolve(dir), run: value as RunResult };
+  return { file, dir: resolve(dir), run: doc };
 }
 
 async function sortedSubdirs(dir: string): Promise<string[]> {

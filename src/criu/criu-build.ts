@@ -10,6 +10,7 @@ import { firstCompilerError } from './compile-error.js';
 import { elfProblems, readElf } from './elf-check.js';
 import { rootfsLibs } from './rootfs-libs.js';
 import { buildLabel, type TreeIdentity } from './tree-identity.js';
+import type { CriuOrigin } from '../results/result.js';
 
 /** manifest.json of a criu disk, written last by vm/build-criu.sh. */
 export interface CriuBuildManifest {
@@ -20,18 +21,8 @@ export interface CriuBuildManifest {
   files: { disk: string };
 }
 
-/** Where a user's criu came from, as results.json records it. */
-export interface CriuOrigin {
-  kind: 'git' | 'tarball' | 'binary';
-  path: string;
-  commit?: string;
-  describe?: string;
-  dirty?: boolean;
-  /** The cache entry: "<tree directory name>-<hash>", or "bin-<hash>". */
-  build: string;
-  /** git trees: whether each commit named by a scenario's `known-bug.fixed-by` is in the tree (fix-presence.ts). */
-  fixes?: Record<string, boolean>;
-}
+/** Where a user's criu came from: the results contract's type, as results.json records it. */
+export type { CriuOrigin };
 
 /** A user's criu, packed as the small disk the guest's initramfs binds over /usr/sbin/criu. */
 export interface CriuBuild {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { classifyEngineFailure, kernelTrouble, rootCause } from './criu-log.js';
+import { classifyEngineFailure, kernelTrouble, keyLine, logExcerpt, rootCause } from './criu-log.js';
 
 const DUMP_LOG = `(00.966552) Error (criu/tun.c:85): tun: Unable to create tun: No such file or directory
 (02.315433) Warn  (compel/arch/x86/src/lib/infect.c:418): Will restore 168 with interrupted system call
@@ -45,5 +45,22 @@ describe('criu logs', () => {
     const t = kernelTrouble('MOUNTLAB-READY\n[   12.1] BUG: kernel NULL pointer dereference, address: 0000000000000008\n[   12.1] Call Trace:\n');
     assert.match(t!, /^\[ {3}12\.1\] BUG: kernel NULL pointer/);
     assert.equal(kernelTrouble('MOUNTLAB-READY\nsshd: Accepted publickey\n'), undefined);
+  });
+
+  it('says which lines are worth reading first: trouble, then the v2 mount engine deciding', () => {
+    assert.equal(keyLine("(00.1) Error (criu/mount.c:1992): mnt: A few mount points can't be mounted"), 'trouble');
+    assert.equal(keyLine('(00.1) Warn  (compel/arch/x86/src/lib/infect.c:418): Will restore 168'), 'trouble');
+    assert.equal(keyLine('[ 12.3] kernel BUG at fs/namespace.c:1234!'), 'trouble');
+    assert.equal(keyLine('(00.1)      1: mnt-v2: Mount 49 is detected as dir-mount'), 'mount-engine');
+    assert.equal(keyLine('(00.1)      1: mnt-v2: Failed to make mount 40 slave'), 'trouble');
+    assert.equal(keyLine('(00.1) mnt: Found /w mounted'), undefined);
+  });
+
+  it("quotes a log's trouble, however much mount engine talk comes first, then its end", () => {
+    const decisions = Array.from({ length: 50 }, (_, i) => `(00.${i}) 1: mnt-v2: step ${i}`);
+    const error = '(01.0) Error (criu/mount.c:7): mnt-v2: cannot bind /w';
+    const log = [...decisions, error, ...decisions, '(02.0) Restoring FAILED.'].join('\n');
+    const excerpt = logExcerpt(log, 20, 2).split('\n');
+    assert.deepEqual(excerpt, [error, '...', '(00.49) 1: mnt-v2: step 49', '(02.0) Restoring FAILED.']);
   });
 });

@@ -3,24 +3,37 @@
  * an engine crash from an ordinary failure.
  */
 
-/** Lines worth reading first: errors, BUGs, crashes, and the mount engine's decisions. */
-const RELEVANT = /\bError\b|\bBUG\b|Segmentation fault|SIGSEGV|SIGABRT|core dumped|\bWarn\b|mnt-v2:|mnt: |Unable to|Can't|Failed to|failed/;
+/** Something went wrong: CRIU's errors and warnings, what it could not do, crashes, kernel BUGs. */
+const TROUBLE_LINE =
+  /\bError\b|\berr\b|\bBUG\b|Segmentation fault|SIGSEGV|SIGABRT|core dumped|\bWarn\b|Unable to|Can't|Failed to|failed/;
+/** The v2 mount engine saying what it decided. */
+const MOUNT_ENGINE_LINE = /mnt-v2:/;
 
-export function relevantLines(log: string, max = 40): string[] {
-  const lines = log.split('\n');
-  const out: string[] = [];
-  for (const l of lines) {
-    if (RELEVANT.test(l)) {
-      out.push(l.trimEnd());
-      if (out.length >= max) break;
-    }
-  }
-  return out;
+export type KeyLine = 'trouble' | 'mount-engine';
+
+/**
+ * Whether a log line is worth reading first, and why: every report that
+ * pulls lines out of a CRIU log (the excerpt in results.json, junit.xml and
+ * summary.md; the key lines of index.html) asks this one question. A line
+ * that is both trouble and a mount engine decision is trouble.
+ */
+export function keyLine(line: string): KeyLine | undefined {
+  if (TROUBLE_LINE.test(line)) return 'trouble';
+  if (MOUNT_ENGINE_LINE.test(line)) return 'mount-engine';
+  return undefined;
 }
 
-/** An excerpt for a report: the relevant lines, then the last lines of the log. */
+/**
+ * An excerpt for a report: the first lines that say what went wrong (the
+ * mount engine's decisions, a restore log's bulk, are left to the log),
+ * then the last lines of the log.
+ */
 export function logExcerpt(log: string, maxRelevant = 20, tail = 10): string {
-  const rel = relevantLines(log, maxRelevant).filter((l) => !/mnt-v2:|mnt: /.test(l) || /Error|Fail|fail|Can't|Unable/.test(l));
+  const rel = log
+    .split('\n')
+    .filter((l) => keyLine(l) === 'trouble')
+    .slice(0, maxRelevant)
+    .map((l) => l.trimEnd());
   const lines = log.trimEnd().split('\n');
   const last = lines.slice(-tail);
   const parts: string[] = [];

@@ -1,4 +1,4 @@
-import type { TargetFacts } from '../target/target.js';
+import type { TargetFacts } from '../results/result.js';
 
 /**
  * A cell's criu in one phrase for reports: the version the guest reported

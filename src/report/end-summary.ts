@@ -1,8 +1,7 @@
 import { relative, isAbsolute, join } from 'node:path';
-import type { RunResult } from '../run/result.js';
-
-/** Outcomes a person has to act on, in the order they are listed. */
-const NEEDS_A_LOOK = ['error', 'fail', 'xpass'] as const;
+import { bySeverity, isExpected } from '../results/outcome.js';
+import type { RunResult } from '../results/result.js';
+import { RUN_FILES } from '../results/artifacts.js';
 
 /**
  * The end-of-run summary: counts, each failing scenario's first explanation
@@ -12,11 +11,11 @@ const NEEDS_A_LOOK = ['error', 'fail', 'xpass'] as const;
  */
 export function renderEndSummary(run: RunResult, runDir: string, columns = 80, rows = 24): string[] {
   const fit = (s: string) => (s.length > columns - 1 ? `${s.slice(0, columns - 2)}…` : s);
-  const bad = run.results
-    .filter((r) => (NEEDS_A_LOOK as readonly string[]).includes(r.outcome))
-    .sort((a, b) => NEEDS_A_LOOK.indexOf(a.outcome as (typeof NEEDS_A_LOOK)[number]) - NEEDS_A_LOOK.indexOf(b.outcome as (typeof NEEDS_A_LOOK)[number]));
+  // What a person has to act on, the most severe first.
+  const bad = run.results.filter((r) => !isExpected(r.outcome)).sort((a, b) => bySeverity(a.outcome, b.outcome));
   const head = `${countsText(run)} in ${duration(run.durationMs)}${run.complete ? '' : ' (interrupted)'}; exit ${run.exitCode}`;
-  const tail = [`report: ${shown(join(runDir, 'index.html'))}`, `        ${['summary.md', 'results.json', 'junit.xml', 'results.tap'].join(', ')} beside it`];
+  const beside = [RUN_FILES.summary, RUN_FILES.results, RUN_FILES.junit, RUN_FILES.tap];
+  const tail = [`report: ${shown(join(runDir, RUN_FILES.html))}`, `        ${beside.join(', ')} beside it`];
   // Room for the list: the screen less the head, the tail, a blank line and the "more" line.
   const room = Math.max(1, rows - tail.length - 4);
   const lines = [''];

@@ -4,10 +4,10 @@ import { join, relative } from 'node:path';
 import { parseCapture } from '../capture/capture-file.js';
 import { compareCaptures } from '../compare/compare.js';
 import { assetPath } from '../paths.js';
-import type { ScenarioResult } from '../run/result.js';
+import type { ScenarioResult } from '../results/result.js';
 import { removeScratch, scratchDir } from '../../test/scratch.js';
 import { HtmlReporter, logBlock, renderHtml, runDirFiles, type ReportFiles } from './html.js';
-import { runResult, scenarioResult, vmCell } from './results.testutil.js';
+import { runResult, scenarioResult, vmCell } from '../results/results.testutil.js';
 
 const captureText = (name: string) => readFileSync(assetPath('test', 'fixtures', 'captures', name), 'latin1');
 const BEFORE = captureText('vm-trixie-slave-chain-3.before.capture');
@@ -225,6 +225,19 @@ describe('index.html', () => {
     assert.ok(html.includes('&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;amp;&#39;'));
   });
 
+  it('HtmlReporter names the target of a cell whose target has not started yet', async () => {
+    const dir = scratchDir('html-pending-cell');
+    const none = async () => undefined;
+    const rep = new HtmlReporter(dir, { artifact: none, scenario: none, scenarioHref: () => undefined });
+    const waiting = { id: 'container-debian', facts: { ...vmCell('x').facts, target: 'container' as const, kernel: '?' } };
+    const r = scenarioResult({ scenario: 's', outcome: 'pass', cell: 'vm-debian-6.12-criu-4.1.1' });
+    const scenarios = [{ name: 's', file: r.file }];
+    rep.onRunStart({ runId: 'r', runDir: dir, scenarios, cells: [vmCell(r.cell), waiting] });
+    await rep.onScenarioEnd(r);
+    const page = readFileSync(join(dir, 'index.html'), 'utf8');
+    assert.match(page, /<code>container-debian<\/code><\/td><td>container<\/td><td>\?<\/td>/);
+  });
+
   it('HtmlReporter takes scenarios that end at once (parallel guests) and results re-sorted at the end', async () => {
     const dir = scratchDir('html-parallel');
     const results = Array.from({ length: 12 }, (_, i) =>
@@ -233,7 +246,8 @@ describe('index.html', () => {
     // Reads that finish in reverse order, so renders complete out of order.
     const files: ReportFiles = { artifact: async () => undefined, scenario: (f) => new Promise((res) => setTimeout(() => res(`name: ${f}\n`), 30 - Number(f.match(/p(\d+)/)![1]) * 2)), scenarioHref: () => undefined };
     const rep = new HtmlReporter(dir, files);
-    rep.onRunStart({ runId: 'par', runDir: dir, scenarios: results.map((r) => ({ name: r.scenario, file: r.file })), cells: ['vm-debian-6.12-criu-4.1.1'], items: 12 });
+    const scenarios = results.map((r) => ({ name: r.scenario, file: r.file }));
+    rep.onRunStart({ runId: 'par', runDir: dir, scenarios, cells: [vmCell('vm-debian-6.12-criu-4.1.1')], items: 12 });
     await Promise.all(results.map((r) => rep.onScenarioEnd(r)));
     const partial = readFileSync(join(dir, 'index.html'), 'utf8');
     assert.match(partial, /written after 12 of 12 results/);
@@ -276,7 +290,7 @@ describe('index.html', () => {
       );
     }
     const rep = new HtmlReporter(dir, runDirFiles(dir, assetPath()));
-    rep.onRunStart({ runId: 'r1', runDir: dir, scenarios: results.map((r) => ({ name: r.scenario, file: r.file })), cells: [cell.id] });
+    rep.onRunStart({ runId: 'r1', runDir: dir, scenarios: results.map((r) => ({ name: r.scenario, file: r.file })), cells: [cell] });
     rep.onCellReady({ ...cell, facts: { ...cell.facts, accel: 'tcg' } });
     const page = () => readFileSync(join(dir, 'index.html'), 'utf8');
     for (const [i, r] of results.entries()) {

@@ -2,15 +2,18 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
-import { parseCapture } from '../capture/capture-file.js';
 import { matchTopologies } from '../compare/match.js';
-import { buildTopology, type Topology, type TopoMount } from '../compare/topology.js';
-import { OUTCOMES, exitCodeForOutcomes, type Outcome } from '../run/outcome.js';
-import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from '../run/result.js';
+import { keyLine } from '../engine/criu-log.js';
+import type { TopoMount } from '../compare/topology.js';
+import { OUTCOMES, countOutcomes, exitCodeForOutcomes, isExpected, type Outcome } from '../results/outcome.js';
+import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from '../results/result.js';
+import { RUN_FILES, SCENARIO_FILES, SCENARIO_LOGS } from '../results/artifacts.js';
 import { writeAtomic } from './atomic.js';
 import { DIFF_COLOUR, canonicalGroupNames, esc, pairedGroupNames, renderMountGraph, type MountMark } from './mount-graph.js';
 import type { Reporter, RunStartInfo } from './reporter.js';
 import { criuOriginText, criuText } from './criu-text.js';
+import { scenarioMatrix } from './scenario-matrix.js';
+import { capturedTopologies, runDirArtifacts, type ReadArtifact } from './captured-topologies.js';
 
 /**
  * index.html: one self-contained page per run (inline CSS, JS and SVG;
@@ -22,7 +25,7 @@ import { criuOriginText, criuText } from './criu-text.js';
 /** What the page reads besides the RunResult; files that cannot be read are undefined and the page says so. */
 export interface ReportFiles {
   /** A file of the run directory, by its artifact path (relative to the run directory). */
-  artifact(rel: string, encoding: BufferEncoding): Promise<string | undefined>;
+  artifact: ReadArtifact;
   /** A scenario's YAML text, by ScenarioResult.file (relative to where mountlab ran). */
   scenario(file: string): Promise<string | undefined>;
   /** A link from the run directory to the scenario file. */
@@ -31,16 +34,9 @@ export interface ReportFiles {
 
 /** The files of a run as mountlab wrote them: artifacts under runDir, scenario files relative to cwd. */
 export function runDirFiles(runDir: string, cwd = process.cwd()): ReportFiles {
-  const read = async (path: string, encoding: BufferEncoding) => {
-    try {
-      return await readFile(path, encoding);
-    } catch {
-      return undefined;
-    }
-  };
   return {
-    artifact: (rel, encoding) => read(join(runDir, rel), encoding),
-    scenario: (file) => read(resolve(cwd, file), 'utf8'),
+    artifact: runDirArtifacts(runDir),
+    scenario: (file) => readFile(resolve(cwd, file), 'utf8').catch(() => undefined),
     scenarioHref: (file) => hrefOf(relative(runDir, resolve(cwd, file))),
   };
 }
@@ -67,7 +63,8 @@ export class HtmlReporter implements Reporter {
 
   onRunStart(info: RunStartInfo): void {
     this.info = info;
-    for (const id of info.cells) this.cells.set(id, { id, facts: { target: 'vm', kernel: '?', criu: '?', criuCheck: 'failed', utilLinux: '?', readyMs: 0 } });
+    // A copy: the runner goes on filling in its own.
+    for (const c of info.cells) this.cells.set(c.id, { ...c });
   }
 
   onCellReady(cell: CellResult): void {
@@ -93,7 +90,7 @@ export class HtmlReporter implements Reporter {
         host: { kernel: release(), node: process.version },
         cells: [...this.cells.values()],
         results,
-        counts: countOutcomes(results),
+        counts: countOutcomes(results.map((x) => x.outcome)),
         exitCode: exitCodeForOutcomes(results.map((x) => x.outcome)),
         complete: false,
       };
@@ -111,7 +108,7 @@ export class HtmlReporter implements Reporter {
   /** Queues a write; the page is made when its turn comes, so it holds everything finished by then. */
   private write(page: () => string, t0: number): Promise<void> {
     const done = this.writing.then(async () => {
-      await writeAtomic(join(this.runDir, 'index.html'), page());
+      await writeAtomic(join(this.runDir, RUN_FILES.html), page());
       this.writeMs.push(performance.now() - t0);
     });
     this.writing = done.catch(() => undefined);
@@ -130,12 +127,6 @@ export interface PageOptions {
   /** Results the run will have when complete (scenarios x cells). */
   expected?: number;
 }
-
-function countOutcomes(results: ScenarioResult[]): Record<Outcome, number> {
-  return Object.fromEntries(OUTCOMES.map((o) => [o, results.filter((r) => r.outcome === o).length])) as Record<Outcome, number>;
-}
-
-const BAD = new Set<Outcome>(['fail', 'error', 'xpass']);
 
 /**
  * A section's anchor, from what names a result in a run (scenario and
@@ -227,38 +218,27 @@ export function renderPage(run: RunResult, sections: readonly string[], opts: Pa
   return o.join('\n');
 }
 
-/** fail, error and xpass need a look; xfail and skip may; pass does not. */
+/** The unexpected (fail, error, xpass) need a look; xfail and skip may; pass does not. */
 function attention(o: Outcome): number {
-  return BAD.has(o) ? 0 : o === 'pass' ? 2 : 1;
+  return !isExpected(o) ? 0 : o === 'pass' ? 2 : 1;
 }
 
 function rowClass(o: Outcome): string {
-  return `v-${o} ${o === 'pass' ? 'ok pass' : BAD.has(o) ? 'bad' : 'ok'}`;
+  return `v-${o} ${o === 'pass' ? 'ok pass' : isExpected(o) ? 'ok' : 'bad'}`;
 }
 
-/** Scenario x cell, rows whose verdicts differ across cells first (as summary.md orders them). */
+/** Scenario x cell, rows whose verdicts differ across cells first. */
 function matrix(run: RunResult): string {
-  const cells = run.cells.map((c) => c.id);
-  const byScenario = new Map<string, Map<string, Outcome>>();
-  for (const r of run.results) {
-    let row = byScenario.get(r.scenario);
-    if (!row) byScenario.set(r.scenario, (row = new Map()));
-    row.set(r.cell, r.outcome);
-  }
-  const rows = [...byScenario.entries()].map(([name, row]) => {
-    const verdicts = cells.map((c) => row.get(c));
-    return { name, verdicts, differs: new Set(verdicts.filter((v) => v !== undefined)).size > 1 };
-  });
-  rows.sort((a, b) => Number(b.differs) - Number(a.differs) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const { cells, rows } = scenarioMatrix(run);
   const differing = rows.filter((r) => r.differs).length;
   const o: string[] = ['<section id="matrix"><h2>Scenario × cell</h2>', `<p>${differing} of ${rows.length} scenarios have different verdicts across cells (listed first).</p>`];
   o.push(`<table class="matrix"><thead><tr><th>scenario</th>${cells.map((c) => `<th><code>${esc(c)}</code></th>`).join('')}</tr></thead><tbody>`);
   for (const r of rows) {
     const tds = r.verdicts.map((v, i) => {
       if (!v) return '<td>-</td>';
-      return `<td><a href="#${sectionId({ scenario: r.name, cell: cells[i]! })}">${verdict(v)}</a></td>`;
+      return `<td><a href="#${sectionId({ scenario: r.scenario, cell: cells[i]! })}">${verdict(v)}</a></td>`;
     });
-    o.push(`<tr${r.differs ? ' class="differs"' : ''}><td>${esc(r.name)}</td>${tds.join('')}</tr>`);
+    o.push(`<tr${r.differs ? ' class="differs"' : ''}><td>${esc(r.scenario)}</td>${tds.join('')}</tr>`);
   }
   o.push('</tbody></table></section>');
   return o.join('\n');
@@ -317,18 +297,6 @@ async function scenarioSection(r: ScenarioResult, files: ReportFiles): Promise<s
   return o.join('\n');
 }
 
-async function loadTopology(r: ScenarioResult, key: string, files: ReportFiles): Promise<Topology | undefined> {
-  const rel = r.artifacts[key];
-  if (!rel) return undefined;
-  const text = await files.artifact(rel, 'latin1');
-  if (text === undefined) return undefined;
-  try {
-    return buildTopology(parseCapture(text, rel));
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Before and after, drawn, with the differences beside them. A pass is
  * identical after the restore up to renumbering: one picture says it.
@@ -337,8 +305,7 @@ async function loadTopology(r: ScenarioResult, key: string, files: ReportFiles):
  * hold even for a difference whose sentence names no mount.
  */
 async function pictures(r: ScenarioResult, files: ReportFiles): Promise<string> {
-  const before = await loadTopology(r, 'before.capture', files);
-  const after = await loadTopology(r, 'after.capture', files);
+  const { before, after } = await capturedTopologies(r, files.artifact);
   const diffs = r.differences.length
     ? `<aside class="differences"><h4>Differences (${r.differences.length})</h4><ul>${r.differences
         .slice(0, 200)
@@ -369,8 +336,11 @@ async function pictures(r: ScenarioResult, files: ReportFiles): Promise<string> 
     }
   } else if (before) {
     o.push(figure('before', 'Before the dump', renderMountGraph(before, { title: `${r.scenario}: mounts before the dump`, names: canonicalGroupNames(before) })));
-    o.push(`<p class="no-picture">No picture after the restore: ${r.artifacts['after.capture'] ? 'its capture could not be read' : 'there is no capture (the run did not get that far)'}.</p>`);
-  } else if (r.artifacts['before.capture'] || r.artifacts['after.capture']) {
+    const why = r.artifacts[SCENARIO_FILES.after]
+      ? 'its capture could not be read'
+      : 'there is no capture (the run did not get that far)';
+    o.push(`<p class="no-picture">No picture after the restore: ${why}.</p>`);
+  } else if (r.artifacts[SCENARIO_FILES.before] || r.artifacts[SCENARIO_FILES.after]) {
     o.push('<p class="no-picture">No picture: the captures could not be read.</p>');
   }
   if (diffs) o.push(diffs);
@@ -379,8 +349,6 @@ async function pictures(r: ScenarioResult, files: ReportFiles): Promise<string> 
 
 // ---------------------------------------------------------------- logs
 
-/** Lines worth reading first: CRIU's errors, kernel BUGs, and the v2 mount engine's decisions. */
-const KEY_LINE = /\bError\b|\berr\b|\bBUG\b|mnt-v2:/;
 const KEY_MAX = 300;
 const LINE_MAX = 500;
 /**
@@ -391,10 +359,9 @@ const LINE_MAX = 500;
 const TAIL = { full: 80, pass: 20 };
 const WHOLE = { full: 200, pass: 40 };
 
-const LOG_ORDER = ['setup.err', 'dump.log', 'restore.log', 'restore-again.log', 'kernel-trouble.txt'];
-
 async function logs(r: ScenarioResult, files: ReportFiles): Promise<string> {
-  const names = Object.keys(r.artifacts).filter((k) => LOG_ORDER.includes(k) || k.endsWith('.log') || k.endsWith('.err'));
+  const isLog = (k: string) => SCENARIO_LOGS.includes(k) || k.endsWith('.log') || k.endsWith('.err');
+  const names = Object.keys(r.artifacts).filter(isLog);
   names.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
   const o: string[] = [];
   for (const name of names) {
@@ -406,25 +373,30 @@ async function logs(r: ScenarioResult, files: ReportFiles): Promise<string> {
 }
 
 function rank(name: string): number {
-  const i = LOG_ORDER.indexOf(name);
-  return i < 0 ? LOG_ORDER.length : i;
+  const i = SCENARIO_LOGS.indexOf(name);
+  return i < 0 ? SCENARIO_LOGS.length : i;
 }
 
-/** A log as a <details>: its key lines first, then its last lines (or all of it when short), each capped. */
+/**
+ * A log as a <details>: its key lines first (engine/criu-log.ts keyLine:
+ * trouble, and the v2 mount engine's decisions), then its last lines (or
+ * all of it when short), each capped.
+ */
 export function logBlock(name: string, rel: string, text: string, size: 'full' | 'pass' = 'full'): string {
   const tail = TAIL[size];
   const lines = text.replace(/\n$/, '').split('\n');
   const numbered = (i: number) => `${String(i + 1).padStart(5)}  ${esc(clipText(lines[i]!, LINE_MAX))}`;
+  const kinds = lines.map(keyLine);
   const key: number[] = [];
-  for (let i = 0; i < lines.length; i++) if (KEY_LINE.test(lines[i]!)) key.push(i);
-  // Errors and BUGs before mnt-v2 chatter when there are too many to show.
+  for (let i = 0; i < lines.length; i++) if (kinds[i]) key.push(i);
+  // Trouble before mnt-v2 chatter when there are too many to show.
   let shownKey = key;
   if (key.length > KEY_MAX) {
-    const loud = key.filter((i) => !/mnt-v2:/.test(lines[i]!) || /\bError\b|\bBUG\b/.test(lines[i]!));
-    const rest = key.filter((i) => !loud.includes(i));
+    const loud = key.filter((i) => kinds[i] === 'trouble');
+    const rest = key.filter((i) => kinds[i] !== 'trouble');
     shownKey = [...loud.slice(0, KEY_MAX), ...rest.slice(0, Math.max(KEY_MAX - loud.length, 0))].sort((a, b) => a - b);
   }
-  const cls = (i: number) => (/\bError\b|\bBUG\b|\berr\b/.test(lines[i]!) ? 'k-err' : 'k-v2');
+  const cls = (i: number) => (kinds[i] === 'trouble' ? 'k-err' : 'k-v2');
   const errors = key.filter((i) => cls(i) === 'k-err').length;
   const o: string[] = [];
   o.push(

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import type { RunResult, ScenarioResult } from '../run/result.js';
-import { RESULTS_FORMAT } from '../run/result.js';
+import type { RunResult, ScenarioResult } from '../results/result.js';
+import { RESULTS_FORMAT } from '../results/result.js';
+import { RUN_FILES } from '../results/artifacts.js';
 import { writeAtomic } from './atomic.js';
 import type { Reporter, RunStartInfo } from './reporter.js';
 
@@ -28,10 +29,10 @@ export class JsonReporter implements Reporter {
       complete: false,
       results: this.results,
     };
-    await writeAtomic(join(this.runDir, 'results.json'), JSON.stringify(partial, null, 2) + '\n');
+    await writeAtomic(join(this.runDir, RUN_FILES.results), JSON.stringify(partial, null, 2) + '\n');
   }
 
   async onRunEnd(run: RunResult): Promise<void> {
-    await writeAtomic(join(this.runDir, 'results.json'), JSON.stringify(run, null, 2) + '\n');
+    await writeAtomic(join(this.runDir, RUN_FILES.results), JSON.stringify(run, null, 2) + '\n');
   }
 }

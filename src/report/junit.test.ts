@@ -4,10 +4,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { validateXML } from 'xmllint-wasm';
-import type { Outcome } from '../run/outcome.js';
-import type { ScenarioResult } from '../run/result.js';
+import type { Outcome } from '../results/outcome.js';
+import type { ScenarioResult } from '../results/result.js';
 import { JunitReporter, XPASS_MESSAGE, logExcerpts, renderJunit } from './junit.js';
-import { runResult, scenarioResult, vmCell } from './results.testutil.js';
+import { runResult, scenarioResult, vmCell } from '../results/results.testutil.js';
 
 /**
  * The Jenkins JUnit schema (dtkit junit-4.xsd, MIT), as shipped in the

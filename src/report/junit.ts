@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { logExcerpt } from '../engine/criu-log.js';
-import type { RunResult, ScenarioResult } from '../run/result.js';
+import type { RunResult, ScenarioResult } from '../results/result.js';
+import { RUN_FILES, SCENARIO_LOGS } from '../results/artifacts.js';
 import { writeAtomic } from './atomic.js';
 import type { Reporter } from './reporter.js';
 
@@ -14,7 +15,7 @@ export class JunitReporter implements Reporter {
   async onRunEnd(run: RunResult): Promise<void> {
     const logs = new Map<ScenarioResult, LogExcerpt[]>();
     for (const r of run.results) logs.set(r, await logExcerpts(this.runDir, r));
-    await writeAtomic(join(this.runDir, 'junit.xml'), renderJunit(run, (r) => logs.get(r) ?? []));
+    await writeAtomic(join(this.runDir, RUN_FILES.junit), renderJunit(run, (r) => logs.get(r) ?? []));
   }
 }
 
@@ -22,9 +23,6 @@ export interface LogExcerpt {
   name: string;
   excerpt: string;
 }
-
-/** Logs worth carrying into CI, in the order a reader wants them. */
-const LOGS = ['setup.err', 'dump.log', 'restore.log', 'restore-again.log', 'kernel-trouble.txt'] as const;
 
 /**
  * Excerpts of a scenario's logs for system-out: only for results someone
@@ -34,7 +32,7 @@ const LOGS = ['setup.err', 'dump.log', 'restore.log', 'restore-again.log', 'kern
 export async function logExcerpts(runDir: string, r: ScenarioResult): Promise<LogExcerpt[]> {
   if (r.outcome === 'pass' || r.outcome === 'skip') return [];
   const out: LogExcerpt[] = [];
-  for (const name of LOGS) {
+  for (const name of SCENARIO_LOGS) {
     const rel = r.artifacts[name];
     if (!rel) continue;
     try {

@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
-import type { Outcome } from '../run/outcome.js';
-import type { ScenarioResult } from '../run/result.js';
+import type { Outcome } from '../results/outcome.js';
+import type { ScenarioResult } from '../results/result.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeScratch, scratchDir } from '../../test/scratch.js';
 import { renderMarkdown, topologies } from './markdown.js';
-import { runResult, scenarioResult, vmCell } from './results.testutil.js';
+import { runResult, scenarioResult, vmCell } from '../results/results.testutil.js';
 
 const result = (scenario: string, cell: string, outcome: Outcome, probes?: ScenarioResult['probes'], extra: Partial<ScenarioResult> = {}): ScenarioResult =>
   scenarioResult({

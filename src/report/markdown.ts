@@ -1,20 +1,21 @@
 import { join } from 'node:path';
-import type { RunResult, ScenarioResult } from '../run/result.js';
-import { OUTCOMES } from '../run/outcome.js';
-import { readFile } from 'node:fs/promises';
-import { parseCapture } from '../capture/capture-file.js';
-import { buildTopology } from '../compare/topology.js';
+import type { RunResult, ScenarioResult } from '../results/result.js';
+import { OUTCOMES, isExpected } from '../results/outcome.js';
+import { RUN_FILES } from '../results/artifacts.js';
 import { writeAtomic } from './atomic.js';
 import { renderTopologyTree } from './topology-tree.js';
 import type { Reporter } from './reporter.js';
 import { criuOriginText, criuText } from './criu-text.js';
+import { scenarioMatrix } from './scenario-matrix.js';
+import { capturedTopologies, runDirArtifacts } from './captured-topologies.js';
 
 /** summary.md: plain text that reads in a terminal and pastes into an email. */
 export class MarkdownReporter implements Reporter {
   constructor(private readonly runDir: string) {}
 
   async onRunEnd(run: RunResult): Promise<void> {
-    await writeAtomic(join(this.runDir, 'summary.md'), await renderMarkdown(run, (r) => topologies(this.runDir, r)));
+    const text = await renderMarkdown(run, (r) => topologies(this.runDir, r));
+    await writeAtomic(join(this.runDir, RUN_FILES.summary), text);
   }
 }
 
@@ -39,24 +40,9 @@ function probeText(r: ScenarioResult): string {
   return parts.join(', ');
 }
 
-/**
- * Scenario x cell, for a matrix run: the verdict of each scenario in each
- * cell, rows where the cells disagree first, so what a kernel or a criu
- * changes is at the top.
- */
+/** Scenario x cell, for a matrix run, rows where the cells disagree first. */
 function matrixTable(run: RunResult): string[] {
-  const cells = run.cells.map((c) => c.id);
-  const byScenario = new Map<string, Map<string, string>>();
-  for (const r of run.results) {
-    let row = byScenario.get(r.scenario);
-    if (!row) byScenario.set(r.scenario, (row = new Map()));
-    row.set(r.cell, r.outcome);
-  }
-  const rows = [...byScenario.entries()].map(([name, row]) => {
-    const verdicts = cells.map((c) => row.get(c) ?? '-');
-    return { name, verdicts, differs: new Set(verdicts.filter((v) => v !== '-')).size > 1 };
-  });
-  rows.sort((a, b) => Number(b.differs) - Number(a.differs) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const { cells, rows } = scenarioMatrix(run);
   const differing = rows.filter((r) => r.differs).length;
   return [
     '',
@@ -66,7 +52,10 @@ function matrixTable(run: RunResult): string[] {
     '',
     `| scenario | ${cells.join(' | ')} |`,
     `|---|${cells.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.differs ? `**${r.name}**` : r.name} | ${r.verdicts.join(' | ')} |`),
+    ...rows.map((r) => {
+      const verdicts = r.verdicts.map((v) => v ?? '-');
+      return `| ${r.differs ? `**${r.scenario}**` : r.scenario} | ${verdicts.join(' | ')} |`;
+    }),
   ];
 }
 
@@ -76,12 +65,10 @@ function matrixTable(run: RunResult): string[] {
  * (the explanations stand on their own).
  */
 export async function topologies(runDir: string, r: ScenarioResult): Promise<{ before: string[]; after: string[] } | undefined> {
-  const b = r.artifacts['before.capture'];
-  const a = r.artifacts['after.capture'];
-  if (!b || !a) return undefined;
+  const { before, after } = await capturedTopologies(r, runDirArtifacts(runDir));
+  if (!before || !after) return undefined;
   try {
-    const tree = async (rel: string) => renderTopologyTree(buildTopology(parseCapture(await readFile(join(runDir, rel), 'latin1'), rel)));
-    return { before: await tree(b), after: await tree(a) };
+    return { before: renderTopologyTree(before), after: renderTopologyTree(after) };
   } catch {
     return undefined;
   }
@@ -122,7 +109,7 @@ export async function renderMarkdown(run: RunResult, treesOf?: TreesOf): Promise
     L.push('', '## Namespace leaks', '', 'Tasks outside the checkpointed tree that shared its namespaces at dump time:', '');
     for (const r of leaky) for (const l of r.leaks) L.push(`- ${r.scenario}: ${l}`);
   }
-  const bad = run.results.filter((r) => r.outcome === 'fail' || r.outcome === 'error' || r.outcome === 'xpass');
+  const bad = run.results.filter((r) => !isExpected(r.outcome));
   for (const r of bad) {
     L.push('', `## ${r.scenario} on ${r.cell}: ${r.outcome}`, '', r.reason, '');
     for (const d of r.differences) L.push(`- ${d.sentence}`);

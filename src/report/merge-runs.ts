@@ -1,5 +1,5 @@
-import { OUTCOMES, exitCodeForOutcomes, type Outcome } from '../run/outcome.js';
-import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from '../run/result.js';
+import { countOutcomes, exitCodeForOutcomes } from '../results/outcome.js';
+import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from '../results/result.js';
 import type { Reporter } from './reporter.js';
 
 /** A run read from disk, with where it came from, for messages. */
@@ -58,7 +58,7 @@ export function mergeRuns(inputs: RunInput[], runId: string): RunResult {
     host: inputs[0]!.run.host,
     cells: cellList,
     results,
-    counts: Object.fromEntries(OUTCOMES.map((o) => [o, results.filter((r) => r.outcome === o).length])) as Record<Outcome, number>,
+    counts: countOutcomes(results.map((r) => r.outcome)),
     exitCode: cellList.some((c) => c.error !== undefined) ? 2 : exitCodeForOutcomes(results.map((r) => r.outcome)),
     complete: inputs.every((i) => i.run.complete),
     mergedFrom: inputs.map((i) => i.run.runId),
@@ -71,7 +71,7 @@ export function mergeRuns(inputs: RunInput[], runId: string): RunResult {
  */
 export async function replayRun(run: RunResult, runDir: string, reporter: Reporter): Promise<void> {
   const scenarios = [...new Map(run.results.map((r) => [r.scenario, { name: r.scenario, file: r.file }])).values()];
-  await reporter.onRunStart?.({ runId: run.runId, runDir, scenarios, cells: run.cells.map((c) => c.id), items: run.results.length });
+  await reporter.onRunStart?.({ runId: run.runId, runDir, scenarios, cells: run.cells, items: run.results.length });
   for (const c of run.cells) reporter.onCellReady?.(c);
   for (const r of run.results) await reporter.onScenarioEnd?.(r);
   await reporter.onRunEnd?.(run);

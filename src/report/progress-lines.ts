@@ -1,4 +1,4 @@
-import type { CellResult, Phase, RunResult, ScenarioResult } from '../run/result.js';
+import type { CellResult, Phase, RunResult, ScenarioResult } from '../results/result.js';
 import { countsText, renderEndSummary } from './end-summary.js';
 import { cellReadyText, instanceLabel, scenarioEndText, type ProgressStream, type Verbosity } from './progress-text.js';
 import type { Reporter, RunStartInfo } from './reporter.js';
@@ -23,7 +23,8 @@ export class LineProgress implements Reporter {
     this.runDir = info.runDir;
     this.multiCell = info.cells.length > 1;
     this.total = info.items ?? info.scenarios.length * info.cells.length;
-    this.line(`run ${info.runId}: ${info.scenarios.length} scenario(s) on ${info.cells.join(', ')}`);
+    const cells = info.cells.map((c) => c.id).join(', ');
+    this.line(`run ${info.runId}: ${info.scenarios.length} scenario(s) on ${cells}`);
   }
   onLog(message: string): void {
     this.line(message);

@@ -1,4 +1,4 @@
-import type { CellResult, Phase, RunResult, ScenarioResult } from '../run/result.js';
+import type { CellResult, Phase, RunResult, ScenarioResult } from '../results/result.js';
 import { renderEndSummary } from './end-summary.js';
 import { cellReadyText, instanceLabel, scenarioEndText, type ProgressStream, type Verbosity } from './progress-text.js';
 import type { Reporter, RunStartInfo } from './reporter.js';
@@ -85,7 +85,8 @@ export class LiveProgress implements Reporter {
       this.render();
     }, REFRESH_MS);
     this.timer.unref();
-    this.render([`run ${info.runId}: ${info.scenarios.length} scenario(s) on ${info.cells.join(', ')}`]);
+    const cells = info.cells.map((c) => c.id).join(', ');
+    this.render([`run ${info.runId}: ${info.scenarios.length} scenario(s) on ${cells}`]);
   }
   onLog(message: string): void {
     this.render([message]);

@@ -1,4 +1,4 @@
-import type { CellResult, ScenarioResult } from '../run/result.js';
+import type { CellResult, ScenarioResult } from '../results/result.js';
 import { duration } from './end-summary.js';
 
 export type Verbosity = 'quiet' | 'normal' | 'verbose';

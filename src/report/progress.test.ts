@@ -6,7 +6,7 @@ import { renderEndSummary } from './end-summary.js';
 import { progressReporter } from './progress.js';
 import { LineProgress } from './progress-lines.js';
 import { LiveProgress } from './progress-live.js';
-import { runResult, scenarioResult } from './results.testutil.js';
+import { runResult, scenarioResult } from '../results/results.testutil.js';
 
 const DRIVER = fileURLToPath(new URL('../../test/pty/progress-driver.js', import.meta.url));
 const ESC = /\x1b\[/;

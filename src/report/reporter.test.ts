@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { Reporters, type Reporter } from './reporter.js';
-import { runResult, scenarioResult } from './results.testutil.js';
+import { runResult, scenarioResult } from '../results/results.testutil.js';
 
 describe('Reporters (the multiplexer)', () => {
   it('goes on when one reporter throws: the others get every hook, the failure is recorded and said', async () => {

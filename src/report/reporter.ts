@@ -1,10 +1,15 @@
-import type { CellResult, Phase, RunResult, ScenarioResult } from '../run/result.js';
+import type { CellResult, Phase, RunResult, ScenarioResult } from '../results/result.js';
 
 export interface RunStartInfo {
   runId: string;
   runDir: string;
   scenarios: { name: string; file: string }[];
-  cells: string[];
+  /**
+   * The cells the run will use, with what is known of them before their
+   * targets start: the kind of target; the rest of the facts come with
+   * onCellReady.
+   */
+  cells: CellResult[];
   /** Scenario × cell items this run will run (a shard may hold fewer than scenarios × cells). */
   items?: number;
 }

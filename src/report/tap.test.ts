@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { parse } from 'yaml';
-import type { Outcome } from '../run/outcome.js';
-import type { ScenarioResult } from '../run/result.js';
-import { runResult as run, scenarioResult } from './results.testutil.js';
+import type { Outcome } from '../results/outcome.js';
+import type { ScenarioResult } from '../results/result.js';
+import { runResult as run, scenarioResult } from '../results/results.testutil.js';
 import { renderTap } from './tap.js';
 
 const result = (scenario: string, outcome: Outcome, reason: string, extra: Partial<ScenarioResult> = {}): ScenarioResult => scenarioResult({ scenario, outcome, reason, ...extra });

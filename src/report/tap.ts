@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { RunResult, ScenarioResult } from '../run/result.js';
+import type { RunResult, ScenarioResult } from '../results/result.js';
+import { RUN_FILES } from '../results/artifacts.js';
 import { writeAtomic } from './atomic.js';
 import { XPASS_MESSAGE } from './junit.js';
 import type { Reporter } from './reporter.js';
@@ -10,7 +11,7 @@ export class TapReporter implements Reporter {
   constructor(private readonly runDir: string) {}
 
   async onRunEnd(run: RunResult): Promise<void> {
-    await writeAtomic(join(this.runDir, 'results.tap'), renderTap(run));
+    await writeAtomic(join(this.runDir, RUN_FILES.tap), renderTap(run));
   }
 }
 

@@ -16,9 +16,10 @@ import type { Reporter } from '../report/reporter.js';
 import { applyKnownBug, describeExpectation, expectationOf, judgePhase, unmetFailure, type Expectation } from './expectation.js';
 import { inRange } from './versions.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
-import type { Outcome } from './outcome.js';
+import type { Outcome } from '../results/outcome.js';
 import type { ScenarioRun } from './variants.js';
-import type { DifferenceRecord, Phase, PhaseTiming, ProbeSummary, ScenarioResult } from './result.js';
+import type { DifferenceRecord, Phase, PhaseTiming, ProbeSummary, ScenarioResult } from '../results/result.js';
+import { SCENARIO_FILES, scenarioDir } from '../results/artifacts.js';
 
 export interface ScenarioContext {
   cell: string;
@@ -60,7 +61,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
   const { loaded, mountEngine } = run;
   const s = loaded.scenario;
   const started = Date.now();
-  const dir = join(ctx.runDir, ctx.cell, run.name, ...(ctx.attempt && ctx.attempt > 1 ? [`attempt-${ctx.attempt}`] : []));
+  const dir = join(ctx.runDir, scenarioDir(ctx.cell, run.name, ctx.attempt));
   await mkdir(dir, { recursive: true });
   const artifacts: Record<string, string> = {};
   const save = async (name: string, content: string, encoding: BufferEncoding = 'utf8') => {
@@ -70,7 +71,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
   const phases: PhaseTiming[] = [];
   const expectation = expectationOf(s, mountEngine, t.facts);
   const plan = compileScenario(loaded, ctx.guestId, mountEngine);
-  await save('tree.sh', plan.treeScript);
+  await save(SCENARIO_FILES.treeScript, plan.treeScript);
   const consoleMark = t.consoleMark();
 
   const result: ScenarioResult = {
@@ -117,16 +118,16 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
       result.leaks = await findLeaks(t, plan, pid);
       return capture(t, pid, plan);
     });
-    await save('before.capture', before.text, 'latin1');
+    await save(SCENARIO_FILES.before, before.text, 'latin1');
     if (ctx.stopAfter === 'capture-before') throw new Verdict('pass', 'built and captured; stopped before the dump as asked', 'capture-before');
     const dump = await phase('dump', () => criuDump(t, plan, pid));
-    await save('dump.log', dump.log);
+    await save(SCENARIO_FILES.dumpLog, dump.log);
     engineVerdict(dump, expectation, 'dump');
     const restore = await phase('restore', () => criuRestore(t, plan));
-    await save('restore.log', restore.log);
+    await save(SCENARIO_FILES.restoreLog, restore.log);
     engineVerdict(restore, expectation, 'restore');
     const after = await phase('capture-after', () => capture(t, restore.pid!, plan));
-    await save('after.capture', after.text, 'latin1');
+    await save(SCENARIO_FILES.after, after.text, 'latin1');
     await phase('compare', async () => {
       const cmp = compareCaptures(before.capture, after.capture);
       result.differences = records(cmp.differences);
@@ -147,7 +148,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
       const killed = await t.exec([LABCTL, 'kill', plan.id], { timeoutMs: 30_000, label: 'end the restored tree' });
       if (killed.code !== 0) throw new Verdict('error', `cannot end the first restored tree: ${killed.stderr.trim()}`, 'restore-again');
       const again = await phase('restore-again', () => criuRestore(t, plan));
-      await save('restore-again.log', again.log);
+      await save(SCENARIO_FILES.restoreAgainLog, again.log);
       if (!again.ok) {
         throw new Verdict(
           again.failure?.kind === 'failed' ? 'fail' : 'error',
@@ -158,7 +159,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
         );
       }
       const second = await phase('capture-again', () => capture(t, again.pid!, plan));
-      await save('after-again.capture', second.text, 'latin1');
+      await save(SCENARIO_FILES.afterAgain, second.text, 'latin1');
       const cmp = compareCaptures(before.capture, second.capture);
       result.differences = records(cmp.differences, 'second restore: ');
       if (!cmp.equivalent) throw new Verdict('fail', result.differences[0]?.sentence ?? 'second restore differs', 'capture-again');
@@ -199,7 +200,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
   if (trouble) {
     // A kernel that oopsed is not trusted with the next scenario.
     t.retire('kernel trouble on the console');
-    await save('kernel-trouble.txt', trouble);
+    await save(SCENARIO_FILES.kernelTrouble, trouble);
     result.outcome = 'error';
     result.reason = `kernel oops: ${trouble.split('\n')[0]!.trim()}`;
     result.error = { phase: current, message: result.reason, excerpt: trouble };
@@ -211,7 +212,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
 async function setup(t: StartedTarget, plan: GuestPlan, save: (n: string, c: string, e?: BufferEncoding) => Promise<void>): Promise<number> {
   if (plan.outsideScript) {
     await t.writeFile(`/run/mountlab/${plan.id}/outside.sh`, plan.outsideScript);
-    await save('outside.sh', plan.outsideScript);
+    await save(SCENARIO_FILES.outsideScript, plan.outsideScript);
   }
   // One round trip: labctl makes the root, takes tree.sh on stdin and waits for the tree.
   const r = await t.exec([LABCTL, 'setup', plan.id, String(plan.limits.setup)], {
@@ -222,7 +223,7 @@ async function setup(t: StartedTarget, plan: GuestPlan, save: (n: string, c: str
   const pid = r.stdout.match(/^pid=(\d+)$/m);
   if (r.code === 0 && pid) return Number(pid[1]);
   const err = await t.exec([LABCTL, 'err', plan.id], { timeoutMs: 10_000, label: 'read setup errors' });
-  await save('setup.err', err.stdout);
+  await save(SCENARIO_FILES.setupErr, err.stdout);
   const failed = r.stdout.match(/failed (\d+) (\d+)/);
   const last = r.stdout.match(/^last step (\d+)/m);
   const stderrTail = err.stdout.trim().split('\n').slice(-5).join('\n');
@@ -291,7 +292,7 @@ async function probe(
   let prop = { differences: [] as Difference[], checks: 0, copiesChecked: 0, notes: [] as string[] };
   if (pp.probes.length) {
     const r = await t.exec([LABCTL, 'probe', id], { stdin: pp.input, timeoutMs: 60_000 + pp.probes.length * 5_000, label: 'propagation probes', encoding: 'latin1' });
-    await save('probes.out', r.stdout, 'latin1');
+    await save(SCENARIO_FILES.probes, r.stdout, 'latin1');
     if (r.code !== 0) throw new Verdict('error', `propagation probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
     prop = judgePropagationProbes(pp, r.stdout);
   } else {
@@ -301,7 +302,7 @@ async function probe(
   let fd = { differences: [] as Difference[], notes: fp.notes, checks: 0, probed: 0 };
   if (fp.input) {
     const r = await t.exec([HELPER, 'fd-probe'], { stdin: fp.input, timeoutMs: 60_000, label: 'fd write probes', encoding: 'latin1' });
-    await save('fd-probes.out', r.stdout, 'latin1');
+    await save(SCENARIO_FILES.fdProbes, r.stdout, 'latin1');
     if (r.code !== 0) throw new Verdict('error', `fd write probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
     fd = judgeFdProbes(fp, r.stdout);
   }

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { TargetFacts } from '../target/target.js';
+import type { TargetFacts } from '../results/result.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
 import { logPattern } from '../scenario/log-pattern.js';
 import { applyKnownBug, describeExpectation, expectationOf, judgePhase, unmetFailure, type Expectation } from './expectation.js';

@@ -1,6 +1,7 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RESULTS_FORMAT, type RunResult } from './result.js';
+import { readResultsFile } from '../results/read-results.js';
+import { RUN_FILES } from '../results/artifacts.js';
 
 /**
  * How long each scenario took last time, from the newest results.json under
@@ -13,7 +14,10 @@ export async function loadHistory(outDir: string, newest = 8): Promise<Map<strin
   let dirs: { path: string; mtime: number }[];
   try {
     const names = await readdir(outDir);
-    dirs = (await Promise.all(names.map(async (n) => ({ path: join(outDir, n, 'results.json'), mtime: await stat(join(outDir, n, 'results.json')).then((s) => s.mtimeMs, () => -1) })))).filter((d) => d.mtime >= 0);
+    const runs = names.map((n) => join(outDir, n, RUN_FILES.results));
+    const mtimeOf = (path: string) => stat(path).then((s) => s.mtimeMs, () => -1);
+    const stamped = await Promise.all(runs.map(async (path) => ({ path, mtime: await mtimeOf(path) })));
+    dirs = stamped.filter((d) => d.mtime >= 0);
   } catch {
     return history;
   }
@@ -21,8 +25,7 @@ export async function loadHistory(outDir: string, newest = 8): Promise<Map<strin
   dirs.sort((a, b) => b.mtime - a.mtime);
   for (const d of dirs.slice(0, newest)) {
     try {
-      const run = JSON.parse(await readFile(d.path, 'utf8')) as RunResult;
-      if (run.format !== RESULTS_FORMAT) continue;
+      const run = await readResultsFile(d.path);
       const seen = new Map<string, number>();
       for (const r of run.results) {
         // One attempt's time: a --repeat run sums its attempts.
@@ -31,7 +34,8 @@ export async function loadHistory(outDir: string, newest = 8): Promise<Map<strin
       }
       for (const [k, v] of seen) if (!history.has(k)) history.set(k, v);
     } catch {
-      // A run killed mid-write leaves its last complete file; anything else unreadable is skipped.
+      // A run killed mid-write leaves its last complete file; anything else unreadable or
+      // not a results file this mountlab reads is skipped.
     }
   }
   return history;

@@ -1,11 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { parseScenario } from '../scenario/load.js';
 import type { ExecOptions, ExecResult } from '../target/exec.js';
-import type { StartedTarget, Target, TargetFacts } from '../target/target.js';
+import type { StartedTarget, Target } from '../target/target.js';
+import type { TargetFacts } from '../results/result.js';
 import { removeScratch, scratchDir } from '../../test/scratch.js';
 import { PreflightError } from '../errors.js';
 import { runCorpus } from './runner.js';
-import type { ScenarioResult } from './result.js';
+import type { ScenarioResult } from '../results/result.js';
 
 const CAPTURE = '@task init pid=100 mntns=1 cwd=/ root=/\n1 0 0:21 / / rw - tmpfs w rw\n';
 

@@ -9,8 +9,9 @@ import { executeScenario } from './execute-scenario.js';
 import { scenarioRuns } from './variants.js';
 import { combineAttempts } from './repeat.js';
 import { estimateMs, scheduleOrder, shardItems, type Shard, type WorkItem } from './schedule.js';
-import { OUTCOMES, exitCodeForOutcomes, type Outcome } from './outcome.js';
-import { RESULTS_FORMAT, type CellResult, type Phase, type RunResult, type ScenarioResult } from './result.js';
+import { countOutcomes, exitCodeForOutcomes } from '../results/outcome.js';
+import { RESULTS_FORMAT, type CellResult, type Phase, type RunResult, type ScenarioResult } from '../results/result.js';
+import { SCENARIO_FILES } from '../results/artifacts.js';
 
 /** A target configuration that runs the whole corpus, e.g. vm on trixie's kernel. */
 export interface CellPlan {
@@ -73,7 +74,7 @@ export async function runCorpus(scenarios: LoadedScenario[], cells: CellPlan[], 
     host: { kernel: release(), node: process.version },
     cells: [],
     results: [],
-    counts: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
+    counts: countOutcomes([]),
     exitCode: 0,
     complete: false,
   };
@@ -95,7 +96,7 @@ export async function runCorpus(scenarios: LoadedScenario[], cells: CellPlan[], 
     runId: opts.runId,
     runDir: opts.runDir,
     scenarios: runs.filter((r) => items.some((i) => i.run === r)).map((r) => ({ name: r.name, file: r.loaded.file })),
-    cells: used.map((c) => c.plan.id),
+    cells: used.map((c) => c.result),
     items: items.length,
   });
   const orderOf = new Map<ScenarioResult, number>();
@@ -245,9 +246,11 @@ function noteHang(cell: CellState, r: ScenarioResult, reporter: Reporter): void 
   if (cell.hangs.length < 2) return;
   const [first, second] = cell.hangs as [ScenarioResult, ScenarioResult];
   const what = (x: ScenarioResult) => `${x.error?.phase ?? 'a phase'} of ${x.scenario}`;
+  const { dumpLog, restoreLog } = SCENARIO_FILES;
+  const logs = first.artifacts[dumpLog] ?? first.artifacts[restoreLog] ?? `${first.cell}/${first.scenario}/`;
   const message =
     `${what(first)} and then ${what(second)} hung until killed: the cause is this cell, not a scenario, ` +
-    `so it runs no more; the logs of the first are in ${first.artifacts['dump.log'] ?? first.artifacts['restore.log'] ?? `${first.cell}/${first.scenario}/`}`;
+    `so it runs no more; the logs of the first are in ${logs}`;
   cell.failed = { phase: first.error?.phase ?? 'dump', message, reason: `not run: ${message}` };
   cell.result.error = message;
   reporter.onLog?.(`${cell.plan.id}: ${message}`);

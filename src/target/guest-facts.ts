@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { TargetError } from '../errors.js';
 import { assetPath } from '../paths.js';
 import type { ExecOptions, ExecResult } from './exec.js';
-import type { TargetFacts, TargetKind } from './target.js';
+import type { TargetFacts, TargetKind } from '../results/result.js';
 import { cacheRoot } from './vm/image.js';
 
 /** Where labctl lives in every target. /run is a tmpfs, so it goes with the guest. */

@@ -8,7 +8,7 @@ import { removeScratch } from '../scratch.js';
 import { assetPath } from '../../src/paths.js';
 import { findDockerEngine } from '../../src/target/container/docker-engine.js';
 import { cacheRoot } from '../../src/target/vm/image.js';
-import type { RunResult } from '../../src/run/result.js';
+import type { RunResult } from '../../src/results/result.js';
 import { BIN, readRun, runCli, tempOut } from './helpers.js';
 
 function readFileSyncOr(path: string): string {

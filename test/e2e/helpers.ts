@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { scratchDir } from '../scratch.js';
 import { join } from 'node:path';
 import { assetPath } from '../../src/paths.js';
-import type { RunResult } from '../../src/run/result.js';
+import type { RunResult } from '../../src/results/result.js';
 
 export const BIN = assetPath('bin', 'mountlab.js');
 

@@ -23,7 +23,9 @@ describe('@e2e npm package', function () {
     const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dest, '--json', '--loglevel=error'], { cwd: assetPath(), encoding: 'utf8' });
     const [info] = JSON.parse(packed.slice(packed.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const files = info!.files.map((f) => f.path);
-    for (const must of ['bin/mountlab.js', 'dist/src/cli/main.js', 'vm/runtime/labctl', 'vm/build-image.sh', 'vm/helper/mountlab-helper.c', 'Vagrantfile', 'src/scenario/scenario.schema.json', 'src/run/results.schema.json', 'README.md']) {
+    const musts = ['bin/mountlab.js', 'dist/src/cli/main.js', 'vm/runtime/labctl', 'vm/build-image.sh', 'vm/helper/mountlab-helper.c'];
+    musts.push('Vagrantfile', 'src/scenario/scenario.schema.json', 'src/results/results.schema.json', 'README.md');
+    for (const must of musts) {
       assert.ok(files.includes(must), `${must} is not in the package`);
     }
     const stray = files.filter((f) => /\.test\.js$|\.testutil\.js$|^test\/|^src\/.*\.ts$|^bench\/|^dist\/(test|bench)\//.test(f));

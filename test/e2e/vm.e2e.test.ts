@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeScratch, scratchDir } from '../scratch.js';
 import { assetPath } from '../../src/paths.js';
-import { resultsProblems } from '../../src/run/results-schema.js';
+import { resultsProblems } from '../../src/results/results-schema.js';
 import { mountlabQemus, readRun, runCli, tempOut } from './helpers.js';
 import { checkReportInChromium, screenshotPath } from '../chromium-check.js';
 

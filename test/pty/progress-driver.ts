@@ -4,15 +4,19 @@
  * and look at exactly what a user would see. Timings are real but short.
  */
 import { progressReporter, type Verbosity } from '../../src/report/progress.js';
-import { runResult, scenarioResult, vmCell } from '../../src/report/results.testutil.js';
-import type { Phase } from '../../src/run/result.js';
+import { runResult, scenarioResult, vmCell } from '../../src/results/results.testutil.js';
+import type { Phase } from '../../src/results/result.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const verbosity = (process.argv[2] ?? 'normal') as Verbosity;
 const cell = vmCell('vm-debian-6.12-criu-4.1.1');
 const p = progressReporter(verbosity);
 
-await p.onRunStart?.({ runId: 'r-pty', runDir: '/tmp/reports/r-pty', scenarios: [{ name: 'slave-chain-3', file: 'a.yaml' }, { name: 'a-scenario-with-a-rather-long-name-that-does-not-fit-in-sixty-columns', file: 'b.yaml' }], cells: [cell.id] });
+const scenarios = [
+  { name: 'slave-chain-3', file: 'a.yaml' },
+  { name: 'a-scenario-with-a-rather-long-name-that-does-not-fit-in-sixty-columns', file: 'b.yaml' },
+];
+await p.onRunStart?.({ runId: 'r-pty', runDir: '/tmp/reports/r-pty', scenarios, cells: [cell] });
 p.onCellStart?.(cell.id, 'qemu TCG, kernel 6.12');
 await sleep(600);
 p.onLog?.(`${cell.id}: console says hello`);

@@ -5,7 +5,8 @@ import { pidAlive } from '../pid-alive.js';
 import { InterruptedError, MountlabError, TargetError, TimeoutError } from '../../errors.js';
 import type { ExecOptions, ExecResult } from '../exec.js';
 import { installLabctl } from '../guest-facts.js';
-import type { StartedTarget, Target, TargetFacts } from '../target.js';
+import type { StartedTarget, Target } from '../target.js';
+import type { TargetFacts } from '../../results/result.js';
 import { ensureContainerImage, type ImageApi, type RootfsSource } from './container-image.js';
 import { findDockerEngine } from './docker-engine.js';
 import {

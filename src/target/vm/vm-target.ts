@@ -1,7 +1,8 @@
 import ssh2 from 'ssh2';
 import { TargetError, MountlabError } from '../../errors.js';
 import type { ExecOptions, ExecResult } from '../exec.js';
-import type { StartedTarget, Target, TargetFacts } from '../target.js';
+import type { StartedTarget, Target } from '../target.js';
+import type { TargetFacts } from '../../results/result.js';
 import { chooseAccel, type AccelChoice } from './accel.js';
 import type { VmImage } from './image.js';
 import { freeLoopbackPort } from './port.js';
