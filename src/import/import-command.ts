@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { BadInputError } from '../errors.js';
 import { assetPath } from '../paths.js';
 import { parseScenario } from '../scenario/load.js';
+import { checkScriptSize } from '../plan/script-size.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
 import { parsePaste } from './parse-paste.js';
 import { planImport, type ImportPlan } from './plan-import.js';
@@ -87,7 +88,9 @@ export function importText(text: string, file: string, flags: ImportFlags, argv:
   // The emitted file must be a valid scenario; if not, that is our bug, not the user's input.
   let scenario: Scenario;
   try {
-    scenario = parseScenario(yaml, flags.output ?? `${name}.yaml`).scenario;
+    const loaded = parseScenario(yaml, flags.output ?? `${name}.yaml`);
+    checkScriptSize(loaded);
+    scenario = loaded.scenario;
   } catch (e) {
     // A paste can be too big for the language's limits in ways only the whole scenario shows (its
     // compiled script's size, a list's length): that is the paste's size, not a bug here.

@@ -69,7 +69,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
   };
   const phases: PhaseTiming[] = [];
   const expectation = expectationOf(s, mountEngine, t.facts);
-  const plan = compileScenario(loaded, ctx.guestId, mountEngine);
+  const plan = compileScenario(s, { id: ctx.guestId, file: loaded.file, mountEngine });
   await save('tree.sh', plan.treeScript);
   const consoleMark = t.consoleMark();
 
