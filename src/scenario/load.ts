@@ -30,7 +30,7 @@ export const MAX_SCENARIO_BYTES = 1 << 20;
 export type ScenarioPath = string | Buffer;
 
 export async function loadScenarioFile(file: ScenarioPath): Promise<LoadedScenario> {
-  const display = displayPath(typeof file === 'string' ? file : nameText(file));
+  const display = relativeToCwd(typeof file === 'string' ? file : nameText(file));
   // The name is written into the guest's script (a comment line: a newline
   // in it would end the comment and run the rest) and into every report.
   const control = /[\x00-\x1f\x7f]/.exec(display);
@@ -454,7 +454,8 @@ function readCmdline(): Buffer | undefined {
   }
 }
 
-export function displayPath(file: string): string {
+/** How messages and reports name a scenario file: relative to the working directory when it is below it. */
+function relativeToCwd(file: string): string {
   const rel = relative(process.cwd(), resolve(file));
   return rel.startsWith('..') ? resolve(file) : rel;
 }
