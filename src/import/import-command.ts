@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { BadInputError } from '../errors.js';
 import { assetPath } from '../paths.js';
+import { plural } from '../compare/text.js';
 import { parseScenario } from '../scenario/load.js';
 import { checkScriptSize } from '../plan/script-size.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
@@ -155,10 +156,6 @@ export function scenarioName(file: string): string {
   const stem = file === '<stdin>' ? 'stdin' : basename(file).replace(/\.[^.]*$/, '');
   const clean = stem.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 60) || 'paste';
   return `imported-${clean}`;
-}
-
-function plural(n: number, what: string): string {
-  return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
 function shellWord(s: string): string {

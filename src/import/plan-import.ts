@@ -50,7 +50,7 @@
 import { BadInputError } from '../errors.js';
 import type { Capture, TaskCapture } from '../capture/capture-file.js';
 import type { MountEntry } from '../capture/mountinfo.js';
-import { displayPath } from '../compare/labels.js';
+import { displayPath } from '../compare/text.js';
 import { buildTopology, type PeerGroup, type Superblock, type Topology, type TopoMount } from '../compare/topology.js';
 import type { Step } from '../scenario/scenario.generated.js';
 import { TABLE_SOURCE, type Paste } from './parse-paste.js';
