@@ -6,7 +6,8 @@ import { MAX_SCRIPT_BYTES, checkScriptSize } from './script-size.js';
 
 const head = 'name: big\ndescription: d\nexpect: identical\n';
 /** Three writes of 60 KB: one script of about 180 KB. */
-const big = (at: string) => `${at}:\n` + [1, 2, 3].map((i) => `  - write: {path: /f${i}, content: "${'a'.repeat(60_000)}"}\n`).join('');
+const big = (at: string) =>
+  `${at}:\n` + [1, 2, 3].map((i) => `  - write: {path: /f${i}, content: "${'a'.repeat(60_000)}"}\n`).join('');
 
 describe('script size', () => {
   it('refuses a tree script over the limit at the steps, with what to do', () => {
@@ -24,8 +25,10 @@ describe('script size', () => {
   });
 
   it('refuses an outside script over the same limit at the outside steps', () => {
-    const e = thrown(() => checkScriptSize(parseScenario(head + big('outside') + 'steps: [{mkdir: /a}]\n', 'o.yaml')), BadInputError);
-    assert.match(e.message, /^o\.yaml:5:3: the outside steps compile to \d+ bytes; the limit is 122880 \(at \/outside\)/);
+    const loaded = parseScenario(head + big('outside') + 'steps: [{mkdir: /a}]\n', 'o.yaml');
+    const e = thrown(() => checkScriptSize(loaded), BadInputError);
+    assert.match(e.message, /^o\.yaml:5:3: the outside steps compile to \d+ bytes; the limit is 122880 /);
+    assert.match(e.message, /\(at \/outside\)\n {4}use fewer or shorter steps/);
   });
 
   it('lets a scenario under the limit through', () => {

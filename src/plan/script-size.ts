@@ -30,9 +30,11 @@ export function checkScriptSize(loaded: LoadedScenario): void {
     suggestion: SHORTER,
   });
   if (tree > MAX_SCRIPT_BYTES) {
-    throw new BadInputError([problem('/steps', `the scenario compiles to ${tree} bytes; the limit is ${MAX_SCRIPT_BYTES}`)]);
+    const message = `the scenario compiles to ${tree} bytes; the limit is ${MAX_SCRIPT_BYTES}`;
+    throw new BadInputError([problem('/steps', message)]);
   }
   if (outside > MAX_SCRIPT_BYTES) {
-    throw new BadInputError([problem('/outside', `the outside steps compile to ${outside} bytes; the limit is ${MAX_SCRIPT_BYTES}`)]);
+    const message = `the outside steps compile to ${outside} bytes; the limit is ${MAX_SCRIPT_BYTES}`;
+    throw new BadInputError([problem('/outside', message)]);
   }
 }
