@@ -151,7 +151,7 @@ try {
     const emptySetup: number[] = [];
     const emptyCleanup: number[] = [];
     for (let i = 0; i < resets; i++) {
-      const plan = compileScenario(EMPTY, `bench-e${i}`);
+      const plan = compileScenario(EMPTY.scenario, { id: `bench-e${i}`, file: EMPTY.file });
       const s = await exec(vm, [LABCTL, 'setup', plan.id, String(plan.limits.setup)], 'setup (empty)', plan.treeScript);
       if (s.code !== 0 || !/^pid=\d+$/m.test(s.stdout)) throw new Error(`empty setup failed: ${s.stdout} ${s.stderr}`);
       emptySetup.push(s.durationMs);
@@ -174,7 +174,7 @@ try {
     for (const [k, v] of parts) console.log(`    ${k.padEnd(30)} ${fmtStats(stats(v))}`);
     // Where labctl's own time goes: one traced setup and cleanup (bash -x, a timestamp per command).
     {
-      const plan = compileScenario(EMPTY, 'bench-trace');
+      const plan = compileScenario(EMPTY.scenario, { id: 'bench-trace', file: EMPTY.file });
       const trace = async (args: string[], stdin?: string) => {
         // bash ignores PS4 from the environment when run as root: set it inside, then source labctl with the arguments.
         const r = await exec(vm, ['bash', '-c', `PS4='+\${EPOCHREALTIME} '; set -x; . ${LABCTL} "$@"`, 'labctl', ...args], `traced labctl ${args[0]}`, stdin);

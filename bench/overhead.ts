@@ -86,7 +86,7 @@ interface Bare {
 }
 
 async function runBare(vm: StartedVm, s: LoadedScenario, id: string): Promise<Bare> {
-  const plan = compileScenario(s, id);
+  const plan = compileScenario(s.scenario, { id, file: s.file });
   await vm.writeFile(`/run/bare/${id}/tree.sh`, plan.treeScript);
   const script = bareScript(id, plan.criu.dumpArgs, plan.criu.restoreArgs);
   const r = await vm.exec(['bash', '-c', script], { timeoutMs: 300_000, label: 'bare script' });

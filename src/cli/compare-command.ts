@@ -19,7 +19,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { parseCapture, type Capture } from '../capture/capture-file.js';
 import { MountinfoParseError } from '../capture/mountinfo.js';
 import { compareCaptures, type Comparison } from '../compare/compare.js';
-import { displayPath, displayProse, listText, plural } from '../compare/labels.js';
+import { displayPath, displayProse, listText, plural } from '../compare/text.js';
 
 export interface CompareCommandOptions {
   json?: boolean;

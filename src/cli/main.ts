@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BadInputError, MountlabError, exitCodeOf } from '../errors.js';
 import { discoverScenarioFiles, loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
+import { checkScriptSize } from '../plan/script-size.js';
 import { ensureImage } from '../target/vm/image.js';
 import { prepareDockerEngine } from '../target/container/docker-engine.js';
 import { onInterrupt } from '../run/interrupt.js';
@@ -189,6 +190,7 @@ interface RunFlags {
   verbose?: boolean;
 }
 
+/** The scenarios to validate or run, each refused if it is bad input or too big for a guest. */
 async function loadAll(paths: string[]): Promise<LoadedScenario[]> {
   const files = await discoverScenarioFiles(paths);
   if (files.length === 0) throw new BadInputError([{ file: paths.join(' '), line: 1, col: 1, path: '', message: 'no scenario files (*.yaml) found' }]);
@@ -196,7 +198,9 @@ async function loadAll(paths: string[]): Promise<LoadedScenario[]> {
   const problems: BadInputError[] = [];
   for (const f of files) {
     try {
-      loaded.push(await loadScenarioFile(f));
+      const l = await loadScenarioFile(f);
+      checkScriptSize(l);
+      loaded.push(l);
     } catch (e) {
       if (e instanceof BadInputError) problems.push(e);
       else throw e;

@@ -25,7 +25,7 @@ import {
 } from './explain.js';
 import { DIFFERENCE_KINDS, type Comparison, type Difference, type DifferenceKind, type FilteredSuperOption } from './difference.js';
 import { compareFds } from './fds.js';
-import { byText, changeText, displayPath, listText, plural } from './labels.js';
+import { byText, changeText, displayPath, listText, plural } from './text.js';
 import { matchTopologies, type Matching } from './match.js';
 import { diffPartitions, type PartitionChange } from './partition.js';
 import {

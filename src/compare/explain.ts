@@ -4,7 +4,7 @@
  * Every after-restore mount is named in before terms where it has a
  * counterpart, so one mount keeps one name throughout a report.
  */
-import { byText, displayPath, listText } from './labels.js';
+import { byText, displayPath, listText } from './text.js';
 import type { GroupRef, PeerGroup, TopoMount } from './topology.js';
 
 export type Side = 'before' | 'after';

@@ -28,7 +28,7 @@ import type { Capture, FdEntry } from '../capture/capture-file.js';
 import { escapeMountinfo, unescapeMountinfo } from '../capture/mountinfo.js';
 import type { Difference } from './difference.js';
 import { O_ACCMODE, O_PATH, onText, pairTaskCaptures } from './fds.js';
-import { displayPath, listText, plural } from './labels.js';
+import { displayPath, listText, plural } from './text.js';
 
 export interface FdProbe {
   /** The task's name (topology.ts), as in other differences. */

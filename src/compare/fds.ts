@@ -34,7 +34,7 @@
 import type { Capture, FdEntry, TaskCapture } from '../capture/capture-file.js';
 import type { Difference, DifferenceKind } from './difference.js';
 import type { Namer } from './explain.js';
-import { displayPath, listText, plural } from './labels.js';
+import { displayPath, listText, plural } from './text.js';
 import type { Matching } from './match.js';
 import { diffPartitions } from './partition.js';
 import { buildTopology, type Topology, type TopoMount, type TopoNamespace, type TopoTask } from './topology.js';

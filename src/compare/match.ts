@@ -10,7 +10,7 @@
  * same mountpoint and content. Children of a re-paired mount are then
  * aligned under it as usual.
  */
-import { byText } from './labels.js';
+import { byText } from './text.js';
 import { nsfsRoot, type Topology, type TopoMount, type TopoNamespace } from './topology.js';
 
 /**

@@ -27,7 +27,7 @@ import { buildTopology, type PeerGroup, type Topology, type TopoMount } from './
 import { matchTopologies } from './match.js';
 import type { Capture } from '../capture/capture-file.js';
 import type { Difference } from './difference.js';
-import { listText, plural } from './labels.js';
+import { listText, plural } from './text.js';
 
 export interface PropagationProbe {
   /** 1-based; the marker's source is `mlprobe-NONCE-K`. */

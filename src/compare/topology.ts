@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import type { Capture, TaskCapture } from '../capture/capture-file.js';
 import type { MountEntry } from '../capture/mountinfo.js';
-import { byText, displayPath } from './labels.js';
+import { byText, displayPath } from './text.js';
 import { byColours, refineColours, type RefineNode } from './refine.js';
 import { canonicalSuperOptions } from './super-options.js';
 

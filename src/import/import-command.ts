@@ -15,7 +15,9 @@ import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { BadInputError } from '../errors.js';
 import { assetPath } from '../paths.js';
+import { plural } from '../compare/text.js';
 import { parseScenario } from '../scenario/load.js';
+import { checkScriptSize } from '../plan/script-size.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
 import { parsePaste } from './parse-paste.js';
 import { planImport, type ImportPlan } from './plan-import.js';
@@ -87,7 +89,9 @@ export function importText(text: string, file: string, flags: ImportFlags, argv:
   // The emitted file must be a valid scenario; if not, that is our bug, not the user's input.
   let scenario: Scenario;
   try {
-    scenario = parseScenario(yaml, flags.output ?? `${name}.yaml`).scenario;
+    const loaded = parseScenario(yaml, flags.output ?? `${name}.yaml`);
+    checkScriptSize(loaded);
+    scenario = loaded.scenario;
   } catch (e) {
     // A paste can be too big for the language's limits in ways only the whole scenario shows (its
     // compiled script's size, a list's length): that is the paste's size, not a bug here.
@@ -152,10 +156,6 @@ export function scenarioName(file: string): string {
   const stem = file === '<stdin>' ? 'stdin' : basename(file).replace(/\.[^.]*$/, '');
   const clean = stem.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 60) || 'paste';
   return `imported-${clean}`;
-}
-
-function plural(n: number, what: string): string {
-  return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
 function shellWord(s: string): string {

@@ -50,8 +50,8 @@
 import { BadInputError } from '../errors.js';
 import type { Capture, TaskCapture } from '../capture/capture-file.js';
 import type { MountEntry } from '../capture/mountinfo.js';
-import { displayPath } from '../compare/labels.js';
-import { buildTopology, type PeerGroup, type Superblock, type TopoMount } from '../compare/topology.js';
+import { displayPath } from '../compare/text.js';
+import { buildTopology, type PeerGroup, type Superblock, type Topology, type TopoMount } from '../compare/topology.js';
 import type { Step } from '../scenario/scenario.generated.js';
 import { TABLE_SOURCE, type Paste } from './parse-paste.js';
 
@@ -147,17 +147,110 @@ interface Ns {
   roots: TopoMount[];
 }
 
+/** What every stage shares: the paste, where it is rebuilt, and the notes and substitutions the summary lists. */
+interface Planning {
+  paste: Paste;
+  opts: ImportOptions;
+  base: string;
+  notes: string[];
+  substitutions: string[];
+  /** Refuses the paste at one of its lines: what is wrong; what to do. */
+  fail: (line: number, what: string, todo: string) => never;
+}
+
+/** Peer groups and masters, as the helpers rebuild them. */
+interface Propagation {
+  groupOf: Map<number, PeerGroup>;
+  /** The superblock of each external group (a master not in the paste), by its id. */
+  externalSb: Map<number, Superblock>;
+  /** The external groups' ids, ascending. */
+  externalIds: number[];
+  /** Master before slave. */
+  groupOrder: PeerGroup[];
+  /** The masters of plain slaves (a master and no group of their own), ascending. */
+  slaveMasters: number[];
+}
+
+/** Where each pasted mount goes in the scenario; every path it gives was checked as scenario text. */
+interface Placement {
+  sbOf: (m: TopoMount) => SbPlan;
+  /** BASE + the pasted mountpoint. */
+  target: (m: TopoMount) => string;
+  /** The mount's root in its superblock's source. */
+  rootOf: (m: TopoMount) => string;
+  rootText: (m: TopoMount) => string;
+  /** Directories made through the sources while nothing covers them. */
+  sbDirs: string[];
+  /** Paths inside the guest's own proc and sysfs that must exist (requires.paths). */
+  requirePaths: Set<string>;
+}
+
+/** The stages in order; the first that finds the paste cannot be rebuilt refuses it at its line. */
 export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
   const file = paste.file;
-  const fail = (line: number, what: string, todo: string): never => {
-    throw new BadInputError([{ file, line: Math.max(1, line), col: 1, path: '', message: `${what}; ${todo}` }]);
+  const planning: Planning = {
+    paste,
+    opts,
+    base: checkBase(opts.base ?? DEFAULT_BASE),
+    notes: [...paste.notes],
+    substitutions: [],
+    fail: (line, what, todo) => {
+      throw new BadInputError([{ file, line: Math.max(1, line), col: 1, path: '', message: `${what}; ${todo}` }]);
+    },
   };
-  const base = checkBase(opts.base ?? DEFAULT_BASE);
-  const notes: string[] = [...paste.notes];
-  const substitutions: string[] = [];
+  const { topo, nss } = mountNamespaces(planning);
+  refuseImpossible(topo, nss, planning);
+  const prop = propagationOf(topo, planning);
+  const sbPlans = planSuperblocks(topo, prop, planning);
+  const place = placeMounts(topo, sbPlans, planning);
+  const outside = outsideSteps(sbPlans, prop);
+  const steps = [
+    ...setupSteps(nss, sbPlans, prop, place, planning.base),
+    ...namespaceSteps(nss, sbPlans, prop, place, planning),
+  ];
+  const expected = expectedCapture(nss, place);
 
-  // ---- namespaces: tasks whose tables share mounts are one namespace
-  const groups = namespacesOf(paste, notes);
+  const countSteps = (l: PlanStep[]): number => l.reduce((n, s) => n + 1 + ('spawn' in s ? countSteps(s.spawn.steps) : 0), 0);
+  if (countSteps(steps) > MAX_STEPS) {
+    throw new TooManySteps([{ file, line: paste.lines[0], col: 1, path: '', message: `the scenario would need ${countSteps(steps)} steps; a scenario has at most ${MAX_STEPS}; import a smaller part of the table` }]);
+  }
+  if (paste.kind === 'table') {
+    planning.notes.push(`a table names no filesystem: every mount is a bind of one tmpfs (source ${JSON.stringify(TABLE_SOURCE)}), which peers and masters need anyway`);
+  }
+  const paths = [...place.requirePaths].sort();
+  if (paths.length > 20) planning.notes.push(`${paths.length} paths inside proc and sysfs must exist in the guest; requires.paths lists the first 20`);
+  const plan: ImportPlan = {
+    base: planning.base,
+    outside,
+    steps,
+    requires: { kernel: '>=5.15', ...(paths.length ? { paths: paths.slice(0, 20) } : {}) },
+    expected,
+    looseSources: [...sbPlans.values()].filter((sp) => sp.looseSource).map((sp) => sp.sb.device),
+    substitutions: planning.substitutions,
+    notes: planning.notes,
+    counts: {
+      mounts: topo.mounts.length,
+      namespaces: nss.length,
+      superblocks: topo.superblocks.length,
+      peerGroups: topo.peerGroups.length,
+      slaves: topo.mounts.filter((m) => m.master).length,
+      external: prop.externalIds.length,
+      standIns: [...sbPlans.values()].filter((sp) => sp.standIn).length,
+    },
+    tasks: nss.map((ns) => ({ name: ns.name, pasted: ns.pasted })),
+  };
+  if (prop.externalIds.length) {
+    // CRIU refuses a slave whose master is outside the tree unless told (seed 002).
+    const args = ['--ext-mount-map=auto', '--enable-external-masters'];
+    plan.engine = { 'dump-args': args, 'restore-args': args };
+  }
+  return plan;
+}
+
+/** The namespaces (tasks whose tables share mounts are one) and their topology. */
+function mountNamespaces(planning: Planning): { topo: Topology; nss: Ns[] } {
+  const { fail } = planning;
+  const groups = namespacesOf(planning.paste, planning.notes);
   const taskNames = nameTasks(groups.map((g) => g.name));
   const capture: Capture = {
     tasks: groups.map((g, i) => ({ key: taskNames[i]!, pid: 0, mntNs: `ns${i + 1}`, mounts: g.mounts, fds: [] })),
@@ -177,8 +270,12 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
     const tn = topo.namespaces.find((n) => n.tasks[0]!.key === name)!;
     return { name, pasted: groups[i]!.name, mounts: tn.mounts, roots: tn.roots };
   });
+  return { topo, nss };
+}
 
-  // ---- what the kernel never prints, and what the lab cannot build
+/** Refuses what the kernel never prints, and what the lab cannot build. */
+function refuseImpossible(topo: Topology, nss: Ns[], planning: Planning): void {
+  const { fail } = planning;
   for (const m of topo.mounts) {
     if (m.sibling > 0 && !m.parent) {
       // Roots have no parent to stack on: two on one path are two trees claiming the same place.
@@ -198,7 +295,7 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
     if (m.unbindable && (m.peerGroup || m.master)) {
       fail(m.entry.line, `mount ${m.entry.mountId} is unbindable and also shared or a slave, which Linux never shows`, 'drop the unbindable flag or the shared/master field');
     }
-    if (m.entry.extraFields?.length) notes.push(`line ${m.entry.line}: optional fields ${m.entry.extraFields.join(' ')} are not known to mountlab and were ignored`);
+    if (m.entry.extraFields?.length) planning.notes.push(`line ${m.entry.line}: optional fields ${m.entry.extraFields.join(' ')} are not known to mountlab and were ignored`);
     if (!m.mountPoint.startsWith('/')) fail(m.entry.line, `the mountpoint ${show(m.mountPoint)} is not an absolute path`, 'paste the table as the kernel prints it');
   }
   for (const ns of nss) {
@@ -209,8 +306,11 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
       }
     }
   }
+}
 
-  // ---- peer groups, masters, external groups
+/** Peer groups, masters and external groups, checked as the kernel would have them. */
+function propagationOf(topo: Topology, planning: Planning): Propagation {
+  const { fail } = planning;
   const groupOf = new Map<number, PeerGroup>(topo.peerGroups.map((g) => [g.id, g]));
   const externalSb = new Map<number, Superblock>();
   for (const m of topo.mounts) {
@@ -221,7 +321,7 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
       }
       externalSb.set(m.master.id, m.superblock);
     }
-    if (m.propagateFrom) substitutions.push(`line ${m.entry.line}: propagate_from:${m.propagateFrom.id} is not rebuilt (the kernel derives it from a master chain outside the paste)`);
+    if (m.propagateFrom) planning.substitutions.push(`line ${m.entry.line}: propagate_from:${m.propagateFrom.id} is not rebuilt (the kernel derives it from a master chain outside the paste)`);
   }
   for (const g of topo.peerGroups) {
     const first = g.members[0]!;
@@ -245,28 +345,37 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
   }
   const groupOrder = orderGroups(topo.peerGroups, (line, what) => fail(line, what, 'a master chain cannot loop; check the master fields'));
   const slaveMasters = [...new Set(topo.mounts.filter((m) => !m.peerGroup && m.master).map((m) => m.master!.id))].sort((a, b) => a - b);
+  const externalIds = [...externalSb.keys()].sort((a, b) => a - b);
+  return { groupOf, externalSb, externalIds, groupOrder, slaveMasters };
+}
 
-  // ---- superblocks
+/** Each superblock made once, real or a stand-in; those that carry external groups are made outside. */
+function planSuperblocks(topo: Topology, prop: Propagation, planning: Planning): Map<Superblock, SbPlan> {
   const singleTaken = new Set<string>();
   const sbPlans = new Map<Superblock, SbPlan>();
-  const outsideSbs = new Set([...externalSb.values()]);
+  const outsideSbs = new Set([...prop.externalSb.values()]);
   for (const sb of topo.superblocks) {
-    const p = planSuperblock(sb, paste, opts, singleTaken, outsideSbs.has(sb), notes, (line, what) => fail(line, what, 'a superblock has one filesystem type'));
-    sbPlans.set(sb, p);
-    if (p.standIn) substitutions.push(p.standIn);
+    const fail = (line: number, what: string) => planning.fail(line, what, 'a superblock has one filesystem type');
+    const sp = planSuperblock(sb, planning.paste, planning.opts, singleTaken, outsideSbs.has(sb), planning.notes, fail);
+    sbPlans.set(sb, sp);
+    if (sp.standIn) planning.substitutions.push(sp.standIn);
   }
-  const sbOf = (m: TopoMount) => sbPlans.get(m.superblock)!;
+  return sbPlans;
+}
 
-  // ---- paths and directories
+/** Paths and directories: every mountpoint and root checked as scenario text, the directories each needs. */
+function placeMounts(topo: Topology, sbPlans: Map<Superblock, SbPlan>, planning: Planning): Placement {
+  const { base, fail } = planning;
+  const sbOf = (m: TopoMount) => sbPlans.get(m.superblock)!;
   // Paths are bytes in mountinfo (latin1 here) and text in a scenario (YAML is UTF-8).
-  const text = (p: string, m: TopoMount, what: string): string => {
-    const u = toUnicode(p);
-    if (u === undefined) fail(m.entry.line, `the ${what} ${show(p)} is not UTF-8, and a scenario file is UTF-8 text`, 'rename it in the paste, or leave the mount out');
+  const text = (path: string, m: TopoMount, what: string): string => {
+    const u = toUnicode(path);
+    if (u === undefined) fail(m.entry.line, `the ${what} ${show(path)} is not UTF-8, and a scenario file is UTF-8 text`, 'rename it in the paste, or leave the mount out');
     const bad = /[\n\u0000]/.exec(u!)?.[0];
-    if (bad) fail(m.entry.line, `the ${what} ${show(p)} holds ${bad === '\n' ? 'a newline' : 'a NUL'}, which scenario paths cannot`, 'rename it in the paste, or leave the mount out');
+    if (bad) fail(m.entry.line, `the ${what} ${show(path)} holds ${bad === '\n' ? 'a newline' : 'a NUL'}, which scenario paths cannot`, 'rename it in the paste, or leave the mount out');
     // The kernel prints resolved paths; a scenario path may not climb out of the scenario root.
-    const dots = p.split('/').find((c) => c === '.' || c === '..');
-    if (dots) fail(m.entry.line, `the ${what} ${show(p)} has a '${dots}' component, which the kernel never prints and a scenario path cannot hold`, 'paste the table as the kernel prints it');
+    const dots = path.split('/').find((c) => c === '.' || c === '..');
+    if (dots) fail(m.entry.line, `the ${what} ${show(path)} has a '${dots}' component, which the kernel never prints and a scenario path cannot hold`, 'paste the table as the kernel prints it');
     if (u!.length > 900) fail(m.entry.line, `the ${what} is ${u!.length} characters long; scenario paths stop at 1024 with the scratch prefix`, 'shorten it in the paste');
     return u!;
   };
@@ -287,39 +396,53 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
     addDir(sbOf(m), rootOf(m), m);
     if (m.parent) addDir(sbOf(m.parent), joinPath(rootOf(m.parent), relative(m.parent.mountPoint, m.mountPoint)), m);
   }
-  const peersPath = (id: number) => `${SCRATCH}/peers/${id}`;
-  const slavesPath = (id: number) => `${SCRATCH}/slaves/${id}`;
-  const anchorPath = (id: number) => `${SCRATCH}/host/master-${id}`;
-  const externalIds = [...externalSb.keys()].sort((a, b) => a - b);
-  const groupSource = (ref: { kind: 'group' | 'external'; id: number }) => (ref.kind === 'group' ? peersPath(ref.id) : anchorPath(ref.id));
+  return { sbOf, target, rootOf, rootText, sbDirs, requirePaths };
+}
 
-  // ---- outside: superblocks that carry external groups, and their anchors
+const peersPath = (id: number) => `${SCRATCH}/peers/${id}`;
+const slavesPath = (id: number) => `${SCRATCH}/slaves/${id}`;
+const anchorPath = (id: number) => `${SCRATCH}/host/master-${id}`;
+const groupSource = (ref: { kind: 'group' | 'external'; id: number }) => (ref.kind === 'group' ? peersPath(ref.id) : anchorPath(ref.id));
+
+/** Outside: the superblocks that carry external groups, and their anchors. */
+function outsideSteps(sbPlans: Map<Superblock, SbPlan>, prop: Propagation): PlanStep[] {
+  const { externalIds } = prop;
   const outside: PlanStep[] = [];
-  const insideSbs = [...sbPlans.values()].filter((p) => !p.outside);
-  const outsideSbPlans = [...sbPlans.values()].filter((p) => p.outside);
+  const outsideSbPlans = [...sbPlans.values()].filter((sp) => sp.outside);
   if (outsideSbPlans.length) {
-    outside.push(...mkdirs([...outsideSbPlans.map((p) => p.src), ...externalIds.map(anchorPath)], `The host's side: ${externalIds.map((e) => `master:${e}`).join(', ')} ${externalIds.length === 1 ? 'is a peer group' : 'are peer groups'} outside the pasted namespace. Each gets a shared anchor here, in the guest's own namespace, so the tree's mounts can be its slaves.`));
-    for (const p of outsideSbPlans) outside.push(p.standIn ? { step: p.step, comment: `stand-in: ${p.standIn}` } : { step: p.step });
+    outside.push(...mkdirs([...outsideSbPlans.map((sp) => sp.src), ...externalIds.map(anchorPath)], `The host's side: ${externalIds.map((e) => `master:${e}`).join(', ')} ${externalIds.length === 1 ? 'is a peer group' : 'are peer groups'} outside the pasted namespace. Each gets a shared anchor here, in the guest's own namespace, so the tree's mounts can be its slaves.`));
+    for (const sp of outsideSbPlans) outside.push(sp.standIn ? { step: sp.step, comment: `stand-in: ${sp.standIn}` } : { step: sp.step });
     for (const e of externalIds) {
-      const sp = sbPlans.get(externalSb.get(e)!)!;
+      const sp = sbPlans.get(prop.externalSb.get(e)!)!;
       outside.push({ step: { bind: { source: sp.src, target: anchorPath(e) } } });
       outside.push({ step: { 'make-shared': anchorPath(e) }, comment: `master:${e}` });
     }
   }
+  return outside;
+}
 
-  // ---- init, part 1: sources, directories, helpers
+/** Init, part 1: sources, directories, helpers. */
+function setupSteps(
+  nss: Ns[],
+  sbPlans: Map<Superblock, SbPlan>,
+  prop: Propagation,
+  place: Placement,
+  base: string,
+): PlanStep[] {
+  const { groupOf, externalSb, groupOrder, slaveMasters } = prop;
   const steps: PlanStep[] = [];
-  const helperDirs = [...groupOrder.map((g) => peersPath(g.id)), ...slaveMasters.map(slavesPath), ...insideSbs.map((p) => p.src)];
-  const rootDirs = nss.flatMap((ns) => ns.roots.map(target));
+  const insideSbs = [...sbPlans.values()].filter((sp) => !sp.outside);
+  const helperDirs = [...groupOrder.map((g) => peersPath(g.id)), ...slaveMasters.map(slavesPath), ...insideSbs.map((sp) => sp.src)];
+  const rootDirs = nss.flatMap((ns) => ns.roots.map(place.target));
   steps.push(...mkdirs(unique([...rootDirs, ...helperDirs]), `The pasted tree is rebuilt under ${base} (its "/" at ${base}); scratch mounts live under ${SCRATCH} until the end.`));
-  for (const p of insideSbs) steps.push(p.standIn ? { step: p.step, comment: `stand-in: ${p.standIn}` } : { step: p.step });
-  if (sbDirs.length) steps.push(...mkdirs(unique(sbDirs), 'Directories the tree needs (bind roots, mountpoints), made through the sources while nothing covers them.'));
-  for (const p of sbPlans.values()) {
-    if (p.superRo) steps.push({ step: { remount: { path: p.src, options: 'ro', super: true } }, comment: `${p.sb.device} is a read-only filesystem` });
+  for (const sp of insideSbs) steps.push(sp.standIn ? { step: sp.step, comment: `stand-in: ${sp.standIn}` } : { step: sp.step });
+  if (place.sbDirs.length) steps.push(...mkdirs(unique(place.sbDirs), 'Directories the tree needs (bind roots, mountpoints), made through the sources while nothing covers them.'));
+  for (const sp of sbPlans.values()) {
+    if (sp.superRo) steps.push({ step: { remount: { path: sp.src, options: 'ro', super: true } }, comment: `${sp.sb.device} is a read-only filesystem` });
   }
   const helperSteps: PlanStep[] = [];
   for (const g of groupOrder) {
-    const sp = sbOf(g.members[0]!);
+    const sp = place.sbOf(g.members[0]!);
     helperSteps.push({ step: { bind: { source: sp.src, target: peersPath(g.id) } } });
   }
   for (const id of slaveMasters) {
@@ -346,121 +469,100 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
     helperSteps[0] = { ...helperSteps[0]!, comment: 'One helper per peer group and per master of plain slaves, configured master first; the mounts take their state from these.' };
     steps.push(...helperSteps);
   }
+  return steps;
+}
 
-  // ---- the trees, one per namespace
+/** The trees, one per namespace: the other namespaces spawned first, init's last, then the clean-up. */
+function namespaceSteps(
+  nss: Ns[],
+  sbPlans: Map<Superblock, SbPlan>,
+  prop: Propagation,
+  place: Placement,
+  planning: Planning,
+): PlanStep[] {
   const cleanup: Step[] = [
-    ...slaveMasters.map((id): Step => ({ umount: slavesPath(id) })),
-    ...[...groupOrder].reverse().map((g): Step => ({ umount: peersPath(g.id) })),
-    ...externalIds.map((id): Step => ({ umount: anchorPath(id) })),
-    ...[...sbPlans.values()].map((p): Step => ({ umount: p.src })),
+    ...prop.slaveMasters.map((id): Step => ({ umount: slavesPath(id) })),
+    ...[...prop.groupOrder].reverse().map((g): Step => ({ umount: peersPath(g.id) })),
+    ...prop.externalIds.map((id): Step => ({ umount: anchorPath(id) })),
+    ...[...sbPlans.values()].map((sp): Step => ({ umount: sp.src })),
   ];
-  const treeSteps = (ns: Ns): PlanStep[] => {
-    const out: PlanStep[] = [];
-    const fds = new Map<TopoMount, number>();
-    const covered = coveredMounts(ns);
-    let nextFd = FIRST_FD;
-    for (const m of creationOrder(ns)) {
-      const t = target(m);
-      const sp = sbOf(m);
-      const r = rootText(m);
-      const what = `${m.entry.mountId}${m.peerGroup ? ` shared:${m.peerGroup.id}` : ''}${m.master ? ` master:${m.master.id}` : ''}: ${m.fsType} ${m.root === '/' ? '' : `${toUnicode(m.root) ?? m.root} `}on ${toUnicode(m.mountPoint) ?? m.mountPoint} (line ${m.entry.line})`;
-      out.push({ step: { bind: { source: r === '/' ? sp.src : sp.src + r, target: t } }, comment: what });
-      const flags = m.mountOptions.filter((o) => MOUNT_FLAGS.has(o));
-      // mountinfo shows no atime flag for strictatime, and a remount without one keeps the bind's relatime.
-      if (!flags.some((o) => o === 'relatime' || o === 'noatime' || o === 'strictatime')) flags.push('strictatime');
-      const odd = m.mountOptions.filter((o) => !MOUNT_FLAGS.has(o));
-      if (odd.length) substitutions.push(`line ${m.entry.line}: per-mount options ${odd.join(',')} are not set (remount knows ${[...MOUNT_FLAGS].join(', ')})`);
-      if (!sameSet(flags, ['rw', 'relatime'])) out.push({ step: { remount: { path: t, options: flags.join(',') || 'rw' } } });
-      if (m.unbindable) out.push({ step: { 'make-unbindable': t } });
-      if ((m.peerGroup || m.master) && covered.has(m)) {
-        if (nextFd > MAX_FD) fail(m.entry.line, `more than ${MAX_FD - FIRST_FD + 1} covered mounts are shared or slaves`, 'import a smaller part of the table');
-        fds.set(m, nextFd);
-        out.push({ step: { open: { path: t, fd: nextFd, flags: ['path', 'directory'] } }, comment: `kept as fd ${nextFd}: a later mount covers it` });
-        nextFd++;
-      }
-    }
-    const assign: PlanStep[] = [];
-    for (const m of ns.mounts) {
-      if (!m.peerGroup && !m.master) continue;
-      const fd = fds.get(m);
-      const to = fd !== undefined ? `/proc/self/fd/${fd}/` : target(m);
-      const from = m.peerGroup ? peersPath(m.peerGroup.id) : slavesPath(m.master!.id);
-      assign.push({ step: { 'set-group': { from, to } } });
-    }
-    if (assign.length) {
-      assign[0] = { ...assign[0]!, comment: 'Sharing last: each mount joins its group (and master) from its helper; nothing propagates.' };
-      out.push(...assign);
-    }
-    for (const fd of fds.values()) out.push({ step: { close: fd } });
-    return out;
-  };
-
+  const steps: PlanStep[] = [];
   const [first, ...others] = nss;
   for (const ns of others) {
     const child: PlanStep[] = [
       { step: { unshare: ['mnt'] }, comment: `its namespace starts as a copy of init's: the helpers' copies are peers of theirs` },
       { step: { signal: `${ns.name}-unshared` } },
-      ...treeSteps(ns),
+      ...treeSteps(ns, place, planning),
       ...cleanup.map((step) => ({ step })),
     ];
     steps.push({ spawn: { name: ns.name, steps: child }, comment: `mount namespace ${ns.name} (pasted task ${show(ns.pasted)})` });
   }
   for (const ns of others) steps.push({ step: { wait: `${ns.name}-unshared` } });
-  steps.push(...treeSteps(first!));
+  steps.push(...treeSteps(first!, place, planning));
   if (cleanup.length) {
     steps.push({ step: cleanup[0]!, comment: 'Drop the helpers and sources: their parent is private, so no unmount propagates.' });
     steps.push(...cleanup.slice(1).map((step) => ({ step })));
   }
+  return steps;
+}
 
-  // ---- the topology this builds
-  const expected: Capture = {
+/** One namespace's tree: every mount a private bind, then its sharing from the helpers. */
+function treeSteps(ns: Ns, place: Placement, planning: Planning): PlanStep[] {
+  const { target, sbOf, rootText } = place;
+  const out: PlanStep[] = [];
+  const fds = new Map<TopoMount, number>();
+  const covered = coveredMounts(ns);
+  let nextFd = FIRST_FD;
+  for (const m of creationOrder(ns)) {
+    const t = target(m);
+    const sp = sbOf(m);
+    const r = rootText(m);
+    const what = `${m.entry.mountId}${m.peerGroup ? ` shared:${m.peerGroup.id}` : ''}${m.master ? ` master:${m.master.id}` : ''}: ${m.fsType} ${m.root === '/' ? '' : `${toUnicode(m.root) ?? m.root} `}on ${toUnicode(m.mountPoint) ?? m.mountPoint} (line ${m.entry.line})`;
+    out.push({ step: { bind: { source: r === '/' ? sp.src : sp.src + r, target: t } }, comment: what });
+    const flags = m.mountOptions.filter((o) => MOUNT_FLAGS.has(o));
+    // mountinfo shows no atime flag for strictatime, and a remount without one keeps the bind's relatime.
+    if (!flags.some((o) => o === 'relatime' || o === 'noatime' || o === 'strictatime')) flags.push('strictatime');
+    const odd = m.mountOptions.filter((o) => !MOUNT_FLAGS.has(o));
+    if (odd.length) planning.substitutions.push(`line ${m.entry.line}: per-mount options ${odd.join(',')} are not set (remount knows ${[...MOUNT_FLAGS].join(', ')})`);
+    if (!sameSet(flags, ['rw', 'relatime'])) out.push({ step: { remount: { path: t, options: flags.join(',') || 'rw' } } });
+    if (m.unbindable) out.push({ step: { 'make-unbindable': t } });
+    if ((m.peerGroup || m.master) && covered.has(m)) {
+      if (nextFd > MAX_FD) planning.fail(m.entry.line, `more than ${MAX_FD - FIRST_FD + 1} covered mounts are shared or slaves`, 'import a smaller part of the table');
+      fds.set(m, nextFd);
+      out.push({ step: { open: { path: t, fd: nextFd, flags: ['path', 'directory'] } }, comment: `kept as fd ${nextFd}: a later mount covers it` });
+      nextFd++;
+    }
+  }
+  const assign: PlanStep[] = [];
+  for (const m of ns.mounts) {
+    if (!m.peerGroup && !m.master) continue;
+    const fd = fds.get(m);
+    const to = fd !== undefined ? `/proc/self/fd/${fd}/` : target(m);
+    const from = m.peerGroup ? peersPath(m.peerGroup.id) : slavesPath(m.master!.id);
+    assign.push({ step: { 'set-group': { from, to } } });
+  }
+  if (assign.length) {
+    assign[0] = { ...assign[0]!, comment: 'Sharing last: each mount joins its group (and master) from its helper; nothing propagates.' };
+    out.push(...assign);
+  }
+  for (const fd of fds.values()) out.push({ step: { close: fd } });
+  return out;
+}
+
+/** The topology this builds: the paste as pasted, with each stand-in as the guest will show it. */
+function expectedCapture(nss: Ns[], place: Placement): Capture {
+  return {
     tasks: nss.map((ns, i): TaskCapture => ({
       key: ns.name,
       pid: 0,
       mntNs: `ns${i + 1}`,
       mounts: ns.mounts.map((m): MountEntry => {
-        const sp = sbOf(m);
-        return { ...m.entry, root: rootOf(m), fsType: sp.expected.fsType, source: sp.expected.source, superOptions: sp.expected.superOptions };
+        const sp = place.sbOf(m);
+        return { ...m.entry, root: place.rootOf(m), fsType: sp.expected.fsType, source: sp.expected.source, superOptions: sp.expected.superOptions };
       }),
       fds: [],
     })),
   };
-
-  const countSteps = (l: PlanStep[]): number => l.reduce((n, s) => n + 1 + ('spawn' in s ? countSteps(s.spawn.steps) : 0), 0);
-  if (countSteps(steps) > MAX_STEPS) {
-    throw new TooManySteps([{ file, line: paste.lines[0], col: 1, path: '', message: `the scenario would need ${countSteps(steps)} steps; a scenario has at most ${MAX_STEPS}; import a smaller part of the table` }]);
-  }
-  if (paste.kind === 'table') {
-    notes.push(`a table names no filesystem: every mount is a bind of one tmpfs (source ${JSON.stringify(TABLE_SOURCE)}), which peers and masters need anyway`);
-  }
-  const paths = [...requirePaths].sort();
-  if (paths.length > 20) notes.push(`${paths.length} paths inside proc and sysfs must exist in the guest; requires.paths lists the first 20`);
-  const plan: ImportPlan = {
-    base,
-    outside,
-    steps,
-    requires: { kernel: '>=5.15', ...(paths.length ? { paths: paths.slice(0, 20) } : {}) },
-    expected,
-    looseSources: [...sbPlans.values()].filter((p) => p.looseSource).map((p) => p.sb.device),
-    substitutions,
-    notes,
-    counts: {
-      mounts: topo.mounts.length,
-      namespaces: nss.length,
-      superblocks: topo.superblocks.length,
-      peerGroups: topo.peerGroups.length,
-      slaves: topo.mounts.filter((m) => m.master).length,
-      external: externalIds.length,
-      standIns: [...sbPlans.values()].filter((p) => p.standIn).length,
-    },
-    tasks: nss.map((ns) => ({ name: ns.name, pasted: ns.pasted })),
-  };
-  if (externalIds.length) {
-    // CRIU refuses a slave whose master is outside the tree unless told (seed 002).
-    const args = ['--ext-mount-map=auto', '--enable-external-masters'];
-    plan.engine = { 'dump-args': args, 'restore-args': args };
-  }
-  return plan;
 }
 
 function planSuperblock(

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { MountlabError } from '../errors.js';
 import { parseCapture } from '../capture/capture-file.js';
 import { loadScenarioFile } from '../scenario/load.js';
+import { checkScriptSize } from '../plan/script-size.js';
 import { runCorpus } from '../run/runner.js';
 import { planVmCells, prepareCrius } from '../run/cells.js';
 import { DEFAULT_KERNEL, parseKernels } from '../run/kernels.js';
@@ -24,6 +25,7 @@ import { checkImport, type ImportCheck } from './verify.js';
 
 export async function verifyInVm(plan: ImportPlan, scenarioFile: string, flags: ImportFlags, say: (m: string) => void): Promise<ImportCheck> {
   const loaded = await loadScenarioFile(scenarioFile);
+  checkScriptSize(loaded);
   const kernels = parseKernels(flags.kernel ?? DEFAULT_KERNEL).slice(0, 1);
   const crius = parseCriuChoices(flags.criu ?? DEFAULT_CRIU).slice(0, 1);
   const own = flags.out === undefined;

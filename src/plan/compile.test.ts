@@ -2,8 +2,13 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { parseScenario } from '../scenario/load.js';
 import { compileScenario, criuArgs } from './compile.js';
+import type { MountEngine } from './plan.js';
 
-const load = (yaml: string) => parseScenario(`name: t\ndescription: d\n${yaml}`, 't.yaml');
+/** The plan of a scenario t.yaml made of these lines after its name and description. */
+const compile = (yaml: string, id: string, mountEngine?: MountEngine) => {
+  const { scenario } = parseScenario(`name: t\ndescription: d\n${yaml}`, 't.yaml');
+  return compileScenario(scenario, { id, file: 't.yaml', mountEngine });
+};
 
 describe('plan compiler', () => {
   it('turns engine settings into criu options, externals restored from their host source', () => {
@@ -14,7 +19,7 @@ describe('plan compiler', () => {
   });
 
   it('numbers steps scenario-wide, child tasks included, and labels them by task', () => {
-    const p = compileScenario(load('steps:\n  - mkdir: /a\n  - spawn: {name: kid, steps: [{unshare: [mnt]}, {signal: up}]}\n  - wait: up\nexpect: identical\n'), 's1');
+    const p = compile('steps:\n  - mkdir: /a\n  - spawn: {name: kid, steps: [{unshare: [mnt]}, {signal: up}]}\n  - wait: up\nexpect: identical\n', 's1');
     assert.deepEqual(p.stepLabels, ['mkdir /a', 'spawn kid', 'kid: unshare mnt', 'kid: signal up', 'wait up']);
     assert.deepEqual(p.tasks, ['init', 'kid']);
     // init reports ready only after every child said it is done.
@@ -24,42 +29,43 @@ describe('plan compiler', () => {
   });
 
   it('produces a script bash accepts', () => {
-    const p = compileScenario(load("steps:\n  - write: {path: /a, content: \"it's $(x) `y`\"}\n  - spawn: {name: k, steps: [{mkdir: /b}]}\nexpect: identical\n"), 's2');
+    const p = compile("steps:\n  - write: {path: /a, content: \"it's $(x) `y`\"}\n  - spawn: {name: k, steps: [{mkdir: /b}]}\nexpect: identical\n", 's2');
     execFileSync('bash', ['-n', '-c', p.treeScript]);
   });
 
   it('makes a loop image with mkfs and mounts it with -o loop, refusing to overwrite a file', () => {
-    const p = compileScenario(load('steps:\n  - mount: {fstype: ext4, image: {path: /i/d.img, size-mib: 4}, options: ro, target: /d}\nexpect: identical\n'), 's5');
+    const p = compile('steps:\n  - mount: {fstype: ext4, image: {path: /i/d.img, size-mib: 4}, options: ro, target: /d}\nexpect: identical\n', 's5');
     assert.deepEqual(p.stepLabels, ['mount -t ext4 -o loop /i/d.img (4M) /d']);
     assert.match(p.treeScript, /\[ ! -e \/i\/d\.img \] \|\| .*false; \} && truncate -s 4M -- \/i\/d\.img && mkfs\.ext4 -q -F -- \/i\/d\.img && mount -t ext4 -o loop,ro -- \/i\/d\.img \/d/);
     execFileSync('bash', ['-n', '-c', p.treeScript]);
   });
 
   it('closes a kept fd with the shell, in the task that holds it', () => {
-    const p = compileScenario(load('steps:\n  - open: {path: /a, fd: 12, flags: [path]}\n  - close: 12\nexpect: identical\n'), 's6');
+    const p = compile('steps:\n  - open: {path: /a, fd: 12, flags: [path]}\n  - close: 12\nexpect: identical\n', 's6');
     assert.deepEqual(p.stepLabels, ['open /a as fd 12 (path)', 'close fd 12']);
     assert.match(p.treeScript, /\n {4}exec 12<&-\n/);
   });
 
   it('restores with --mntns-compat-mode only for the compat engine', () => {
     const yaml = 'steps: [{mkdir: /a}]\nengine: {mount-engine: both}\nexpect: identical\n';
-    assert.deepEqual(compileScenario(load(yaml), 's7', 'v2').criu.restoreArgs, []);
-    assert.deepEqual(compileScenario(load(yaml), 's7', 'compat').criu.restoreArgs, ['--mntns-compat-mode']);
+    assert.deepEqual(compile(yaml, 's7', 'v2').criu.restoreArgs, []);
+    assert.deepEqual(compile(yaml, 's7', 'compat').criu.restoreArgs, ['--mntns-compat-mode']);
   });
 
   it('compiles outside steps to a script that reports each step on fd 7', () => {
-    const p = compileScenario(load('outside:\n  - mkdir: /host\n  - make-shared: /host\nsteps: [{mkdir: /a}]\nexpect: identical\n'), 's3');
+    const p = compile('outside:\n  - mkdir: /host\n  - make-shared: /host\nsteps: [{mkdir: /a}]\nexpect: identical\n', 's3');
     assert.deepEqual(p.outsideLabels, ['mkdir /host', 'make-shared /host']);
     assert.match(p.outsideScript, /echo 1 >&7\nmkdir -p -- \/host\n.*\necho 2 >&7\nmount --make-shared -- \/host/);
     execFileSync('bash', ['-n', '-c', p.outsideScript]);
-    assert.equal(compileScenario(load('steps: [{mkdir: /a}]\nexpect: identical\n'), 's4').outsideScript, '');
+    assert.equal(compile('steps: [{mkdir: /a}]\nexpect: identical\n', 's4').outsideScript, '');
   });
 });
 
 describe('compile: the script header', () => {
   it('keeps a file name with a newline inside its comment line', () => {
     const loaded = parseScenario('name: n\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n', 'a\ntouch /tmp/pwned #.yaml');
-    const first = compileScenario(loaded, 's1', 'v2').treeScript.split('\n').slice(0, 2);
+    const plan = compileScenario(loaded.scenario, { id: 's1', file: loaded.file, mountEngine: 'v2' });
+    const first = plan.treeScript.split('\n').slice(0, 2);
     assert.equal(first[0], '# mountlab plan for scenario "n" ("a\\ntouch /tmp/pwned #.yaml"); generated, do not edit.');
     assert.match(first[1]!, /^# Run as:/);
   });

@@ -155,7 +155,7 @@ function assertNoInjection(run: SandboxRun, hostPwnedBefore: boolean): void {
 }
 
 function planOf(loaded: LoadedScenario): GuestPlan {
-  return compileScenario(loaded, 's1');
+  return compileScenario(loaded.scenario, { id: 's1', file: loaded.file });
 }
 
 // The strings of test/fixtures/scenarios-hostile-valid/metachar-names.yaml, written out again here

@@ -1,4 +1,4 @@
-import { displayPath } from '../compare/labels.js';
+import { displayPath } from '../compare/text.js';
 import type { Matching } from '../compare/match.js';
 import type { GroupRef, PeerGroup, Topology, TopoMount } from '../compare/topology.js';
 

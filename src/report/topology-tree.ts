@@ -1,4 +1,4 @@
-import { displayPath } from '../compare/labels.js';
+import { displayPath } from '../compare/text.js';
 import type { GroupRef, PeerGroup, Topology, TopoMount } from '../compare/topology.js';
 
 /** Plain text for terminals and mail: lines are cut to this many columns. */

@@ -70,7 +70,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
   };
   const phases: PhaseTiming[] = [];
   const expectation = expectationOf(s, mountEngine, t.facts);
-  const plan = compileScenario(loaded, ctx.guestId, mountEngine);
+  const plan = compileScenario(s, { id: ctx.guestId, file: loaded.file, mountEngine });
   await save(SCENARIO_FILES.treeScript, plan.treeScript);
   const consoleMark = t.consoleMark();
 

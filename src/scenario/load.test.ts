@@ -84,6 +84,14 @@ describe('scenario loading', () => {
     const s = parseScenario(`${head}steps:\n  - mkdir: "/w/$(reboot)/\`id\`/it's"\nexpect: identical\n`, 'ok.yaml');
     assert.equal(s.scenario.steps[0]!.mkdir, "/w/$(reboot)/`id`/it's");
   });
+
+  it('keeps where each value is, for checks made after loading; an absent one is at its nearest ancestor', () => {
+    const s = parseScenario(`${head}steps:\n  - mkdir: /a\n  - bind: {source: /a, target: /b}\nexpect: identical\n`, 'ok.yaml');
+    assert.deepEqual(s.positionOf('/steps'), { line: 4, col: 3 });
+    assert.deepEqual(s.positionOf('/steps/1/bind/target'), { line: 5, col: 32 });
+    assert.deepEqual(s.positionOf('/outside'), { line: 1, col: 1 });
+    assert.deepEqual(s.positionOf('/steps/7'), { line: 4, col: 3 });
+  });
 });
 
 describe('scenario loading: class %YAML directive other than 1.2 (it changed what values meant)', () => {

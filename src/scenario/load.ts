@@ -7,13 +7,17 @@ import { BadInputError, type InputProblem } from '../errors.js';
 import type { Scenario } from './scenario.generated.js';
 import { schemaValidate } from './validate.js';
 import { semanticProblems } from './semantics.js';
-import { compileScenario } from '../plan/compile.js';
 
 /** A scenario that parsed and validated, with where it came from. */
 export interface LoadedScenario {
   file: string;
   text: string;
   scenario: Scenario;
+  /**
+   * Where the value at a JSON pointer starts in the file (its nearest ancestor's start when it
+   * is absent): checks made after loading say file:line:col too.
+   */
+  positionOf(pointer: string): { line: number; col: number };
 }
 
 /** Scenario files are small; a megabyte is already absurd. */
@@ -26,7 +30,7 @@ export const MAX_SCENARIO_BYTES = 1 << 20;
 export type ScenarioPath = string | Buffer;
 
 export async function loadScenarioFile(file: ScenarioPath): Promise<LoadedScenario> {
-  const display = displayPath(typeof file === 'string' ? file : nameText(file));
+  const display = relativeToCwd(typeof file === 'string' ? file : nameText(file));
   // The name is written into the guest's script (a comment line: a newline
   // in it would end the comment and run the rest) and into every report.
   const control = /[\x00-\x1f\x7f]/.exec(display);
@@ -129,34 +133,7 @@ export function parseScenario(input: Buffer | string, file: string): LoadedScena
     return out;
   });
   if (sem.length) throw new BadInputError(sortProblems(sem));
-  const loaded = { file, text, scenario };
-  const tooLong = compiledSizeProblems(loaded).map((p) => ({ ...p, ...locate(doc, lc, p.path, false) }));
-  if (tooLong.length) throw new BadInputError(tooLong);
-  return loaded;
-}
-
-/**
- * Each script reaches the guest as one argument of `bash -c`, which Linux
- * caps at 128 KiB (MAX_ARG_STRLEN). `run` compiles a scenario only once
- * its guest has booted, so a script too long was found after the boot;
- * validate and run refuse it here, before anything starts. compile.ts
- * refuses a tree script over its limit itself; the outside script (run by
- * labctl as `chroot ROOT bash -c "$(cat outside.sh)"`) is held to the same.
- */
-const MAX_OUTSIDE_SCRIPT_BYTES = 120 * 1024;
-
-function compiledSizeProblems(loaded: LoadedScenario): InputProblem[] {
-  let plan;
-  try {
-    // Guest ids are s1, s2, ... by position in the run; the id's length barely matters.
-    plan = compileScenario(loaded, 's9999');
-  } catch (e) {
-    if (!(e instanceof BadInputError)) throw e;
-    return e.problems.map((p) => (e.hint ? { ...p, suggestion: e.hint } : p));
-  }
-  const outside = Buffer.byteLength(plan.outsideScript);
-  if (outside <= MAX_OUTSIDE_SCRIPT_BYTES) return [];
-  return [{ file: loaded.file, line: 1, col: 1, path: '/outside', message: `the outside steps compile to ${outside} bytes; the limit is ${MAX_OUTSIDE_SCRIPT_BYTES}`, suggestion: 'use fewer or shorter steps (large `write` contents count fully)' }];
+  return { file, text, scenario, positionOf: (pointer) => locate(doc, lc, pointer, false) };
 }
 
 /**
@@ -477,7 +454,8 @@ function readCmdline(): Buffer | undefined {
   }
 }
 
-export function displayPath(file: string): string {
+/** How messages and reports name a scenario file: relative to the working directory when it is below it. */
+function relativeToCwd(file: string): string {
   const rel = relative(process.cwd(), resolve(file));
   return rel.startsWith('..') ? resolve(file) : rel;
 }

@@ -13,6 +13,10 @@
  * that would propagate is an error here, because the planner promises
  * never to do either. So is anything it does not know, so a plan cannot
  * pass by being misread.
+ *
+ * Only tests and bench/import-roundtrip.ts use it, so the package leaves it
+ * out (.testutil); production code that checks plans would make it a
+ * module of its own.
  */
 import type { Capture } from '../capture/capture-file.js';
 import type { MountEntry } from '../capture/mountinfo.js';

@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { parseCapture } from '../capture/capture-file.js';
 import { compareCaptures } from './compare.js';
-import { changeText, displayPath, listText } from './labels.js';
+import { changeText, displayPath, listText } from './text.js';
 
 const bytes = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
 
-describe('labels', () => {
+describe('text for sentences', () => {
   it('shows latin1-decoded UTF-8 bytes as the characters they encode', () => {
     assert.equal(displayPath(Buffer.from('/srv/café', 'utf8').toString('latin1')), '/srv/café');
   });

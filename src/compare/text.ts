@@ -1,6 +1,8 @@
 /**
- * Turning latin1-decoded kernel strings into text a person can read in a
- * one-line sentence, and small English helpers for lists of mounts.
+ * Text for sentences about mounts: latin1-decoded kernel strings shown so
+ * a person can read them on one line (displayPath, changeText), lists and
+ * counts in English (listText, plural), and an order of strings that is the
+ * same everywhere (byText).
  */
 
 /**
