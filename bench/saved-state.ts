@@ -160,12 +160,8 @@ class BenchQemu implements AsyncDisposable {
 /** A running guest as the runner sees one, over this bench's qemu and ssh. */
 class BenchVm implements StartedTarget {
   constructor(readonly facts: TargetFacts, private readonly qemu: BenchQemu, private readonly ssh: SshSession) {}
-  private retired = false;
-  get healthy(): boolean {
-    return !this.retired && this.qemu.running && !this.ssh.isBroken;
-  }
-  retire(): void {
-    this.retired = true;
+  get alive(): boolean {
+    return this.qemu.running && !this.ssh.isBroken;
   }
   exec(argv: readonly string[] | string, o: ExecOptions): Promise<ExecResult> {
     return this.ssh.exec(argv, o);

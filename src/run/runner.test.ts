@@ -14,20 +14,13 @@ const CAPTURE = '@task init pid=100 mntns=1 cwd=/ root=/\n1 0 0:21 / / rw - tmpf
  * topology survives, and whose console shows whatever `console` says.
  */
 class ScriptedGuest implements StartedTarget {
-  facts: TargetFacts = { target: 'vm', kernel: '6.12', criu: '4.1.1', criuCheck: 'ok', utilLinux: '2.41', readyMs: 1 };
-  private retired = false;
+  readonly facts: TargetFacts = { target: 'vm', kernel: '6.12', criu: '4.1.1', criuCheck: 'ok', utilLinux: '2.41', readyMs: 1 };
   disposed = false;
+  /** Its process or connection is gone, as a real target would notice. */
+  dead = false;
   constructor(private readonly console: string) {}
-  get healthy() {
-    return !this.retired && !this.disposed;
-  }
-  retire(reason: string) {
-    this.retired = true;
-    this.reason ??= reason;
-  }
-  private reason: string | undefined;
-  get retiredBecause() {
-    return this.reason;
+  get alive() {
+    return !this.dead && !this.disposed;
   }
   async exec(argv: readonly string[] | string, _opts: ExecOptions): Promise<ExecResult> {
     const cmd = typeof argv === 'string' ? argv : argv[1];
@@ -321,6 +314,46 @@ describe('runner: a guest left dirty', () => {
     assert.deepEqual(run.results.map((r) => r.outcome), ['pass', 'pass'], 'a dirty guest after a passing scenario does not change its verdict');
     assert.equal(guests.length, 2);
     assert.match(logs.join('\n'), /cell: the guest is no longer trusted \(left dirty: mount:\/run\/mountlab\/s1\/root\); booting a fresh one/);
+  });
+});
+
+describe('runner: a guest that stops answering', () => {
+  after(removeScratch);
+
+  it('is not used again, though nobody retired it: the next scenario gets a fresh guest', async () => {
+    const guests: ScriptedGuest[] = [];
+    const target: Target = {
+      kind: 'vm',
+      describe: 'scripted',
+      start: async () => {
+        const g = new ScriptedGuest('');
+        const exec = g.exec.bind(g);
+        // The first guest's connection drops after its scenario cleaned up.
+        if (guests.length === 0) {
+          g.exec = async (argv, o) => {
+            const r = await exec(argv, o);
+            if (typeof argv !== 'string' && argv[1] === 'cleanup') g.dead = true;
+            return r;
+          };
+        }
+        guests.push(g);
+        return g;
+      },
+    };
+    const s = (n: string) => parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
+    const logs: string[] = [];
+    const run = await runCorpus([s('a'), s('b')], [{ id: 'cell', target }], {
+      runId: 'r',
+      probes: false,
+      runDir: scratchDir('runner-dead'),
+      signal: new AbortController().signal,
+      jobs: 1,
+      reporter: { onLog: (m) => void logs.push(m) },
+    });
+    assert.deepEqual(run.results.map((r) => r.outcome), ['pass', 'pass']);
+    assert.equal(guests.length, 2);
+    assert.ok(guests.every((g) => g.disposed));
+    assert.match(logs.join('\n'), /cell: the guest is no longer trusted \(it stopped answering\); booting a fresh one/);
   });
 });
 

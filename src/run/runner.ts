@@ -6,6 +6,7 @@ import type { LoadedScenario } from '../scenario/load.js';
 import type { StartedTarget, Target } from '../target/target.js';
 import type { Reporter } from '../report/reporter.js';
 import { executeScenario } from './execute-scenario.js';
+import { Guest } from './guest.js';
 import { scenarioRuns } from './variants.js';
 import { combineAttempts } from './repeat.js';
 import { estimateMs, scheduleOrder, shardItems, type Shard, type WorkItem } from './schedule.js';
@@ -172,15 +173,17 @@ async function runItems(queue: Item[], opts: RunOptions, record: (item: Item, r:
       }
       {
         await using t = target;
+        const guest = new Guest(t);
         if (cell.result.facts.kernel === '?') cell.result.facts = t.facts;
         opts.reporter.onCellReady?.({ ...cell.result, facts: t.facts }, instance);
         do {
           if (opts.signal.aborted) throw opts.signal.reason;
-          await record(item, await attempts(t, item, opts));
+          await record(item, await attempts(guest, item, opts));
           item = take(cell);
-        } while (item && item.cell === cell && t.healthy && !opts.freshTarget && !cell.failed);
-        if (item?.cell === cell && !t.healthy) {
-          opts.reporter.onLog?.(`${cell.plan.id}: the guest is no longer trusted (${t.retiredBecause ?? 'it stopped answering'}); booting a fresh one`);
+        } while (item && item.cell === cell && guest.usable && !opts.freshTarget && !cell.failed);
+        if (item?.cell === cell && !guest.usable) {
+          const why = guest.retiredBecause ?? 'it stopped answering';
+          opts.reporter.onLog?.(`${cell.plan.id}: the guest is no longer trusted (${why}); booting a fresh one`);
         }
       }
       cell.running--;
@@ -197,14 +200,14 @@ async function runItems(queue: Item[], opts: RunOptions, record: (item: Item, r:
 }
 
 /** Runs an item once, or --repeat times on the same target, and folds the attempts into one result. */
-async function attempts(t: StartedTarget, item: Item, opts: RunOptions): Promise<ScenarioResult> {
+async function attempts(guest: Guest, item: Item, opts: RunOptions): Promise<ScenarioResult> {
   const n = Math.max(1, opts.repeat ?? 1);
   const done: ScenarioResult[] = [];
   for (let k = 1; k <= n; k++) {
-    if (k > 1 && (opts.signal.aborted || !t.healthy)) break;
+    if (k > 1 && (opts.signal.aborted || !guest.usable)) break;
     opts.reporter.onScenarioStart?.(item.run.name, item.cellId);
     done.push(
-      await executeScenario(t, item.run, {
+      await executeScenario(guest, item.run, {
         cell: item.cellId,
         runDir: opts.runDir,
         reporter: opts.reporter,

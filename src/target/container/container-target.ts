@@ -312,22 +312,13 @@ function abortReason(signal: AbortSignal): Error {
 /** A running container. Disposing it kills and removes it. */
 export class StartedContainer implements StartedTarget {
   facts: TargetFacts = { target: 'container', kernel: '?', criu: '?', criuCheck: 'failed', utilLinux: '?', readyMs: 0 };
-  private retired: string | undefined;
   private broken: Error | undefined;
   private disposing: Promise<void> | undefined;
 
   constructor(private readonly tc: StartedTestContainer, private readonly api: Api) {}
 
-  get healthy(): boolean {
-    return !this.retired && !this.broken && !this.disposing;
-  }
-
-  retire(reason: string): void {
-    this.retired ??= reason;
-  }
-
-  get retiredBecause(): string | undefined {
-    return this.retired;
+  get alive(): boolean {
+    return !this.broken && !this.disposing;
   }
 
   async exec(command: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {

@@ -413,7 +413,6 @@ class FileConsole {
 export class StartedVagrant implements StartedTarget {
   facts: TargetFacts = { target: 'vagrant', kernel: '?', criu: '?', criuCheck: 'failed', utilLinux: '?', readyMs: 0 };
   private ssh: SshSession | undefined;
-  private retired: string | undefined;
   private disposing: Promise<void> | undefined;
   private readonly console: FileConsole;
 
@@ -435,16 +434,8 @@ export class StartedVagrant implements StartedTarget {
     return this.console.tail();
   }
 
-  get healthy(): boolean {
-    return !this.retired && !this.disposing && !!this.ssh && !this.ssh.isBroken;
-  }
-
-  retire(reason: string): void {
-    this.retired ??= reason;
-  }
-
-  get retiredBecause(): string | undefined {
-    return this.retired;
+  get alive(): boolean {
+    return !this.disposing && !!this.ssh && !this.ssh.isBroken;
   }
 
   private session(): SshSession {

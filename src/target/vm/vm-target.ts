@@ -126,18 +126,8 @@ export class StartedVm implements StartedTarget {
 
   constructor(private readonly qemu: QemuProcess, private readonly ssh: SshSession) {}
 
-  private retired: string | undefined;
-
-  get healthy(): boolean {
-    return !this.retired && !this.qemu.hasExited && !this.ssh.isBroken;
-  }
-
-  retire(reason: string): void {
-    this.retired ??= reason;
-  }
-
-  get retiredBecause(): string | undefined {
-    return this.retired;
+  get alive(): boolean {
+    return !this.qemu.hasExited && !this.ssh.isBroken;
   }
 
   exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {
