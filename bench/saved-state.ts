@@ -38,7 +38,7 @@ import { SshSession } from '../src/target/vm/ssh.js';
 import { freeLoopbackPort } from '../src/target/vm/port.js';
 import { VmTarget } from '../src/target/vm/vm-target.js';
 import type { VmImage } from '../src/target/vm/image.js';
-import { installLabctl } from '../src/target/guest-facts.js';
+import { installLabctl, targetFacts } from '../src/target/guest-facts.js';
 import type { ExecOptions, ExecResult } from '../src/target/exec.js';
 import type { StartedTarget, TargetFacts } from '../src/target/target.js';
 import { runCorpus } from '../src/run/runner.js';
@@ -255,7 +255,7 @@ try {
     const consoleMs = Date.now() - t0;
     const ssh = await connectSsh(srcSpec.sshPort);
     const sshMs = Date.now() - t0;
-    const facts = { ...(await installLabctl(ssh, image)), accel: 'tcg' as const, readyMs: 0 };
+    const facts = targetFacts('vm', await installLabctl(ssh, image), { readyMs: 0, accel: 'tcg' });
     const readyMs = Date.now() - t0;
     const vm = new BenchVm(facts, qemu, ssh);
     let warmDump: number | undefined;

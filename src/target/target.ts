@@ -35,7 +35,8 @@ export interface TargetFacts {
  * down; that is the only way to end it, so `await using` cannot forget.
  */
 export interface StartedTarget extends AsyncDisposable {
-  readonly facts: TargetFacts;
+  /** Complete from the start: start() gathers them before it returns. */
+  readonly facts: Readonly<TargetFacts>;
   exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult>;
   writeFile(path: string, content: string | Buffer, mode?: string): Promise<void>;
   /** Console (kernel log) text since a mark, for oops detection. */

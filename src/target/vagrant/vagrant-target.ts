@@ -7,7 +7,7 @@ import { pidAlive } from '../pid-alive.js';
 import { InterruptedError, MountlabError, TargetError } from '../../errors.js';
 import { assetPath, packageRoot } from '../../paths.js';
 import type { ExecOptions, ExecResult } from '../exec.js';
-import { installLabctl } from '../guest-facts.js';
+import { installLabctl, targetFacts } from '../guest-facts.js';
 import type { StartedTarget, Target, TargetFacts } from '../target.js';
 import { cacheRoot, type RootfsImage } from '../vm/image.js';
 import type { KernelArtifact } from '../vm/kernel-artifact.js';
@@ -309,12 +309,13 @@ export class VagrantTarget implements Target {
       bootTimeoutS: Math.round((o.upTimeoutMs ?? 300_000) / 1000),
     };
     const env = vagrantEnv(spec);
-    const vm = new StartedVagrant(spec, env, work, owner, o);
+    const machine = new VagrantMachine(spec, env, work, owner, o);
+    let ssh: SshSession | undefined;
     try {
       const logFile = join(o.runDir, 'vagrant.log');
       const fail = (what: string, r: Ran): never => {
         if (r.aborted || signal.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError('signal');
-        throw new TargetError(`${what} ${r.timedOut ? 'did not finish in time' : `failed (exit ${r.code ?? r.signal})`}:\n${vagrantFailure(r.output)}`, vm.consoleTail(), {
+        throw new TargetError(`${what} ${r.timedOut ? 'did not finish in time' : `failed (exit ${r.code ?? r.signal})`}:\n${vagrantFailure(r.output)}`, machine.consoleTail(), {
           hint: `vagrant's full output is in ${logFile}`,
         });
       };
@@ -337,22 +338,33 @@ export class VagrantTarget implements Target {
       });
       if (up.code !== 0) fail('vagrant up', up);
       const upMs = Date.now() - upStarted;
-      const ssh = await SshSession.connect({ host: '127.0.0.1', port: spec.sshPort, privateKey: keys.private, hostKey: o.image.manifest.hostKey, readyTimeoutMs: 30_000 });
-      vm.attach(ssh);
+      ssh = await SshSession.connect({
+        host: '127.0.0.1',
+        port: spec.sshPort,
+        privateKey: keys.private,
+        hostKey: o.image.manifest.hostKey,
+        readyTimeoutMs: 30_000,
+      });
       const bootMs = Date.now() - started;
-      vm.facts = {
-        ...(await installLabctl(ssh, { id: `${o.image.id}+${o.kernel.id}`, manifest: { kernelRelease: o.kernel.manifest.kernelRelease } }, 'vagrant')),
-        ...(spec.driver === 'qemu' ? { accel: 'tcg' as const } : { accel: 'kvm' as const }),
-        bootMs,
+      const image = `${o.image.id}+${o.kernel.id}`;
+      const guest = await installLabctl(ssh, { id: image, manifest: { kernelRelease: o.kernel.manifest.kernelRelease } });
+      const facts = targetFacts('vagrant', guest, {
         readyMs: Date.now() - started,
-        image: `${o.image.id}+${o.kernel.id}`,
-      };
-      o.log(`vagrant up ${(upMs / 1000).toFixed(1)} s, ssh ${(bootMs / 1000).toFixed(1)} s, facts ${(vm.facts.readyMs / 1000).toFixed(1)} s after start (box, pool and prerequisites included)`);
-      return vm;
+        accel: spec.driver === 'qemu' ? 'tcg' : 'kvm',
+        bootMs,
+        image,
+      });
+      const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+      o.log(
+        `vagrant up ${seconds(upMs)}, ssh ${seconds(bootMs)}, facts ${seconds(facts.readyMs)} after start ` +
+          '(box, pool and prerequisites included)',
+      );
+      return new StartedVagrant(machine, ssh, facts);
     } catch (e) {
-      await vm[Symbol.asyncDispose]();
+      if (ssh) await ssh[Symbol.asyncDispose]();
+      await machine[Symbol.asyncDispose]();
       if (e instanceof MountlabError || signal.aborted) throw e;
-      throw new TargetError(`vagrant target: ${(e as Error).message}`, vm.consoleTail());
+      throw new TargetError(`vagrant target: ${(e as Error).message}`, machine.consoleTail());
     }
   }
 }
@@ -409,10 +421,11 @@ class FileConsole {
   }
 }
 
-/** A guest `vagrant up` started, with an open ssh connection. Disposing it destroys it. */
-export class StartedVagrant implements StartedTarget {
-  facts: TargetFacts = { target: 'vagrant', kernel: '?', criu: '?', criuCheck: 'failed', utilLinux: '?', readyMs: 0 };
-  private ssh: SshSession | undefined;
+/**
+ * A guest `vagrant up` is bringing up, or brought up: its domain, pool, work
+ * dir and console. Disposing it destroys them.
+ */
+class VagrantMachine implements AsyncDisposable {
   private disposing: Promise<void> | undefined;
   private readonly console: FileConsole;
 
@@ -426,29 +439,8 @@ export class StartedVagrant implements StartedTarget {
     this.console = new FileConsole(spec.consoleFile);
   }
 
-  attach(ssh: SshSession): void {
-    this.ssh = ssh;
-  }
-
   consoleTail(): string {
     return this.console.tail();
-  }
-
-  get alive(): boolean {
-    return !this.disposing && !!this.ssh && !this.ssh.isBroken;
-  }
-
-  private session(): SshSession {
-    if (!this.ssh || this.disposing) throw new TargetError('the vagrant guest is not running');
-    return this.ssh;
-  }
-
-  exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {
-    return this.session().exec(argv, opts);
-  }
-
-  writeFile(path: string, content: string | Buffer, mode?: string): Promise<void> {
-    return this.session().writeFile(path, content, mode);
   }
 
   consoleMark(): number {
@@ -468,7 +460,6 @@ export class StartedVagrant implements StartedTarget {
   [Symbol.asyncDispose](): Promise<void> {
     this.disposing ??= (async () => {
       const o = this.opts;
-      if (this.ssh) await this.ssh[Symbol.asyncDispose]();
       const logFile = join(o.runDir, 'vagrant.log');
       try {
         const started = Date.now();
@@ -476,11 +467,60 @@ export class StartedVagrant implements StartedTarget {
         if (d.code !== 0) o.log(`vagrant destroy failed (exit ${d.code ?? d.signal}); removing the domain with virsh`);
         const left = await removeLibvirtLeftovers(this.owner);
         const domainLeft = left.filter((l) => l.startsWith('domain'));
-        o.log(`vagrant destroy ${((Date.now() - started) / 1000).toFixed(1)} s${domainLeft.length ? `; also removed ${domainLeft.join(', ')}` : ''}`);
+        const also = domainLeft.length ? `; also removed ${domainLeft.join(', ')}` : '';
+        o.log(`vagrant destroy ${((Date.now() - started) / 1000).toFixed(1)} s${also}`);
       } catch (e) {
-        o.log(`clean-up of the vagrant guest failed: ${(e as Error).message}; check \`virsh -c ${LIBVIRT_URI} list --all\` for ${this.owner.domain}`);
+        o.log(
+          `clean-up of the vagrant guest failed: ${(e as Error).message}; ` +
+            `check \`virsh -c ${LIBVIRT_URI} list --all\` for ${this.owner.domain}`,
+        );
       }
       await rm(this.work, { recursive: true, force: true }).catch(() => {});
+    })();
+    return this.disposing;
+  }
+}
+
+/** A guest `vagrant up` started, with an open ssh connection and its facts read. Disposing it destroys it. */
+export class StartedVagrant implements StartedTarget {
+  private disposing: Promise<void> | undefined;
+
+  constructor(
+    private readonly machine: VagrantMachine,
+    private readonly ssh: SshSession,
+    readonly facts: Readonly<TargetFacts>,
+  ) {}
+
+  get alive(): boolean {
+    return !this.disposing && !this.ssh.isBroken;
+  }
+
+  private session(): SshSession {
+    if (this.disposing) throw new TargetError('the vagrant guest is not running');
+    return this.ssh;
+  }
+
+  exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {
+    return this.session().exec(argv, opts);
+  }
+
+  writeFile(path: string, content: string | Buffer, mode?: string): Promise<void> {
+    return this.session().writeFile(path, content, mode);
+  }
+
+  consoleMark(): number {
+    return this.machine.consoleMark();
+  }
+
+  consoleSince(mark: number): string {
+    return this.machine.consoleSince(mark);
+  }
+
+  /** Closes the connection, then destroys the guest; idempotent, never throws. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.disposing ??= (async () => {
+      await this.ssh[Symbol.asyncDispose]();
+      await this.machine[Symbol.asyncDispose]();
     })();
     return this.disposing;
   }

@@ -7,7 +7,7 @@ import type { VmImage } from './image.js';
 import { freeLoopbackPort } from './port.js';
 import { QemuProcess, hostTscKhz, type MachineType } from './qemu.js';
 import { SshSession } from './ssh.js';
-import { installLabctl } from '../guest-facts.js';
+import { installLabctl, targetFacts, type GuestFacts } from '../guest-facts.js';
 import type { CriuOrigin } from '../../criu/criu-build.js';
 
 export interface VmOptions {
@@ -72,22 +72,26 @@ export class VmTarget implements Target {
           readyTimeoutMs: 20_000,
         });
         const sshMs = Date.now() - started;
-        const vm = new StartedVm(qemu, ssh);
+        let guest: GuestFacts;
         try {
-          vm.facts = {
-            ...(await installLabctl(ssh, o.image)),
-            accel: decision.accel,
-            bootMs: sshMs,
-            readyMs: Date.now() - started,
-            image: o.image.id,
-            ...(o.criuBuild ? { criuBuild: o.criuBuild } : {}),
-          };
-          o.log(`${instance > 1 ? `#${instance}: ` : ''}console ready ${(consoleReadyMs / 1000).toFixed(1)} s, ssh ${(sshMs / 1000).toFixed(1)} s, facts ${(vm.facts.readyMs / 1000).toFixed(1)} s`);
-          return vm;
+          guest = await installLabctl(ssh, o.image);
         } catch (e) {
-          await vm[Symbol.asyncDispose]();
+          await ssh[Symbol.asyncDispose]();
           throw e;
         }
+        const facts = targetFacts('vm', guest, {
+          readyMs: Date.now() - started,
+          accel: decision.accel,
+          bootMs: sshMs,
+          image: o.image.id,
+          ...(o.criuBuild ? { criuBuild: o.criuBuild } : {}),
+        });
+        const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+        o.log(
+          `${instance > 1 ? `#${instance}: ` : ''}console ready ${seconds(consoleReadyMs)}, ` +
+            `ssh ${seconds(sshMs)}, facts ${seconds(facts.readyMs)}`,
+        );
+        return new StartedVm(qemu, ssh, facts);
       } catch (e) {
         await qemu[Symbol.asyncDispose]();
         lastErr = e;
@@ -120,11 +124,13 @@ async function waitForBoot(qemu: QemuProcess, timeoutMs: number, signal: AbortSi
   }
 }
 
-/** A booted VM with an open ssh connection. Disposing it powers it off. */
+/** A booted VM with an open ssh connection, its facts read. Disposing it powers it off. */
 export class StartedVm implements StartedTarget {
-  facts: TargetFacts = { target: 'vm', kernel: '?', criu: '?', criuCheck: 'failed', utilLinux: '?', readyMs: 0 };
-
-  constructor(private readonly qemu: QemuProcess, private readonly ssh: SshSession) {}
+  constructor(
+    private readonly qemu: QemuProcess,
+    private readonly ssh: SshSession,
+    readonly facts: Readonly<TargetFacts>,
+  ) {}
 
   get alive(): boolean {
     return !this.qemu.hasExited && !this.ssh.isBroken;
