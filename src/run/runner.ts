@@ -82,12 +82,24 @@ export async function runCorpus(scenarios: LoadedScenario[], cells: CellPlan[], 
   const states: CellState[] = cells.map((plan, index) => ({
     plan,
     index,
-    result: { id: plan.id, facts: { target: plan.target.kind, kernel: '?', criu: '?', criuCheck: 'failed', utilLinux: '?', readyMs: 0 } },
+    result: {
+      id: plan.id,
+      facts: { target: plan.target.kind, kernel: '?', criu: '?', criuCheck: 'failed', utilLinux: '?', readyMs: 0 },
+    },
     running: 0,
     hangs: [],
   }));
   let order = 0;
-  const all: Item[] = states.flatMap((cell) => runs.map((r) => ({ cell, cellId: cell.plan.id, cellIndex: cell.index, run: r, order: order++, estimateMs: estimateMs(r, history) })));
+  const all: Item[] = states.flatMap((cell) =>
+    runs.map((r) => ({
+      cell,
+      cellId: cell.plan.id,
+      cellIndex: cell.index,
+      run: r,
+      order: order++,
+      estimateMs: estimateMs(r, history),
+    })),
+  );
   const items = shardItems(all, opts.shard);
   // A cell this shard has nothing for is not started, and not listed.
   const used = states.filter((c) => items.some((i) => i.cell === c));
@@ -133,8 +145,13 @@ function cellErrors(run: RunResult): boolean {
  * overlay); it boots a fresh one for another cell, after a target stopped
  * answering or oopsed, and for every scenario with --fresh-vm.
  */
-async function runItems(queue: Item[], opts: RunOptions, record: (item: Item, r: ScenarioResult) => Promise<void>): Promise<void> {
-  // The next item: the worker's own cell first (its target is up), else the first one whose cell may start another target.
+async function runItems(
+  queue: Item[],
+  opts: RunOptions,
+  record: (item: Item, r: ScenarioResult) => Promise<void>,
+): Promise<void> {
+  // The next item: the worker's own cell first (its target is up), else the
+  // first one whose cell may start another target.
   const take = (cell?: CellState): Item | undefined => {
     let i = cell ? queue.findIndex((q) => q.cell === cell) : -1;
     if (i < 0) i = queue.findIndex((q) => q.cell.failed || q.cell.running < (q.cell.plan.maxInstances ?? Infinity));
@@ -168,7 +185,9 @@ async function runItems(queue: Item[], opts: RunOptions, record: (item: Item, r:
         const phase: Phase = e instanceof PreflightError ? 'preflight' : 'boot';
         cell.failed ??= { phase, message, reason: `${phase}: ${message}`, ...(tail ? { tail } : {}) };
         cell.result.error ??= message;
-        opts.reporter.onLog?.(`${cell.plan.id}: refused, its scenarios are errors: ${message}${tail ? `\n${indent(tail)}` : ''}`);
+        opts.reporter.onLog?.(
+          `${cell.plan.id}: refused, its scenarios are errors: ${message}${tail ? `\n${indent(tail)}` : ''}`,
+        );
         continue;
       }
       {
@@ -189,7 +208,8 @@ async function runItems(queue: Item[], opts: RunOptions, record: (item: Item, r:
       cell.running--;
     }
   };
-  // A lab error in one worker (not a verdict: those are results) ends the run: the others finish the scenario they are on, take nothing more, and dispose their targets.
+  // A lab error in one worker (not a verdict: those are results) ends the run: the others
+  // finish the scenario they are on, take nothing more, and dispose their targets.
   const stopOthers = (e: unknown) => {
     queue.length = 0;
     throw e;
@@ -248,9 +268,10 @@ function noteHang(cell: CellState, r: ScenarioResult, reporter: Reporter): void 
   if (cell.hangs.length < 2) return;
   const [first, second] = cell.hangs as [ScenarioResult, ScenarioResult];
   const what = (x: ScenarioResult) => `${x.error?.phase ?? 'a phase'} of ${x.scenario}`;
+  const logs = first.artifacts['dump.log'] ?? first.artifacts['restore.log'] ?? `${first.cell}/${first.scenario}/`;
   const message =
     `${what(first)} and then ${what(second)} hung until killed: the cause is this cell, not a scenario, ` +
-    `so it runs no more; the logs of the first are in ${first.artifacts['dump.log'] ?? first.artifacts['restore.log'] ?? `${first.cell}/${first.scenario}/`}`;
+    `so it runs no more; the logs of the first are in ${logs}`;
   cell.failed = { phase: first.error?.phase ?? 'dump', message, reason: `not run: ${message}` };
   cell.result.error = message;
   reporter.onLog?.(`${cell.plan.id}: ${message}`);

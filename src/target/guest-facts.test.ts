@@ -14,7 +14,10 @@ describe('guest facts', () => {
   });
 
   it('leaves out what the guest could not say; a GitID of 0 (built outside git) is none', () => {
-    assert.deepEqual(parseFacts('kernel=6.1.0\ncriu=\ncriu_gitid=0\nutil_linux=\n'), { kernel: '6.1.0', criuCheck: 'failed' });
+    assert.deepEqual(parseFacts('kernel=6.1.0\ncriu=\ncriu_gitid=0\nutil_linux=\n'), {
+      kernel: '6.1.0',
+      criuCheck: 'failed',
+    });
   });
 
   it("records a started target's facts, a fact the guest did not say as '?'", () => {

@@ -79,7 +79,10 @@ interface Execer {
  * same answer for the same kernel and criu, so its answer is cached per
  * image (cacheKey) once measured.
  */
-export async function installLabctl(t: Execer, image: { id: string; manifest: { kernelRelease: string } }): Promise<GuestFacts> {
+export async function installLabctl(
+  t: Execer,
+  image: { id: string; manifest: { kernelRelease: string } },
+): Promise<GuestFacts> {
   const cacheFile = join(cacheRoot(), 'criu-check', `${image.id}-${image.manifest.kernelRelease}`);
   let cached: string | undefined;
   try {
@@ -88,7 +91,9 @@ export async function installLabctl(t: Execer, image: { id: string; manifest: { 
     /* not measured yet */
   }
   const script = readFileSync(assetPath('vm', 'runtime', 'labctl'));
-  const cmd = `mkdir -p /run/mountlab && cat > ${LABCTL} && chmod 0755 ${LABCTL} && ${LABCTL} info${cached ? '' : ' --check'}`;
+  const cmd =
+    `mkdir -p /run/mountlab && cat > ${LABCTL} && chmod 0755 ${LABCTL} && ` +
+    `${LABCTL} info${cached ? '' : ' --check'}`;
   const r = await t.exec(cmd, { stdin: script, timeoutMs: 60_000, label: 'install labctl' });
   if (r.code !== 0) throw new TargetError(`cannot install labctl in the guest: ${r.stderr.trim() || `exit ${r.code}`}`);
   const facts = parseFacts(r.stdout);
@@ -99,4 +104,3 @@ export async function installLabctl(t: Execer, image: { id: string; manifest: { 
   }
   return facts;
 }
-

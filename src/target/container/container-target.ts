@@ -46,8 +46,20 @@ export const SYSTEMPATHS_UNCONFINED = { MaskedPaths: [] as string[], ReadonlyPat
 export const TMPFS: Record<string, string> = { '/run': 'rw,exec,nosuid,mode=755', '/tmp': 'rw,exec,nosuid,mode=1777' };
 
 /** The run's label: `docker ps -a --filter label=mountlab.run` finds anything left over. */
-export function containerLabels(runId: string, image: string, token: string, pid = process.pid, host = hostname()): Record<string, string> {
-  return { 'mountlab.run': runId, 'mountlab.image': image, 'mountlab.target': token, 'mountlab.pid': String(pid), 'mountlab.host': host };
+export function containerLabels(
+  runId: string,
+  image: string,
+  token: string,
+  pid = process.pid,
+  host = hostname(),
+): Record<string, string> {
+  return {
+    'mountlab.run': runId,
+    'mountlab.image': image,
+    'mountlab.target': token,
+    'mountlab.pid': String(pid),
+    'mountlab.host': host,
+  };
 }
 
 export const READY_LINE = 'MOUNTLAB-CONTAINER-READY';
@@ -73,7 +85,8 @@ export const ROOT_SWAP = [
   'N=/.mountlab-root',
   'mkdir -p "$N"',
   'mount -t tmpfs -o mode=0755 mountlab-rootfs "$N"',
-  'tar -C / --one-file-system --exclude=./proc --exclude=./sys --exclude=./dev --exclude=./run --exclude=./tmp --exclude=".$N" -cf - . | tar -C "$N" -xpf -',
+  'tar -C / --one-file-system --exclude=./proc --exclude=./sys --exclude=./dev --exclude=./run --exclude=./tmp ' +
+    '--exclude=".$N" -cf - . | tar -C "$N" -xpf -',
   'for d in proc sys dev run tmp; do mkdir -p "$N/$d"; mount --move "/$d" "$N/$d"; done',
   `mkdir -p "$N${IMAGE_LAYER}"`,
   'cd "$N"',
@@ -113,8 +126,17 @@ export class ContainerTarget implements Target {
   private preflight: Promise<PreflightAnswer> | undefined;
   constructor(private readonly opts: ContainerOptions) {}
 
-  private async measure(c: RunningContainer, criu: string, key: string, mode: ReturnType<typeof preflightMode>, signal: AbortSignal): Promise<PreflightAnswer> {
-    this.opts.log(`CRIU preflight: a dump and restore of a sleeping task on the host kernel (deadline ${PREFLIGHT_DEADLINE_S} s)...`);
+  private async measure(
+    c: RunningContainer,
+    criu: string,
+    key: string,
+    mode: ReturnType<typeof preflightMode>,
+    signal: AbortSignal,
+  ): Promise<PreflightAnswer> {
+    this.opts.log(
+      'CRIU preflight: a dump and restore of a sleeping task on the host kernel ' +
+        `(deadline ${PREFLIGHT_DEADLINE_S} s)...`,
+    );
     const answer = await runPreflight(c, criu, mode);
     this.opts.log(`CRIU preflight: ${answer.ok ? answer.detail : `failed: ${answer.detail}`}`);
     // An injected fault says nothing about this host, nor does a preflight cut short by Ctrl-C.
@@ -170,7 +192,11 @@ export class ContainerTarget implements Target {
       // The engine's kernel and CPU, which need not be this process's (DOCKER_HOST may be another machine).
       const probe = await c.exec(['sh', '-c', 'uname -r; cat /proc/cpuinfo'], { timeoutMs: 30_000, label: 'uname' });
       const [kernel = 'unknown', ...cpuinfo] = probe.stdout.split('\n');
-      const host: PreflightHost = { kernel: kernel.trim() || 'unknown', cpu: cpuModel(cpuinfo.join('\n')), image: o.image.id };
+      const host: PreflightHost = {
+        kernel: kernel.trim() || 'unknown',
+        cpu: cpuModel(cpuinfo.join('\n')),
+        image: o.image.id,
+      };
       const mode = preflightMode();
       const key = preflightKey(host);
       const cached = mode === 'normal' ? readCachedAnswer(key) : undefined;
@@ -206,7 +232,10 @@ export class ContainerTarget implements Target {
 
 interface Api {
   listContainers(opts?: object): Promise<Array<{ Id: string; Labels?: Record<string, string> }>>;
-  getContainer(id: string): { remove(opts?: object): Promise<unknown>; logs(opts: { stdout: true; stderr: true; follow?: false; tail?: number }): Promise<Buffer> };
+  getContainer(id: string): {
+    remove(opts?: object): Promise<unknown>;
+    logs(opts: { stdout: true; stderr: true; follow?: false; tail?: number }): Promise<Buffer>;
+  };
 }
 
 /** What a container that failed to start printed (its root swap's errors), for the error message. */
@@ -214,18 +243,32 @@ async function logsByLabel(api: Api, label: string): Promise<string> {
   const list = await api.listContainers({ all: true, filters: JSON.stringify({ label: [label] }) }).catch(() => []);
   const c = list[0];
   if (!c) return '';
-  const raw = await api.getContainer(c.Id).logs({ stdout: true, stderr: true, follow: false, tail: 40 }).catch(() => Buffer.alloc(0));
+  const raw = await api
+    .getContainer(c.Id)
+    .logs({ stdout: true, stderr: true, follow: false, tail: 40 })
+    .catch(() => Buffer.alloc(0));
   // Multiplexed stream: 8-byte frame headers; keep the printable text.
-  return raw.toString('latin1').replace(/[\x00-\x08\x0e-\x1f]/g, '').trim();
+  return raw
+    .toString('latin1')
+    .replace(/[\x00-\x08\x0e-\x1f]/g, '')
+    .trim();
 }
 
 async function removeByLabel(api: Api, label: string): Promise<void> {
   const list = await api.listContainers({ all: true, filters: JSON.stringify({ label: [label] }) }).catch(() => []);
-  for (const c of list) await api.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {});
+  for (const c of list)
+    await api
+      .getContainer(c.Id)
+      .remove({ force: true, v: true })
+      .catch(() => {});
 }
 
 /** Containers of a mountlab process on this host that no longer exists (killed with SIGKILL, say). */
-export function leftovers(list: Array<{ Id: string; Labels?: Record<string, string> }>, host: string, alive: (pid: number) => boolean): string[] {
+export function leftovers(
+  list: Array<{ Id: string; Labels?: Record<string, string> }>,
+  host: string,
+  alive: (pid: number) => boolean,
+): string[] {
   return list
     .filter((c) => c.Labels?.['mountlab.host'] === host && c.Labels['mountlab.run'] !== undefined)
     .filter((c) => {
@@ -236,12 +279,17 @@ export function leftovers(list: Array<{ Id: string; Labels?: Record<string, stri
 }
 
 async function removeLeftovers(api: Api, log: (m: string) => void): Promise<void> {
-  const list = await api.listContainers({ all: true, filters: JSON.stringify({ label: ['mountlab.run'] }) }).catch(() => []);
+  const list = await api
+    .listContainers({ all: true, filters: JSON.stringify({ label: ['mountlab.run'] }) })
+    .catch(() => []);
   for (const id of leftovers(list, hostname(), pidAlive)) {
-    await api.getContainer(id).remove({ force: true, v: true }).then(
-      () => log(`removed container ${id.slice(0, 12)} left by a mountlab that no longer runs`),
-      () => {},
-    );
+    await api
+      .getContainer(id)
+      .remove({ force: true, v: true })
+      .then(
+        () => log(`removed container ${id.slice(0, 12)} left by a mountlab that no longer runs`),
+        () => {},
+      );
   }
 }
 

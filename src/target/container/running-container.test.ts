@@ -10,7 +10,15 @@ describe('container target: exec argv', () => {
     const evil = ["it's", '$(touch /pwned)', '"; rm -rf / #', 'a b'];
     const argv = execArgv(['/run/mountlab/labctl', 'setup', ...evil], 30, '/var/lib/.mountlab-stdin-1');
     assert.deepEqual(argv.slice(0, 3), ['sh', '-c', EXEC_WRAPPER]);
-    assert.deepEqual(argv.slice(3), ['mountlab-exec', '/var/lib/.mountlab-stdin-1', '30', '/run', '/run/mountlab/labctl', 'setup', ...evil]);
+    assert.deepEqual(argv.slice(3), [
+      'mountlab-exec',
+      '/var/lib/.mountlab-stdin-1',
+      '30',
+      '/run',
+      '/run/mountlab/labctl',
+      'setup',
+      ...evil,
+    ]);
     for (const e of evil) assert.ok(!EXEC_WRAPPER.includes(e));
   });
 
@@ -32,7 +40,10 @@ describe('container target: exec argv', () => {
 
   it('decodes stdout byte for byte (latin1 keeps non-UTF-8 bytes)', () => {
     const bytes = Buffer.from([0xff, 0x00, 0x5c, 0x0a, 0xe9]);
-    assert.deepEqual([...decodeStdout(bytes.toString('base64'), 'latin1')].map((c) => c.charCodeAt(0)), [...bytes]);
+    assert.deepEqual(
+      [...decodeStdout(bytes.toString('base64'), 'latin1')].map((c) => c.charCodeAt(0)),
+      [...bytes],
+    );
     assert.equal(decodeStdout(Buffer.from('héllo\n').toString('base64')), 'héllo\n');
     assert.equal(decodeStdout(''), '');
   });
@@ -51,7 +62,14 @@ describe('container target: the exec wrapper, run by this machine sh', function 
     const dir = scratchDir('wrap');
     const stdin = join(dir, 'stdin');
     writeFileSync(stdin, 'line one\n$(not expanded) `nor this`\n');
-    const r = run(execArgv(['sh', '-c', 'cat; test -e "$1" && echo still-there >&2; echo oops >&2; exit 7', 'sh', stdin], 10, stdin, dir));
+    const r = run(
+      execArgv(
+        ['sh', '-c', 'cat; test -e "$1" && echo still-there >&2; echo oops >&2; exit 7', 'sh', stdin],
+        10,
+        stdin,
+        dir,
+      ),
+    );
     assert.equal(r.code, 7);
     assert.equal(decodeStdout(r.stdout), 'line one\n$(not expanded) `nor this`\n');
     assert.equal(r.stderr, 'oops\n');

@@ -49,8 +49,16 @@ export function backstopMs(timeoutMs: number): number {
   return execLimitSeconds(timeoutMs) * 1000 + 15_000;
 }
 
-/** The argv docker execs for a command: the wrapper, then the command as separate words. A string is a shell command (`sh -c`). */
-export function execArgv(command: readonly string[] | string, limitS: number, stdinPath: string | undefined, outDir = '/run'): string[] {
+/**
+ * The argv docker execs for a command: the wrapper, then the command as
+ * separate words. A string is a shell command (`sh -c`).
+ */
+export function execArgv(
+  command: readonly string[] | string,
+  limitS: number,
+  stdinPath: string | undefined,
+  outDir = '/run',
+): string[] {
   const cmd = typeof command === 'string' ? ['sh', '-c', command] : [...command];
   if (cmd.length === 0) throw new TargetError('exec: empty command');
   return ['sh', '-c', EXEC_WRAPPER, 'mountlab-exec', stdinPath ?? '', String(limitS), outDir, ...cmd];
@@ -133,11 +141,14 @@ export class RunningContainer implements AsyncDisposable {
 
   async writeFile(path: string, content: string | Buffer, mode = '0644'): Promise<void> {
     const dir = path.replace(/\/[^/]*$/, '') || '/';
-    const r = await this.exec(['sh', '-c', 'umask 077 && mkdir -p "$1" && cat > "$2" && chmod "$3" "$2"', 'sh', dir, path, mode], {
-      stdin: content,
-      timeoutMs: 30_000,
-      label: `write ${path}`,
-    });
+    const r = await this.exec(
+      ['sh', '-c', 'umask 077 && mkdir -p "$1" && cat > "$2" && chmod "$3" "$2"', 'sh', dir, path, mode],
+      {
+        stdin: content,
+        timeoutMs: 30_000,
+        label: `write ${path}`,
+      },
+    );
     if (r.code !== 0) throw new TargetError(`cannot write ${path} in the container: ${r.stderr.trim()}`);
   }
 
@@ -153,7 +164,10 @@ export class RunningContainer implements AsyncDisposable {
         await this.tc.stop({ timeout: 0, remove: true, removeVolumes: true });
       } catch {
         // The engine may already have lost it, or stop raced a failure: force-remove by id.
-        await this.engine.getContainer(this.tc.getId()).remove({ force: true, v: true }).catch(() => {});
+        await this.engine
+          .getContainer(this.tc.getId())
+          .remove({ force: true, v: true })
+          .catch(() => {});
       }
     })();
     return this.disposing;

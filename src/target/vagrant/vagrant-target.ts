@@ -63,7 +63,17 @@ interface Ran {
  * mountlab only, which then stops this deliberately), with a time limit:
  * SIGTERM to the group, SIGKILL 15 s later. Never rejects for a non-zero exit.
  */
-function run(cmd: string, args: string[], o: { env?: NodeJS.ProcessEnv; timeoutMs: number; signal?: AbortSignal; onLine?: (l: string) => void; logFile?: string }): Promise<Ran> {
+function run(
+  cmd: string,
+  args: string[],
+  o: {
+    env?: NodeJS.ProcessEnv;
+    timeoutMs: number;
+    signal?: AbortSignal;
+    onLine?: (l: string) => void;
+    logFile?: string;
+  },
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
@@ -127,7 +137,10 @@ function isEnoent(e: unknown): boolean {
 }
 
 /** vagrant, its libvirt plugin, virsh and a libvirtd that answers; a clear PrerequisiteError otherwise. */
-export async function checkVagrantPrerequisites(log: (m: string) => void, vagrantHome: string): Promise<{ vagrant: string; libvirt: string }> {
+export async function checkVagrantPrerequisites(
+  log: (m: string) => void,
+  vagrantHome: string,
+): Promise<{ vagrant: string; libvirt: string }> {
   // vagrant creates its home on any command: this run's, never ~/.vagrant.d.
   const env = { ...process.env, VAGRANT_HOME: vagrantHome, VAGRANT_CHECKPOINT_DISABLE: '1' };
   let vagrant: Ran;
@@ -139,7 +152,11 @@ export async function checkVagrantPrerequisites(log: (m: string) => void, vagran
   }
   if (vagrant.code !== 0) throw missingToolError('vagrant', `\`vagrant --version\` failed: ${vagrant.output.trim()}`);
   const plugins = await run('vagrant', ['plugin', 'list'], { env, timeoutMs: 60_000 });
-  if (!/^vagrant-libvirt\b/m.test(plugins.output)) throw missingToolError('the vagrant-libvirt plugin', `\`vagrant plugin list\` does not list it:\n${plugins.output.trim()}`);
+  if (!/^vagrant-libvirt\b/m.test(plugins.output))
+    throw missingToolError(
+      'the vagrant-libvirt plugin',
+      `\`vagrant plugin list\` does not list it:\n${plugins.output.trim()}`,
+    );
   for (const tool of ['qemu-img', 'virsh']) {
     try {
       await run(tool, ['--version'], { timeoutMs: 30_000 });
@@ -149,7 +166,11 @@ export async function checkVagrantPrerequisites(log: (m: string) => void, vagran
     }
   }
   const v = await run('virsh', ['-c', LIBVIRT_URI, 'version'], { timeoutMs: 60_000 });
-  if (v.code !== 0 || v.timedOut) throw libvirtdUnreachable(v.timedOut ? 'virsh version did not answer within 60 s' : v.output, existsSync('/run/systemd/system'));
+  if (v.code !== 0 || v.timedOut)
+    throw libvirtdUnreachable(
+      v.timedOut ? 'virsh version did not answer within 60 s' : v.output,
+      existsSync('/run/systemd/system'),
+    );
   const warning = kvmWarning();
   if (warning) log(`warning: ${warning}`);
   return { vagrant: vagrant.output.trim(), libvirt: (/Running hypervisor: (.*)/.exec(v.output)?.[1] ?? '?').trim() };
@@ -191,19 +212,40 @@ function kvmWarning(): string | undefined {
 }
 
 /** Makes (once per rootfs+kernel pair, cached) the box file with vm/vagrant/build-box.sh. */
-async function ensureBox(image: RootfsImage, kernel: KernelArtifact, log: (m: string) => void, signal: AbortSignal): Promise<string> {
+async function ensureBox(
+  image: RootfsImage,
+  kernel: KernelArtifact,
+  log: (m: string) => void,
+  signal: AbortSignal,
+): Promise<string> {
   const out = join(cacheRoot(), 'vagrant');
-  const r = await run('bash', [assetPath('vm', 'vagrant', 'build-box.sh'), '--rootfs', image.dir, '--kernel', kernel.dir, '--out', out, '--no-add'], {
-    timeoutMs: 600_000,
-    signal,
-    onLine: (l) => {
-      const m = /^\[mountlab-vagrant\]\s*(.*)$/.exec(l);
-      if (m) log(m[1]!);
+  const r = await run(
+    'bash',
+    [
+      assetPath('vm', 'vagrant', 'build-box.sh'),
+      '--rootfs',
+      image.dir,
+      '--kernel',
+      kernel.dir,
+      '--out',
+      out,
+      '--no-add',
+    ],
+    {
+      timeoutMs: 600_000,
+      signal,
+      onLine: (l) => {
+        const m = /^\[mountlab-vagrant\]\s*(.*)$/.exec(l);
+        if (m) log(m[1]!);
+      },
     },
-  });
+  );
   if (r.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError('signal');
   const box = r.output.trim().split('\n').pop() ?? '';
-  if (r.code !== 0 || !box.endsWith('.box')) throw new TargetError(`vm/vagrant/build-box.sh failed (exit ${r.code}):\n${r.output.trim().split('\n').slice(-20).join('\n')}`);
+  if (r.code !== 0 || !box.endsWith('.box'))
+    throw new TargetError(
+      `vm/vagrant/build-box.sh failed (exit ${r.code}):\n${r.output.trim().split('\n').slice(-20).join('\n')}`,
+    );
   return box;
 }
 
@@ -217,13 +259,23 @@ interface Owner {
 async function removeLibvirtLeftovers(o: Owner): Promise<string[]> {
   const done: string[] = [];
   const list = await run('virsh', ['-c', LIBVIRT_URI, 'list', '--all', '--name'], { timeoutMs: 60_000 });
-  if (list.output.split('\n').map((s) => s.trim()).includes(o.domain)) {
+  if (
+    list.output
+      .split('\n')
+      .map((s) => s.trim())
+      .includes(o.domain)
+  ) {
     await run('virsh', ['-c', LIBVIRT_URI, 'destroy', o.domain], { timeoutMs: 60_000 });
     await run('virsh', ['-c', LIBVIRT_URI, 'undefine', o.domain], { timeoutMs: 60_000 });
     done.push(`domain ${o.domain}`);
   }
   const pools = await run('virsh', ['-c', LIBVIRT_URI, 'pool-list', '--all', '--name'], { timeoutMs: 60_000 });
-  if (pools.output.split('\n').map((s) => s.trim()).includes(o.pool)) {
+  if (
+    pools.output
+      .split('\n')
+      .map((s) => s.trim())
+      .includes(o.pool)
+  ) {
     // Transient: destroying it is removing it. Its files go with the work dir.
     await run('virsh', ['-c', LIBVIRT_URI, 'pool-destroy', o.pool], { timeoutMs: 60_000 });
     await run('virsh', ['-c', LIBVIRT_URI, 'pool-undefine', o.pool], { timeoutMs: 60_000 });
@@ -314,14 +366,28 @@ export class VagrantTarget implements Target {
     try {
       const logFile = join(o.runDir, 'vagrant.log');
       const fail = (what: string, r: Ran): never => {
-        if (r.aborted || signal.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError('signal');
-        throw new TargetError(`${what} ${r.timedOut ? 'did not finish in time' : `failed (exit ${r.code ?? r.signal})`}:\n${vagrantFailure(r.output)}`, machine.consoleTail(), {
-          hint: `vagrant's full output is in ${logFile}`,
-        });
+        if (r.aborted || signal.aborted)
+          throw signal.reason instanceof Error ? signal.reason : new InterruptedError('signal');
+        throw new TargetError(
+          `${what} ${r.timedOut ? 'did not finish in time' : `failed (exit ${r.code ?? r.signal})`}:\n` +
+            vagrantFailure(r.output),
+          machine.consoleTail(),
+          {
+            hint: `vagrant's full output is in ${logFile}`,
+          },
+        );
       };
-      const add = await run('vagrant', ['box', 'add', '--no-color', '--name', spec.box, '--provider', 'libvirt', boxFile], { env, timeoutMs: 300_000, signal, logFile });
+      const add = await run(
+        'vagrant',
+        ['box', 'add', '--no-color', '--name', spec.box, '--provider', 'libvirt', boxFile],
+        { env, timeoutMs: 300_000, signal, logFile },
+      );
       if (add.code !== 0) fail('vagrant box add', add);
-      const pool = await run('virsh', ['-c', LIBVIRT_URI, 'pool-create-as', name, 'dir', '--target', join(work, 'pool')], { timeoutMs: 60_000, signal, logFile });
+      const pool = await run(
+        'virsh',
+        ['-c', LIBVIRT_URI, 'pool-create-as', name, 'dir', '--target', join(work, 'pool')],
+        { timeoutMs: 60_000, signal, logFile },
+      );
       if (pool.code !== 0) fail('virsh pool-create-as', pool);
       await seedBoxVolume(spec, work, signal, logFile);
       o.log(`vagrant up (libvirt ${spec.driver === 'qemu' ? 'TCG' : 'KVM'}, ssh on 127.0.0.1:${spec.sshPort})`);
@@ -347,7 +413,10 @@ export class VagrantTarget implements Target {
       });
       const bootMs = Date.now() - started;
       const image = `${o.image.id}+${o.kernel.id}`;
-      const guest = await installLabctl(ssh, { id: image, manifest: { kernelRelease: o.kernel.manifest.kernelRelease } });
+      const guest = await installLabctl(ssh, {
+        id: image,
+        manifest: { kernelRelease: o.kernel.manifest.kernelRelease },
+      });
       const facts = targetFacts('vagrant', guest, {
         readyMs: Date.now() - started,
         accel: spec.driver === 'qemu' ? 'tcg' : 'kvm',
@@ -376,7 +445,9 @@ export class VagrantTarget implements Target {
  */
 async function seedBoxVolume(spec: VagrantRunSpec, work: string, signal: AbortSignal, logFile: string): Promise<void> {
   const boxDir = join(spec.home, 'boxes', spec.box.replace(/\//g, '-VAGRANTSLASH-'));
-  const versions = existsSync(boxDir) ? readdirSync(boxDir).filter((v) => existsSync(join(boxDir, v, 'libvirt', 'box.img'))) : [];
+  const versions = existsSync(boxDir)
+    ? readdirSync(boxDir).filter((v) => existsSync(join(boxDir, v, 'libvirt', 'box.img')))
+    : [];
   if (versions.length !== 1) return;
   const img = join(boxDir, versions[0]!, 'libvirt', 'box.img');
   const dest = join(work, 'pool', boxVolumeName(spec.box, versions[0]!, statSync(img).mtimeMs));
@@ -417,7 +488,11 @@ class FileConsole {
   }
 
   tail(lines = 30): string {
-    return this.since(Math.max(0, this.length - 64 * 1024)).replace(/\r/g, '').split('\n').slice(-lines).join('\n');
+    return this.since(Math.max(0, this.length - 64 * 1024))
+      .replace(/\r/g, '')
+      .split('\n')
+      .slice(-lines)
+      .join('\n');
   }
 }
 

@@ -109,8 +109,18 @@ async function waitForBoot(qemu: QemuProcess, timeoutMs: number, signal: AbortSi
   const ctl = new AbortController();
   const onAbort = () => ctl.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => ctl.abort(new TargetError(`the guest did not boot within ${timeoutMs / 1000} s`, qemu.console.tail())), timeoutMs);
-  qemu.exit.then(() => ctl.abort(new TargetError(`qemu ${qemu.describeExit()} during boot${qemu.errorOutput ? `: ${qemu.errorOutput}` : ''}`, qemu.console.tail())));
+  const timer = setTimeout(
+    () => ctl.abort(new TargetError(`the guest did not boot within ${timeoutMs / 1000} s`, qemu.console.tail())),
+    timeoutMs,
+  );
+  qemu.exit.then(() =>
+    ctl.abort(
+      new TargetError(
+        `qemu ${qemu.describeExit()} during boot${qemu.errorOutput ? `: ${qemu.errorOutput}` : ''}`,
+        qemu.console.tail(),
+      ),
+    ),
+  );
   try {
     const m = await qemu.console.waitFor([READY, ...BOOT_FAILED], 0, ctl.signal);
     if (!READY.test(m[0])) throw new TargetError(`the guest failed to boot: ${m[0].trim()}`, qemu.console.tail());
