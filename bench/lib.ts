@@ -126,14 +126,13 @@ export class KeptTarget implements Target {
       get facts() {
         return s.facts;
       },
-      get healthy() {
-        return s.healthy;
+      get alive() {
+        return s.alive;
       },
       exec: (a, o) => s.exec(a, o),
       writeFile: (p, c, m) => s.writeFile(p, c, m),
       consoleMark: () => s.consoleMark(),
       consoleSince: (m) => s.consoleSince(m),
-      retire: (r) => s.retire(r),
       [Symbol.asyncDispose]: async () => {},
     };
   }

@@ -38,7 +38,7 @@ import { SshSession } from '../src/target/vm/ssh.js';
 import { freeLoopbackPort } from '../src/target/vm/port.js';
 import { VmTarget } from '../src/target/vm/vm-target.js';
 import type { VmImage } from '../src/target/vm/image.js';
-import { installLabctl } from '../src/target/guest-facts.js';
+import { installLabctl, targetFacts } from '../src/target/guest-facts.js';
 import type { ExecOptions, ExecResult } from '../src/target/exec.js';
 import type { StartedTarget } from '../src/target/target.js';
 import type { TargetFacts } from '../src/results/result.js';
@@ -161,12 +161,8 @@ class BenchQemu implements AsyncDisposable {
 /** A running guest as the runner sees one, over this bench's qemu and ssh. */
 class BenchVm implements StartedTarget {
   constructor(readonly facts: TargetFacts, private readonly qemu: BenchQemu, private readonly ssh: SshSession) {}
-  private retired = false;
-  get healthy(): boolean {
-    return !this.retired && this.qemu.running && !this.ssh.isBroken;
-  }
-  retire(): void {
-    this.retired = true;
+  get alive(): boolean {
+    return this.qemu.running && !this.ssh.isBroken;
   }
   exec(argv: readonly string[] | string, o: ExecOptions): Promise<ExecResult> {
     return this.ssh.exec(argv, o);
@@ -260,7 +256,7 @@ try {
     const consoleMs = Date.now() - t0;
     const ssh = await connectSsh(srcSpec.sshPort);
     const sshMs = Date.now() - t0;
-    const facts = { ...(await installLabctl(ssh, image)), accel: 'tcg' as const, readyMs: 0 };
+    const facts = targetFacts('vm', await installLabctl(ssh, image), { readyMs: 0, accel: 'tcg' });
     const readyMs = Date.now() - t0;
     const vm = new BenchVm(facts, qemu, ssh);
     let warmDump: number | undefined;

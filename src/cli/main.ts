@@ -20,7 +20,7 @@ import { planContainerCells, planVagrantCells, planVmCells, prepareCrius } from 
 import { parseCriuChoices } from '../run/criu-choices.js';
 import type { CellPlan } from '../run/runner.js';
 import { ensureKernel } from '../target/vm/kernel-artifact.js';
-import { checkUserKernel, formatKernelConfigProblem } from '../target/kernel/kernel-config.js';
+import { checkUserKernel, formatKernelConfigProblem } from '../target/kernel/kernel-requirements.js';
 import { compareCommand } from './compare-command.js';
 import { diffRunsCommand } from './diff-runs.js';
 import { IMPORT_HELP, importCommand, type ImportFlags } from '../import/import-command.js';

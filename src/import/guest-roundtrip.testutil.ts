@@ -15,7 +15,7 @@ import { DEFAULT_CRIU } from '../run/criu-versions.js';
 import { parseCriuChoices } from '../run/criu-choices.js';
 import { executeScenario } from '../run/execute-scenario.js';
 import { loadScenarioFile } from '../scenario/load.js';
-import type { StartedTarget } from '../target/target.js';
+import { Guest } from '../run/guest.js';
 import { scalar } from './emit-scenario.js';
 import { importText } from './import-command.js';
 import { checkImport, type ImportCheck } from './verify.js';
@@ -113,7 +113,8 @@ export interface RoundTrip {
 }
 
 export interface GuestSession {
-  target: StartedTarget;
+  /** The started target, with the runner's judgement of it kept across scenarios, as a run keeps it. */
+  guest: Guest;
   cell: string;
   runDir: string;
   dispose(): Promise<void>;
@@ -124,7 +125,7 @@ export async function startGuest(runDir: string, log: (m: string) => void, signa
   const cells = await planVmCells({ kernels: parseKernels(DEFAULT_KERNEL), crius: await prepareCrius(parseCriuChoices(DEFAULT_CRIU), { signal, log }), accel: 'auto', machine: 'microvm', memoryMiB: 1024, runDir, signal, log });
   const cell = cells[0]!;
   const target = await cell.target.start(signal);
-  return { target, cell: cell.id, runDir, dispose: async () => await target[Symbol.asyncDispose]() };
+  return { guest: new Guest(target), cell: cell.id, runDir, dispose: async () => await target[Symbol.asyncDispose]() };
 }
 
 let guestIds = 0;
@@ -132,7 +133,7 @@ let guestIds = 0;
 /** Builds a scenario file in the guest and returns its capture before any dump. */
 export async function buildAndCapture(g: GuestSession, file: string): Promise<string> {
   const loaded = await loadScenarioFile(file);
-  const res = await executeScenario(g.target, { loaded, name: loaded.scenario.name, mountEngine: 'v2' }, {
+  const res = await executeScenario(g.guest, { loaded, name: loaded.scenario.name, mountEngine: 'v2' }, {
     cell: g.cell,
     runDir: g.runDir,
     reporter: {},

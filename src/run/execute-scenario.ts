@@ -13,6 +13,7 @@ import type { GuestPlan } from '../plan/plan.js';
 import { LABCTL } from '../target/guest-facts.js';
 import type { StartedTarget } from '../target/target.js';
 import type { Reporter } from '../report/reporter.js';
+import type { Guest } from './guest.js';
 import { applyKnownBug, describeExpectation, expectationOf, judgePhase, unmetFailure, type Expectation } from './expectation.js';
 import { inRange } from './versions.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
@@ -55,9 +56,11 @@ const ENGINE_PHASES: ReadonlySet<Phase> = new Set(['dump', 'restore', 'restore-a
 
 /**
  * Runs one scenario on a started target: set up, capture, dump, restore,
- * capture, compare. The verdict comes only from what the guest did.
+ * capture, compare. The verdict comes only from what the guest did. A guest
+ * that oopsed or was left dirty is retired: no further scenario runs on it.
  */
-export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: ScenarioContext): Promise<ScenarioResult> {
+export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: ScenarioContext): Promise<ScenarioResult> {
+  const t = guest.target;
   const { loaded, mountEngine } = run;
   const s = loaded.scenario;
   const started = Date.now();
@@ -188,7 +191,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
       }
     }
   } finally {
-    if (phases.length) await cleanup(t, plan, phases);
+    if (phases.length) await cleanup(guest, plan, phases);
   }
   if (result.outcome !== 'skip') {
     const v = applyKnownBug(expectation, t.facts, { outcome: result.outcome, reason: result.reason, sentences: result.differences.map((d) => d.sentence) });
@@ -199,7 +202,7 @@ export async function executeScenario(t: StartedTarget, run: ScenarioRun, ctx: S
   const trouble = kernelTrouble(t.consoleSince(consoleMark));
   if (trouble) {
     // A kernel that oopsed is not trusted with the next scenario.
-    t.retire('kernel trouble on the console');
+    guest.retire('kernel trouble on the console');
     await save(SCENARIO_FILES.kernelTrouble, trouble);
     result.outcome = 'error';
     result.reason = `kernel oops: ${trouble.split('\n')[0]!.trim()}`;
@@ -350,18 +353,18 @@ async function unmetRequirement(t: StartedTarget, s: Scenario): Promise<string |
   return undefined;
 }
 
-async function cleanup(t: StartedTarget, plan: GuestPlan, phases: PhaseTiming[]): Promise<void> {
-  if (!t.healthy) return;
+async function cleanup(guest: Guest, plan: GuestPlan, phases: PhaseTiming[]): Promise<void> {
+  if (!guest.usable) return;
   const t0 = Date.now();
   try {
-    const r = await t.exec([LABCTL, 'cleanup', plan.id], { timeoutMs: 30_000, label: 'cleanup' });
+    const r = await guest.target.exec([LABCTL, 'cleanup', plan.id], { timeoutMs: 30_000, label: 'cleanup' });
     phases.push({ phase: 'cleanup', ms: Date.now() - t0, ok: r.code === 0 });
     // A guest the scenario left dirty (a task that would not die, a mount or loop device left over) does not run the next one.
     const dirty = /^dirty (.*)$/m.exec(r.stdout);
-    if (r.code !== 0) t.retire(`cleanup failed (exit ${r.code})`);
-    else if (dirty) t.retire(`left dirty: ${dirty[1]}`);
+    if (r.code !== 0) guest.retire(`cleanup failed (exit ${r.code})`);
+    else if (dirty) guest.retire(`left dirty: ${dirty[1]}`);
   } catch {
     phases.push({ phase: 'cleanup', ms: Date.now() - t0, ok: false });
-    t.retire('cleanup did not finish');
+    guest.retire('cleanup did not finish');
   }
 }

@@ -14,8 +14,7 @@ import type { ScenarioResult } from '../results/result.js';
 /** Answers like a guest whose scenarios all survive; enough to make real result files. */
 const guest = (): StartedTarget => ({
   facts: { target: 'vm', kernel: '6.12', criu: '4.1.1', criuCheck: 'ok', utilLinux: '2.41', readyMs: 1, accel: 'tcg' } satisfies TargetFacts,
-  healthy: true,
-  retire() {},
+  alive: true,
   async exec(argv: readonly string[] | string, _o: ExecOptions): Promise<ExecResult> {
     const cmd = typeof argv === 'string' ? argv : argv[1];
     const out = { setup: 'pid=100\n', capture: '@task init pid=100 mntns=1 cwd=/ root=/\n1 0 0:21 / / rw - tmpfs w rw\n', restore: 'pid=200\n@@log\n' }[cmd as string] ?? '';

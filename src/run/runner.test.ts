@@ -15,26 +15,33 @@ const CAPTURE = '@task init pid=100 mntns=1 cwd=/ root=/\n1 0 0:21 / / rw - tmpf
  * topology survives, and whose console shows whatever `console` says.
  */
 class ScriptedGuest implements StartedTarget {
-  facts: TargetFacts = { target: 'vm', kernel: '6.12', criu: '4.1.1', criuCheck: 'ok', utilLinux: '2.41', readyMs: 1 };
-  private retired = false;
+  readonly facts: TargetFacts = {
+    target: 'vm',
+    kernel: '6.12',
+    criu: '4.1.1',
+    criuCheck: 'ok',
+    utilLinux: '2.41',
+    readyMs: 1,
+  };
   disposed = false;
+  /** Its process or connection is gone, as a real target would notice. */
+  dead = false;
   constructor(private readonly console: string) {}
-  get healthy() {
-    return !this.retired && !this.disposed;
-  }
-  retire(reason: string) {
-    this.retired = true;
-    this.reason ??= reason;
-  }
-  private reason: string | undefined;
-  get retiredBecause() {
-    return this.reason;
+  get alive() {
+    return !this.dead && !this.disposed;
   }
   async exec(argv: readonly string[] | string, _opts: ExecOptions): Promise<ExecResult> {
     const cmd = typeof argv === 'string' ? argv : argv[1];
     const ok = (stdout: string): ExecResult => ({ code: 0, stdout, stderr: '', durationMs: 1 });
     // The required-paths check: this guest has everything but /proc/nope.
-    if (typeof argv !== 'string' && argv[0] === 'sh') return ok(argv.slice(4).filter((p) => p === '/proc/nope').map((p) => `${p}\n`).join(''));
+    if (typeof argv !== 'string' && argv[0] === 'sh')
+      return ok(
+        argv
+          .slice(4)
+          .filter((p) => p === '/proc/nope')
+          .map((p) => `${p}\n`)
+          .join(''),
+      );
     switch (cmd) {
       case 'setup':
         return ok('pid=100\n');
@@ -64,7 +71,10 @@ describe('runner', () => {
   after(removeScratch);
 
   it('gives error on a kernel oops and runs the next scenario on a fresh guest', async () => {
-    const consoles = ['[  12.0] Oops: general protection fault, probably for non-canonical address\n[  12.0] Call Trace:\n', ''];
+    const consoles = [
+      '[  12.0] Oops: general protection fault, probably for non-canonical address\n[  12.0] Call Trace:\n',
+      '',
+    ];
     const guests: ScriptedGuest[] = [];
     const target: Target = {
       kind: 'vm',
@@ -75,7 +85,8 @@ describe('runner', () => {
         return g;
       },
     };
-    const scenario = (name: string) => parseScenario(`name: ${name}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${name}.yaml`);
+    const scenario = (name: string) =>
+      parseScenario(`name: ${name}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${name}.yaml`);
     const logs: string[] = [];
     const results: ScenarioResult[] = [];
     const run = await runCorpus([scenario('first'), scenario('second')], [{ id: 'cell', target }], {
@@ -85,35 +96,60 @@ describe('runner', () => {
       signal: new AbortController().signal,
       reporter: { onScenarioEnd: (r) => void results.push(r), onLog: (m) => void logs.push(m) },
     });
-    assert.deepEqual(results.map((r) => [r.scenario, r.outcome]), [['first', 'error'], ['second', 'pass']]);
+    assert.deepEqual(
+      results.map((r) => [r.scenario, r.outcome]),
+      [
+        ['first', 'error'],
+        ['second', 'pass'],
+      ],
+    );
     assert.match(results[0]!.reason, /^kernel oops: \[ {2}12\.0\] Oops: general protection fault/);
     assert.equal(guests.length, 2, 'a fresh guest for the second scenario');
-    assert.ok(guests.every((g) => g.disposed), 'every guest disposed');
+    assert.ok(
+      guests.every((g) => g.disposed),
+      'every guest disposed',
+    );
     assert.match(logs.join('\n'), /no longer trusted/);
     assert.equal(run.exitCode, 2);
   });
 
   it('skips, saying why, a scenario for another target or needing a path the guest lacks', async () => {
     const target: Target = { kind: 'vm', describe: 'scripted', start: async () => new ScriptedGuest('') };
-    const s = (n: string, requires: string) => parseScenario(`name: ${n}\ndescription: d\nrequires: ${requires}\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
-    const run = await runCorpus([s('elsewhere', '{targets: [container]}'), s('no-path', '{paths: [/proc/sys, /proc/nope]}'), s('here', '{targets: [vm], paths: [/proc/sys]}')], [{ id: 'cell', target }], {
-      runId: 'r',
-      probes: false,
-      runDir: scratchDir('runner'),
-      signal: new AbortController().signal,
-      reporter: {},
-    });
-    assert.deepEqual(run.results.map((r) => [r.scenario, r.outcome, r.reason]), [
-      ['elsewhere', 'skip', 'runs only on the container target; this is vm'],
-      ['no-path', 'skip', 'needs /proc/nope, which this guest (kernel 6.12) does not have'],
-      ['here', 'pass', 'restored topology is identical up to renumbering'],
-    ]);
+    const s = (n: string, requires: string) =>
+      parseScenario(
+        `name: ${n}\ndescription: d\nrequires: ${requires}\nsteps: [{mkdir: /w}]\nexpect: identical\n`,
+        `${n}.yaml`,
+      );
+    const run = await runCorpus(
+      [
+        s('elsewhere', '{targets: [container]}'),
+        s('no-path', '{paths: [/proc/sys, /proc/nope]}'),
+        s('here', '{targets: [vm], paths: [/proc/sys]}'),
+      ],
+      [{ id: 'cell', target }],
+      {
+        runId: 'r',
+        probes: false,
+        runDir: scratchDir('runner'),
+        signal: new AbortController().signal,
+        reporter: {},
+      },
+    );
+    assert.deepEqual(
+      run.results.map((r) => [r.scenario, r.outcome, r.reason]),
+      [
+        ['elsewhere', 'skip', 'runs only on the container target; this is vm'],
+        ['no-path', 'skip', 'needs /proc/nope, which this guest (kernel 6.12) does not have'],
+        ['here', 'pass', 'restored topology is identical up to renumbering'],
+      ],
+    );
   });
 
   it('keeps one guest for a whole corpus when nothing goes wrong', async () => {
     let starts = 0;
     const target: Target = { kind: 'vm', describe: 'scripted', start: async () => (starts++, new ScriptedGuest('')) };
-    const s = (n: string) => parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
+    const s = (n: string) =>
+      parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
     const run = await runCorpus([s('a'), s('b'), s('c')], [{ id: 'cell', target }], {
       runId: 'r',
       probes: false,
@@ -134,17 +170,27 @@ describe('runner: stopAfter capture-before', () => {
     const asked: string[] = [];
     const guest = new ScriptedGuest('');
     const exec = guest.exec.bind(guest);
-    guest.exec = (argv, opts) => (asked.push(typeof argv === 'string' ? argv : argv.slice(1, 2).join(' ')), exec(argv, opts));
+    guest.exec = (argv, opts) => (
+      asked.push(typeof argv === 'string' ? argv : argv.slice(1, 2).join(' ')),
+      exec(argv, opts)
+    );
     const target: Target = { kind: 'vm', describe: 'scripted', start: async () => guest };
-    const run = await runCorpus([parseScenario('name: b\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n', 'b.yaml')], [{ id: 'cell', target }], {
-      runId: 'r',
-      probes: true,
-      runDir: scratchDir('runner'),
-      signal: new AbortController().signal,
-      reporter: {},
-      stopAfter: 'capture-before',
-    });
-    assert.deepEqual(run.results.map((r) => [r.outcome, r.reason]), [['pass', 'built and captured; stopped before the dump as asked']]);
+    const run = await runCorpus(
+      [parseScenario('name: b\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n', 'b.yaml')],
+      [{ id: 'cell', target }],
+      {
+        runId: 'r',
+        probes: true,
+        runDir: scratchDir('runner'),
+        signal: new AbortController().signal,
+        reporter: {},
+        stopAfter: 'capture-before',
+      },
+    );
+    assert.deepEqual(
+      run.results.map((r) => [r.outcome, r.reason]),
+      [['pass', 'built and captured; stopped before the dump as asked']],
+    );
     assert.ok(run.results[0]!.artifacts['before.capture']);
     assert.ok(asked.includes('capture') && !asked.includes('dump') && !asked.includes('restore'), asked.join(' '));
   });
@@ -153,7 +199,13 @@ describe('runner: stopAfter capture-before', () => {
 describe('setup errors', () => {
   it("quote util-linux's message, not its dmesg footnote", async () => {
     const { lastMessage } = await import('./execute-scenario.js');
-    assert.equal(lastMessage('mount: /sys: sysfs already mounted on /sys.\n       dmesg(1) may have more information after failed mount system call.\n'), 'mount: /sys: sysfs already mounted on /sys.');
+    assert.equal(
+      lastMessage(
+        'mount: /sys: sysfs already mounted on /sys.\n' +
+          '       dmesg(1) may have more information after failed mount system call.\n',
+      ),
+      'mount: /sys: sysfs already mounted on /sys.',
+    );
     assert.equal(lastMessage('one\ntwo\n'), 'two');
     assert.equal(lastMessage(''), '');
   });
@@ -161,7 +213,12 @@ describe('setup errors', () => {
 
 describe('runner: parallel targets, shards, repeats', () => {
   after(removeScratch);
-  const s = (n: string, steps = 1) => parseScenario(`name: ${n}\ndescription: d\nsteps: [${Array.from({ length: steps }, (_, i) => `{mkdir: /w${i}}`).join(', ')}]\nexpect: identical\n`, `${n}.yaml`);
+  const s = (n: string, steps = 1) =>
+    parseScenario(
+      `name: ${n}\ndescription: d\n` +
+        `steps: [${Array.from({ length: steps }, (_, i) => `{mkdir: /w${i}}`).join(', ')}]\nexpect: identical\n`,
+      `${n}.yaml`,
+    );
   const opts = (extra: Partial<Parameters<typeof runCorpus>[2]> = {}): Parameters<typeof runCorpus>[2] => ({
     runId: 'r',
     probes: false,
@@ -196,10 +253,17 @@ describe('runner: parallel targets, shards, repeats', () => {
   it('-j 2 runs two guests at once, reports results in plan order and disposes every guest', async () => {
     const st = { busy: 0, peak: 0, starts: 0, guests: [] as ScriptedGuest[] };
     const names = ['a', 'b', 'c', 'd', 'e'];
-    const run = await runCorpus(names.map((n) => s(n)), [{ id: 'cell', target: slowTarget(st) }], opts({ jobs: 2 }));
+    const run = await runCorpus(
+      names.map((n) => s(n)),
+      [{ id: 'cell', target: slowTarget(st) }],
+      opts({ jobs: 2 }),
+    );
     assert.equal(st.peak, 2, 'two guests busy at the same time');
     assert.equal(st.starts, 2, 'one guest per job, kept between scenarios');
-    assert.deepEqual(run.results.map((r) => r.scenario), names);
+    assert.deepEqual(
+      run.results.map((r) => r.scenario),
+      names,
+    );
     assert.equal(run.counts.pass, 5);
     assert.ok(st.guests.every((g) => g.disposed));
   });
@@ -211,63 +275,104 @@ describe('runner: parallel targets, shards, repeats', () => {
     assert.ok(st.guests.every((g) => g.disposed));
   });
 
-  it('starts the longest scenarios first, by the last run\'s times, then by their size', async () => {
+  it("starts the longest scenarios first, by the last run's times, then by their size", async () => {
     const started: string[] = [];
     const st = { busy: 0, peak: 0, starts: 0, guests: [] as ScriptedGuest[] };
-    const run = await runCorpus([s('short'), s('big', 30), s('slow-last-time'), s('medium', 10)], [{ id: 'cell', target: slowTarget(st) }], opts({ history: new Map([['slow-last-time', 60_000]]), reporter: { onScenarioStart: (n) => void started.push(n) } }));
+    const run = await runCorpus(
+      [s('short'), s('big', 30), s('slow-last-time'), s('medium', 10)],
+      [{ id: 'cell', target: slowTarget(st) }],
+      opts({
+        history: new Map([['slow-last-time', 60_000]]),
+        reporter: { onScenarioStart: (n) => void started.push(n) },
+      }),
+    );
     assert.deepEqual(started, ['slow-last-time', 'big', 'medium', 'short']);
-    assert.deepEqual(run.results.map((r) => r.scenario), ['short', 'big', 'slow-last-time', 'medium']);
+    assert.deepEqual(
+      run.results.map((r) => r.scenario),
+      ['short', 'big', 'slow-last-time', 'medium'],
+    );
   });
 
-  it('--shard K/N: the shards cover every scenario × cell exactly once, and a cell with nothing to do is not started', async () => {
-    const names = ['a', 'b', 'c', 'd', 'e'];
-    const seen: string[] = [];
-    for (let k = 1; k <= 3; k++) {
-      const starts: string[] = [];
-      const cell = (id: string): { id: string; target: Target } => ({ id, target: { kind: 'vm', describe: id, start: async () => (starts.push(id), new ScriptedGuest('')) } });
-      const run = await runCorpus(names.map((n) => s(n)), [cell('c1'), cell('c2')], opts({ shard: { index: k, count: 3 } }));
-      seen.push(...run.results.map((r) => `${r.cell}/${r.scenario}`));
-      assert.ok(run.results.length === 3 || run.results.length === 4, `shard ${k}: ${run.results.length}`);
-      assert.deepEqual(run.cells.map((c) => c.id), [...new Set(run.results.map((r) => r.cell))]);
-      assert.deepEqual([...new Set(starts)], run.cells.map((c) => c.id));
-    }
-    assert.deepEqual(seen.sort(), names.flatMap((n) => [`c1/${n}`, `c2/${n}`]).sort());
-  });
+  it(
+    '--shard K/N: ' +
+      'the shards cover every scenario × cell exactly once, and a cell with nothing to do is not started',
+    async () => {
+      const names = ['a', 'b', 'c', 'd', 'e'];
+      const seen: string[] = [];
+      for (let k = 1; k <= 3; k++) {
+        const starts: string[] = [];
+        const cell = (id: string): { id: string; target: Target } => ({
+          id,
+          target: { kind: 'vm', describe: id, start: async () => (starts.push(id), new ScriptedGuest('')) },
+        });
+        const run = await runCorpus(
+          names.map((n) => s(n)),
+          [cell('c1'), cell('c2')],
+          opts({ shard: { index: k, count: 3 } }),
+        );
+        seen.push(...run.results.map((r) => `${r.cell}/${r.scenario}`));
+        assert.ok(run.results.length === 3 || run.results.length === 4, `shard ${k}: ${run.results.length}`);
+        assert.deepEqual(
+          run.cells.map((c) => c.id),
+          [...new Set(run.results.map((r) => r.cell))],
+        );
+        assert.deepEqual(
+          [...new Set(starts)],
+          run.cells.map((c) => c.id),
+        );
+      }
+      assert.deepEqual(seen.sort(), names.flatMap((n) => [`c1/${n}`, `c2/${n}`]).sort());
+    },
+  );
 
-  it('--repeat N: agreeing attempts are one result; disagreeing ones are flaky, counted as the most severe', async () => {
-    let captures = 0;
-    const target: Target = {
-      kind: 'vm',
-      describe: 'flaky',
-      start: async () => {
-        const g = new ScriptedGuest('');
-        const exec = g.exec.bind(g);
-        g.exec = async (argv, o) => {
-          const r = await exec(argv, o);
-          // Each attempt captures twice (before, after); the second attempt's restore grows a mount.
-          if (typeof argv !== 'string' && argv[1] === 'capture' && ++captures === 4) return { ...r, stdout: `${r.stdout}2 1 0:22 / /x rw - tmpfs x rw\n` };
-          return r;
-        };
-        return g;
-      },
-    };
-    const run = await runCorpus([s('wobbly')], [{ id: 'cell', target }], opts({ repeat: 3 }));
-    const r = run.results[0]!;
-    assert.equal(run.results.length, 1);
-    assert.equal(r.flaky, true);
-    assert.deepEqual(r.attempts?.map((a) => a.outcome), ['pass', 'fail', 'pass']);
-    assert.equal(r.outcome, 'fail');
-    assert.match(r.reason, /^flaky \(pass, fail, pass\): /);
-    assert.equal(run.exitCode, 1);
-    // Each attempt kept its own artifacts.
-    assert.notEqual(r.artifacts['after.capture'], undefined);
-    assert.match(r.artifacts['after.capture']!, /attempt-2\/after\.capture$/);
+  it(
+    '--repeat N: agreeing attempts are one result; ' + 'disagreeing ones are flaky, counted as the most severe',
+    async () => {
+      let captures = 0;
+      const target: Target = {
+        kind: 'vm',
+        describe: 'flaky',
+        start: async () => {
+          const g = new ScriptedGuest('');
+          const exec = g.exec.bind(g);
+          g.exec = async (argv, o) => {
+            const r = await exec(argv, o);
+            // Each attempt captures twice (before, after); the second attempt's restore grows a mount.
+            if (typeof argv !== 'string' && argv[1] === 'capture' && ++captures === 4)
+              return { ...r, stdout: `${r.stdout}2 1 0:22 / /x rw - tmpfs x rw\n` };
+            return r;
+          };
+          return g;
+        },
+      };
+      const run = await runCorpus([s('wobbly')], [{ id: 'cell', target }], opts({ repeat: 3 }));
+      const r = run.results[0]!;
+      assert.equal(run.results.length, 1);
+      assert.equal(r.flaky, true);
+      assert.deepEqual(
+        r.attempts?.map((a) => a.outcome),
+        ['pass', 'fail', 'pass'],
+      );
+      assert.equal(r.outcome, 'fail');
+      assert.match(r.reason, /^flaky \(pass, fail, pass\): /);
+      assert.equal(run.exitCode, 1);
+      // Each attempt kept its own artifacts.
+      assert.notEqual(r.artifacts['after.capture'], undefined);
+      assert.match(r.artifacts['after.capture']!, /attempt-2\/after\.capture$/);
 
-    const steady = await runCorpus([s('steady')], [{ id: 'cell', target: { kind: 'vm', describe: 'ok', start: async () => new ScriptedGuest('') } }], opts({ repeat: 3 }));
-    assert.equal(steady.results[0]!.flaky, false);
-    assert.deepEqual(steady.results[0]!.attempts?.map((a) => a.outcome), ['pass', 'pass', 'pass']);
-    assert.equal(steady.results[0]!.outcome, 'pass');
-  });
+      const steady = await runCorpus(
+        [s('steady')],
+        [{ id: 'cell', target: { kind: 'vm', describe: 'ok', start: async () => new ScriptedGuest('') } }],
+        opts({ repeat: 3 }),
+      );
+      assert.equal(steady.results[0]!.flaky, false);
+      assert.deepEqual(
+        steady.results[0]!.attempts?.map((a) => a.outcome),
+        ['pass', 'pass', 'pass'],
+      );
+      assert.equal(steady.results[0]!.outcome, 'pass');
+    },
+  );
 });
 
 describe('runner: an exception in the lab itself', () => {
@@ -275,8 +380,13 @@ describe('runner: an exception in the lab itself', () => {
 
   it('propagates, after every guest of every job is disposed', async () => {
     const guests: ScriptedGuest[] = [];
-    const target: Target = { kind: 'vm', describe: 'scripted', start: async () => (guests.push(new ScriptedGuest('')), guests[guests.length - 1]!) };
-    const s = (n: string) => parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
+    const target: Target = {
+      kind: 'vm',
+      describe: 'scripted',
+      start: async () => (guests.push(new ScriptedGuest('')), guests[guests.length - 1]!),
+    };
+    const s = (n: string) =>
+      parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
     let ended = 0;
     await assert.rejects(
       runCorpus([s('a'), s('b'), s('c'), s('d')], [{ id: 'cell', target }], {
@@ -294,7 +404,10 @@ describe('runner: an exception in the lab itself', () => {
       /a reporter bug/,
     );
     assert.equal(guests.length, 2);
-    assert.ok(guests.every((g) => g.disposed), 'both guests disposed');
+    assert.ok(
+      guests.every((g) => g.disposed),
+      'both guests disposed',
+    );
     assert.ok(ended <= 3, `${ended} scenarios ended: the other job took no new scenario after the error`);
   });
 });
@@ -311,23 +424,87 @@ describe('runner: a guest left dirty', () => {
         const g = new ScriptedGuest('');
         const exec = g.exec.bind(g);
         // The first guest's cleanup finds a mount it could not remove.
-        if (guests.length === 0) g.exec = async (argv, o) => (typeof argv !== 'string' && argv[1] === 'cleanup' ? { code: 0, stdout: 'dirty mount:/run/mountlab/s1/root\n', stderr: '', durationMs: 1 } : exec(argv, o));
+        if (guests.length === 0)
+          g.exec = async (argv, o) =>
+            typeof argv !== 'string' && argv[1] === 'cleanup'
+              ? { code: 0, stdout: 'dirty mount:/run/mountlab/s1/root\n', stderr: '', durationMs: 1 }
+              : exec(argv, o);
         guests.push(g);
         return g;
       },
     };
-    const s = (n: string) => parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
+    const s = (n: string) =>
+      parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
     const logs: string[] = [];
-    const run = await runCorpus([s('a'), s('b')], [{ id: 'cell', target }], { runId: 'r', probes: false, runDir: scratchDir('runner-dirty'), signal: new AbortController().signal, jobs: 1, reporter: { onLog: (m) => void logs.push(m) } });
-    assert.deepEqual(run.results.map((r) => r.outcome), ['pass', 'pass'], 'a dirty guest after a passing scenario does not change its verdict');
+    const run = await runCorpus([s('a'), s('b')], [{ id: 'cell', target }], {
+      runId: 'r',
+      probes: false,
+      runDir: scratchDir('runner-dirty'),
+      signal: new AbortController().signal,
+      jobs: 1,
+      reporter: { onLog: (m) => void logs.push(m) },
+    });
+    assert.deepEqual(
+      run.results.map((r) => r.outcome),
+      ['pass', 'pass'],
+      'a dirty guest after a passing scenario does not change its verdict',
+    );
     assert.equal(guests.length, 2);
-    assert.match(logs.join('\n'), /cell: the guest is no longer trusted \(left dirty: mount:\/run\/mountlab\/s1\/root\); booting a fresh one/);
+    assert.match(
+      logs.join('\n'),
+      /cell: the guest is no longer trusted \(left dirty: mount:\/run\/mountlab\/s1\/root\); booting a fresh one/,
+    );
+  });
+});
+
+describe('runner: a guest that stops answering', () => {
+  after(removeScratch);
+
+  it('is not used again, though nobody retired it: the next scenario gets a fresh guest', async () => {
+    const guests: ScriptedGuest[] = [];
+    const target: Target = {
+      kind: 'vm',
+      describe: 'scripted',
+      start: async () => {
+        const g = new ScriptedGuest('');
+        const exec = g.exec.bind(g);
+        // The first guest's connection drops after its scenario cleaned up.
+        if (guests.length === 0) {
+          g.exec = async (argv, o) => {
+            const r = await exec(argv, o);
+            if (typeof argv !== 'string' && argv[1] === 'cleanup') g.dead = true;
+            return r;
+          };
+        }
+        guests.push(g);
+        return g;
+      },
+    };
+    const s = (n: string) =>
+      parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
+    const logs: string[] = [];
+    const run = await runCorpus([s('a'), s('b')], [{ id: 'cell', target }], {
+      runId: 'r',
+      probes: false,
+      runDir: scratchDir('runner-dead'),
+      signal: new AbortController().signal,
+      jobs: 1,
+      reporter: { onLog: (m) => void logs.push(m) },
+    });
+    assert.deepEqual(
+      run.results.map((r) => r.outcome),
+      ['pass', 'pass'],
+    );
+    assert.equal(guests.length, 2);
+    assert.ok(guests.every((g) => g.disposed));
+    assert.match(logs.join('\n'), /cell: the guest is no longer trusted \(it stopped answering\); booting a fresh one/);
   });
 });
 
 describe('runner: a cell that cannot run CRIU', () => {
   after(removeScratch);
-  const s = (n: string) => parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
+  const s = (n: string) =>
+    parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
 
   /** A target whose guests' dumps hang (labctl's timeout kills criu: exit 137) for the scenarios named. */
   const hanging = (hangs: ReadonlySet<string>, guests: ScriptedGuest[] = []): Target => ({
@@ -338,7 +515,8 @@ describe('runner: a cell that cannot run CRIU', () => {
       const exec = g.exec.bind(g);
       let current = '';
       g.exec = async (argv, o) => {
-        if (typeof argv !== 'string' && argv[1] === 'setup') current = o.stdin?.toString().match(/scenario "([^"]+)"/)?.[1] ?? '';
+        if (typeof argv !== 'string' && argv[1] === 'setup')
+          current = o.stdin?.toString().match(/scenario "([^"]+)"/)?.[1] ?? '';
         if (typeof argv !== 'string' && argv[1] === 'dump' && hangs.has(current)) {
           return { code: 137, stdout: '(00.1) pie: 1: new_sp=0x7f ip 0x7f\n', stderr: '', durationMs: 120_000 };
         }
@@ -349,81 +527,117 @@ describe('runner: a cell that cannot run CRIU', () => {
     },
   });
 
-  it('stops sending scenarios after two dumps in a row hang: the rest are errors naming the first, exit 2', async () => {
-    const logs: string[] = [];
-    const run = await runCorpus([s('one'), s('two'), s('three'), s('four')], [{ id: 'c', target: hanging(new Set(['one', 'two'])) }], {
-      runId: 'r',
-      probes: false,
-      runDir: scratchDir('runner-hang'),
-      signal: new AbortController().signal,
-      jobs: 1,
-      reporter: { onLog: (m) => void logs.push(m) },
-    });
-    assert.deepEqual(run.results.map((r) => [r.scenario, r.outcome, r.error?.hung ?? false]), [
-      ['one', 'error', true],
-      ['two', 'error', true],
-      ['three', 'error', false],
-      ['four', 'error', false],
-    ]);
-    assert.match(run.results[0]!.reason, /criu dump did not finish in time and was killed/);
-    assert.match(run.results[2]!.reason, /^not run: dump of one and then dump of two hung until killed: the cause is this cell/);
-    assert.match(run.results[3]!.reason, /the logs of the first are in c\/one\/dump\.log/);
-    assert.deepEqual(run.results[2]!.phases, [], 'a scenario that was not run has no phase timings');
-    assert.match(run.cells[0]!.error ?? '', /dump of one and then dump of two hung/);
-    assert.match(logs.join('\n'), /c: dump of one and then dump of two hung/);
-    assert.equal(run.exitCode, 2);
-  });
+  it(
+    'stops sending scenarios after two dumps in a row hang: ' + 'the rest are errors naming the first, exit 2',
+    async () => {
+      const logs: string[] = [];
+      const run = await runCorpus(
+        [s('one'), s('two'), s('three'), s('four')],
+        [{ id: 'c', target: hanging(new Set(['one', 'two'])) }],
+        {
+          runId: 'r',
+          probes: false,
+          runDir: scratchDir('runner-hang'),
+          signal: new AbortController().signal,
+          jobs: 1,
+          reporter: { onLog: (m) => void logs.push(m) },
+        },
+      );
+      assert.deepEqual(
+        run.results.map((r) => [r.scenario, r.outcome, r.error?.hung ?? false]),
+        [
+          ['one', 'error', true],
+          ['two', 'error', true],
+          ['three', 'error', false],
+          ['four', 'error', false],
+        ],
+      );
+      assert.match(run.results[0]!.reason, /criu dump did not finish in time and was killed/);
+      assert.match(
+        run.results[2]!.reason,
+        /^not run: dump of one and then dump of two hung until killed: the cause is this cell/,
+      );
+      assert.match(run.results[3]!.reason, /the logs of the first are in c\/one\/dump\.log/);
+      assert.deepEqual(run.results[2]!.phases, [], 'a scenario that was not run has no phase timings');
+      assert.match(run.cells[0]!.error ?? '', /dump of one and then dump of two hung/);
+      assert.match(logs.join('\n'), /c: dump of one and then dump of two hung/);
+      assert.equal(run.exitCode, 2);
+    },
+  );
 
   it('keeps going when a hang is followed by a scenario that does not hang', async () => {
-    const run = await runCorpus([s('one'), s('fine'), s('three'), s('four')], [{ id: 'c', target: hanging(new Set(['one', 'three'])) }], {
-      runId: 'r',
-      probes: false,
-      runDir: scratchDir('runner-hang2'),
-      signal: new AbortController().signal,
-      jobs: 1,
-      reporter: {},
-    });
-    assert.deepEqual(run.results.map((r) => [r.scenario, r.outcome]), [
-      ['one', 'error'],
-      ['fine', 'pass'],
-      ['three', 'error'],
-      ['four', 'pass'],
-    ]);
+    const run = await runCorpus(
+      [s('one'), s('fine'), s('three'), s('four')],
+      [{ id: 'c', target: hanging(new Set(['one', 'three'])) }],
+      {
+        runId: 'r',
+        probes: false,
+        runDir: scratchDir('runner-hang2'),
+        signal: new AbortController().signal,
+        jobs: 1,
+        reporter: {},
+      },
+    );
+    assert.deepEqual(
+      run.results.map((r) => [r.scenario, r.outcome]),
+      [
+        ['one', 'error'],
+        ['fine', 'pass'],
+        ['three', 'error'],
+        ['four', 'pass'],
+      ],
+    );
     assert.equal(run.cells[0]!.error, undefined);
   });
 
-  it('refuses a cell whose preflight fails: its scenarios are preflight errors at once, other cells run, exit 2', async () => {
-    let starts = 0;
-    const refused: Target = {
-      kind: 'container',
-      describe: 'refused',
-      start: async () => {
-        starts++;
-        throw new PreflightError('CRIU preflight failed: criu dump of a sleeping task did not finish in 10 s and was killed', '(00.2) pie: 7: new_sp=0x1 ip 0x2');
-      },
-    };
-    const fine: Target = { kind: 'vm', describe: 'fine', start: async () => new ScriptedGuest('') };
-    const logs: string[] = [];
-    const run = await runCorpus([s('a'), s('b')], [{ id: 'container-x', target: refused }, { id: 'vm-x', target: fine }], {
-      runId: 'r',
-      probes: false,
-      runDir: scratchDir('runner-preflight'),
-      signal: new AbortController().signal,
-      jobs: 1,
-      reporter: { onLog: (m) => void logs.push(m) },
-    });
-    assert.equal(starts, 1, 'a refused cell is not tried again for each scenario');
-    const by = run.results.map((r) => [r.cell, r.scenario, r.outcome, r.error?.phase]);
-    assert.deepEqual(by, [
-      ['container-x', 'a', 'error', 'preflight'],
-      ['container-x', 'b', 'error', 'preflight'],
-      ['vm-x', 'a', 'pass', undefined],
-      ['vm-x', 'b', 'pass', undefined],
-    ]);
-    assert.match(run.results[0]!.reason, /^preflight: CRIU preflight failed/);
-    assert.equal(run.results[0]!.error?.excerpt, '(00.2) pie: 7: new_sp=0x1 ip 0x2');
-    assert.match(run.cells[0]!.error ?? '', /CRIU preflight failed/);
-    assert.match(logs.join('\n'), /container-x: refused, its scenarios are errors: CRIU preflight failed[^\n]*\n {4}\(00\.2\) pie: 7/);
-    assert.equal(run.exitCode, 2);
-  });
+  it(
+    'refuses a cell whose preflight fails: ' + 'its scenarios are preflight errors at once, other cells run, exit 2',
+    async () => {
+      let starts = 0;
+      const refused: Target = {
+        kind: 'container',
+        describe: 'refused',
+        start: async () => {
+          starts++;
+          throw new PreflightError(
+            'CRIU preflight failed: criu dump of a sleeping task did not finish in 10 s and was killed',
+            '(00.2) pie: 7: new_sp=0x1 ip 0x2',
+          );
+        },
+      };
+      const fine: Target = { kind: 'vm', describe: 'fine', start: async () => new ScriptedGuest('') };
+      const logs: string[] = [];
+      const run = await runCorpus(
+        [s('a'), s('b')],
+        [
+          { id: 'container-x', target: refused },
+          { id: 'vm-x', target: fine },
+        ],
+        {
+          runId: 'r',
+          probes: false,
+          runDir: scratchDir('runner-preflight'),
+          signal: new AbortController().signal,
+          jobs: 1,
+          reporter: { onLog: (m) => void logs.push(m) },
+        },
+      );
+      assert.equal(starts, 1, 'a refused cell is not tried again for each scenario');
+      const by = run.results.map((r) => [r.cell, r.scenario, r.outcome, r.error?.phase]);
+      assert.deepEqual(by, [
+        ['container-x', 'a', 'error', 'preflight'],
+        ['container-x', 'b', 'error', 'preflight'],
+        ['vm-x', 'a', 'pass', undefined],
+        ['vm-x', 'b', 'pass', undefined],
+      ]);
+      assert.match(run.results[0]!.reason, /^preflight: CRIU preflight failed/);
+      assert.equal(run.results[0]!.error?.excerpt, '(00.2) pie: 7: new_sp=0x1 ip 0x2');
+      assert.match(run.cells[0]!.error ?? '', /CRIU preflight failed/);
+      assert.match(
+        logs.join('\n'),
+        /container-x: refused, its scenarios are errors: CRIU preflight failed[^\n]*\n {4}\(00\.2\) pie: 7/,
+      );
+      assert.equal(run.exitCode, 2);
+    },
+  );
 });

@@ -6,6 +6,7 @@ import type { LoadedScenario } from '../scenario/load.js';
 import type { StartedTarget, Target } from '../target/target.js';
 import type { Reporter } from '../report/reporter.js';
 import { executeScenario } from './execute-scenario.js';
+import { Guest } from './guest.js';
 import { scenarioRuns } from './variants.js';
 import { combineAttempts } from './repeat.js';
 import { estimateMs, scheduleOrder, shardItems, type Shard, type WorkItem } from './schedule.js';
@@ -82,12 +83,24 @@ export async function runCorpus(scenarios: LoadedScenario[], cells: CellPlan[], 
   const states: CellState[] = cells.map((plan, index) => ({
     plan,
     index,
-    result: { id: plan.id, facts: { target: plan.target.kind, kernel: '?', criu: '?', criuCheck: 'failed', utilLinux: '?', readyMs: 0 } },
+    result: {
+      id: plan.id,
+      facts: { target: plan.target.kind, kernel: '?', criu: '?', criuCheck: 'failed', utilLinux: '?', readyMs: 0 },
+    },
     running: 0,
     hangs: [],
   }));
   let order = 0;
-  const all: Item[] = states.flatMap((cell) => runs.map((r) => ({ cell, cellId: cell.plan.id, cellIndex: cell.index, run: r, order: order++, estimateMs: estimateMs(r, history) })));
+  const all: Item[] = states.flatMap((cell) =>
+    runs.map((r) => ({
+      cell,
+      cellId: cell.plan.id,
+      cellIndex: cell.index,
+      run: r,
+      order: order++,
+      estimateMs: estimateMs(r, history),
+    })),
+  );
   const items = shardItems(all, opts.shard);
   // A cell this shard has nothing for is not started, and not listed.
   const used = states.filter((c) => items.some((i) => i.cell === c));
@@ -133,8 +146,13 @@ function cellErrors(run: RunResult): boolean {
  * overlay); it boots a fresh one for another cell, after a target stopped
  * answering or oopsed, and for every scenario with --fresh-vm.
  */
-async function runItems(queue: Item[], opts: RunOptions, record: (item: Item, r: ScenarioResult) => Promise<void>): Promise<void> {
-  // The next item: the worker's own cell first (its target is up), else the first one whose cell may start another target.
+async function runItems(
+  queue: Item[],
+  opts: RunOptions,
+  record: (item: Item, r: ScenarioResult) => Promise<void>,
+): Promise<void> {
+  // The next item: the worker's own cell first (its target is up), else the
+  // first one whose cell may start another target.
   const take = (cell?: CellState): Item | undefined => {
     let i = cell ? queue.findIndex((q) => q.cell === cell) : -1;
     if (i < 0) i = queue.findIndex((q) => q.cell.failed || q.cell.running < (q.cell.plan.maxInstances ?? Infinity));
@@ -168,26 +186,31 @@ async function runItems(queue: Item[], opts: RunOptions, record: (item: Item, r:
         const phase: Phase = e instanceof PreflightError ? 'preflight' : 'boot';
         cell.failed ??= { phase, message, reason: `${phase}: ${message}`, ...(tail ? { tail } : {}) };
         cell.result.error ??= message;
-        opts.reporter.onLog?.(`${cell.plan.id}: refused, its scenarios are errors: ${message}${tail ? `\n${indent(tail)}` : ''}`);
+        opts.reporter.onLog?.(
+          `${cell.plan.id}: refused, its scenarios are errors: ${message}${tail ? `\n${indent(tail)}` : ''}`,
+        );
         continue;
       }
       {
         await using t = target;
+        const guest = new Guest(t);
         if (cell.result.facts.kernel === '?') cell.result.facts = t.facts;
         opts.reporter.onCellReady?.({ ...cell.result, facts: t.facts }, instance);
         do {
           if (opts.signal.aborted) throw opts.signal.reason;
-          await record(item, await attempts(t, item, opts));
+          await record(item, await attempts(guest, item, opts));
           item = take(cell);
-        } while (item && item.cell === cell && t.healthy && !opts.freshTarget && !cell.failed);
-        if (item?.cell === cell && !t.healthy) {
-          opts.reporter.onLog?.(`${cell.plan.id}: the guest is no longer trusted (${t.retiredBecause ?? 'it stopped answering'}); booting a fresh one`);
+        } while (item && item.cell === cell && guest.usable && !opts.freshTarget && !cell.failed);
+        if (item?.cell === cell && !guest.usable) {
+          const why = guest.retiredBecause ?? 'it stopped answering';
+          opts.reporter.onLog?.(`${cell.plan.id}: the guest is no longer trusted (${why}); booting a fresh one`);
         }
       }
       cell.running--;
     }
   };
-  // A lab error in one worker (not a verdict: those are results) ends the run: the others finish the scenario they are on, take nothing more, and dispose their targets.
+  // A lab error in one worker (not a verdict: those are results) ends the run: the others
+  // finish the scenario they are on, take nothing more, and dispose their targets.
   const stopOthers = (e: unknown) => {
     queue.length = 0;
     throw e;
@@ -198,14 +221,14 @@ async function runItems(queue: Item[], opts: RunOptions, record: (item: Item, r:
 }
 
 /** Runs an item once, or --repeat times on the same target, and folds the attempts into one result. */
-async function attempts(t: StartedTarget, item: Item, opts: RunOptions): Promise<ScenarioResult> {
+async function attempts(guest: Guest, item: Item, opts: RunOptions): Promise<ScenarioResult> {
   const n = Math.max(1, opts.repeat ?? 1);
   const done: ScenarioResult[] = [];
   for (let k = 1; k <= n; k++) {
-    if (k > 1 && (opts.signal.aborted || !t.healthy)) break;
+    if (k > 1 && (opts.signal.aborted || !guest.usable)) break;
     opts.reporter.onScenarioStart?.(item.run.name, item.cellId);
     done.push(
-      await executeScenario(t, item.run, {
+      await executeScenario(guest, item.run, {
         cell: item.cellId,
         runDir: opts.runDir,
         reporter: opts.reporter,

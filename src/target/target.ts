@@ -6,18 +6,19 @@ import type { ExecOptions, ExecResult } from './exec.js';
  * down; that is the only way to end it, so `await using` cannot forget.
  */
 export interface StartedTarget extends AsyncDisposable {
-  readonly facts: TargetFacts;
+  /** Complete from the start: start() gathers them before it returns. */
+  readonly facts: Readonly<TargetFacts>;
   exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult>;
   writeFile(path: string, content: string | Buffer, mode?: string): Promise<void>;
   /** Console (kernel log) text since a mark, for oops detection. */
   consoleMark(): number;
   consoleSince(mark: number): string;
-  /** False once the target stopped answering or was retired; the runner then starts a fresh one. */
-  readonly healthy: boolean;
-  /** Stop trusting this target (its kernel oopsed, say): no further scenario runs on it. */
-  retire(reason: string): void;
-  /** Why it was retired, if it was. */
-  readonly retiredBecause?: string | undefined;
+  /**
+   * What the target can observe of itself: false once its process exited,
+   * its connection broke or it is being torn down. Whether it is trusted with
+   * another scenario is the runner's judgement (run/guest.ts).
+   */
+  readonly alive: boolean;
 }
 
 /** A configured target: nothing runs until start(). */

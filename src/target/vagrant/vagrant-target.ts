@@ -7,7 +7,7 @@ import { pidAlive } from '../pid-alive.js';
 import { InterruptedError, MountlabError, TargetError } from '../../errors.js';
 import { assetPath, packageRoot } from '../../paths.js';
 import type { ExecOptions, ExecResult } from '../exec.js';
-import { installLabctl } from '../guest-facts.js';
+import { installLabctl, targetFacts } from '../guest-facts.js';
 import type { StartedTarget, Target } from '../target.js';
 import type { TargetFacts } from '../../results/result.js';
 import { cacheRoot, type RootfsImage } from '../vm/image.js';
@@ -64,7 +64,17 @@ interface Ran {
  * mountlab only, which then stops this deliberately), with a time limit:
  * SIGTERM to the group, SIGKILL 15 s later. Never rejects for a non-zero exit.
  */
-function run(cmd: string, args: string[], o: { env?: NodeJS.ProcessEnv; timeoutMs: number; signal?: AbortSignal; onLine?: (l: string) => void; logFile?: string }): Promise<Ran> {
+function run(
+  cmd: string,
+  args: string[],
+  o: {
+    env?: NodeJS.ProcessEnv;
+    timeoutMs: number;
+    signal?: AbortSignal;
+    onLine?: (l: string) => void;
+    logFile?: string;
+  },
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
@@ -128,7 +138,10 @@ function isEnoent(e: unknown): boolean {
 }
 
 /** vagrant, its libvirt plugin, virsh and a libvirtd that answers; a clear PrerequisiteError otherwise. */
-export async function checkVagrantPrerequisites(log: (m: string) => void, vagrantHome: string): Promise<{ vagrant: string; libvirt: string }> {
+export async function checkVagrantPrerequisites(
+  log: (m: string) => void,
+  vagrantHome: string,
+): Promise<{ vagrant: string; libvirt: string }> {
   // vagrant creates its home on any command: this run's, never ~/.vagrant.d.
   const env = { ...process.env, VAGRANT_HOME: vagrantHome, VAGRANT_CHECKPOINT_DISABLE: '1' };
   let vagrant: Ran;
@@ -140,7 +153,11 @@ export async function checkVagrantPrerequisites(log: (m: string) => void, vagran
   }
   if (vagrant.code !== 0) throw missingToolError('vagrant', `\`vagrant --version\` failed: ${vagrant.output.trim()}`);
   const plugins = await run('vagrant', ['plugin', 'list'], { env, timeoutMs: 60_000 });
-  if (!/^vagrant-libvirt\b/m.test(plugins.output)) throw missingToolError('the vagrant-libvirt plugin', `\`vagrant plugin list\` does not list it:\n${plugins.output.trim()}`);
+  if (!/^vagrant-libvirt\b/m.test(plugins.output))
+    throw missingToolError(
+      'the vagrant-libvirt plugin',
+      `\`vagrant plugin list\` does not list it:\n${plugins.output.trim()}`,
+    );
   for (const tool of ['qemu-img', 'virsh']) {
     try {
       await run(tool, ['--version'], { timeoutMs: 30_000 });
@@ -150,7 +167,11 @@ export async function checkVagrantPrerequisites(log: (m: string) => void, vagran
     }
   }
   const v = await run('virsh', ['-c', LIBVIRT_URI, 'version'], { timeoutMs: 60_000 });
-  if (v.code !== 0 || v.timedOut) throw libvirtdUnreachable(v.timedOut ? 'virsh version did not answer within 60 s' : v.output, existsSync('/run/systemd/system'));
+  if (v.code !== 0 || v.timedOut)
+    throw libvirtdUnreachable(
+      v.timedOut ? 'virsh version did not answer within 60 s' : v.output,
+      existsSync('/run/systemd/system'),
+    );
   const warning = kvmWarning();
   if (warning) log(`warning: ${warning}`);
   return { vagrant: vagrant.output.trim(), libvirt: (/Running hypervisor: (.*)/.exec(v.output)?.[1] ?? '?').trim() };
@@ -192,19 +213,40 @@ function kvmWarning(): string | undefined {
 }
 
 /** Makes (once per rootfs+kernel pair, cached) the box file with vm/vagrant/build-box.sh. */
-async function ensureBox(image: RootfsImage, kernel: KernelArtifact, log: (m: string) => void, signal: AbortSignal): Promise<string> {
+async function ensureBox(
+  image: RootfsImage,
+  kernel: KernelArtifact,
+  log: (m: string) => void,
+  signal: AbortSignal,
+): Promise<string> {
   const out = join(cacheRoot(), 'vagrant');
-  const r = await run('bash', [assetPath('vm', 'vagrant', 'build-box.sh'), '--rootfs', image.dir, '--kernel', kernel.dir, '--out', out, '--no-add'], {
-    timeoutMs: 600_000,
-    signal,
-    onLine: (l) => {
-      const m = /^\[mountlab-vagrant\]\s*(.*)$/.exec(l);
-      if (m) log(m[1]!);
+  const r = await run(
+    'bash',
+    [
+      assetPath('vm', 'vagrant', 'build-box.sh'),
+      '--rootfs',
+      image.dir,
+      '--kernel',
+      kernel.dir,
+      '--out',
+      out,
+      '--no-add',
+    ],
+    {
+      timeoutMs: 600_000,
+      signal,
+      onLine: (l) => {
+        const m = /^\[mountlab-vagrant\]\s*(.*)$/.exec(l);
+        if (m) log(m[1]!);
+      },
     },
-  });
+  );
   if (r.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError('signal');
   const box = r.output.trim().split('\n').pop() ?? '';
-  if (r.code !== 0 || !box.endsWith('.box')) throw new TargetError(`vm/vagrant/build-box.sh failed (exit ${r.code}):\n${r.output.trim().split('\n').slice(-20).join('\n')}`);
+  if (r.code !== 0 || !box.endsWith('.box'))
+    throw new TargetError(
+      `vm/vagrant/build-box.sh failed (exit ${r.code}):\n${r.output.trim().split('\n').slice(-20).join('\n')}`,
+    );
   return box;
 }
 
@@ -218,13 +260,23 @@ interface Owner {
 async function removeLibvirtLeftovers(o: Owner): Promise<string[]> {
   const done: string[] = [];
   const list = await run('virsh', ['-c', LIBVIRT_URI, 'list', '--all', '--name'], { timeoutMs: 60_000 });
-  if (list.output.split('\n').map((s) => s.trim()).includes(o.domain)) {
+  if (
+    list.output
+      .split('\n')
+      .map((s) => s.trim())
+      .includes(o.domain)
+  ) {
     await run('virsh', ['-c', LIBVIRT_URI, 'destroy', o.domain], { timeoutMs: 60_000 });
     await run('virsh', ['-c', LIBVIRT_URI, 'undefine', o.domain], { timeoutMs: 60_000 });
     done.push(`domain ${o.domain}`);
   }
   const pools = await run('virsh', ['-c', LIBVIRT_URI, 'pool-list', '--all', '--name'], { timeoutMs: 60_000 });
-  if (pools.output.split('\n').map((s) => s.trim()).includes(o.pool)) {
+  if (
+    pools.output
+      .split('\n')
+      .map((s) => s.trim())
+      .includes(o.pool)
+  ) {
     // Transient: destroying it is removing it. Its files go with the work dir.
     await run('virsh', ['-c', LIBVIRT_URI, 'pool-destroy', o.pool], { timeoutMs: 60_000 });
     await run('virsh', ['-c', LIBVIRT_URI, 'pool-undefine', o.pool], { timeoutMs: 60_000 });
@@ -310,18 +362,33 @@ export class VagrantTarget implements Target {
       bootTimeoutS: Math.round((o.upTimeoutMs ?? 300_000) / 1000),
     };
     const env = vagrantEnv(spec);
-    const vm = new StartedVagrant(spec, env, work, owner, o);
+    const machine = new VagrantMachine(spec, env, work, owner, o);
+    let ssh: SshSession | undefined;
     try {
       const logFile = join(o.runDir, 'vagrant.log');
       const fail = (what: string, r: Ran): never => {
-        if (r.aborted || signal.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError('signal');
-        throw new TargetError(`${what} ${r.timedOut ? 'did not finish in time' : `failed (exit ${r.code ?? r.signal})`}:\n${vagrantFailure(r.output)}`, vm.consoleTail(), {
-          hint: `vagrant's full output is in ${logFile}`,
-        });
+        if (r.aborted || signal.aborted)
+          throw signal.reason instanceof Error ? signal.reason : new InterruptedError('signal');
+        throw new TargetError(
+          `${what} ${r.timedOut ? 'did not finish in time' : `failed (exit ${r.code ?? r.signal})`}:\n` +
+            vagrantFailure(r.output),
+          machine.consoleTail(),
+          {
+            hint: `vagrant's full output is in ${logFile}`,
+          },
+        );
       };
-      const add = await run('vagrant', ['box', 'add', '--no-color', '--name', spec.box, '--provider', 'libvirt', boxFile], { env, timeoutMs: 300_000, signal, logFile });
+      const add = await run(
+        'vagrant',
+        ['box', 'add', '--no-color', '--name', spec.box, '--provider', 'libvirt', boxFile],
+        { env, timeoutMs: 300_000, signal, logFile },
+      );
       if (add.code !== 0) fail('vagrant box add', add);
-      const pool = await run('virsh', ['-c', LIBVIRT_URI, 'pool-create-as', name, 'dir', '--target', join(work, 'pool')], { timeoutMs: 60_000, signal, logFile });
+      const pool = await run(
+        'virsh',
+        ['-c', LIBVIRT_URI, 'pool-create-as', name, 'dir', '--target', join(work, 'pool')],
+        { timeoutMs: 60_000, signal, logFile },
+      );
       if (pool.code !== 0) fail('virsh pool-create-as', pool);
       await seedBoxVolume(spec, work, signal, logFile);
       o.log(`vagrant up (libvirt ${spec.driver === 'qemu' ? 'TCG' : 'KVM'}, ssh on 127.0.0.1:${spec.sshPort})`);
@@ -338,22 +405,36 @@ export class VagrantTarget implements Target {
       });
       if (up.code !== 0) fail('vagrant up', up);
       const upMs = Date.now() - upStarted;
-      const ssh = await SshSession.connect({ host: '127.0.0.1', port: spec.sshPort, privateKey: keys.private, hostKey: o.image.manifest.hostKey, readyTimeoutMs: 30_000 });
-      vm.attach(ssh);
+      ssh = await SshSession.connect({
+        host: '127.0.0.1',
+        port: spec.sshPort,
+        privateKey: keys.private,
+        hostKey: o.image.manifest.hostKey,
+        readyTimeoutMs: 30_000,
+      });
       const bootMs = Date.now() - started;
-      vm.facts = {
-        ...(await installLabctl(ssh, { id: `${o.image.id}+${o.kernel.id}`, manifest: { kernelRelease: o.kernel.manifest.kernelRelease } }, 'vagrant')),
-        ...(spec.driver === 'qemu' ? { accel: 'tcg' as const } : { accel: 'kvm' as const }),
-        bootMs,
+      const image = `${o.image.id}+${o.kernel.id}`;
+      const guest = await installLabctl(ssh, {
+        id: image,
+        manifest: { kernelRelease: o.kernel.manifest.kernelRelease },
+      });
+      const facts = targetFacts('vagrant', guest, {
         readyMs: Date.now() - started,
-        image: `${o.image.id}+${o.kernel.id}`,
-      };
-      o.log(`vagrant up ${(upMs / 1000).toFixed(1)} s, ssh ${(bootMs / 1000).toFixed(1)} s, facts ${(vm.facts.readyMs / 1000).toFixed(1)} s after start (box, pool and prerequisites included)`);
-      return vm;
+        accel: spec.driver === 'qemu' ? 'tcg' : 'kvm',
+        bootMs,
+        image,
+      });
+      const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+      o.log(
+        `vagrant up ${seconds(upMs)}, ssh ${seconds(bootMs)}, facts ${seconds(facts.readyMs)} after start ` +
+          '(box, pool and prerequisites included)',
+      );
+      return new StartedVagrant(machine, ssh, facts);
     } catch (e) {
-      await vm[Symbol.asyncDispose]();
+      if (ssh) await ssh[Symbol.asyncDispose]();
+      await machine[Symbol.asyncDispose]();
       if (e instanceof MountlabError || signal.aborted) throw e;
-      throw new TargetError(`vagrant target: ${(e as Error).message}`, vm.consoleTail());
+      throw new TargetError(`vagrant target: ${(e as Error).message}`, machine.consoleTail());
     }
   }
 }
@@ -365,7 +446,9 @@ export class VagrantTarget implements Target {
  */
 async function seedBoxVolume(spec: VagrantRunSpec, work: string, signal: AbortSignal, logFile: string): Promise<void> {
   const boxDir = join(spec.home, 'boxes', spec.box.replace(/\//g, '-VAGRANTSLASH-'));
-  const versions = existsSync(boxDir) ? readdirSync(boxDir).filter((v) => existsSync(join(boxDir, v, 'libvirt', 'box.img'))) : [];
+  const versions = existsSync(boxDir)
+    ? readdirSync(boxDir).filter((v) => existsSync(join(boxDir, v, 'libvirt', 'box.img')))
+    : [];
   if (versions.length !== 1) return;
   const img = join(boxDir, versions[0]!, 'libvirt', 'box.img');
   const dest = join(work, 'pool', boxVolumeName(spec.box, versions[0]!, statSync(img).mtimeMs));
@@ -406,15 +489,19 @@ class FileConsole {
   }
 
   tail(lines = 30): string {
-    return this.since(Math.max(0, this.length - 64 * 1024)).replace(/\r/g, '').split('\n').slice(-lines).join('\n');
+    return this.since(Math.max(0, this.length - 64 * 1024))
+      .replace(/\r/g, '')
+      .split('\n')
+      .slice(-lines)
+      .join('\n');
   }
 }
 
-/** A guest `vagrant up` started, with an open ssh connection. Disposing it destroys it. */
-export class StartedVagrant implements StartedTarget {
-  facts: TargetFacts = { target: 'vagrant', kernel: '?', criu: '?', criuCheck: 'failed', utilLinux: '?', readyMs: 0 };
-  private ssh: SshSession | undefined;
-  private retired: string | undefined;
+/**
+ * A guest `vagrant up` is bringing up, or brought up: its domain, pool, work
+ * dir and console. Disposing it destroys them.
+ */
+class VagrantMachine implements AsyncDisposable {
   private disposing: Promise<void> | undefined;
   private readonly console: FileConsole;
 
@@ -428,37 +515,8 @@ export class StartedVagrant implements StartedTarget {
     this.console = new FileConsole(spec.consoleFile);
   }
 
-  attach(ssh: SshSession): void {
-    this.ssh = ssh;
-  }
-
   consoleTail(): string {
     return this.console.tail();
-  }
-
-  get healthy(): boolean {
-    return !this.retired && !this.disposing && !!this.ssh && !this.ssh.isBroken;
-  }
-
-  retire(reason: string): void {
-    this.retired ??= reason;
-  }
-
-  get retiredBecause(): string | undefined {
-    return this.retired;
-  }
-
-  private session(): SshSession {
-    if (!this.ssh || this.disposing) throw new TargetError('the vagrant guest is not running');
-    return this.ssh;
-  }
-
-  exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {
-    return this.session().exec(argv, opts);
-  }
-
-  writeFile(path: string, content: string | Buffer, mode?: string): Promise<void> {
-    return this.session().writeFile(path, content, mode);
   }
 
   consoleMark(): number {
@@ -478,7 +536,6 @@ export class StartedVagrant implements StartedTarget {
   [Symbol.asyncDispose](): Promise<void> {
     this.disposing ??= (async () => {
       const o = this.opts;
-      if (this.ssh) await this.ssh[Symbol.asyncDispose]();
       const logFile = join(o.runDir, 'vagrant.log');
       try {
         const started = Date.now();
@@ -486,11 +543,60 @@ export class StartedVagrant implements StartedTarget {
         if (d.code !== 0) o.log(`vagrant destroy failed (exit ${d.code ?? d.signal}); removing the domain with virsh`);
         const left = await removeLibvirtLeftovers(this.owner);
         const domainLeft = left.filter((l) => l.startsWith('domain'));
-        o.log(`vagrant destroy ${((Date.now() - started) / 1000).toFixed(1)} s${domainLeft.length ? `; also removed ${domainLeft.join(', ')}` : ''}`);
+        const also = domainLeft.length ? `; also removed ${domainLeft.join(', ')}` : '';
+        o.log(`vagrant destroy ${((Date.now() - started) / 1000).toFixed(1)} s${also}`);
       } catch (e) {
-        o.log(`clean-up of the vagrant guest failed: ${(e as Error).message}; check \`virsh -c ${LIBVIRT_URI} list --all\` for ${this.owner.domain}`);
+        o.log(
+          `clean-up of the vagrant guest failed: ${(e as Error).message}; ` +
+            `check \`virsh -c ${LIBVIRT_URI} list --all\` for ${this.owner.domain}`,
+        );
       }
       await rm(this.work, { recursive: true, force: true }).catch(() => {});
+    })();
+    return this.disposing;
+  }
+}
+
+/** A guest `vagrant up` started, with an open ssh connection and its facts read. Disposing it destroys it. */
+export class StartedVagrant implements StartedTarget {
+  private disposing: Promise<void> | undefined;
+
+  constructor(
+    private readonly machine: VagrantMachine,
+    private readonly ssh: SshSession,
+    readonly facts: Readonly<TargetFacts>,
+  ) {}
+
+  get alive(): boolean {
+    return !this.disposing && !this.ssh.isBroken;
+  }
+
+  private session(): SshSession {
+    if (this.disposing) throw new TargetError('the vagrant guest is not running');
+    return this.ssh;
+  }
+
+  exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {
+    return this.session().exec(argv, opts);
+  }
+
+  writeFile(path: string, content: string | Buffer, mode?: string): Promise<void> {
+    return this.session().writeFile(path, content, mode);
+  }
+
+  consoleMark(): number {
+    return this.machine.consoleMark();
+  }
+
+  consoleSince(mark: number): string {
+    return this.machine.consoleSince(mark);
+  }
+
+  /** Closes the connection, then destroys the guest; idempotent, never throws. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.disposing ??= (async () => {
+      await this.ssh[Symbol.asyncDispose]();
+      await this.machine[Symbol.asyncDispose]();
     })();
     return this.disposing;
   }

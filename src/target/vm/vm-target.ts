@@ -8,7 +8,7 @@ import type { VmImage } from './image.js';
 import { freeLoopbackPort } from './port.js';
 import { QemuProcess, hostTscKhz, type MachineType } from './qemu.js';
 import { SshSession } from './ssh.js';
-import { installLabctl } from '../guest-facts.js';
+import { installLabctl, targetFacts, type GuestFacts } from '../guest-facts.js';
 import type { CriuOrigin } from '../../criu/criu-build.js';
 
 export interface VmOptions {
@@ -73,22 +73,26 @@ export class VmTarget implements Target {
           readyTimeoutMs: 20_000,
         });
         const sshMs = Date.now() - started;
-        const vm = new StartedVm(qemu, ssh);
+        let guest: GuestFacts;
         try {
-          vm.facts = {
-            ...(await installLabctl(ssh, o.image)),
-            accel: decision.accel,
-            bootMs: sshMs,
-            readyMs: Date.now() - started,
-            image: o.image.id,
-            ...(o.criuBuild ? { criuBuild: o.criuBuild } : {}),
-          };
-          o.log(`${instance > 1 ? `#${instance}: ` : ''}console ready ${(consoleReadyMs / 1000).toFixed(1)} s, ssh ${(sshMs / 1000).toFixed(1)} s, facts ${(vm.facts.readyMs / 1000).toFixed(1)} s`);
-          return vm;
+          guest = await installLabctl(ssh, o.image);
         } catch (e) {
-          await vm[Symbol.asyncDispose]();
+          await ssh[Symbol.asyncDispose]();
           throw e;
         }
+        const facts = targetFacts('vm', guest, {
+          readyMs: Date.now() - started,
+          accel: decision.accel,
+          bootMs: sshMs,
+          image: o.image.id,
+          ...(o.criuBuild ? { criuBuild: o.criuBuild } : {}),
+        });
+        const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+        o.log(
+          `${instance > 1 ? `#${instance}: ` : ''}console ready ${seconds(consoleReadyMs)}, ` +
+            `ssh ${seconds(sshMs)}, facts ${seconds(facts.readyMs)}`,
+        );
+        return new StartedVm(qemu, ssh, facts);
       } catch (e) {
         await qemu[Symbol.asyncDispose]();
         lastErr = e;
@@ -106,8 +110,18 @@ async function waitForBoot(qemu: QemuProcess, timeoutMs: number, signal: AbortSi
   const ctl = new AbortController();
   const onAbort = () => ctl.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => ctl.abort(new TargetError(`the guest did not boot within ${timeoutMs / 1000} s`, qemu.console.tail())), timeoutMs);
-  qemu.exit.then(() => ctl.abort(new TargetError(`qemu ${qemu.describeExit()} during boot${qemu.errorOutput ? `: ${qemu.errorOutput}` : ''}`, qemu.console.tail())));
+  const timer = setTimeout(
+    () => ctl.abort(new TargetError(`the guest did not boot within ${timeoutMs / 1000} s`, qemu.console.tail())),
+    timeoutMs,
+  );
+  qemu.exit.then(() =>
+    ctl.abort(
+      new TargetError(
+        `qemu ${qemu.describeExit()} during boot${qemu.errorOutput ? `: ${qemu.errorOutput}` : ''}`,
+        qemu.console.tail(),
+      ),
+    ),
+  );
   try {
     const m = await qemu.console.waitFor([READY, ...BOOT_FAILED], 0, ctl.signal);
     if (!READY.test(m[0])) throw new TargetError(`the guest failed to boot: ${m[0].trim()}`, qemu.console.tail());
@@ -121,24 +135,16 @@ async function waitForBoot(qemu: QemuProcess, timeoutMs: number, signal: AbortSi
   }
 }
 
-/** A booted VM with an open ssh connection. Disposing it powers it off. */
+/** A booted VM with an open ssh connection, its facts read. Disposing it powers it off. */
 export class StartedVm implements StartedTarget {
-  facts: TargetFacts = { target: 'vm', kernel: '?', criu: '?', criuCheck: 'failed', utilLinux: '?', readyMs: 0 };
+  constructor(
+    private readonly qemu: QemuProcess,
+    private readonly ssh: SshSession,
+    readonly facts: Readonly<TargetFacts>,
+  ) {}
 
-  constructor(private readonly qemu: QemuProcess, private readonly ssh: SshSession) {}
-
-  private retired: string | undefined;
-
-  get healthy(): boolean {
-    return !this.retired && !this.qemu.hasExited && !this.ssh.isBroken;
-  }
-
-  retire(reason: string): void {
-    this.retired ??= reason;
-  }
-
-  get retiredBecause(): string | undefined {
-    return this.retired;
+  get alive(): boolean {
+    return !this.qemu.hasExited && !this.ssh.isBroken;
   }
 
   exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {
