@@ -32,7 +32,17 @@ import { TapReporter } from '../src/report/tap.js';
 import { MarkdownReporter } from '../src/report/markdown.js';
 import { HtmlReporter } from '../src/report/html.js';
 import type { ScenarioResult } from '../src/results/result.js';
-import { KeptTarget, defaultGuest, fmtStats, loadContext, loadScenarios, parseArgs, sec, stats, waitForVmSlot } from './lib.js';
+import {
+  KeptTarget,
+  defaultGuest,
+  fmtStats,
+  loadContext,
+  loadScenarios,
+  parseArgs,
+  sec,
+  stats,
+  waitForVmSlot,
+} from './lib.js';
 
 const { opts, rest } = parseArgs(process.argv.slice(2));
 const boots = Number(opts.get('boots') ?? 3);
@@ -40,13 +50,21 @@ const resets = Number(opts.get('resets') ?? 5);
 const corpusRuns = Number(opts.get('runs') ?? 86);
 const paths = rest.length
   ? rest
-  : ['scenarios/propagation/slave-chain-3.yaml', 'scenarios/binds/rbind-tree.yaml', 'scenarios/binds/two-tmpfs.yaml', 'scenarios/propagation/shared-peers-children.yaml'];
+  : [
+      'scenarios/propagation/slave-chain-3.yaml',
+      'scenarios/binds/rbind-tree.yaml',
+      'scenarios/binds/two-tmpfs.yaml',
+      'scenarios/propagation/shared-peers-children.yaml',
+    ];
 
 const exec = (vm: StartedVm, cmd: string | string[], label: string, stdin?: string) =>
   vm.exec(cmd, { timeoutMs: 120_000, label, ...(stdin !== undefined ? { stdin } : {}) });
 
 /** The smallest scenario the schema admits: its setup is labctl's fixed cost (overlay root, namespaces, tree launch). */
-const EMPTY = parseScenario('name: bench-empty\ndescription: The fixed cost of a scenario.\nsource: bench/boot.ts\nsteps:\n  - mkdir: /bench-empty\nexpect: identical\n', 'bench-empty.yaml');
+const EMPTY = parseScenario(
+  'name: bench-empty\ndescription: The fixed cost of a scenario.\nsource: bench/boot.ts\nsteps:\n  - mkdir: /bench-empty\nexpect: identical\n',
+  'bench-empty.yaml',
+);
 
 /** labctl setup's workspace, step by step, timed in the guest with bash's $EPOCHREALTIME (no forks for the clock). */
 const BREAKDOWN = String.raw`
@@ -69,7 +87,14 @@ try {
   console.log(`load: ${loadContext()}`);
   const image = await defaultGuest();
   let logLine = '';
-  const target = new VmTarget({ image, accel: 'auto', machine: 'microvm', memoryMiB: 1024, runDir: dir, log: (m) => void (logLine = m) });
+  const target = new VmTarget({
+    image,
+    accel: 'auto',
+    machine: 'microvm',
+    memoryMiB: 1024,
+    runDir: dir,
+    log: (m) => void (logLine = m),
+  });
 
   // ---- cold boots ---------------------------------------------------------
   const consoleMs: number[] = [];
@@ -85,7 +110,9 @@ try {
       if (c) consoleMs.push(Number(c[1]) * 1000);
       sshMs.push(vm.facts.bootMs ?? NaN);
       readyMs.push(vm.facts.readyMs);
-      console.log(`boot ${i + 1}: console ${c ? `${c[1]} s` : '?'}, ssh ${sec(vm.facts.bootMs ?? NaN)}, ready ${sec(vm.facts.readyMs)} (${vm.facts.accel})   load: ${ctx}`);
+      console.log(
+        `boot ${i + 1}: console ${c ? `${c[1]} s` : '?'}, ssh ${sec(vm.facts.bootMs ?? NaN)}, ready ${sec(vm.facts.readyMs)} (${vm.facts.accel})   load: ${ctx}`,
+      );
       if (i < boots - 1) await vm[Symbol.asyncDispose]();
       else kept = vm;
     }
@@ -111,17 +138,36 @@ try {
     const last: Reporter = { onScenarioEnd: () => void (cur().endLast = Date.now()) };
     const results: ScenarioResult[] = [];
     const collect: Reporter = { onScenarioEnd: (r) => void results.push(r) };
-    const reporter = new Reporters([first, new JsonReporter(runDir), new JunitReporter(runDir), new TapReporter(runDir), new MarkdownReporter(runDir), new HtmlReporter(runDir), collect, last]);
-    console.log(`\n${scenarios.length} scenario(s) via runCorpus on the kept VM, with the real reporters; load: ${loadContext()}`);
+    const reporter = new Reporters([
+      first,
+      new JsonReporter(runDir),
+      new JunitReporter(runDir),
+      new TapReporter(runDir),
+      new MarkdownReporter(runDir),
+      new HtmlReporter(runDir),
+      collect,
+      last,
+    ]);
+    console.log(
+      `\n${scenarios.length} scenario(s) via runCorpus on the kept VM, with the real reporters; load: ${loadContext()}`,
+    );
     const wall0 = Date.now();
-    await runCorpus(scenarios, [{ id: 'bench', target: new KeptTarget(vm) }], { runId: 'bench-boot', runDir, reporter, signal: new AbortController().signal, probes: true });
+    await runCorpus(scenarios, [{ id: 'bench', target: new KeptTarget(vm) }], {
+      runId: 'bench-boot',
+      runDir,
+      reporter,
+      signal: new AbortController().signal,
+      probes: true,
+    });
     const wall = Date.now() - wall0;
     const ph = (r: ScenarioResult, p: string) => r.phases.find((x) => x.phase === p)?.ms ?? NaN;
     const realSetup = results.map((r) => ph(r, 'setup'));
     const realCleanup = results.map((r) => ph(r, 'cleanup'));
     console.log('  scenario                       verdict  total    setup    dump     restore  cleanup');
     for (const r of results) {
-      console.log(`  ${r.scenario.padEnd(31)}${r.outcome.padEnd(9)}${sec(r.durationMs).padEnd(9)}${sec(ph(r, 'setup')).padEnd(9)}${sec(ph(r, 'dump')).padEnd(9)}${sec(ph(r, 'restore')).padEnd(9)}${sec(ph(r, 'cleanup'))}`);
+      console.log(
+        `  ${r.scenario.padEnd(31)}${r.outcome.padEnd(9)}${sec(r.durationMs).padEnd(9)}${sec(ph(r, 'setup')).padEnd(9)}${sec(ph(r, 'dump')).padEnd(9)}${sec(ph(r, 'restore')).padEnd(9)}${sec(ph(r, 'cleanup'))}`,
+      );
     }
     // Host-side gap: from the end of one scenario (its cleanup done, first reporter called) to the next one's setup phase.
     const gaps: number[] = [];
@@ -138,11 +184,15 @@ try {
     console.log(`  real setup phase                  ${fmtStats(stats(realSetup))}`);
     console.log(`  real cleanup phase                ${fmtStats(stats(realCleanup))}`);
     console.log(`  host: reporters per scenario      ${fmtStats(stats(reports))}`);
-    console.log(`  host: preamble (start -> setup)   ${fmtStats(stats(preamble))}   (requirements check, compile, tree.sh saved)`);
+    console.log(
+      `  host: preamble (start -> setup)   ${fmtStats(stats(preamble))}   (requirements check, compile, tree.sh saved)`,
+    );
     console.log(`  host: gap end -> next setup       ${fmtStats(stats(gaps))}`);
     const dumps = results.map((r) => ph(r, 'dump'));
     const firstPenalty = dumps.length > 1 ? dumps[0]! - stats(dumps.slice(1)).median : NaN;
-    console.log(`  first dump after boot ${sec(dumps[0] ?? NaN)} against later ${fmtStats(stats(dumps.slice(1)))}: cold-cache penalty ${sec(firstPenalty)} once per VM`);
+    console.log(
+      `  first dump after boot ${sec(dumps[0] ?? NaN)} against later ${fmtStats(stats(dumps.slice(1)))}: cold-cache penalty ${sec(firstPenalty)} once per VM`,
+    );
 
     // ---- reset pieces on the kept VM, after the scenarios (warm caches, as between two scenarios of a run) ----
     console.log(`\nreset on the kept VM (${resets} rounds each); load: ${loadContext()}`);
@@ -161,7 +211,11 @@ try {
     for (let i = 0; i < resets; i++) {
       const r = await exec(vm, ['bash', '-c', BREAKDOWN], 'workspace breakdown');
       if (r.code !== 0) throw new Error(`breakdown failed: ${r.stderr}`);
-      const marks = r.stdout.trim().split('\n').map((l) => l.split(' ')).map(([k, v]) => [k!, Number(v) * 1000] as const);
+      const marks = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '))
+        .map(([k, v]) => [k!, Number(v) * 1000] as const);
       for (let k = 1; k < marks.length; k++) {
         const name = marks[k]![0];
         parts.set(name, [...(parts.get(name) ?? []), marks[k]![1] - marks[k - 1]![1]]);
@@ -177,13 +231,25 @@ try {
       const plan = compileScenario(EMPTY.scenario, { id: 'bench-trace', file: EMPTY.file });
       const trace = async (args: string[], stdin?: string) => {
         // bash ignores PS4 from the environment when run as root: set it inside, then source labctl with the arguments.
-        const r = await exec(vm, ['bash', '-c', `PS4='+\${EPOCHREALTIME} '; set -x; . ${LABCTL} "$@"`, 'labctl', ...args], `traced labctl ${args[0]}`, stdin);
-        const lines = [...r.stderr.matchAll(/^(\++)(\d+\.\d+) (.*)$/gm)].map((m) => ({ depth: m[1]!.length, t: Number(m[2]) * 1000, cmd: m[3]!.slice(0, 70) }));
+        const r = await exec(
+          vm,
+          ['bash', '-c', `PS4='+\${EPOCHREALTIME} '; set -x; . ${LABCTL} "$@"`, 'labctl', ...args],
+          `traced labctl ${args[0]}`,
+          stdin,
+        );
+        const lines = [...r.stderr.matchAll(/^(\++)(\d+\.\d+) (.*)$/gm)].map((m) => ({
+          depth: m[1]!.length,
+          t: Number(m[2]) * 1000,
+          cmd: m[3]!.slice(0, 70),
+        }));
         lines.sort((a, b) => a.t - b.t);
         const costs = lines.slice(0, -1).map((l, i) => ({ ...l, ms: lines[i + 1]!.t - l.t }));
         const total = lines.length ? lines[lines.length - 1]!.t - lines[0]!.t : NaN;
-        console.log(`  traced labctl ${args[0]}: ${sec(r.durationMs)} host-side, ${sec(total)} from first to last traced command; slowest:`);
-        for (const c of costs.sort((a, b) => b.ms - a.ms).slice(0, 8)) console.log(`    ${sec(c.ms).padEnd(8)} ${'+'.repeat(c.depth)} ${c.cmd}`);
+        console.log(
+          `  traced labctl ${args[0]}: ${sec(r.durationMs)} host-side, ${sec(total)} from first to last traced command; slowest:`,
+        );
+        for (const c of costs.sort((a, b) => b.ms - a.ms).slice(0, 8))
+          console.log(`    ${sec(c.ms).padEnd(8)} ${'+'.repeat(c.depth)} ${c.cmd}`);
       };
       await trace(['setup', plan.id, String(plan.limits.setup)], plan.treeScript);
       await trace(['cleanup', plan.id]);
@@ -197,15 +263,29 @@ try {
     const stepsCost = stats(realSetup).median - setupFixed;
     const ready = stats(readyMs).median;
     console.log('\nreset-to-ready (kept VM, between two scenarios):');
-    console.log(`  cleanup ${sec(cleanup)} + host gap ${sec(gap)} + fixed setup (empty scenario) ${sec(setupFixed)} = ${sec(resetToReady)}`);
-    console.log(`  (of the real setup phases' median ${sec(stats(realSetup).median)}, the scenario's own steps are about ${sec(stepsCost)})`);
-    console.log(`\nVM overhead per scenario = reset-to-ready + boot-to-ready / scenarios-per-VM (+ first-dump penalty / scenarios-per-VM), ${corpusRuns} scenario runs:`);
-    for (const [label, perVm] of [['-j1 (one VM)', corpusRuns], ['-j2 (two VMs)', Math.ceil(corpusRuns / 2)], ['--fresh-vm', 1]] as const) {
+    console.log(
+      `  cleanup ${sec(cleanup)} + host gap ${sec(gap)} + fixed setup (empty scenario) ${sec(setupFixed)} = ${sec(resetToReady)}`,
+    );
+    console.log(
+      `  (of the real setup phases' median ${sec(stats(realSetup).median)}, the scenario's own steps are about ${sec(stepsCost)})`,
+    );
+    console.log(
+      `\nVM overhead per scenario = reset-to-ready + boot-to-ready / scenarios-per-VM (+ first-dump penalty / scenarios-per-VM), ${corpusRuns} scenario runs:`,
+    );
+    for (const [label, perVm] of [
+      ['-j1 (one VM)', corpusRuns],
+      ['-j2 (two VMs)', Math.ceil(corpusRuns / 2)],
+      ['--fresh-vm', 1],
+    ] as const) {
       const base = resetToReady + ready / perVm;
       const pen = Number.isFinite(firstPenalty) ? Math.max(0, firstPenalty) / perVm : 0;
-      console.log(`  ${label.padEnd(14)} ${String(perVm).padStart(3)} per VM: ${sec(resetToReady)} + ${sec(ready)}/${perVm} = ${sec(base)}   (+ ${sec(pen)} cold first dump); ${sec((base + pen) * corpusRuns)} of guest time over the corpus`);
+      console.log(
+        `  ${label.padEnd(14)} ${String(perVm).padStart(3)} per VM: ${sec(resetToReady)} + ${sec(ready)}/${perVm} = ${sec(base)}   (+ ${sec(pen)} cold first dump); ${sec((base + pen) * corpusRuns)} of guest time over the corpus`,
+      );
     }
-    console.log('  (--fresh-vm still runs cleanup and the fixed setup in each fresh guest, so the same formula holds with 1 per VM)');
+    console.log(
+      '  (--fresh-vm still runs cleanup and the fixed setup in each fresh guest, so the same formula holds with 1 per VM)',
+    );
     console.log(`\nload at the end: ${loadContext()}`);
   } finally {
     await kept?.[Symbol.asyncDispose]();

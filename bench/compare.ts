@@ -28,7 +28,7 @@ function siblings(n: number, name: string, idBase: number): string {
   const lines = [`${idBase} 1 0:40 / / rw - tmpfs root rw`, `${idBase + 1} ${idBase} 0:41 / /a rw - tmpfs a rw`];
   for (let i = 0; i < n; i++)
     lines.push(`${idBase + 2 + i} ${idBase + 1} 0:${42 + i} / /a/${name}${i} rw - tmpfs x rw`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** 100,000 mounts: 10 x 10 x 10 x 98 below a root (99,111 in all), every tenth shared (groups of 10), every 20th a slave. */
@@ -62,7 +62,7 @@ function big(idBase: number, groupBase: number, minorBase: number, reverse: bool
     }
   }
   if (reverse) lines.reverse();
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 function time(label: string, before: string, after: string, expectEquivalent: boolean): void {

@@ -31,7 +31,11 @@ mkdirSync(out, { recursive: true });
 function runCli(jobs: number): Promise<{ code: number | null; wallMs: number; stderr: string }> {
   return new Promise((res) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, [assetPath('bin', 'mountlab.js'), 'run', ...paths, '-j', String(jobs), '--out', out, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [assetPath('bin', 'mountlab.js'), 'run', ...paths, '-j', String(jobs), '--out', out, '-q'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
     child.on('exit', (code) => res({ code, wallMs: Date.now() - t0, stderr }));
@@ -54,7 +58,8 @@ function newestRun(): RunResult {
   return JSON.parse(readFileSync(runs[0], 'utf8')) as RunResult;
 }
 
-const ph = (r: RunResult['results'][number], p: string) => r.phases.filter((x) => x.phase === p).reduce((a, x) => a + x.ms, 0);
+const ph = (r: RunResult['results'][number], p: string) =>
+  r.phases.filter((x) => x.phase === p).reduce((a, x) => a + x.ms, 0);
 
 try {
   const runs: { jobs: number; wallMs: number; code: number | null; run: RunResult; ctx: string }[] = [];
@@ -66,27 +71,48 @@ try {
     const r = await runCli(jobs);
     const run = newestRun();
     runs.push({ jobs, wallMs: r.wallMs, code: r.code, run, ctx });
-    if (r.code !== 0 && r.code !== 1) console.error(`mountlab exited ${r.code}: ${r.stderr.trim().split('\n').slice(-5).join('\n')}`);
+    if (r.code !== 0 && r.code !== 1)
+      console.error(`mountlab exited ${r.code}: ${r.stderr.trim().split('\n').slice(-5).join('\n')}`);
   }
 
   for (const { jobs, wallMs, code, run, ctx } of runs) {
-    console.log(`\n=== -j${jobs}: wall ${sec(wallMs)} (CLI process), run.durationMs ${sec(run.durationMs)}, exit ${code}, ${run.results.length} results: ${Object.entries(run.counts).filter(([, n]) => n).map(([o, n]) => `${n} ${o}`).join(', ')}`);
+    console.log(
+      `\n=== -j${jobs}: wall ${sec(wallMs)} (CLI process), run.durationMs ${sec(run.durationMs)}, exit ${code}, ${run.results.length} results: ${Object.entries(
+        run.counts,
+      )
+        .filter(([, n]) => n)
+        .map(([o, n]) => `${n} ${o}`)
+        .join(', ')}`,
+    );
     console.log(`    load at start: ${ctx}`);
     const cells = run.cells.map((c) => `${c.id} ready ${sec(c.facts.readyMs)}`).join('; ');
     console.log(`    cells: ${cells}`);
-    const totals = PHASES.map((p) => [p, run.results.reduce((a, r) => a + ph(r, p), 0)] as const).filter(([, ms]) => ms > 0);
+    const totals = PHASES.map((p) => [p, run.results.reduce((a, r) => a + ph(r, p), 0)] as const).filter(
+      ([, ms]) => ms > 0,
+    );
     const sum = run.results.reduce((a, r) => a + r.durationMs, 0);
-    console.log(`    per-phase totals (summed over scenarios): ${totals.map(([p, ms]) => `${p} ${sec(ms)}`).join(', ')}; scenarios' own time ${sec(sum)}`);
-    console.log(`    wall - sum/jobs = ${sec(wallMs - sum / jobs)} not inside a scenario (boots, reports, process start, idle VMs at the end)`);
-    console.log(`\n    ${'scenario'.padEnd(40)}${'verdict'.padEnd(8)}${'total'.padEnd(8)}` + PHASES.map((p) => p.slice(0, 7).padEnd(8)).join(''));
+    console.log(
+      `    per-phase totals (summed over scenarios): ${totals.map(([p, ms]) => `${p} ${sec(ms)}`).join(', ')}; scenarios' own time ${sec(sum)}`,
+    );
+    console.log(
+      `    wall - sum/jobs = ${sec(wallMs - sum / jobs)} not inside a scenario (boots, reports, process start, idle VMs at the end)`,
+    );
+    console.log(
+      `\n    ${'scenario'.padEnd(40)}${'verdict'.padEnd(8)}${'total'.padEnd(8)}${PHASES.map((p) => p.slice(0, 7).padEnd(8)).join('')}`,
+    );
     for (const r of run.results) {
-      console.log(`    ${r.scenario.slice(0, 39).padEnd(40)}${r.outcome.padEnd(8)}${sec(r.durationMs).padEnd(8)}` + PHASES.map((p) => (r.phases.some((x) => x.phase === p) ? sec(ph(r, p)) : '-').padEnd(8)).join(''));
+      console.log(
+        `    ${r.scenario.slice(0, 39).padEnd(40)}${r.outcome.padEnd(8)}${sec(r.durationMs).padEnd(8)}${PHASES.map((p) => (r.phases.some((x) => x.phase === p) ? sec(ph(r, p)) : '-').padEnd(8)).join('')}`,
+      );
     }
   }
   if (runs.length >= 2) {
     const base = runs[0]!;
     console.log('');
-    for (const r of runs.slice(1)) console.log(`speedup -j${r.jobs} over -j${base.jobs}: ${(base.wallMs / r.wallMs).toFixed(2)}x (${sec(base.wallMs)} -> ${sec(r.wallMs)})`);
+    for (const r of runs.slice(1))
+      console.log(
+        `speedup -j${r.jobs} over -j${base.jobs}: ${(base.wallMs / r.wallMs).toFixed(2)}x (${sec(base.wallMs)} -> ${sec(r.wallMs)})`,
+      );
   }
   console.log(`load at the end: ${loadContext()}`);
   if (keep) console.log(`reports kept in ${out}`);

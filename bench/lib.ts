@@ -119,7 +119,10 @@ export function ownQemuPids(): number[] {
  */
 export class KeptTarget implements Target {
   readonly kind = 'vm' as const;
-  constructor(private readonly started: StartedTarget, readonly describe = 'kept vm') {}
+  constructor(
+    private readonly started: StartedTarget,
+    readonly describe = 'kept vm',
+  ) {}
   async start(): Promise<StartedTarget> {
     const s = this.started;
     return {
@@ -154,4 +157,15 @@ export function parseArgs(argv: string[], flags: string[] = []): { opts: Map<str
   return { opts, rest };
 }
 
-export const PHASES = ['setup', 'capture-before', 'dump', 'restore', 'capture-after', 'compare', 'probe', 'restore-again', 'capture-again', 'cleanup'] as const;
+export const PHASES = [
+  'setup',
+  'capture-before',
+  'dump',
+  'restore',
+  'capture-after',
+  'compare',
+  'probe',
+  'restore-again',
+  'capture-again',
+  'cleanup',
+] as const;

@@ -90,7 +90,10 @@ async function runBare(vm: StartedVm, s: LoadedScenario, id: string): Promise<Ba
   await vm.writeFile(`/run/bare/${id}/tree.sh`, plan.treeScript);
   const script = bareScript(id, plan.criu.dumpArgs, plan.criu.restoreArgs);
   const r = await vm.exec(['bash', '-c', script], { timeoutMs: 300_000, label: 'bare script' });
-  if (r.code !== 0) throw new Error(`bare script failed for ${s.scenario.name} (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-6).join(' | ')}; reached: ${[...r.stdout.matchAll(/^@t (\S+)/gm)].map((m) => m[1]).join(' ')}`);
+  if (r.code !== 0)
+    throw new Error(
+      `bare script failed for ${s.scenario.name} (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-6).join(' | ')}; reached: ${[...r.stdout.matchAll(/^@t (\S+)/gm)].map((m) => m[1]).join(' ')}`,
+    );
   const marks = [...r.stdout.matchAll(/^@t (\S+) (\S+)$/gm)].map((m) => [m[1]!, Number(m[2]) * 1000] as const);
   const phases: Record<string, number> = {};
   for (let i = 1; i < marks.length; i++) phases[marks[i]![0]] = marks[i]![1] - marks[i - 1]![1];
@@ -107,9 +110,22 @@ interface Lab {
 
 async function runLab(vm: StartedVm, s: LoadedScenario, runDir: string): Promise<Lab> {
   const results: ScenarioResult[] = [];
-  const reporter = new Reporters([new JsonReporter(runDir), new JunitReporter(runDir), new TapReporter(runDir), new MarkdownReporter(runDir), new HtmlReporter(runDir), { onScenarioEnd: (r) => void results.push(r) }]);
+  const reporter = new Reporters([
+    new JsonReporter(runDir),
+    new JunitReporter(runDir),
+    new TapReporter(runDir),
+    new MarkdownReporter(runDir),
+    new HtmlReporter(runDir),
+    { onScenarioEnd: (r) => void results.push(r) },
+  ]);
   const t0 = Date.now();
-  await runCorpus([s], [{ id: 'lab', target: new KeptTarget(vm) }], { runId: 'bench-overhead', runDir, reporter, signal: new AbortController().signal, probes: true });
+  await runCorpus([s], [{ id: 'lab', target: new KeptTarget(vm) }], {
+    runId: 'bench-overhead',
+    runDir,
+    reporter,
+    signal: new AbortController().signal,
+    probes: true,
+  });
   const result = results[0]!;
   const logs: Record<string, number> = {};
   for (const n of [SCENARIO_FILES.dumpLog, SCENARIO_FILES.restoreLog]) {
@@ -130,9 +146,18 @@ try {
   await waitForVmSlot();
   console.log(`load: ${loadContext()}`);
   const image = await defaultGuest();
-  const target = new VmTarget({ image, accel: 'auto', machine: 'microvm', memoryMiB: 1024, runDir: join(dir, 'vm'), log: () => {} });
+  const target = new VmTarget({
+    image,
+    accel: 'auto',
+    machine: 'microvm',
+    memoryMiB: 1024,
+    runDir: join(dir, 'vm'),
+    log: () => {},
+  });
   await using vm = await target.start(new AbortController().signal);
-  console.log(`VM ready in ${sec(vm.facts.readyMs)} (${vm.facts.accel}, kernel ${vm.facts.kernel}, criu ${vm.facts.criu})`);
+  console.log(
+    `VM ready in ${sec(vm.facts.readyMs)} (${vm.facts.accel}, kernel ${vm.facts.kernel}, criu ${vm.facts.criu})`,
+  );
   let n = 0;
   // Warm-up: CRIU's first dump after boot is slow (cold caches); neither side should pay it.
   await runBare(vm, scenarios[0]!, `w${n++}`);
@@ -154,21 +179,28 @@ try {
       }
       const l = lab.get(name)!.at(-1)!;
       const b = bare.get(name)!.at(-1)!;
-      console.log(`  ${name}: mountlab ${l.result.outcome} ${sec(l.wallMs)} (scenario ${sec(l.result.durationMs)}), bare ${sec(b.wallMs)} (guest ${sec(b.phases['guest total']!)})`);
+      console.log(
+        `  ${name}: mountlab ${l.result.outcome} ${sec(l.wallMs)} (scenario ${sec(l.result.durationMs)}), bare ${sec(b.wallMs)} (guest ${sec(b.phases['guest total']!)})`,
+      );
     }
   }
 
   const med = (xs: number[]) => stats(xs).median;
-  const labPhase = (ls: Lab[], p: string) => med(ls.map((l) => l.result.phases.filter((x) => x.phase === p).reduce((a, x) => a + x.ms, 0)));
+  const labPhase = (ls: Lab[], p: string) =>
+    med(ls.map((l) => l.result.phases.filter((x) => x.phase === p).reduce((a, x) => a + x.ms, 0)));
   for (const s of scenarios) {
     const name = s.scenario.name;
     const ls = lab.get(name) ?? [];
     const bs = bare.get(name) ?? [];
     const bareP = (p: string) => med(bs.map((b) => b.phases[p] ?? NaN));
-    console.log(`\n${name} (medians of ${ls.length}; mountlab phases are host-side, each one or more ssh commands; bare phases are guest-side, inside one ssh command)`);
+    console.log(
+      `\n${name} (medians of ${ls.length}; mountlab phases are host-side, each one or more ssh commands; bare phases are guest-side, inside one ssh command)`,
+    );
     console.log(`  ${'phase'.padEnd(26)}${'mountlab'.padEnd(10)}${'bare'.padEnd(10)}difference`);
     const row = (label: string, a: number, b: number) =>
-      console.log(`  ${label.padEnd(26)}${sec(a).padEnd(10)}${sec(b).padEnd(10)}${Number.isFinite(a) && Number.isFinite(b) ? sec(a - b) : Number.isFinite(a) ? `${sec(a)} (lab only)` : ''}`);
+      console.log(
+        `  ${label.padEnd(26)}${sec(a).padEnd(10)}${sec(b).padEnd(10)}${Number.isFinite(a) && Number.isFinite(b) ? sec(a - b) : Number.isFinite(a) ? `${sec(a)} (lab only)` : ''}`,
+      );
     row('setup (build the tree)', labPhase(ls, 'setup'), bareP('setup'));
     row('capture-before + leaks', labPhase(ls, 'capture-before'), NaN);
     row('dump', labPhase(ls, 'dump'), bareP('dump'));
@@ -181,10 +213,14 @@ try {
     row('between phases (host)', med(ls.map((l, i) => l.result.durationMs - phaseSum[i]!)), NaN);
     row('scenario total', med(ls.map((l) => l.result.durationMs)), bareP('guest total'));
     row('runCorpus / ssh wall', med(ls.map((l) => l.wallMs)), med(bs.map((b) => b.wallMs)));
-    console.log(`  CRIU logs (-v4) labctl prints for the host: dump.log ${(med(ls.map((l) => l.logs['dump.log'] ?? NaN)) / 1024).toFixed(0)} KiB, restore.log ${(med(ls.map((l) => l.logs['restore.log'] ?? NaN)) / 1024).toFixed(0)} KiB`);
+    console.log(
+      `  CRIU logs (-v4) labctl prints for the host: dump.log ${(med(ls.map((l) => l.logs['dump.log'] ?? NaN)) / 1024).toFixed(0)} KiB, restore.log ${(med(ls.map((l) => l.logs['restore.log'] ?? NaN)) / 1024).toFixed(0)} KiB`,
+    );
     const lw = med(ls.map((l) => l.wallMs));
     const bw = med(bs.map((b) => b.wallMs));
-    console.log(`  => the lab costs ${sec(lw - bw)} more per scenario (${(lw / bw).toFixed(2)}x the bare script); of that, checks the bare script does not do (captures, compare, probes): ${sec(labPhase(ls, 'capture-before') + labPhase(ls, 'capture-after') + labPhase(ls, 'compare') + labPhase(ls, 'probe'))}`);
+    console.log(
+      `  => the lab costs ${sec(lw - bw)} more per scenario (${(lw / bw).toFixed(2)}x the bare script); of that, checks the bare script does not do (captures, compare, probes): ${sec(labPhase(ls, 'capture-before') + labPhase(ls, 'capture-after') + labPhase(ls, 'compare') + labPhase(ls, 'probe'))}`,
+    );
   }
   console.log(`\nload at the end: ${loadContext()}`);
 } finally {

@@ -17,7 +17,17 @@ import { VmTarget } from '../src/target/vm/vm-target.js';
 import { runCorpus } from '../src/run/runner.js';
 import { VM_OVERHEAD_MIB } from '../src/run/schedule.js';
 import type { ScenarioResult } from '../src/results/result.js';
-import { defaultGuest, loadContext, loadScenarios, mib, ownQemuPids, parseArgs, procStatusKb, sec, waitForVmSlot } from './lib.js';
+import {
+  defaultGuest,
+  loadContext,
+  loadScenarios,
+  mib,
+  ownQemuPids,
+  parseArgs,
+  procStatusKb,
+  sec,
+  waitForVmSlot,
+} from './lib.js';
 
 const { opts, rest } = parseArgs(process.argv.slice(2));
 const jobs = Number(opts.get('jobs') ?? 1);
@@ -25,7 +35,12 @@ const memoryMiB = Number(opts.get('memory') ?? 1024);
 const intervalMs = Number(opts.get('interval') ?? 500);
 const paths = rest.length
   ? rest
-  : ['scenarios/propagation/slave-chain-3.yaml', 'scenarios/binds/rbind-tree.yaml', 'scenarios/seed-004/restore-twice.yaml', 'scenarios/propagation/shared-peers-children.yaml'];
+  : [
+      'scenarios/propagation/slave-chain-3.yaml',
+      'scenarios/binds/rbind-tree.yaml',
+      'scenarios/seed-004/restore-twice.yaml',
+      'scenarios/propagation/shared-peers-children.yaml',
+    ];
 
 interface Mapping {
   start: string;
@@ -82,13 +97,26 @@ const sample = (): void => {
   for (const pid of ownQemuPids()) {
     const st = procStatusKb(pid);
     if (!st) continue;
-    const p = peaks.get(pid) ?? { pid, hwmKb: 0, rssKb: 0, ramKb: 0, otherKb: 0, otherMaxKb: 0, otherAnonMaxKb: 0, tbSizeKb: 0, tbRssMaxKb: 0, samples: 0 };
-    p.hwmKb = Math.max(p.hwmKb, st['VmHWM'] ?? 0);
-    p.rssKb = st['VmRSS'] ?? p.rssKb;
+    const p = peaks.get(pid) ?? {
+      pid,
+      hwmKb: 0,
+      rssKb: 0,
+      ramKb: 0,
+      otherKb: 0,
+      otherMaxKb: 0,
+      otherAnonMaxKb: 0,
+      tbSizeKb: 0,
+      tbRssMaxKb: 0,
+      samples: 0,
+    };
+    p.hwmKb = Math.max(p.hwmKb, st.VmHWM ?? 0);
+    p.rssKb = st.VmRSS ?? p.rssKb;
     const maps = smaps(pid);
     if (maps.length) {
       // Guest RAM is one anonymous mapping at least as large as -m.
-      const ram = maps.filter((m) => m.name === '' && m.sizeKb >= memoryMiB * 1024).sort((a, b) => b.sizeKb - a.sizeKb)[0];
+      const ram = maps
+        .filter((m) => m.name === '' && m.sizeKb >= memoryMiB * 1024)
+        .sort((a, b) => b.sizeKb - a.sizeKb)[0];
       const total = maps.reduce((a, m) => a + m.rssKb, 0);
       const ramRss = ram?.rssKb ?? 0;
       if (ramRss >= p.ramKb) {
@@ -96,7 +124,9 @@ const sample = (): void => {
         p.otherKb = total - ramRss;
       }
       p.otherMaxKb = Math.max(p.otherMaxKb, total - ramRss);
-      const anon = maps.filter((m) => m !== ram && (m.name === '' || m.name.startsWith('['))).reduce((a, m) => a + m.rssKb, 0);
+      const anon = maps
+        .filter((m) => m !== ram && (m.name === '' || m.name.startsWith('[')))
+        .reduce((a, m) => a + m.rssKb, 0);
       p.otherAnonMaxKb = Math.max(p.otherAnonMaxKb, anon);
       const tb = maps.filter((m) => m.perms.includes('x') && m.name === '').sort((a, b) => b.sizeKb - a.sizeKb)[0];
       if (tb) {
@@ -138,9 +168,13 @@ try {
     clearInterval(timer);
   }
   const self1 = procStatusKb('self')!;
-  console.log(`${results.length} scenario(s), -j${jobs}, guest -m ${memoryMiB}, in ${sec(Date.now() - t0)}: ${results.map((r) => `${r.scenario} ${r.outcome}`).join(', ')}`);
+  console.log(
+    `${results.length} scenario(s), -j${jobs}, guest -m ${memoryMiB}, in ${sec(Date.now() - t0)}: ${results.map((r) => `${r.scenario} ${r.outcome}`).join(', ')}`,
+  );
   console.log('\nper VM (qemu process, TCG tb-size=64):');
-  console.log('  pid      samples  VmHWM     RSS@end   guest RAM rss  other@that  other max  other anon max  tb buffer (rss max)');
+  console.log(
+    '  pid      samples  VmHWM     RSS@end   guest RAM rss  other@that  other max  other anon max  tb buffer (rss max)',
+  );
   for (const p of peaks.values()) {
     console.log(
       `  ${String(p.pid).padEnd(9)}${String(p.samples).padEnd(9)}${mib(p.hwmKb).padEnd(10)}${mib(p.rssKb).padEnd(10)}${mib(p.ramKb).padEnd(15)}${mib(p.otherKb).padEnd(12)}${mib(p.otherMaxKb).padEnd(11)}${mib(p.otherAnonMaxKb).padEnd(16)}${mib(p.tbSizeKb)} (${mib(p.tbRssMaxKb)})`,
@@ -149,9 +183,15 @@ try {
   const worstOther = Math.max(...[...peaks.values()].map((p) => p.otherMaxKb)) / 1024;
   const worstHwm = Math.max(...[...peaks.values()].map((p) => p.hwmKb)) / 1024;
   const worstAnon = Math.max(...[...peaks.values()].map((p) => p.otherAnonMaxKb)) / 1024;
-  console.log(`\nlab process (node): RSS ${mib(self1['VmRSS'] ?? 0)} now, VmHWM ${mib(self1['VmHWM'] ?? 0)} (at start of the bench: RSS ${mib(self0['VmRSS'] ?? 0)})`);
-  console.log(`\nVM_OVERHEAD_MIB = ${VM_OVERHEAD_MIB}: qemu's memory beyond guest RAM peaked at ${worstOther.toFixed(0)} MiB -> ${worstOther <= VM_OVERHEAD_MIB ? 'fits' : 'does NOT fit'} (headroom ${(VM_OVERHEAD_MIB - worstOther).toFixed(0)} MiB); of it ${worstAnon.toFixed(0)} MiB is anonymous (the rest is qemu's binary and libraries, shared between VMs).`);
-  console.log(`  Whole-process peak ${worstHwm.toFixed(0)} MiB against the budget's ${memoryMiB + VM_OVERHEAD_MIB} MiB per VM (guest RAM is touched lazily, so the guest part stays far below -m on these scenarios; the budget assumes a guest that touches all of it).`);
+  console.log(
+    `\nlab process (node): RSS ${mib(self1.VmRSS ?? 0)} now, VmHWM ${mib(self1.VmHWM ?? 0)} (at start of the bench: RSS ${mib(self0.VmRSS ?? 0)})`,
+  );
+  console.log(
+    `\nVM_OVERHEAD_MIB = ${VM_OVERHEAD_MIB}: qemu's memory beyond guest RAM peaked at ${worstOther.toFixed(0)} MiB -> ${worstOther <= VM_OVERHEAD_MIB ? 'fits' : 'does NOT fit'} (headroom ${(VM_OVERHEAD_MIB - worstOther).toFixed(0)} MiB); of it ${worstAnon.toFixed(0)} MiB is anonymous (the rest is qemu's binary and libraries, shared between VMs).`,
+  );
+  console.log(
+    `  Whole-process peak ${worstHwm.toFixed(0)} MiB against the budget's ${memoryMiB + VM_OVERHEAD_MIB} MiB per VM (guest RAM is touched lazily, so the guest part stays far below -m on these scenarios; the budget assumes a guest that touches all of it).`,
+  );
   console.log(`load at the end: ${loadContext()}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -44,13 +44,23 @@ import type { StartedTarget } from '../src/target/target.js';
 import type { TargetFacts } from '../src/results/result.js';
 import { runCorpus } from '../src/run/runner.js';
 import type { ScenarioResult } from '../src/results/result.js';
-import { KeptTarget, defaultGuest, fmtStats, loadContext, loadScenarios, parseArgs, sec, stats, waitForVmSlot } from './lib.js';
+import {
+  KeptTarget,
+  defaultGuest,
+  fmtStats,
+  loadContext,
+  loadScenarios,
+  parseArgs,
+  sec,
+  stats,
+  waitForVmSlot,
+} from './lib.js';
 
 const { opts } = parseArgs(process.argv.slice(2), ['warm', 'no-scenario']);
 const clones = Number(opts.get('clones') ?? 3);
 const colds = Number(opts.get('cold') ?? 2);
 const warm = opts.has('warm');
-const scenarioPath = opts.has('no-scenario') ? undefined : opts.get('scenario') ?? 'scenarios/binds/rbind-tree.yaml';
+const scenarioPath = opts.has('no-scenario') ? undefined : (opts.get('scenario') ?? 'scenarios/binds/rbind-tree.yaml');
 const memoryMiB = 1024;
 
 /** A minimal QMP client: one command at a time, replies matched by id. */
@@ -108,12 +118,19 @@ class Qmp implements AsyncDisposable {
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.sock.write(JSON.stringify({ execute, ...(args ? { arguments: args } : {}), id }) + '\n');
+      this.sock.write(`${JSON.stringify({ execute, ...(args ? { arguments: args } : {}), id })}\n`);
     });
   }
 
   /** Polls query-migrate until completed (or failed); returns the final status object. */
-  async waitMigration(pollMs = 20, timeoutMs = 300_000): Promise<{ status: string; 'total-time'?: number; ram?: { transferred: number; total: number; duplicate: number; normal: number } }> {
+  async waitMigration(
+    pollMs = 20,
+    timeoutMs = 300_000,
+  ): Promise<{
+    status: string;
+    'total-time'?: number;
+    ram?: { transferred: number; total: number; duplicate: number; normal: number };
+  }> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const r = await this.cmd<{ status?: string; 'total-time'?: number }>('query-migrate');
@@ -136,7 +153,10 @@ class BenchQemu implements AsyncDisposable {
   stderr = '';
   constructor(args: string[], dir: string, name: string) {
     this.console = new ConsoleLog(join(dir, `${name}.console.log`));
-    this.child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', 'qemu-system-x86_64', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: dir } });
+    this.child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', 'qemu-system-x86_64', ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, TMPDIR: dir },
+    });
     this.child.stdout!.on('data', (d: Buffer) => this.console.append(d));
     this.child.stderr!.on('data', (d: Buffer) => void (this.stderr += d.toString()));
     this.exited = new Promise((r) => {
@@ -160,7 +180,11 @@ class BenchQemu implements AsyncDisposable {
 
 /** A running guest as the runner sees one, over this bench's qemu and ssh. */
 class BenchVm implements StartedTarget {
-  constructor(readonly facts: TargetFacts, private readonly qemu: BenchQemu, private readonly ssh: SshSession) {}
+  constructor(
+    readonly facts: TargetFacts,
+    private readonly qemu: BenchQemu,
+    private readonly ssh: SshSession,
+  ) {}
   get alive(): boolean {
     return this.qemu.running && !this.ssh.isBroken;
   }
@@ -192,7 +216,11 @@ function argsWithDisk(spec: QemuSpec, drive: string, extra: string[] = []): stri
 
 /** Bytes the guest wrote to the overlay: the data clusters qemu-img maps at depth 0. */
 function overlayWrittenBytes(overlay: string): number {
-  const map = JSON.parse(execFileSync('qemu-img', ['map', '--output=json', overlay], { encoding: 'utf8' })) as { length: number; depth: number; data: boolean }[];
+  const map = JSON.parse(execFileSync('qemu-img', ['map', '--output=json', overlay], { encoding: 'utf8' })) as {
+    length: number;
+    depth: number;
+    data: boolean;
+  }[];
   return map.filter((m) => m.depth === 0 && m.data).reduce((a, m) => a + m.length, 0);
 }
 
@@ -239,15 +267,35 @@ try {
     name: `mountlab-bench-${name}`,
     qmpSocket: join(dir, `${name}.qmp`),
   });
-  const connectSsh = (port: number) => SshSession.connect({ host: '127.0.0.1', port, privateKey: keys.private, hostKey: image.manifest.hostKey, readyTimeoutMs: 30_000 });
+  const connectSsh = (port: number) =>
+    SshSession.connect({
+      host: '127.0.0.1',
+      port,
+      privateKey: keys.private,
+      hostKey: image.manifest.hostKey,
+      readyTimeoutMs: 30_000,
+    });
 
   // ---- the source VM ---------------------------------------------------------
   await waitForVmSlot();
   const srcSpec = await specFor('source');
-  let src: { consoleMs: number; sshMs: number; readyMs: number; saveMs: number; migrateTotalMs?: number; bytes: number; writtenBefore: number; warmDump?: number };
+  let src: {
+    consoleMs: number;
+    sshMs: number;
+    readyMs: number;
+    saveMs: number;
+    migrateTotalMs?: number;
+    bytes: number;
+    writtenBefore: number;
+    warmDump?: number;
+  };
   {
     const t0 = Date.now();
-    await using qemu = new BenchQemu(argsWithDisk(srcSpec, `file=${overlay},format=qcow2,if=none,id=disk0`), dir, 'source');
+    await using qemu = new BenchQemu(
+      argsWithDisk(srcSpec, `file=${overlay},format=qcow2,if=none,id=disk0`),
+      dir,
+      'source',
+    );
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new Error('source did not boot in 180 s')), 180_000);
     void qemu.exited.then(() => ac.abort(new Error(`source qemu exited: ${qemu.stderr}`)));
@@ -278,21 +326,54 @@ try {
     await qmp.cmd('quit').catch(() => {});
     await qemu.exited;
     const bytes = statSync(state).size;
-    src = { consoleMs, sshMs, readyMs, saveMs, ...(m['total-time'] !== undefined ? { migrateTotalMs: m['total-time'] } : {}), bytes, writtenBefore: overlayWrittenBytes(overlay), ...(warmDump !== undefined ? { warmDump } : {}) };
-    const ram = m.ram ? `, RAM: ${(m.ram.transferred / 2 ** 20).toFixed(0)} MiB transferred, ${m.ram.normal} normal pages, ${m.ram.duplicate} zero/duplicate pages` : '';
-    console.log(`source (cold boot, qcow2 overlay): console ${sec(consoleMs)}, ssh ${sec(sshMs)}, ready ${sec(readyMs)}`);
-    console.log(`save (stop + migrate to file): ${sec(saveMs)} (qemu total-time ${m['total-time'] ?? '?'} ms), state file ${(bytes / 2 ** 20).toFixed(1)} MiB${ram}`);
-    console.log(`guest writes to its root disk during boot (+ warm-up): ${(src.writtenBefore / 1024).toFixed(0)} KiB in the overlay -> the disk ${src.writtenBefore ? 'IS written (ext4 mounted rw: superblock, journal, sshd), so a clone needs this exact overlay, not the raw image' : 'is not written'}`);
+    src = {
+      consoleMs,
+      sshMs,
+      readyMs,
+      saveMs,
+      ...(m['total-time'] !== undefined ? { migrateTotalMs: m['total-time'] } : {}),
+      bytes,
+      writtenBefore: overlayWrittenBytes(overlay),
+      ...(warmDump !== undefined ? { warmDump } : {}),
+    };
+    const ram = m.ram
+      ? `, RAM: ${(m.ram.transferred / 2 ** 20).toFixed(0)} MiB transferred, ${m.ram.normal} normal pages, ${m.ram.duplicate} zero/duplicate pages`
+      : '';
+    console.log(
+      `source (cold boot, qcow2 overlay): console ${sec(consoleMs)}, ssh ${sec(sshMs)}, ready ${sec(readyMs)}`,
+    );
+    console.log(
+      `save (stop + migrate to file): ${sec(saveMs)} (qemu total-time ${m['total-time'] ?? '?'} ms), state file ${(bytes / 2 ** 20).toFixed(1)} MiB${ram}`,
+    );
+    console.log(
+      `guest writes to its root disk during boot (+ warm-up): ${(src.writtenBefore / 1024).toFixed(0)} KiB in the overlay -> the disk ${src.writtenBefore ? 'IS written (ext4 mounted rw: superblock, journal, sshd), so a clone needs this exact overlay, not the raw image' : 'is not written'}`,
+    );
   }
 
   // ---- clones -------------------------------------------------------------------
-  const rows: { spawnToQmp: number; loadMs: number; contMs: number; sshMs: number; cmdMs: number; lagMs: number; fixMs: number; scenario?: ScenarioResult }[] = [];
+  const rows: {
+    spawnToQmp: number;
+    loadMs: number;
+    contMs: number;
+    sshMs: number;
+    cmdMs: number;
+    lagMs: number;
+    fixMs: number;
+    scenario?: ScenarioResult;
+  }[] = [];
   for (let i = 0; i < clones; i++) {
     await waitForVmSlot();
     const ctx = loadContext();
     const spec = await specFor(`clone${i + 1}`);
     const t0 = Date.now();
-    await using qemu = new BenchQemu(argsWithDisk(spec, `file=${overlay},format=qcow2,if=none,id=disk0,snapshot=on`, ['-incoming', `exec:cat ${state}`]), dir, `clone${i + 1}`);
+    await using qemu = new BenchQemu(
+      argsWithDisk(spec, `file=${overlay},format=qcow2,if=none,id=disk0,snapshot=on`, [
+        '-incoming',
+        `exec:cat ${state}`,
+      ]),
+      dir,
+      `clone${i + 1}`,
+    );
     await using qmp = await Qmp.connect(spec.qmpSocket!);
     const spawnToQmp = Date.now() - t0;
     const m = await qmp.waitMigration(10);
@@ -303,7 +384,19 @@ try {
     const contMs = Date.now() - t0;
     const ssh = await connectSsh(spec.sshPort);
     const sshMs = Date.now() - t0;
-    const vm = new BenchVm({ target: 'vm', kernel: image.manifest.kernelRelease, criu: image.manifest.criuVersion, criuCheck: 'ok', utilLinux: image.manifest.utilLinuxVersion ?? '?', accel: 'tcg', readyMs: 0 }, qemu, ssh);
+    const vm = new BenchVm(
+      {
+        target: 'vm',
+        kernel: image.manifest.kernelRelease,
+        criu: image.manifest.criuVersion,
+        criuCheck: 'ok',
+        utilLinux: image.manifest.utilLinuxVersion ?? '?',
+        accel: 'tcg',
+        readyMs: 0,
+      },
+      qemu,
+      ssh,
+    );
     try {
       const r = await vm.exec('/run/mountlab/labctl info', { timeoutMs: 30_000, label: 'first command' });
       const cmdMs = Date.now() - t0;
@@ -324,7 +417,9 @@ try {
       console.log(
         `clone ${i + 1}: qmp up ${sec(spawnToQmp)}, state loaded ${sec(loadMs)}, running ${sec(contMs)}, ssh logged in ${sec(sshMs)}, first command done ${sec(cmdMs)}; ` +
           `guest clock ${(lagMs / 1000).toFixed(1)} s behind (fixed in ${sec(fixMs)})` +
-          (sc ? `; ${sc.scenario}: ${sc.outcome}, dump ${sec(sc.phases.find((p) => p.phase === 'dump')?.ms ?? NaN)}, restore ${sec(sc.phases.find((p) => p.phase === 'restore')?.ms ?? NaN)}, total ${sec(sc.durationMs)}` : '') +
+          (sc
+            ? `; ${sc.scenario}: ${sc.outcome}, dump ${sec(sc.phases.find((p) => p.phase === 'dump')?.ms ?? NaN)}, restore ${sec(sc.phases.find((p) => p.phase === 'restore')?.ms ?? NaN)}, total ${sec(sc.durationMs)}`
+            : '') +
           `   load: ${ctx}`,
       );
     } finally {
@@ -332,7 +427,9 @@ try {
     }
   }
   const written = overlayWrittenBytes(overlay);
-  console.log(`overlay after the clones: ${(written / 1024).toFixed(0)} KiB written (was ${(src.writtenBefore / 1024).toFixed(0)}): clones with snapshot=on leave it untouched: ${written === src.writtenBefore}`);
+  console.log(
+    `overlay after the clones: ${(written / 1024).toFixed(0)} KiB written (was ${(src.writtenBefore / 1024).toFixed(0)}): clones with snapshot=on leave it untouched: ${written === src.writtenBefore}`,
+  );
 
   // ---- cold boots under the same load -------------------------------------------------
   const cold: number[] = [];
@@ -340,7 +437,14 @@ try {
   const coldDump: number[] = [];
   for (let i = 0; i < colds; i++) {
     await waitForVmSlot();
-    const target = new VmTarget({ image, accel: 'tcg', machine: 'microvm', memoryMiB, runDir: join(dir, `cold${i + 1}`), log: () => {} });
+    const target = new VmTarget({
+      image,
+      accel: 'tcg',
+      machine: 'microvm',
+      memoryMiB,
+      runDir: join(dir, `cold${i + 1}`),
+      log: () => {},
+    });
     const ctx = loadContext();
     await using vm = await target.start(new AbortController().signal);
     cold.push(vm.facts.readyMs);
@@ -348,12 +452,20 @@ try {
     let extra = '';
     if (scenarioPath) {
       const results: ScenarioResult[] = [];
-      await runCorpus(await loadScenarios([scenarioPath]), [{ id: 'cold', target: new KeptTarget(vm) }], { runId: 'bench-cold', runDir: join(dir, `cold${i + 1}`), signal: new AbortController().signal, probes: true, reporter: { onScenarioEnd: (r) => void results.push(r) } });
+      await runCorpus(await loadScenarios([scenarioPath]), [{ id: 'cold', target: new KeptTarget(vm) }], {
+        runId: 'bench-cold',
+        runDir: join(dir, `cold${i + 1}`),
+        signal: new AbortController().signal,
+        probes: true,
+        reporter: { onScenarioEnd: (r) => void results.push(r) },
+      });
       const d = results[0]?.phases.find((p) => p.phase === 'dump')?.ms ?? NaN;
       coldDump.push(d);
       extra = `; ${results[0]?.scenario}: ${results[0]?.outcome}, dump ${sec(d)}, total ${sec(results[0]?.durationMs ?? NaN)}`;
     }
-    console.log(`cold boot ${i + 1} (lab VmTarget): ssh ${sec(vm.facts.bootMs ?? NaN)}, ready ${sec(vm.facts.readyMs)}${extra}   load: ${ctx}`);
+    console.log(
+      `cold boot ${i + 1} (lab VmTarget): ssh ${sec(vm.facts.bootMs ?? NaN)}, ready ${sec(vm.facts.readyMs)}${extra}   load: ${ctx}`,
+    );
   }
 
   // ---- summary ---------------------------------------------------------------------------
@@ -365,26 +477,50 @@ try {
   console.log(`           ssh logged in ${fmtStats(stats(rows.map((r) => r.sshMs)))}`);
   console.log(`           first command done (ready) ${fmtStats(restoreReady)}`);
   console.log(`  cold boot to ready (source + ${colds} lab boots): ${fmtStats(coldReady)}`);
-  console.log(`  guest clock lag after restore: ${fmtStats(stats(rows.map((r) => r.lagMs)))} (= time since the save; set from the host with date -s: ${fmtStats(stats(rows.map((r) => r.fixMs)))})`);
+  console.log(
+    `  guest clock lag after restore: ${fmtStats(stats(rows.map((r) => r.lagMs)))} (= time since the save; set from the host with date -s: ${fmtStats(stats(rows.map((r) => r.fixMs)))})`,
+  );
   if (scenarioPath) {
     const cloneDumps = rows.map((r) => r.scenario?.phases.find((p) => p.phase === 'dump')?.ms ?? NaN);
-    console.log(`  scenario in a clone: ${rows.map((r) => r.scenario?.outcome ?? '?').join(', ')}; first dump in a clone ${fmtStats(stats(cloneDumps))} vs after a cold boot ${fmtStats(stats(coldDump))}${warm ? ' (state saved warm)' : ' (state saved cold; --warm saves after one scenario)'}`);
+    console.log(
+      `  scenario in a clone: ${rows.map((r) => r.scenario?.outcome ?? '?').join(', ')}; first dump in a clone ${fmtStats(stats(cloneDumps))} vs after a cold boot ${fmtStats(stats(coldDump))}${warm ? ' (state saved warm)' : ' (state saved cold; --warm saves after one scenario)'}`,
+    );
   }
   const gain = coldReady.median - restoreReady.median;
-  console.log(`  => restore beats a cold boot by ${sec(gain)} per VM start (${((gain / coldReady.median) * 100).toFixed(0)}%) under TCG.`);
+  console.log(
+    `  => restore beats a cold boot by ${sec(gain)} per VM start (${((gain / coldReady.median) * 100).toFixed(0)}%) under TCG.`,
+  );
   if (scenarioPath) {
-    const dumpGain = stats(coldDump).median - stats(rows.map((r) => r.scenario?.phases.find((p) => p.phase === 'dump')?.ms ?? NaN)).median;
+    const dumpGain =
+      stats(coldDump).median -
+      stats(rows.map((r) => r.scenario?.phases.find((p) => p.phase === 'dump')?.ms ?? NaN)).median;
     const first = stats(rows.map((r) => r.scenario?.durationMs ?? NaN)).median;
-    console.log(`     The first scenario in a clone took ${sec(first)}; its dump was ${sec(dumpGain)} faster than after a cold boot${warm ? ' (a warm state also skips CRIU\'s cold first dump)' : ''}.`);
+    console.log(
+      `     The first scenario in a clone took ${sec(first)}; its dump was ${sec(dumpGain)} faster than after a cold boot${warm ? " (a warm state also skips CRIU's cold first dump)" : ''}.`,
+    );
   }
   console.log('  Under KVM (reasoning, not measured here: this host has no usable KVM):');
-  console.log('    a cold boot of this guest is about 1 s to sshd plus the first login and facts (~0.2 s each), call it 1.5 s;');
-  console.log(`    a restore is qemu start (~0.1 s) + reading ${(src.bytes / 2 ** 20).toFixed(0)} MiB of state (page cache: ~0.1 s; a cold disk at 500 MB/s: ~${(src.bytes / 5e8).toFixed(1)} s) + the same login, call it 0.5 s.`);
-  console.log('    So about 1 s per VM start. With one VM kept per cell (86 runs on 1-2 VMs) that is ~0.01-0.02 s per scenario: noise.');
-  console.log(`    It matters only for --fresh-vm (a VM per scenario): under TCG it saves ~${sec(gain)} per scenario, under KVM ~1 s.`);
-  console.log('  Costs: a state per image x kernel x qemu version x machine x -m x accel (migration streams are not portable across');
-  console.log('    qemu versions or accelerators), made by a boot at first use and kept beside the image; the clock must be set after');
-  console.log('    every restore; clones share the source\'s RNG state and ssh key pair, so the key must be one per state, not per run.');
+  console.log(
+    '    a cold boot of this guest is about 1 s to sshd plus the first login and facts (~0.2 s each), call it 1.5 s;',
+  );
+  console.log(
+    `    a restore is qemu start (~0.1 s) + reading ${(src.bytes / 2 ** 20).toFixed(0)} MiB of state (page cache: ~0.1 s; a cold disk at 500 MB/s: ~${(src.bytes / 5e8).toFixed(1)} s) + the same login, call it 0.5 s.`,
+  );
+  console.log(
+    '    So about 1 s per VM start. With one VM kept per cell (86 runs on 1-2 VMs) that is ~0.01-0.02 s per scenario: noise.',
+  );
+  console.log(
+    `    It matters only for --fresh-vm (a VM per scenario): under TCG it saves ~${sec(gain)} per scenario, under KVM ~1 s.`,
+  );
+  console.log(
+    '  Costs: a state per image x kernel x qemu version x machine x -m x accel (migration streams are not portable across',
+  );
+  console.log(
+    '    qemu versions or accelerators), made by a boot at first use and kept beside the image; the clock must be set after',
+  );
+  console.log(
+    "    every restore; clones share the source's RNG state and ssh key pair, so the key must be one per state, not per run.",
+  );
   console.log(`load at the end: ${loadContext()}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -28,7 +28,14 @@ try {
   const image = composeGuest(rootfs, kernel);
   console.log(`image and kernel lookup (cached): ${Date.now() - t0} ms  [${image.id}]`);
 
-  const target = new VmTarget({ image, accel: 'auto', machine: 'microvm', memoryMiB: 1024, runDir: dir, log: () => {} });
+  const target = new VmTarget({
+    image,
+    accel: 'auto',
+    machine: 'microvm',
+    memoryMiB: 1024,
+    runDir: dir,
+    log: () => {},
+  });
   const rows: string[] = [];
   for (let i = 0; i < boots; i++) {
     t0 = Date.now();
@@ -48,7 +55,9 @@ try {
     signal: new AbortController().signal,
     reporter: { onScenarioEnd: (r) => void results.push(r) },
   });
-  console.log('\nscenario                    verdict  total   ' + ['setup', 'capture-before', 'dump', 'restore', 'capture-after', 'compare', 'cleanup'].map((p) => p.slice(0, 7).padEnd(8)).join(''));
+  console.log(
+    `\nscenario                    verdict  total   ${['setup', 'capture-before', 'dump', 'restore', 'capture-after', 'compare', 'cleanup'].map((p) => p.slice(0, 7).padEnd(8)).join('')}`,
+  );
   for (const r of results) {
     const ph = (p: string) => fmt(r.phases.find((x) => x.phase === p)?.ms ?? 0).padEnd(8);
     console.log(

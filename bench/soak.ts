@@ -25,7 +25,16 @@ import { VmTarget } from '../src/target/vm/vm-target.js';
 import { cacheRoot } from '../src/target/vm/image.js';
 import { runCorpus } from '../src/run/runner.js';
 import type { Outcome } from '../src/results/outcome.js';
-import { defaultGuest, loadContext, loadScenarios, ownQemuPids, parseArgs, procStatusKb, sec, waitForVmSlot } from './lib.js';
+import {
+  defaultGuest,
+  loadContext,
+  loadScenarios,
+  ownQemuPids,
+  parseArgs,
+  procStatusKb,
+  sec,
+  waitForVmSlot,
+} from './lib.js';
 
 const { opts, rest } = parseArgs(process.argv.slice(2));
 const minutes = opts.has('minutes') ? Number(opts.get('minutes')) : undefined;
@@ -56,7 +65,13 @@ function probe(): Probe {
   const allQemu = sh('pgrep', ['-f', 'qemu-system.*mountlab']).split('\n').filter(Boolean).length;
   let containers: number | '-' = '-';
   try {
-    containers = execFileSync('docker', ['ps', '-aq', '--filter', 'label=mountlab.run'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).split('\n').filter(Boolean).length;
+    containers = execFileSync('docker', ['ps', '-aq', '--filter', 'label=mountlab.run'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 10_000,
+    })
+      .split('\n')
+      .filter(Boolean).length;
   } catch {
     /* no docker engine reachable: nothing to count */
   }
@@ -66,10 +81,12 @@ function probe(): Probe {
     allQemu,
     containers,
     fds: readdirSync('/proc/self/fd').length,
-    rssMiB: Math.round((procStatusKb('self')?.['VmRSS'] ?? 0) / 1024),
+    rssMiB: Math.round((procStatusKb('self')?.VmRSS ?? 0) / 1024),
     cacheMiB: Math.round(cache / 1024),
     tmpDirs: readdirSync(tmpdir()).filter((n) => n.startsWith('mountlab-')).length,
-    mounts: readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes('mountlab')).length,
+    mounts: readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('mountlab')).length,
     loops: sh('losetup', ['-a']).split('\n').filter(Boolean).length,
   };
 }
@@ -85,12 +102,15 @@ const cols: [keyof Probe, string][] = [
   ['mounts', 'mounts'],
   ['loops', 'loops'],
 ];
-const header = `${'round'.padEnd(7)}${'time'.padEnd(9)}${'results'.padEnd(22)}` + cols.map(([, h]) => h.padEnd(12)).join('');
-const line = (label: string, time: string, res: string, p: Probe) => `${label.padEnd(7)}${time.padEnd(9)}${res.padEnd(22)}` + cols.map(([k]) => String(p[k]).padEnd(12)).join('');
+const header = `${'round'.padEnd(7)}${'time'.padEnd(9)}${'results'.padEnd(22)}${cols.map(([, h]) => h.padEnd(12)).join('')}`;
+const line = (label: string, time: string, res: string, p: Probe) =>
+  `${label.padEnd(7)}${time.padEnd(9)}${res.padEnd(22)}${cols.map(([k]) => String(p[k]).padEnd(12)).join('')}`;
 
 const scenarios = await loadScenarios(rest);
 const image = await defaultGuest();
-console.log(`soak: ${scenarios.length} scenario file(s), ${minutes !== undefined ? `${minutes} minutes` : `${rounds} rounds`}, -j${jobs}`);
+console.log(
+  `soak: ${scenarios.length} scenario file(s), ${minutes !== undefined ? `${minutes} minutes` : `${rounds} rounds`}, -j${jobs}`,
+);
 console.log(`load: ${loadContext()}`);
 const base = probe();
 const rows: Probe[] = [];
@@ -119,28 +139,47 @@ for (let round = 1; round <= rounds && Date.now() < until; round++) {
   await new Promise((r) => setTimeout(r, 500));
   const p = probe();
   rows.push(p);
-  console.log(line(String(round), sec(Date.now() - t0), Object.entries(counts).map(([o, n]) => `${n} ${o}`).join(' '), p));
+  console.log(
+    line(
+      String(round),
+      sec(Date.now() - t0),
+      Object.entries(counts)
+        .map(([o, n]) => `${n} ${o}`)
+        .join(' '),
+      p,
+    ),
+  );
 }
 console.log(`load at the end: ${loadContext()}`);
 
 // Verdict: own qemus must be 0 after every round; fds must not grow; RSS may wobble (GC) but must not climb
 // round after round; system-wide counts are compared with the baseline.
 const grew: string[] = [];
-if (rows.some((r) => r.ownQemu > 0)) grew.push(`own qemu processes left after a round (max ${Math.max(...rows.map((r) => r.ownQemu))})`);
+if (rows.some((r) => r.ownQemu > 0))
+  grew.push(`own qemu processes left after a round (max ${Math.max(...rows.map((r) => r.ownQemu))})`);
 const last = rows[rows.length - 1];
 if (last) {
   // A first round may open lasting fds once (lazily loaded modules); after it the count must hold.
-  if (last.fds > rows[0]!.fds + 1 || rows[0]!.fds > base.fds + 4) grew.push(`open fds ${base.fds} -> ${rows[0]!.fds} after round 1 -> ${last.fds}`);
+  if (last.fds > rows[0]!.fds + 1 || rows[0]!.fds > base.fds + 4)
+    grew.push(`open fds ${base.fds} -> ${rows[0]!.fds} after round 1 -> ${last.fds}`);
   const half = Math.floor(rows.length / 2);
   const firstHalfMax = Math.max(...rows.slice(0, Math.max(1, half)).map((r) => r.rssMiB));
   // RSS: leak only if the second half's minimum is above the first half's maximum by more than 32 MiB.
   const secondHalfMin = Math.min(...rows.slice(Math.max(1, half)).map((r) => r.rssMiB));
-  if (rows.length >= 2 && secondHalfMin > firstHalfMax + 32) grew.push(`RSS ${rows[0]!.rssMiB} -> ${last.rssMiB} MiB (second half's minimum above the first half's maximum)`);
+  if (rows.length >= 2 && secondHalfMin > firstHalfMax + 32)
+    grew.push(`RSS ${rows[0]!.rssMiB} -> ${last.rssMiB} MiB (second half's minimum above the first half's maximum)`);
   for (const k of ['allQemu', 'containers', 'tmpDirs', 'mounts', 'loops'] as const) {
     const b = base[k];
     const l = last[k];
-    if (typeof b === 'number' && typeof l === 'number' && l > b) grew.push(`${k} ${b} -> ${l} (system-wide: check whether it is ours)`);
+    if (typeof b === 'number' && typeof l === 'number' && l > b)
+      grew.push(`${k} ${b} -> ${l} (system-wide: check whether it is ours)`);
   }
   if (last.cacheMiB > base.cacheMiB + 1) grew.push(`cache dir ${base.cacheMiB} -> ${last.cacheMiB} MiB`);
 }
-console.log(rows.length === 0 ? 'verdict: no round ran' : grew.length ? `verdict: grew: ${grew.join('; ')}` : `verdict: no leak (${rows.length} round(s))`);
+console.log(
+  rows.length === 0
+    ? 'verdict: no round ran'
+    : grew.length
+      ? `verdict: grew: ${grew.join('; ')}`
+      : `verdict: no leak (${rows.length} round(s))`,
+);

@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 const run = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const cell = run.cells[0]?.facts ?? {};
 const out = [];
-const counts = Object.entries(run.counts).filter(([, n]) => n > 0).map(([o, n]) => `${n} ${o}`).join(', ');
+const counts = Object.entries(run.counts)
+  .filter(([, n]) => n > 0)
+  .map(([o, n]) => `${n} ${o}`)
+  .join(', ');
 out.push('## Measured verdicts', '');
 out.push(
   `\`./mountlab run scenarios/\` on ${run.startedAt.slice(0, 10)}: kernel ${cell.kernel}, criu ${cell.criu}, ${cell.accel ?? '?'}; ` +
@@ -19,12 +22,22 @@ out.push(
   '| scenario | verdict | probes | time |',
   '|---|---|---|---|',
 );
-let marks = 0, copies = 0, fds = 0;
+let marks = 0,
+  copies = 0,
+  fds = 0;
 for (const r of [...run.results].sort((a, b) => (a.file + a.scenario < b.file + b.scenario ? -1 : 1))) {
   const p = r.probes;
-  if (p) { marks += p.propagation; copies += p.copies; fds += p.fdWrites; }
-  const name = r.file.replace(/^scenarios\//, '').replace(/\.yaml$/, '') + (r.scenario.includes('[') ? r.scenario.slice(r.scenario.indexOf('[')) : '');
-  out.push(`| ${name} | ${r.outcome} | ${p ? `${p.propagation} / ${p.copies} / ${p.fdWrites}` : '-'} | ${(r.durationMs / 1000).toFixed(1)} s |`);
+  if (p) {
+    marks += p.propagation;
+    copies += p.copies;
+    fds += p.fdWrites;
+  }
+  const name =
+    r.file.replace(/^scenarios\//, '').replace(/\.yaml$/, '') +
+    (r.scenario.includes('[') ? r.scenario.slice(r.scenario.indexOf('[')) : '');
+  out.push(
+    `| ${name} | ${r.outcome} | ${p ? `${p.propagation} / ${p.copies} / ${p.fdWrites}` : '-'} | ${(r.durationMs / 1000).toFixed(1)} s |`,
+  );
 }
 out.push('', `Totals: ${marks} marker mounts, ${copies} copies checked, ${fds} fds written through.`, '');
 process.stdout.write(out.join('\n'));

@@ -8,8 +8,12 @@ const readmePath = new URL('../scenarios/README.md', import.meta.url);
 const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
 const defs = schema.definitions;
 
-const resolve = (node) => (node && node.$ref ? defs[node.$ref.split('/').pop()] : node);
-const cell = (s) => String(s ?? '').replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
+const resolve = (node) => (node?.$ref ? defs[node.$ref.split('/').pop()] : node);
+const cell = (s) =>
+  String(s ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 function form(node) {
   const n = resolve(node);
@@ -17,7 +21,9 @@ function form(node) {
   if (n.oneOf) return n.oneOf.map(form).join(' or ');
   if (n.type === 'object') {
     const req = new Set(n.required ?? []);
-    return '{' + Object.keys(n.properties ?? {}).map((k) => (req.has(k) ? k : `${k}?`)).join(', ') + '}';
+    return `{${Object.keys(n.properties ?? {})
+      .map((k) => (req.has(k) ? k : `${k}?`))
+      .join(', ')}}`;
   }
   if (n.type === 'array') return `[${form(n.items)}, ...]`;
   if (n.enum) return n.enum.map((e) => JSON.stringify(e)).join(' | ');
@@ -32,7 +38,9 @@ for (const [name, node] of Object.entries(defs.step.properties)) {
 lines.push('', '| top-level field | form | meaning |', '|---|---|---|');
 for (const [name, node] of Object.entries(schema.properties)) {
   const shape = name === 'steps' ? '[step, ...]' : form(node);
-  lines.push(`| \`${name}\`${(schema.required ?? []).includes(name) ? '' : ' (optional)'} | \`${cell(shape)}\` | ${cell(node.description)} |`);
+  lines.push(
+    `| \`${name}\`${(schema.required ?? []).includes(name) ? '' : ' (optional)'} | \`${cell(shape)}\` | ${cell(node.description)} |`,
+  );
 }
 const table = lines.join('\n');
 

@@ -31,7 +31,10 @@ export interface InputProblem extends SourcePosition {
 
 /** Malformed scenario, capture or flag. Nothing has been run. */
 export class BadInputError extends MountlabError {
-  constructor(readonly problems: InputProblem[], hint?: string) {
+  constructor(
+    readonly problems: InputProblem[],
+    hint?: string,
+  ) {
     super(problems.map(formatProblem).join('\n'), hint !== undefined ? { hint } : undefined);
   }
 }
@@ -48,7 +51,11 @@ export class PrerequisiteError extends MountlabError {}
 
 /** The VM or container failed to start, or stopped answering. */
 export class TargetError extends MountlabError {
-  constructor(message: string, readonly consoleTail?: string, options?: { hint?: string; cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly consoleTail?: string,
+    options?: { hint?: string; cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -62,7 +69,10 @@ export class PreflightError extends TargetError {}
 
 /** A guest command exceeded its time limit. */
 export class TimeoutError extends MountlabError {
-  constructor(readonly what: string, readonly limitMs: number) {
+  constructor(
+    readonly what: string,
+    readonly limitMs: number,
+  ) {
     super(`${what} did not finish within ${(limitMs / 1000).toFixed(0)} s`);
   }
 }

@@ -13,7 +13,7 @@ export const packageRoot: string = (() => {
   for (;;) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'vm'))) return dir;
     const up = dirname(dir);
-    if (up === dir) throw new Error('mountlab: cannot find the package root above ' + fileURLToPath(import.meta.url));
+    if (up === dir) throw new Error(`mountlab: cannot find the package root above ${fileURLToPath(import.meta.url)}`);
     dir = up;
   }
 })();
@@ -22,10 +22,16 @@ export const assetPath = (...parts: string[]): string => join(packageRoot, ...pa
 
 /** Whether `p` is a regular file (following symlinks); false when it cannot be looked at. */
 export async function isFile(p: string): Promise<boolean> {
-  return stat(p).then((s) => s.isFile(), () => false);
+  return stat(p).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 /** Whether `p` is a directory (following symlinks); false when it cannot be looked at. */
 export async function isDirectory(p: string): Promise<boolean> {
-  return stat(p).then((s) => s.isDirectory(), () => false);
+  return stat(p).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }

@@ -13,7 +13,16 @@ import { writeAtomic } from '../src/report/atomic.js';
 export const CHROMIUM = '/usr/bin/chromium';
 // Without the background-networking flags chromium keeps dialling Google
 // services and floods the log with refused connections on an offline machine.
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Where screenshots go: kept after the tests (dist/ is build output), unlike scratch directories. */
 export function screenshotPath(name: string): string {
@@ -44,8 +53,14 @@ export interface ChromiumCheck {
  * picture, mount labels inside their boxes with the browser's own font
  * metrics, and the verdict filter working. Saves a full-page screenshot.
  */
-export async function checkReportInChromium(indexHtml: string, opts: { screenshot: string; scenario?: string }): Promise<ChromiumCheck> {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (./mountlab installs it when run as root)`);
+export async function checkReportInChromium(
+  indexHtml: string,
+  opts: { screenshot: string; scenario?: string },
+): Promise<ChromiumCheck> {
+  assert.ok(
+    existsSync(CHROMIUM),
+    `${CHROMIUM} is missing: apt-get install chromium (./mountlab installs it when run as root)`,
+  );
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -60,7 +75,9 @@ export async function checkReportInChromium(indexHtml: string, opts: { screensho
     });
     await page.goto(pathToFileURL(indexHtml).href, { waitUntil: 'load' });
     assert.deepEqual(problems, [], 'no console or page errors while loading');
-    const selector = opts.scenario ? `section.scenario[data-scenario="${opts.scenario}"]` : 'section.scenario[data-outcome="fail"]';
+    const selector = opts.scenario
+      ? `section.scenario[data-scenario="${opts.scenario}"]`
+      : 'section.scenario[data-outcome="fail"]';
     const sections = page.locator(selector);
     const n = await sections.count();
     assert.ok(n > 0, `no section matches ${selector}`);
@@ -68,20 +85,30 @@ export async function checkReportInChromium(indexHtml: string, opts: { screensho
     for (let i = 0; i < n; i++) {
       const s = sections.nth(i);
       failing.push((await s.getAttribute('data-scenario')) ?? '?');
-      assert.equal(await s.locator('details.scenario-details').getAttribute('open'), '', 'a failing scenario is shown open');
+      assert.equal(
+        await s.locator('details.scenario-details').getAttribute('open'),
+        '',
+        'a failing scenario is shown open',
+      );
       for (const side of ['before', 'after']) {
         const svg = s.locator(`figure.${side} svg.mount-graph`);
         assert.equal(await svg.count(), 1, `${side} picture of ${failing[i]}`);
         await svg.scrollIntoViewIfNeeded();
         assert.ok(await svg.isVisible(), `${side} picture visible`);
         const box = await svg.boundingBox();
-        assert.ok(box && box.width > 50 && box.height > 30, `${side} picture of ${failing[i]} has a size: ${JSON.stringify(box)}`);
+        assert.ok(
+          box && box.width > 50 && box.height > 30,
+          `${side} picture of ${failing[i]} has a size: ${JSON.stringify(box)}`,
+        );
       }
       const marked = s.locator('figure svg.mount-graph g.diff');
       assert.ok((await marked.count()) > 0, `a difference is marked on a picture of ${failing[i]}`);
       const mbox = await marked.first().boundingBox();
       assert.ok(mbox && mbox.width > 0 && mbox.height > 0, 'the marked mount is drawn');
-      assert.ok((await s.locator('aside.differences li').count()) > 0, 'the difference sentences are listed beside the pictures');
+      assert.ok(
+        (await s.locator('aside.differences li').count()) > 0,
+        'the difference sentences are listed beside the pictures',
+      );
       // The layout guesses text widths; the browser measures them. Every label must fit its node.
       const overflow = await s.locator('figure svg.mount-graph').evaluateAll((svgs: unknown[]) => {
         const bad: string[] = [];
@@ -89,7 +116,8 @@ export async function checkReportInChromium(indexHtml: string, opts: { screensho
           for (const g of Array.from(svg.querySelectorAll('g.mount'))) {
             const r = g.querySelector('rect')!.getBBox();
             const t = g.querySelector('text:last-of-type')!.getBBox();
-            if (t.x + t.width > r.x + r.width + 1 || t.y < r.y - 1 || t.y + t.height > r.y + r.height + 1) bad.push(`${g.getAttribute('data-label')}: text ${t.x + t.width} > node ${r.x + r.width}`);
+            if (t.x + t.width > r.x + r.width + 1 || t.y < r.y - 1 || t.y + t.height > r.y + r.height + 1)
+              bad.push(`${g.getAttribute('data-label')}: text ${t.x + t.width} > node ${r.x + r.width}`);
           }
         }
         return bad;
@@ -122,12 +150,16 @@ export async function checkReportInChromium(indexHtml: string, opts: { screensho
  */
 export async function writeSyntheticReport(dir: string): Promise<string> {
   const fixture = (name: string) => readFileSync(assetPath('test', 'fixtures', 'captures', name), 'latin1');
-  const cell = { ...vmCell('vm-debian-6.12-criu-4.1.1'), facts: { ...vmCell('vm-debian-6.12-criu-4.1.1').facts, accel: 'tcg' as const } };
+  const cell = {
+    ...vmCell('vm-debian-6.12-criu-4.1.1'),
+    facts: { ...vmCell('vm-debian-6.12-criu-4.1.1').facts, accel: 'tcg' as const },
+  };
   const files: Record<string, Record<string, string>> = {
     'slave-chain-3': {
       'before.capture': fixture('vm-trixie-slave-chain-3.before.capture'),
-      'after.capture': fixture('vm-trixie-slave-chain-3.after.capture') + '99 61 0:40 / /b rw,relatime - tmpfs cover rw,inode64\n',
-      'restore.log': '(00.1) 1: mnt-v2: Mount 61 is detected as dir-mount\n(00.2) Error (criu/mount.c:1): <not really>\n',
+      'after.capture': `${fixture('vm-trixie-slave-chain-3.after.capture')}99 61 0:40 / /b rw,relatime - tmpfs cover rw,inode64\n`,
+      'restore.log':
+        '(00.1) 1: mnt-v2: Mount 61 is detected as dir-mount\n(00.2) Error (criu/mount.c:1): <not really>\n',
     },
     'private-tmp-bind': {
       'before.capture': fixture('vm-trixie-private-tmp-bind.before.capture'),
@@ -139,7 +171,10 @@ export async function writeSyntheticReport(dir: string): Promise<string> {
     const rel = join(cell.id, name);
     mkdirSync(join(dir, rel), { recursive: true });
     for (const [k, v] of Object.entries(f)) writeFileSync(join(dir, rel, k), v, 'latin1');
-    const differences = compareCaptures(parseCapture(f['before.capture']!), parseCapture(f['after.capture']!)).differences.map((d) => ({ kind: d.kind, sentence: d.sentence, ...(d.mount ? { mount: d.mount } : {}) }));
+    const differences = compareCaptures(
+      parseCapture(f['before.capture']!),
+      parseCapture(f['after.capture']!),
+    ).differences.map((d) => ({ kind: d.kind, sentence: d.sentence, ...(d.mount ? { mount: d.mount } : {}) }));
     const dirName = name === 'slave-chain-3' ? 'propagation' : 'seed-000';
     return scenarioResult({
       scenario: name,
@@ -155,4 +190,3 @@ export async function writeSyntheticReport(dir: string): Promise<string> {
   await writeAtomic(index, await renderHtml(runResult(results, [cell]), runDirFiles(dir, assetPath())));
   return index;
 }
-

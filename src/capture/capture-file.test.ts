@@ -4,9 +4,10 @@ import { fixture, parseError } from './capture.testutil.js';
 import { genModel, prng, randomNumbering, renderCapture } from '../compare/gen.testutil.js';
 import { formatCapture, parseCapture, type Capture } from './capture-file.js';
 
-
 /** A capture without line numbers, which formatting does not preserve. */
-const lineless = (c: Capture) => ({ tasks: c.tasks.map((t) => ({ ...t, mounts: t.mounts.map(({ line: _l, ...rest }) => rest) })) });
+const lineless = (c: Capture) => ({
+  tasks: c.tasks.map((t) => ({ ...t, mounts: t.mounts.map(({ line: _l, ...rest }) => rest) })),
+});
 
 describe('capture files', () => {
   it('reads a plain mountinfo file as one task called init', () => {
@@ -36,7 +37,8 @@ describe('capture files', () => {
   });
 
   it('reports a bad mountinfo line in the second task with its line in the whole file', () => {
-    const text = '@task init pid=1 mntns=1\n1 0 0:5 / / rw - tmpfs t rw\n@task t2 pid=2 mntns=1\n2 1 0:5 / /x rw tmpfs t rw\n';
+    const text =
+      '@task init pid=1 mntns=1\n1 0 0:5 / / rw - tmpfs t rw\n@task t2 pid=2 mntns=1\n2 1 0:5 / /x rw tmpfs t rw\n';
     const e = parseError(() => parseCapture(text, 'cap'));
     assert.equal(e.line, 4);
     assert.match(e.message, /^cap:4:\d+: missing the separator/);
@@ -67,7 +69,10 @@ describe('capture files', () => {
 
   it('accepts duplicate task keys: a child inherits MOUNTLAB_TASK from its parent', () => {
     const c = parseCapture('@task init pid=1 mntns=2\n@task init pid=3 mntns=2\n');
-    assert.deepEqual(c.tasks.map((t) => t.pid), [1, 3]);
+    assert.deepEqual(
+      c.tasks.map((t) => t.pid),
+      [1, 3],
+    );
   });
 
   it('formats captures that parse back to the same capture (escapes, empty source, unknown fields)', () => {
@@ -103,14 +108,23 @@ describe('capture files', () => {
     const c = parseCapture(
       '@task init pid=1 mntns=2\n1 0 0:5 / / rw - tmpfs t rw\n@fd 3 flags=0 pos=0 mnt=1 ino=9223372036856957337 path=/a\n@fd 4 flags=0 pos=0 mnt=1 ino=9223372036856957338 path=/b\n@fd 5 flags=0 pos=0 mnt=1 ino=12 path=/c\n',
     );
-    assert.deepEqual(c.tasks[0]!.fds.map((f) => f.ino), [9223372036856957337n, 9223372036856957338n, 12]);
+    assert.deepEqual(
+      c.tasks[0]!.fds.map((f) => f.ino),
+      [9223372036856957337n, 9223372036856957338n, 12],
+    );
     assert.match(formatCapture(c), /ino=9223372036856957338 path=\/b/);
   });
 
   it('refuses a malformed sha256 or hashed with line:col', () => {
     const t = '@task init pid=1 mntns=2\n1 0 0:5 / / rw - tmpfs t rw\n';
-    assert.throws(() => parseCapture(t + '@fd 3 flags=0 pos=0 mnt=1 sha256=abc path=/a', 'cap'), /^MountinfoParseError: cap:3:34: expected sha256=<64 hex digits>, found sha256="abc"$/);
-    assert.throws(() => parseCapture(t + '@fd 3 flags=0 pos=0 mnt=1 hashed=-1 path=/a', 'cap'), /^MountinfoParseError: cap:3:34: expected hashed=<number>/);
+    assert.throws(
+      () => parseCapture(`${t}@fd 3 flags=0 pos=0 mnt=1 sha256=abc path=/a`, 'cap'),
+      /^MountinfoParseError: cap:3:34: expected sha256=<64 hex digits>, found sha256="abc"$/,
+    );
+    assert.throws(
+      () => parseCapture(`${t}@fd 3 flags=0 pos=0 mnt=1 hashed=-1 path=/a`, 'cap'),
+      /^MountinfoParseError: cap:3:34: expected hashed=<number>/,
+    );
   });
 
   it('round-trips random captures through formatCapture and parseCapture', () => {

@@ -36,7 +36,14 @@
  * Like mountinfo, a capture is bytes: decode it as latin1 (see mountinfo.ts).
  * Line numbers in errors and in MountEntry.line are those of the whole file.
  */
-import { escapeMountinfo, MountinfoParseError, formatMountinfoLine, parseMountinfoLine, unescapeMountinfo, type MountEntry } from './mountinfo.js';
+import {
+  escapeMountinfo,
+  MountinfoParseError,
+  formatMountinfoLine,
+  parseMountinfoLine,
+  unescapeMountinfo,
+  type MountEntry,
+} from './mountinfo.js';
 import { checkBelowParents, checkKernelLine, INT_MAX } from './kernel-invariants.js';
 
 export interface TaskCapture {
@@ -150,7 +157,7 @@ export function parseCapture(text: string, file?: string): Capture {
     const lineNo = i + 1;
     if (BLANK.test(l)) return;
     if (l.startsWith('@')) {
-      const directive = l.slice(0, (l + ' ').indexOf(' '));
+      const directive = l.slice(0, `${l} `.indexOf(' '));
       if (outside) {
         const what = `${directive.slice(0, 20)} after the '@outside' section, which comes last`;
         throw new MountinfoParseError(what, file, lineNo, 1);
@@ -200,14 +207,19 @@ function checkText(text: string, file: string | undefined): void {
     const line = before.split('\n').length;
     throw new MountinfoParseError(reason, file, line, offset - before.lastIndexOf('\n'));
   };
-  if (text.startsWith('\xef\xbb\xbf')) at(0, 'the file starts with a UTF-8 byte-order mark, which the kernel never writes');
+  if (text.startsWith('\xef\xbb\xbf'))
+    at(0, 'the file starts with a UTF-8 byte-order mark, which the kernel never writes');
   const nul = text.indexOf('\0');
   if (nul >= 0) at(nul, 'NUL byte: this is not a mountinfo file or a capture');
   // A blank line of spaces and \r is skipped like any blank line; a \r ending text is not.
   const cr = /\r(?=\n|$)/g;
   for (let m; (m = cr.exec(text)); ) {
     const start = text.lastIndexOf('\n', m.index) + 1;
-    if (!BLANK.test(text.slice(start, m.index + 1))) at(m.index, 'the line ends with a carriage return (\\r): Windows line endings? mountinfo lines end with \\n alone');
+    if (!BLANK.test(text.slice(start, m.index + 1)))
+      at(
+        m.index,
+        'the line ends with a carriage return (\\r): Windows line endings? mountinfo lines end with \\n alone',
+      );
   }
 }
 
@@ -233,10 +245,21 @@ function strictMountinfoLine(l: string, line: number, file: string | undefined):
   const e = parseMountinfoLine(l, line, file);
   // Every field but the last (the super options) is the kernel's escaped text.
   const bad = badEscape(l.slice(0, l.lastIndexOf(' ')));
-  if (bad >= 0) throw new MountinfoParseError('a backslash that is not an octal escape (\\ooo): the kernel escapes every backslash it prints as \\134', file, line, bad + 1);
+  if (bad >= 0)
+    throw new MountinfoParseError(
+      'a backslash that is not an octal escape (\\ooo): the kernel escapes every backslash it prints as \\134',
+      file,
+      line,
+      bad + 1,
+    );
   if (e.major > U32_MAX || e.minor > U32_MAX) {
     const [id, parent, dev] = l.split(' ', 3);
-    throw new MountinfoParseError(`device ${dev} is out of range: a major or minor number fits in 32 bits`, file, line, `${id} ${parent} `.length + 1);
+    throw new MountinfoParseError(
+      `device ${dev} is out of range: a major or minor number fits in 32 bits`,
+      file,
+      line,
+      `${id} ${parent} `.length + 1,
+    );
   }
   checkKernelLine(e, l, file);
   return e;
@@ -266,7 +289,8 @@ const MAX_TASKS = 10_000;
 function counter(max: number, what: string, file: string | undefined): (line: number) => void {
   let n = 0;
   return (line) => {
-    if (++n > max) throw new MountinfoParseError(`more than ${max} ${what}; a capture may have at most ${max}`, file, line, 1);
+    if (++n > max)
+      throw new MountinfoParseError(`more than ${max} ${what}; a capture may have at most ${max}`, file, line, 1);
   };
 }
 
@@ -292,11 +316,21 @@ function checkNesting(tasks: TaskCapture[], file: string | undefined): void {
       for (let i = chain.length - 1; i >= 0; i--) depth.set(chain[i]!, ++d);
       const md = depth.get(m)!;
       if (md > MAX_MOUNT_DEPTH) {
-        throw new MountinfoParseError(`mount ID ${m.mountId} is ${md} mounts deep; a capture's mounts may nest at most ${MAX_MOUNT_DEPTH} deep`, file, m.line, 1);
+        throw new MountinfoParseError(
+          `mount ID ${m.mountId} is ${md} mounts deep; a capture's mounts may nest at most ${MAX_MOUNT_DEPTH} deep`,
+          file,
+          m.line,
+          1,
+        );
       }
       sum += md;
       if (sum > MAX_DEPTH_SUM) {
-        throw new MountinfoParseError(`the mounts' depths add up to more than ${MAX_DEPTH_SUM} by here: too deep to compare (comparing costs each mount its depth)`, file, m.line, 1);
+        throw new MountinfoParseError(
+          `the mounts' depths add up to more than ${MAX_DEPTH_SUM} by here: too deep to compare (comparing costs each mount its depth)`,
+          file,
+          m.line,
+          1,
+        );
       }
     }
   }
@@ -330,10 +364,17 @@ function directiveWords(l: string, fail: (reason: string, col: number) => never)
 }
 
 /** Every escaped word of a directive line holds only \ooo escapes (see badEscape). */
-function checkEscapes(words: { value?: string; text?: string; col: number }[], fail: (reason: string, col: number) => never): void {
+function checkEscapes(
+  words: { value?: string; text?: string; col: number }[],
+  fail: (reason: string, col: number) => never,
+): void {
   for (const w of words) {
     const bad = badEscape(w.value ?? w.text ?? '');
-    if (bad >= 0) fail('a backslash that is not an octal escape (\\ooo): the lab escapes every backslash it writes as \\134', w.col + bad);
+    if (bad >= 0)
+      fail(
+        'a backslash that is not an octal escape (\\ooo): the lab escapes every backslash it writes as \\134',
+        w.col + bad,
+      );
   }
 }
 
@@ -341,21 +382,29 @@ function parseHeader(l: string, line: number, file: string | undefined): TaskCap
   const fail = (reason: string, col: number): never => {
     throw new MountinfoParseError(reason, file, line, col);
   };
-  const first = l.slice(0, (l + ' ').indexOf(' '));
+  const first = l.slice(0, `${l} `.indexOf(' '));
   if (first !== '@task') fail(`unknown directive ${JSON.stringify(first)}: expected '@task' or '@fd'`, 1);
   const { words, attrs } = directiveWords(l, fail);
   const keyWord = words[1];
   if (!keyWord) fail("expected a task key after '@task'", l.length + 1);
-  if (keyWord!.text.includes('=')) fail(`expected a task key after '@task', found the attribute ${JSON.stringify(keyWord!.text)}`, keyWord!.col);
+  if (keyWord!.text.includes('='))
+    fail(`expected a task key after '@task', found the attribute ${JSON.stringify(keyWord!.text)}`, keyWord!.col);
   const pid = attrs.get('pid');
   if (!pid) fail('expected pid=<number> in the @task header', l.length + 1);
   if (!/^\d+$/.test(pid!.value)) fail(`expected pid=<number>, found pid=${JSON.stringify(pid!.value)}`, pid!.col);
-  if (Number(pid!.value) > PID_MAX) fail(`pid ${pid!.value} is out of range: Linux pids are at most ${PID_MAX}`, pid!.col);
+  if (Number(pid!.value) > PID_MAX)
+    fail(`pid ${pid!.value} is out of range: Linux pids are at most ${PID_MAX}`, pid!.col);
   const ns = attrs.get('mntns');
   if (!ns) fail('expected mntns=<namespace inode> in the @task header', l.length + 1);
   checkEscapes([keyWord!, ...['mntns', 'cwd', 'root'].flatMap((a) => (attrs.has(a) ? [attrs.get(a)!] : []))], fail);
   // Other attributes are ignored, so a newer guest script can add some.
-  const t: TaskCapture = { key: unescapeMountinfo(keyWord!.text), pid: Number(pid!.value), mntNs: unescapeMountinfo(ns!.value), mounts: [], fds: [] };
+  const t: TaskCapture = {
+    key: unescapeMountinfo(keyWord!.text),
+    pid: Number(pid!.value),
+    mntNs: unescapeMountinfo(ns!.value),
+    mounts: [],
+    fds: [],
+  };
   const cwd = attrs.get('cwd');
   if (cwd) t.cwd = unescapeMountinfo(cwd.value);
   const root = attrs.get('root');
@@ -400,23 +449,35 @@ function parseFdLine(l: string, line: number, file: string | undefined): FdEntry
   const { words, attrs } = directiveWords(l, fail);
   const fdWord = words[1];
   if (!fdWord) fail("expected a file descriptor number after '@fd'", l.length + 1);
-  if (!/^\d+$/.test(fdWord!.text)) fail(`expected a file descriptor number after '@fd', found ${JSON.stringify(fdWord!.text)}`, fdWord!.col);
-  if (Number(fdWord!.text) > INT_MAX) fail(`fd ${fdWord!.text} is out of range: a file descriptor is a C int`, fdWord!.col);
+  if (!/^\d+$/.test(fdWord!.text))
+    fail(`expected a file descriptor number after '@fd', found ${JSON.stringify(fdWord!.text)}`, fdWord!.col);
+  if (Number(fdWord!.text) > INT_MAX)
+    fail(`fd ${fdWord!.text} is out of range: a file descriptor is a C int`, fdWord!.col);
   // Formats are checked below; here only sizes (the kernel prints these from C ints and 32-bit fields).
-  for (const [name, max, base] of [['flags', U32_MAX, 8], ['mnt', INT_MAX, 10], ['nlink', U32_MAX, 10]] as const) {
+  for (const [name, max, base] of [
+    ['flags', U32_MAX, 8],
+    ['mnt', INT_MAX, 10],
+    ['nlink', U32_MAX, 10],
+  ] as const) {
     const a = attrs.get(name);
-    if (a && /^\d+$/.test(a.value) && parseInt(a.value, base) > max) fail(`${name}=${a.value} is out of range (at most ${max.toString(base)})`, a.col);
+    if (a && /^\d+$/.test(a.value) && parseInt(a.value, base) > max)
+      fail(`${name}=${a.value} is out of range (at most ${max.toString(base)})`, a.col);
   }
   const devAttr = attrs.get('dev');
-  if (devAttr && devAttr.value.split(':').some((n) => Number(n) > U32_MAX)) fail(`dev=${devAttr.value} is out of range: a major or minor number fits in 32 bits`, devAttr.col);
-  checkEscapes(['path', 'names', 'type', 'sha256-error', 'names-error'].flatMap((a) => (attrs.has(a) ? [attrs.get(a)!] : [])), fail);
+  if (devAttr?.value.split(':').some((n) => Number(n) > U32_MAX))
+    fail(`dev=${devAttr.value} is out of range: a major or minor number fits in 32 bits`, devAttr.col);
+  checkEscapes(
+    ['path', 'names', 'type', 'sha256-error', 'names-error'].flatMap((a) => (attrs.has(a) ? [attrs.get(a)!] : [])),
+    fail,
+  );
   const get = (name: string, what: string, re: RegExp): { value: string; col: number } => {
     const a = attrs.get(name);
     if (!a) fail(`expected ${name}=<${what}> in the @fd line`, l.length + 1);
     if (!re.test(a!.value)) fail(`expected ${name}=<${what}>, found ${name}=${JSON.stringify(a!.value)}`, a!.col);
     return a!;
   };
-  const opt = (name: string, what: string, re: RegExp): string | undefined => (attrs.has(name) ? get(name, what, re).value : undefined);
+  const opt = (name: string, what: string, re: RegExp): string | undefined =>
+    attrs.has(name) ? get(name, what, re).value : undefined;
   const DEC = /^\d+$/;
   const fd: FdEntry = {
     fd: Number(fdWord!.text),
@@ -470,7 +531,7 @@ function formatFdLine(f: FdEntry): string {
   if (f.names !== undefined) s += ` names=${f.names.map((n) => escapeMountinfo(n, ',')).join(',')}`;
   if (f.namesTruncated !== undefined) s += ` names-truncated=${f.namesTruncated}`;
   if (f.namesError !== undefined) s += ` names-error=${escapeMountinfo(f.namesError)}`;
-  return s + ` path=${escapeMountinfo(f.deleted ? f.path + DELETED : f.path)}`;
+  return `${s} path=${escapeMountinfo(f.deleted ? f.path + DELETED : f.path)}`;
 }
 
 /** Writes a capture that parseCapture() reads back to an equal one (but for MountEntry.line). */
@@ -490,5 +551,5 @@ export function formatCapture(c: Capture): string {
     out.push(`@outside pid=${c.outside.pid} mntns=${escapeMountinfo(c.outside.mntNs)}`);
     for (const m of c.outside.mounts) out.push(formatMountinfoLine(m));
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -64,6 +64,10 @@ describe('vm/helper capture on this host (issue 16.2)', function () {
     const slave = c.tasks[0]!.mounts.find((m) => m.mountPoint === mnt);
     assert.ok(slave?.master !== undefined, `the copy of ${mnt} is a slave`);
     const carriers = c.outside!.mounts.filter((m) => m.shared === slave.master);
-    assert.deepEqual(carriers.map((m) => m.mountPoint), [mnt], 'the master is named by the outside mount that carries it');
+    assert.deepEqual(
+      carriers.map((m) => m.mountPoint),
+      [mnt],
+      'the master is named by the outside mount that carries it',
+    );
   });
 });

@@ -63,7 +63,7 @@ export function checkKernelLine(e: MountEntry, text: string, file: string | unde
 /** Whether `mp` is `parentMp` or a path under it. */
 function isBelow(parentMp: string, mp: string): boolean {
   if (mp === parentMp) return true;
-  return mp.startsWith(parentMp.endsWith('/') ? parentMp : parentMp + '/');
+  return mp.startsWith(parentMp.endsWith('/') ? parentMp : `${parentMp}/`);
 }
 
 /**

@@ -1,8 +1,13 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { fixture, parseError } from './capture.testutil.js';
-import { formatMountinfoLine, MountinfoParseError, parseMountinfo, parseMountinfoLine, type MountEntry } from './mountinfo.js';
-
+import {
+  formatMountinfoLine,
+  MountinfoParseError,
+  parseMountinfo,
+  parseMountinfoLine,
+  type MountEntry,
+} from './mountinfo.js';
 
 describe('mountinfo parser', () => {
   it('reads every field of the proc(5) example line', () => {
@@ -44,7 +49,11 @@ describe('mountinfo parser', () => {
   });
 
   it('keeps non-UTF-8 bytes when the file is decoded as latin1', () => {
-    const bytes = Buffer.concat([Buffer.from('1 0 0:5 / /caf'), Buffer.from([0xc3, 0xa9, 0xff]), Buffer.from(' rw - tmpfs t rw\n')]);
+    const bytes = Buffer.concat([
+      Buffer.from('1 0 0:5 / /caf'),
+      Buffer.from([0xc3, 0xa9, 0xff]),
+      Buffer.from(' rw - tmpfs t rw\n'),
+    ]);
     const [e] = parseMountinfo(bytes.toString('latin1'));
     assert.deepEqual([...Buffer.from(e!.mountPoint, 'latin1')], [...Buffer.from('/caf'), 0xc3, 0xa9, 0xff]);
   });
@@ -79,7 +88,13 @@ describe('mountinfo parser', () => {
 
   it('skips blank lines and the trailing newline but counts them in line numbers', () => {
     const es = parseMountinfo('\n1 0 0:5 / / rw - tmpfs t rw\n\n   \n2 1 0:6 / /x rw - tmpfs t rw\n\n');
-    assert.deepEqual(es.map((e) => [e.mountId, e.line]), [[1, 2], [2, 5]]);
+    assert.deepEqual(
+      es.map((e) => [e.mountId, e.line]),
+      [
+        [1, 2],
+        [2, 5],
+      ],
+    );
   });
 
   describe('errors name file:line:col and what was expected', () => {
@@ -135,7 +150,8 @@ describe('mountinfo parser', () => {
   });
 
   it('formats an entry back to a line that parses to the same entry', () => {
-    const text = '44 45 253:1 /a\\040b /c\\134d ro,nosuid shared:3 master:1 propagate_from:2 unbindable x:1 - tmp\\011fs  rw,o=\\054';
+    const text =
+      '44 45 253:1 /a\\040b /c\\134d ro,nosuid shared:3 master:1 propagate_from:2 unbindable x:1 - tmp\\011fs  rw,o=\\054';
     const e = parseMountinfoLine(text, 1);
     assert.equal(formatMountinfoLine(e), text);
   });
@@ -144,14 +160,36 @@ describe('mountinfo parser', () => {
     const es = parseMountinfo(fixture('seed-002-lxc.mountinfo'), 'seed-002');
     assert.equal(es.length, 21);
     const byId = new Map(es.map((e) => [e.mountId, e]));
-    assert.deepEqual([byId.get(81)!.root, byId.get(81)!.mountPoint, byId.get(81)!.mountOptions[0]], ['/sys', '/proc/sys', 'ro']);
+    assert.deepEqual(
+      [byId.get(81)!.root, byId.get(81)!.mountPoint, byId.get(81)!.mountOptions[0]],
+      ['/sys', '/proc/sys', 'ro'],
+    );
     assert.deepEqual([byId.get(84)!.parentId, byId.get(84)!.mountPoint], [83, '/sys']);
     assert.equal(byId.get(44)!.master, 1);
     assert.deepEqual(byId.get(78)!.superOptions, ['rw', 'size=100k', 'mode=755']);
   });
 
   it('either parses or throws MountinfoParseError on any line (never another error)', () => {
-    const piece = fc.constantFrom('1', '23', 'x', '0:5', '9:', '/', '/a\\040b', '\\', 'rw,ro', 'shared:1', 'master:', 'unbindable', '-', '', 'tmpfs', 'propagate_from:3', '\t', 'é');
+    const piece = fc.constantFrom(
+      '1',
+      '23',
+      'x',
+      '0:5',
+      '9:',
+      '/',
+      '/a\\040b',
+      '\\',
+      'rw,ro',
+      'shared:1',
+      'master:',
+      'unbindable',
+      '-',
+      '',
+      'tmpfs',
+      'propagate_from:3',
+      '\t',
+      'é',
+    );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 14 }), (words) => {
         const text = words.join(' ');

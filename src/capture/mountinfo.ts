@@ -67,8 +67,8 @@ export function unescapeMountinfo(s: string): string {
 export function escapeMountinfo(s: string, extra = ''): string {
   let out = '';
   for (const ch of s) {
-    if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\\' || (extra && extra.includes(ch))) {
-      out += '\\' + ch.charCodeAt(0).toString(8).padStart(3, '0');
+    if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\\' || extra?.includes(ch)) {
+      out += `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}`;
     } else {
       out += ch;
     }
@@ -147,7 +147,7 @@ export function parseMountinfoLine(text: string, line: number, file?: string): M
   };
 
   let i = 6;
-  for (;; i++) {
+  for (; ; i++) {
     const t = tokens[i];
     if (t === undefined) fail("missing the separator ' - ' that ends the optional fields", endCol);
     if (t!.text === '-') break;
@@ -191,7 +191,7 @@ function splitOptions(s: string): string[] {
 }
 
 function show(s: string): string {
-  return s === '' ? 'an empty field' : JSON.stringify(s.length > 40 ? s.slice(0, 40) + '…' : s);
+  return s === '' ? 'an empty field' : JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
 }
 
 const BLANK = /^[ \t\r]*$/;

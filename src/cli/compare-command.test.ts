@@ -41,7 +41,12 @@ async function run(before: string, after: string, opts: { json?: boolean; stdin?
   out.on('data', (c: Buffer) => (o += c.toString('latin1')));
   err.on('data', (c: Buffer) => (e += c.toString('latin1')));
   const stdin = opts.stdin === undefined ? undefined : PassThrough.from([Buffer.from(opts.stdin, 'latin1')]);
-  const code = await compareCommand(before, after, { ...(opts.json ? { json: true } : {}), out, err, ...(stdin ? { stdin } : {}) });
+  const code = await compareCommand(before, after, {
+    ...(opts.json ? { json: true } : {}),
+    out,
+    err,
+    ...(stdin ? { stdin } : {}),
+  });
   return { code, out: o, err: e };
 }
 
@@ -71,7 +76,10 @@ describe('mountlab compare', () => {
   it('exits 1 and prints each difference, then the count', async () => {
     const r = await run(file('b', BEFORE), file('a', SLAVE_LOST.replace('pos=7', 'pos=0')));
     assert.equal(r.code, 1);
-    const lines = r.out.trimEnd().split('\n').filter((l) => !l.startsWith('note: '));
+    const lines = r.out
+      .trimEnd()
+      .split('\n')
+      .filter((l) => !l.startsWith('note: '));
     assert.deepEqual(lines, ['task init fd 3 (/w/a): file offset changed: 7 -> 0', MASTER_SENTENCE, '2 differences']);
   });
 
@@ -82,23 +90,33 @@ describe('mountlab compare', () => {
   });
 
   it('compares a plain mountinfo file, as one task called init, against a capture', async () => {
-    const plain = BEFORE.split('\n').filter((l) => !l.startsWith('@')).join('\n') + '\n';
+    const plain = `${BEFORE.split('\n')
+      .filter((l) => !l.startsWith('@'))
+      .join('\n')}\n`;
     const r = await run(file('plain', plain), file('a', AFTER));
     // The capture has an open file the plain mountinfo cannot show: reported, and noted.
     assert.equal(r.code, 1);
     assert.match(r.out, /^after restore task init has an extra fd 3 /m);
     assert.match(r.out, /^note: before: the capture has no open file descriptors/m);
-    const mounts = AFTER.split('\n').filter((l) => !l.startsWith('@')).join('\n');
+    const mounts = AFTER.split('\n')
+      .filter((l) => !l.startsWith('@'))
+      .join('\n');
     assert.equal((await run(file('plain', plain), file('a2', mounts))).code, 0);
   });
 
   it('exits 2 on unreadable input with file:line:col and the line, printing nothing on stdout', async () => {
-    const bad = file('bad', BEFORE.replace('22 21 0:40 / /w rw shared:1 - tmpfs w rw', '22 21 0:40 / /w rw shared:x - tmpfs w rw'));
+    const bad = file(
+      'bad',
+      BEFORE.replace('22 21 0:40 / /w rw shared:1 - tmpfs w rw', '22 21 0:40 / /w rw shared:x - tmpfs w rw'),
+    );
     const r = await run(bad, file('a', AFTER));
     assert.equal(r.code, 2);
     assert.equal(r.out, '');
     const [msg, src, caret] = r.err.split('\n');
-    assert.equal(msg, `mountlab compare: ${bad}:3:20: expected shared:N with N a peer group ID (a decimal number), found "shared:x"`);
+    assert.equal(
+      msg,
+      `mountlab compare: ${bad}:3:20: expected shared:N with N a peer group ID (a decimal number), found "shared:x"`,
+    );
     assert.equal(src, '  3 | 22 21 0:40 / /w rw shared:x - tmpfs w rw');
     assert.equal(caret, `    | ${' '.repeat(19)}^`);
     const garbage = await run(file('b', BEFORE), file('garbage', 'hello world\n'));

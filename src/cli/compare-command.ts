@@ -68,7 +68,12 @@ export async function compareCommand(before: string, after: string, opts: Compar
     }
   }
   const c = compareCaptures(captures[0]!, captures[1]!);
-  await write(out, opts.json ? JSON.stringify({ equivalent: c.equivalent, differences: c.differences, filtered: c.filtered, notes: c.notes }) + '\n' : formatText(c));
+  await write(
+    out,
+    opts.json
+      ? `${JSON.stringify({ equivalent: c.equivalent, differences: c.differences, filtered: c.filtered, notes: c.notes })}\n`
+      : formatText(c),
+  );
   return c.equivalent ? 0 : 1;
 }
 
@@ -82,7 +87,7 @@ export function formatText(c: Comparison): string {
   }
   for (const n of c.notes) lines.push(`note: ${n}`);
   lines.push(c.equivalent ? 'equivalent' : plural(c.differences.length, 'difference'));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** What of a long line is shown each side of the column. */
@@ -109,8 +114,12 @@ function excerpt(text: string, line: number, column: number): string {
   // control characters as the kernel's octal escapes.
   const bytes = Buffer.from(src, 'latin1');
   const utf8 = Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
-  const octal = (ch: string) => '\\' + ch.charCodeAt(0).toString(8).padStart(3, '0');
-  const show = (s: string) => (utf8 ? Buffer.from(s, 'latin1').toString('utf8') : s.replace(/[\x80-\xff]/g, octal)).replace(/[\x00-\x1f\x7f]/g, octal);
+  const octal = (ch: string) => `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}`;
+  const show = (s: string) =>
+    (utf8 ? Buffer.from(s, 'latin1').toString('utf8') : s.replace(/[\x80-\xff]/g, octal)).replace(
+      /[\x00-\x1f\x7f]/g,
+      octal,
+    );
   const gutter = String(line);
   return `  ${gutter} | ${pre}${show(src)}${post}\n  ${' '.repeat(gutter.length)} | ${' '.repeat(pre.length + show(src.slice(0, column - 1)).length)}^\n`;
 }

@@ -26,7 +26,11 @@ function result(scenario: string, outcome: Outcome, reason: string, cell = 'vm-d
 }
 
 /** A complete results.json as `mountlab run` writes it. */
-function runResult(runId: string, cell: { id: string; kernel: string; criu: string }, results: ScenarioResult[]): RunResult {
+function runResult(
+  runId: string,
+  cell: { id: string; kernel: string; criu: string },
+  results: ScenarioResult[],
+): RunResult {
   const counts = { pass: 0, fail: 0, error: 0, skip: 0, xfail: 0, xpass: 0 };
   for (const r of results) counts[r.outcome]++;
   return {
@@ -37,7 +41,20 @@ function runResult(runId: string, cell: { id: string; kernel: string; criu: stri
     finishedAt: '2026-11-21T21:20:44.000Z',
     durationMs: 120000,
     host: { kernel: '6.1.0', node: 'v20.19.0' },
-    cells: [{ id: cell.id, facts: { target: 'vm', kernel: cell.kernel, criu: cell.criu, criuCheck: 'ok', utilLinux: '2.41.5', accel: 'tcg', readyMs: 8000 } }],
+    cells: [
+      {
+        id: cell.id,
+        facts: {
+          target: 'vm',
+          kernel: cell.kernel,
+          criu: cell.criu,
+          criuCheck: 'ok',
+          utilLinux: '2.41.5',
+          accel: 'tcg',
+          readyMs: 8000,
+        },
+      },
+    ],
     results: results.map((r) => ({ ...r, cell: cell.id })),
     counts,
     exitCode: 0,
@@ -99,8 +116,14 @@ describe('mountlab diff-runs', () => {
     assert.equal(r.code, 1, r.err);
     assert.equal(r.err, '');
     const lines = r.out.trimEnd().split('\n');
-    assert.match(lines[0]!, /^baseline: .*old\/20261121-211844-ad7f\/results\.json \(run 20261121-211844-ad7f; vm-debian-6\.12: kernel 6\.12\.107\+deb13-amd64, criu 3\.17\.1\)$/);
-    assert.match(lines[1]!, /^new: {6}.*reports\/20261121-212431-f157\/results\.json \(run 20261121-212431-f157; .*criu 4\.1\.1\)$/);
+    assert.match(
+      lines[0]!,
+      /^baseline: .*old\/20261121-211844-ad7f\/results\.json \(run 20261121-211844-ad7f; vm-debian-6\.12: kernel 6\.12\.107\+deb13-amd64, criu 3\.17\.1\)$/,
+    );
+    assert.match(
+      lines[1]!,
+      /^new: {6}.*reports\/20261121-212431-f157\/results\.json \(run 20261121-212431-f157; .*criu 4\.1\.1\)$/,
+    );
     assert.deepEqual(lines.slice(3), [
       'REGRESSION slave-chain-3 (vm-debian-6.12): pass → fail: /c was a slave of the peer group of /b (master:2); after restore it is private',
       'FIXED unlinked-directory (vm-debian-6.12): fail → pass (was: task init fd 11 (/w/gone): open flags changed: O_DIRECTORY dropped)',
@@ -112,18 +135,36 @@ describe('mountlab diff-runs', () => {
     const r = await diff(join(dir, 'reports'), join(dir, 'old/20261121-211844-ad7f'));
     // reports/ is NEW (newest); old is BASELINE: the regression is now a fix and the fix a regression.
     assert.equal(r.code, 1);
-    assert.match(r.out, /^note: baseline: .*reports is a reports directory: took the newest of 2 runs, 20261121-212431-f157$/m);
+    assert.match(
+      r.out,
+      /^note: baseline: .*reports is a reports directory: took the newest of 2 runs, 20261121-212431-f157$/m,
+    );
     const same = await diff(join(dir, 'reports/20261121-212431-f157'), join(dir, 'reports'));
     assert.equal(same.code, 0, same.out);
     assert.match(same.out, /\nno verdict changed\n3 unchanged\n$/);
   });
 
   it('pairs the one cell of each run by scenario when their ids differ, and says which cells', async () => {
-    const a = put('k61', runResult('r-6.1', { id: 'vm-debian-6.1', kernel: '6.1.0-30-amd64', criu: '4.1.1' }, [result('shared-root', 'pass', OK), result('slave-chain-3', 'pass', OK)]));
-    const b = put('k612', runResult('r-6.12', { id: 'vm-debian-6.12', kernel: '6.12.107+deb13-amd64', criu: '4.1.1' }, [result('shared-root', 'skip', 'needs criu >= 5'), result('slave-chain-3', 'pass', OK)]));
+    const a = put(
+      'k61',
+      runResult('r-6.1', { id: 'vm-debian-6.1', kernel: '6.1.0-30-amd64', criu: '4.1.1' }, [
+        result('shared-root', 'pass', OK),
+        result('slave-chain-3', 'pass', OK),
+      ]),
+    );
+    const b = put(
+      'k612',
+      runResult('r-6.12', { id: 'vm-debian-6.12', kernel: '6.12.107+deb13-amd64', criu: '4.1.1' }, [
+        result('shared-root', 'skip', 'needs criu >= 5'),
+        result('slave-chain-3', 'pass', OK),
+      ]),
+    );
     const r = await diff(a, b);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^note: one cell each: compared vm-debian-6\.1 \(baseline\) with vm-debian-6\.12 \(new\), by scenario$/m);
+    assert.match(
+      r.out,
+      /^note: one cell each: compared vm-debian-6\.1 \(baseline\) with vm-debian-6\.12 \(new\), by scenario$/m,
+    );
     assert.match(r.out, /^NEWLY-SKIPPED shared-root: pass → skip: needs criu >= 5$/m);
     assert.match(r.out, /\n1 newly skipped, 1 unchanged\n$/);
   });
@@ -131,9 +172,16 @@ describe('mountlab diff-runs', () => {
   it('diffs two cells of one matrix run, selected as RUN#CELL', async () => {
     const a = { id: 'vm-debian-6.12-criu-3.17.1', kernel: '6.12.107+deb13-amd64', criu: '3.17.1' };
     const b = { id: 'vm-debian-6.12-criu-4.1.1', kernel: '6.12.107+deb13-amd64', criu: '4.1.1' };
-    const one = runResult('r-matrix', a, [result('shared-root', 'error', 'criu restore failed (exit 1): mnt-v2: Failed to make mount 40 slave'), result('slave-chain-3', 'pass', OK)]);
+    const one = runResult('r-matrix', a, [
+      result('shared-root', 'error', 'criu restore failed (exit 1): mnt-v2: Failed to make mount 40 slave'),
+      result('slave-chain-3', 'pass', OK),
+    ]);
     const other = runResult('r-matrix', b, [result('shared-root', 'pass', OK), result('slave-chain-3', 'pass', OK)]);
-    const matrix = put('matrix', { ...one, cells: [...one.cells, ...other.cells], results: [...one.results, ...other.results] });
+    const matrix = put('matrix', {
+      ...one,
+      cells: [...one.cells, ...other.cells],
+      results: [...one.results, ...other.results],
+    });
     const r = await diff(`${matrix}#${a.id}`, `${matrix}#${b.id}`);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^note: baseline: took cell vm-debian-6\.12-criu-3\.17\.1 of run r-matrix$/m);
@@ -141,29 +189,54 @@ describe('mountlab diff-runs', () => {
     assert.match(r.out, /\n1 fixed, 1 unchanged\n$/);
     const missing = await diff(`${matrix}#vm-nope`, matrix);
     assert.equal(missing.code, 2);
-    assert.match(missing.err, /no cell 'vm-nope' in this run; its cells: vm-debian-6\.12-criu-3\.17\.1, vm-debian-6\.12-criu-4\.1\.1/);
+    assert.match(
+      missing.err,
+      /no cell 'vm-nope' in this run; its cells: vm-debian-6\.12-criu-3\.17\.1, vm-debian-6\.12-criu-4\.1\.1/,
+    );
   });
 
-  it('--markdown: a header with both runs\' kernel and criu, the table of changes, a section per regression', async () => {
-    const r = await diff(join(dir, 'old/20261121-211844-ad7f'), join(dir, 'reports/20261121-212431-f157'), { markdown: true });
+  it("--markdown: a header with both runs' kernel and criu, the table of changes, a section per regression", async () => {
+    const r = await diff(join(dir, 'old/20261121-211844-ad7f'), join(dir, 'reports/20261121-212431-f157'), {
+      markdown: true,
+    });
     assert.equal(r.code, 1);
     const lines = r.out.split('\n');
     assert.equal(lines[0], '## mountlab diff-runs: 1 regression, 1 fixed, 1 unchanged');
     assert.ok(lines.includes('| baseline | vm-debian-6.12 | 6.12.107+deb13-amd64 | 3.17.1 | 2.41.5 | tcg |'), r.out);
     assert.ok(lines.includes('| new | vm-debian-6.12 | 6.12.107+deb13-amd64 | 4.1.1 | 2.41.5 | tcg |'), r.out);
-    assert.ok(lines.includes('| regression | slave-chain-3 | pass | fail | /c was a slave of the peer group of /b (master:2);... |'), r.out);
+    assert.ok(
+      lines.includes(
+        '| regression | slave-chain-3 | pass | fail | /c was a slave of the peer group of /b (master:2);... |',
+      ),
+      r.out,
+    );
     assert.ok(lines.includes('### regression: slave-chain-3 (vm-debian-6.12), pass -> fail'), r.out);
-    assert.ok(lines.includes('- /c was a slave of the peer group of /b (master:2); after restore it is private'), r.out);
+    assert.ok(
+      lines.includes('- /c was a slave of the peer group of /b (master:2); after restore it is private'),
+      r.out,
+    );
     assert.doesNotMatch(r.out, /[^\x00-\x7f]/);
   });
 
   it('--json: a document with the categories', async () => {
-    const r = await diff(join(dir, 'old/20261121-211844-ad7f'), join(dir, 'reports/20261121-212431-f157'), { json: true });
+    const r = await diff(join(dir, 'old/20261121-211844-ad7f'), join(dir, 'reports/20261121-212431-f157'), {
+      json: true,
+    });
     assert.equal(r.code, 1);
-    const j = JSON.parse(r.out) as { format: string; changes: { category: string; scenario: string }[]; counts: Record<string, number> };
+    const j = JSON.parse(r.out) as {
+      format: string;
+      changes: { category: string; scenario: string }[];
+      counts: Record<string, number>;
+    };
     assert.equal(j.format, 'mountlab-run-diff/1');
-    assert.deepEqual(j.changes.map((c) => [c.category, c.scenario]), [['regression', 'slave-chain-3'], ['fix', 'unlinked-directory']]);
-    assert.equal(j.counts['unchanged'], 1);
+    assert.deepEqual(
+      j.changes.map((c) => [c.category, c.scenario]),
+      [
+        ['regression', 'slave-chain-3'],
+        ['fix', 'unlinked-directory'],
+      ],
+    );
+    assert.equal(j.counts.unchanged, 1);
   });
 
   it('exits 2 with a message naming the file for input it cannot use', async () => {
@@ -171,14 +244,32 @@ describe('mountlab diff-runs', () => {
     const cases: [string, RegExp][] = [
       [join(dir, 'missing.json'), /missing\.json: cannot read: no such file or directory$/],
       [put('notjson', '{"format": "mountlab-results/1", '), /notjson\/results\.json: not JSON \(/],
-      [put('wrongformat', { format: 'junit', results: [] }), /wrongformat\/results\.json: not a mountlab results file: format is 'junit', expected 'mountlab-results\/1'$/],
-      [put('future', { ...NEW, format: 'mountlab-results/2' }), /future\/results\.json: format 'mountlab-results\/2' is not supported/],
-      [put('noresults', { format: 'mountlab-results/1', complete: true, cells: [] }), /noresults\/results\.json: "results" is missing or not a list$/],
-      [put('badoutcome', { ...NEW, results: [{ ...NEW.results[0], outcome: 'ok' }] }), /badoutcome\/results\.json: results\[0\] \(shared-root\): outcome "ok" is not one of/],
-      [(mkdirSync(join(dir, 'empty')), join(dir, 'empty')), /empty: no results\.json in it or in any directory under it$/],
+      [
+        put('wrongformat', { format: 'junit', results: [] }),
+        /wrongformat\/results\.json: not a mountlab results file: format is 'junit', expected 'mountlab-results\/1'$/,
+      ],
+      [
+        put('future', { ...NEW, format: 'mountlab-results/2' }),
+        /future\/results\.json: format 'mountlab-results\/2' is not supported/,
+      ],
+      [
+        put('noresults', { format: 'mountlab-results/1', complete: true, cells: [] }),
+        /noresults\/results\.json: "results" is missing or not a list$/,
+      ],
+      [
+        put('badoutcome', { ...NEW, results: [{ ...NEW.results[0], outcome: 'ok' }] }),
+        /badoutcome\/results\.json: results\[0\] \(shared-root\): outcome "ok" is not one of/,
+      ],
+      [
+        (mkdirSync(join(dir, 'empty')), join(dir, 'empty')),
+        /empty: no results\.json in it or in any directory under it$/,
+      ],
     ];
     for (const [bad, re] of cases) {
-      for (const [a, b] of [[good, bad], [bad, good]] as const) {
+      for (const [a, b] of [
+        [good, bad],
+        [bad, good],
+      ] as const) {
         const r = await diff(a, b);
         assert.equal(r.code, 2, `${bad}: ${r.out}`);
         assert.equal(r.out, '');
@@ -188,8 +279,14 @@ describe('mountlab diff-runs', () => {
     assert.equal((await diff(good, good, { json: true, markdown: true })).code, 2);
   });
 
-  it('reads a killed run\'s partial file and says it is incomplete', async () => {
-    const partial = put('partial', { format: RESULTS_FORMAT, runId: 'cut', startedAt: 'x', complete: false, results: NEW.results.slice(0, 2) });
+  it("reads a killed run's partial file and says it is incomplete", async () => {
+    const partial = put('partial', {
+      format: RESULTS_FORMAT,
+      runId: 'cut',
+      startedAt: 'x',
+      complete: false,
+      results: NEW.results.slice(0, 2),
+    });
     const r = await diff(join(dir, 'old/20261121-211844-ad7f'), partial);
     assert.equal(r.code, 1, r.err);
     assert.match(r.out, /^note: new run cut is incomplete \(killed or still running\): it covers only what finished$/m);

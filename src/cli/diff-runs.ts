@@ -36,7 +36,10 @@ export interface DiffRunsOptions {
 
 /** An input that cannot be used; `file` is what to name in the message. */
 class InputError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -77,11 +80,16 @@ async function load(spec: string): Promise<RunSource> {
   const source = await loadRun(input);
   if (cell === undefined) return source;
   const cells = source.run.cells.map((c) => c.id);
-  if (!cells.includes(cell)) throw new InputError(source.file, `no cell '${cell}' in this run; its cells: ${cells.join(', ') || 'none'}`);
+  if (!cells.includes(cell))
+    throw new InputError(source.file, `no cell '${cell}' in this run; its cells: ${cells.join(', ') || 'none'}`);
   return {
     ...source,
     note: [source.note, `took cell ${cell} of run ${source.run.runId}`].filter(Boolean).join('; '),
-    run: { ...source.run, cells: source.run.cells.filter((c) => c.id === cell), results: source.run.results.filter((r) => r.cell === cell) },
+    run: {
+      ...source.run,
+      cells: source.run.cells.filter((c) => c.id === cell),
+      results: source.run.results.filter((r) => r.cell === cell),
+    },
   };
 }
 
@@ -122,7 +130,8 @@ async function locate(input: string): Promise<{ file: string; note?: string }> {
   const byName = runs.every((r) => RUN_ID.test(r.name));
   runs.sort((a, b) => (byName ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.mtimeMs - b.mtimeMs));
   const newest = runs[runs.length - 1]!;
-  const of = runs.length === 1 ? 'its only run' : `the newest of ${runs.length} runs${byName ? '' : ' by modification time'}`;
+  const of =
+    runs.length === 1 ? 'its only run' : `the newest of ${runs.length} runs${byName ? '' : ' by modification time'}`;
   const note = `${input} is a reports directory: took ${of}, ${newest.name}`;
   return { file: join(input, newest.name, RUN_FILES.results), note };
 }

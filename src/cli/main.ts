@@ -39,26 +39,51 @@ export async function main(argv: string[]): Promise<number> {
     .description('build each scenario in a disposable guest, dump and restore it with CRIU, and compare')
     .argument('[paths...]', 'scenario files or directories', ['scenarios'])
     .option('--target <list>', 'where scenarios run, comma-separated: vm (default), container, vagrant', 'vm')
-    .option('--start-docker', 'container target: if no docker engine is reachable, start dockerd for this run (system-wide) and stop it at the end')
-    .option('--kernel <list>', `guest kernels, comma-separated: ${Object.keys(KERNELS).join(', ')}, or the path of your own bzImage`, DEFAULT_KERNEL)
+    .option(
+      '--start-docker',
+      'container target: if no docker engine is reachable, start dockerd for this run (system-wide) and stop it at the end',
+    )
+    .option(
+      '--kernel <list>',
+      `guest kernels, comma-separated: ${Object.keys(KERNELS).join(', ')}, or the path of your own bzImage`,
+      DEFAULT_KERNEL,
+    )
     .option('--modules <dir>', 'modules of your own kernel (what make modules_install INSTALL_MOD_PATH=DIR made)')
-    .option('--kernel-config <file>', "your own kernel's .config, when it is neither beside the bzImage nor embedded (CONFIG_IKCONFIG)")
+    .option(
+      '--kernel-config <file>',
+      "your own kernel's .config, when it is neither beside the bzImage nor embedded (CONFIG_IKCONFIG)",
+    )
     .option(
       '--criu <list>',
-      `criu builds, comma-separated: ${Object.entries(CRIU_BUILDS).map(([n, b]) => `${n} (${b.version})`).join(', ')}, ` +
-        'or the path of a CRIU source tree (built for the guest, cached) or criu binary',
+      `criu builds, comma-separated: ${Object.entries(CRIU_BUILDS)
+        .map(([n, b]) => `${n} (${b.version})`)
+        .join(', ')}, ` + 'or the path of a CRIU source tree (built for the guest, cached) or criu binary',
       DEFAULT_CRIU,
     )
     .option('--out <dir>', 'directory for reports', 'reports')
     .addOption(new Option('--accel <accel>', 'vm accelerator').choices(['auto', 'kvm', 'tcg']).default('auto'))
     .addOption(new Option('--machine <type>', 'qemu machine type').choices(['q35', 'microvm']).default('microvm'))
     .option('--memory <MiB>', 'guest memory', (v) => positiveInt(v, '--memory'), 1024)
-    .option('--mirror <url>', 'Debian mirror for building the image (default: from this machine\'s apt sources)')
-    .option('--no-probes', 'skip the live probes (marker mounts for propagation, writes through restored fds) after a clean comparison')
-    .option('-j, --jobs <n>', 'guests at once (default: one per core, as many as free memory holds)', (v) => positiveInt(v, '--jobs'))
+    .option('--mirror <url>', "Debian mirror for building the image (default: from this machine's apt sources)")
+    .option(
+      '--no-probes',
+      'skip the live probes (marker mounts for propagation, writes through restored fds) after a clean comparison',
+    )
+    .option('-j, --jobs <n>', 'guests at once (default: one per core, as many as free memory holds)', (v) =>
+      positiveInt(v, '--jobs'),
+    )
     .option('--fresh-vm', 'a fresh guest for every scenario (default: one per cell, reset between scenarios)')
-    .option('--repeat <n>', 'run each scenario N times; differing verdicts mark it flaky', (v) => positiveInt(v, '--repeat'), 1)
-    .option('--shard <K/N>', 'run only part K of N of scenario x cell (for N CI jobs; combine with mountlab merge)', parseShard)
+    .option(
+      '--repeat <n>',
+      'run each scenario N times; differing verdicts mark it flaky',
+      (v) => positiveInt(v, '--repeat'),
+      1,
+    )
+    .option(
+      '--shard <K/N>',
+      'run only part K of N of scenario x cell (for N CI jobs; combine with mountlab merge)',
+      parseShard,
+    )
     .option('-q, --quiet', 'print only the final line')
     .option('-v, --verbose', 'print every phase')
     .action(async (paths: string[], o: RunFlags) => {
@@ -75,7 +100,9 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('compare')
-    .description('compare two captures (mountinfo files or mountlab captures) as topologies: exit 0 equivalent, 1 different, 2 unreadable')
+    .description(
+      'compare two captures (mountinfo files or mountlab captures) as topologies: exit 0 equivalent, 1 different, 2 unreadable',
+    )
     .argument('<before>', 'mountinfo or capture file (- for stdin)')
     .argument('<after>', 'mountinfo or capture file (- for stdin)')
     .option('--json', 'print the comparison as JSON')
@@ -93,7 +120,9 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('import')
-    .description('turn a pasted mountinfo (or a seed-001 mount table) into a scenario that rebuilds it; --verify builds it in a VM and compares: exit 0 equivalent, 1 different, 2 bad input')
+    .description(
+      'turn a pasted mountinfo (or a seed-001 mount table) into a scenario that rebuilds it; --verify builds it in a VM and compares: exit 0 equivalent, 1 different, 2 bad input',
+    )
     .argument('<file>', 'the paste, - for stdin (formats below)')
     .option('-o, --output <file>', 'write the scenario here (default: stdout); nothing is written on bad input')
     .option('--name <name>', 'scenario name (default: imported-<file name>)')
@@ -102,7 +131,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--loop-images', 'ext2/3/4 on a disk become loop-backed images of that type (default: tmpfs stand-ins)')
     .option('--verify', 'build the scenario in a VM, stop before the dump, and compare it with the paste')
     .option('--out <dir>', 'with --verify: keep the run and its capture here (default: a temporary directory)')
-    .addOption(new Option('--accel <accel>', 'with --verify: vm accelerator').choices(['auto', 'kvm', 'tcg']).default('auto'))
+    .addOption(
+      new Option('--accel <accel>', 'with --verify: vm accelerator').choices(['auto', 'kvm', 'tcg']).default('auto'),
+    )
     .option('--kernel <name>', 'with --verify: the guest kernel', DEFAULT_KERNEL)
     .option('--criu <name>', 'with --verify: the criu build (rootfs)', DEFAULT_CRIU)
     .addHelpText('after', IMPORT_HELP)
@@ -112,7 +143,9 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('diff-runs')
-    .description('what changed between two runs (results.json, a run directory or a reports directory): exit 0 no regression, 1 a regression, 2 bad input')
+    .description(
+      'what changed between two runs (results.json, a run directory or a reports directory): exit 0 no regression, 1 a regression, 2 bad input',
+    )
     .argument('<baseline>', 'the baseline run')
     .argument('<new>', 'the new run')
     .option('--markdown', 'print Markdown ready to paste into a reply to a patch')
@@ -123,7 +156,9 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('merge')
-    .description('merge the runs of several shards (--shard K/N) into one run with every report: exit 0, 1 or 2 as that run, 2 when inputs overlap or are unreadable')
+    .description(
+      'merge the runs of several shards (--shard K/N) into one run with every report: exit 0, 1 or 2 as that run, 2 when inputs overlap or are unreadable',
+    )
     .argument('<dirs...>', 'run directories (holding results.json), or directories of them')
     .option('--out <dir>', 'directory for the merged run', 'reports')
     .action(async (dirs: string[], o: { out: string }) => {
@@ -137,7 +172,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--kernel <list>', 'kernels, comma-separated, or the path of a bzImage', DEFAULT_KERNEL)
     .option('--modules <dir>', 'modules of your own kernel')
     .option('--criu <list>', 'criu builds (rootfs images), comma-separated, or CRIU trees and binaries', DEFAULT_CRIU)
-    .option('--mirror <url>', 'Debian mirror (default: from this machine\'s apt sources)')
+    .option('--mirror <url>', "Debian mirror (default: from this machine's apt sources)")
     .option('--force', 'rebuild even if cached')
     .action(async (o: { kernel: string; modules?: string; criu: string; mirror?: string; force?: boolean }) => {
       const say = (l: string) => process.stderr.write(`${l}\n`);
@@ -145,7 +180,12 @@ export async function main(argv: string[]): Promise<number> {
       const choices = parseCriuChoices(o.criu);
       for (const c of choices) {
         if (c.kind !== 'debian') continue;
-        const img = await ensureImage({ suite: CRIU_BUILDS[c.name]!.suite, ...mirror }, say, undefined, o.force ?? false);
+        const img = await ensureImage(
+          { suite: CRIU_BUILDS[c.name]!.suite, ...mirror },
+          say,
+          undefined,
+          o.force ?? false,
+        );
         process.stdout.write(`${img.dir}\n`);
       }
       const user = choices.filter((c) => c.kind !== 'debian');
@@ -193,7 +233,10 @@ interface RunFlags {
 /** The scenarios to validate or run, each refused if it is bad input or too big for a guest. */
 async function loadAll(paths: string[]): Promise<LoadedScenario[]> {
   const files = await discoverScenarioFiles(paths);
-  if (files.length === 0) throw new BadInputError([{ file: paths.join(' '), line: 1, col: 1, path: '', message: 'no scenario files (*.yaml) found' }]);
+  if (files.length === 0)
+    throw new BadInputError([
+      { file: paths.join(' '), line: 1, col: 1, path: '', message: 'no scenario files (*.yaml) found' },
+    ]);
   const loaded: LoadedScenario[] = [];
   const problems: BadInputError[] = [];
   for (const f of files) {
@@ -209,7 +252,18 @@ async function loadAll(paths: string[]): Promise<LoadedScenario[]> {
   const names = new Map<string, string>();
   for (const l of loaded) {
     const prev = names.get(l.scenario.name);
-    if (prev) problems.push(new BadInputError([{ file: l.file, line: 1, col: 1, path: '/name', message: `scenario name '${l.scenario.name}' is also used by ${prev}` }]));
+    if (prev)
+      problems.push(
+        new BadInputError([
+          {
+            file: l.file,
+            line: 1,
+            col: 1,
+            path: '/name',
+            message: `scenario name '${l.scenario.name}' is also used by ${prev}`,
+          },
+        ]),
+      );
     names.set(l.scenario.name, l.file);
   }
   if (problems.length) throw new BadInputError(problems.flatMap((p) => p.problems));
@@ -238,11 +292,16 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   const kernelWarnings: string[] = [];
   for (const k of kernels) {
     if (k.kind !== 'file') continue;
-    const checked = await checkUserKernel(k.bzImage, { ...(k.modules ? { modulesDir: k.modules } : {}), ...(o.kernelConfig ? { configFile: o.kernelConfig } : {}), machine: o.machine });
-    for (const w of checked.warnings) kernelWarnings.push(`kernel ${k.bzImage}: recommended, missing: ${formatKernelConfigProblem(w)}`);
+    const checked = await checkUserKernel(k.bzImage, {
+      ...(k.modules ? { modulesDir: k.modules } : {}),
+      ...(o.kernelConfig ? { configFile: o.kernelConfig } : {}),
+      machine: o.machine,
+    });
+    for (const w of checked.warnings)
+      kernelWarnings.push(`kernel ${k.bzImage}: recommended, missing: ${formatKernelConfigProblem(w)}`);
   }
   const verbosity: Verbosity = o.quiet ? 'quiet' : o.verbose ? 'verbose' : 'normal';
-  using interrupt = onInterrupt((m) => process.stderr.write(m + '\n'));
+  using interrupt = onInterrupt((m) => process.stderr.write(`${m}\n`));
   // A user's CRIU tree is built (or found in the cache) before the run
   // directory exists: a tree that does not compile leaves no empty run.
   const vmCrius = targets.includes('vm')
@@ -258,7 +317,14 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   const progress = progressReporter(verbosity);
   const reporter = runReporters(runDir, progress);
   // The container target needs a docker engine: none reachable is a plain error; only --start-docker starts one (and stops it at the end).
-  await using _engine = targets.includes('container') ? await prepareDockerEngine({ start: o.startDocker ?? false, logFile: join(runDir, 'dockerd.log'), say: (m) => process.stderr.write(`${m}\n`), signal: interrupt.signal }) : undefined;
+  await using _engine = targets.includes('container')
+    ? await prepareDockerEngine({
+        start: o.startDocker ?? false,
+        logFile: join(runDir, 'dockerd.log'),
+        say: (m) => process.stderr.write(`${m}\n`),
+        signal: interrupt.signal,
+      })
+    : undefined;
   const mirror = o.mirror ? { mirror: o.mirror } : {};
   for (const w of kernelWarnings) reporter.onLog(w);
   const cells: CellPlan[] = [];
@@ -284,7 +350,8 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   }
   const host = { crius, ...mirror, runId, runDir, signal: interrupt.signal, log: (m: string) => reporter.onLog(m) };
   if (targets.includes('container')) cells.push(...(await planContainerCells(host)));
-  if (targets.includes('vagrant')) cells.push(...(await planVagrantCells({ ...host, kernel: kernels[0]!, memoryMiB: o.memory })));
+  if (targets.includes('vagrant'))
+    cells.push(...(await planVagrantCells({ ...host, kernel: kernels[0]!, memoryMiB: o.memory })));
   const budget = o.jobs ? { jobs: o.jobs, reason: '-j' } : defaultJobs(o.memory);
   if (budget.jobs > 1) reporter.onLog(`running ${budget.jobs} guests at once (${budget.reason})`);
   const run = await runCorpus(scenarios, cells, {
@@ -306,18 +373,28 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
 const TARGETS = ['vm', 'container', 'vagrant'] as const;
 
 function parseTargets(list: string): string[] {
-  const items = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const t of items) {
-    if (!(TARGETS as readonly string[]).includes(t)) throw new BadInputError([{ file: '--target', line: 1, col: 1, path: '', message: `unknown target '${t}'` }], `targets: ${TARGETS.join(', ')}`);
+    if (!(TARGETS as readonly string[]).includes(t))
+      throw new BadInputError(
+        [{ file: '--target', line: 1, col: 1, path: '', message: `unknown target '${t}'` }],
+        `targets: ${TARGETS.join(', ')}`,
+      );
   }
-  if (items.length === 0) throw new BadInputError([{ file: '--target', line: 1, col: 1, path: '', message: 'no target given' }]);
+  if (items.length === 0)
+    throw new BadInputError([{ file: '--target', line: 1, col: 1, path: '', message: 'no target given' }]);
   return [...new Set(items)];
 }
 
 function positiveInt(v: string, flag: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0 || n > 1 << 20) {
-    throw new BadInputError([{ file: flag, line: 1, col: 1, path: '', message: `expected a positive whole number, got '${v}'` }]);
+    throw new BadInputError([
+      { file: flag, line: 1, col: 1, path: '', message: `expected a positive whole number, got '${v}'` },
+    ]);
   }
   return n;
 }

@@ -25,7 +25,13 @@ function shardDir(root: string, name: string, results: ScenarioResult[], cells =
 }
 
 const res = (scenario: string, outcome: ScenarioResult['outcome'], cell = 'vm-a') =>
-  scenarioResult({ scenario, outcome, cell, reason: outcome === 'pass' ? 'identical' : 'x', artifacts: { 'restore.log': `${cell}/${scenario}/restore.log` } });
+  scenarioResult({
+    scenario,
+    outcome,
+    cell,
+    reason: outcome === 'pass' ? 'identical' : 'x',
+    artifacts: { 'restore.log': `${cell}/${scenario}/restore.log` },
+  });
 
 describe('mountlab merge', () => {
   after(removeScratch);
@@ -42,13 +48,23 @@ describe('mountlab merge', () => {
     const dir = onlyDir(out);
     const merged = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as RunResult;
     assert.deepEqual(resultsProblems(merged), []);
-    assert.deepEqual(merged.results.map((r) => [r.scenario, r.outcome]), [['s1', 'pass'], ['s3', 'xfail'], ['s2', 'fail']]);
+    assert.deepEqual(
+      merged.results.map((r) => [r.scenario, r.outcome]),
+      [
+        ['s1', 'pass'],
+        ['s3', 'xfail'],
+        ['s2', 'fail'],
+      ],
+    );
     assert.deepEqual(merged.counts, { pass: 1, fail: 1, error: 0, skip: 0, xfail: 1, xpass: 0 });
     assert.deepEqual(merged.mergedFrom, ['shard-1', 'reports-run']);
     assert.equal(merged.complete, true);
     for (const f of ['junit.xml', 'results.tap', 'summary.md', 'index.html']) assert.ok(existsSync(join(dir, f)), f);
     assert.equal(readFileSync(join(dir, 'vm-a/s2/restore.log'), 'utf8'), 's2 vm-a/s2/restore.log\n');
-    assert.match((err.read() as Buffer).toString(), /merged 2 run\(s\): shard-1, reports-run[^]*1 pass, 1 fail, 1 xfail/);
+    assert.match(
+      (err.read() as Buffer).toString(),
+      /merged 2 run\(s\): shard-1, reports-run[^]*1 pass, 1 fail, 1 xfail/,
+    );
   });
 
   it('refuses shards that overlap, naming both files, and writes nothing', async () => {
@@ -63,13 +79,28 @@ describe('mountlab merge', () => {
     assert.equal(existsSync(join(root, 'out')), false);
   });
 
-  it('refuses a killed shard\'s partial results and a directory with no run', async () => {
+  it("refuses a killed shard's partial results and a directory with no run", async () => {
     const root = scratchDir('merge-partial');
     mkdirSync(join(root, 'p'), { recursive: true });
-    writeFileSync(join(root, 'p', 'results.json'), JSON.stringify({ format: 'mountlab-results/1', runId: 'p', startedAt: '2026-11-21T00:00:00Z', complete: false, results: [] }));
-    await assert.rejects(mergeCommand([join(root, 'p')], { out: join(root, 'out') }), /partial results of a run that was killed/);
+    writeFileSync(
+      join(root, 'p', 'results.json'),
+      JSON.stringify({
+        format: 'mountlab-results/1',
+        runId: 'p',
+        startedAt: '2026-11-21T00:00:00Z',
+        complete: false,
+        results: [],
+      }),
+    );
+    await assert.rejects(
+      mergeCommand([join(root, 'p')], { out: join(root, 'out') }),
+      /partial results of a run that was killed/,
+    );
     mkdirSync(join(root, 'empty'));
-    await assert.rejects(mergeCommand([join(root, 'empty')], { out: join(root, 'out') }), /no results\.json in it or in the directories below it/);
+    await assert.rejects(
+      mergeCommand([join(root, 'empty')], { out: join(root, 'out') }),
+      /no results\.json in it or in the directories below it/,
+    );
   });
 
   it('refuses the same cell id with a different kernel in two inputs', async () => {
@@ -77,7 +108,10 @@ describe('mountlab merge', () => {
     const a = shardDir(root, 'a', [res('s1', 'pass')]);
     const other = { ...vmCell('vm-a'), facts: { ...vmCell('vm-a').facts, kernel: '7.0.0' } };
     const b = shardDir(root, 'b', [res('s2', 'pass')], [other]);
-    await assert.rejects(mergeCommand([a, b], { out: join(root, 'out') }), /cell vm-a ran kernel 7\.0\.0 with criu 4\.1\.1 here, but kernel 6\.12\.0/);
+    await assert.rejects(
+      mergeCommand([a, b], { out: join(root, 'out') }),
+      /cell vm-a ran kernel 7\.0\.0 with criu 4\.1\.1 here, but kernel 6\.12\.0/,
+    );
   });
 });
 

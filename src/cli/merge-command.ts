@@ -19,8 +19,10 @@ import { ResultsFileError, readResultsFile } from '../results/read-results.js';
 import { isDirectory, isFile } from '../paths.js';
 import { RUN_FILES } from '../results/artifacts.js';
 
-
-export async function mergeCommand(dirs: string[], opts: { out: string; err?: NodeJS.WritableStream }): Promise<number> {
+export async function mergeCommand(
+  dirs: string[],
+  opts: { out: string; err?: NodeJS.WritableStream },
+): Promise<number> {
   const err = opts.err ?? process.stderr;
   const inputs: (RunInput & { dir: string })[] = [];
   for (const d of dirs) inputs.push(...(await runsIn(d)));
@@ -40,7 +42,7 @@ export async function mergeCommand(dirs: string[], opts: { out: string; err?: No
       for (const rel of Object.values(r.artifacts)) {
         const from = join(dir, rel);
         const to = join(runDir, rel);
-        if (!resolve(to).startsWith(runDir + '/') || !resolve(from).startsWith(resolve(dir) + '/')) {
+        if (!resolve(to).startsWith(`${runDir}/`) || !resolve(from).startsWith(`${resolve(dir)}/`)) {
           throw bad(join(dir, RUN_FILES.results), `artifact path '${rel}' leaves its run directory`);
         }
         await mkdir(dirname(to), { recursive: true });
@@ -91,9 +93,15 @@ async function readRun(dir: string): Promise<RunInput & { dir: string }> {
 
 async function sortedSubdirs(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory()).map((e) => join(dir, e.name)).sort();
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => join(dir, e.name))
+    .sort();
 }
 
 function bad(file: string, message: string): BadInputError {
-  return new BadInputError([{ file, line: 1, col: 1, path: '', message }], 'mountlab merge takes run directories (with results.json) or directories of them, from disjoint shards');
+  return new BadInputError(
+    [{ file, line: 1, col: 1, path: '', message }],
+    'mountlab merge takes run directories (with results.json) or directories of them, from disjoint shards',
+  );
 }

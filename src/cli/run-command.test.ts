@@ -17,7 +17,16 @@ describe('mountlab run --kernel PATH', () => {
     process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
     let code: number;
     try {
-      code = await main(['node', 'mountlab', 'run', '--out', join(d, 'reports'), '--kernel', join(d, 'bzImage'), assetPath('scenarios', 'seed-000')]);
+      code = await main([
+        'node',
+        'mountlab',
+        'run',
+        '--out',
+        join(d, 'reports'),
+        '--kernel',
+        join(d, 'bzImage'),
+        assetPath('scenarios', 'seed-000'),
+      ]);
     } finally {
       process.stderr.write = write;
     }

@@ -3,8 +3,19 @@ import fc from 'fast-check';
 import { parseCapture } from '../capture/capture-file.js';
 import { compareCaptures, type Comparison } from './compare.js';
 import {
-  addOutside, addOverlay, addTies, cloneModel, genModel, mutations, pick, prng, randomNumbering, renderText,
-  type GModel, type Mutation, type Rand,
+  addOutside,
+  addOverlay,
+  addTies,
+  cloneModel,
+  genModel,
+  mutations,
+  pick,
+  prng,
+  randomNumbering,
+  renderText,
+  type GModel,
+  type Mutation,
+  type Rand,
 } from './gen.testutil.js';
 import { buildTopology } from './topology.js';
 
@@ -69,9 +80,15 @@ describe('compare: properties', function () {
         if ('mount' in t) {
           const id = numBefore.mountId(t.mount);
           const label = buildTopology(beforeCapture).mounts.find((m) => m.entry.mountId === id)!.label;
-          assert.ok(c.differences.some((d) => d.mount === label || d.mounts?.includes(label)), `no difference names ${label}; ${why}`);
+          assert.ok(
+            c.differences.some((d) => d.mount === label || d.mounts?.includes(label)),
+            `no difference names ${label}; ${why}`,
+          );
         } else {
-          assert.ok(c.differences.some((d) => d.task === t.task || d.tasks?.includes(t.task)), `no difference names task ${t.task}; ${why}`);
+          assert.ok(
+            c.differences.some((d) => d.task === t.task || d.tasks?.includes(t.task)),
+            `no difference names task ${t.task}; ${why}`,
+          );
         }
         seen.set(family(mutation.kind), (seen.get(family(mutation.kind)) ?? 0) + 1);
       }),
@@ -79,10 +96,32 @@ describe('compare: properties', function () {
     );
     // The property is only as strong as the mutations it really tried.
     const expected = [
-      'drop-mount', 'reparent-to', 'root', 'mountpoint', 'fstype', 'source', 'mount-option', 'rw-ro', 'super-option', 'unbindable',
-      'master-add', 'master-remove', 'master-change', 'sb-split', 'sb-merge', 'peers-split', 'peers-merge', 'task-drop', 'task-move', 'task-unshare',
+      'drop-mount',
+      'reparent-to',
+      'root',
+      'mountpoint',
+      'fstype',
+      'source',
+      'mount-option',
+      'rw-ro',
+      'super-option',
+      'unbindable',
+      'master-add',
+      'master-remove',
+      'master-change',
+      'sb-split',
+      'sb-merge',
+      'peers-split',
+      'peers-merge',
+      'task-drop',
+      'task-move',
+      'task-unshare',
     ];
-    for (const f of expected) assert.ok((seen.get(f) ?? 0) >= 5, `mutation family ${f} tried ${seen.get(f) ?? 0} times: ${JSON.stringify([...seen])}`);
+    for (const f of expected)
+      assert.ok(
+        (seen.get(f) ?? 0) >= 5,
+        `mutation family ${f} tried ${seen.get(f) ?? 0} times: ${JSON.stringify([...seen])}`,
+      );
   });
 
   it(`never throws on unrelated pairs, is deterministic, and finds a capture equal to itself (${RUNS} runs)`, () => {
@@ -140,14 +179,20 @@ describe('compare: properties', function () {
         const r2 = prng(s2);
         const num1 = randomNumbering(r1, model);
         const before = renderText(model, num1, r1);
-        const same = compareCaptures(parseCapture(before), parseCapture(renderText(model, randomNumbering(r2, model), r2)));
+        const same = compareCaptures(
+          parseCapture(before),
+          parseCapture(renderText(model, randomNumbering(r2, model), r2)),
+        );
         assert.ok(same.equivalent, explain(same, before));
         const after = renderText(moved, randomNumbering(r2, moved), r2);
         const beforeCapture = parseCapture(before);
         const c = compareCaptures(beforeCapture, parseCapture(after));
         assert.ok(!c.equivalent, explain(c, before, after));
         const label = buildTopology(beforeCapture).mounts.find((m) => m.entry.mountId === num1.mountId(x.uid))!.label;
-        assert.ok(c.differences.some((d) => d.mounts?.includes(label)), `no difference names ${label}\n${explain(c, before, after)}`);
+        assert.ok(
+          c.differences.some((d) => d.mounts?.includes(label)),
+          `no difference names ${label}\n${explain(c, before, after)}`,
+        );
       }),
       { numRuns: RUNS },
     );
@@ -162,8 +207,11 @@ describe('compare: properties', function () {
         const X = model.groups + 2;
         if (model.mounts.length < 2) return;
         const a = pick(r, model.mounts);
-        const b = pick(r, model.mounts.filter((m) => m !== a));
-        for (const m of [a, b]) (delete m.shared, delete m.master, delete m.propagateFrom);
+        const b = pick(
+          r,
+          model.mounts.filter((m) => m !== a),
+        );
+        for (const m of [a, b]) delete m.shared, delete m.master, delete m.propagateFrom;
         a.master = X;
         b.master = model.groups + 3;
         b.propagateFrom = X;
@@ -172,7 +220,10 @@ describe('compare: properties', function () {
         const r1 = prng(s1);
         const r2 = prng(s2);
         const before = renderText(model, randomNumbering(r1, model), r1);
-        const same = compareCaptures(parseCapture(before), parseCapture(renderText(model, randomNumbering(r2, model), r2)));
+        const same = compareCaptures(
+          parseCapture(before),
+          parseCapture(renderText(model, randomNumbering(r2, model), r2)),
+        );
         assert.ok(same.equivalent, explain(same, before));
         const after = renderText(moved, randomNumbering(r2, moved), r2);
         const c = compareCaptures(parseCapture(before), parseCapture(after));
@@ -200,11 +251,17 @@ describe('compare: properties', function () {
         const r1 = prng(s1);
         const r2 = prng(s2);
         const before = renderText(model, randomNumbering(r1, model), r1);
-        const same = compareCaptures(parseCapture(before), parseCapture(renderText(model, randomNumbering(r2, model), r2)));
+        const same = compareCaptures(
+          parseCapture(before),
+          parseCapture(renderText(model, randomNumbering(r2, model), r2)),
+        );
         assert.ok(same.equivalent, explain(same, before));
         const after = renderText(swapped, randomNumbering(r2, swapped), r2);
         const c = compareCaptures(parseCapture(before), parseCapture(after));
-        assert.ok(c.differences.some((d) => d.kind === 'super-options-changed' && /layer order/.test(d.sentence)), explain(c, before, after));
+        assert.ok(
+          c.differences.some((d) => d.kind === 'super-options-changed' && /layer order/.test(d.sentence)),
+          explain(c, before, after),
+        );
       }),
       { numRuns: RUNS },
     );

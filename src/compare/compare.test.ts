@@ -40,7 +40,11 @@ describe('compare', () => {
         .split('\n')
         .reverse()
         .map((l) =>
-          l.replace(/^(\d+) (\d+) (\d+):(\d+)/, (_m, id, p, major, minor) => `${Number(id) + 500} ${Number(p) + 500} ${major}:${major === '0' ? Number(minor) + 70 : minor}`),
+          l.replace(
+            /^(\d+) (\d+) (\d+):(\d+)/,
+            (_m, id, p, major, minor) =>
+              `${Number(id) + 500} ${Number(p) + 500} ${major}:${major === '0' ? Number(minor) + 70 : minor}`,
+          ),
         )
         .join('\n');
       assert.equal(compareCaptures(cap(orig), cap(renum)).equivalent, true);
@@ -71,7 +75,13 @@ describe('compare', () => {
     const c = compareCaptures(cap(CHAIN_BEFORE), cap(after));
     assert.deepEqual(
       c.differences.map((d) => [d.kind, d.mount, d.sentence]),
-      [['master-changed', '/c/sub', '/c/sub was a slave of the peer group of /a/sub (master:204); after restore it is a slave of the peer group of /w/sub (master:292)']],
+      [
+        [
+          'master-changed',
+          '/c/sub',
+          '/c/sub was a slave of the peer group of /a/sub (master:204); after restore it is a slave of the peer group of /w/sub (master:292)',
+        ],
+      ],
     );
   });
 
@@ -80,10 +90,7 @@ describe('compare', () => {
     let after = edit(CHAIN_AFTER, '653 ', (l) => l.replace('shared:292', 'shared:293'));
     after = edit(after, '655 ', (l) => l.replace(' master:292', ''));
     const c = compareCaptures(cap(CHAIN_BEFORE), cap(after));
-    assert.deepEqual(
-      c.differences.map((d) => d.kind).sort(),
-      ['master-lost', 'peers-merged'],
-    );
+    assert.deepEqual(c.differences.map((d) => d.kind).sort(), ['master-lost', 'peers-merged']);
     assert.deepEqual(sentences(c), [
       '/a/sub (shared:204) and /w/sub (shared:203) were in different peer groups; after restore they are peers (shared:293)',
       '/a/sub was a slave of the peer group of /w/sub (master:203); after restore it is shared (shared:293)',
@@ -92,23 +99,45 @@ describe('compare', () => {
 
   it('fails when the tree changes shape under unchanged mountpoints, fstype or superblock sharing', () => {
     // /b/sub hangs on / instead of on /b: same mountpoint string, other parent.
-    const reparented = compareCaptures(cap(CHAIN_BEFORE), cap(edit(CHAIN_AFTER, '659 ', (l) => l.replace('659 651', '659 640'))));
-    assert.deepEqual(sentences(reparented), ['/b/sub was a child of the mount /b; after restore it is a child of the mount /']);
-    const fstype = compareCaptures(cap(CHAIN_BEFORE), cap(edit(CHAIN_AFTER, '641 ', (l) => l.replace('- proc proc', '- sysfs proc'))));
+    const reparented = compareCaptures(
+      cap(CHAIN_BEFORE),
+      cap(edit(CHAIN_AFTER, '659 ', (l) => l.replace('659 651', '659 640'))),
+    );
+    assert.deepEqual(sentences(reparented), [
+      '/b/sub was a child of the mount /b; after restore it is a child of the mount /',
+    ]);
+    const fstype = compareCaptures(
+      cap(CHAIN_BEFORE),
+      cap(edit(CHAIN_AFTER, '641 ', (l) => l.replace('- proc proc', '- sysfs proc'))),
+    );
     assert.deepEqual(sentences(fstype), ['/proc: filesystem type changed: proc -> sysfs']);
     const split = compareCaptures(cap(CHAIN_BEFORE), cap(edit(CHAIN_AFTER, '660 ', (l) => l.replace('0:62', '0:63'))));
-    assert.deepEqual(split.differences.map((d) => [d.kind, d.mount]), [['superblock-split', '/a/sub']]);
-    assert.match(split.differences[0]!.sentence, /^\/a\/sub, \/b\/sub, \/c\/sub and \/w\/sub were mounts of one superblock \(tmpfs, 0:54\); after restore they are on 2 different superblocks: \/a\/sub, \/b\/sub and \/w\/sub \(0:62\); \/c\/sub \(0:63\)$/);
+    assert.deepEqual(
+      split.differences.map((d) => [d.kind, d.mount]),
+      [['superblock-split', '/a/sub']],
+    );
+    assert.match(
+      split.differences[0]!.sentence,
+      /^\/a\/sub, \/b\/sub, \/c\/sub and \/w\/sub were mounts of one superblock \(tmpfs, 0:54\); after restore they are on 2 different superblocks: \/a\/sub, \/b\/sub and \/w\/sub \(0:62\); \/c\/sub \(0:63\)$/,
+    );
   });
 
   it('reports a lost mount once, with its lost descendants, and nothing about them changing parent', () => {
-    const after = CHAIN_AFTER.split('\n').filter((l) => !l.startsWith('650 ') && !l.startsWith('655 ')).join('\n');
+    const after = CHAIN_AFTER.split('\n')
+      .filter((l) => !l.startsWith('650 ') && !l.startsWith('655 '))
+      .join('\n');
     const c = compareCaptures(cap(CHAIN_BEFORE), cap(after));
     // /b and /c were slaves of /a's group, whose only member is gone; that
     // their master is now a number outside the capture follows from the loss.
     assert.deepEqual(
       c.differences.map((d) => [d.kind, d.mounts, d.sentence]),
-      [['mount-lost', ['/a', '/a/sub'], '/a is missing after restore (tmpfs from w on /a, root /), and so is the mount on it: /a/sub']],
+      [
+        [
+          'mount-lost',
+          ['/a', '/a/sub'],
+          '/a is missing after restore (tmpfs from w on /a, root /), and so is the mount on it: /a/sub',
+        ],
+      ],
     );
   });
 
@@ -144,7 +173,13 @@ describe('compare', () => {
     // helper now lives in inner's namespace, so it prints inner's table.
     const blocks = after.split(/(?=^@task )/m);
     const inner = blocks.find((b) => b.startsWith('@task inner'))!;
-    const moved = blocks.map((b) => (b.startsWith('@task helper') ? inner.replace('@task inner pid=3110', '@task helper pid=3105').replace('cwd=/ ', 'cwd=/w ') : b)).join('');
+    const moved = blocks
+      .map((b) =>
+        b.startsWith('@task helper')
+          ? inner.replace('@task inner pid=3110', '@task helper pid=3105').replace('cwd=/ ', 'cwd=/w ')
+          : b,
+      )
+      .join('');
     const c = compareCaptures(cap(before), cap(moved));
     assert.deepEqual(sentences(c), [
       'tasks helper (ns#1) and inner (ns#2) were in different mount namespaces before the dump; after restore they share one',
@@ -154,8 +189,10 @@ describe('compare', () => {
   });
 
   it('ignores only the documented super options, and says what it ignored', () => {
-    const before = '1 0 254:0 / / rw - ext4 /dev/vda rw\n2 1 0:50 / /net rw,relatime - autofs systemd-1 rw,fd=5,pgrp=1,timeout=0,minproto=5,maxproto=5,direct,pipe_ino=1234\n';
-    const after = '9 8 254:0 / / rw - ext4 /dev/vda rw\n10 9 0:61 / /net rw,relatime - autofs systemd-1 rw,fd=7,pgrp=412,timeout=0,minproto=5,maxproto=5,direct,pipe_ino=99\n';
+    const before =
+      '1 0 254:0 / / rw - ext4 /dev/vda rw\n2 1 0:50 / /net rw,relatime - autofs systemd-1 rw,fd=5,pgrp=1,timeout=0,minproto=5,maxproto=5,direct,pipe_ino=1234\n';
+    const after =
+      '9 8 254:0 / / rw - ext4 /dev/vda rw\n10 9 0:61 / /net rw,relatime - autofs systemd-1 rw,fd=7,pgrp=412,timeout=0,minproto=5,maxproto=5,direct,pipe_ino=99\n';
     const c = compareCaptures(cap(before), cap(after));
     assert.equal(c.equivalent, true);
     assert.deepEqual(
@@ -169,7 +206,9 @@ describe('compare', () => {
     assert.ok(c.filtered.every((f) => f.reason.length > 20));
     assert.equal(DEFAULT_IGNORED_SUPER_OPTIONS.length, 3);
     const strict = compareCaptures(cap(before), cap(after), { ignoreSuperOptions: [] });
-    assert.deepEqual(sentences(strict), ['/net: super options changed: fd=5,pgrp=1,pipe_ino=1234 -> fd=7,pgrp=412,pipe_ino=99']);
+    assert.deepEqual(sentences(strict), [
+      '/net: super options changed: fd=5,pgrp=1,pipe_ino=1234 -> fd=7,pgrp=412,pipe_ino=99',
+    ]);
     // A timeout is not on the list: it is compared.
     const t = compareCaptures(cap(before), cap(after.replace('timeout=0', 'timeout=300')));
     assert.deepEqual(sentences(t), ['/net: super options changed: timeout=0 -> timeout=300']);
@@ -186,21 +225,33 @@ describe('compare', () => {
     assert.equal(anon.equivalent, true);
     const disk = compareCaptures(cap(CHAIN_BEFORE), cap(CHAIN_AFTER.replace('254:0', '254:16')));
     assert.deepEqual(sentences(disk), ['/: device changed: 254:0 -> 254:16']);
-    assert.equal(compareCaptures(cap(CHAIN_BEFORE), cap(CHAIN_AFTER.replace('254:0', '254:16')), { literalBlockDevices: false }).equivalent, true);
+    assert.equal(
+      compareCaptures(cap(CHAIN_BEFORE), cap(CHAIN_AFTER.replace('254:0', '254:16')), { literalBlockDevices: false })
+        .equivalent,
+      true,
+    );
   });
 
   it('compares nsfs bind mounts by which namespace they share, not by inode number', () => {
-    const base = '1 0 254:0 / / rw - ext4 /dev/vda rw\n2 1 0:4 net:[4026531992] /a rw - nsfs nsfs rw\n3 1 0:4 net:[4026531992] /b rw - nsfs nsfs rw\n';
+    const base =
+      '1 0 254:0 / / rw - ext4 /dev/vda rw\n2 1 0:4 net:[4026531992] /a rw - nsfs nsfs rw\n3 1 0:4 net:[4026531992] /b rw - nsfs nsfs rw\n';
     assert.equal(compareCaptures(cap(base), cap(base.replace(/4026531992/g, '4026532777'))).equivalent, true);
     const c = compareCaptures(cap(base), cap(base.replace('net:[4026531992] /b', 'net:[4026532001] /b')));
-    assert.deepEqual(c.differences.map((d) => [d.kind, d.mounts]), [['root-changed', ['/a', '/b']]]);
+    assert.deepEqual(
+      c.differences.map((d) => [d.kind, d.mounts]),
+      [['root-changed', ['/a', '/b']]],
+    );
   });
 
   it('never throws on odd pairs: empty captures, a capture against nothing', () => {
     const empty: Capture = { tasks: [] };
     assert.equal(compareCaptures(empty, empty).equivalent, true);
     const c = compareCaptures(cap(CHAIN_BEFORE), empty);
-    assert.deepEqual(c.differences.map((d) => d.kind).sort(), ['namespace-count-changed', 'namespace-lost', 'task-lost']);
+    assert.deepEqual(c.differences.map((d) => d.kind).sort(), [
+      'namespace-count-changed',
+      'namespace-lost',
+      'task-lost',
+    ]);
     const d = compareCaptures(empty, cap(CHAIN_BEFORE));
     assert.equal(d.equivalent, false);
     const noMounts = compareCaptures(cap('@task init pid=1 mntns=1\n'), cap(CHAIN_AFTER));

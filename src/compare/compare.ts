@@ -23,7 +23,13 @@ import {
   type Namer,
   type Side,
 } from './explain.js';
-import { DIFFERENCE_KINDS, type Comparison, type Difference, type DifferenceKind, type FilteredSuperOption } from './difference.js';
+import {
+  DIFFERENCE_KINDS,
+  type Comparison,
+  type Difference,
+  type DifferenceKind,
+  type FilteredSuperOption,
+} from './difference.js';
 import { compareFds } from './fds.js';
 import { byText, changeText, displayPath, listText, plural } from './text.js';
 import { matchTopologies, type Matching } from './match.js';
@@ -34,11 +40,24 @@ import {
   sequenceOptions,
   type IgnoredSuperOption,
 } from './super-options.js';
-import { buildTopology, nsfsRoot, type GroupRef, type Topology, type TopoMount, type TopoNamespace } from './topology.js';
+import {
+  buildTopology,
+  nsfsRoot,
+  type GroupRef,
+  type Topology,
+  type TopoMount,
+  type TopoNamespace,
+} from './topology.js';
 
 export { DEFAULT_IGNORED_SUPER_OPTIONS, type IgnoredSuperOption } from './super-options.js';
 // The vocabulary lives in difference.ts; re-exported for the stages that compare.
-export { DIFFERENCE_KINDS, type Comparison, type Difference, type DifferenceKind, type FilteredSuperOption } from './difference.js';
+export {
+  DIFFERENCE_KINDS,
+  type Comparison,
+  type Difference,
+  type DifferenceKind,
+  type FilteredSuperOption,
+} from './difference.js';
 
 export interface CompareOptions {
   /** Replaces DEFAULT_IGNORED_SUPER_OPTIONS; pass [] to compare every super option. */
@@ -61,7 +80,12 @@ export function compareTopologies(before: Topology, after: Topology, opts: Compa
   return compareBoth(before, after, opts, undefined);
 }
 
-function compareBoth(before: Topology, after: Topology, opts: CompareOptions, captures: { before: Capture; after: Capture } | undefined): Comparison {
+function compareBoth(
+  before: Topology,
+  after: Topology,
+  opts: CompareOptions,
+  captures: { before: Capture; after: Capture } | undefined,
+): Comparison {
   const M = matchTopologies(before, after);
   const afterLabel = (a: TopoMount): string => {
     const b = M.back.get(a);
@@ -88,7 +112,9 @@ function compareBoth(before: Topology, after: Topology, opts: CompareOptions, ca
   comparePeers(ctx);
   compareMasters(ctx);
   compareNsfsRoots(ctx);
-  const fds = captures ? compareFds({ ...captures, B: before, A: after, M, namer: ctx.namer }) : { differences: [], notes: [] };
+  const fds = captures
+    ? compareFds({ ...captures, B: before, A: after, M, namer: ctx.namer })
+    : { differences: [], notes: [] };
   ctx.out.push(...fds.differences);
 
   const rank = new Map<string, number>(DIFFERENCE_KINDS.map((k, i) => [k, i]));
@@ -156,19 +182,33 @@ function compareTasks(ctx: Ctx): void {
   const nsOf = (ns: TopoNamespace) => (B.multiNamespace ? `, in ${ns.label}` : '');
   for (const t of B.tasks) {
     if (!inA.has(t.name)) {
-      ctx.out.push({ kind: 'task-lost', task: t.name, tasks: [t.name], sentence: `task ${d(t.name)} (pid ${t.pid}${nsOf(t.namespace)}) is missing after restore` });
+      ctx.out.push({
+        kind: 'task-lost',
+        task: t.name,
+        tasks: [t.name],
+        sentence: `task ${d(t.name)} (pid ${t.pid}${nsOf(t.namespace)}) is missing after restore`,
+      });
     }
   }
   for (const t of A.tasks) {
     if (!inB.has(t.name)) {
-      ctx.out.push({ kind: 'task-added', task: t.name, tasks: [t.name], sentence: `after restore there is an extra task ${d(t.name)} (pid ${t.pid})` });
+      ctx.out.push({
+        kind: 'task-added',
+        task: t.name,
+        tasks: [t.name],
+        sentence: `after restore there is an extra task ${d(t.name)} (pid ${t.pid})`,
+      });
     }
   }
 
   // Which tasks share a mount namespace is a partition of the tasks.
   const common = B.tasks.filter((t) => inA.has(t.name));
   const { splits, merges } = diffPartitions(
-    common.map((t) => ({ item: t.name, before: String(t.namespace.index), after: String(inA.get(t.name)!.namespace.index) })),
+    common.map((t) => ({
+      item: t.name,
+      before: String(t.namespace.index),
+      after: String(inA.get(t.name)!.namespace.index),
+    })),
   );
   const names = (l: string[]) => listText(l.map(d));
   for (const s of splits) {
@@ -189,7 +229,8 @@ function compareTasks(ctx: Ctx): void {
   }
 
   if (B.namespaces.length !== A.namespaces.length) {
-    const count = (n: number, one: string, many: string) => (n === 1 ? `${one} 1 mount namespace` : `${many} ${n} mount namespaces`);
+    const count = (n: number, one: string, many: string) =>
+      n === 1 ? `${one} 1 mount namespace` : `${many} ${n} mount namespaces`;
     const list = (t: Topology) => t.namespaces.map((n) => `{${names(n.tasks.map((x) => x.name))}}`).join(', ');
     ctx.out.push({
       kind: 'namespace-count-changed',
@@ -226,7 +267,12 @@ function compareTasks(ctx: Ctx): void {
       ['task-root-changed', 'root directory', tb.root, ta.root],
     ] as const) {
       if (known(vb) && known(va) && vb !== va) {
-        ctx.out.push({ kind, task: tb.name, tasks: [tb.name], sentence: `task ${d(tb.name)}: ${what} changed: ${changeText(vb, va)}` });
+        ctx.out.push({
+          kind,
+          task: tb.name,
+          tasks: [tb.name],
+          sentence: `task ${d(tb.name)}: ${what} changed: ${changeText(vb, va)}`,
+        });
       }
     }
   }
@@ -255,7 +301,12 @@ function compareMountSets(ctx: Ctx): void {
     } else {
       const on = m.parent ? `, on ${namer.label(m.parent, 'after')}` : '';
       const tail = n ? `, with ${n === 1 ? 'one more mount' : `${n} more mounts`} on it: ${listText(labels)}` : '';
-      mountDiff(ctx, 'mount-added', [self, ...labels], `after restore there is an extra mount ${self} (${mountSummary(m)})${on}${tail}`);
+      mountDiff(
+        ctx,
+        'mount-added',
+        [self, ...labels],
+        `after restore there is an extra mount ${self} (${mountSummary(m)})${on}${tail}`,
+      );
     }
   };
   for (const b of B.mounts) {
@@ -281,8 +332,12 @@ function compareAttributes(ctx: Ctx): void {
     if (how === 'moved') {
       mountDiff(ctx, 'mountpoint-changed', [L], `${L}: mountpoint changed: ${changeText(b.mountPoint, a.mountPoint)}`);
     } else if (how === 'reparented') {
-      const was = b.parent ? `a child of the mount ${namer.label(b.parent, 'before')}` : 'a root of its mount tree (its parent not in the table)';
-      const now = a.parent ? `a child of the mount ${namer.label(a.parent, 'after')}` : 'a root of its mount tree (its parent not in the table)';
+      const was = b.parent
+        ? `a child of the mount ${namer.label(b.parent, 'before')}`
+        : 'a root of its mount tree (its parent not in the table)';
+      const now = a.parent
+        ? `a child of the mount ${namer.label(a.parent, 'after')}`
+        : 'a root of its mount tree (its parent not in the table)';
       mountDiff(ctx, 'parent-changed', [L], `${L} was ${was}; after restore it is ${now}`);
     }
     const nb = nsfsRoot(b);
@@ -291,12 +346,19 @@ function compareAttributes(ctx: Ctx): void {
     if (nb && na ? nb.type !== na.type : b.root !== a.root) {
       mountDiff(ctx, 'root-changed', [L], `${L}: mount root changed: ${changeText(b.root, a.root)}`);
     }
-    if (b.fsType !== a.fsType) mountDiff(ctx, 'fstype-changed', [L], `${L}: filesystem type changed: ${changeText(b.fsType, a.fsType)}`);
-    if (b.source !== a.source) mountDiff(ctx, 'source-changed', [L], `${L}: mount source changed: ${changeText(b.source, a.source)}`);
+    if (b.fsType !== a.fsType)
+      mountDiff(ctx, 'fstype-changed', [L], `${L}: filesystem type changed: ${changeText(b.fsType, a.fsType)}`);
+    if (b.source !== a.source)
+      mountDiff(ctx, 'source-changed', [L], `${L}: mount source changed: ${changeText(b.source, a.source)}`);
     const sb = b.superblock;
     const sa = a.superblock;
     if (ctx.literalBlockDevices && (sb.major !== sa.major || (sb.major !== 0 && sb.minor !== sa.minor))) {
-      mountDiff(ctx, 'device-changed', [L], `${L}: device changed: ${sb.device}${sb.major === 0 ? ' (anonymous)' : ''} -> ${sa.device}${sa.major === 0 ? ' (anonymous)' : ''}`);
+      mountDiff(
+        ctx,
+        'device-changed',
+        [L],
+        `${L}: device changed: ${sb.device}${sb.major === 0 ? ' (anonymous)' : ''} -> ${sa.device}${sa.major === 0 ? ' (anonymous)' : ''}`,
+      );
     }
     const mo = setDiff(b.mountOptions, a.mountOptions);
     if (mo) mountDiff(ctx, 'mount-options-changed', [L], `${L}: mount options changed: ${mo}`);
@@ -307,10 +369,23 @@ function compareAttributes(ctx: Ctx): void {
       setDiff(keptB, keptA) ?? sequenceDiff(sequenceOptions(b.fsType, keptB), sequenceOptions(a.fsType, keptA));
     // Super options belong to the superblock: every mount of it shows the
     // same change, which is one change.
-    if (so) superOpts.add(`${sb.device}\0${so}`, 'super-options-changed', L, (ls) => `${subject(ls).text}: super options changed: ${so}`);
+    if (so)
+      superOpts.add(
+        `${sb.device}\0${so}`,
+        'super-options-changed',
+        L,
+        (ls) => `${subject(ls).text}: super options changed: ${so}`,
+      );
 
     if (b.unbindable !== a.unbindable) {
-      mountDiff(ctx, 'unbindable-changed', [L], b.unbindable ? `${L} was unbindable; after restore it is bindable` : `${L} was bindable; after restore it is unbindable`);
+      mountDiff(
+        ctx,
+        'unbindable-changed',
+        [L],
+        b.unbindable
+          ? `${L} was unbindable; after restore it is bindable`
+          : `${L} was bindable; after restore it is unbindable`,
+      );
     }
   }
   superOpts.flush(ctx);
@@ -358,7 +433,9 @@ function keptSuperOptions(ctx: Ctx, m: TopoMount, side: Side, other: TopoMount):
 // ---------------------------------------------------------------- superblocks
 
 function compareSuperblocks(ctx: Ctx): void {
-  const { splits, merges } = diffPartitions(ctx.pairs.map(([b, a]) => ({ item: b, before: b.superblock.device, after: a.superblock.device })));
+  const { splits, merges } = diffPartitions(
+    ctx.pairs.map(([b, a]) => ({ item: b, before: b.superblock.device, after: a.superblock.device })),
+  );
   const labels = sortedLabels;
   for (const s of splits) {
     const first = s.members[0]!;
@@ -448,7 +525,8 @@ function refChange(M: Matching, rb: GroupRef | undefined, ra: GroupRef | undefin
   if (rb.kind === 'external' && ra.kind === 'external') return 'same';
   const seenB = rb.kind === 'group' ? rb.group.members.filter((m) => M.mounts.has(m)) : [];
   const seenA = ra.kind === 'group' ? ra.group.members.filter((m) => M.back.has(m)) : [];
-  if (rb.kind === 'group' && ra.kind === 'group' && seenB.some((m) => M.mounts.get(m)!.peerGroup === ra.group)) return 'same';
+  if (rb.kind === 'group' && ra.kind === 'group' && seenB.some((m) => M.mounts.get(m)!.peerGroup === ra.group))
+    return 'same';
   return seenB.length === 0 && seenA.length === 0 ? 'same' : 'changed';
 }
 
@@ -503,7 +581,12 @@ function compareMasters(ctx: Ctx): void {
     if (refChange(M, b.propagateFrom, a.propagateFrom) !== 'same') {
       const was = propagateFromText(b.propagateFrom, 'before', namer);
       const now = propagateFromText(a.propagateFrom, 'after', namer);
-      gather.add(`${unit}\0${refKey(b.propagateFrom)}\0${refKey(a.propagateFrom)}`, 'propagate-from-changed', b.label, (ls) => `${subject(ls).text}: propagate_from changed: ${was} -> ${now}`);
+      gather.add(
+        `${unit}\0${refKey(b.propagateFrom)}\0${refKey(a.propagateFrom)}`,
+        'propagate-from-changed',
+        b.label,
+        (ls) => `${subject(ls).text}: propagate_from changed: ${was} -> ${now}`,
+      );
     }
     if (b.propagateFrom?.kind === 'external' && a.propagateFrom?.kind === 'external') {
       if (named(b.propagateFrom, a.propagateFrom)) {
@@ -602,9 +685,19 @@ function compareNsfsRoots(ctx: Ctx): void {
   const { splits, merges } = diffPartitions(items);
   const labels = sortedLabels;
   for (const s of splits) {
-    mountDiff(ctx, 'root-changed', labels(s.members), `${listText(labels(s.members))} were bind mounts of the same namespace (${s.cls}); after restore they name ${s.parts.length} different ones: ${s.parts.map((p) => `${listText(labels(p.members))} (${p.cls})`).join('; ')}`);
+    mountDiff(
+      ctx,
+      'root-changed',
+      labels(s.members),
+      `${listText(labels(s.members))} were bind mounts of the same namespace (${s.cls}); after restore they name ${s.parts.length} different ones: ${s.parts.map((p) => `${listText(labels(p.members))} (${p.cls})`).join('; ')}`,
+    );
   }
   for (const m of merges) {
-    mountDiff(ctx, 'root-changed', labels(m.members), `${m.parts.map((p) => `${listText(labels(p.members))} (${p.cls})`).join(' and ')} were bind mounts of different namespaces; after restore they name the same one (${m.cls})`);
+    mountDiff(
+      ctx,
+      'root-changed',
+      labels(m.members),
+      `${m.parts.map((p) => `${listText(labels(p.members))} (${p.cls})`).join(' and ')} were bind mounts of different namespaces; after restore they name the same one (${m.cls})`,
+    );
   }
 }

@@ -27,7 +27,12 @@ export function groupName(g: PeerGroup, side: Side, namer: Namer): string {
 }
 
 /** master:N (or propagate_from:N) as a phrase that completes "X is ...". */
-export function masterText(r: GroupRef, side: Side, namer: Namer, field: 'master' | 'propagate_from' = 'master'): string {
+export function masterText(
+  r: GroupRef,
+  side: Side,
+  namer: Namer,
+  field: 'master' | 'propagate_from' = 'master',
+): string {
   const num = `${field}:${r.id}`;
   if (r.kind === 'group') return `a slave of ${groupName(r.group, side, namer)} (${num})`;
   return `a slave of ${outsideName(r)} (${num})`;
@@ -64,7 +69,12 @@ export function stateText(m: TopoMount, side: Side, namer: Namer, peers: readonl
 /** Subject of a sentence about one or several mounts, with the verb forms that agree with it. */
 export function subject(labels: readonly string[]): { text: string; was: string; is: string; has: string } {
   const one = labels.length === 1;
-  return { text: listText(labels), was: one ? 'was' : 'were', is: one ? 'it is' : 'they are', has: one ? 'has' : 'have' };
+  return {
+    text: listText(labels),
+    was: one ? 'was' : 'were',
+    is: one ? 'it is' : 'they are',
+    has: one ? 'has' : 'have',
+  };
 }
 
 /** "a,b" option lists for sentences. */

@@ -5,7 +5,10 @@ import { judgeFdProbes, planFdProbes } from './fd-probe.js';
 const H = '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824';
 
 /** One task per key, mount 24 (before) or 77 (after) on /w. */
-function capture(tasks: Record<string, { pid: number; fds: string[] }>, after = false): ReturnType<typeof parseCapture> {
+function capture(
+  tasks: Record<string, { pid: number; fds: string[] }>,
+  after = false,
+): ReturnType<typeof parseCapture> {
   const lines: string[] = [];
   for (const [key, t] of Object.entries(tasks)) {
     lines.push(`@task ${key} pid=${t.pid} mntns=4026532296 cwd=/ root=/`);
@@ -13,10 +16,11 @@ function capture(tasks: Record<string, { pid: number; fds: string[] }>, after = 
     lines.push(after ? '77 70 0:51 / /w rw - tmpfs w rw' : '24 21 0:41 / /w rw - tmpfs w rw');
     lines.push(...t.fds.map((f) => (after ? f.replace(/mnt=24/, 'mnt=77').replace(/dev=0:41/, 'dev=0:51') : f)));
   }
-  return parseCapture(lines.join('\n') + '\n');
+  return parseCapture(`${lines.join('\n')}\n`);
 }
 
-const fd = (n: number, flags: string, rest: string) => `@fd ${n} flags=${flags} pos=7 mnt=24 ino=${n} dev=0:41 type=file size=5 sha256=${H} ${rest}`;
+const fd = (n: number, flags: string, rest: string) =>
+  `@fd ${n} flags=${flags} pos=7 mnt=24 ino=${n} dev=0:41 type=file size=5 sha256=${H} ${rest}`;
 
 // Seed 004 in task init (fd 20 = a_fd, fd 21 = the new a), with fds that must
 // not be probed around it, and a ghost file in task kid.
@@ -49,21 +53,43 @@ describe('fd probe', () => {
       );
       assert.equal(
         plan.input,
-        '200 20 mountlab-fd-probe:N:1\\012 /w/b /w/a\n' + '200 24 mountlab-fd-probe:N:2\\012 /w/c /w/my\\040dir/d\n' + '201 3 mountlab-fd-probe:N:3\\012 /w/g\n',
+        '200 20 mountlab-fd-probe:N:1\\012 /w/b /w/a\n' +
+          '200 24 mountlab-fd-probe:N:2\\012 /w/c /w/my\\040dir/d\n' +
+          '201 3 mountlab-fd-probe:N:3\\012 /w/g\n',
       );
       assert.deepEqual(plan.notes, []);
     });
 
     it('goes by the after side for writability and by the before side for names; an unmatched task or fd is not probed', () => {
-      const ro = planFdProbes(before, after((l) => (l.startsWith('@fd 20 ') ? l.replace('flags=100002', 'flags=100000') : l)), 'N');
-      assert.deepEqual(ro.probes.map((p) => p.fd), [24, 3]);
-      const lost = planFdProbes(before, capture({ init: { pid: 200, fds: BEFORE_INIT.filter((l) => !l.startsWith('@fd 20 ')) } }, true), 'N');
-      assert.deepEqual(lost.probes.map((p) => [p.task, p.fd]), [['init', 24]]);
+      const ro = planFdProbes(
+        before,
+        after((l) => (l.startsWith('@fd 20 ') ? l.replace('flags=100002', 'flags=100000') : l)),
+        'N',
+      );
+      assert.deepEqual(
+        ro.probes.map((p) => p.fd),
+        [24, 3],
+      );
+      const lost = planFdProbes(
+        before,
+        capture({ init: { pid: 200, fds: BEFORE_INIT.filter((l) => !l.startsWith('@fd 20 ')) } }, true),
+        'N',
+      );
+      assert.deepEqual(
+        lost.probes.map((p) => [p.task, p.fd]),
+        [['init', 24]],
+      );
     });
 
     it('notes a deleted, still linked file whose names the capture lacks, and has nothing to send for captures without names', () => {
-      const noNames = BEFORE_INIT.map((l) => l.replace(/ names=\S+/, '').replace('path=/w/c', 'names-error=covered path=/w/c'));
-      const plan = planFdProbes(capture({ init: { pid: 10, fds: noNames } }), capture({ init: { pid: 200, fds: noNames } }, true), 'N');
+      const noNames = BEFORE_INIT.map((l) =>
+        l.replace(/ names=\S+/, '').replace('path=/w/c', 'names-error=covered path=/w/c'),
+      );
+      const plan = planFdProbes(
+        capture({ init: { pid: 10, fds: noNames } }),
+        capture({ init: { pid: 200, fds: noNames } }, true),
+        'N',
+      );
       assert.deepEqual(plan.probes, []);
       assert.equal(plan.input, '');
       assert.deepEqual(plan.notes, [
@@ -78,10 +104,14 @@ describe('fd probe', () => {
 
   describe('judgeFdProbes', () => {
     const plan = planFdProbes(before, after(), 'N');
-    const GOOD = ['probe 200 20 ok yes:/w/b no:/w/a', 'probe 200 24 ok yes:/w/c yes:/w/my\\040dir/d', 'probe 201 3 ok missing:/w/g'];
+    const GOOD = [
+      'probe 200 20 ok yes:/w/b no:/w/a',
+      'probe 200 24 ok yes:/w/c yes:/w/my\\040dir/d',
+      'probe 201 3 ok missing:/w/g',
+    ];
 
     it('finds nothing wrong when each write reached exactly the names, and counts what it checked', () => {
-      const r = judgeFdProbes(plan, GOOD.join('\n') + '\n');
+      const r = judgeFdProbes(plan, `${GOOD.join('\n')}\n`);
       assert.deepEqual(r.differences, []);
       assert.deepEqual([r.planned, r.probed, r.checks], [3, 3, 5]);
       assert.deepEqual(r.notes, ['fd probe: 3 fds to probe, 3 written through, 5 paths checked, 0 misdirected']);
@@ -102,7 +132,14 @@ describe('fd probe', () => {
     });
 
     it('reports a name with no file left, a second name the write missed, and a ghost whose write reached its old path', () => {
-      const r = judgeFdProbes(plan, ['probe 200 20 ok missing:/w/b no:/w/a', 'probe 200 24 ok yes:/w/c no:/w/my\\040dir/d', 'probe 201 3 ok yes:/w/g'].join('\n'));
+      const r = judgeFdProbes(
+        plan,
+        [
+          'probe 200 20 ok missing:/w/b no:/w/a',
+          'probe 200 24 ok yes:/w/c no:/w/my\\040dir/d',
+          'probe 201 3 ok yes:/w/g',
+        ].join('\n'),
+      );
       assert.deepEqual(
         r.differences.map((d) => d.sentence),
         [
@@ -111,11 +148,17 @@ describe('fd probe', () => {
           'task kid fd 3 (/w/g (deleted, no link left: nlink 0)): a write through it reached /w/g, which was not a name of its file before the dump; its file had no name left before the dump, so it should reach none of these paths',
         ],
       );
-      assert.deepEqual(r.differences.map((d) => d.task), ['init', 'init', 'kid']);
+      assert.deepEqual(
+        r.differences.map((d) => d.task),
+        ['init', 'init', 'kid'],
+      );
     });
 
     it('notes what it could not probe: a kernel without pidfd_getfd, a missing answer, an unreadable candidate, stray lines', () => {
-      const r = judgeFdProbes(plan, ['probe 200 20 error pidfd_getfd ENOSYS', 'probe 201 3 ok EACCES:/w/g', 'probe 999 1 ok', 'garbage'].join('\n'));
+      const r = judgeFdProbes(
+        plan,
+        ['probe 200 20 error pidfd_getfd ENOSYS', 'probe 201 3 ok EACCES:/w/g', 'probe 999 1 ok', 'garbage'].join('\n'),
+      );
       assert.deepEqual(r.differences, []);
       assert.deepEqual([r.probed, r.checks], [1, 0]);
       assert.deepEqual(r.notes, [

@@ -95,7 +95,9 @@ export function planFdProbes(before: Capture, after: Capture, nonce: string): Fd
       else if (b.nlink === 0) expected = [];
       else {
         const why = b.namesError !== undefined ? `its names were not found (${b.namesError})` : 'it has no names list';
-        notes.push(`${name} (${onText(b)}): not probed: in the capture before the dump ${why}, so where a write should land is unknown`);
+        notes.push(
+          `${name} (${onText(b)}): not probed: in the capture before the dump ${why}, so where a write should land is unknown`,
+        );
         continue;
       }
       const candidates = expected.includes(b.path) ? [...expected] : [...expected, b.path];
@@ -103,7 +105,7 @@ export function planFdProbes(before: Capture, after: Capture, nonce: string): Fd
       probes.push({ task: pair.name, fd: a.fd, pid: pair.after.pid, marker, expected, candidates, before: b });
     }
   }
-  const input = probes.map((p) => [p.pid, p.fd, esc(p.marker), ...p.candidates.map(esc)].join(' ') + '\n').join('');
+  const input = probes.map((p) => `${[p.pid, p.fd, esc(p.marker), ...p.candidates.map(esc)].join(' ')}\n`).join('');
   return { probes, input, notes };
 }
 
@@ -159,7 +161,10 @@ export function judgeFdProbes(plan: FdProbePlan, output: string): FdProbeResult 
       continue;
     }
     if (!ans.ok) {
-      const old = ans.errno === 'ENOSYS' && ans.step?.startsWith('pidfd') ? ` (the kernel has no ${ans.step}: it needs Linux 5.6+)` : '';
+      const old =
+        ans.errno === 'ENOSYS' && ans.step?.startsWith('pidfd')
+          ? ` (the kernel has no ${ans.step}: it needs Linux 5.6+)`
+          : '';
       notes.push(`${name} (${onText(p.before)}): not probed: ${ans.step} failed with ${ans.errno}${old}`);
       continue;
     }
@@ -171,7 +176,9 @@ export function judgeFdProbes(plan: FdProbePlan, output: string): FdProbeResult 
       const v = ans.verdicts.get(c);
       const should = p.expected.includes(c);
       if (v === undefined || !['yes', 'no', 'missing'].includes(v)) {
-        notes.push(`${name}: the probe could not check ${displayPath(c)}: ${v === undefined ? 'the helper did not answer for it' : `reading it failed with ${v}`}`);
+        notes.push(
+          `${name}: the probe could not check ${displayPath(c)}: ${v === undefined ? 'the helper did not answer for it' : `reading it failed with ${v}`}`,
+        );
         continue;
       }
       checks++;
@@ -181,7 +188,10 @@ export function judgeFdProbes(plan: FdProbePlan, output: string): FdProbeResult 
     }
     if (!wrong.length && !lost.length && !gone.length) continue;
     const parts: string[] = [];
-    if (wrong.length) parts.push(`reached ${listText(wrong)}, which ${wrong.length === 1 ? 'was not a name' : 'were not names'} of its file before the dump`);
+    if (wrong.length)
+      parts.push(
+        `reached ${listText(wrong)}, which ${wrong.length === 1 ? 'was not a name' : 'were not names'} of its file before the dump`,
+      );
     if (lost.length) parts.push(`did not reach ${listText(lost)}, which named its file before the dump`);
     if (gone.length) parts.push(`found no file at ${listText(gone)}, which named its file before the dump`);
     const should = p.expected.length

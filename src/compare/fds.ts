@@ -182,21 +182,31 @@ interface ContentCheck {
 
 function compareContents(b: FdEntry, a: FdEntry): ContentCheck {
   if (b.sha256 === undefined || a.sha256 === undefined) {
-    if (b.sha256 === undefined && a.sha256 === undefined && b.sha256Error === undefined && a.sha256Error === undefined) return {};
+    if (b.sha256 === undefined && a.sha256 === undefined && b.sha256Error === undefined && a.sha256Error === undefined)
+      return {};
     const why = (f: FdEntry, side: string) =>
-      f.sha256 !== undefined ? undefined : f.sha256Error !== undefined ? `${side} it could not be read (${f.sha256Error})` : `${side} the capture has no sha256 for it`;
+      f.sha256 !== undefined
+        ? undefined
+        : f.sha256Error !== undefined
+          ? `${side} it could not be read (${f.sha256Error})`
+          : `${side} the capture has no sha256 for it`;
     return { skipped: [why(b, 'before the dump'), why(a, 'after restore')].filter((x) => x).join(', and ') };
   }
-  const sizes = b.size !== undefined && a.size !== undefined && b.size !== a.size ? ` (size ${b.size} -> ${a.size})` : '';
+  const sizes =
+    b.size !== undefined && a.size !== undefined && b.size !== a.size ? ` (size ${b.size} -> ${a.size})` : '';
   const prefix = b.hashed !== undefined && b.hashed === a.hashed ? { prefix: b.hashed } : {};
   if (b.hashed === a.hashed && b.sha256 !== a.sha256) {
-    const what = b.hashed === undefined ? 'contents changed' : `the first ${b.hashed} bytes of its contents changed (no more were hashed)`;
+    const what =
+      b.hashed === undefined
+        ? 'contents changed'
+        : `the first ${b.hashed} bytes of its contents changed (no more were hashed)`;
     return { changed: `${what}${sizes}: sha256 ${shortHash(b.sha256)} -> ${shortHash(a.sha256)}`, ...prefix };
   }
   // Equal hashes of equal prefixes, or hashes of different lengths: the size tells.
   if (sizes) return { changed: `contents changed${sizes}` };
   if (b.hashed === a.hashed) return prefix;
-  const covered = (f: FdEntry) => (f.hashed === undefined ? `all ${f.size ?? '?'} bytes` : `the first ${f.hashed} bytes`);
+  const covered = (f: FdEntry) =>
+    f.hashed === undefined ? `all ${f.size ?? '?'} bytes` : `the first ${f.hashed} bytes`;
   return { skipped: `the hashes cover different lengths: ${covered(b)} before the dump, ${covered(a)} after restore` };
 }
 
@@ -220,7 +230,9 @@ const NAMES_ERRORS: Record<string, string> = {
 };
 
 function namesMissingText(f: FdEntry): string {
-  return f.namesError === undefined ? 'the capture has no names for it' : (NAMES_ERRORS[f.namesError] ?? `the search failed (${f.namesError})`);
+  return f.namesError === undefined
+    ? 'the capture has no names for it'
+    : (NAMES_ERRORS[f.namesError] ?? `the search failed (${f.namesError})`);
 }
 
 export interface FdComparisonInput {
@@ -251,25 +263,35 @@ export function compareFds(input: FdComparisonInput): FdComparison {
   const countB = before.tasks.reduce((n, t) => n + t.fds.length, 0);
   const countA = after.tasks.reduce((n, t) => n + t.fds.length, 0);
   if (countB === 0 && countA === 0) return { differences: out, notes };
-  if (countA === 0) notes.push(`after: the capture has no open file descriptors (@fd lines) at all, while before has ${countB}; each is reported as not open`);
-  if (countB === 0) notes.push(`before: the capture has no open file descriptors (@fd lines) at all, while after has ${countA}; each is reported as extra`);
+  if (countA === 0)
+    notes.push(
+      `after: the capture has no open file descriptors (@fd lines) at all, while before has ${countB}; each is reported as not open`,
+    );
+  if (countB === 0)
+    notes.push(
+      `before: the capture has no open file descriptors (@fd lines) at all, while after has ${countA}; each is reported as extra`,
+    );
 
   const sb = side(before, B);
   const sa = side(after, A);
   const inA = new Map(A.tasks.map((t) => [t.name, t]));
   const fdName = (t: TopoTask, f: FdEntry) => `task ${d(t.name)} fd ${f.fd}`;
-  const diff = (kind: DifferenceKind, tasks: string[], sentence: string) => out.push({ kind, task: tasks[0]!, tasks, sentence });
+  const diff = (kind: DifferenceKind, tasks: string[], sentence: string) =>
+    out.push({ kind, task: tasks[0]!, tasks, sentence });
 
   const mountText = (m: TopoMount | undefined, f: FdEntry, s: 'before' | 'after') => {
     if (m) return `the mount ${namer.label(m, s)}`;
-    return f.mntId < 0 ? 'an unknown mount (fdinfo had no mnt_id)' : `a mount outside the captured tables (mnt_id ${f.mntId})`;
+    return f.mntId < 0
+      ? 'an unknown mount (fdinfo had no mnt_id)'
+      : `a mount outside the captured tables (mnt_id ${f.mntId})`;
   };
 
   const prefixes = new Map<number, string[]>();
   let contentUncaptured = 0;
   let namesUncaptured = 0;
 
-  const partition: { item: { name: string; task: string; bf: FdEntry; af: FdEntry }; before: string; after: string }[] = [];
+  const partition: { item: { name: string; task: string; bf: FdEntry; af: FdEntry }; before: string; after: string }[] =
+    [];
   for (const tb of B.tasks) {
     const ta = inA.get(tb.name);
     if (!ta) continue; // reported as a lost task
@@ -290,7 +312,11 @@ export function compareFds(input: FdComparisonInput): FdComparison {
       const la = linked(a);
       const linkChanged = lb !== undefined && la !== undefined && lb !== la && !isPseudoFile(b) && !isPseudoFile(a);
       if (pathChanged) {
-        diff('fd-path-changed', [tb.name], `${name}: was open on ${onText(b, typeChanged)}; after restore it is ${onText(a, typeChanged)}`);
+        diff(
+          'fd-path-changed',
+          [tb.name],
+          `${name}: was open on ${onText(b, typeChanged)}; after restore it is ${onText(a, typeChanged)}`,
+        );
       } else if (b.deleted !== a.deleted) {
         diff('fd-deleted-changed', [tb.name], `${name}: was open on ${onText(b)}; after restore it is ${onText(a)}`);
       } else if (linkChanged) {
@@ -298,23 +324,39 @@ export function compareFds(input: FdComparisonInput): FdComparison {
       }
       // Open on another file altogether: its contents and names say nothing more.
       const otherFile = pathChanged || b.deleted !== a.deleted || typeChanged;
-      if (typeChanged && !pathChanged) diff('fd-type-changed', [tb.name], `${name} (${d(b.path)}): file type changed: ${b.type} -> ${a.type}`);
+      if (typeChanged && !pathChanged)
+        diff('fd-type-changed', [tb.name], `${name} (${d(b.path)}): file type changed: ${b.type} -> ${a.type}`);
 
       const fl = flagsDiff(b.flags, a.flags);
       if (fl) diff('fd-flags-changed', [tb.name], `${name} (${d(b.path)}): open flags changed: ${fl}`);
-      if (b.pos !== a.pos) diff('fd-offset-changed', [tb.name], `${name} (${d(b.path)}): file offset changed: ${b.pos} -> ${a.pos}`);
+      if (b.pos !== a.pos)
+        diff('fd-offset-changed', [tb.name], `${name} (${d(b.path)}): file offset changed: ${b.pos} -> ${a.pos}`);
       // The content of a file with no name left exists only through its
       // fds, so the restorer must have recreated it; a file with a name
       // may legitimately be changed by others, and is not compared.
-      const sizeReported = b.nlink === 0 && b.type === 'file' && a.type === 'file' && b.size !== undefined && a.size !== undefined && b.size !== a.size;
-      if (sizeReported) diff('fd-size-changed', [tb.name], `${name} (${onText(b)}): size changed: ${b.size} -> ${a.size}`);
+      const sizeReported =
+        b.nlink === 0 &&
+        b.type === 'file' &&
+        a.type === 'file' &&
+        b.size !== undefined &&
+        a.size !== undefined &&
+        b.size !== a.size;
+      if (sizeReported)
+        diff('fd-size-changed', [tb.name], `${name} (${onText(b)}): size changed: ${b.size} -> ${a.size}`);
 
       if (!otherFile && !sizeReported && b.type === 'file' && a.type === 'file') {
         const cc = compareContents(b, a);
         if (cc.changed) diff('fd-content-changed', [tb.name], `${name} (${onText(b)}): ${cc.changed}`);
-        if (cc.prefix !== undefined) prefixes.set(cc.prefix, [...(prefixes.get(cc.prefix) ?? []), `${name} (${d(b.path)})`]);
+        if (cc.prefix !== undefined)
+          prefixes.set(cc.prefix, [...(prefixes.get(cc.prefix) ?? []), `${name} (${d(b.path)})`]);
         if (cc.skipped) notes.push(`${name} (${d(b.path)}): contents not compared: ${cc.skipped}`);
-        if (b.sha256 === undefined && a.sha256 === undefined && b.sha256Error === undefined && a.sha256Error === undefined) contentUncaptured++;
+        if (
+          b.sha256 === undefined &&
+          a.sha256 === undefined &&
+          b.sha256Error === undefined &&
+          a.sha256Error === undefined
+        )
+          contentUncaptured++;
       }
       if (!otherFile && !linkChanged && b.type === 'file' && a.type === 'file') {
         const nb = namesOf(b);
@@ -327,19 +369,37 @@ export function compareFds(input: FdComparisonInput): FdComparison {
           const added = b.namesTruncated === undefined ? na.filter((n) => !setB.has(n)) : [];
           if (lost.length || added.length) {
             const parts: string[] = [];
-            if (lost.length) parts.push(`${listText(lost.map(d))} no longer ${lost.length === 1 ? 'names' : 'name'} it`);
+            if (lost.length)
+              parts.push(`${listText(lost.map(d))} no longer ${lost.length === 1 ? 'names' : 'name'} it`);
             if (added.length) parts.push(`${listText(added.map(d))} now ${added.length === 1 ? 'names' : 'name'} it`);
-            diff('fd-names-changed', [tb.name], `${name} (${onText(b)}): the names of its inode on its mount changed: ${parts.join(', and ')}`);
+            diff(
+              'fd-names-changed',
+              [tb.name],
+              `${name} (${onText(b)}): the names of its inode on its mount changed: ${parts.join(', and ')}`,
+            );
           }
-          for (const [f, when] of [[b, 'before the dump'], [a, 'after restore']] as const) {
+          for (const [f, when] of [
+            [b, 'before the dump'],
+            [a, 'after restore'],
+          ] as const) {
             if (f.namesTruncated !== undefined) {
-              notes.push(`${name} (${d(b.path)}): the search for the names of its inode ${when} stopped after ${f.namesTruncated} directory entries, so names missing from that list are not reported`);
+              notes.push(
+                `${name} (${d(b.path)}): the search for the names of its inode ${when} stopped after ${f.namesTruncated} directory entries, so names missing from that list are not reported`,
+              );
             }
           }
         } else if (wantsNames(b) || wantsNames(a)) {
-          if (b.names === undefined && a.names === undefined && b.namesError === undefined && a.namesError === undefined) namesUncaptured++;
+          if (
+            b.names === undefined &&
+            a.names === undefined &&
+            b.namesError === undefined &&
+            a.namesError === undefined
+          )
+            namesUncaptured++;
           else {
-            const why = [!nb && `before the dump ${namesMissingText(b)}`, !na && `after restore ${namesMissingText(a)}`].filter((x) => x).join(', and ');
+            const why = [!nb && `before the dump ${namesMissingText(b)}`, !na && `after restore ${namesMissingText(a)}`]
+              .filter((x) => x)
+              .join(', and ');
             notes.push(`${name} (${d(b.path)}): the names of its inode not compared: ${why}`);
           }
         }
@@ -353,15 +413,35 @@ export function compareFds(input: FdComparisonInput): FdComparison {
       if (!sameMount) {
         let now = mountText(ma, a, 'after');
         if (now === mountText(mb, b, 'before')) now += ', another mount than its counterpart';
-        diff('fd-mount-changed', [tb.name], `${name} (${d(b.path)}): was open through ${mountText(mb, b, 'before')}; after restore it is open through ${now}`);
+        diff(
+          'fd-mount-changed',
+          [tb.name],
+          `${name} (${d(b.path)}): was open through ${mountText(mb, b, 'before')}; after restore it is open through ${now}`,
+        );
       }
 
-      if (!isPseudoFile(b) && !isPseudoFile(a) && b.ino !== undefined && b.dev !== undefined && a.ino !== undefined && a.dev !== undefined) {
-        partition.push({ item: { name, task: tb.name, bf: b, af: a }, before: `${b.dev}/${b.ino}`, after: `${a.dev}/${a.ino}` });
+      if (
+        !isPseudoFile(b) &&
+        !isPseudoFile(a) &&
+        b.ino !== undefined &&
+        b.dev !== undefined &&
+        a.ino !== undefined &&
+        a.dev !== undefined
+      ) {
+        partition.push({
+          item: { name, task: tb.name, bf: b, af: a },
+          before: `${b.dev}/${b.ino}`,
+          after: `${a.dev}/${a.ino}`,
+        });
       }
     }
     for (const a of [...fa].sort((x, y) => x.fd - y.fd)) {
-      if (!byFdB.has(a.fd)) diff('fd-added', [tb.name], `after restore task ${d(tb.name)} has an extra fd ${a.fd} (open on ${onText(a)}, ${flagsText(a.flags)})`);
+      if (!byFdB.has(a.fd))
+        diff(
+          'fd-added',
+          [tb.name],
+          `after restore task ${d(tb.name)} has an extra fd ${a.fd} (open on ${onText(a)}, ${flagsText(a.flags)})`,
+        );
     }
   }
 
@@ -369,10 +449,14 @@ export function compareFds(input: FdComparisonInput): FdComparison {
     notes.push(`the contents of ${listText(fds)} were compared on their first ${n} bytes only (no more were hashed)`);
   }
   if (contentUncaptured) {
-    notes.push(`the contents of ${plural(contentUncaptured, 'regular file')} open on both sides were not compared: neither capture has sha256 for them (a helper that does not hash)`);
+    notes.push(
+      `the contents of ${plural(contentUncaptured, 'regular file')} open on both sides were not compared: neither capture has sha256 for them (a helper that does not hash)`,
+    );
   }
   if (namesUncaptured) {
-    notes.push(`the names of ${plural(namesUncaptured, 'deleted or multiply linked file')} open on both sides were not compared: neither capture has names for them (a helper that does not search)`);
+    notes.push(
+      `the names of ${plural(namesUncaptured, 'deleted or multiply linked file')} open on both sides were not compared: neither capture has names for them (a helper that does not search)`,
+    );
   }
 
   const { splits, merges } = diffPartitions(partition);
@@ -383,7 +467,10 @@ export function compareFds(input: FdComparisonInput): FdComparison {
       'fd-inode-split',
       uniq(s.members.map((m) => m.task)),
       `${listText(s.members.map((m) => m.name))} were open on one inode (${inodeText(first)}, ${onText(first)}); after restore they are open on ${s.parts.length} different inodes: ${s.parts
-        .map((p) => `${listText(p.members.map((m) => m.name))} on ${inodeText(p.members[0]!.af)} (${onText(p.members[0]!.af)})`)
+        .map(
+          (p) =>
+            `${listText(p.members.map((m) => m.name))} on ${inodeText(p.members[0]!.af)} (${onText(p.members[0]!.af)})`,
+        )
         .join('; ')}`,
     );
   }
@@ -393,8 +480,13 @@ export function compareFds(input: FdComparisonInput): FdComparison {
       'fd-inode-merged',
       uniq(m.members.map((x) => x.task)),
       `${m.parts
-        .map((p) => `${listText(p.members.map((x) => x.name))} (${inodeText(p.members[0]!.bf)}, ${onText(p.members[0]!.bf)})`)
-        .join(' and ')} were open on different inodes; after restore they share one (${inodeText(first)}, ${onText(first)})`,
+        .map(
+          (p) =>
+            `${listText(p.members.map((x) => x.name))} (${inodeText(p.members[0]!.bf)}, ${onText(p.members[0]!.bf)})`,
+        )
+        .join(
+          ' and ',
+        )} were open on different inodes; after restore they share one (${inodeText(first)}, ${onText(first)})`,
     );
   }
   return { differences: out, notes };
@@ -408,7 +500,12 @@ export interface TaskPair {
 }
 
 /** The task captures of the tasks both captures have, paired by task name (topology.ts names them). */
-export function pairTaskCaptures(before: Capture, after: Capture, B: Topology = buildTopology(before), A: Topology = buildTopology(after)): TaskPair[] {
+export function pairTaskCaptures(
+  before: Capture,
+  after: Capture,
+  B: Topology = buildTopology(before),
+  A: Topology = buildTopology(after),
+): TaskPair[] {
   const sb = side(before, B);
   const sa = side(after, A);
   const inA = new Map(A.tasks.map((t) => [t.name, t]));

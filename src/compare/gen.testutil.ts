@@ -88,7 +88,15 @@ export interface GModel {
 }
 
 const FS: readonly { fsType: string; major: number; sources: string[]; opts: string[][] }[] = [
-  { fsType: 'tmpfs', major: 0, sources: ['tmpfs', 'none', 'w', 'src dir', 'back\\slash'], opts: [['rw', 'inode64'], ['rw', 'size=1024k', 'mode=755', 'inode64']] },
+  {
+    fsType: 'tmpfs',
+    major: 0,
+    sources: ['tmpfs', 'none', 'w', 'src dir', 'back\\slash'],
+    opts: [
+      ['rw', 'inode64'],
+      ['rw', 'size=1024k', 'mode=755', 'inode64'],
+    ],
+  },
   { fsType: 'proc', major: 0, sources: ['proc'], opts: [['rw'], ['rw', 'hidepid=2']] },
   { fsType: 'sysfs', major: 0, sources: ['sysfs'], opts: [['rw']] },
   { fsType: 'devpts', major: 0, sources: ['devpts'], opts: [['rw', 'gid=5', 'mode=620', 'ptmxmode=000']] },
@@ -99,7 +107,21 @@ const FS: readonly { fsType: string; major: number; sources: string[]; opts: str
 
 // Names that exercise the escapes (space, tab, newline, backslash) and
 // non-UTF-8 bytes (latin1 strings carry bytes; see capture/mountinfo.ts).
-const NAMES = ['a', 'b', 'w', 'sub', 'data', 'my dir', 'tab\there', 'nl\nname', 'back\\slash', Buffer.from('café', 'utf8').toString('latin1'), 'bad\xff\xfe', 'proc', 'x'];
+const NAMES = [
+  'a',
+  'b',
+  'w',
+  'sub',
+  'data',
+  'my dir',
+  'tab\there',
+  'nl\nname',
+  'back\\slash',
+  Buffer.from('café', 'utf8').toString('latin1'),
+  'bad\xff\xfe',
+  'proc',
+  'x',
+];
 const BIND_ROOTS = ['/', '/sub', '/d i r', '/x\\y'];
 const NS_ROOTS = ['net:[4026531992]', 'net:[4026532400]', 'uts:[4026531838]', 'mnt:[4026532411]'];
 
@@ -121,10 +143,17 @@ export function genModel(r: Rand): GModel {
   const anyGroup = m.groups + outside;
   const newSuper = (): number => {
     const fs = pick(r, FS);
-    m.supers.push({ fsType: fs.fsType, major: fs.major, minor: fs.major === 0 ? 40 + m.supers.length : m.supers.length, source: pick(r, fs.sources), superOptions: [...pick(r, fs.opts)] });
+    m.supers.push({
+      fsType: fs.fsType,
+      major: fs.major,
+      minor: fs.major === 0 ? 40 + m.supers.length : m.supers.length,
+      source: pick(r, fs.sources),
+      superOptions: [...pick(r, fs.opts)],
+    });
     return m.supers.length - 1;
   };
-  const rootFor = (sb: number, bind: boolean) => (m.supers[sb]!.fsType === 'nsfs' ? pick(r, NS_ROOTS) : bind ? pick(r, BIND_ROOTS) : '/');
+  const rootFor = (sb: number, bind: boolean) =>
+    m.supers[sb]!.fsType === 'nsfs' ? pick(r, NS_ROOTS) : bind ? pick(r, BIND_ROOTS) : '/';
   const mountOptions = () => {
     const o = [pick(r, ['rw', 'ro'])];
     for (const f of ['nosuid', 'nodev', 'noexec']) if (chance(r, 30)) o.push(f);
@@ -227,7 +256,11 @@ export function identityNumbering(): Numbering {
 
 /** Random bijections for every number that a restore may change. */
 export function randomNumbering(r: Rand, m: GModel): Numbering {
-  const perm = (n: number, base: number, gap: number) => shuffle(r, Array.from({ length: n }, (_, i) => base + i * gap));
+  const perm = (n: number, base: number, gap: number) =>
+    shuffle(
+      r,
+      Array.from({ length: n }, (_, i) => base + i * gap),
+    );
   const uids = perm(m.nextUid + 1, r.int(2, 5000), r.int(1, 3));
   const gids = perm(m.groups + 8, r.int(1, 900), r.int(1, 4));
   const minors = perm(m.supers.length + 1, r.int(20, 300), 1);
@@ -281,12 +314,36 @@ export function renderCapture(m: GModel, num: Numbering, shuffleWith?: Rand): Ca
   if (!m.outside) return { tasks };
   // One carrier per outside group, each a mount of the guest's own namespace.
   const carried = new Set(m.mounts.flatMap((x) => (x.shared === undefined ? [] : [x.shared])));
-  const used = [...new Set(m.mounts.flatMap((x) => [x.master, x.propagateFrom]).filter((g): g is number => g !== undefined && !carried.has(g)))];
-  const outside = used.sort((a, b) => a - b).map((g, i): MountEntry => ({
-    line: 0, mountId: 90_000 + i, parentId: 89_999, major: 0, minor: 9000 + g, root: '/', mountPoint: `/host/g${g}`,
-    mountOptions: ['rw'], unbindable: false, fsType: 'tmpfs', source: 'host', superOptions: ['rw'], shared: num.groupId(g),
-  }));
-  return { tasks, outside: { pid: 1, mntNs: '4026531840', mounts: shuffleWith ? shuffle(shuffleWith, outside) : outside } };
+  const used = [
+    ...new Set(
+      m.mounts
+        .flatMap((x) => [x.master, x.propagateFrom])
+        .filter((g): g is number => g !== undefined && !carried.has(g)),
+    ),
+  ];
+  const outside = used
+    .sort((a, b) => a - b)
+    .map(
+      (g, i): MountEntry => ({
+        line: 0,
+        mountId: 90_000 + i,
+        parentId: 89_999,
+        major: 0,
+        minor: 9000 + g,
+        root: '/',
+        mountPoint: `/host/g${g}`,
+        mountOptions: ['rw'],
+        unbindable: false,
+        fsType: 'tmpfs',
+        source: 'host',
+        superOptions: ['rw'],
+        shared: num.groupId(g),
+      }),
+    );
+  return {
+    tasks,
+    outside: { pid: 1, mntNs: '4026531840', mounts: shuffleWith ? shuffle(shuffleWith, outside) : outside },
+  };
 }
 
 export function renderText(m: GModel, num: Numbering, shuffleWith?: Rand): string {
@@ -308,7 +365,7 @@ const descendants = (m: GModel, uid: number): Set<number> => {
   const stack = [uid];
   while (stack.length) {
     const u = stack.pop()!;
-    for (const c of m.mounts) if (c.parent === u && !out.has(c.uid)) (out.add(c.uid), stack.push(c.uid));
+    for (const c of m.mounts) if (c.parent === u && !out.has(c.uid)) out.add(c.uid), stack.push(c.uid);
   }
   return out;
 };
@@ -323,12 +380,21 @@ export function mutations(m: GModel): Mutation[] {
   const find = (mm: GModel, uid: number) => mm.mounts.find((x) => x.uid === uid)!;
   const members = (gid: number) => m.mounts.filter((x) => x.shared === gid);
   const visible = (gid: number) => members(gid).length > 0;
-  const allGids = [...new Set(m.mounts.flatMap((x) => [x.shared, x.master, x.propagateFrom]).filter((g): g is number => g !== undefined))];
+  const allGids = [
+    ...new Set(
+      m.mounts.flatMap((x) => [x.shared, x.master, x.propagateFrom]).filter((g): g is number => g !== undefined),
+    ),
+  ];
   const fresh = m.groups + 7; // a group id no mount uses (randomNumbering leaves room)
   for (const x of m.mounts) {
     const uid = x.uid;
-    const mount = (kind: string, apply: (mm: GModel, me: GMount) => void) => out.push({ kind, target: { mount: uid }, apply: (mm) => apply(mm, find(mm, uid)) });
-    out.push({ kind: 'drop-mount', target: { mount: uid }, apply: (mm) => (mm.mounts = mm.mounts.filter((y) => y.uid !== uid)) });
+    const mount = (kind: string, apply: (mm: GModel, me: GMount) => void) =>
+      out.push({ kind, target: { mount: uid }, apply: (mm) => apply(mm, find(mm, uid)) });
+    out.push({
+      kind: 'drop-mount',
+      target: { mount: uid },
+      apply: (mm) => (mm.mounts = mm.mounts.filter((y) => y.uid !== uid)),
+    });
     if (x.parent !== undefined) {
       const below = descendants(m, uid);
       for (const q of m.mounts) {
@@ -339,9 +405,16 @@ export function mutations(m: GModel): Mutation[] {
         mount(`reparent-to-${q.uid}`, (_mm, me) => (me.parent = q.uid));
       }
     }
-    mount('root', (_mm, me) => (me.root = me.fsType === 'nsfs' ? me.root.replace(/^[a-z]+/, (t) => (t === 'net' ? 'uts' : 'net')) : `${me.root === '/' ? '' : me.root}/changed`));
+    mount(
+      'root',
+      (_mm, me) =>
+        (me.root =
+          me.fsType === 'nsfs'
+            ? me.root.replace(/^[a-z]+/, (t) => (t === 'net' ? 'uts' : 'net'))
+            : `${me.root === '/' ? '' : me.root}/changed`),
+    );
     mount('mountpoint', (mm, me) => {
-      const parentMp = me.parent === undefined ? '/' : find(mm, me.parent)?.mountPoint ?? '/';
+      const parentMp = me.parent === undefined ? '/' : (find(mm, me.parent)?.mountPoint ?? '/');
       const old = me.mountPoint;
       const now = join(parentMp, `zz-moved-${uid}`);
       // A mount restored elsewhere takes its subtree along.
@@ -356,10 +429,15 @@ export function mutations(m: GModel): Mutation[] {
     mount('fstype', (_mm, me) => (me.fsType = me.fsType === 'tmpfs' ? 'ramfs' : 'tmpfs'));
     mount('source', (_mm, me) => (me.source = `${me.source}X`));
     mount('mount-option', (_mm, me) => {
-      const o = me.mountOptions.includes('nosuid') ? me.mountOptions.filter((y) => y !== 'nosuid') : [...me.mountOptions, 'nosuid'];
+      const o = me.mountOptions.includes('nosuid')
+        ? me.mountOptions.filter((y) => y !== 'nosuid')
+        : [...me.mountOptions, 'nosuid'];
       me.mountOptions = o;
     });
-    mount('rw-ro', (_mm, me) => (me.mountOptions = me.mountOptions.map((y) => (y === 'rw' ? 'ro' : y === 'ro' ? 'rw' : y))));
+    mount(
+      'rw-ro',
+      (_mm, me) => (me.mountOptions = me.mountOptions.map((y) => (y === 'rw' ? 'ro' : y === 'ro' ? 'rw' : y))),
+    );
     mount('super-option', (_mm, me) => me.superOptions.push('mutated=1'));
     mount('unbindable', (_mm, me) => (me.unbindable = !me.unbindable));
     if (x.master === undefined) {
@@ -381,7 +459,11 @@ export function mutations(m: GModel): Mutation[] {
     if (sbMounts.length > 1) {
       mount('sb-split', (mm, me) => {
         const s = mm.supers[me.sb]!;
-        mm.supers.push({ ...s, superOptions: [...s.superOptions], minor: s.major === 0 ? s.minor : 900 + mm.supers.length });
+        mm.supers.push({
+          ...s,
+          superOptions: [...s.superOptions],
+          minor: s.major === 0 ? s.minor : 900 + mm.supers.length,
+        });
         me.sb = mm.supers.length - 1;
       });
     }
@@ -406,7 +488,7 @@ export function mutations(m: GModel): Mutation[] {
             if (y.master === B) y.master = A;
             if (y.propagateFrom === B) y.propagateFrom = A;
             // A slave of the group it joins is its peer now, not its slave.
-            if (y.master !== undefined && y.master === y.shared) (delete y.master, delete y.propagateFrom);
+            if (y.master !== undefined && y.master === y.shared) delete y.master, delete y.propagateFrom;
             if (y.propagateFrom !== undefined && y.propagateFrom === y.master) delete y.propagateFrom;
           }
         },
@@ -416,7 +498,8 @@ export function mutations(m: GModel): Mutation[] {
   m.tasks.forEach((t, ti) => {
     out.push({ kind: 'task-drop', target: { task: t.key }, apply: (mm) => mm.tasks.splice(ti, 1) });
     for (let ns = 0; ns < m.nsCount; ns++) {
-      if (ns !== t.ns && m.tasks.some((u) => u.ns === ns)) out.push({ kind: `task-move-${ns}`, target: { task: t.key }, apply: (mm) => (mm.tasks[ti]!.ns = ns) });
+      if (ns !== t.ns && m.tasks.some((u) => u.ns === ns))
+        out.push({ kind: `task-move-${ns}`, target: { task: t.key }, apply: (mm) => (mm.tasks[ti]!.ns = ns) });
     }
     if (m.tasks.filter((u) => u.ns === t.ns).length > 1) {
       // unshare(CLONE_NEWNS): a copy of the namespace, shared copies joining their groups.
@@ -428,7 +511,14 @@ export function mutations(m: GModel): Mutation[] {
           const map = new Map<number, number>();
           for (const y of mm.mounts.filter((z) => z.ns === t.ns)) map.set(y.uid, mm.nextUid++);
           for (const y of mm.mounts.filter((z) => z.ns === t.ns)) {
-            mm.mounts.push({ ...y, uid: map.get(y.uid)!, ns, parent: y.parent === undefined ? undefined : map.get(y.parent), mountOptions: [...y.mountOptions], superOptions: [...y.superOptions] });
+            mm.mounts.push({
+              ...y,
+              uid: map.get(y.uid)!,
+              ns,
+              parent: y.parent === undefined ? undefined : map.get(y.parent),
+              mountOptions: [...y.mountOptions],
+              superOptions: [...y.superOptions],
+            });
           }
           mm.tasks[ti]!.ns = ns;
         },
@@ -452,7 +542,12 @@ export function addTies(r: Rand, m: GModel): void {
   for (let i = 0; i < n; i++) {
     const leaves = m.mounts.filter((x) => !m.mounts.some((c) => c.parent === x.uid));
     const x = pick(r, leaves);
-    const tie: GMount = { ...x, uid: m.nextUid++, mountOptions: [...x.mountOptions], superOptions: [...x.superOptions] };
+    const tie: GMount = {
+      ...x,
+      uid: m.nextUid++,
+      mountOptions: [...x.mountOptions],
+      superOptions: [...x.superOptions],
+    };
     delete tie.shared;
     delete tie.master;
     delete tie.propagateFrom;
@@ -460,7 +555,11 @@ export function addTies(r: Rand, m: GModel): void {
     if (how === 0 || m.groups === 0) {
       // Another superblock of the same kind: a fresh one, or one another mount has.
       const s = m.supers[x.sb]!;
-      m.supers.push({ ...s, superOptions: [...s.superOptions], minor: s.major === 0 ? s.minor : 900 + m.supers.length });
+      m.supers.push({
+        ...s,
+        superOptions: [...s.superOptions],
+        minor: s.major === 0 ? s.minor : 900 + m.supers.length,
+      });
       tie.sb = m.supers.length - 1;
       if (x.shared !== undefined) tie.shared = x.shared;
     } else if (how === 1) {
@@ -473,8 +572,9 @@ export function addTies(r: Rand, m: GModel): void {
     }
     // What the kernel never prints (a slave of its own group, propagate_from equal to master) is undone.
     for (const y of [x, tie]) {
-      if (y.master !== undefined && y.master === y.shared) (delete y.master, delete y.propagateFrom);
-      if (y.propagateFrom !== undefined && (y.master === undefined || y.propagateFrom === y.master)) delete y.propagateFrom;
+      if (y.master !== undefined && y.master === y.shared) delete y.master, delete y.propagateFrom;
+      if (y.propagateFrom !== undefined && (y.master === undefined || y.propagateFrom === y.master))
+        delete y.propagateFrom;
     }
     m.mounts.push(tie);
   }
@@ -489,7 +589,10 @@ export function addTies(r: Rand, m: GModel): void {
 export function addOutside(r: Rand, m: GModel): void {
   const carried = new Set(m.mounts.flatMap((x) => (x.shared === undefined ? [] : [x.shared])));
   if (!m.mounts.some((x) => x.master !== undefined && !carried.has(x.master))) {
-    const x = pick(r, m.mounts.filter((y) => y.master === undefined));
+    const x = pick(
+      r,
+      m.mounts.filter((y) => y.master === undefined),
+    );
     x.master = m.groups + 3;
     if (x.master === x.shared) delete x.master;
   }
@@ -499,8 +602,17 @@ export function addOutside(r: Rand, m: GModel): void {
 /** An overlay mount with 2-4 lower layers given as lowerdir+= (their order is the filesystem's), on a new mount. */
 export function addOverlay(r: Rand, m: GModel): GMount {
   const layers = Array.from({ length: r.int(2, 4) }, (_, i) => `lowerdir+=/layers/l${i}`);
-  m.supers.push({ fsType: 'overlay', major: 0, minor: 40 + m.supers.length, source: 'overlay', superOptions: ['rw', ...layers, 'upperdir=/u', 'workdir=/w'] });
-  const parent = pick(r, m.mounts.filter((x) => x.ns === 0));
+  m.supers.push({
+    fsType: 'overlay',
+    major: 0,
+    minor: 40 + m.supers.length,
+    source: 'overlay',
+    superOptions: ['rw', ...layers, 'upperdir=/u', 'workdir=/w'],
+  });
+  const parent = pick(
+    r,
+    m.mounts.filter((x) => x.ns === 0),
+  );
   const o: GMount = {
     uid: m.nextUid++,
     ns: 0,

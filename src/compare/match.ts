@@ -36,7 +36,13 @@ export interface Matching {
 
 export function matchTopologies(before: Topology, after: Topology): Matching {
   const ns = matchNamespaces(before, after);
-  const M: Matching = { ns, nsBack: new Map([...ns].map(([b, a]) => [a, b])), mounts: new Map(), back: new Map(), how: new Map() };
+  const M: Matching = {
+    ns,
+    nsBack: new Map([...ns].map(([b, a]) => [a, b])),
+    mounts: new Map(),
+    back: new Map(),
+    how: new Map(),
+  };
   for (const [b, a] of ns) alignNamespace(b, a, M);
   return M;
 }
@@ -136,7 +142,11 @@ function alignNamespace(nb: TopoNamespace, na: TopoNamespace, M: Matching): void
   for (;;) {
     const rest = na.mounts.filter((a) => !M.back.has(a));
     if (rest.length === 0) break;
-    const freeA = new FreeIndex(rest, (m) => `${m.mountPoint}\0${contentKey(m)}`, (m) => M.back.has(m));
+    const freeA = new FreeIndex(
+      rest,
+      (m) => `${m.mountPoint}\0${contentKey(m)}`,
+      (m) => M.back.has(m),
+    );
     let progress = false;
     for (const b of nb.mounts) {
       if (M.mounts.has(b)) continue;
@@ -155,7 +165,12 @@ function alignNamespace(nb: TopoNamespace, na: TopoNamespace, M: Matching): void
   }
 }
 
-function alignSiblings(bs: TopoMount[], as: TopoMount[], M: Matching, pair: (b: TopoMount, a: TopoMount, how: MatchHow) => void): void {
+function alignSiblings(
+  bs: TopoMount[],
+  as: TopoMount[],
+  M: Matching,
+  pair: (b: TopoMount, a: TopoMount, how: MatchHow) => void,
+): void {
   const freeA = as.filter((a) => !M.back.has(a));
   if (freeA.length === 0) return;
   const byComponent = new Map(freeA.map((a) => [a.component, a]));

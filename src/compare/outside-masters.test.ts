@@ -71,11 +71,11 @@ describe('masters outside the capture (issue 16.2, 16.3)', () => {
     );
     assert.equal(formatCapture(parseCapture(formatCapture(c))), formatCapture(c));
     assert.throws(
-      () => parseCapture(tree(1) + OUTSIDE + '@task t2 pid=11 mntns=7\n'),
+      () => parseCapture(`${tree(1) + OUTSIDE}@task t2 pid=11 mntns=7\n`),
       /:9:1: @task after the '@outside' section, which comes last/,
     );
     assert.throws(
-      () => parseCapture(tree(1) + '@outside mntns=3\n'),
+      () => parseCapture(`${tree(1)}@outside mntns=3\n`),
       /:5:\d+: expected pid=<number> in the '@outside' header/,
     );
   });

@@ -23,7 +23,10 @@ const after = parseCapture(capture(500, 200, 60), 'after');
 
 /** What labctl prints when the marker of probe K lands on `on` and copies appear under `copies` (after ids). */
 const landed = (k: number, on: number, copies: number[]) =>
-  [`@probe ${k} mounted`, ...[on, ...copies].map((p, i) => `@in 200 ${900 + k * 10 + i} ${p} 0:99 / /x rw - tmpfs mlprobe-s1-${k} rw`)].join('\n');
+  [
+    `@probe ${k} mounted`,
+    ...[on, ...copies].map((p, i) => `@in 200 ${900 + k * 10 + i} ${p} 0:99 / /x rw - tmpfs mlprobe-s1-${k} rw`),
+  ].join('\n');
 
 describe('propagation probes', () => {
   const plan = planPropagationProbes(before, after, 's1');
@@ -44,7 +47,12 @@ describe('propagation probes', () => {
   });
 
   it('passes when the kernel put copies exactly where predicted', () => {
-    const out = [landed(1, 502, [503, 504]), landed(2, 503, [502, 504]), landed(3, 504, []), landed(4, 505, [502, 503, 504])].join('\n');
+    const out = [
+      landed(1, 502, [503, 504]),
+      landed(2, 503, [502, 504]),
+      landed(3, 504, []),
+      landed(4, 505, [502, 503, 504]),
+    ].join('\n');
     const r = judgePropagationProbes(plan, out);
     assert.deepEqual(r.differences, []);
     assert.equal(r.checks, 4);
@@ -52,24 +60,45 @@ describe('propagation probes', () => {
   });
 
   it('fails on a missing copy and on an extra one, naming the mounts', () => {
-    const out = [landed(1, 502, [503]), landed(2, 503, [502, 504]), landed(3, 504, [502]), landed(4, 505, [502, 503, 504])].join('\n');
+    const out = [
+      landed(1, 502, [503]),
+      landed(2, 503, [502, 504]),
+      landed(3, 504, [502]),
+      landed(4, 505, [502, 503, 504]),
+    ].join('\n');
     const r = judgePropagationProbes(plan, out);
     assert.deepEqual(
       r.differences.map((d) => [d.kind, d.mount, d.sentence]),
       [
-        ['propagation-missing', '/a', 'a mount made on /a (shared:27 before the dump) did not propagate to /c, which was its peer or slave before the dump (live probe)'],
-        ['propagation-extra', '/c', 'a mount made on /c (master:27 before the dump) propagated to /a, which was neither its peer nor its slave before the dump (live probe)'],
+        [
+          'propagation-missing',
+          '/a',
+          'a mount made on /a (shared:27 before the dump) did not propagate to /c, which was its peer or slave before the dump (live probe)',
+        ],
+        [
+          'propagation-extra',
+          '/c',
+          'a mount made on /c (master:27 before the dump) propagated to /a, which was neither its peer nor its slave before the dump (live probe)',
+        ],
       ],
     );
   });
 
   it('does not judge a probe whose marker landed on another mount, or could not be mounted', () => {
-    const out = [landed(1, 506, []), '@probe 2 mount-failed mount: /b: not a directory', landed(3, 504, []), landed(4, 505, [502, 503, 504])].join('\n');
+    const out = [
+      landed(1, 506, []),
+      '@probe 2 mount-failed mount: /b: not a directory',
+      landed(3, 504, []),
+      landed(4, 505, [502, 503, 504]),
+    ].join('\n');
     const r = judgePropagationProbes(plan, out);
     assert.deepEqual(r.differences, []);
     assert.equal(r.checks, 2);
     assert.match(r.notes.join('\n'), /probe 1 \(\/a\): not reachable by its path/);
-    assert.match(r.notes.join('\n'), /probe 2 \(\/b\): the marker could not be mounted \(mount: \/b: not a directory\)/);
+    assert.match(
+      r.notes.join('\n'),
+      /probe 2 \(\/b\): the marker could not be mounted \(mount: \/b: not a directory\)/,
+    );
   });
 
   it('does not probe a mount no path reaches, and says which mount covers it', () => {
@@ -85,7 +114,10 @@ describe('propagation probes', () => {
       ].join('\n');
     const p = planPropagationProbes(parseCapture(text(10)), parseCapture(text(70)), 's2');
     // the root is what "/" reaches even with a mount stacked on it, and that mount hides nothing below
-    assert.deepEqual(p.probes.map((x) => x.mount), ['/']);
+    assert.deepEqual(
+      p.probes.map((x) => x.mount),
+      ['/'],
+    );
     assert.deepEqual(p.skipped, [
       '/ [stacked 2]: stacked on the task\'s root, and "/" names the root; no path reaches it',
       '/t: no path reaches it (covered by /t [stacked 2])',

@@ -171,10 +171,18 @@ export function planPropagationProbes(before: Capture, after: Capture, nonce: st
       .filter((r) => isPrefixRoot(r.root, m.root) && match.mounts.has(r))
       .map((r) => r.label)
       .sort();
-    probes.push({ k: probes.length + 1, mount: m.label, state: stateOf(m), pid: a.ns.view.pid, path: a.mountPoint, afterId: a.entry.mountId, expected });
+    probes.push({
+      k: probes.length + 1,
+      mount: m.label,
+      state: stateOf(m),
+      pid: a.ns.view.pid,
+      path: a.mountPoint,
+      afterId: a.entry.mountId,
+      expected,
+    });
   }
   const pids = [...new Set(at.namespaces.flatMap((ns) => (ns.view ? [ns.view.pid] : [])))];
-  const input = [`@reps ${pids.join(' ')}`, ...probes.map((p) => `${p.k} ${p.pid} ${octalPath(p.path)}`)].join('\n') + '\n';
+  const input = `${[`@reps ${pids.join(' ')}`, ...probes.map((p) => `${p.k} ${p.pid} ${octalPath(p.path)}`)].join('\n')}\n`;
   return { nonce, probes, skipped, input, afterByViewId };
 }
 
@@ -214,7 +222,9 @@ export function judgePropagationProbes(plan: PropagationProbePlan, output: strin
       continue;
     }
     if (seen.status.startsWith('mount-failed')) {
-      notes.push(`probe ${probe.k} (${probe.mount}): the marker could not be mounted (${seen.status.replace(/^mount-failed: /, '')})`);
+      notes.push(
+        `probe ${probe.k} (${probe.mount}): the marker could not be mounted (${seen.status.replace(/^mount-failed: /, '')})`,
+      );
       continue;
     }
     const landed = seen.copies.find((c) => c.pid === probe.pid && c.parent === probe.afterId);
@@ -225,7 +235,8 @@ export function judgePropagationProbes(plan: PropagationProbePlan, output: strin
       continue;
     }
     checks++;
-    if (seen.status === 'umount-failed') notes.push(`probe ${probe.k} (${probe.mount}): the marker could not be unmounted afterwards`);
+    if (seen.status === 'umount-failed')
+      notes.push(`probe ${probe.k} (${probe.mount}): the marker could not be unmounted afterwards`);
     const observed = new Set<string>();
     const unknown: string[] = [];
     for (const c of seen.copies) {
@@ -255,6 +266,7 @@ export function judgePropagationProbes(plan: PropagationProbePlan, output: strin
       });
     }
   }
-  if (plan.skipped.length) notes.push(`${plural(plan.skipped.length, 'propagating mount')} not probed: ${plan.skipped.join('; ')}`);
+  if (plan.skipped.length)
+    notes.push(`${plural(plan.skipped.length, 'propagating mount')} not probed: ${plan.skipped.join('; ')}`);
   return { differences, checks, copiesChecked, notes };
 }

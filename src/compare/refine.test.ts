@@ -10,11 +10,11 @@ function orders(text: string): string[] {
   const lines = text.trim().split('\n');
   if (lines.length > 6) {
     const r = prng(lines.length);
-    return Array.from({ length: 300 }, () => shuffle(r, lines).join('\n') + '\n');
+    return Array.from({ length: 300 }, () => `${shuffle(r, lines).join('\n')}\n`);
   }
   const out: string[] = [];
   const go = (rest: string[], acc: string[]) => {
-    if (rest.length === 0) out.push(acc.join('\n') + '\n');
+    if (rest.length === 0) out.push(`${acc.join('\n')}\n`);
     rest.forEach((l, i) => go([...rest.slice(0, i), ...rest.slice(i + 1)], [...acc, l]));
   };
   go(lines, []);
@@ -99,13 +99,15 @@ describe('ties on one mountpoint compare as a function of the topology, not of l
   it('refineColours: colour sequences split a tied pair by what they link to, the same whichever is listed first', () => {
     const make = (groups: string[]): RefineNode[] => {
       const parent: RefineNode = { parent: undefined, children: [], initial: 'p', links: [], line: 0 };
-      const kids = groups.map((g, i): RefineNode => ({
-        parent,
-        children: [],
-        initial: 'k',
-        links: [{ role: 'shared', set: g }],
-        line: i + 1,
-      }));
+      const kids = groups.map(
+        (g, i): RefineNode => ({
+          parent,
+          children: [],
+          initial: 'k',
+          links: [{ role: 'shared', set: g }],
+          line: i + 1,
+        }),
+      );
       const other: RefineNode = { parent, children: [], initial: 'o', links: [{ role: 'shared', set: 'A' }], line: 9 };
       parent.children = [...kids, other];
       return [parent, ...kids, other];

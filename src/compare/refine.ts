@@ -134,7 +134,7 @@ export function refineColours(
   // once (a thousand tied pairs cost one refinement, not a thousand).
   const selfContained = (cls: RefineNode[]): boolean => {
     const inside = new Set<RefineNode>();
-    for (const stack = [...cls]; stack.length;) {
+    for (const stack = [...cls]; stack.length; ) {
       const n = stack.pop()!;
       inside.add(n);
       stack.push(...n.children);
@@ -148,7 +148,7 @@ export function refineColours(
   };
 
   refine();
-  for (let marks = 0; ;) {
+  for (let marks = 0; ; ) {
     const open = tiedClasses();
     if (open.length === 0) break;
     const free = open.filter(selfContained);

@@ -19,9 +19,23 @@ export interface IgnoredSuperOption {
  * (criu/autofs.c), so these three come back with new numbers by design.
  */
 export const DEFAULT_IGNORED_SUPER_OPTIONS: readonly IgnoredSuperOption[] = Object.freeze([
-  { option: 'fd', fsType: 'autofs', reason: "the automount daemon's end of the autofs pipe, an fd number in the daemon; CRIU restores the pipe under the fd it gets" },
-  { option: 'pgrp', fsType: 'autofs', reason: "the automount daemon's process group id; pids are not preserved unless the whole pid namespace is restored" },
-  { option: 'pipe_ino', fsType: 'autofs', reason: "the inode number of the autofs pipe; a restored pipe is a new pipe inode" },
+  {
+    option: 'fd',
+    fsType: 'autofs',
+    reason:
+      "the automount daemon's end of the autofs pipe, an fd number in the daemon; CRIU restores the pipe under the fd it gets",
+  },
+  {
+    option: 'pgrp',
+    fsType: 'autofs',
+    reason:
+      "the automount daemon's process group id; pids are not preserved unless the whole pid namespace is restored",
+  },
+  {
+    option: 'pipe_ino',
+    fsType: 'autofs',
+    reason: 'the inode number of the autofs pipe; a restored pipe is a new pipe inode',
+  },
 ]);
 
 export function optionName(opt: string): string {
@@ -30,7 +44,11 @@ export function optionName(opt: string): string {
 }
 
 /** The rule that drops `opt` on a mount of type `fsType`, if any. */
-export function ignoringRule(rules: readonly IgnoredSuperOption[], fsType: string, opt: string): IgnoredSuperOption | undefined {
+export function ignoringRule(
+  rules: readonly IgnoredSuperOption[],
+  fsType: string,
+  opt: string,
+): IgnoredSuperOption | undefined {
   const name = optionName(opt);
   return rules.find((r) => r.option === name && (r.fsType === undefined || r.fsType === fsType));
 }

@@ -36,7 +36,9 @@ describe('text for sentences', () => {
     for (const [what, x, y] of alike) {
       it(`class: ${what}`, () => {
         assert.notEqual(displayPath(x), displayPath(y));
-        assert.ok(!/[\u2066-\u2069\u202a-\u202e\u200b-\u200f\u0080-\u009f\u00a0]/u.test(displayPath(x) + displayPath(y)));
+        assert.ok(
+          !/[\u2066-\u2069\u202a-\u202e\u200b-\u200f\u0080-\u009f\u00a0]/u.test(displayPath(x) + displayPath(y)),
+        );
       });
     }
 
@@ -51,8 +53,14 @@ describe('text for sentences', () => {
     });
 
     it('says how two sides that read alike differ', () => {
-      assert.equal(changeText(NFC, NFD), '/café -> /cafe\\u{301} (the same text in another Unicode normalisation; they differ at character 5: U+00E9 -> U+0065)');
-      assert.equal(changeText('/a\xff', '/a\\377'), '/a\\377 -> /a\\\\377 (they differ at character 3: byte 0xff -> U+005C)');
+      assert.equal(
+        changeText(NFC, NFD),
+        '/café -> /cafe\\u{301} (the same text in another Unicode normalisation; they differ at character 5: U+00E9 -> U+0065)',
+      );
+      assert.equal(
+        changeText('/a\xff', '/a\\377'),
+        '/a\\377 -> /a\\\\377 (they differ at character 3: byte 0xff -> U+005C)',
+      );
       assert.equal(changeText('/x', '/x '), '/x -> /x\\040 (they differ at character 3: the end -> U+0020)');
       assert.equal(changeText(bytes('/а'), '/a'), '/а -> /a (they differ at character 2: U+0430 -> U+0061)');
       assert.equal(changeText('/tmp', '/tmpx'), '/tmp -> /tmpx');
@@ -61,7 +69,10 @@ describe('text for sentences', () => {
     it('a mountpoint that gained a trailing space is a sentence that shows it', () => {
       const cap = (mp: string) => parseCapture(`1 0 0:40 / / rw - tmpfs root rw\n2 1 0:41 / ${mp} rw - tmpfs a rw\n`);
       const c = compareCaptures(cap('/x'), cap('/x\\040'));
-      assert.deepEqual(c.differences.map((d) => d.sentence), ['/x: mountpoint changed: /x -> /x\\040 (they differ at character 3: the end -> U+0020)']);
+      assert.deepEqual(
+        c.differences.map((d) => d.sentence),
+        ['/x: mountpoint changed: /x -> /x\\040 (they differ at character 3: the end -> U+0020)'],
+      );
     });
   });
 

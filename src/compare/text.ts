@@ -34,7 +34,8 @@ export function displayProse(s: string): string {
 function display(s: string, prose: boolean): string {
   // A character above 0xff means the caller decoded as UTF-8 already: the
   // text is characters, not bytes.
-  const decode = (m: string) => (m.length === 1 && m >= '\x80' ? BAD_BYTE + m : Buffer.from(m, 'latin1').toString('utf8'));
+  const decode = (m: string) =>
+    m.length === 1 && m >= '\x80' ? BAD_BYTE + m : Buffer.from(m, 'latin1').toString('utf8');
   const chars = /[^\x00-\xff]/.test(s) ? s : s.replace(UTF8_OR_BYTE, decode);
   const nfc = chars.normalize('NFC') === chars;
   let out = '';
@@ -50,22 +51,22 @@ function display(s: string, prose: boolean): string {
     else if (cp < 0x20 || cp === 0x7f) out += octal(ch);
     else if (HIDDEN.test(ch) || (!nfc && (/\p{M}/u.test(ch) || ch.normalize('NFC') !== ch))) {
       out += `\\u{${cp.toString(16).toUpperCase()}}`;
-    }
-    else out += ch;
+    } else out += ch;
     badByte = false;
   }
   return out.replace(/^ +| +$/g, (sp) => '\\040'.repeat(sp.length));
 }
 
 /** A valid UTF-8 sequence, or any one byte. */
-const UTF8_OR_BYTE = /[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}|[\x00-\xff]/g;
+const UTF8_OR_BYTE =
+  /[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}|[\x00-\xff]/g;
 /** Marks the next character as a raw byte (U+FFFF is a noncharacter: no decoded text holds it, as it is escaped). */
 const BAD_BYTE = '\uffff';
 /** Characters that do not show as themselves; see displayPath(). */
 const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}]|(?! )\p{Zs}/u;
 
 function octal(ch: string): string {
-  return '\\' + ch.charCodeAt(0).toString(8).padStart(3, '0');
+  return `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}`;
 }
 
 /**

@@ -4,7 +4,8 @@ import { parseCapture } from '../capture/capture-file.js';
 import { assetPath } from '../paths.js';
 import { buildTopology, describeTopology, type Topology, type TopoMount } from './topology.js';
 
-const fixture = (name: string) => parseCapture(readFileSync(assetPath('test/fixtures/mountinfo', name), 'latin1'), name);
+const fixture = (name: string) =>
+  parseCapture(readFileSync(assetPath('test/fixtures/mountinfo', name), 'latin1'), name);
 const byId = (t: Topology, id: number): TopoMount => t.mounts.find((m) => m.entry.mountId === id)!;
 
 describe('topology', () => {
@@ -13,7 +14,10 @@ describe('topology', () => {
 
     it('builds one tree rooted at the container root, whose parent is outside the table', () => {
       assert.equal(t.namespaces.length, 1);
-      assert.deepEqual(t.namespaces[0]!.roots.map((m) => m.entry.mountId), [44]);
+      assert.deepEqual(
+        t.namespaces[0]!.roots.map((m) => m.entry.mountId),
+        [44],
+      );
       assert.equal(t.mounts.length, 21);
     });
 
@@ -29,7 +33,10 @@ describe('topology', () => {
       const ps = byId(t, 81);
       assert.equal(ps.root, '/sys');
       assert.equal(ps.superblock, byId(t, 79).superblock);
-      assert.deepEqual(ps.superblock.members.map((m) => m.label), ['/proc', '/proc/sys', '/proc/sys/net', '/proc/sysrq-trigger']);
+      assert.deepEqual(
+        ps.superblock.members.map((m) => m.label),
+        ['/proc', '/proc/sys', '/proc/sys/net', '/proc/sysrq-trigger'],
+      );
       assert.equal(byId(t, 80).parent, ps);
     });
 
@@ -63,7 +70,11 @@ describe('topology', () => {
 
   it("reads seed 001's test.sh output: a nested chain where each mount is a slave of its child's peer group", () => {
     const t = buildTopology(fixture('seed-001-chain.mountinfo'));
-    const chain = t.mounts.map((m) => [m.label, m.parent?.label, m.master?.kind === 'group' ? m.master.group.members.map((x) => x.label) : m.master?.kind]);
+    const chain = t.mounts.map((m) => [
+      m.label,
+      m.parent?.label,
+      m.master?.kind === 'group' ? m.master.group.members.map((x) => x.label) : m.master?.kind,
+    ]);
     const base = '/tmp/propagation-tests/tmp';
     assert.deepEqual(chain, [
       [base, undefined, [`${base}/sub`]],
@@ -77,7 +88,14 @@ describe('topology', () => {
   it('tells apart two mounts on the same mountpoint string by their parents', () => {
     // /x/y mounted on the root filesystem, then hidden by a mount on /x that has its own /x/y.
     const t = buildTopology(
-      parseCapture(['1 0 254:0 / / rw - ext4 /dev/vda rw', '2 1 0:40 / /x/y rw - tmpfs a rw', '3 1 0:41 / /x rw - tmpfs b rw', '4 3 0:42 / /x/y rw - tmpfs c rw'].join('\n')),
+      parseCapture(
+        [
+          '1 0 254:0 / / rw - ext4 /dev/vda rw',
+          '2 1 0:40 / /x/y rw - tmpfs a rw',
+          '3 1 0:41 / /x rw - tmpfs b rw',
+          '4 3 0:42 / /x/y rw - tmpfs c rw',
+        ].join('\n'),
+      ),
     );
     assert.equal(byId(t, 2).label, '/x/y (on /)');
     assert.equal(byId(t, 4).label, '/x/y (on /x)');
@@ -85,7 +103,11 @@ describe('topology', () => {
   });
 
   it('gives siblings on one mountpoint an order by content, not by line', () => {
-    const lines = ['1 0 254:0 / / rw - ext4 /dev/vda rw', '2 1 0:40 / /d rw - tmpfs zzz rw', '3 1 0:41 / /d rw - tmpfs aaa rw'];
+    const lines = [
+      '1 0 254:0 / / rw - ext4 /dev/vda rw',
+      '2 1 0:40 / /d rw - tmpfs zzz rw',
+      '3 1 0:41 / /d rw - tmpfs aaa rw',
+    ];
     const a = buildTopology(parseCapture(lines.join('\n')));
     const b = buildTopology(parseCapture([lines[0], lines[2], lines[1]].join('\n')));
     for (const t of [a, b]) {
@@ -103,23 +125,35 @@ describe('topology', () => {
       ],
     );
     const bind = t.mounts.find((m) => m.label === 'ns#1:/bind')!;
-    assert.deepEqual(bind.peerGroup!.members.map((m) => m.label), ['ns#1:/bind', 'ns#1:/w', 'ns#2:/bind']);
+    assert.deepEqual(
+      bind.peerGroup!.members.map((m) => m.label),
+      ['ns#1:/bind', 'ns#1:/w', 'ns#2:/bind'],
+    );
     const innerW = t.mounts.find((m) => m.label === 'ns#2:/w')!;
     assert.ok(innerW.master?.kind === 'group' && innerW.master.group === bind.peerGroup);
   });
 
   it('tells tasks with the same key apart and says so', () => {
-    const t = buildTopology(parseCapture('@task init pid=1 mntns=5 cwd=/\n1 0 0:5 / / rw - tmpfs t rw\n@task init pid=2 mntns=6 cwd=/\n7 6 0:5 / / rw - tmpfs t rw\n'));
-    assert.deepEqual(t.tasks.map((x) => [x.name, x.namespace.label]), [
-      ['init', 'ns#1'],
-      ['init~2', 'ns#2'],
-    ]);
+    const t = buildTopology(
+      parseCapture(
+        '@task init pid=1 mntns=5 cwd=/\n1 0 0:5 / / rw - tmpfs t rw\n@task init pid=2 mntns=6 cwd=/\n7 6 0:5 / / rw - tmpfs t rw\n',
+      ),
+    );
+    assert.deepEqual(
+      t.tasks.map((x) => [x.name, x.namespace.label]),
+      [
+        ['init', 'ns#1'],
+        ['init~2', 'ns#2'],
+      ],
+    );
     assert.match(t.notes.join('\n'), /2 tasks carry the key "init"/);
   });
 
   it('survives a cycle of parent ids', () => {
     // On one mountpoint: a cycle through /a and /a/b is refused by the parser (a mountpoint not below its parent's).
-    const t = buildTopology(parseCapture('1 2 0:5 / /a rw - tmpfs t rw\n2 1 0:5 / /a rw - tmpfs t rw\n3 3 0:6 / / rw - tmpfs t rw\n'));
+    const t = buildTopology(
+      parseCapture('1 2 0:5 / /a rw - tmpfs t rw\n2 1 0:5 / /a rw - tmpfs t rw\n3 3 0:6 / / rw - tmpfs t rw\n'),
+    );
     assert.equal(t.mounts.length, 3);
     assert.match(t.notes.join('\n'), /cycle/);
     assert.deepEqual(t.namespaces[0]!.roots.map((m) => m.entry.mountId).sort(), [1, 3]);

@@ -235,7 +235,15 @@ function groupNamespaces(tasks: TaskCapture[]): TopoNamespace[] {
       x.captures[0]!.order - y.captures[0]!.order,
   );
   return raw.map((g, i) => {
-    const ns: TopoNamespace = { index: i + 1, label: `ns#${i + 1}`, rawId: g.rawId, tasks: [], view: undefined, roots: [], mounts: [] };
+    const ns: TopoNamespace = {
+      index: i + 1,
+      label: `ns#${i + 1}`,
+      rawId: g.rawId,
+      tasks: [],
+      view: undefined,
+      roots: [],
+      mounts: [],
+    };
     for (const { t } of g.captures) {
       const task: TopoTask = { key: t.key, name: t.key, pid: t.pid, namespace: ns };
       if (t.cwd !== undefined) task.cwd = t.cwd;
@@ -267,7 +275,9 @@ function nameTasks(namespaces: TopoNamespace[], notes: string[]): TopoTask[] {
     list.forEach((t, i) => {
       if (i > 0) t.name = `${key}~${i + 1}`;
     });
-    notes.push(`${list.length} tasks carry the key ${JSON.stringify(displayPath(key))}; they are told apart as ${list.map((t) => t.name).join(', ')} by namespace, cwd and root`);
+    notes.push(
+      `${list.length} tasks carry the key ${JSON.stringify(displayPath(key))}; they are told apart as ${list.map((t) => t.name).join(', ')} by namespace, cwd and root`,
+    );
   }
   return [...all].sort((a, b) => keyOrder(a.key, b.key) || byText(a.name, b.name));
 }
@@ -312,7 +322,10 @@ function linkTree(ns: TopoNamespace, notes: string[]): LinkedTree {
 
   const byId = new Map<number, TopoMount>();
   for (const m of mounts) {
-    if (byId.has(m.entry.mountId)) notes.push(`${ns.label}: mount ID ${m.entry.mountId} appears twice (lines ${byId.get(m.entry.mountId)!.entry.line} and ${m.entry.line})`);
+    if (byId.has(m.entry.mountId))
+      notes.push(
+        `${ns.label}: mount ID ${m.entry.mountId} appears twice (lines ${byId.get(m.entry.mountId)!.entry.line} and ${m.entry.line})`,
+      );
     else byId.set(m.entry.mountId, m);
   }
   // A root is a mount whose parent is not in the table: the namespace root's
@@ -400,7 +413,9 @@ function tieBreaker(trees: readonly LinkedTree[]): (a: TopoMount, b: TopoMount) 
   let colours: Map<TopoMount, string[]> | undefined;
   if (tied.length > 0) colours = refine(trees, raw, sig, tied);
   return (a, b) =>
-    byText(sig(a), sig(b)) || (colours ? byColours(colours.get(a)!, colours.get(b)!) : 0) || a.entry.line - b.entry.line;
+    byText(sig(a), sig(b)) ||
+    (colours ? byColours(colours.get(a)!, colours.get(b)!) : 0) ||
+    a.entry.line - b.entry.line;
 }
 
 /** Colour refinement (refine.ts) over every mount of the capture, for the tied siblings. */
@@ -430,7 +445,10 @@ function refine(
     n.parent = m.parent && node.get(m.parent);
     n.children = m.children.map((c) => node.get(c)!);
   }
-  const colours = refineColours([...node.values()], tied.map((l) => l.map((m) => node.get(m)!)));
+  const colours = refineColours(
+    [...node.values()],
+    tied.map((l) => l.map((m) => node.get(m)!)),
+  );
   return new Map([...node].map(([m, n]) => [m, colours.get(n)!]));
 }
 
@@ -469,9 +487,9 @@ function hash(value: unknown): string {
 /** The mountpoint relative to the parent's mountpoint; see TopoMount.component. */
 function relativeStep(parentMp: string, mp: string): string {
   if (mp === parentMp) return '';
-  const prefix = parentMp.endsWith('/') ? parentMp : parentMp + '/';
+  const prefix = parentMp.endsWith('/') ? parentMp : `${parentMp}/`;
   if (mp.startsWith(prefix)) return mp.slice(prefix.length);
-  return '\0' + mp;
+  return `\0${mp}`;
 }
 
 /** Input from a real kernel has no parent cycles; a damaged file might, and must not hang or crash us. */
@@ -489,7 +507,9 @@ function breakCycles(mounts: TopoMount[], ns: TopoNamespace, notes: string[]): v
       const cycle = walk.slice(walk.indexOf(m));
       const cut = cycle.reduce((a, b) => (b.entry.line < a.entry.line ? b : a));
       cut.parent = undefined;
-      notes.push(`${ns.label}: parent IDs form a cycle (lines ${cycle.map((c) => c.entry.line).join(', ')}); line ${cut.entry.line} is taken as a root`);
+      notes.push(
+        `${ns.label}: parent IDs form a cycle (lines ${cycle.map((c) => c.entry.line).join(', ')}); line ${cut.entry.line} is taken as a root`,
+      );
     }
     for (const w of walk) state.set(w, 2);
   }
@@ -562,9 +582,11 @@ export function describeTopology(t: Topology): string {
     );
   }
   for (const task of t.tasks) {
-    lines.push(`task ${displayPath(task.name)} ${task.namespace.label} cwd=${displayPath(task.cwd ?? '?')} root=${displayPath(task.root ?? '?')}`);
+    lines.push(
+      `task ${displayPath(task.name)} ${task.namespace.label} cwd=${displayPath(task.cwd ?? '?')} root=${displayPath(task.root ?? '?')}`,
+    );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /**

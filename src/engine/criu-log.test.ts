@@ -12,7 +12,10 @@ describe('criu logs', () => {
     assert.match(rootCause(DUMP_LOG)!, /Can't create link remap for \/w\/a/);
     const f = classifyEngineFailure('dump', 1, undefined, DUMP_LOG, '');
     assert.equal(f.kind, 'failed');
-    assert.equal(f.headline, "criu dump failed (exit 1): Error (criu/files-reg.c:1122): Can't create link remap for /w/a. Use link-remap option.");
+    assert.equal(
+      f.headline,
+      "criu dump failed (exit 1): Error (criu/files-reg.c:1122): Can't create link remap for /w/a. Use link-remap option.",
+    );
   });
 
   it("does not blame the fd limit a container's criu cannot raise", () => {
@@ -42,7 +45,9 @@ describe('criu logs', () => {
   });
 
   it('finds an oops on the console and quotes from it', () => {
-    const t = kernelTrouble('MOUNTLAB-READY\n[   12.1] BUG: kernel NULL pointer dereference, address: 0000000000000008\n[   12.1] Call Trace:\n');
+    const t = kernelTrouble(
+      'MOUNTLAB-READY\n[   12.1] BUG: kernel NULL pointer dereference, address: 0000000000000008\n[   12.1] Call Trace:\n',
+    );
     assert.match(t!, /^\[ {3}12\.1\] BUG: kernel NULL pointer/);
     assert.equal(kernelTrouble('MOUNTLAB-READY\nsshd: Accepted publickey\n'), undefined);
   });

@@ -54,7 +54,13 @@ export interface EngineFailure {
  * A crash is an engine bug (BUG_ON, SIGSEGV, abort), worth its own verdict
  * text; a timeout means something hung; anything else is an orderly failure.
  */
-export function classifyEngineFailure(phase: string, code: number, signal: string | undefined, log: string, stderr: string): EngineFailure {
+export function classifyEngineFailure(
+  phase: string,
+  code: number,
+  signal: string | undefined,
+  log: string,
+  stderr: string,
+): EngineFailure {
   const text = `${log}\n${stderr}`;
   if (code === 124 || code === 137 || signal === 'KILL' || signal === 'TERM') {
     return { kind: 'timeout', headline: `criu ${phase} did not finish in time and was killed` };
@@ -65,7 +71,10 @@ export function classifyEngineFailure(phase: string, code: number, signal: strin
     return { kind: 'crash', headline: `criu ${phase} crashed: ${(bug?.[0] ?? segv?.[0] ?? `exit ${code}`).trim()}` };
   }
   const cause = rootCause(text);
-  return { kind: 'failed', headline: `criu ${phase} failed (exit ${code})${cause ? `: ${stripLogPrefix(cause)}` : ''}` };
+  return {
+    kind: 'failed',
+    headline: `criu ${phase} failed (exit ${code})${cause ? `: ${stripLogPrefix(cause)}` : ''}`,
+  };
 }
 
 /**
@@ -79,8 +88,14 @@ export const NOT_A_CAUSE: { pattern: RegExp; why: string }[] = [
     pattern: /\(criu\/util\.c:\d+\): exited, status=\d+$/,
     why: 'a helper command criu ran exited non-zero (at start-up: the modprobe probes of sock_diag modules); where it matters criu logs its own error after it',
   },
-  { pattern: /rlimit: Can't setup RLIMIT_NOFILE/, why: 'in a container without CAP_SYS_RESOURCE criu cannot raise its fd limit, logs this and carries on' },
-  { pattern: /\(pid: \d+\) failed with -?\d+|failed with -1$/, why: 'a wrapper around the error logged just before it' },
+  {
+    pattern: /rlimit: Can't setup RLIMIT_NOFILE/,
+    why: 'in a container without CAP_SYS_RESOURCE criu cannot raise its fd limit, logs this and carries on',
+  },
+  {
+    pattern: /\(pid: \d+\) failed with -?\d+|failed with -1$/,
+    why: 'a wrapper around the error logged just before it',
+  },
 ];
 
 /** The first Error line that explains the failure; CRIU logs the cause before its wrappers. */

@@ -51,7 +51,7 @@ export function emitScenario(plan: ImportPlan, o: EmitOptions): string {
     out.push(`  restore-args: ${flow(plan.engine['restore-args'])}`);
   }
   out.push('expect: identical');
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 function stepLines(steps: PlanStep[], indent: string, out: string[]): void {
@@ -80,7 +80,9 @@ function oneStep(step: Step, indent: string): string {
 function flowValue(v: unknown): string {
   if (Array.isArray(v)) return flow(v);
   if (v !== null && typeof v === 'object') {
-    return `{ ${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}: ${flowValue(x)}`).join(', ')} }`;
+    return `{ ${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${k}: ${flowValue(x)}`)
+      .join(', ')} }`;
   }
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return scalar(String(v));

@@ -26,15 +26,105 @@ export interface GTable {
 }
 
 const KINDS: { w: number; make: (r: Rand, minor: number) => GSb }[] = [
-  { w: 6, make: (r, minor) => ({ fsType: 'tmpfs', major: 0, minor, source: pick(r, ['tmpfs', 'none', 'w', 'src dir']), superOptions: pick(r, [['rw'], ['rw', 'size=1024k', 'mode=755'], ['rw', 'inode64'], ['ro']]), roots: ['/', '/sub', '/d i r', '/a/b', '/caf\u00c3\u00a9'] }) },
-  { w: 1, make: (_r, minor) => ({ fsType: 'proc', major: 0, minor, source: 'proc', superOptions: ['rw'], roots: ['/', '/sys', '/sys/net', '/sys/kernel'] }) },
-  { w: 1, make: (_r, minor) => ({ fsType: 'sysfs', major: 0, minor, source: 'sysfs', superOptions: ['rw'], roots: ['/', '/devices/virtual/net', '/kernel'] }) },
-  { w: 1, make: (_r, minor) => ({ fsType: 'devpts', major: 0, minor, source: 'devpts', superOptions: ['rw', 'gid=5', 'mode=620', 'ptmxmode=666'], roots: ['/'] }) },
-  { w: 1, make: (r, minor) => ({ fsType: 'ext4', major: 254, minor, source: pick(r, ['/dev/vda1', '/dev/disk/by-uuid/6c5a78e0']), superOptions: ['rw', 'data=ordered'], roots: ['/', '/var/lib/x', '/home'] }) },
-  { w: 1, make: (_r, minor) => ({ fsType: 'overlay', major: 0, minor, source: 'overlay', superOptions: ['rw', 'lowerdir=/l', 'upperdir=/u', 'workdir=/w'], roots: ['/', '/etc'] }) },
-  { w: 1, make: (_r, minor) => ({ fsType: 'cgroup2', major: 0, minor, source: 'cgroup2', superOptions: ['rw', 'nsdelegate'], roots: ['/', '/system.slice'] }) },
-  { w: 1, make: (_r, minor) => ({ fsType: 'nsfs', major: 0, minor, source: 'nsfs', superOptions: ['rw'], roots: ['net:[4026531992]', 'uts:[4026531838]'] }) },
-  { w: 1, make: (_r, minor) => ({ fsType: 'ramfs', major: 0, minor, source: 'ramfs', superOptions: ['rw'], roots: ['/', '/r'] }) },
+  {
+    w: 6,
+    make: (r, minor) => ({
+      fsType: 'tmpfs',
+      major: 0,
+      minor,
+      source: pick(r, ['tmpfs', 'none', 'w', 'src dir']),
+      superOptions: pick(r, [['rw'], ['rw', 'size=1024k', 'mode=755'], ['rw', 'inode64'], ['ro']]),
+      roots: ['/', '/sub', '/d i r', '/a/b', '/caf\u00c3\u00a9'],
+    }),
+  },
+  {
+    w: 1,
+    make: (_r, minor) => ({
+      fsType: 'proc',
+      major: 0,
+      minor,
+      source: 'proc',
+      superOptions: ['rw'],
+      roots: ['/', '/sys', '/sys/net', '/sys/kernel'],
+    }),
+  },
+  {
+    w: 1,
+    make: (_r, minor) => ({
+      fsType: 'sysfs',
+      major: 0,
+      minor,
+      source: 'sysfs',
+      superOptions: ['rw'],
+      roots: ['/', '/devices/virtual/net', '/kernel'],
+    }),
+  },
+  {
+    w: 1,
+    make: (_r, minor) => ({
+      fsType: 'devpts',
+      major: 0,
+      minor,
+      source: 'devpts',
+      superOptions: ['rw', 'gid=5', 'mode=620', 'ptmxmode=666'],
+      roots: ['/'],
+    }),
+  },
+  {
+    w: 1,
+    make: (r, minor) => ({
+      fsType: 'ext4',
+      major: 254,
+      minor,
+      source: pick(r, ['/dev/vda1', '/dev/disk/by-uuid/6c5a78e0']),
+      superOptions: ['rw', 'data=ordered'],
+      roots: ['/', '/var/lib/x', '/home'],
+    }),
+  },
+  {
+    w: 1,
+    make: (_r, minor) => ({
+      fsType: 'overlay',
+      major: 0,
+      minor,
+      source: 'overlay',
+      superOptions: ['rw', 'lowerdir=/l', 'upperdir=/u', 'workdir=/w'],
+      roots: ['/', '/etc'],
+    }),
+  },
+  {
+    w: 1,
+    make: (_r, minor) => ({
+      fsType: 'cgroup2',
+      major: 0,
+      minor,
+      source: 'cgroup2',
+      superOptions: ['rw', 'nsdelegate'],
+      roots: ['/', '/system.slice'],
+    }),
+  },
+  {
+    w: 1,
+    make: (_r, minor) => ({
+      fsType: 'nsfs',
+      major: 0,
+      minor,
+      source: 'nsfs',
+      superOptions: ['rw'],
+      roots: ['net:[4026531992]', 'uts:[4026531838]'],
+    }),
+  },
+  {
+    w: 1,
+    make: (_r, minor) => ({
+      fsType: 'ramfs',
+      major: 0,
+      minor,
+      source: 'ramfs',
+      superOptions: ['rw'],
+      roots: ['/', '/r'],
+    }),
+  },
 ];
 
 // Names that take the escapes (space, tab, backslash) and UTF-8 bytes (latin1 strings carry bytes).
@@ -193,7 +283,7 @@ export function renderPaste(t: GTable, style: PasteStyle, r: Rand): string {
     for (const e of shuffle(r, task.mounts)) lines.push(...wrapLine(formatMountinfoLine(e), style.wrap));
   });
   if (style.prose) lines.push('', 'Thanks,', '-- ', 'a reporter');
-  return lines.map((l) => style.quote + l).join('\n') + '\n';
+  return `${lines.map((l) => style.quote + l).join('\n')}\n`;
 }
 
 /** A mail client's word wrap: break at the last space before `width`, never before column 30. */

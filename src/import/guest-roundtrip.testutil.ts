@@ -67,7 +67,11 @@ export function genGuestScenario(r: Rand, name: string): string {
       step(list, `make-private: ${scalar(p)}`);
     }
     if (list === steps) lastInit = p;
-    if (chance(r, 15)) step(list, `remount: { path: ${scalar(p)}, options: ${scalar(pick(r, ['nosuid', 'nodev,noexec', 'noatime', 'nosuid,strictatime']))} }`);
+    if (chance(r, 15))
+      step(
+        list,
+        `remount: { path: ${scalar(p)}, options: ${scalar(pick(r, ['nosuid', 'nodev,noexec', 'noatime', 'nosuid,strictatime']))} }`,
+      );
     if (!dirs.includes(p)) dirs.push(p);
     if (!mountpoints.includes(p)) mountpoints.push(p);
   };
@@ -89,7 +93,14 @@ export function genGuestScenario(r: Rand, name: string): string {
   }
   // Right after init's last mount op, its path still reaches that mount; nothing binds from it later.
   if (chance(r, 15)) step(steps, `make-unbindable: ${scalar(lastInit)}`);
-  return [`name: ${name}`, 'description: A random topology made by the guest kernel, for the import round trip.', 'steps:', ...steps, 'expect: identical', ''].join('\n');
+  return [
+    `name: ${name}`,
+    'description: A random topology made by the guest kernel, for the import round trip.',
+    'steps:',
+    ...steps,
+    'expect: identical',
+    '',
+  ].join('\n');
 }
 
 export interface RoundTrip {
@@ -121,8 +132,21 @@ export interface GuestSession {
 }
 
 /** Boots one guest the way `mountlab run` would (default kernel and criu; KVM when it works). */
-export async function startGuest(runDir: string, log: (m: string) => void, signal = new AbortController().signal): Promise<GuestSession> {
-  const cells = await planVmCells({ kernels: parseKernels(DEFAULT_KERNEL), crius: await prepareCrius(parseCriuChoices(DEFAULT_CRIU), { signal, log }), accel: 'auto', machine: 'microvm', memoryMiB: 1024, runDir, signal, log });
+export async function startGuest(
+  runDir: string,
+  log: (m: string) => void,
+  signal = new AbortController().signal,
+): Promise<GuestSession> {
+  const cells = await planVmCells({
+    kernels: parseKernels(DEFAULT_KERNEL),
+    crius: await prepareCrius(parseCriuChoices(DEFAULT_CRIU), { signal, log }),
+    accel: 'auto',
+    machine: 'microvm',
+    memoryMiB: 1024,
+    runDir,
+    signal,
+    log,
+  });
   const cell = cells[0]!;
   const target = await cell.target.start(signal);
   return { guest: new Guest(target), cell: cell.id, runDir, dispose: async () => await target[Symbol.asyncDispose]() };
@@ -133,15 +157,19 @@ let guestIds = 0;
 /** Builds a scenario file in the guest and returns its capture before any dump. */
 export async function buildAndCapture(g: GuestSession, file: string): Promise<string> {
   const loaded = await loadScenarioFile(file);
-  const res = await executeScenario(g.guest, { loaded, name: loaded.scenario.name, mountEngine: 'v2' }, {
-    cell: g.cell,
-    runDir: g.runDir,
-    reporter: {},
-    signal: new AbortController().signal,
-    guestId: `i${++guestIds}`,
-    probes: false,
-    stopAfter: 'capture-before',
-  });
+  const res = await executeScenario(
+    g.guest,
+    { loaded, name: loaded.scenario.name, mountEngine: 'v2' },
+    {
+      cell: g.cell,
+      runDir: g.runDir,
+      reporter: {},
+      signal: new AbortController().signal,
+      guestId: `i${++guestIds}`,
+      probes: false,
+      stopAfter: 'capture-before',
+    },
+  );
   const cap = res.artifacts['before.capture'];
   if (res.outcome !== 'pass' || !cap) throw new Error(`${loaded.scenario.name}: ${res.outcome}: ${res.reason}`);
   return readFile(join(g.runDir, cap), 'latin1');

@@ -46,7 +46,12 @@ export interface ImportIo {
   argv?: string[];
   signal?: AbortSignal;
   /** Runs the verification (tests pass a fake); default: a VM (verify-vm.ts). */
-  verifyRun?: (plan: ImportPlan, scenarioFile: string, flags: ImportFlags, say: (m: string) => void) => Promise<ImportCheck>;
+  verifyRun?: (
+    plan: ImportPlan,
+    scenarioFile: string,
+    flags: ImportFlags,
+    say: (m: string) => void,
+  ) => Promise<ImportCheck>;
 }
 
 export interface ImportResult {
@@ -63,10 +68,21 @@ const SIZE_LIMIT = /^(too large: |the scenario compiles to |the outside steps co
 /** Reads, plans and renders; throws BadInputError on bad input. Nothing is written. */
 export function importText(text: string, file: string, flags: ImportFlags, argv: string[] = []): ImportResult {
   const paste = parsePaste(text, file, flags.pick !== undefined ? { pick: flags.pick } : {});
-  const plan = planImport(paste, { ...(flags.base ? { base: flags.base } : {}), ...(flags.loopImages ? { loopImages: true } : {}) });
+  const plan = planImport(paste, {
+    ...(flags.base ? { base: flags.base } : {}),
+    ...(flags.loopImages ? { loopImages: true } : {}),
+  });
   const name = flags.name ?? scenarioName(file);
   if (!/^[a-z0-9][a-z0-9._-]*$/.test(name) || name.length > 80) {
-    throw new BadInputError([{ file: '--name', line: 1, col: 1, path: '', message: `${JSON.stringify(name)} is not a scenario name; use lowercase letters, digits, '.', '_' and '-' (at most 80)` }]);
+    throw new BadInputError([
+      {
+        file: '--name',
+        line: 1,
+        col: 1,
+        path: '',
+        message: `${JSON.stringify(name)} is not a scenario name; use lowercase letters, digits, '.', '_' and '-' (at most 80)`,
+      },
+    ]);
   }
   const c = plan.counts;
   const summary = [
@@ -77,13 +93,17 @@ export function importText(text: string, file: string, flags: ImportFlags, argv:
   ];
   const description = `Imported from ${basename(file)} (lines ${paste.lines[0]}-${paste.lines[1]}) by mountlab import: ${plural(c.mounts, 'mount')}, ${plural(c.peerGroups, 'peer group')}, ${plural(c.slaves, 'slave')}${c.external ? ` (${plural(c.external, 'master group')} outside the tree)` : ''}, rebuilt under ${plan.base} with every mount private first and sharing assigned last by MOVE_MOUNT_SET_GROUP; ${c.standIns ? `${plural(c.standIns, 'filesystem')} replaced by stand-ins (see the comments).` : 'no stand-ins.'}`;
   const command = ['mountlab', 'import', ...argv].map(shellWord).join(' ');
-  const schemaPath = flags.output ? relative(dirname(resolve(flags.output)), assetPath('src', 'scenario', 'scenario.schema.json')) : undefined;
+  const schemaPath = flags.output
+    ? relative(dirname(resolve(flags.output)), assetPath('src', 'scenario', 'scenario.schema.json'))
+    : undefined;
   const yaml = emitScenario(plan, {
     name,
     description,
     source: file === '<stdin>' ? 'pasted on stdin' : file,
     command,
-    header: ['Rebuilds the pasted topology up to renumbering; the comments say why each step is there and what stands in for what.'],
+    header: [
+      'Rebuilds the pasted topology up to renumbering; the comments say why each step is there and what stands in for what.',
+    ],
     ...(schemaPath ? { schemaPath } : {}),
   });
   // The emitted file must be a valid scenario; if not, that is our bug, not the user's input.
@@ -97,9 +117,19 @@ export function importText(text: string, file: string, flags: ImportFlags, argv:
     // compiled script's size, a list's length): that is the paste's size, not a bug here.
     if (e instanceof BadInputError && e.problems.every((p) => SIZE_LIMIT.test(p.message))) {
       const why = [...new Set(e.problems.map((p) => p.message))].join('; ');
-      throw new BadInputError([{ file, line: paste.lines[0], col: 1, path: '', message: `the paste (lines ${paste.lines[0]}-${paste.lines[1]}) makes a scenario larger than the lab runs: ${why}; import a smaller part of the table` }]);
+      throw new BadInputError([
+        {
+          file,
+          line: paste.lines[0],
+          col: 1,
+          path: '',
+          message: `the paste (lines ${paste.lines[0]}-${paste.lines[1]}) makes a scenario larger than the lab runs: ${why}; import a smaller part of the table`,
+        },
+      ]);
     }
-    throw new Error(`mountlab import produced an invalid scenario (a bug):\n${e instanceof Error ? e.message : String(e)}\n${yaml}`);
+    throw new Error(
+      `mountlab import produced an invalid scenario (a bug):\n${e instanceof Error ? e.message : String(e)}\n${yaml}`,
+    );
   }
   return { plan, yaml, scenario, summary };
 }
@@ -112,7 +142,15 @@ export async function importCommand(input: string, flags: ImportFlags, io: Impor
   try {
     text = input === '-' ? await readAll(io.stdin ?? process.stdin) : await readFile(input, 'latin1');
   } catch (e) {
-    throw new BadInputError([{ file, line: 1, col: 1, path: '', message: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}` }]);
+    throw new BadInputError([
+      {
+        file,
+        line: 1,
+        col: 1,
+        path: '',
+        message: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      },
+    ]);
   }
   const r = importText(text, file, flags, io.argv ?? [input]);
   for (const l of r.summary) await write(stderr, `import: ${l}\n`);
@@ -142,9 +180,18 @@ export async function importCommand(input: string, flags: ImportFlags, io: Impor
     for (const d of check.differences) await write(report, `${d.sentence}\n`);
     for (const l of check.leftovers) await write(report, `left over outside ${r.plan.base}: ${l}\n`);
     for (const d of check.explained) await write(report, `note: stand-in, not a difference: ${d.sentence}\n`);
-    for (const f of check.comparison.filtered) await write(report, `note: super option ${f.option}${f.fsType ? ` on ${f.fsType}` : ''} not compared on ${f.mounts.join(', ')}: ${f.reason}\n`);
+    for (const f of check.comparison.filtered)
+      await write(
+        report,
+        `note: super option ${f.option}${f.fsType ? ` on ${f.fsType}` : ''} not compared on ${f.mounts.join(', ')}: ${f.reason}\n`,
+      );
     const c = r.plan.counts;
-    await write(report, check.equivalent ? `equivalent: the built topology matches the paste (${plural(c.mounts, 'mount')}, ${plural(c.peerGroups, 'peer group')}, ${plural(c.slaves, 'slave')})\n` : `${plural(check.differences.length + check.leftovers.length, 'difference')}\n`);
+    await write(
+      report,
+      check.equivalent
+        ? `equivalent: the built topology matches the paste (${plural(c.mounts, 'mount')}, ${plural(c.peerGroups, 'peer group')}, ${plural(c.slaves, 'slave')})\n`
+        : `${plural(check.differences.length + check.leftovers.length, 'difference')}\n`,
+    );
     return check.equivalent ? 0 : 1;
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
@@ -154,7 +201,12 @@ export async function importCommand(input: string, flags: ImportFlags, io: Impor
 /** From the file name: lowercase, safe characters, 'imported-' in front. */
 export function scenarioName(file: string): string {
   const stem = file === '<stdin>' ? 'stdin' : basename(file).replace(/\.[^.]*$/, '');
-  const clean = stem.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 60) || 'paste';
+  const clean =
+    stem
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[^a-z0-9]+/, '')
+      .slice(0, 60) || 'paste';
   return `imported-${clean}`;
 }
 

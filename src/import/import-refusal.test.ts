@@ -23,7 +23,30 @@ function outcome(text: string, flags: Parameters<typeof importText>[2] = {}): 's
   }
 }
 
-const WORDS = ['/', '0', '1', '2', '-', '(', ')', '==', 'shared:1', 'master:1', 'propagate_from:1', 'unbindable', '0:0', '/a', '', '\\000', '\\012', '/..', '..', '.', '//', '99999999999999999999'];
+const WORDS = [
+  '/',
+  '0',
+  '1',
+  '2',
+  '-',
+  '(',
+  ')',
+  '==',
+  'shared:1',
+  'master:1',
+  'propagate_from:1',
+  'unbindable',
+  '0:0',
+  '/a',
+  '',
+  '\\000',
+  '\\012',
+  '/..',
+  '..',
+  '.',
+  '//',
+  '99999999999999999999',
+];
 
 /** A few edits that keep most of a real paste: fields replaced or dropped, lines repeated, moved, cut. */
 function mutate(text: string, r: Rand): string {
@@ -34,14 +57,30 @@ function mutate(text: string, r: Rand): string {
     const w = r.int(0, Math.max(0, words.length - 1));
     const word = WORDS[r.int(0, WORDS.length - 1)]!;
     switch (r.int(0, 8)) {
-      case 0: words[w] = word; break;
-      case 1: lines.splice(i, 0, lines[r.int(0, lines.length - 1)] ?? ''); continue;
-      case 2: lines.splice(i, 1); continue;
-      case 3: words.splice(w, 1); break;
-      case 4: words.splice(w, 0, word); break;
-      case 5: words[1] = words[0] ?? '1'; break; // its own parent
-      case 6: words[4] = '/'; break; // another mount on the root's mountpoint
-      case 7: words[1] = String(r.int(0, 300)); break;
+      case 0:
+        words[w] = word;
+        break;
+      case 1:
+        lines.splice(i, 0, lines[r.int(0, lines.length - 1)] ?? '');
+        continue;
+      case 2:
+        lines.splice(i, 1);
+        continue;
+      case 3:
+        words.splice(w, 1);
+        break;
+      case 4:
+        words.splice(w, 0, word);
+        break;
+      case 5:
+        words[1] = words[0] ?? '1';
+        break; // its own parent
+      case 6:
+        words[4] = '/';
+        break; // another mount on the root's mountpoint
+      case 7:
+        words[1] = String(r.int(0, 300));
+        break;
       default: {
         const s = lines[i] ?? '';
         const at = r.int(0, s.length);
@@ -69,16 +108,55 @@ describe('import: every paste is a scenario or a located refusal', function () {
   });
 
   it(`line soup (mountinfo, table rows, headers, prose, odd paths) never raises anything else (${RUNS} runs)`, () => {
-    const path = fc.constantFrom('/', '/a', '/a/b', '/a/../x', '/./a', '//', '/a/', 'a', '/proc', '/a\\012b', '/a\\000b');
+    const path = fc.constantFrom(
+      '/',
+      '/a',
+      '/a/b',
+      '/a/../x',
+      '/./a',
+      '//',
+      '/a/',
+      'a',
+      '/proc',
+      '/a\\012b',
+      '/a\\000b',
+    );
     const info = fc
-      .tuple(fc.nat(6), fc.nat(6), fc.nat(3), fc.constantFrom('/', '/a', 'net:[1]', '../x', ''), path, fc.subarray(['shared:1', 'shared:2', 'master:1', 'master:3', 'unbindable']), fc.constantFrom('tmpfs', 'ext4', 'proc', 'nsfs', 'overlay'))
-      .map(([id, parent, minor, root, mp, opt, fs]) => `${id} ${parent} ${minor > 1 ? 8 : 0}:${minor} ${root} ${mp} rw${opt.map((o) => ` ${o}`).join('')} - ${fs} src rw`);
-    const row = fc.tuple(fc.nat(6), fc.nat(6), path, fc.nat(3), fc.nat(3)).map(([id, parent, mp, s, m]) => `${id} ${parent} ${mp} (${s},${m})`);
-    const other = fc.constantFrom('== pid 1 (a) ==', '== pid 2 (b(c)) ==', '== x ==', '== pid 3 (d ==', '@task a pid=1 mntns=1', '@task', 'prose', '', '> ');
+      .tuple(
+        fc.nat(6),
+        fc.nat(6),
+        fc.nat(3),
+        fc.constantFrom('/', '/a', 'net:[1]', '../x', ''),
+        path,
+        fc.subarray(['shared:1', 'shared:2', 'master:1', 'master:3', 'unbindable']),
+        fc.constantFrom('tmpfs', 'ext4', 'proc', 'nsfs', 'overlay'),
+      )
+      .map(
+        ([id, parent, minor, root, mp, opt, fs]) =>
+          `${id} ${parent} ${minor > 1 ? 8 : 0}:${minor} ${root} ${mp} rw${opt.map((o) => ` ${o}`).join('')} - ${fs} src rw`,
+      );
+    const row = fc
+      .tuple(fc.nat(6), fc.nat(6), path, fc.nat(3), fc.nat(3))
+      .map(([id, parent, mp, s, m]) => `${id} ${parent} ${mp} (${s},${m})`);
+    const other = fc.constantFrom(
+      '== pid 1 (a) ==',
+      '== pid 2 (b(c)) ==',
+      '== x ==',
+      '== pid 3 (d ==',
+      '@task a pid=1 mntns=1',
+      '@task',
+      'prose',
+      '',
+      '> ',
+    );
     fc.assert(
-      fc.property(fc.array(fc.oneof(info, row, other), { maxLength: 10 }), fc.option(fc.nat(3), { nil: undefined }), (lines, pick) => {
-        outcome(lines.join('\n'), pick !== undefined ? { pick } : {});
-      }),
+      fc.property(
+        fc.array(fc.oneof(info, row, other), { maxLength: 10 }),
+        fc.option(fc.nat(3), { nil: undefined }),
+        (lines, pick) => {
+          outcome(lines.join('\n'), pick !== undefined ? { pick } : {});
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -86,21 +164,45 @@ describe('import: every paste is a scenario or a located refusal', function () {
   const refusal = (text: string) => thrown(() => importText(text, 'p.txt', {}), BadInputError).message;
 
   it('class: two roots on one mountpoint (neither parent in the paste) is refused at the second, naming the first', () => {
-    assert.match(refusal('1 0 0:1 / / rw - tmpfs a rw\n2 0 0:2 / / rw - tmpfs b rw\n'), /^p\.txt:2:1: mount 2 and mount 1 \(line 1\) are both on "\/" and neither's parent is in the paste/);
-    assert.match(refusal('1 0 0:1 / /a rw - tmpfs a rw\n2 7 0:2 / /a rw - tmpfs b rw\n'), /^p\.txt:2:1: mount 2 and mount 1 \(line 1\) are both on "\/a"/);
+    assert.match(
+      refusal('1 0 0:1 / / rw - tmpfs a rw\n2 0 0:2 / / rw - tmpfs b rw\n'),
+      /^p\.txt:2:1: mount 2 and mount 1 \(line 1\) are both on "\/" and neither's parent is in the paste/,
+    );
+    assert.match(
+      refusal('1 0 0:1 / /a rw - tmpfs a rw\n2 7 0:2 / /a rw - tmpfs b rw\n'),
+      /^p\.txt:2:1: mount 2 and mount 1 \(line 1\) are both on "\/a"/,
+    );
   });
 
   it("class: a '.' or '..' component in a mountpoint or root, which the kernel never prints", () => {
-    assert.match(refusal('1 0 0:1 / / rw - tmpfs a rw\n2 1 0:1 / /a/../x rw - tmpfs a rw\n'), /^p\.txt:2:1: the mountpoint "\/pasted\/a\/\.\.\/x" has a '\.\.' component/);
-    assert.match(refusal('1 0 0:1 / / rw - tmpfs a rw\n2 1 0:1 /./r /x rw - tmpfs a rw\n'), /^p\.txt:2:1: the mount root "\/\.\/r" has a '\.' component/);
-    assert.match(refusal('1 0 /a/../x (0,0)\n'), /^p\.txt:1:1: the mountpoint "\/pasted\/a\/\.\.\/x" has a '\.\.' component/);
+    assert.match(
+      refusal('1 0 0:1 / / rw - tmpfs a rw\n2 1 0:1 / /a/../x rw - tmpfs a rw\n'),
+      /^p\.txt:2:1: the mountpoint "\/pasted\/a\/\.\.\/x" has a '\.\.' component/,
+    );
+    assert.match(
+      refusal('1 0 0:1 / / rw - tmpfs a rw\n2 1 0:1 /./r /x rw - tmpfs a rw\n'),
+      /^p\.txt:2:1: the mount root "\/\.\/r" has a '\.' component/,
+    );
+    assert.match(
+      refusal('1 0 /a/../x (0,0)\n'),
+      /^p\.txt:1:1: the mountpoint "\/pasted\/a\/\.\.\/x" has a '\.\.' component/,
+    );
   });
 
   it('class: a paste too big for the language is refused with the limit, not reported as a bug', () => {
-    const long = Array.from({ length: 149 }, (_, i) => `${i + 2} 1 0:1 / /${'d'.repeat(700)}${i} rw,relatime - tmpfs a rw`);
-    assert.match(refusal(['1 0 0:1 / / rw - tmpfs a rw', ...long].join('\n')), /^p\.txt:1:1: the paste \(lines 1-150\) makes a scenario larger than the lab runs: the scenario compiles to \d+ bytes; the limit is 122880; import a smaller part/);
+    const long = Array.from(
+      { length: 149 },
+      (_, i) => `${i + 2} 1 0:1 / /${'d'.repeat(700)}${i} rw,relatime - tmpfs a rw`,
+    );
+    assert.match(
+      refusal(['1 0 0:1 / / rw - tmpfs a rw', ...long].join('\n')),
+      /^p\.txt:1:1: the paste \(lines 1-150\) makes a scenario larger than the lab runs: the scenario compiles to \d+ bytes; the limit is 122880; import a smaller part/,
+    );
     const opts = Array.from({ length: 60 }, (_, j) => `o${j}=${'v'.repeat(50)}`).join(',');
-    assert.match(refusal(`1 0 0:1 / / rw - tmpfs a rw,${opts}\n`), /^p\.txt:1:1: the super options of "tmpfs" "a" \(device 0:1, line 1\) are 3\d{3} characters; a scenario's mount options stop at 1024/);
+    assert.match(
+      refusal(`1 0 0:1 / / rw - tmpfs a rw,${opts}\n`),
+      /^p\.txt:1:1: the super options of "tmpfs" "a" \(device 0:1, line 1\) are 3\d{3} characters; a scenario's mount options stop at 1024/,
+    );
   });
 
   it('class: more directories than one mkdir holds are split, not refused', () => {

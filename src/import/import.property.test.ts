@@ -15,10 +15,12 @@ const fromGen = (g: fc.GeneratorValue): Rand => ({ int: (lo, hi) => g(fc.integer
 // MOUNTLAB_PROPERTY_RUNS raises the count for a soak run.
 const RUNS = Math.max(300, Number(process.env.MOUNTLAB_PROPERTY_RUNS) || 0);
 
-const tableText = (t: GTable) => t.tasks.map((x) => `${x.name}:\n${x.mounts.map(formatMountinfoLine).join('\n')}`).join('\n');
+const tableText = (t: GTable) =>
+  t.tasks.map((x) => `${x.name}:\n${x.mounts.map(formatMountinfoLine).join('\n')}`).join('\n');
 
 /** Every line of every task, as the kernel would print it, sorted: what a paste must read back to. */
-const canonical = (tasks: { mounts: Parameters<typeof formatMountinfoLine>[0][] }[]) => tasks.map((t) => t.mounts.map(formatMountinfoLine).sort());
+const canonical = (tasks: { mounts: Parameters<typeof formatMountinfoLine>[0][] }[]) =>
+  tasks.map((t) => t.mounts.map(formatMountinfoLine).sort());
 
 describe('import: properties', function () {
   this.timeout(120_000);
@@ -32,7 +34,11 @@ describe('import: properties', function () {
         const text = renderPaste(table, style, prng(seed));
         const paste = parsePaste(text, 'paste.txt');
         assert.deepEqual(canonical(paste.tasks), canonical(table.tasks), `style ${JSON.stringify(style)}\n${text}`);
-        if (style.headers !== 'none') assert.deepEqual(paste.tasks.map((t) => t.name), table.tasks.map((t) => t.name));
+        if (style.headers !== 'none')
+          assert.deepEqual(
+            paste.tasks.map((t) => t.name),
+            table.tasks.map((t) => t.name),
+          );
       }),
       { numRuns: RUNS },
     );
@@ -54,7 +60,10 @@ describe('import: properties', function () {
           throw e;
         }
         const check = checkImport(plan, built);
-        assert.ok(check.equivalent, `${[...check.differences.map((d) => d.sentence), ...check.leftovers].join('\n')}\n${tableText(table)}\n${formatCapture(built)}\n${yaml}`);
+        assert.ok(
+          check.equivalent,
+          `${[...check.differences.map((d) => d.sentence), ...check.leftovers].join('\n')}\n${tableText(table)}\n${formatCapture(built)}\n${yaml}`,
+        );
         seen.namespaces += plan.counts.namespaces > 1 ? 1 : 0;
         seen.groups += plan.counts.peerGroups > 0 ? 1 : 0;
         seen.external += plan.counts.external > 0 ? 1 : 0;
@@ -64,7 +73,8 @@ describe('import: properties', function () {
       { numRuns: RUNS },
     );
     // The property is only as strong as the shapes it really met.
-    for (const [k, n] of Object.entries(seen)) assert.ok(n >= RUNS / 20, `only ${n} of ${RUNS} tables had ${k}: ${JSON.stringify(seen)}`);
+    for (const [k, n] of Object.entries(seen))
+      assert.ok(n >= RUNS / 20, `only ${n} of ${RUNS} tables had ${k}: ${JSON.stringify(seen)}`);
   });
 
   it(`needs every step it emits: leaving any one out breaks the build or the comparison (${RUNS} runs)`, () => {
@@ -73,7 +83,11 @@ describe('import: properties', function () {
       fc.property(fc.gen(), fc.integer(), (g, seed) => {
         const r = fromGen(g);
         const table = genTable(r);
-        const { plan, yaml, scenario } = importText(renderPaste(table, randomStyle(r, table.tasks.length), prng(seed)), 'paste.txt', {});
+        const { plan, yaml, scenario } = importText(
+          renderPaste(table, randomStyle(r, table.tasks.length), prng(seed)),
+          'paste.txt',
+          {},
+        );
         const all = stepPaths(scenario);
         const victim = all[r.int(0, all.length - 1)]!;
         const mutated = withoutStep(scenario, victim);
@@ -85,14 +99,20 @@ describe('import: properties', function () {
           if (!(e instanceof SimError)) throw e;
           caught = 'fails';
         }
-        assert.ok(caught, `leaving out ${victim.where} step ${victim.index + 1} (${JSON.stringify(victim.step)}) changed nothing\n${yaml}`);
+        assert.ok(
+          caught,
+          `leaving out ${victim.where} step ${victim.index + 1} (${JSON.stringify(victim.step)}) changed nothing\n${yaml}`,
+        );
         const kind = Object.keys(victim.step)[0]!;
         kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
       }),
       { numRuns: RUNS },
     );
     for (const k of ['mkdir', 'mount', 'bind', 'set-group', 'make-shared', 'make-slave', 'umount', 'remount']) {
-      assert.ok((kinds.get(k) ?? 0) >= 3, `${k} was left out only ${kinds.get(k) ?? 0} times: ${JSON.stringify([...kinds])}`);
+      assert.ok(
+        (kinds.get(k) ?? 0) >= 3,
+        `${k} was left out only ${kinds.get(k) ?? 0} times: ${JSON.stringify([...kinds])}`,
+      );
     }
   });
 });

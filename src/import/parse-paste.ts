@@ -98,7 +98,8 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
   const notes: string[] = [];
   refuseNul(text, file);
   const lines = classify(text);
-  if (lines.some((l) => l.quoted && (l.kind === 'mount' || l.kind === 'row'))) notes.push('mail quote markers (>) were stripped');
+  if (lines.some((l) => l.quoted && (l.kind === 'mount' || l.kind === 'row')))
+    notes.push('mail quote markers (>) were stripped');
   const hasHeaders = lines.some((l) => l.kind === 'header' || l.kind === 'task');
   const blocks: Block[] = [];
   let current: Block | undefined;
@@ -110,7 +111,13 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     if (l.kind === 'prose' && HEADER_LIKE.test(l.text)) {
-      fail(file, l.no, l.offset + 1, 'a task header that does not read as == pid N (name) ==', "write it as '== pid 1234 (name) ==': the pid a number, the name in parentheses, '==' at both ends");
+      fail(
+        file,
+        l.no,
+        l.offset + 1,
+        'a task header that does not read as == pid N (name) ==',
+        "write it as '== pid 1234 (name) ==': the pid a number, the name in parentheses, '==' at both ends",
+      );
     }
     if (l.kind === 'header' || l.kind === 'task') {
       const t = l.kind === 'header' ? pidHeader(l, file) : taskHeader(l, file);
@@ -121,7 +128,13 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
     if (l.kind === 'row' || l.kind === 'mount') {
       const kind: PasteKind = l.kind === 'row' ? 'table' : 'mountinfo';
       if (current && hasHeaders && current.kind !== undefined && current.kind !== kind) {
-        fail(file, l.no, l.offset + 1, `a ${kind === 'table' ? 'table row' : 'mountinfo line'} among ${current.kind === 'table' ? 'table rows' : 'mountinfo lines'}`, 'paste one form (mountinfo or table) for all tasks');
+        fail(
+          file,
+          l.no,
+          l.offset + 1,
+          `a ${kind === 'table' ? 'table row' : 'mountinfo line'} among ${current.kind === 'table' ? 'table rows' : 'mountinfo lines'}`,
+          'paste one form (mountinfo or table) for all tasks',
+        );
       }
       if (!current || (current.kind !== undefined && current.kind !== kind && !hasHeaders)) {
         blocks.push((current = { kind, first: l.no, last: l.no, joined: 0, tasks: [] }));
@@ -129,7 +142,14 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
       }
       current.kind = kind;
       if (!task) {
-        if (hasHeaders) fail(file, l.no, l.offset + 1, `${kind === 'table' ? 'a table row' : 'a mountinfo line'} before the first task header`, "put a header line such as '== pid 1 (init) ==' above it, or remove the other headers");
+        if (hasHeaders)
+          fail(
+            file,
+            l.no,
+            l.offset + 1,
+            `${kind === 'table' ? 'a table row' : 'a mountinfo line'} before the first task header`,
+            "put a header line such as '== pid 1 (init) ==' above it, or remove the other headers",
+          );
         startTask({ name: 'init', line: 0, mounts: [] });
       }
       if (l.kind === 'row') {
@@ -153,24 +173,47 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
   }
   const found = blocks.filter((b) => b.tasks.some((t) => t.mounts.length > 0));
   if (found.length === 0) {
-    fail(file, 1, 1, 'no mountinfo lines or mount table rows found', "paste /proc/PID/mountinfo (lines like '36 35 98:0 / /mnt rw - ext4 /dev/sda1 rw') or a table of 'ID PARENT MOUNTPOINT (SHARED,MASTER)' rows");
+    fail(
+      file,
+      1,
+      1,
+      'no mountinfo lines or mount table rows found',
+      "paste /proc/PID/mountinfo (lines like '36 35 98:0 / /mnt rw - ext4 /dev/sda1 rw') or a table of 'ID PARENT MOUNTPOINT (SHARED,MASTER)' rows",
+    );
   }
   let chosen: Block;
   if (opts.pick !== undefined) {
     if (opts.pick < 1 || opts.pick > found.length) {
-      fail(file, 1, 1, `--pick ${opts.pick}: the text holds ${found.length === 1 ? 'one paste' : `${found.length} pastes`}: ${describeBlocks(found)}`, `pick a number from 1 to ${found.length}`);
+      fail(
+        file,
+        1,
+        1,
+        `--pick ${opts.pick}: the text holds ${found.length === 1 ? 'one paste' : `${found.length} pastes`}: ${describeBlocks(found)}`,
+        `pick a number from 1 to ${found.length}`,
+      );
     }
     chosen = found[opts.pick - 1]!;
   } else if (found.length > 1) {
-    fail(file, found[1]!.first, 1, `the text holds ${found.length} separate pastes: ${describeBlocks(found)}`, 'choose one with --pick N, or put a task header (== pid N (name) ==) above each table if they are tasks of one system');
+    fail(
+      file,
+      found[1]!.first,
+      1,
+      `the text holds ${found.length} separate pastes: ${describeBlocks(found)}`,
+      'choose one with --pick N, or put a task header (== pid N (name) ==) above each table if they are tasks of one system',
+    );
   } else {
     chosen = found[0]!;
   }
   const joined = chosen!.joined;
   if (joined) notes.push(`${joined} wrapped mountinfo ${joined === 1 ? 'line was' : 'lines were'} joined again`);
-  if (found.length > 1) notes.push(`paste ${found.indexOf(chosen!) + 1} of ${found.length} (lines ${chosen!.first}-${chosen!.last}) was imported`);
+  if (found.length > 1)
+    notes.push(
+      `paste ${found.indexOf(chosen!) + 1} of ${found.length} (lines ${chosen!.first}-${chosen!.last}) was imported`,
+    );
   const tasks = chosen!.tasks.filter((t) => t.mounts.length > 0);
-  for (const t of chosen!.tasks) if (t.mounts.length === 0) notes.push(`the task under the header on line ${t.line} lists no mounts and was left out`);
+  for (const t of chosen!.tasks)
+    if (t.mounts.length === 0)
+      notes.push(`the task under the header on line ${t.line} lists no mounts and was left out`);
   return { file, kind: chosen!.kind!, tasks, lines: [chosen!.first, chosen!.last], notes };
 }
 
@@ -183,7 +226,13 @@ function refuseNul(text: string, file: string): void {
   if (at < 0) return;
   const line = text.slice(0, at).split('\n').length;
   const col = at - text.lastIndexOf('\n', at - 1);
-  fail(file, line, col, 'a NUL byte, which no mountinfo line or mount table holds (a path cannot)', 'paste the table as text; if the file is binary, it is not a paste');
+  fail(
+    file,
+    line,
+    col,
+    'a NUL byte, which no mountinfo line or mount table holds (a path cannot)',
+    'paste the table as text; if the file is binary, it is not a paste',
+  );
 }
 
 function describeBlocks(blocks: Block[]): string {
@@ -227,7 +276,14 @@ function pidHeader(l: Line, _file: string): PastedTask {
 function taskHeader(l: Line, file: string): PastedTask {
   const words = l.text.split(' ').filter(Boolean);
   const key = words[1];
-  if (!key || key.includes('=')) fail(file, l.no, l.offset + l.text.length + 1, "expected a task key after '@task'", "write the header as '@task NAME pid=N mntns=INODE'");
+  if (!key || key.includes('='))
+    fail(
+      file,
+      l.no,
+      l.offset + l.text.length + 1,
+      "expected a task key after '@task'",
+      "write the header as '@task NAME pid=N mntns=INODE'",
+    );
   const t: PastedTask = { name: unescapeMountinfo(key!), line: l.no, mounts: [] };
   for (const w of words.slice(2)) {
     const eq = w.indexOf('=');
@@ -248,7 +304,14 @@ function tableEntry(l: Line, file: string): MountEntry {
     return n;
   };
   const mountPoint = unescapeMountinfo(m[3]!);
-  if (!mountPoint.startsWith('/')) fail(file, l.no, l.offset + l.text.indexOf(m[3]!) + 1, `the mountpoint ${JSON.stringify(m[3])} is not an absolute path`, 'write it as it appears in mountinfo, starting with /');
+  if (!mountPoint.startsWith('/'))
+    fail(
+      file,
+      l.no,
+      l.offset + l.text.indexOf(m[3]!) + 1,
+      `the mountpoint ${JSON.stringify(m[3])} is not an absolute path`,
+      'write it as it appears in mountinfo, starting with /',
+    );
   const shared = num(m[4]!, 'the shared id', 1);
   const master = num(m[5]!, 'the master id', 1);
   const e: MountEntry = {
@@ -292,7 +355,10 @@ function mountinfoEntry(lines: Line[], i: number, file: string): { entry: MountE
       const canJoin = ENDS_EARLY.test(e.reason) && next !== undefined && next.kind === 'prose' && used < 8;
       if (!canJoin) {
         const at = locate(pieces, e.column);
-        const wrapped = pieces.length > 1 ? ` (a mountinfo line wrapped over lines ${first.no}-${pieces[pieces.length - 1]!.line.no})` : '';
+        const wrapped =
+          pieces.length > 1
+            ? ` (a mountinfo line wrapped over lines ${first.no}-${pieces[pieces.length - 1]!.line.no})`
+            : '';
         const todo = ENDS_EARLY.test(e.reason)
           ? 'complete the line: a mountinfo line ends with three fields after " - " (fstype, source, super options)'
           : 'fix the field, or remove the line if it is not part of the table';

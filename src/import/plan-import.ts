@@ -56,7 +56,9 @@ import type { Step } from '../scenario/scenario.generated.js';
 import { TABLE_SOURCE, type Paste } from './parse-paste.js';
 
 /** A step with the comment that goes above it in the YAML. */
-export type PlanStep = { step: Step; comment?: string } | { spawn: { name: string; steps: PlanStep[] }; comment?: string };
+export type PlanStep =
+  | { step: Step; comment?: string }
+  | { spawn: { name: string; steps: PlanStep[] }; comment?: string };
 
 export interface ImportOptions {
   /** Where the pasted "/" is rebuilt; default DEFAULT_BASE. */
@@ -97,7 +99,15 @@ export interface ImportPlan {
   substitutions: string[];
   /** How the paste was read and mapped. */
   notes: string[];
-  counts: { mounts: number; namespaces: number; superblocks: number; peerGroups: number; slaves: number; external: number; standIns: number };
+  counts: {
+    mounts: number;
+    namespaces: number;
+    superblocks: number;
+    peerGroups: number;
+    slaves: number;
+    external: number;
+    standIns: number;
+  };
   /** Scenario task per namespace: 'init' first, then spawned tasks. */
   tasks: { name: string; pasted: string }[];
 }
@@ -105,14 +115,34 @@ export interface ImportPlan {
 /** Filesystems the guest makes a new superblock of on every mount. */
 const MULTI_INSTANCE = new Set(['tmpfs', 'ramfs', 'proc', 'devpts', 'bpf']);
 /** Filesystems with one superblock per namespace or per system: the first pasted one is real, more would merge. */
-const SINGLE_INSTANCE = new Set(['sysfs', 'mqueue', 'debugfs', 'tracefs', 'securityfs', 'pstore', 'fusectl', 'configfs']);
+const SINGLE_INSTANCE = new Set([
+  'sysfs',
+  'mqueue',
+  'debugfs',
+  'tracefs',
+  'securityfs',
+  'pstore',
+  'fusectl',
+  'configfs',
+]);
 /** Where mkdir works, so mountpoints and bind roots can be made. */
 const WRITABLE = new Set(['tmpfs', 'ramfs', 'ext2', 'ext3', 'ext4']);
 /** The guest's own mount of these shows what exists inside them: `requires.paths` checks it there. */
 const GUEST_MOUNT: Record<string, string> = { proc: '/proc', sysfs: '/sys' };
 const IMAGE_TYPES = new Set(['ext2', 'ext3', 'ext4']);
 /** Per-mount flags that `remount` sets. */
-const MOUNT_FLAGS = new Set(['ro', 'rw', 'nosuid', 'nodev', 'noexec', 'noatime', 'nodiratime', 'relatime', 'strictatime', 'nosymfollow']);
+const MOUNT_FLAGS = new Set([
+  'ro',
+  'rw',
+  'nosuid',
+  'nodev',
+  'noexec',
+  'noatime',
+  'nodiratime',
+  'relatime',
+  'strictatime',
+  'nosymfollow',
+]);
 const OPTION = /^[A-Za-z0-9_.=:+/-]+$/;
 /** The schema's limit on a mount step's options (scenario.schema.json, mount.options.maxLength). */
 const MAX_OPTIONS = 1024;
@@ -210,15 +240,29 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
   ];
   const expected = expectedCapture(nss, place);
 
-  const countSteps = (l: PlanStep[]): number => l.reduce((n, s) => n + 1 + ('spawn' in s ? countSteps(s.spawn.steps) : 0), 0);
+  const countSteps = (l: PlanStep[]): number =>
+    l.reduce((n, s) => n + 1 + ('spawn' in s ? countSteps(s.spawn.steps) : 0), 0);
   if (countSteps(steps) > MAX_STEPS) {
-    throw new TooManySteps([{ file, line: paste.lines[0], col: 1, path: '', message: `the scenario would need ${countSteps(steps)} steps; a scenario has at most ${MAX_STEPS}; import a smaller part of the table` }]);
+    throw new TooManySteps([
+      {
+        file,
+        line: paste.lines[0],
+        col: 1,
+        path: '',
+        message: `the scenario would need ${countSteps(steps)} steps; a scenario has at most ${MAX_STEPS}; import a smaller part of the table`,
+      },
+    ]);
   }
   if (paste.kind === 'table') {
-    planning.notes.push(`a table names no filesystem: every mount is a bind of one tmpfs (source ${JSON.stringify(TABLE_SOURCE)}), which peers and masters need anyway`);
+    planning.notes.push(
+      `a table names no filesystem: every mount is a bind of one tmpfs (source ${JSON.stringify(TABLE_SOURCE)}), which peers and masters need anyway`,
+    );
   }
   const paths = [...place.requirePaths].sort();
-  if (paths.length > 20) planning.notes.push(`${paths.length} paths inside proc and sysfs must exist in the guest; requires.paths lists the first 20`);
+  if (paths.length > 20)
+    planning.notes.push(
+      `${paths.length} paths inside proc and sysfs must exist in the guest; requires.paths lists the first 20`,
+    );
   const plan: ImportPlan = {
     base: planning.base,
     outside,
@@ -259,13 +303,23 @@ function mountNamespaces(planning: Planning): { topo: Topology; nss: Ns[] } {
     const seen = new Map<number, number>();
     for (const m of g.mounts) {
       const prev = seen.get(m.mountId);
-      if (prev !== undefined) fail(m.line, `mount id ${m.mountId} appears twice (also on line ${prev})`, 'a mount table lists each mount once: remove the duplicate');
+      if (prev !== undefined)
+        fail(
+          m.line,
+          `mount id ${m.mountId} appears twice (also on line ${prev})`,
+          'a mount table lists each mount once: remove the duplicate',
+        );
       seen.set(m.mountId, m.line);
     }
   }
   const topo = buildTopology(capture);
   const cycle = topo.notes.find((n) => n.includes('form a cycle'));
-  if (cycle) fail(Number(/line (\d+) is taken/.exec(cycle)?.[1] ?? 1), `parent ids form a cycle (${/lines [\d, ]+/.exec(cycle)?.[0] ?? cycle})`, 'check the parent ids: a mount table is a tree');
+  if (cycle)
+    fail(
+      Number(/line (\d+) is taken/.exec(cycle)?.[1] ?? 1),
+      `parent ids form a cycle (${/lines [\d, ]+/.exec(cycle)?.[0] ?? cycle})`,
+      'check the parent ids: a mount table is a tree',
+    );
   const nss: Ns[] = taskNames.map((name, i) => {
     const tn = topo.namespaces.find((n) => n.tasks[0]!.key === name)!;
     return { name, pasted: groups[i]!.name, mounts: tn.mounts, roots: tn.roots };
@@ -280,29 +334,59 @@ function refuseImpossible(topo: Topology, nss: Ns[], planning: Planning): void {
     if (m.sibling > 0 && !m.parent) {
       // Roots have no parent to stack on: two on one path are two trees claiming the same place.
       const other = m.ns.roots.find((c) => c !== m && c.mountPoint === m.mountPoint)!;
-      fail(m.entry.line, `mount ${m.entry.mountId} and mount ${other.entry.mountId} (line ${other.entry.line}) are both on ${show(m.mountPoint)} and neither's parent is in the paste: a table has one root there`, `remove one of them, or set its parent id to the other's (${other.entry.mountId}) if it is stacked on it`);
+      fail(
+        m.entry.line,
+        `mount ${m.entry.mountId} and mount ${other.entry.mountId} (line ${other.entry.line}) are both on ${show(m.mountPoint)} and neither's parent is in the paste: a table has one root there`,
+        `remove one of them, or set its parent id to the other's (${other.entry.mountId}) if it is stacked on it`,
+      );
     }
     if (m.sibling > 0) {
       // Named by their lines: which of them the topology numbers first is its own business.
       const siblings = m.parent ? m.parent.children : m.ns.roots;
-      const side = siblings.filter((c) => c.mountPoint === m.mountPoint && c.sibling > 0).sort((x, y) => x.entry.line - y.entry.line);
+      const side = siblings
+        .filter((c) => c.mountPoint === m.mountPoint && c.sibling > 0)
+        .sort((x, y) => x.entry.line - y.entry.line);
       const [first, second] = [side[0]!, side[1]!];
-      fail(second.entry.line, `mount ${second.entry.mountId} and mount ${first.entry.mountId} (line ${first.entry.line}) are both on ${show(m.mountPoint)} with the same parent`, 'mountlab can rebuild mounts stacked on one another, not side by side; remove one of them');
+      fail(
+        second.entry.line,
+        `mount ${second.entry.mountId} and mount ${first.entry.mountId} (line ${first.entry.line}) are both on ${show(m.mountPoint)} with the same parent`,
+        'mountlab can rebuild mounts stacked on one another, not side by side; remove one of them',
+      );
     }
     if (m.parent && m.component.startsWith('\0')) {
-      fail(m.entry.line, `mount ${m.entry.mountId}'s mountpoint ${show(m.mountPoint)} is not below its parent's (${show(m.parent.mountPoint)}, line ${m.parent.entry.line})`, 'check the parent id');
+      fail(
+        m.entry.line,
+        `mount ${m.entry.mountId}'s mountpoint ${show(m.mountPoint)} is not below its parent's (${show(m.parent.mountPoint)}, line ${m.parent.entry.line})`,
+        'check the parent id',
+      );
     }
     if (m.unbindable && (m.peerGroup || m.master)) {
-      fail(m.entry.line, `mount ${m.entry.mountId} is unbindable and also shared or a slave, which Linux never shows`, 'drop the unbindable flag or the shared/master field');
+      fail(
+        m.entry.line,
+        `mount ${m.entry.mountId} is unbindable and also shared or a slave, which Linux never shows`,
+        'drop the unbindable flag or the shared/master field',
+      );
     }
-    if (m.entry.extraFields?.length) planning.notes.push(`line ${m.entry.line}: optional fields ${m.entry.extraFields.join(' ')} are not known to mountlab and were ignored`);
-    if (!m.mountPoint.startsWith('/')) fail(m.entry.line, `the mountpoint ${show(m.mountPoint)} is not an absolute path`, 'paste the table as the kernel prints it');
+    if (m.entry.extraFields?.length)
+      planning.notes.push(
+        `line ${m.entry.line}: optional fields ${m.entry.extraFields.join(' ')} are not known to mountlab and were ignored`,
+      );
+    if (!m.mountPoint.startsWith('/'))
+      fail(
+        m.entry.line,
+        `the mountpoint ${show(m.mountPoint)} is not an absolute path`,
+        'paste the table as the kernel prints it',
+      );
   }
   for (const ns of nss) {
     for (const r of ns.roots) {
       const over = ns.roots.find((o) => o !== r && within(o.mountPoint, r.mountPoint));
       if (over) {
-        fail(r.entry.line, `mount ${r.entry.mountId} on ${show(r.mountPoint)} and mount ${over.entry.mountId} on ${show(over.mountPoint)} (line ${over.entry.line}) both have parents outside the paste, and one lies within the other`, 'paste the mounts that connect them, or import them separately');
+        fail(
+          r.entry.line,
+          `mount ${r.entry.mountId} on ${show(r.mountPoint)} and mount ${over.entry.mountId} on ${show(over.mountPoint)} (line ${over.entry.line}) both have parents outside the paste, and one lies within the other`,
+          'paste the mounts that connect them, or import them separately',
+        );
       }
     }
   }
@@ -317,34 +401,61 @@ function propagationOf(topo: Topology, planning: Planning): Propagation {
     if (m.master?.kind === 'external') {
       const sb = externalSb.get(m.master.id);
       if (sb && sb !== m.superblock) {
-        fail(m.entry.line, `master:${m.master.id} has slaves on two superblocks (${sb.device} and ${m.superblock.device})`, 'propagation only joins mounts of one filesystem; check the master and device fields');
+        fail(
+          m.entry.line,
+          `master:${m.master.id} has slaves on two superblocks (${sb.device} and ${m.superblock.device})`,
+          'propagation only joins mounts of one filesystem; check the master and device fields',
+        );
       }
       externalSb.set(m.master.id, m.superblock);
     }
-    if (m.propagateFrom) planning.substitutions.push(`line ${m.entry.line}: propagate_from:${m.propagateFrom.id} is not rebuilt (the kernel derives it from a master chain outside the paste)`);
+    if (m.propagateFrom)
+      planning.substitutions.push(
+        `line ${m.entry.line}: propagate_from:${m.propagateFrom.id} is not rebuilt (the kernel derives it from a master chain outside the paste)`,
+      );
   }
   for (const g of topo.peerGroups) {
     const first = g.members[0]!;
     for (const m of g.members) {
       if (m.superblock !== first.superblock) {
-        fail(m.entry.line, `shared:${g.id} has members on two superblocks (${first.superblock.device}, line ${first.entry.line}, and ${m.superblock.device})`, 'peers are always mounts of one filesystem; check the device and shared fields');
+        fail(
+          m.entry.line,
+          `shared:${g.id} has members on two superblocks (${first.superblock.device}, line ${first.entry.line}, and ${m.superblock.device})`,
+          'peers are always mounts of one filesystem; check the device and shared fields',
+        );
       }
       if (refId(m.master) !== refId(first.master)) {
-        fail(m.entry.line, `the peers of shared:${g.id} have different masters (${refText(first.master)} on line ${first.entry.line}, ${refText(m.master)} here)`, 'peers share their master; check the master fields');
+        fail(
+          m.entry.line,
+          `the peers of shared:${g.id} have different masters (${refText(first.master)} on line ${first.entry.line}, ${refText(m.master)} here)`,
+          'peers share their master; check the master fields',
+        );
       }
     }
     const master = first.master;
     if (master?.kind === 'group' && master.group.members[0]!.superblock !== first.superblock) {
-      fail(first.entry.line, `shared:${g.id} is a slave of shared:${master.id}, which is on another superblock`, 'a master and its slaves are always mounts of one filesystem; check the device fields');
+      fail(
+        first.entry.line,
+        `shared:${g.id} is a slave of shared:${master.id}, which is on another superblock`,
+        'a master and its slaves are always mounts of one filesystem; check the device fields',
+      );
     }
   }
   for (const m of topo.mounts) {
     if (!m.peerGroup && m.master?.kind === 'group' && m.master.group.members[0]!.superblock !== m.superblock) {
-      fail(m.entry.line, `mount ${m.entry.mountId} is a slave of shared:${m.master.id}, which is on another superblock`, 'a master and its slaves are always mounts of one filesystem; check the device fields');
+      fail(
+        m.entry.line,
+        `mount ${m.entry.mountId} is a slave of shared:${m.master.id}, which is on another superblock`,
+        'a master and its slaves are always mounts of one filesystem; check the device fields',
+      );
     }
   }
-  const groupOrder = orderGroups(topo.peerGroups, (line, what) => fail(line, what, 'a master chain cannot loop; check the master fields'));
-  const slaveMasters = [...new Set(topo.mounts.filter((m) => !m.peerGroup && m.master).map((m) => m.master!.id))].sort((a, b) => a - b);
+  const groupOrder = orderGroups(topo.peerGroups, (line, what) =>
+    fail(line, what, 'a master chain cannot loop; check the master fields'),
+  );
+  const slaveMasters = [...new Set(topo.mounts.filter((m) => !m.peerGroup && m.master).map((m) => m.master!.id))].sort(
+    (a, b) => a - b,
+  );
   const externalIds = [...externalSb.keys()].sort((a, b) => a - b);
   return { groupOf, externalSb, externalIds, groupOrder, slaveMasters };
 }
@@ -370,13 +481,33 @@ function placeMounts(topo: Topology, sbPlans: Map<Superblock, SbPlan>, planning:
   // Paths are bytes in mountinfo (latin1 here) and text in a scenario (YAML is UTF-8).
   const text = (path: string, m: TopoMount, what: string): string => {
     const u = toUnicode(path);
-    if (u === undefined) fail(m.entry.line, `the ${what} ${show(path)} is not UTF-8, and a scenario file is UTF-8 text`, 'rename it in the paste, or leave the mount out');
+    if (u === undefined)
+      fail(
+        m.entry.line,
+        `the ${what} ${show(path)} is not UTF-8, and a scenario file is UTF-8 text`,
+        'rename it in the paste, or leave the mount out',
+      );
     const bad = /[\n\u0000]/.exec(u!)?.[0];
-    if (bad) fail(m.entry.line, `the ${what} ${show(path)} holds ${bad === '\n' ? 'a newline' : 'a NUL'}, which scenario paths cannot`, 'rename it in the paste, or leave the mount out');
+    if (bad)
+      fail(
+        m.entry.line,
+        `the ${what} ${show(path)} holds ${bad === '\n' ? 'a newline' : 'a NUL'}, which scenario paths cannot`,
+        'rename it in the paste, or leave the mount out',
+      );
     // The kernel prints resolved paths; a scenario path may not climb out of the scenario root.
     const dots = path.split('/').find((c) => c === '.' || c === '..');
-    if (dots) fail(m.entry.line, `the ${what} ${show(path)} has a '${dots}' component, which the kernel never prints and a scenario path cannot hold`, 'paste the table as the kernel prints it');
-    if (u!.length > 900) fail(m.entry.line, `the ${what} is ${u!.length} characters long; scenario paths stop at 1024 with the scratch prefix`, 'shorten it in the paste');
+    if (dots)
+      fail(
+        m.entry.line,
+        `the ${what} ${show(path)} has a '${dots}' component, which the kernel never prints and a scenario path cannot hold`,
+        'paste the table as the kernel prints it',
+      );
+    if (u!.length > 900)
+      fail(
+        m.entry.line,
+        `the ${what} is ${u!.length} characters long; scenario paths stop at 1024 with the scratch prefix`,
+        'shorten it in the paste',
+      );
     return u!;
   };
   const target = (m: TopoMount) => text(m.mountPoint === '/' ? base : base + m.mountPoint, m, 'mountpoint');
@@ -402,7 +533,8 @@ function placeMounts(topo: Topology, sbPlans: Map<Superblock, SbPlan>, planning:
 const peersPath = (id: number) => `${SCRATCH}/peers/${id}`;
 const slavesPath = (id: number) => `${SCRATCH}/slaves/${id}`;
 const anchorPath = (id: number) => `${SCRATCH}/host/master-${id}`;
-const groupSource = (ref: { kind: 'group' | 'external'; id: number }) => (ref.kind === 'group' ? peersPath(ref.id) : anchorPath(ref.id));
+const groupSource = (ref: { kind: 'group' | 'external'; id: number }) =>
+  ref.kind === 'group' ? peersPath(ref.id) : anchorPath(ref.id);
 
 /** Outside: the superblocks that carry external groups, and their anchors. */
 function outsideSteps(sbPlans: Map<Superblock, SbPlan>, prop: Propagation): PlanStep[] {
@@ -410,8 +542,14 @@ function outsideSteps(sbPlans: Map<Superblock, SbPlan>, prop: Propagation): Plan
   const outside: PlanStep[] = [];
   const outsideSbPlans = [...sbPlans.values()].filter((sp) => sp.outside);
   if (outsideSbPlans.length) {
-    outside.push(...mkdirs([...outsideSbPlans.map((sp) => sp.src), ...externalIds.map(anchorPath)], `The host's side: ${externalIds.map((e) => `master:${e}`).join(', ')} ${externalIds.length === 1 ? 'is a peer group' : 'are peer groups'} outside the pasted namespace. Each gets a shared anchor here, in the guest's own namespace, so the tree's mounts can be its slaves.`));
-    for (const sp of outsideSbPlans) outside.push(sp.standIn ? { step: sp.step, comment: `stand-in: ${sp.standIn}` } : { step: sp.step });
+    outside.push(
+      ...mkdirs(
+        [...outsideSbPlans.map((sp) => sp.src), ...externalIds.map(anchorPath)],
+        `The host's side: ${externalIds.map((e) => `master:${e}`).join(', ')} ${externalIds.length === 1 ? 'is a peer group' : 'are peer groups'} outside the pasted namespace. Each gets a shared anchor here, in the guest's own namespace, so the tree's mounts can be its slaves.`,
+      ),
+    );
+    for (const sp of outsideSbPlans)
+      outside.push(sp.standIn ? { step: sp.step, comment: `stand-in: ${sp.standIn}` } : { step: sp.step });
     for (const e of externalIds) {
       const sp = sbPlans.get(prop.externalSb.get(e)!)!;
       outside.push({ step: { bind: { source: sp.src, target: anchorPath(e) } } });
@@ -432,13 +570,33 @@ function setupSteps(
   const { groupOf, externalSb, groupOrder, slaveMasters } = prop;
   const steps: PlanStep[] = [];
   const insideSbs = [...sbPlans.values()].filter((sp) => !sp.outside);
-  const helperDirs = [...groupOrder.map((g) => peersPath(g.id)), ...slaveMasters.map(slavesPath), ...insideSbs.map((sp) => sp.src)];
+  const helperDirs = [
+    ...groupOrder.map((g) => peersPath(g.id)),
+    ...slaveMasters.map(slavesPath),
+    ...insideSbs.map((sp) => sp.src),
+  ];
   const rootDirs = nss.flatMap((ns) => ns.roots.map(place.target));
-  steps.push(...mkdirs(unique([...rootDirs, ...helperDirs]), `The pasted tree is rebuilt under ${base} (its "/" at ${base}); scratch mounts live under ${SCRATCH} until the end.`));
-  for (const sp of insideSbs) steps.push(sp.standIn ? { step: sp.step, comment: `stand-in: ${sp.standIn}` } : { step: sp.step });
-  if (place.sbDirs.length) steps.push(...mkdirs(unique(place.sbDirs), 'Directories the tree needs (bind roots, mountpoints), made through the sources while nothing covers them.'));
+  steps.push(
+    ...mkdirs(
+      unique([...rootDirs, ...helperDirs]),
+      `The pasted tree is rebuilt under ${base} (its "/" at ${base}); scratch mounts live under ${SCRATCH} until the end.`,
+    ),
+  );
+  for (const sp of insideSbs)
+    steps.push(sp.standIn ? { step: sp.step, comment: `stand-in: ${sp.standIn}` } : { step: sp.step });
+  if (place.sbDirs.length)
+    steps.push(
+      ...mkdirs(
+        unique(place.sbDirs),
+        'Directories the tree needs (bind roots, mountpoints), made through the sources while nothing covers them.',
+      ),
+    );
   for (const sp of sbPlans.values()) {
-    if (sp.superRo) steps.push({ step: { remount: { path: sp.src, options: 'ro', super: true } }, comment: `${sp.sb.device} is a read-only filesystem` });
+    if (sp.superRo)
+      steps.push({
+        step: { remount: { path: sp.src, options: 'ro', super: true } },
+        comment: `${sp.sb.device} is a read-only filesystem`,
+      });
   }
   const helperSteps: PlanStep[] = [];
   for (const g of groupOrder) {
@@ -453,7 +611,10 @@ function setupSteps(
     const master = g.members[0]!.master;
     const at = peersPath(g.id);
     if (master) {
-      helperSteps.push({ step: { 'set-group': { from: groupSource(master), to: at } }, comment: `shared:${g.id}, a slave of ${master.kind === 'external' ? 'the external ' : ''}master:${master.id}` });
+      helperSteps.push({
+        step: { 'set-group': { from: groupSource(master), to: at } },
+        comment: `shared:${g.id}, a slave of ${master.kind === 'external' ? 'the external ' : ''}master:${master.id}`,
+      });
       helperSteps.push({ step: { 'make-slave': at } });
       helperSteps.push({ step: { 'make-shared': at } });
     } else {
@@ -462,11 +623,18 @@ function setupSteps(
   }
   for (const id of slaveMasters) {
     const ref = groupOf.has(id) ? ({ kind: 'group', id } as const) : ({ kind: 'external', id } as const);
-    helperSteps.push({ step: { 'set-group': { from: groupSource(ref), to: slavesPath(id) } }, comment: `a plain slave of master:${id}, for the mounts that are one` });
+    helperSteps.push({
+      step: { 'set-group': { from: groupSource(ref), to: slavesPath(id) } },
+      comment: `a plain slave of master:${id}, for the mounts that are one`,
+    });
     helperSteps.push({ step: { 'make-slave': slavesPath(id) } });
   }
   if (helperSteps.length) {
-    helperSteps[0] = { ...helperSteps[0]!, comment: 'One helper per peer group and per master of plain slaves, configured master first; the mounts take their state from these.' };
+    helperSteps[0] = {
+      ...helperSteps[0]!,
+      comment:
+        'One helper per peer group and per master of plain slaves, configured master first; the mounts take their state from these.',
+    };
     steps.push(...helperSteps);
   }
   return steps;
@@ -490,17 +658,26 @@ function namespaceSteps(
   const [first, ...others] = nss;
   for (const ns of others) {
     const child: PlanStep[] = [
-      { step: { unshare: ['mnt'] }, comment: `its namespace starts as a copy of init's: the helpers' copies are peers of theirs` },
+      {
+        step: { unshare: ['mnt'] },
+        comment: `its namespace starts as a copy of init's: the helpers' copies are peers of theirs`,
+      },
       { step: { signal: `${ns.name}-unshared` } },
       ...treeSteps(ns, place, planning),
       ...cleanup.map((step) => ({ step })),
     ];
-    steps.push({ spawn: { name: ns.name, steps: child }, comment: `mount namespace ${ns.name} (pasted task ${show(ns.pasted)})` });
+    steps.push({
+      spawn: { name: ns.name, steps: child },
+      comment: `mount namespace ${ns.name} (pasted task ${show(ns.pasted)})`,
+    });
   }
   for (const ns of others) steps.push({ step: { wait: `${ns.name}-unshared` } });
   steps.push(...treeSteps(first!, place, planning));
   if (cleanup.length) {
-    steps.push({ step: cleanup[0]!, comment: 'Drop the helpers and sources: their parent is private, so no unmount propagates.' });
+    steps.push({
+      step: cleanup[0]!,
+      comment: 'Drop the helpers and sources: their parent is private, so no unmount propagates.',
+    });
     steps.push(...cleanup.slice(1).map((step) => ({ step })));
   }
   return steps;
@@ -523,13 +700,25 @@ function treeSteps(ns: Ns, place: Placement, planning: Planning): PlanStep[] {
     // mountinfo shows no atime flag for strictatime, and a remount without one keeps the bind's relatime.
     if (!flags.some((o) => o === 'relatime' || o === 'noatime' || o === 'strictatime')) flags.push('strictatime');
     const odd = m.mountOptions.filter((o) => !MOUNT_FLAGS.has(o));
-    if (odd.length) planning.substitutions.push(`line ${m.entry.line}: per-mount options ${odd.join(',')} are not set (remount knows ${[...MOUNT_FLAGS].join(', ')})`);
-    if (!sameSet(flags, ['rw', 'relatime'])) out.push({ step: { remount: { path: t, options: flags.join(',') || 'rw' } } });
+    if (odd.length)
+      planning.substitutions.push(
+        `line ${m.entry.line}: per-mount options ${odd.join(',')} are not set (remount knows ${[...MOUNT_FLAGS].join(', ')})`,
+      );
+    if (!sameSet(flags, ['rw', 'relatime']))
+      out.push({ step: { remount: { path: t, options: flags.join(',') || 'rw' } } });
     if (m.unbindable) out.push({ step: { 'make-unbindable': t } });
     if ((m.peerGroup || m.master) && covered.has(m)) {
-      if (nextFd > MAX_FD) planning.fail(m.entry.line, `more than ${MAX_FD - FIRST_FD + 1} covered mounts are shared or slaves`, 'import a smaller part of the table');
+      if (nextFd > MAX_FD)
+        planning.fail(
+          m.entry.line,
+          `more than ${MAX_FD - FIRST_FD + 1} covered mounts are shared or slaves`,
+          'import a smaller part of the table',
+        );
       fds.set(m, nextFd);
-      out.push({ step: { open: { path: t, fd: nextFd, flags: ['path', 'directory'] } }, comment: `kept as fd ${nextFd}: a later mount covers it` });
+      out.push({
+        step: { open: { path: t, fd: nextFd, flags: ['path', 'directory'] } },
+        comment: `kept as fd ${nextFd}: a later mount covers it`,
+      });
       nextFd++;
     }
   }
@@ -542,7 +731,10 @@ function treeSteps(ns: Ns, place: Placement, planning: Planning): PlanStep[] {
     assign.push({ step: { 'set-group': { from, to } } });
   }
   if (assign.length) {
-    assign[0] = { ...assign[0]!, comment: 'Sharing last: each mount joins its group (and master) from its helper; nothing propagates.' };
+    assign[0] = {
+      ...assign[0]!,
+      comment: 'Sharing last: each mount joins its group (and master) from its helper; nothing propagates.',
+    };
     out.push(...assign);
   }
   for (const fd of fds.values()) out.push({ step: { close: fd } });
@@ -552,16 +744,24 @@ function treeSteps(ns: Ns, place: Placement, planning: Planning): PlanStep[] {
 /** The topology this builds: the paste as pasted, with each stand-in as the guest will show it. */
 function expectedCapture(nss: Ns[], place: Placement): Capture {
   return {
-    tasks: nss.map((ns, i): TaskCapture => ({
-      key: ns.name,
-      pid: 0,
-      mntNs: `ns${i + 1}`,
-      mounts: ns.mounts.map((m): MountEntry => {
-        const sp = place.sbOf(m);
-        return { ...m.entry, root: place.rootOf(m), fsType: sp.expected.fsType, source: sp.expected.source, superOptions: sp.expected.superOptions };
+    tasks: nss.map(
+      (ns, i): TaskCapture => ({
+        key: ns.name,
+        pid: 0,
+        mntNs: `ns${i + 1}`,
+        mounts: ns.mounts.map((m): MountEntry => {
+          const sp = place.sbOf(m);
+          return {
+            ...m.entry,
+            root: place.rootOf(m),
+            fsType: sp.expected.fsType,
+            source: sp.expected.source,
+            superOptions: sp.expected.superOptions,
+          };
+        }),
+        fds: [],
       }),
-      fds: [],
-    })),
+    ),
   };
 }
 
@@ -577,7 +777,8 @@ function planSuperblock(
   const m0 = sb.members[0]!;
   const fsType = m0.fsType;
   for (const m of sb.members) {
-    if (m.fsType !== fsType) fail(m.entry.line, `device ${sb.device} is ${show(fsType)} on line ${m0.entry.line} and ${show(m.fsType)} here`);
+    if (m.fsType !== fsType)
+      fail(m.entry.line, `device ${sb.device} is ${show(fsType)} on line ${m0.entry.line} and ${show(m.fsType)} here`);
   }
   const id = sb.device.replace(':', '-');
   const src = `${SCRATCH}/sb/${id}`;
@@ -586,8 +787,10 @@ function planSuperblock(
   const superRo = m0.superOptions.includes('ro');
   const rw = superRo ? 'ro' : 'rw';
   const sourceText = toUnicode(m0.source);
-  const source = sourceText !== undefined && SOURCE.test(sourceText) && sourceText.length <= 255 ? sourceText : undefined;
-  if (source === undefined) notes.push(`${where}: its source cannot be written in a scenario; the rebuilt one says "none"`);
+  const source =
+    sourceText !== undefined && SOURCE.test(sourceText) && sourceText.length <= 255 ? sourceText : undefined;
+  if (source === undefined)
+    notes.push(`${where}: its source cannot be written in a scenario; the rebuilt one says "none"`);
   const shownSource = source === undefined ? 'none' : m0.source;
   const identity = (r: string) => r;
 
@@ -609,7 +812,14 @@ function planSuperblock(
     // nsfs roots are 'net:[N]', not paths: a directory of that name stands for each.
     const rootOf = (r: string) => (r.startsWith('/') ? r : `/${r}`);
     return {
-      sb, id, src, outside, writable: true, superRo, looseSource: false, rootOf,
+      sb,
+      id,
+      src,
+      outside,
+      writable: true,
+      superRo,
+      looseSource: false,
+      rootOf,
       standIn: `${standIn}: a tmpfs here${source === undefined ? '' : ` with the same source`}`,
       step: { mount: { fstype: 'tmpfs', ...(source !== undefined ? { source } : { source: 'none' }), target: src } },
       expected: { fsType: 'tmpfs', source: shownSource, superOptions: [rw] },
@@ -617,7 +827,14 @@ function planSuperblock(
   }
   if (standIn) {
     return {
-      sb, id, src, outside, writable: true, superRo, looseSource: true, rootOf: identity,
+      sb,
+      id,
+      src,
+      outside,
+      writable: true,
+      superRo,
+      looseSource: true,
+      rootOf: identity,
       standIn: `${standIn}: a loop-backed ${fsType} image here (its source is the loop device)`,
       step: { mount: { fstype: fsType, image: { path: `${SCRATCH}/img-${id}`, 'size-mib': 16 }, target: src } },
       expected: { fsType, source: m0.source, superOptions: [rw] },
@@ -626,13 +843,29 @@ function planSuperblock(
   const kept = m0.superOptions.filter((o) => o !== 'rw' && o !== 'ro');
   const passable = kept.filter((o) => OPTION.test(o));
   const dropped = kept.filter((o) => !OPTION.test(o));
-  if (dropped.length) notes.push(`${where}: super options ${dropped.join(',')} cannot be passed from a scenario and are left out`);
+  if (dropped.length)
+    notes.push(`${where}: super options ${dropped.join(',')} cannot be passed from a scenario and are left out`);
   const options = passable.join(',');
   if (options.length > MAX_OPTIONS) {
-    throw new BadInputError([{ file: paste.file, line, col: 1, path: '', message: `the super options of ${where} are ${options.length} characters; a scenario's mount options stop at ${MAX_OPTIONS}; shorten them in the paste` }]);
+    throw new BadInputError([
+      {
+        file: paste.file,
+        line,
+        col: 1,
+        path: '',
+        message: `the super options of ${where} are ${options.length} characters; a scenario's mount options stop at ${MAX_OPTIONS}; shorten them in the paste`,
+      },
+    ]);
   }
   return {
-    sb, id, src, outside, writable: WRITABLE.has(fsType), superRo, looseSource: false, rootOf: identity,
+    sb,
+    id,
+    src,
+    outside,
+    writable: WRITABLE.has(fsType),
+    superRo,
+    looseSource: false,
+    rootOf: identity,
     ...(GUEST_MOUNT[fsType] ? { guestMount: GUEST_MOUNT[fsType] } : {}),
     step: { mount: { fstype: fsType, source: source ?? 'none', target: src, ...(options ? { options } : {}) } },
     expected: { fsType, source: shownSource, superOptions: m0.superOptions },
@@ -640,7 +873,7 @@ function planSuperblock(
 }
 
 function standInWhy(fsType: string): string {
-  if (fsType.startsWith('cgroup')) return 'a cgroup hierarchy is the guest\'s own';
+  if (fsType.startsWith('cgroup')) return "a cgroup hierarchy is the guest's own";
   if (fsType === 'overlay' || fsType === 'aufs') return 'it needs its layers';
   if (fsType.startsWith('fuse')) return 'it needs its FUSE daemon';
   if (fsType === 'autofs') return 'it needs its automount daemon';
@@ -682,7 +915,9 @@ function namespacesOf(paste: Paste, notes: string[]): NsGroup[] {
     const view = members.reduce((a, b) => (paste.tasks[b]!.mounts.length > paste.tasks[a]!.mounts.length ? b : a));
     const t = paste.tasks[view]!;
     if (members.length > 1) {
-      notes.push(`tasks ${members.map((i) => show(paste.tasks[i]!.name)).join(', ')} share a mount namespace; it is rebuilt from ${show(t.name)}'s table`);
+      notes.push(
+        `tasks ${members.map((i) => show(paste.tasks[i]!.name)).join(', ')} share a mount namespace; it is rebuilt from ${show(t.name)}'s table`,
+      );
     }
     return { name: t.name, mounts: t.mounts };
   });
@@ -693,7 +928,12 @@ function nameTasks(pasted: string[]): string[] {
   const used = new Set<string>(['init']);
   return pasted.map((p, i) => {
     if (i === 0) return 'init';
-    let n = p.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^[^a-z]+/, '').replace(/-+$/, '').slice(0, 30);
+    let n = p
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^[^a-z]+/, '')
+      .replace(/-+$/, '')
+      .slice(0, 30);
     if (!n || used.has(n)) n = `ns${i + 1}`;
     for (let k = 2; used.has(n); k++) n = `ns${i + 1}-${k}`;
     used.add(n);
@@ -708,7 +948,11 @@ function orderGroups(groups: PeerGroup[], fail: (line: number, what: string) => 
   const visit = (g: PeerGroup, path: PeerGroup[]) => {
     const s = state.get(g);
     if (s === 2) return;
-    if (s === 1) fail(g.members[0]!.entry.line, `master links loop: ${[...path.slice(path.indexOf(g)), g].map((x) => `shared:${x.id}`).join(' -> ')}`);
+    if (s === 1)
+      fail(
+        g.members[0]!.entry.line,
+        `master links loop: ${[...path.slice(path.indexOf(g)), g].map((x) => `shared:${x.id}`).join(' -> ')}`,
+      );
     state.set(g, 1);
     const m = g.members[0]!.master;
     if (m?.kind === 'group') visit(m.group, [...path, g]);
@@ -727,7 +971,8 @@ function orderGroups(groups: PeerGroup[], fail: (line: number, what: string) => 
  */
 function creationOrder(ns: Ns): TopoMount[] {
   const out: TopoMount[] = [];
-  const depth = (m: TopoMount) => (m.parent ? relative(m.parent.mountPoint, m.mountPoint).split('/').filter(Boolean).length : 0);
+  const depth = (m: TopoMount) =>
+    m.parent ? relative(m.parent.mountPoint, m.mountPoint).split('/').filter(Boolean).length : 0;
   const visit = (m: TopoMount) => {
     out.push(m);
     const kids = [...m.children].sort((a, b) => depth(b) - depth(a) || a.entry.line - b.entry.line);
@@ -751,8 +996,10 @@ function coveredMounts(ns: Ns): Set<TopoMount> {
     const parts = mp.split('/').filter(Boolean);
     let cur: TopoMount | undefined;
     for (let i = 0; i <= parts.length; i++) {
-      const p = '/' + parts.slice(0, i).join('/');
-      const next = cur ? cur.children.find((c) => c.mountPoint === p && c !== cur) : ns.roots.find((r) => r.mountPoint === p);
+      const p = `/${parts.slice(0, i).join('/')}`;
+      const next = cur
+        ? cur.children.find((c) => c.mountPoint === p && c !== cur)
+        : ns.roots.find((r) => r.mountPoint === p);
       if (next) cur = top(next);
     }
     return cur;
@@ -763,11 +1010,20 @@ function coveredMounts(ns: Ns): Set<TopoMount> {
 function checkBase(base: string): string {
   const b = base.replace(/\/+$/, '');
   const bad = (why: string): never => {
-    throw new BadInputError([{ file: '--base', line: 1, col: 1, path: '', message: `${JSON.stringify(base)}: ${why}; pick an absolute directory such as ${DEFAULT_BASE}` }]);
+    throw new BadInputError([
+      {
+        file: '--base',
+        line: 1,
+        col: 1,
+        path: '',
+        message: `${JSON.stringify(base)}: ${why}; pick an absolute directory such as ${DEFAULT_BASE}`,
+      },
+    ]);
   };
   if (!b.startsWith('/') || b === '') bad('not an absolute path below /');
   if (b.split('/').some((c) => c === '..' || c === '.')) bad("'.' and '..' are not allowed");
-  for (const reserved of ['/proc', '/sys', '/dev', '/run', SCRATCH]) if (within(b, reserved)) bad(`${reserved} is the lab's own`);
+  for (const reserved of ['/proc', '/sys', '/dev', '/run', SCRATCH])
+    if (within(b, reserved)) bad(`${reserved} is the lab's own`);
   if (!/^[A-Za-z0-9_./-]+$/.test(b)) bad('use letters, digits, _ . - and /');
   return b;
 }
@@ -793,7 +1049,8 @@ const MAX_MKDIR_PATHS = 100;
 /** One mkdir step per MAX_MKDIR_PATHS paths, the comment on the first. */
 function mkdirs(paths: string[], comment: string): PlanStep[] {
   const out: PlanStep[] = [];
-  for (let i = 0; i < paths.length; i += MAX_MKDIR_PATHS) out.push({ step: { mkdir: paths.slice(i, i + MAX_MKDIR_PATHS) } });
+  for (let i = 0; i < paths.length; i += MAX_MKDIR_PATHS)
+    out.push({ step: { mkdir: paths.slice(i, i + MAX_MKDIR_PATHS) } });
   if (out.length) out[0] = { ...out[0]!, comment };
   return out;
 }
@@ -826,4 +1083,3 @@ export function toUnicode(s: string): string | undefined {
   const u = b.toString('utf8');
   return Buffer.from(u, 'utf8').equals(b) ? u : undefined;
 }
-

@@ -5,16 +5,23 @@ import { MountModel, SimError } from './simulate.testutil.js';
 import { thrown } from '../../test/thrown.js';
 
 const run = (steps: string, outside?: string) =>
-  MountModel.runScenario(parseScenario(`name: t\ndescription: d\n${outside ? `outside:\n${outside}` : ''}steps:\n${steps}expect: identical\n`, 't.yaml').scenario);
+  MountModel.runScenario(
+    parseScenario(
+      `name: t\ndescription: d\n${outside ? `outside:\n${outside}` : ''}steps:\n${steps}expect: identical\n`,
+      't.yaml',
+    ).scenario,
+  );
 
 /** The tree's table without ids: "mountpoint root optional-fields fstype source" per line, ids replaced by letters in order of appearance. */
 function table(steps: string, outside?: string): string[] {
   const { capture } = run(steps, outside);
   const letters = new Map<number, string>();
-  const l = (n: number) => (letters.has(n) ? letters.get(n)! : (letters.set(n, String.fromCharCode(65 + letters.size)), letters.get(n)!));
-  return capture.tasks[0]!.mounts
-    .filter((m) => m.mountPoint.startsWith('/w'))
-    .map((m) => `${m.mountPoint} ${m.root}${m.shared ? ` shared:${l(m.shared)}` : ''}${m.master ? ` master:${l(m.master)}` : ''}${m.unbindable ? ' unbindable' : ''}`);
+  const l = (n: number) =>
+    letters.has(n) ? letters.get(n)! : (letters.set(n, String.fromCharCode(65 + letters.size)), letters.get(n)!);
+  return capture.tasks[0]!.mounts.filter((m) => m.mountPoint.startsWith('/w')).map(
+    (m) =>
+      `${m.mountPoint} ${m.root}${m.shared ? ` shared:${l(m.shared)}` : ''}${m.master ? ` master:${l(m.master)}` : ''}${m.unbindable ? ' unbindable' : ''}`,
+  );
 }
 
 describe('import: the kernel model', () => {
@@ -73,29 +80,92 @@ describe('import: the kernel model', () => {
     assert.notEqual(capture.tasks[0]!.mntNs, capture.tasks[1]!.mntNs);
     assert.equal(a!.shared, b!.shared);
     // Without the wait, init finishes first: the child's copy is taken after init's later steps.
-    const racy = run(steps.replace('  - wait: go\n', '  - mkdir: /w/late\n  - mount: { fstype: tmpfs, source: late, target: /w/late }\n'));
+    const racy = run(
+      steps.replace(
+        '  - wait: go\n',
+        '  - mkdir: /w/late\n  - mount: { fstype: tmpfs, source: late, target: /w/late }\n',
+      ),
+    );
     assert.ok(racy.capture.tasks[1]!.mounts.some((m) => m.mountPoint === '/w/late'));
   });
 
   it('refuses what the planner must never do: propagating mounts and unmounts, set-group rules, mkdir in proc, fds left open', () => {
-    const base = ['  - mkdir: [/w/a, /w/b]', '  - mount: { fstype: tmpfs, source: x, target: /w/a }', '  - mkdir: /w/a/s', '  - make-shared: /w/a', '  - bind: { source: /w/a, target: /w/b }'];
+    const base = [
+      '  - mkdir: [/w/a, /w/b]',
+      '  - mount: { fstype: tmpfs, source: x, target: /w/a }',
+      '  - mkdir: /w/a/s',
+      '  - make-shared: /w/a',
+      '  - bind: { source: /w/a, target: /w/b }',
+    ];
     const cases: [string[], RegExp][] = [
-      [[...base, '  - mount: { fstype: tmpfs, source: y, target: /w/a/s }'], /shared with 1 other mount\(s\): this would propagate/],
-      [['  - mkdir: [/w/a, /w/b]', '  - mount: { fstype: tmpfs, source: x, target: /w/a }', '  - mount: { fstype: tmpfs, source: y, target: /w/b }', '  - make-shared: /w/a', '  - set-group: { from: /w/a, to: /w/b }'], /different superblocks/],
-      [['  - mkdir: [/w/a, /w/b, /w/c]', '  - mount: { fstype: tmpfs, source: x, target: /w/a }', '  - mkdir: /w/a/s', '  - bind: { source: /w/a/s, target: /w/c }', '  - bind: { source: /w/a, target: /w/b }', '  - make-shared: /w/c', '  - set-group: { from: /w/c, to: /w/b }'], /the source's root \/s does not contain \/ \(EINVAL\)/],
+      [
+        [...base, '  - mount: { fstype: tmpfs, source: y, target: /w/a/s }'],
+        /shared with 1 other mount\(s\): this would propagate/,
+      ],
+      [
+        [
+          '  - mkdir: [/w/a, /w/b]',
+          '  - mount: { fstype: tmpfs, source: x, target: /w/a }',
+          '  - mount: { fstype: tmpfs, source: y, target: /w/b }',
+          '  - make-shared: /w/a',
+          '  - set-group: { from: /w/a, to: /w/b }',
+        ],
+        /different superblocks/,
+      ],
+      [
+        [
+          '  - mkdir: [/w/a, /w/b, /w/c]',
+          '  - mount: { fstype: tmpfs, source: x, target: /w/a }',
+          '  - mkdir: /w/a/s',
+          '  - bind: { source: /w/a/s, target: /w/c }',
+          '  - bind: { source: /w/a, target: /w/b }',
+          '  - make-shared: /w/c',
+          '  - set-group: { from: /w/c, to: /w/b }',
+        ],
+        /the source's root \/s does not contain \/ \(EINVAL\)/,
+      ],
       [[...base, '  - set-group: { from: /w/a, to: /w/b }'], /the target is not private/],
-      [['  - mkdir: [/w/a, /w/b]', '  - mount: { fstype: tmpfs, source: x, target: /w/a }', '  - bind: { source: /w/a, target: /w/b }', '  - set-group: { from: /w/a, to: /w/b }'], /the source is private/],
-      [['  - mkdir: /w/p', '  - mount: { fstype: proc, source: proc, target: /w/p }', '  - mkdir: /w/p/sys'], /cannot mkdir in proc, whose contents the model does not know/],
+      [
+        [
+          '  - mkdir: [/w/a, /w/b]',
+          '  - mount: { fstype: tmpfs, source: x, target: /w/a }',
+          '  - bind: { source: /w/a, target: /w/b }',
+          '  - set-group: { from: /w/a, to: /w/b }',
+        ],
+        /the source is private/,
+      ],
+      [
+        ['  - mkdir: /w/p', '  - mount: { fstype: proc, source: proc, target: /w/p }', '  - mkdir: /w/p/sys'],
+        /cannot mkdir in proc, whose contents the model does not know/,
+      ],
       [['  - mkdir: /w/a', '  - open: { path: /w/a, fd: 5 }'], /ends holding fds 5/],
-      [['  - mkdir: /w/a', '  - mount: { fstype: tmpfs, target: /w/a }', '  - mkdir: /w/a/x', '  - mount: { fstype: tmpfs, target: /w/a/x }', '  - umount: /w/a'], /EBUSY/],
-      [['  - spawn: { name: c, steps: [{ wait: a }, { signal: b }] }', '  - wait: b', '  - signal: a'], /deadlock: init waits for b, c waits for a/],
+      [
+        [
+          '  - mkdir: /w/a',
+          '  - mount: { fstype: tmpfs, target: /w/a }',
+          '  - mkdir: /w/a/x',
+          '  - mount: { fstype: tmpfs, target: /w/a/x }',
+          '  - umount: /w/a',
+        ],
+        /EBUSY/,
+      ],
+      [
+        ['  - spawn: { name: c, steps: [{ wait: a }, { signal: b }] }', '  - wait: b', '  - signal: a'],
+        /deadlock: init waits for b, c waits for a/,
+      ],
       [['  - mkdir: /w/a', '  - set-group: { from: /w/a, to: /w/a }'], /not a mountpoint/],
     ];
-    for (const [steps, re] of cases) assert.match(thrown(() => run(steps.join('\n') + '\n'), SimError).message, re, steps.join('\n'));
+    for (const [steps, re] of cases)
+      assert.match(thrown(() => run(`${steps.join('\n')}\n`), SimError).message, re, steps.join('\n'));
   });
 
   it('prints paths as the kernel does: bytes, mountpoints from the namespace root, strictatime as no flag', () => {
-    const steps = ['  - mkdir: ["/w/caf\u00e9"]', '  - mount: { fstype: tmpfs, source: "my src", target: "/w/caf\u00e9" }', '  - remount: { path: "/w/caf\u00e9", options: "ro,nosuid,strictatime" }', ''].join('\n');
+    const steps = [
+      '  - mkdir: ["/w/caf\u00e9"]',
+      '  - mount: { fstype: tmpfs, source: "my src", target: "/w/caf\u00e9" }',
+      '  - remount: { path: "/w/caf\u00e9", options: "ro,nosuid,strictatime" }',
+      '',
+    ].join('\n');
     const m = run(steps).capture.tasks[0]!.mounts.find((x) => x.mountPoint.startsWith('/w/'))!;
     assert.match(formatMountinfoLine(m), /^\d+ \d+ 0:\d+ \/ \/w\/caf\xc3\xa9 ro,nosuid - tmpfs my\\040src rw,inode64$/);
   });

@@ -29,8 +29,33 @@ export class SimError extends Error {}
 const SINGLE = new Set(['sysfs', 'mqueue', 'debugfs', 'tracefs', 'securityfs', 'pstore', 'fusectl', 'configfs']);
 const WRITABLE = new Set(['tmpfs', 'ramfs', 'ext2', 'ext3', 'ext4', 'overlay']);
 /** Directories of the guest's root (the scenario root is an overlay of it). */
-const GUEST_DIRS = ['/proc', '/sys', '/dev', '/run', '/tmp', '/mnt', '/etc', '/usr', '/var', '/home', '/root', '/srv', '/opt'];
-const FLAG_ORDER = ['ro', 'rw', 'nosuid', 'nodev', 'noexec', 'nosymfollow', 'noatime', 'nodiratime', 'relatime', 'strictatime'];
+const GUEST_DIRS = [
+  '/proc',
+  '/sys',
+  '/dev',
+  '/run',
+  '/tmp',
+  '/mnt',
+  '/etc',
+  '/usr',
+  '/var',
+  '/home',
+  '/root',
+  '/srv',
+  '/opt',
+];
+const FLAG_ORDER = [
+  'ro',
+  'rw',
+  'nosuid',
+  'nodev',
+  'noexec',
+  'nosymfollow',
+  'noatime',
+  'nodiratime',
+  'relatime',
+  'strictatime',
+];
 const ATIME = ['noatime', 'relatime', 'strictatime'];
 
 interface Sb {
@@ -110,12 +135,34 @@ export class MountModel {
   }
 
   private newSb(fsType: string, source: string, options: string[]): Sb {
-    const sb: Sb = { id: this.nextSb++, fsType, source, options: options.filter((o) => o !== 'rw' && o !== 'ro'), ro: options.includes('ro'), dirs: WRITABLE.has(fsType) ? new Set(['/']) : 'all', major: 0 };
+    const sb: Sb = {
+      id: this.nextSb++,
+      fsType,
+      source,
+      options: options.filter((o) => o !== 'rw' && o !== 'ro'),
+      ro: options.includes('ro'),
+      dirs: WRITABLE.has(fsType) ? new Set(['/']) : 'all',
+      major: 0,
+    };
     return sb;
   }
 
   private newMount(sb: Sb, root: string, ns: Ns | undefined): Mnt {
-    return { id: this.nextMount++, sb, root, parent: undefined, at: '/', children: [], flags: new Set(['rw', 'relatime']), group: undefined, master: undefined, slaves: new Set(), unbindable: false, ns: ns!, attached: false };
+    return {
+      id: this.nextMount++,
+      sb,
+      root,
+      parent: undefined,
+      at: '/',
+      children: [],
+      flags: new Set(['rw', 'relatime']),
+      group: undefined,
+      master: undefined,
+      slaves: new Set(),
+      unbindable: false,
+      ns: ns!,
+      attached: false,
+    };
   }
 
   // ---------------------------------------------------------------- paths
@@ -132,7 +179,8 @@ export class MountModel {
     for (const comp of path.split('/').filter(Boolean)) {
       if (comp === '..' || comp === '.') throw new SimError(`${path}: '.' and '..' are not modelled`);
       const d = join(cur.dentry, comp);
-      if (!exists(cur.mnt.sb, d)) throw new SimError(`${path}: no such file or directory (${comp} in ${cur.mnt.sb.fsType} ${cur.mnt.sb.id})`);
+      if (!exists(cur.mnt.sb, d))
+        throw new SimError(`${path}: no such file or directory (${comp} in ${cur.mnt.sb.fsType} ${cur.mnt.sb.id})`);
       cur = this.top({ mnt: cur.mnt, dentry: d });
     }
     return cur;
@@ -241,7 +289,11 @@ export class MountModel {
         } else if (SINGLE.has(s.fstype) && this.singletons.has(s.fstype)) {
           sb = this.singletons.get(s.fstype)!;
         } else {
-          sb = this.newSb(s.fstype, s.source ?? s.fstype, opts.filter((o) => !FLAG_ORDER.includes(o) || o === 'ro' || o === 'rw'));
+          sb = this.newSb(
+            s.fstype,
+            s.source ?? s.fstype,
+            opts.filter((o) => !FLAG_ORDER.includes(o) || o === 'ro' || o === 'rw'),
+          );
           if (SINGLE.has(s.fstype)) this.singletons.set(s.fstype, sb);
         }
         const m = this.newMount(sb, '/', t.ns);
@@ -276,11 +328,13 @@ export class MountModel {
           }
           return 'ok';
         }
-        for (const o of opts) if (!FLAG_ORDER.includes(o)) throw new SimError(`${label}: unknown per-mount option ${o}`);
+        for (const o of opts)
+          if (!FLAG_ORDER.includes(o)) throw new SimError(`${label}: unknown per-mount option ${o}`);
         // util-linux >= 2.39 sets what is listed and keeps the rest; older ones replace all. A plan may only add.
         for (const f of m.flags) {
           if (f === 'rw' || f === 'ro' || ATIME.includes(f)) continue;
-          if (!opts.includes(f)) throw new SimError(`${label}: would need to clear ${f}, which util-linux versions do differently`);
+          if (!opts.includes(f))
+            throw new SimError(`${label}: would need to clear ${f}, which util-linux versions do differently`);
         }
         for (const o of opts) setFlag(m.flags, o);
         return 'ok';
@@ -307,7 +361,8 @@ export class MountModel {
         const to = this.mountRoot(t, g.to, 'set-group to');
         // fs/namespace.c:do_set_group()
         if (from.sb !== to.sb) throw new SimError(`${label}: different superblocks (EINVAL)`);
-        if (!within(to.root, from.root)) throw new SimError(`${label}: the source's root ${from.root} does not contain ${to.root} (EINVAL)`);
+        if (!within(to.root, from.root))
+          throw new SimError(`${label}: the source's root ${from.root} does not contain ${to.root} (EINVAL)`);
         if (to.group || to.master) throw new SimError(`${label}: the target is not private (EINVAL)`);
         if (!from.group && !from.master) throw new SimError(`${label}: the source is private (EINVAL)`);
         if (from.master) this.setMaster(to, from.master);
@@ -325,7 +380,8 @@ export class MountModel {
         if (m.children.length) throw new SimError(`${label}: the mount has mounts on it (EBUSY)`);
         if (!m.parent) throw new SimError(`${label}: the root cannot be unmounted`);
         const n = this.propagates(m.parent);
-        if (n) throw new SimError(`${label}: the parent is shared with ${n} other mount(s): the unmount would propagate`);
+        if (n)
+          throw new SimError(`${label}: the parent is shared with ${n} other mount(s): the unmount would propagate`);
         this.makePrivate(m);
         m.parent.children = m.parent.children.filter((c) => c !== m);
         m.attached = false;
@@ -365,7 +421,8 @@ export class MountModel {
     for (const comp of path.split('/').filter(Boolean)) {
       const d = join(cur.dentry, comp);
       const sb = cur.mnt.sb;
-      if (sb.dirs === 'all') throw new SimError(`${label}: cannot mkdir in ${sb.fsType}, whose contents the model does not know`);
+      if (sb.dirs === 'all')
+        throw new SimError(`${label}: cannot mkdir in ${sb.fsType}, whose contents the model does not know`);
       if (!sb.dirs.has(d)) {
         if (sb.ro || cur.mnt.flags.has('ro')) throw new SimError(`${label}: read-only (EROFS) at ${comp}`);
         sb.dirs.add(d);
@@ -417,7 +474,11 @@ export class MountModel {
         fsType: m.sb.fsType,
         source: bytes(m.sb.source),
         // The guest's tmpfs always prints inode64 (see verify.ts); the model does too, so the rule is exercised.
-        superOptions: [m.sb.ro ? 'ro' : 'rw', ...m.sb.options, ...(m.sb.fsType === 'tmpfs' && !m.sb.options.some((o) => /^inode(32|64)$/.test(o)) ? ['inode64'] : [])],
+        superOptions: [
+          m.sb.ro ? 'ro' : 'rw',
+          ...m.sb.options,
+          ...(m.sb.fsType === 'tmpfs' && !m.sb.options.some((o) => /^inode(32|64)$/.test(o)) ? ['inode64'] : []),
+        ],
       };
       if (m.group) e.shared = m.group.id;
       if (m.master) e.master = m.master.group!.id;
@@ -442,7 +503,12 @@ export class MountModel {
     const k = new MountModel(o);
     const hostTask: Task = { name: 'outside', ns: k.host, steps: s.outside ?? [], pc: 0, fds: new Map() };
     for (const step of hostTask.steps) {
-      if (k.run(hostTask, step, () => { throw new SimError('spawn outside'); }) !== 'ok') throw new SimError('wait outside the tree');
+      if (
+        k.run(hostTask, step, () => {
+          throw new SimError('spawn outside');
+        }) !== 'ok'
+      )
+        throw new SimError('wait outside the tree');
     }
     const treeNs = k.copyNs(k.host);
     const tasks: Task[] = [{ name: 'init', ns: treeNs, steps: s.steps, pc: 0, fds: new Map() }];
@@ -462,7 +528,8 @@ export class MountModel {
       for (let w = waitsFor(t); w !== undefined; w = waitsFor(t)) {
         chain.push(t);
         const signaller: Task | undefined = tasks.find((x) => x.steps.slice(x.pc).some((st) => st.signal === w));
-        if (!signaller || chain.includes(signaller)) throw new SimError(`deadlock: ${chain.map((x) => `${x.name} waits for ${waitsFor(x)}`).join(', ')}`);
+        if (!signaller || chain.includes(signaller))
+          throw new SimError(`deadlock: ${chain.map((x) => `${x.name} waits for ${waitsFor(x)}`).join(', ')}`);
         t = signaller;
       }
       const step = t.steps[t.pc]!;
@@ -474,10 +541,19 @@ export class MountModel {
       }
       t.pc++;
     }
-    for (const t of tasks) if (t.fds.size) throw new SimError(`task ${t.name} ends holding fds ${[...t.fds.keys()].join(', ')}`);
+    for (const t of tasks)
+      if (t.fds.size) throw new SimError(`task ${t.name} ends holding fds ${[...t.fds.keys()].join(', ')}`);
     return {
       model: k,
-      capture: { tasks: tasks.map((t, i) => ({ key: t.name, pid: 100 + i, mntNs: String(t.ns.id), mounts: k.mountinfo(t.ns), fds: [] })) },
+      capture: {
+        tasks: tasks.map((t, i) => ({
+          key: t.name,
+          pid: 100 + i,
+          mntNs: String(t.ns.id),
+          mounts: k.mountinfo(t.ns),
+          fds: [],
+        })),
+      },
     };
   }
 }

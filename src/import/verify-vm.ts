@@ -23,7 +23,12 @@ import type { ImportPlan } from './plan-import.js';
 import type { ImportFlags } from './import-command.js';
 import { checkImport, type ImportCheck } from './verify.js';
 
-export async function verifyInVm(plan: ImportPlan, scenarioFile: string, flags: ImportFlags, say: (m: string) => void): Promise<ImportCheck> {
+export async function verifyInVm(
+  plan: ImportPlan,
+  scenarioFile: string,
+  flags: ImportFlags,
+  say: (m: string) => void,
+): Promise<ImportCheck> {
   const loaded = await loadScenarioFile(scenarioFile);
   checkScriptSize(loaded);
   const kernels = parseKernels(flags.kernel ?? DEFAULT_KERNEL).slice(0, 1);
@@ -35,7 +40,16 @@ export async function verifyInVm(plan: ImportPlan, scenarioFile: string, flags: 
   const ac = new AbortController();
   try {
     const prepared = await prepareCrius(crius, { signal: ac.signal, log: say });
-    const cells = await planVmCells({ kernels, crius: prepared, accel: flags.accel ?? 'auto', machine: 'microvm', memoryMiB: 1024, runDir, signal: ac.signal, log: say });
+    const cells = await planVmCells({
+      kernels,
+      crius: prepared,
+      accel: flags.accel ?? 'auto',
+      machine: 'microvm',
+      memoryMiB: 1024,
+      runDir,
+      signal: ac.signal,
+      log: say,
+    });
     say(`building ${loaded.scenario.name} in ${cells[0]!.id} (stopped before the dump)`);
     const run = await runCorpus([loaded], cells, {
       runId,
@@ -46,10 +60,13 @@ export async function verifyInVm(plan: ImportPlan, scenarioFile: string, flags: 
       reporter: { onLog: say },
     });
     const r = run.results[0];
-    if (!r || r.outcome !== 'pass' || !r.artifacts['before.capture']) {
-      throw new MountlabError(`the imported scenario could not be built: ${r?.reason ?? run.cells[0]?.error ?? 'no result'}`, {
-        hint: own ? 'run it with mountlab run FILE to keep its logs' : `logs are in ${runDir}`,
-      });
+    if (r?.outcome !== 'pass' || !r.artifacts['before.capture']) {
+      throw new MountlabError(
+        `the imported scenario could not be built: ${r?.reason ?? run.cells[0]?.error ?? 'no result'}`,
+        {
+          hint: own ? 'run it with mountlab run FILE to keep its logs' : `logs are in ${runDir}`,
+        },
+      );
     }
     const text = await readFile(join(runDir, r.artifacts['before.capture']), 'latin1');
     if (!own) say(`capture: ${join(runDir, r.artifacts['before.capture'])}`);

@@ -11,7 +11,13 @@
  * needs nothing new.
  */
 import type { Capture } from '../capture/capture-file.js';
-import { compareCaptures, DEFAULT_IGNORED_SUPER_OPTIONS, type Comparison, type Difference, type IgnoredSuperOption } from '../compare/compare.js';
+import {
+  compareCaptures,
+  DEFAULT_IGNORED_SUPER_OPTIONS,
+  type Comparison,
+  type Difference,
+  type IgnoredSuperOption,
+} from '../compare/compare.js';
 import { buildTopology } from '../compare/topology.js';
 import type { ImportPlan } from './plan-import.js';
 
@@ -22,8 +28,18 @@ import type { ImportPlan } from './plan-import.js';
  */
 export const IMPORT_IGNORED_SUPER_OPTIONS: readonly IgnoredSuperOption[] = [
   ...DEFAULT_IGNORED_SUPER_OPTIONS,
-  { option: 'inode64', fsType: 'tmpfs', reason: 'the guest kernel prints inode64 or inode32 on every tmpfs (CONFIG_TMPFS_INODE64); a paste from another kernel may not' },
-  { option: 'inode32', fsType: 'tmpfs', reason: 'the guest kernel prints inode64 or inode32 on every tmpfs (CONFIG_TMPFS_INODE64); a paste from another kernel may not' },
+  {
+    option: 'inode64',
+    fsType: 'tmpfs',
+    reason:
+      'the guest kernel prints inode64 or inode32 on every tmpfs (CONFIG_TMPFS_INODE64); a paste from another kernel may not',
+  },
+  {
+    option: 'inode32',
+    fsType: 'tmpfs',
+    reason:
+      'the guest kernel prints inode64 or inode32 on every tmpfs (CONFIG_TMPFS_INODE64); a paste from another kernel may not',
+  },
 ];
 
 /** Each task's mounts at or below `base`, rebased so that `base` reads "/"; no fds, cwd or root (a paste has none). */
@@ -64,17 +80,30 @@ export function checkImport(plan: ImportPlan, built: Capture): ImportCheck {
   // Tasks the scenario has but the paste does not (none today) would only add noise.
   got.tasks = got.tasks.filter((t) => expected.tasks.some((e) => e.key === t.key));
   // Block devices are the pasting machine's disks: kept as a partition, not by number.
-  const comparison = compareCaptures(expected, got, { ignoreSuperOptions: IMPORT_IGNORED_SUPER_OPTIONS, literalBlockDevices: false });
+  const comparison = compareCaptures(expected, got, {
+    ignoreSuperOptions: IMPORT_IGNORED_SUPER_OPTIONS,
+    literalBlockDevices: false,
+  });
   const loose = new Set(plan.looseSources);
   const deviceOf = new Map(buildTopology(expected).mounts.map((m) => [m.label, m.superblock.device]));
-  const explainedBy = (d: Difference) => d.kind === 'source-changed' && (d.mounts ?? [d.mount ?? '']).every((l) => loose.has(deviceOf.get(l) ?? ''));
+  const explainedBy = (d: Difference) =>
+    d.kind === 'source-changed' && (d.mounts ?? [d.mount ?? '']).every((l) => loose.has(deviceOf.get(l) ?? ''));
   const explained = comparison.differences.filter(explainedBy);
   const differences = comparison.differences.filter((d) => !explainedBy(d));
   const b = Buffer.from(plan.base, 'utf8').toString('latin1');
   const leftovers = built.tasks.flatMap((t) =>
     t.mounts
-      .filter((m) => m.mountPoint !== '/' && m.mountPoint !== '/proc' && m.mountPoint !== b && !m.mountPoint.startsWith(`${b}/`))
+      .filter(
+        (m) =>
+          m.mountPoint !== '/' && m.mountPoint !== '/proc' && m.mountPoint !== b && !m.mountPoint.startsWith(`${b}/`),
+      )
       .map((m) => `${t.key}: ${m.mountPoint} (${m.fsType} ${m.source})`),
   );
-  return { equivalent: differences.length === 0 && leftovers.length === 0, differences, explained, leftovers, comparison };
+  return {
+    equivalent: differences.length === 0 && leftovers.length === 0,
+    differences,
+    explained,
+    leftovers,
+    comparison,
+  };
 }

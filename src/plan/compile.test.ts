@@ -12,14 +12,28 @@ const compile = (yaml: string, id: string, mountEngine?: MountEngine) => {
 
 describe('plan compiler', () => {
   it('turns engine settings into criu options, externals restored from their host source', () => {
-    assert.deepEqual(criuArgs({ 'link-remap': true, 'ghost-limit': 1024, 'mount-engine': 'both', external: [{ path: '/data', source: '/host/data' }] }, 'compat'), {
-      dumpArgs: ['--external', 'mnt[/data]:data', '--link-remap', '--ghost-limit=1024'],
-      restoreArgs: ['--external', 'mnt[data]:@ROOT@/host/data', '--mntns-compat-mode'],
-    });
+    assert.deepEqual(
+      criuArgs(
+        {
+          'link-remap': true,
+          'ghost-limit': 1024,
+          'mount-engine': 'both',
+          external: [{ path: '/data', source: '/host/data' }],
+        },
+        'compat',
+      ),
+      {
+        dumpArgs: ['--external', 'mnt[/data]:data', '--link-remap', '--ghost-limit=1024'],
+        restoreArgs: ['--external', 'mnt[data]:@ROOT@/host/data', '--mntns-compat-mode'],
+      },
+    );
   });
 
   it('numbers steps scenario-wide, child tasks included, and labels them by task', () => {
-    const p = compile('steps:\n  - mkdir: /a\n  - spawn: {name: kid, steps: [{unshare: [mnt]}, {signal: up}]}\n  - wait: up\nexpect: identical\n', 's1');
+    const p = compile(
+      'steps:\n  - mkdir: /a\n  - spawn: {name: kid, steps: [{unshare: [mnt]}, {signal: up}]}\n  - wait: up\nexpect: identical\n',
+      's1',
+    );
     assert.deepEqual(p.stepLabels, ['mkdir /a', 'spawn kid', 'kid: unshare mnt', 'kid: signal up', 'wait up']);
     assert.deepEqual(p.tasks, ['init', 'kid']);
     // init reports ready only after every child said it is done.
@@ -29,14 +43,23 @@ describe('plan compiler', () => {
   });
 
   it('produces a script bash accepts', () => {
-    const p = compile("steps:\n  - write: {path: /a, content: \"it's $(x) `y`\"}\n  - spawn: {name: k, steps: [{mkdir: /b}]}\nexpect: identical\n", 's2');
+    const p = compile(
+      'steps:\n  - write: {path: /a, content: "it\'s $(x) `y`"}\n  - spawn: {name: k, steps: [{mkdir: /b}]}\nexpect: identical\n',
+      's2',
+    );
     execFileSync('bash', ['-n', '-c', p.treeScript]);
   });
 
   it('makes a loop image with mkfs and mounts it with -o loop, refusing to overwrite a file', () => {
-    const p = compile('steps:\n  - mount: {fstype: ext4, image: {path: /i/d.img, size-mib: 4}, options: ro, target: /d}\nexpect: identical\n', 's5');
+    const p = compile(
+      'steps:\n  - mount: {fstype: ext4, image: {path: /i/d.img, size-mib: 4}, options: ro, target: /d}\nexpect: identical\n',
+      's5',
+    );
     assert.deepEqual(p.stepLabels, ['mount -t ext4 -o loop /i/d.img (4M) /d']);
-    assert.match(p.treeScript, /\[ ! -e \/i\/d\.img \] \|\| .*false; \} && truncate -s 4M -- \/i\/d\.img && mkfs\.ext4 -q -F -- \/i\/d\.img && mount -t ext4 -o loop,ro -- \/i\/d\.img \/d/);
+    assert.match(
+      p.treeScript,
+      /\[ ! -e \/i\/d\.img \] \|\| .*false; \} && truncate -s 4M -- \/i\/d\.img && mkfs\.ext4 -q -F -- \/i\/d\.img && mount -t ext4 -o loop,ro -- \/i\/d\.img \/d/,
+    );
     execFileSync('bash', ['-n', '-c', p.treeScript]);
   });
 
@@ -53,7 +76,10 @@ describe('plan compiler', () => {
   });
 
   it('compiles outside steps to a script that reports each step on fd 7', () => {
-    const p = compile('outside:\n  - mkdir: /host\n  - make-shared: /host\nsteps: [{mkdir: /a}]\nexpect: identical\n', 's3');
+    const p = compile(
+      'outside:\n  - mkdir: /host\n  - make-shared: /host\nsteps: [{mkdir: /a}]\nexpect: identical\n',
+      's3',
+    );
     assert.deepEqual(p.outsideLabels, ['mkdir /host', 'make-shared /host']);
     assert.match(p.outsideScript, /echo 1 >&7\nmkdir -p -- \/host\n.*\necho 2 >&7\nmount --make-shared -- \/host/);
     execFileSync('bash', ['-n', '-c', p.outsideScript]);
@@ -63,7 +89,10 @@ describe('plan compiler', () => {
 
 describe('compile: the script header', () => {
   it('keeps a file name with a newline inside its comment line', () => {
-    const loaded = parseScenario('name: n\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n', 'a\ntouch /tmp/pwned #.yaml');
+    const loaded = parseScenario(
+      'name: n\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n',
+      'a\ntouch /tmp/pwned #.yaml',
+    );
     const plan = compileScenario(loaded.scenario, { id: 's1', file: loaded.file, mountEngine: 'v2' });
     const first = plan.treeScript.split('\n').slice(0, 2);
     assert.equal(first[0], '# mountlab plan for scenario "n" ("a\\ntouch /tmp/pwned #.yaml"); generated, do not edit.');

@@ -4,7 +4,10 @@ import { HELPER, compileStep } from './steps.js';
 import { DEFAULT_LIMITS, type GuestPlan, type MountEngine } from './plan.js';
 
 /** criu options from the scenario's engine settings, in a fixed order. */
-export function criuArgs(e: Scenario['engine'], mountEngine: MountEngine = 'v2'): { dumpArgs: string[]; restoreArgs: string[] } {
+export function criuArgs(
+  e: Scenario['engine'],
+  mountEngine: MountEngine = 'v2',
+): { dumpArgs: string[]; restoreArgs: string[] } {
   const dumpArgs: string[] = [];
   const restoreArgs: string[] = [];
   for (const x of e?.external ?? []) {
@@ -70,7 +73,11 @@ export function compileScenario(s: Scenario, { id, file, mountEngine = 'v2' }: C
       const c = compileStep(step);
       labels.push(name === 'init' ? c.label : `${name}: ${c.label}`);
       const n = labels.length;
-      task.lines.push(`  # step ${n}: ${c.label.replace(/\n/g, ' ')}`, `  if [ "$ml_from" -le ${n} ]; then`, `    ml_at ${n}`);
+      task.lines.push(
+        `  # step ${n}: ${c.label.replace(/\n/g, ' ')}`,
+        `  if [ "$ml_from" -le ${n} ]; then`,
+        `    ml_at ${n}`,
+      );
       switch (c.kind) {
         case 'shell':
           task.lines.push(`    ${c.shell}`);
@@ -121,7 +128,7 @@ export function compileScenario(s: Scenario, { id, file, mountEngine = 'v2' }: C
     `    umount -l ${syncDir}-old`,
     `    rmdir ${syncDir}-old`,
     `    exec 8<${syncDir}`,
-    '    # CRIU wants every task\'s session leader inside the tree: lead a',
+    "    # CRIU wants every task's session leader inside the tree: lead a",
     '    # session before any child is spawned (setsid(1) execs, no fork here).',
     '    ml_reexec 1 setsid',
     '  fi',
@@ -132,11 +139,18 @@ export function compileScenario(s: Scenario, { id, file, mountEngine = 'v2' }: C
     '}',
   ];
   for (const t of tasks.slice(1)) {
-    out.push('', `task_${t.name.replace(/-/g, '_')}() {`, ...t.lines, `  ml_signal ${shq(`done-${t.name}`)}`, '  ml_hold', '}');
+    out.push(
+      '',
+      `task_${t.name.replace(/-/g, '_')}() {`,
+      ...t.lines,
+      `  ml_signal ${shq(`done-${t.name}`)}`,
+      '  ml_hold',
+      '}',
+    );
   }
   out.push('', 'case $ml_task in');
   for (const t of tasks) out.push(`  ${shq(t.name)}) task_${t.name.replace(/-/g, '_')} ;;`);
-  out.push("  *) echo \"unknown task $ml_task\" >&2; exit 2 ;;", 'esac', '');
+  out.push('  *) echo "unknown task $ml_task" >&2; exit 2 ;;', 'esac', '');
   const script = out.join('\n');
 
   const outside = (s.outside ?? []).map(compileStep);
@@ -158,7 +172,7 @@ export function compileScenario(s: Scenario, { id, file, mountEngine = 'v2' }: C
     stepLabels: labels,
     tasks: tasks.map((t) => t.name),
     syncDir,
-    outsideScript: outside.length ? outsideLines.join('\n') + '\n' : '',
+    outsideScript: outside.length ? `${outsideLines.join('\n')}\n` : '',
     outsideLabels: outside.map((c) => c.label),
     leak: s.leak ?? [],
     limits,

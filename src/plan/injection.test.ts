@@ -52,7 +52,7 @@ const RECORD_ONLY = ['mount', 'umount', 'mkfs.ext2', 'mkfs.ext3', 'mkfs.ext4', '
 /** Appends one record per call: stub name, cwd, task, order, argc, argv, NUL-separated, one file per call (tasks run concurrently). */
 const RECORDER = [
   'ml_record() {',
-  "  printf '%s\\0' \"$1\" \"$PWD\" \"${MOUNTLAB_TASK-}\" \"$EPOCHREALTIME.$$\" \"$(( $# - 1 ))\" \"${@:2}\" > \"$REC/call.$EPOCHREALTIME.$$.$RANDOM\"",
+  '  printf \'%s\\0\' "$1" "$PWD" "${MOUNTLAB_TASK-}" "$EPOCHREALTIME.$$" "$(( $# - 1 ))" "${@:2}" > "$REC/call.$EPOCHREALTIME.$$.$RANDOM"',
   '}',
 ].join('\n');
 
@@ -81,9 +81,18 @@ function runInSandbox(plan: GuestPlan, root: string): SandboxRun {
   write(join(lab, 'stubs', 'setsid'), stub('setsid', 'exec "$@"'));
   write(join(lab, 'stubs', 'chroot'), stub('chroot', '[ "$1" = -- ] && shift; shift; exec "$@"'));
   // The final hold (sleep 1000000) ends at once and says so; ml_wait's short sleeps are real.
-  write(join(lab, 'stubs', 'sleep'), stub('sleep', `if [ "$1" = 1000000 ]; then : > "$REC/hold.$MOUNTLAB_TASK"; exit 0; fi\nexec /usr/bin/sleep "$@"`));
+  write(
+    join(lab, 'stubs', 'sleep'),
+    stub('sleep', `if [ "$1" = 1000000 ]; then : > "$REC/hold.$MOUNTLAB_TASK"; exit 0; fi\nexec /usr/bin/sleep "$@"`),
+  );
   // The helper's exec-prefix forms (unshare, open) run what follows '--'; the others only record.
-  write(join(lab, 'helper', 'mountlab-helper'), stub('mountlab-helper', 'case $1 in unshare|open) while [ "$1" != -- ]; do shift; done; shift; exec "$@" ;; esac\nexit 0'));
+  write(
+    join(lab, 'helper', 'mountlab-helper'),
+    stub(
+      'mountlab-helper',
+      'case $1 in unshare|open) while [ "$1" != -- ]; do shift; done; shift; exec "$@" ;; esac\nexit 0',
+    ),
+  );
   writeFileSync(join(lab, 'tree.sh'), plan.treeScript);
   writeFileSync(join(lab, 'outside.sh'), plan.outsideScript);
   const notFound = `() {\n${RECORDER}\nml_record not-found "$@"; return 127; }`;
@@ -109,16 +118,26 @@ for _ in $(seq 200); do
 done
 `;
   writeFileSync(join(lab, 'driver.sh'), driver);
-  const r = spawnSync('unshare', ['-rm', '--fork', '--pid', '--mount-proc', 'bash', join(lab, 'driver.sh'), root, String(plan.tasks.length)], {
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', NOT_FOUND: notFound },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  assert.equal(r.status, 0, `the sandbox did not run (unshare -rm must work here): ${r.error?.message ?? ''}\n${r.stderr}`);
+  const r = spawnSync(
+    'unshare',
+    ['-rm', '--fork', '--pid', '--mount-proc', 'bash', join(lab, 'driver.sh'), root, String(plan.tasks.length)],
+    {
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', NOT_FOUND: notFound },
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
+  assert.equal(
+    r.status,
+    0,
+    `the sandbox did not run (unshare -rm must work here): ${r.error?.message ?? ''}\n${r.stderr}`,
+  );
   const calls: Call[] = [];
   for (const f of readdirSync(join(lab, 'rec'))) {
     if (!f.startsWith('call.') || f.endsWith('.tmp')) continue;
-    const fields = readFileSync(join(lab, 'rec', f)).toString('utf8').split('\0');
+    const fields = readFileSync(join(lab, 'rec', f))
+      .toString('utf8')
+      .split('\0');
     const [name, cwd, task, order, count] = fields;
     const argv = fields.slice(5, 5 + Number(count));
     assert.equal(argv.length, Number(count), `record ${f} is cut short`);
@@ -134,7 +153,10 @@ function stepCalls(run: SandboxRun, task: string): string[][] {
   return run.calls
     .filter((c) => c.task === task)
     .map((c) => {
-      const cut = c.name === 'mountlab-helper' && ['open', 'unshare'].includes(c.argv[0]!) ? c.argv.indexOf('--') + 1 : c.argv.length;
+      const cut =
+        c.name === 'mountlab-helper' && ['open', 'unshare'].includes(c.argv[0]!)
+          ? c.argv.indexOf('--') + 1
+          : c.argv.length;
       return [c.name, ...c.argv.slice(0, cut)];
     })
     .filter((argv) => !isLabOwn(argv));
@@ -142,16 +164,29 @@ function stepCalls(run: SandboxRun, task: string): string[][] {
 
 /** The lab's own commands around the user's steps: its sync directory, /proc, the re-exec behind setsid, the holds and waits. */
 function isLabOwn(argv: string[]): boolean {
-  return argv[0] === 'setsid' || argv[0] === 'sleep' || argv.some((a) => a.includes('.mountlab-sync-')) || argv.join(' ') === 'mount -t proc proc /proc';
+  return (
+    argv[0] === 'setsid' ||
+    argv[0] === 'sleep' ||
+    argv.some((a) => a.includes('.mountlab-sync-')) ||
+    argv.join(' ') === 'mount -t proc proc /proc'
+  );
 }
 
 /** What an injected `touch /tmp/pwned` would leave behind, here or in the sandbox. */
 function assertNoInjection(run: SandboxRun, hostPwnedBefore: boolean): void {
   const strays = run.calls.filter((c) => c.name === 'not-found');
-  assert.deepEqual(strays.map((c) => c.argv), [], 'a command that is no step of the scenario ran');
+  assert.deepEqual(
+    strays.map((c) => c.argv),
+    [],
+    'a command that is no step of the scenario ran',
+  );
   assert.equal(existsSync(join(run.root, 'tmp', 'pwned')), false, 'an injected touch ran in the sandbox');
   assert.equal(existsSync('/tmp/pwned'), hostPwnedBefore, 'an injected touch ran on the host');
-  assert.doesNotMatch(run.progress, /^failed/m, `a task failed: ${run.progress}\n${run.treeErr}\n${JSON.stringify(run.calls.map((c) => [c.task, c.name, ...c.argv.map((a) => a.slice(0, 80))]))}`);
+  assert.doesNotMatch(
+    run.progress,
+    /^failed/m,
+    `a task failed: ${run.progress}\n${run.treeErr}\n${JSON.stringify(run.calls.map((c) => [c.task, c.name, ...c.argv.map((a) => a.slice(0, 80))]))}`,
+  );
 }
 
 function planOf(loaded: LoadedScenario): GuestPlan {
@@ -169,7 +204,7 @@ const P6 = '/w/ünïcødé 日本語 😀';
 const P7 = '/w/-rf';
 const P8 = '/w/$HOME ${IFS} * ? [a] ~ ! # %';
 const FILE = `${P3}/file \`id\` $(id)`;
-const CONTENT = "line 1 $(touch /tmp/pwned)\n`id` 'single' \"double\" \\ %s %d\n\n";
+const CONTENT = 'line 1 $(touch /tmp/pwned)\n`id` \'single\' "double" \\ %s %d\n\n';
 const CHILD_DIR = `${P4}/child $(touch /tmp/pwned)`;
 
 describe('names and paths reach the guest without shell injection', function () {
@@ -178,7 +213,9 @@ describe('names and paths reach the guest without shell injection', function () 
   const hostPwned = existsSync('/tmp/pwned');
 
   it('metachar-names.yaml: every step of both tasks runs with its argv byte for byte, the file holds its content exactly, and no injected command runs', async () => {
-    const loaded = await loadScenarioFile(assetPath('test', 'fixtures', 'scenarios-hostile-valid', 'metachar-names.yaml'));
+    const loaded = await loadScenarioFile(
+      assetPath('test', 'fixtures', 'scenarios-hostile-valid', 'metachar-names.yaml'),
+    );
     const plan = planOf(loaded);
     const run = runInSandbox(plan, scratchDir('inject'));
     assertNoInjection(run, hostPwned);
@@ -202,7 +239,10 @@ describe('names and paths reach the guest without shell injection', function () 
     ]);
     // What the real commands and the shell's redirection made, read back through the file system.
     // A / inside $(touch /tmp/pwned) is a path separator like any other: mkdir -p made those directories nested.
-    assert.deepEqual(readdirSync(join(run.root, 'w')).sort(), [P1, P2, P3, P4, P5, P6, P7, P8].map((p) => p.split('/')[2]).sort());
+    assert.deepEqual(
+      readdirSync(join(run.root, 'w')).sort(),
+      [P1, P2, P3, P4, P5, P6, P7, P8].map((p) => p.split('/')[2]).sort(),
+    );
     assert.ok(existsSync(join(run.root, P1)) && existsSync(join(run.root, P2)));
     assert.equal(readFileSync(join(run.root, FILE), 'utf8'), CONTENT);
     assert.deepEqual(readdirSync(join(run.root, CHILD_DIR)), []);
@@ -231,7 +271,9 @@ describe('names and paths reach the guest without shell injection', function () 
 
   // The detectors themselves: the same script with the first path unquoted, as a careless compiler would write it.
   const unquoted = async (replacement: string): Promise<SandboxRun> => {
-    const plan = planOf(await loadScenarioFile(assetPath('test', 'fixtures', 'scenarios-hostile-valid', 'metachar-names.yaml')));
+    const plan = planOf(
+      await loadScenarioFile(assetPath('test', 'fixtures', 'scenarios-hostile-valid', 'metachar-names.yaml')),
+    );
     const quoted = `'${P1}'`;
     assert.ok(plan.treeScript.includes(quoted), 'the script no longer quotes paths the way this test breaks them');
     return runInSandbox({ ...plan, treeScript: plan.treeScript.replace(quoted, replacement) }, scratchDir('inject'));
@@ -241,7 +283,12 @@ describe('names and paths reach the guest without shell injection', function () 
     const run = await unquoted(P1);
     assert.throws(() => assertNoInjection(run, hostPwned), /a command that is no step of the scenario ran/);
     assert.deepEqual(run.calls.find((c) => c.name === 'not-found')?.argv, ['touch', '/tmp/pwned']);
-    assert.deepEqual(stepCalls(run, 'init').find((argv) => argv[0] === 'mkdir')!.slice(0, 5), ['mkdir', '-p', '--', '/w/', P2]);
+    assert.deepEqual(
+      stepCalls(run, 'init')
+        .find((argv) => argv[0] === 'mkdir')!
+        .slice(0, 5),
+      ['mkdir', '-p', '--', '/w/', P2],
+    );
   });
 
   it('the sandbox catches an injection by absolute path: the marker file appears inside the sandbox, not on the host', async () => {
@@ -264,10 +311,12 @@ function userStrings(loaded: LoadedScenario): { value: string; kind: 'word' | 'c
   const walk = (v: unknown, key: string, parent: Record<string, unknown> | undefined): void => {
     if (typeof v === 'string') {
       // A write is the shell's redirection, not a command: its path names the file, its content is the file's bytes.
-      if (parent && 'content' in parent) out.push({ value: v, kind: key === 'content' ? 'content' : 'file', file: String(parent['path']) });
+      if (parent && 'content' in parent)
+        out.push({ value: v, kind: key === 'content' ? 'content' : 'file', file: String(parent.path) });
       else out.push({ value: v, kind: 'word' });
     } else if (Array.isArray(v)) v.forEach((x) => walk(x, key, parent));
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k, v as Record<string, unknown>);
+    else if (v && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) walk(x, k, v as Record<string, unknown>);
   };
   const s = loaded.scenario;
   walk(s.steps, 'steps', undefined);
@@ -276,13 +325,13 @@ function userStrings(loaded: LoadedScenario): { value: string; kind: 'word' | 'c
   const internal = new Set<string>();
   const collect = (steps: unknown[]): void => {
     for (const st of steps as Record<string, unknown>[]) {
-      const sp = st['spawn'] as { name: string; steps: unknown[] } | undefined;
+      const sp = st.spawn as { name: string; steps: unknown[] } | undefined;
       if (sp) {
         internal.add(sp.name);
         collect(sp.steps);
       }
       for (const k of ['signal', 'wait']) if (typeof st[k] === 'string') internal.add(st[k] as string);
-      const o = st['open'] as { flags?: string[]; mode?: string } | undefined;
+      const o = st.open as { flags?: string[]; mode?: string } | undefined;
       if (o?.flags) o.flags.forEach((x) => internal.add(x));
     }
   };

@@ -3,7 +3,20 @@ import { execFileSync } from 'node:child_process';
 import { shJoin, shq } from './shell.js';
 
 describe('shell quoting', () => {
-  const hostile = ['plain', 'with space', "it's", '$(touch /tmp/mountlab-pwned)', '`id`', '"dq"', 'a\\b', '\n', '*', '-n', '', 'ü\u0301 \\040'];
+  const hostile = [
+    'plain',
+    'with space',
+    "it's",
+    '$(touch /tmp/mountlab-pwned)',
+    '`id`',
+    '"dq"',
+    'a\\b',
+    '\n',
+    '*',
+    '-n',
+    '',
+    'ü\u0301 \\040',
+  ];
   for (const word of hostile) {
     it(`passes ${JSON.stringify(word)} through sh unchanged`, () => {
       const out = execFileSync('sh', ['-c', `printf '%s' ${shq(word)}`]).toString('utf8');
@@ -12,7 +25,10 @@ describe('shell quoting', () => {
   }
 
   it('joins argv so each word stays one word', () => {
-    const out = execFileSync('sh', ['-c', `for a in ${shJoin(['a b', "c'd", '$x'])}; do printf '[%s]' "$a"; done`]).toString();
+    const out = execFileSync('sh', [
+      '-c',
+      `for a in ${shJoin(['a b', "c'd", '$x'])}; do printf '[%s]' "$a"; done`,
+    ]).toString();
     assert.equal(out, "[a b][c'd][$x]");
   });
 

@@ -12,7 +12,10 @@ const CASES: [Step, string][] = [
   [{ rmdir: ['/w/d'] }, 'rmdir -- /w/d'],
   [{ chdir: '/w' }, 'cd -- /w'],
   [{ mount: { fstype: 'tmpfs', target: '/w' } }, 'mount -t tmpfs -- tmpfs /w'],
-  [{ mount: { fstype: 'tmpfs', source: 'my src', target: '/w', options: 'size=1m,mode=700' } }, "mount -t tmpfs -o size=1m,mode=700 -- 'my src' /w"],
+  [
+    { mount: { fstype: 'tmpfs', source: 'my src', target: '/w', options: 'size=1m,mode=700' } },
+    "mount -t tmpfs -o size=1m,mode=700 -- 'my src' /w",
+  ],
   [{ bind: { source: '/w', target: '/a' } }, 'mount --bind -- /w /a'],
   [{ rbind: { source: '/w', target: '/a' } }, 'mount --rbind -- /w /a'],
   [{ move: { from: '/a', to: '/b' } }, 'mount --move -- /a /b'],
@@ -25,7 +28,10 @@ const CASES: [Step, string][] = [
   [{ 'make-private': '/w' }, 'mount --make-private -- /w'],
   [{ 'make-unbindable': { path: '/w' } }, 'mount --make-unbindable -- /w'],
   [{ 'set-group': { from: '/a', to: '/b' } }, '/usr/local/bin/mountlab-helper set-group /a /b'],
-  [{ 'open-tree': { source: '/a', target: '/b', recursive: true } }, '/usr/local/bin/mountlab-helper open-tree /a /b -r'],
+  [
+    { 'open-tree': { source: '/a', target: '/b', recursive: true } },
+    '/usr/local/bin/mountlab-helper open-tree /a /b -r',
+  ],
   [{ mkdir: '/$(reboot)/`id`' }, "mkdir -p -- '/$(reboot)/`id`'"],
 ];
 

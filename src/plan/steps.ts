@@ -36,7 +36,11 @@ export function compileStep(step: Step): CompiledStep {
     }
     case 'symlink': {
       const l = step.symlink!;
-      return { kind: 'shell', label: `symlink ${l.path} -> ${l.target}`, shell: shJoin(['ln', '-s', '--', l.target, l.path]) };
+      return {
+        kind: 'shell',
+        label: `symlink ${l.path} -> ${l.target}`,
+        shell: shJoin(['ln', '-s', '--', l.target, l.path]),
+      };
     }
     case 'link': {
       const l = step.link!;
@@ -53,18 +57,30 @@ export function compileStep(step: Step): CompiledStep {
     case 'unlink':
     case 'rmdir': {
       const paths = ([] as string[]).concat(step[name]!);
-      return { kind: 'shell', label: `${name} ${paths.join(' ')}`, shell: shJoin(name === 'unlink' ? ['rm', '-f', '--', ...paths] : ['rmdir', '--', ...paths]) };
+      return {
+        kind: 'shell',
+        label: `${name} ${paths.join(' ')}`,
+        shell: shJoin(name === 'unlink' ? ['rm', '-f', '--', ...paths] : ['rmdir', '--', ...paths]),
+      };
     }
     case 'chdir':
       return { kind: 'shell', label: `chdir ${step.chdir!}`, shell: shJoin(['cd', '--', step.chdir!]) };
     case 'move': {
       const m = step.move!;
-      return { kind: 'shell', label: `move ${m.from} -> ${m.to}`, shell: shJoin(['mount', '--move', '--', m.from, m.to]) };
+      return {
+        kind: 'shell',
+        label: `move ${m.from} -> ${m.to}`,
+        shell: shJoin(['mount', '--move', '--', m.from, m.to]),
+      };
     }
     case 'remount': {
       const r = step.remount!;
       const opts = `remount${r.super ? '' : ',bind'},${r.options}`;
-      return { kind: 'shell', label: `remount ${r.path} ${r.super ? '(superblock) ' : ''}${r.options}`, shell: shJoin(['mount', '-o', opts, '--', r.path]) };
+      return {
+        kind: 'shell',
+        label: `remount ${r.path} ${r.super ? '(superblock) ' : ''}${r.options}`,
+        shell: shJoin(['mount', '-o', opts, '--', r.path]),
+      };
     }
     case 'mount': {
       const m = step.mount!;
@@ -82,22 +98,42 @@ export function compileStep(step: Step): CompiledStep {
         ].join(' && ');
         return { kind: 'shell', label: `mount -t ${m.fstype} -o loop ${img} (${size}) ${m.target}`, shell };
       }
-      const argv = ['mount', '-t', m.fstype, ...(m.options ? ['-o', m.options] : []), '--', m.source ?? m.fstype, m.target];
+      const argv = [
+        'mount',
+        '-t',
+        m.fstype,
+        ...(m.options ? ['-o', m.options] : []),
+        '--',
+        m.source ?? m.fstype,
+        m.target,
+      ];
       return { kind: 'shell', label: `mount -t ${m.fstype} ${m.source ?? m.fstype} ${m.target}`, shell: shJoin(argv) };
     }
     case 'bind':
     case 'rbind': {
       const b = step[name]!;
-      return { kind: 'shell', label: `${name} ${b.source} -> ${b.target}`, shell: shJoin(['mount', `--${name}`, '--', b.source, b.target]) };
+      return {
+        kind: 'shell',
+        label: `${name} ${b.source} -> ${b.target}`,
+        shell: shJoin(['mount', `--${name}`, '--', b.source, b.target]),
+      };
     }
     case 'umount': {
       const u = step.umount!;
       const [path, lazy] = typeof u === 'string' ? [u, false] : [u.path, u.lazy ?? false];
-      return { kind: 'shell', label: `umount${lazy ? ' -l' : ''} ${path}`, shell: shJoin(['umount', ...(lazy ? ['-l'] : []), '--', path]) };
+      return {
+        kind: 'shell',
+        label: `umount${lazy ? ' -l' : ''} ${path}`,
+        shell: shJoin(['umount', ...(lazy ? ['-l'] : []), '--', path]),
+      };
     }
     case 'set-group': {
       const g = step['set-group']!;
-      return { kind: 'shell', label: `set-group ${g.from} -> ${g.to}`, shell: shJoin([HELPER, 'set-group', g.from, g.to]) };
+      return {
+        kind: 'shell',
+        label: `set-group ${g.from} -> ${g.to}`,
+        shell: shJoin([HELPER, 'set-group', g.from, g.to]),
+      };
     }
     case 'open-tree': {
       const o = step['open-tree']!;
@@ -114,7 +150,11 @@ export function compileStep(step: Step): CompiledStep {
       const t = step[name] as PropagationTarget;
       const [path, rec] = typeof t === 'string' ? [t, false] : [t.path, t.recursive ?? false];
       const flag = `--make-${rec ? 'r' : ''}${PROPAGATION[name]}`;
-      return { kind: 'shell', label: `${name}${rec ? ' (recursive)' : ''} ${path}`, shell: shJoin(['mount', flag, '--', path]) };
+      return {
+        kind: 'shell',
+        label: `${name}${rec ? ' (recursive)' : ''} ${path}`,
+        shell: shJoin(['mount', flag, '--', path]),
+      };
     }
     case 'spawn': {
       const sp = step.spawn!;
@@ -144,7 +184,11 @@ export function compileStep(step: Step): CompiledStep {
     case 'pivot-root': {
       const p = step['pivot-root']!;
       const putOld = p['new-root'].replace(/\/$/, '') + p['put-old'];
-      return { kind: 'shell', label: `pivot-root ${p['new-root']} (old root at ${p['put-old']})`, shell: `${shJoin([HELPER, 'pivot-root', p['new-root'], putOld])} && cd /` };
+      return {
+        kind: 'shell',
+        label: `pivot-root ${p['new-root']} (old root at ${p['put-old']})`,
+        shell: `${shJoin([HELPER, 'pivot-root', p['new-root'], putOld])} && cd /`,
+      };
     }
     default: {
       const never: never = name;

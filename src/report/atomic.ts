@@ -24,8 +24,10 @@ export function writeAtomic(path: string, content: string): Promise<void> {
       }
     });
   pending.set(path, mine);
-  void mine.finally(() => {
-    if (pending.get(path) === mine) pending.delete(path);
-  }).catch(() => {});
+  void mine
+    .finally(() => {
+      if (pending.get(path) === mine) pending.delete(path);
+    })
+    .catch(() => {});
   return mine;
 }

@@ -21,7 +21,11 @@ export function renderEndSummary(run: RunResult, runDir: string, columns = 80, r
   const lines = [''];
   const multiCell = new Set(run.results.map((r) => r.cell)).size > 1;
   for (const r of bad.slice(0, bad.length > room ? room - 1 : room)) {
-    lines.push(fit(`  ${r.outcome.toUpperCase().padEnd(5)} ${r.scenario}${multiCell ? ` (${r.cell})` : ''}: ${firstLine(r.reason)}`));
+    lines.push(
+      fit(
+        `  ${r.outcome.toUpperCase().padEnd(5)} ${r.scenario}${multiCell ? ` (${r.cell})` : ''}: ${firstLine(r.reason)}`,
+      ),
+    );
   }
   if (bad.length > room) lines.push(`  ... and ${bad.length - (room - 1)} more in summary.md`);
   lines.push(fit(head), ...tail.map(fit));

@@ -9,7 +9,14 @@ import { OUTCOMES, countOutcomes, exitCodeForOutcomes, isExpected, type Outcome 
 import { RESULTS_FORMAT, type CellResult, type RunResult, type ScenarioResult } from '../results/result.js';
 import { RUN_FILES, SCENARIO_FILES, SCENARIO_LOGS } from '../results/artifacts.js';
 import { writeAtomic } from './atomic.js';
-import { DIFF_COLOUR, canonicalGroupNames, esc, pairedGroupNames, renderMountGraph, type MountMark } from './mount-graph.js';
+import {
+  DIFF_COLOUR,
+  canonicalGroupNames,
+  esc,
+  pairedGroupNames,
+  renderMountGraph,
+  type MountMark,
+} from './mount-graph.js';
 import type { Reporter, RunStartInfo } from './reporter.js';
 import { criuOriginText, criuText } from './criu-text.js';
 import { scenarioMatrix } from './scenario-matrix.js';
@@ -94,8 +101,14 @@ export class HtmlReporter implements Reporter {
         exitCode: exitCodeForOutcomes(results.map((x) => x.outcome)),
         complete: false,
       };
-      const expected = this.info ? (this.info.items ?? this.info.scenarios.length * Math.max(this.info.cells.length, 1)) : undefined;
-      return renderPage(partial, results.map((x) => this.sections.get(x)!), { inProgress: true, ...(expected ? { expected } : {}) });
+      const expected = this.info
+        ? (this.info.items ?? this.info.scenarios.length * Math.max(this.info.cells.length, 1))
+        : undefined;
+      return renderPage(
+        partial,
+        results.map((x) => this.sections.get(x)!),
+        { inProgress: true, ...(expected ? { expected } : {}) },
+      );
     }, t0);
   }
 
@@ -143,7 +156,10 @@ function seconds(ms: number | undefined): string {
 
 /** A relative file path as a URL path, each segment percent-encoded (a path may hold '#', '?', '%' or spaces). */
 function hrefOf(rel: string): string {
-  return rel.split(sep).map((s) => encodeURIComponent(s)).join('/');
+  return rel
+    .split(sep)
+    .map((s) => encodeURIComponent(s))
+    .join('/');
 }
 
 function verdict(o: Outcome): string {
@@ -155,7 +171,11 @@ function verdict(o: Outcome): string {
 export function renderPage(run: RunResult, sections: readonly string[], opts: PageOptions = {}): string {
   const o: string[] = [];
   const title = `mountlab run ${run.runId}`;
-  o.push('<!doctype html>', '<html lang="en"><head><meta charset="utf-8">', '<meta name="viewport" content="width=device-width, initial-scale=1">');
+  o.push(
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+  );
   o.push(`<title>${esc(title)}</title><style>${CSS}</style></head>`, '<body data-show="all">');
   o.push(`<header><h1>mountlab run <code>${esc(run.runId)}</code></h1>`);
   let status: string;
@@ -178,18 +198,23 @@ export function renderPage(run: RunResult, sections: readonly string[], opts: Pa
   o.push(`<p class="meta">${facts.join(' · ')}</p></header>`);
 
   o.push('<nav class="counts" aria-label="verdicts">');
-  for (const v of OUTCOMES) o.push(`<span class="count v-${v}${run.counts[v] ? '' : ' zero'}" data-outcome="${v}"><b>${run.counts[v]}</b> ${v}</span>`);
+  for (const v of OUTCOMES)
+    o.push(
+      `<span class="count v-${v}${run.counts[v] ? '' : ' zero'}" data-outcome="${v}"><b>${run.counts[v]}</b> ${v}</span>`,
+    );
   o.push('</nav>');
 
-  o.push('<section id="cells"><h2>Cells</h2><table class="cells"><thead><tr><th>cell</th><th>target</th><th>kernel</th><th>criu</th><th>util-linux</th><th>accel</th><th>boot</th><th>ready</th><th>scenarios</th><th>time</th><th>image</th></tr></thead><tbody>');
+  o.push(
+    '<section id="cells"><h2>Cells</h2><table class="cells"><thead><tr><th>cell</th><th>target</th><th>kernel</th><th>criu</th><th>util-linux</th><th>accel</th><th>boot</th><th>ready</th><th>scenarios</th><th>time</th><th>image</th></tr></thead><tbody>',
+  );
   for (const c of run.cells) {
     const mine = run.results.filter((r) => r.cell === c.id);
     const f = c.facts;
     o.push(
       `<tr><td><code>${esc(c.id)}</code>${c.error ? `<div class="cell-error">${esc(c.error)}</div>` : ''}</td><td>${esc(f.target)}</td><td>${esc(f.kernel)}</td>` +
         `<td>${esc(criuText(f))}${criuOriginText(f) ? `<div class="criu-origin">${esc(criuOriginText(f)!)}</div>` : ''}` +
-          `${f.criuCheck === 'ok' ? '' : ' <span class="warn">criu check failed</span>'}${f.preflight ? `<div>preflight ${esc(f.preflight)}</div>` : ''}` +
-          `</td><td>${esc(f.utilLinux)}</td><td>${esc(f.accel ?? '-')}</td>` +
+        `${f.criuCheck === 'ok' ? '' : ' <span class="warn">criu check failed</span>'}${f.preflight ? `<div>preflight ${esc(f.preflight)}</div>` : ''}` +
+        `</td><td>${esc(f.utilLinux)}</td><td>${esc(f.accel ?? '-')}</td>` +
         `<td>${seconds(f.bootMs)}</td><td>${seconds(f.readyMs)}</td><td>${mine.length}</td><td>${seconds(mine.reduce((n, r) => n + r.durationMs, 0))}</td><td>${esc(f.image ?? '-')}</td></tr>`,
     );
   }
@@ -198,11 +223,17 @@ export function renderPage(run: RunResult, sections: readonly string[], opts: Pa
   if (run.cells.length > 1) o.push(matrix(run));
 
   o.push('<section id="results"><h2>Results</h2>');
-  o.push('<p class="controls">Show <button type="button" data-show="all">all</button> <button type="button" data-show="bad">fail, error and xpass only</button> <button type="button" data-show="notpass">all but pass</button> · <button type="button" data-open="1">expand all</button> <button type="button" data-open="0">collapse all</button></p>');
+  o.push(
+    '<p class="controls">Show <button type="button" data-show="all">all</button> <button type="button" data-show="bad">fail, error and xpass only</button> <button type="button" data-show="notpass">all but pass</button> · <button type="button" data-open="1">expand all</button> <button type="button" data-open="0">collapse all</button></p>',
+  );
   // What needs a look comes first, in run order within each rank.
-  const order = run.results.map((_, i) => i).sort((a, b) => attention(run.results[a]!.outcome) - attention(run.results[b]!.outcome) || a - b);
+  const order = run.results
+    .map((_, i) => i)
+    .sort((a, b) => attention(run.results[a]!.outcome) - attention(run.results[b]!.outcome) || a - b);
   const manyCells = new Set(run.results.map((r) => r.cell)).size > 1 || run.cells.length > 1;
-  o.push(`<table class="results"><thead><tr><th>scenario</th>${manyCells ? '<th>cell</th>' : ''}<th>verdict</th><th>time</th><th>why</th></tr></thead><tbody>`);
+  o.push(
+    `<table class="results"><thead><tr><th>scenario</th>${manyCells ? '<th>cell</th>' : ''}<th>verdict</th><th>time</th><th>why</th></tr></thead><tbody>`,
+  );
   for (const i of order) {
     const r = run.results[i]!;
     o.push(
@@ -231,8 +262,13 @@ function rowClass(o: Outcome): string {
 function matrix(run: RunResult): string {
   const { cells, rows } = scenarioMatrix(run);
   const differing = rows.filter((r) => r.differs).length;
-  const o: string[] = ['<section id="matrix"><h2>Scenario × cell</h2>', `<p>${differing} of ${rows.length} scenarios have different verdicts across cells (listed first).</p>`];
-  o.push(`<table class="matrix"><thead><tr><th>scenario</th>${cells.map((c) => `<th><code>${esc(c)}</code></th>`).join('')}</tr></thead><tbody>`);
+  const o: string[] = [
+    '<section id="matrix"><h2>Scenario × cell</h2>',
+    `<p>${differing} of ${rows.length} scenarios have different verdicts across cells (listed first).</p>`,
+  ];
+  o.push(
+    `<table class="matrix"><thead><tr><th>scenario</th>${cells.map((c) => `<th><code>${esc(c)}</code></th>`).join('')}</tr></thead><tbody>`,
+  );
   for (const r of rows) {
     const tds = r.verdicts.map((v, i) => {
       if (!v) return '<td>-</td>';
@@ -258,19 +294,33 @@ export async function renderScenario(r: ScenarioResult, files: ReportFiles): Pro
 async function scenarioSection(r: ScenarioResult, files: ReportFiles): Promise<string> {
   const o: string[] = [];
   const open = r.outcome !== 'pass' && r.outcome !== 'skip';
-  o.push(`<section class="scenario ${rowClass(r.outcome)}" id="${sectionId(r)}" data-scenario="${esc(r.scenario)}" data-cell="${esc(r.cell)}" data-outcome="${r.outcome}">`);
-  o.push(`<details class="scenario-details"${open ? ' open' : ''}><summary><h3>${verdict(r.outcome)}${r.flaky ? ' <span class="warn">flaky</span>' : ''} ${esc(r.scenario)} <span class="on">on <code>${esc(r.cell)}</code> · ${seconds(r.durationMs)}</span></h3></summary>`);
+  o.push(
+    `<section class="scenario ${rowClass(r.outcome)}" id="${sectionId(r)}" data-scenario="${esc(r.scenario)}" data-cell="${esc(r.cell)}" data-outcome="${r.outcome}">`,
+  );
+  o.push(
+    `<details class="scenario-details"${open ? ' open' : ''}><summary><h3>${verdict(r.outcome)}${r.flaky ? ' <span class="warn">flaky</span>' : ''} ${esc(r.scenario)} <span class="on">on <code>${esc(r.cell)}</code> · ${seconds(r.durationMs)}</span></h3></summary>`,
+  );
   o.push(`<p class="reason">${esc(r.reason)}</p>`);
   o.push('<dl class="facts">');
   o.push(`<dt>expected</dt><dd>${esc(r.expected || '-')}</dd><dt>mount engine</dt><dd>${esc(r.mountEngine)}</dd>`);
-  o.push(`<dt>phases</dt><dd>${r.phases.map((p) => `<span class="phase${p.ok ? '' : ' failed'}">${esc(p.phase)} ${seconds(p.ms)}${p.ok ? '' : ' failed'}</span>`).join(' · ') || '-'}</dd>`);
+  o.push(
+    `<dt>phases</dt><dd>${r.phases.map((p) => `<span class="phase${p.ok ? '' : ' failed'}">${esc(p.phase)} ${seconds(p.ms)}${p.ok ? '' : ' failed'}</span>`).join(' · ') || '-'}</dd>`,
+  );
   if (r.attempts?.length) {
-    const tries = r.attempts.map((a, i) => `<li>${i + 1}: ${verdict(a.outcome)} ${seconds(a.durationMs)} ${esc(clipText(a.reason, 240))}</li>`).join('');
-    o.push(`<dt>attempts</dt><dd>${r.flaky ? '<b class="warn">flaky: the attempts disagreed</b>' : `${r.attempts.length}, all alike`}<ol class="attempts">${tries}</ol></dd>`);
+    const tries = r.attempts
+      .map(
+        (a, i) => `<li>${i + 1}: ${verdict(a.outcome)} ${seconds(a.durationMs)} ${esc(clipText(a.reason, 240))}</li>`,
+      )
+      .join('');
+    o.push(
+      `<dt>attempts</dt><dd>${r.flaky ? '<b class="warn">flaky: the attempts disagreed</b>' : `${r.attempts.length}, all alike`}<ol class="attempts">${tries}</ol></dd>`,
+    );
   }
   if (r.probes) {
     const p = r.probes;
-    o.push(`<dt>live probes</dt><dd>${p.propagation} mount(s), ${p.copies} copies, ${p.fdWrites} fd write(s), ${p.fdChecks} fd check(s)${p.notes.length ? `<ul>${p.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}</dd>`);
+    o.push(
+      `<dt>live probes</dt><dd>${p.propagation} mount(s), ${p.copies} copies, ${p.fdWrites} fd write(s), ${p.fdChecks} fd check(s)${p.notes.length ? `<ul>${p.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}</dd>`,
+    );
   }
   o.push('</dl>');
   if (r.error) {
@@ -281,18 +331,26 @@ async function scenarioSection(r: ScenarioResult, files: ReportFiles): Promise<s
 
   o.push(await pictures(r, files));
 
-  if (r.leaks.length) o.push(`<div class="leaks"><h4>Namespace leaks</h4><p>Tasks outside the checkpointed tree that shared its namespaces at dump time:</p><ul>${r.leaks.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></div>`);
+  if (r.leaks.length)
+    o.push(
+      `<div class="leaks"><h4>Namespace leaks</h4><p>Tasks outside the checkpointed tree that shared its namespaces at dump time:</p><ul>${r.leaks.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></div>`,
+    );
   if (r.filtered.length) {
     o.push('<div class="filtered"><h4>Super options left out of the comparison</h4><ul>');
     for (const f of r.filtered) {
-      o.push(`<li><code>${esc(f.option)}</code>${f.fsType ? ` (${esc(f.fsType)})` : ''}${f.differed ? ' <b>differed</b>' : ''} on ${f.mounts.map((m) => `<code>${esc(m)}</code>`).join(', ')}: ${esc(f.reason)}</li>`);
+      o.push(
+        `<li><code>${esc(f.option)}</code>${f.fsType ? ` (${esc(f.fsType)})` : ''}${f.differed ? ' <b>differed</b>' : ''} on ${f.mounts.map((m) => `<code>${esc(m)}</code>`).join(', ')}: ${esc(f.reason)}</li>`,
+      );
     }
     o.push('</ul></div>');
   }
   o.push(await logs(r, files));
   o.push(await source(r, files));
   const art = Object.entries(r.artifacts);
-  if (art.length) o.push(`<p class="artifacts">Files: ${art.map(([k, rel]) => `<a href="${esc(hrefOf(rel))}">${esc(k)}</a>`).join(', ')}</p>`);
+  if (art.length)
+    o.push(
+      `<p class="artifacts">Files: ${art.map(([k, rel]) => `<a href="${esc(hrefOf(rel))}">${esc(k)}</a>`).join(', ')}</p>`,
+    );
   o.push('</details></section>');
   return o.join('\n');
 }
@@ -309,10 +367,14 @@ async function pictures(r: ScenarioResult, files: ReportFiles): Promise<string> 
   const diffs = r.differences.length
     ? `<aside class="differences"><h4>Differences (${r.differences.length})</h4><ul>${r.differences
         .slice(0, 200)
-        .map((d) => `<li>${d.mount ? `<code class="mount-name">${esc(d.mount)}</code> ` : ''}<span class="kind">${esc(d.kind)}</span><br>${esc(d.sentence)}</li>`)
+        .map(
+          (d) =>
+            `<li>${d.mount ? `<code class="mount-name">${esc(d.mount)}</code> ` : ''}<span class="kind">${esc(d.kind)}</span><br>${esc(d.sentence)}</li>`,
+        )
         .join('')}${r.differences.length > 200 ? `<li>… and ${r.differences.length - 200} more</li>` : ''}</ul></aside>`
     : '';
-  const figure = (cls: string, caption: string, svg: string) => `<figure class="${cls}"><figcaption>${caption}</figcaption><div class="svg-wrap">${svg}</div></figure>`;
+  const figure = (cls: string, caption: string, svg: string) =>
+    `<figure class="${cls}"><figcaption>${caption}</figcaption><div class="svg-wrap">${svg}</div></figure>`;
   const o: string[] = [];
   if (before && after) {
     const M = matchTopologies(before, after);
@@ -329,13 +391,40 @@ async function pictures(r: ScenarioResult, files: ReportFiles): Promise<string> 
     }
     for (const m of after.mounts) if (!M.back.has(m)) am.set(m, 'added');
     if (r.outcome === 'pass' && !r.differences.length && !bm.size && !am.size) {
-      o.push(figure('before', 'Before the dump (after the restore: the same, up to renumbering)', renderMountGraph(before, { title: `${r.scenario}: mounts before the dump`, names: names.before })));
+      o.push(
+        figure(
+          'before',
+          'Before the dump (after the restore: the same, up to renumbering)',
+          renderMountGraph(before, { title: `${r.scenario}: mounts before the dump`, names: names.before }),
+        ),
+      );
     } else {
-      o.push(figure('before', 'Before the dump', renderMountGraph(before, { title: `${r.scenario}: mounts before the dump`, names: names.before, marks: bm })));
-      o.push(figure('after', 'After the restore', renderMountGraph(after, { title: `${r.scenario}: mounts after the restore`, names: names.after, marks: am })));
+      o.push(
+        figure(
+          'before',
+          'Before the dump',
+          renderMountGraph(before, { title: `${r.scenario}: mounts before the dump`, names: names.before, marks: bm }),
+        ),
+      );
+      o.push(
+        figure(
+          'after',
+          'After the restore',
+          renderMountGraph(after, { title: `${r.scenario}: mounts after the restore`, names: names.after, marks: am }),
+        ),
+      );
     }
   } else if (before) {
-    o.push(figure('before', 'Before the dump', renderMountGraph(before, { title: `${r.scenario}: mounts before the dump`, names: canonicalGroupNames(before) })));
+    o.push(
+      figure(
+        'before',
+        'Before the dump',
+        renderMountGraph(before, {
+          title: `${r.scenario}: mounts before the dump`,
+          names: canonicalGroupNames(before),
+        }),
+      ),
+    );
     const why = r.artifacts[SCENARIO_FILES.after]
       ? 'its capture could not be read'
       : 'there is no capture (the run did not get that far)';
@@ -367,7 +456,11 @@ async function logs(r: ScenarioResult, files: ReportFiles): Promise<string> {
   for (const name of names) {
     const rel = r.artifacts[name]!;
     const text = await files.artifact(rel, 'utf8');
-    o.push(text === undefined ? `<p class="log-missing">${esc(name)}: cannot be read.</p>` : logBlock(name, rel, text, r.outcome === 'pass' ? 'pass' : 'full'));
+    o.push(
+      text === undefined
+        ? `<p class="log-missing">${esc(name)}: cannot be read.</p>`
+        : logBlock(name, rel, text, r.outcome === 'pass' ? 'pass' : 'full'),
+    );
   }
   return o.length ? `<div class="logs"><h4>Logs</h4>${o.join('\n')}</div>` : '';
 }
@@ -403,13 +496,22 @@ export function logBlock(name: string, rel: string, text: string, size: 'full' |
     `<details class="log" data-log="${esc(name)}"><summary><code>${esc(name)}</code>: ${lines.length} lines, ${errors} error/BUG line${errors === 1 ? '' : 's'}, ${key.length - errors} mnt-v2 line${key.length - errors === 1 ? '' : 's'} · <a href="${esc(hrefOf(rel))}">whole file</a></summary>`,
   );
   if (key.length) {
-    o.push(`<p>Key lines${shownKey.length < key.length ? ` (${shownKey.length} of ${key.length}; errors first)` : ''}:</p>`);
-    o.push(`<pre class="key-lines">${shownKey.map((i) => `<span class="${cls(i)}">${numbered(i)}</span>`).join('\n')}</pre>`);
+    o.push(
+      `<p>Key lines${shownKey.length < key.length ? ` (${shownKey.length} of ${key.length}; errors first)` : ''}:</p>`,
+    );
+    o.push(
+      `<pre class="key-lines">${shownKey.map((i) => `<span class="${cls(i)}">${numbered(i)}</span>`).join('\n')}</pre>`,
+    );
   }
   if (lines.length <= WHOLE[size]) {
     o.push(`<p>The whole log:</p><pre>${lines.map((_, i) => numbered(i)).join('\n')}</pre>`);
   } else {
-    o.push(`<p>The last ${tail} of ${lines.length} lines (the rest is in the file):</p><pre>${lines.slice(-tail).map((_, j) => numbered(lines.length - tail + j)).join('\n')}</pre>`);
+    o.push(
+      `<p>The last ${tail} of ${lines.length} lines (the rest is in the file):</p><pre>${lines
+        .slice(-tail)
+        .map((_, j) => numbered(lines.length - tail + j))
+        .join('\n')}</pre>`,
+    );
   }
   o.push('</details>');
   return o.join('\n');
@@ -420,7 +522,10 @@ async function source(r: ScenarioResult, files: ReportFiles): Promise<string> {
   const text = await files.scenario(r.file);
   const path = `<code>${esc(r.file)}</code>`;
   const o = [`<p class="source">Scenario file: ${href ? `<a href="${esc(href)}">${path}</a>` : path}</p>`];
-  if (text !== undefined) o.push(`<details class="yaml"><summary>scenario source</summary><pre>${esc(capLines(text, 400, 64 * 1024))}</pre></details>`);
+  if (text !== undefined)
+    o.push(
+      `<details class="yaml"><summary>scenario source</summary><pre>${esc(capLines(text, 400, 64 * 1024))}</pre></details>`,
+    );
   else o.push('<p class="no-source">(the scenario file cannot be read from here)</p>');
   return o.join('\n');
 }
@@ -486,4 +591,3 @@ const SCRIPT = `
   window.addEventListener('hashchange',reveal);reveal();
 })();
 `;
-

@@ -29,10 +29,10 @@ export class JsonReporter implements Reporter {
       complete: false,
       results: this.results,
     };
-    await writeAtomic(join(this.runDir, RUN_FILES.results), JSON.stringify(partial, null, 2) + '\n');
+    await writeAtomic(join(this.runDir, RUN_FILES.results), `${JSON.stringify(partial, null, 2)}\n`);
   }
 
   async onRunEnd(run: RunResult): Promise<void> {
-    await writeAtomic(join(this.runDir, RUN_FILES.results), JSON.stringify(run, null, 2) + '\n');
+    await writeAtomic(join(this.runDir, RUN_FILES.results), `${JSON.stringify(run, null, 2)}\n`);
   }
 }

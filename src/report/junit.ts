@@ -15,7 +15,10 @@ export class JunitReporter implements Reporter {
   async onRunEnd(run: RunResult): Promise<void> {
     const logs = new Map<ScenarioResult, LogExcerpt[]>();
     for (const r of run.results) logs.set(r, await logExcerpts(this.runDir, r));
-    await writeAtomic(join(this.runDir, RUN_FILES.junit), renderJunit(run, (r) => logs.get(r) ?? []));
+    await writeAtomic(
+      join(this.runDir, RUN_FILES.junit),
+      renderJunit(run, (r) => logs.get(r) ?? []),
+    );
   }
 }
 
@@ -72,7 +75,9 @@ export function renderJunit(run: RunResult, logsOf: (r: ScenarioResult) => LogEx
       out.push('    </properties>');
     }
     for (const r of rs) {
-      out.push(`    <testcase name="${x(r.scenario)}" classname="${x(`mountlab.${cell}`)}" time="${secs(r.durationMs)}">`);
+      out.push(
+        `    <testcase name="${x(r.scenario)}" classname="${x(`mountlab.${cell}`)}" time="${secs(r.durationMs)}">`,
+      );
       switch (r.outcome) {
         case 'fail':
           out.push(`      <failure message="${x(r.reason)}" type="topology">${x(details(r))}</failure>`);
@@ -81,7 +86,9 @@ export function renderJunit(run: RunResult, logsOf: (r: ScenarioResult) => LogEx
           out.push(`      <failure message="${x(XPASS_MESSAGE)}" type="xpass">${x(r.reason)}</failure>`);
           break;
         case 'error':
-          out.push(`      <error message="${x(r.reason)}" type="${x(r.error?.phase ?? 'error')}">${x(details(r))}</error>`);
+          out.push(
+            `      <error message="${x(r.reason)}" type="${x(r.error?.phase ?? 'error')}">${x(details(r))}</error>`,
+          );
           break;
         // The message is the element's text: the common XSD types <skipped> as
         // a plain string (no attributes), and Jenkins reads the text when

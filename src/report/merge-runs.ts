@@ -10,7 +10,10 @@ export interface RunInput {
 
 /** Two inputs that cannot be merged; `file` names the later one. */
 export class MergeConflict extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -32,15 +35,27 @@ export function mergeRuns(inputs: RunInput[], runId: string): RunResult {
     for (const c of run.cells) {
       const prev = cells.get(c.id);
       if (!prev) cells.set(c.id, c);
-      else if (prev.facts.kernel !== '?' && c.facts.kernel !== '?' && (prev.facts.kernel !== c.facts.kernel || prev.facts.criu !== c.facts.criu)) {
-        throw new MergeConflict(file, `cell ${c.id} ran kernel ${c.facts.kernel} with criu ${c.facts.criu} here, but kernel ${prev.facts.kernel} with criu ${prev.facts.criu} in an earlier input: not the same cell`);
-      } else if (prev.facts.kernel === '?') cells.set(c.id, { ...c, ...(prev.error && !c.error ? { error: prev.error } : {}) });
+      else if (
+        prev.facts.kernel !== '?' &&
+        c.facts.kernel !== '?' &&
+        (prev.facts.kernel !== c.facts.kernel || prev.facts.criu !== c.facts.criu)
+      ) {
+        throw new MergeConflict(
+          file,
+          `cell ${c.id} ran kernel ${c.facts.kernel} with criu ${c.facts.criu} here, but kernel ${prev.facts.kernel} with criu ${prev.facts.criu} in an earlier input: not the same cell`,
+        );
+      } else if (prev.facts.kernel === '?')
+        cells.set(c.id, { ...c, ...(prev.error && !c.error ? { error: prev.error } : {}) });
       else if (c.error && !prev.error) cells.set(c.id, { ...prev, error: c.error });
     }
     for (const r of run.results) {
       const key = `${r.cell}\u0000${r.scenario}`;
       const other = seen.get(key);
-      if (other !== undefined) throw new MergeConflict(file, `${r.scenario} on ${r.cell} is also in ${other}: the inputs overlap (were the shards split from the same scenarios and cells?)`);
+      if (other !== undefined)
+        throw new MergeConflict(
+          file,
+          `${r.scenario} on ${r.cell} is also in ${other}: the inputs overlap (were the shards split from the same scenarios and cells?)`,
+        );
       seen.set(key, file);
       results.push(r);
     }

@@ -34,7 +34,20 @@ export interface GraphOptions {
  * marks differences. Keyed by the group's letter, so group A is always
  * blue, in every picture of the page.
  */
-export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#a6a000', '#393b79', '#637939', '#7b4173', '#6b6ecf'] as const;
+export const PALETTE = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+  '#a6a000',
+  '#393b79',
+  '#637939',
+  '#7b4173',
+  '#6b6ecf',
+] as const;
 export const DIFF_COLOUR = '#d62728';
 const EXTERNAL_COLOUR = '#555555';
 
@@ -57,7 +70,8 @@ export function groupLetter(i: number): string {
  */
 export function canonicalGroupNames(t: Topology): GroupNames {
   const groups = new Map<PeerGroup, string>();
-  for (const m of t.mounts) if (m.peerGroup && !groups.has(m.peerGroup)) groups.set(m.peerGroup, groupLetter(groups.size));
+  for (const m of t.mounts)
+    if (m.peerGroup && !groups.has(m.peerGroup)) groups.set(m.peerGroup, groupLetter(groups.size));
   const external = new Map<number, string>();
   const note = (r: GroupRef | undefined) => {
     if (r?.kind === 'external' && !external.has(r.id)) external.set(r.id, `ext${external.size + 1}`);
@@ -73,7 +87,11 @@ export function canonicalGroupNames(t: Topology): GroupNames {
  * shifts the canonical order. Groups that are new after the restore get
  * fresh letters.
  */
-export function pairedGroupNames(before: Topology, after: Topology, M: Matching): { before: GroupNames; after: GroupNames } {
+export function pairedGroupNames(
+  before: Topology,
+  after: Topology,
+  M: Matching,
+): { before: GroupNames; after: GroupNames } {
   const b = canonicalGroupNames(before);
   const groups = new Map<PeerGroup, string>();
   const taken = new Set<string>();
@@ -225,23 +243,32 @@ export function renderMountGraph(t: Topology, opts: GraphOptions = {}): string {
     edges.push(`M${x} ${r.y + NODE_H}V${kids[kids.length - 1]!.y + NODE_H / 2}`);
     for (const k of kids) edges.push(`M${x} ${k.y + NODE_H / 2}H${k.x}`);
   }
-  if (edges.length) o.push(`<path class="tree-edges" d="${edges.join('')}" fill="none" stroke="#9aa0a6" stroke-width="1.2"/>`);
+  if (edges.length)
+    o.push(`<path class="tree-edges" d="${edges.join('')}" fill="none" stroke="#9aa0a6" stroke-width="1.2"/>`);
 
   for (const r of rows) {
     const w = right - r.x;
     const mark = r.mount ? marks.get(r.mount) : undefined;
     const group = r.mount?.peerGroup ? names.groups.get(r.mount.peerGroup) : undefined;
     const colour = group ? groupColour(group) : r.kind === 'external' ? EXTERNAL_COLOUR : '#b0b4ba';
-    const cls = ['mount', r.kind === 'external' ? 'external-master' : '', mark ? `diff diff-${mark}` : ''].filter(Boolean).join(' ');
+    const cls = ['mount', r.kind === 'external' ? 'external-master' : '', mark ? `diff diff-${mark}` : '']
+      .filter(Boolean)
+      .join(' ');
     const label = r.mount ? r.mount.label : `external master ${names.external.get(r.extId!) ?? ''}`;
-    o.push(`<g class="${cls}" data-label="${esc(label)}"${group ? ` data-group="${group}"` : ''}><title>${esc(r.tip)}</title>`);
+    o.push(
+      `<g class="${cls}" data-label="${esc(label)}"${group ? ` data-group="${group}"` : ''}><title>${esc(r.tip)}</title>`,
+    );
     const fill = mark === 'added' ? '#fde7e7' : group ? colour : '#ffffff';
     const fillOpacity = mark !== 'added' && group ? ' fill-opacity="0.16"' : '';
     const dash = r.kind === 'external' ? ' stroke-dasharray="4 3"' : '';
-    o.push(`<rect x="${r.x}" y="${r.y}" width="${w}" height="${NODE_H}" rx="3" fill="${fill}"${fillOpacity} stroke="${colour}" stroke-width="${group ? 1.6 : 1}"${dash}/>`);
+    o.push(
+      `<rect x="${r.x}" y="${r.y}" width="${w}" height="${NODE_H}" rx="3" fill="${fill}"${fillOpacity} stroke="${colour}" stroke-width="${group ? 1.6 : 1}"${dash}/>`,
+    );
     if (mark) {
       const lost = mark === 'lost' ? ' stroke-dasharray="6 3"' : '';
-      o.push(`<rect class="diff-outline" x="${r.x - 3}" y="${r.y - 3}" width="${w + 6}" height="${NODE_H + 6}" rx="5" fill="none" stroke="${DIFF_COLOUR}" stroke-width="2.5"${lost}/>`);
+      o.push(
+        `<rect class="diff-outline" x="${r.x - 3}" y="${r.y - 3}" width="${w + 6}" height="${NODE_H + 6}" rx="5" fill="none" stroke="${DIFF_COLOUR}" stroke-width="2.5"${lost}/>`,
+      );
     }
     let tx = r.x + 4;
     if (group) {
@@ -269,15 +296,21 @@ export function renderMountGraph(t: Topology, opts: GraphOptions = {}): string {
     const ends = a.to.map((i) => rows[i]!.y + NODE_H / 2 + 4);
     const top = Math.min(ys, ...ends);
     const bottom = Math.max(ys, ...ends);
-    const d = [`M${right} ${ys}H${lx}`, `M${lx} ${top}V${bottom}`, ...ends.map((y) => `M${lx} ${y}H${right + 7}`)].join('');
-    o.push(`<g class="master-arrow" data-from="${esc(from.mount?.label ?? `ext:${names.external.get(from.extId!)}`)}">`);
+    const d = [`M${right} ${ys}H${lx}`, `M${lx} ${top}V${bottom}`, ...ends.map((y) => `M${lx} ${y}H${right + 7}`)].join(
+      '',
+    );
+    o.push(
+      `<g class="master-arrow" data-from="${esc(from.mount?.label ?? `ext:${names.external.get(from.extId!)}`)}">`,
+    );
     o.push(`<path d="${d}" fill="none" stroke="${a.colour}" stroke-width="1.6"/>`);
     o.push(`<circle cx="${right}" cy="${ys}" r="2.8" fill="${a.colour}"/>`);
     for (const y of ends) o.push(`<path d="M${right} ${y}l8 -4v8z" fill="${a.colour}"/>`);
     o.push('</g>');
   }
   if (omitted) {
-    o.push(`<text x="${PAD}" y="${layout.height - 8}" fill="#333">… ${omitted} more mount${omitted === 1 ? '' : 's'} not drawn</text>`);
+    o.push(
+      `<text x="${PAD}" y="${layout.height - 8}" fill="#333">… ${omitted} more mount${omitted === 1 ? '' : 's'} not drawn</text>`,
+    );
   }
   o.push('</svg>');
   return o.join('');
@@ -299,7 +332,9 @@ function plan(t: Topology, opts: GraphOptions) {
   let y = BOX_GAP / 2;
 
   // Masters outside the capture: one off-tree node each, in a box of their own above the namespaces.
-  const externals = [...names.external].filter(([id]) => t.mounts.some((m) => m.master?.kind === 'external' && m.master.id === id));
+  const externals = [...names.external].filter(([id]) =>
+    t.mounts.some((m) => m.master?.kind === 'external' && m.master.id === id),
+  );
   if (externals.length) {
     const top = y;
     y += HEADER;
@@ -339,7 +374,10 @@ function plan(t: Topology, opts: GraphOptions) {
     };
     for (const r of ns.roots) walk(r, 0);
     if (!ns.roots.length) y += ROW / 2;
-    const shown = tasks.length > 6 ? `${tasks.slice(0, 5).join(', ')} and ${tasks.length - 5} more` : tasks.join(', ') || '(no task)';
+    const shown =
+      tasks.length > 6
+        ? `${tasks.slice(0, 5).join(', ')} and ${tasks.length - 5} more`
+        : tasks.join(', ') || '(no task)';
     boxes.push({ label: ns.label, y: top, h: y - top + 2, header: clip(`${ns.label}: ${shown}`, 90) });
     y += BOX_GAP;
   }
@@ -348,7 +386,9 @@ function plan(t: Topology, opts: GraphOptions) {
   // Columns: "where" starts after the badge; "what" after the widest "where" (cut at WHERE_MAX).
   let col = 0;
   for (const r of rows) {
-    const badge = r.mount?.peerGroup ? BADGE + 4 + ((names.groups.get(r.mount.peerGroup)?.length ?? 1) - 1) * CHAR_W : 0;
+    const badge = r.mount?.peerGroup
+      ? BADGE + 4 + ((names.groups.get(r.mount.peerGroup)?.length ?? 1) - 1) * CHAR_W
+      : 0;
     col = Math.max(col, r.x + 4 + badge + r.where.length * CHAR_W + 2 * CHAR_W);
   }
   let right = 0;
@@ -390,7 +430,10 @@ function mountRow(m: TopoMount, depth: number, y: number, names: GroupNames, mar
   if (m.master) {
     const r = m.master;
     const name = r.kind === 'group' ? names.groups.get(r.group) : names.external.get(r.id);
-    tags.push({ text: `master:${name ?? '?'}`, colour: r.kind === 'group' && name ? groupColour(name) : EXTERNAL_COLOUR });
+    tags.push({
+      text: `master:${name ?? '?'}`,
+      colour: r.kind === 'group' && name ? groupColour(name) : EXTERNAL_COLOUR,
+    });
   }
   if (m.unbindable) tags.push({ text: 'unbindable', colour: '#333' });
   if (m.mountOptions.includes('ro')) tags.push({ text: 'ro', colour: '#333' });
@@ -402,7 +445,17 @@ function mountRow(m: TopoMount, depth: number, y: number, names: GroupNames, mar
     `options ${m.mountOptions.join(',')}; super ${displayPath(m.superOptions.join(','))}`,
     prop ? `propagation ${prop}` : 'private',
   ].join('\n');
-  return { kind: 'mount', y, x: PAD + depth * INDENT, depth, mount: m, where: clip(where, WHERE_MAX), what: clip(what, WHAT_MAX), tags, tip };
+  return {
+    kind: 'mount',
+    y,
+    x: PAD + depth * INDENT,
+    depth,
+    mount: m,
+    where: clip(where, WHERE_MAX),
+    what: clip(what, WHAT_MAX),
+    tags,
+    tip,
+  };
 }
 
 /** The mountpoint relative to the parent's, as in summary.md's trees ("(on top)" when stacked on it). */
@@ -472,5 +525,7 @@ function routeArrows(t: Topology, rows: Row[], names: GroupNames): Arrow[] {
 }
 
 export function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
+  return s.replace(/[&<>"']/g, (c) =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;',
+  );
 }

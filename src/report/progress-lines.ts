@@ -11,7 +11,10 @@ export class LineProgress implements Reporter {
   private done = 0;
   private total = 0;
 
-  constructor(private readonly verbosity: Verbosity, private readonly out: ProgressStream) {}
+  constructor(
+    private readonly verbosity: Verbosity,
+    private readonly out: ProgressStream,
+  ) {}
 
   private line(msg: string): void {
     if (this.verbosity === 'quiet') return;
@@ -44,11 +47,14 @@ export class LineProgress implements Reporter {
   onScenarioEnd(r: ScenarioResult): void {
     this.done++;
     this.line(`[${this.done}/${this.total}] ${scenarioEndText(r, this.multiCell)}`);
-    if (this.verbosity === 'verbose') this.line(`  phases: ${r.phases.map((p) => `${p.phase} ${(p.ms / 1000).toFixed(1)}`).join(', ')}`);
+    if (this.verbosity === 'verbose')
+      this.line(`  phases: ${r.phases.map((p) => `${p.phase} ${(p.ms / 1000).toFixed(1)}`).join(', ')}`);
   }
   onRunEnd(run: RunResult): void {
     if (this.verbosity === 'quiet') {
-      this.out.write(`${run.exitCode === 0 ? 'ok' : 'not ok'}: ${countsText(run)}; report: ${this.runDir}/index.html\n`);
+      this.out.write(
+        `${run.exitCode === 0 ? 'ok' : 'not ok'}: ${countsText(run)}; report: ${this.runDir}/index.html\n`,
+      );
       return;
     }
     // A pipe has no screen: the summary is sized for a standard terminal.

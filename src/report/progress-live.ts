@@ -33,7 +33,11 @@ export class LiveProgress implements Reporter {
   private timer: NodeJS.Timeout | undefined;
   private readonly restoreCursor = () => this.out.write('\x1b[?25h');
 
-  constructor(private readonly verbosity: Verbosity, private readonly out: ProgressStream, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly verbosity: Verbosity,
+    private readonly out: ProgressStream,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   private get columns(): number {
     return this.out.columns && this.out.columns > 10 ? this.out.columns : 80;
@@ -93,7 +97,12 @@ export class LiveProgress implements Reporter {
   }
   onCellStart(cell: string, describe: string, instance = 1): void {
     const t = this.now();
-    this.active.set(`cell:${cell}#${instance}`, { label: instanceLabel(cell, instance), phase: 'boot', started: t, phaseStarted: t });
+    this.active.set(`cell:${cell}#${instance}`, {
+      label: instanceLabel(cell, instance),
+      phase: 'boot',
+      started: t,
+      phaseStarted: t,
+    });
     this.render([`${instanceLabel(cell, instance)}: starting ${describe}`]);
   }
   onCellReady(c: CellResult, instance = 1): void {
@@ -102,7 +111,12 @@ export class LiveProgress implements Reporter {
   }
   onScenarioStart(scenario: string, cell: string): void {
     const t = this.now();
-    this.active.set(`${cell}\0${scenario}`, { label: this.multiCell ? `${scenario} (${cell})` : scenario, phase: 'start', started: t, phaseStarted: t });
+    this.active.set(`${cell}\0${scenario}`, {
+      label: this.multiCell ? `${scenario} (${cell})` : scenario,
+      phase: 'start',
+      started: t,
+      phaseStarted: t,
+    });
     this.render();
   }
   onPhase(scenario: string, cell: string, phase: Phase): void {
@@ -124,7 +138,14 @@ export class LiveProgress implements Reporter {
     // Replace the live block with the summary; the cursor comes back.
     const erase = this.drawn ? `\x1b[${this.drawn}F\x1b[J` : '';
     this.drawn = 0;
-    this.out.write(erase + renderEndSummary(run, this.runDir, this.columns, this.rows).map((l) => `${l}\n`).join('') + '\x1b[?25h');
+    this.out.write(
+      `${
+        erase +
+        renderEndSummary(run, this.runDir, this.columns, this.rows)
+          .map((l) => `${l}\n`)
+          .join('')
+      }\x1b[?25h`,
+    );
     process.off('exit', this.restoreCursor);
   }
 }

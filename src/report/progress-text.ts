@@ -22,4 +22,3 @@ export function cellReadyText(c: CellResult, instance = 1): string {
 export function scenarioEndText(r: ScenarioResult, multiCell: boolean): string {
   return `${r.outcome.toUpperCase()} ${r.scenario}${multiCell ? ` (${r.cell})` : ''} in ${duration(r.durationMs)}${r.outcome === 'pass' ? '' : `: ${r.reason.split('\n')[0]}`}`;
 }
-

@@ -48,7 +48,11 @@ function screen(bytes: string): { lines: string[]; cursorVisible: boolean } {
 
 describe('progress output', () => {
   const fail = scenarioResult({ scenario: 'trap', outcome: 'fail', reason: 'extra mount /a [stacked 3]\nmore detail' });
-  const run = runResult([scenarioResult({ scenario: 'ok', outcome: 'pass' }), fail, scenarioResult({ scenario: 'bug', outcome: 'xfail', reason: 'known' })]);
+  const run = runResult([
+    scenarioResult({ scenario: 'ok', outcome: 'pass' }),
+    fail,
+    scenarioResult({ scenario: 'bug', outcome: 'xfail', reason: 'known' }),
+  ]);
 
   it('picks the live view only for a terminal that can show it', () => {
     const tty = Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
@@ -66,10 +70,17 @@ describe('progress output', () => {
   });
 
   it('cuts a long failure list to fit the screen and says where the rest is', () => {
-    const many = runResult(Array.from({ length: 50 }, (_, i) => scenarioResult({ scenario: `s${i}-${'x'.repeat(100)}`, outcome: 'fail', reason: 'r' })));
+    const many = runResult(
+      Array.from({ length: 50 }, (_, i) =>
+        scenarioResult({ scenario: `s${i}-${'x'.repeat(100)}`, outcome: 'fail', reason: 'r' }),
+      ),
+    );
     const lines = renderEndSummary(many, '/r', 60, 20);
     assert.ok(lines.length <= 20, `${lines.length} lines`);
-    assert.ok(lines.every((l) => l.length < 60), lines.find((l) => l.length >= 60));
+    assert.ok(
+      lines.every((l) => l.length < 60),
+      lines.find((l) => l.length >= 60),
+    );
     assert.match(lines.join('\n'), /\.\.\. and 37 more in summary\.md/);
   });
 
@@ -79,10 +90,22 @@ describe('progress output', () => {
     assert.doesNotMatch(r.stderr, ESC);
     const lines = r.stderr.trimEnd().split('\n');
     assert.match(lines[0]!, /^\[ +\d+\.\ds\] run r-pty: 2 scenario\(s\) on vm-debian-6\.12-criu-4\.1\.1$/);
-    assert.ok(lines.some((l) => /^\[ +\d+\.\ds\] \[1\/2\] PASS slave-chain-3 in 1\.5 s$/.test(l)), r.stderr);
-    assert.ok(lines.some((l) => /^\[ +\d+\.\ds\] vm-debian-6\.12-criu-4\.1\.1: ready in 7\.0 s: kernel 6\.12\.0, criu 4\.1\.1, TCG$/.test(l)), r.stderr);
+    assert.ok(
+      lines.some((l) => /^\[ +\d+\.\ds\] \[1\/2\] PASS slave-chain-3 in 1\.5 s$/.test(l)),
+      r.stderr,
+    );
+    assert.ok(
+      lines.some((l) =>
+        /^\[ +\d+\.\ds\] vm-debian-6\.12-criu-4\.1\.1: ready in 7\.0 s: kernel 6\.12\.0, criu 4\.1\.1, TCG$/.test(l),
+      ),
+      r.stderr,
+    );
     assert.ok(!lines.some((l) => /: dump$/.test(l)), 'phases only with --verbose');
-    assert.deepEqual(lines.slice(-3), ['1 pass, 1 fail in 3.0 s; exit 1', 'report: /tmp/reports/r-pty/index.html', '        summary.md, results.json, junit.xml, results.tap beside it']);
+    assert.deepEqual(lines.slice(-3), [
+      '1 pass, 1 fail in 3.0 s; exit 1',
+      'report: /tmp/reports/r-pty/index.html',
+      '        summary.md, results.json, junit.xml, results.tap beside it',
+    ]);
   });
 
   it('with --verbose in a pipe names every phase; with --quiet prints one line', () => {
@@ -96,10 +119,14 @@ describe('progress output', () => {
   it('on a pseudo-terminal shows a live block that ends as the summary, within the terminal width', function () {
     this.timeout(30_000);
     // script(1) gives the driver a real pty; stty sets its size as a 60x20 terminal.
-    const raw = execFileSync('script', ['-qfec', `stty cols 60 rows 20; ${JSON.stringify(process.execPath)} ${JSON.stringify(DRIVER)}`, '/dev/null'], {
-      encoding: 'utf8',
-      env: { ...process.env, TERM: 'xterm' },
-    }).replace(/\r\n/g, '\n');
+    const raw = execFileSync(
+      'script',
+      ['-qfec', `stty cols 60 rows 20; ${JSON.stringify(process.execPath)} ${JSON.stringify(DRIVER)}`, '/dev/null'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, TERM: 'xterm' },
+      },
+    ).replace(/\r\n/g, '\n');
     // Live: the cursor was hidden, the block redrawn in place many times, phases and the clock shown.
     assert.match(raw, /\x1b\[\?25l/);
     assert.ok((raw.match(/\x1b\[\d+F\x1b\[J/g) ?? []).length >= 5, 'redrawn in place');
@@ -108,7 +135,10 @@ describe('progress output', () => {
     assert.match(raw, /1\/2 done: 1 pass/);
     const { lines, cursorVisible } = screen(raw);
     assert.ok(cursorVisible, 'the cursor is given back');
-    assert.ok(lines.every((l) => [...l].length < 60), lines.find((l) => [...l].length >= 60));
+    assert.ok(
+      lines.every((l) => [...l].length < 60),
+      lines.find((l) => [...l].length >= 60),
+    );
     // What stays on screen: the permanent lines, then the summary; no leftover live block.
     assert.deepEqual(lines, [
       'run r-pty: 2 scenario(s) on vm-debian-6.12-criu-4.1.1',

@@ -38,6 +38,9 @@ describe('Reporters (the multiplexer)', () => {
         ['Broken', 'onScenarioEnd'],
       ],
     );
-    assert.match(logs[1]!, /^reporter Broken failed in onScenarioEnd: ENOSPC: no space left on device, write summary\.md; the run goes on without it$/);
+    assert.match(
+      logs[1]!,
+      /^reporter Broken failed in onScenarioEnd: ENOSPC: no space left on device, write summary\.md; the run goes on without it$/,
+    );
   });
 });

@@ -52,7 +52,11 @@ export class Reporters implements Reporter {
   constructor(private readonly list: Reporter[]) {}
 
   private failed(r: Reporter, hook: Hook, e: unknown): void {
-    const f = { reporter: r.constructor?.name || 'reporter', hook, message: e instanceof Error ? e.message : String(e) };
+    const f = {
+      reporter: r.constructor?.name || 'reporter',
+      hook,
+      message: e instanceof Error ? e.message : String(e),
+    };
     this.failures.push(f);
     // Said by the others: the failing one may be the one that would print it.
     for (const o of this.list) {

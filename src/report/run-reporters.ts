@@ -12,6 +12,12 @@ import { TapReporter } from './tap.js';
  * points at the files the others have just written.
  */
 export function runReporters(runDir: string, progress?: Reporter): Reporters {
-  const files: Reporter[] = [new JsonReporter(runDir), new JunitReporter(runDir), new TapReporter(runDir), new MarkdownReporter(runDir), new HtmlReporter(runDir)];
+  const files: Reporter[] = [
+    new JsonReporter(runDir),
+    new JunitReporter(runDir),
+    new TapReporter(runDir),
+    new MarkdownReporter(runDir),
+    new HtmlReporter(runDir),
+  ];
   return new Reporters(progress ? [...files, progress] : files);
 }

@@ -49,7 +49,10 @@ export function renderTap(run: RunResult): string {
         out.push(...diagnostics(r));
     }
   });
-  const counts = Object.entries(run.counts).filter(([, c]) => c > 0).map(([o, c]) => `${c} ${o}`).join(', ');
+  const counts = Object.entries(run.counts)
+    .filter(([, c]) => c > 0)
+    .map(([o, c]) => `${c} ${o}`)
+    .join(', ');
   out.push(`# mountlab run ${run.runId}: ${counts || 'no scenarios'}${run.complete ? '' : ' (interrupted)'}`, '');
   return out.join('\n');
 }
@@ -62,8 +65,13 @@ function diagnostics(r: ScenarioResult): string[] {
     file: r.file,
     expected: r.expected,
   };
-  if (r.differences.length) doc['differences'] = r.differences.map((x) => x.sentence);
-  if (r.error) doc['error'] = { phase: r.error.phase, message: r.error.message, ...(r.error.excerpt ? { excerpt: r.error.excerpt } : {}) };
+  if (r.differences.length) doc.differences = r.differences.map((x) => x.sentence);
+  if (r.error)
+    doc.error = {
+      phase: r.error.phase,
+      message: r.error.message,
+      ...(r.error.excerpt ? { excerpt: r.error.excerpt } : {}),
+    };
   const yaml = stringify(doc, { lineWidth: 0 }).trimEnd();
   return ['  ---', ...yaml.split('\n').map((l) => `  ${l}`), '  ...'];
 }

@@ -32,6 +32,9 @@ describe('topology trees for summary.md', () => {
   });
 
   it('reads the same for a renumbered copy (ids, groups and minors are not shown)', () => {
-    assert.deepEqual(renderTopologyTree(buildTopology(parseCapture(capture(10)))), renderTopologyTree(buildTopology(parseCapture(capture(500)))));
+    assert.deepEqual(
+      renderTopologyTree(buildTopology(parseCapture(capture(10)))),
+      renderTopologyTree(buildTopology(parseCapture(capture(500)))),
+    );
   });
 });

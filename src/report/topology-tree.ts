@@ -25,7 +25,10 @@ export function renderTopologyTree(t: Topology, maxLines = 60): string[] {
     if (!letters.has(g)) letters.set(g, groupLetter(letters.size));
     return letters.get(g)!;
   };
-  const ref = (r: GroupRef) => (r.kind === 'group' ? letter(r.group) : external.get(r.id) ?? (external.set(r.id, `ext${external.size + 1}`), external.get(r.id)!));
+  const ref = (r: GroupRef) =>
+    r.kind === 'group'
+      ? letter(r.group)
+      : (external.get(r.id) ?? (external.set(r.id, `ext${external.size + 1}`), external.get(r.id)!));
   // Letter the groups in canonical order first, so a slave's master has its letter even when the master comes later.
   for (const m of t.mounts) if (m.peerGroup) letter(m.peerGroup);
 
@@ -36,7 +39,12 @@ export function renderTopologyTree(t: Topology, maxLines = 60): string[] {
       const branch = depth === 0 ? '' : `${prefix}${last ? '└─ ' : '├─ '}`;
       const where = depth === 0 ? displayPath(m.mountPoint) : displayPath(relativeTo(m));
       const what = `${displayPath(m.fsType)} ${displayPath(m.source)}${m.root === '/' ? '' : ` [${displayPath(m.root)}]`}`;
-      const prop = [m.peerGroup ? `shared:${letter(m.peerGroup)}` : '', m.master ? `master:${ref(m.master)}` : '', m.unbindable ? 'unbindable' : '', m.mountOptions.includes('ro') ? 'ro' : '']
+      const prop = [
+        m.peerGroup ? `shared:${letter(m.peerGroup)}` : '',
+        m.master ? `master:${ref(m.master)}` : '',
+        m.unbindable ? 'unbindable' : '',
+        m.mountOptions.includes('ro') ? 'ro' : '',
+      ]
         .filter(Boolean)
         .join(' ');
       lines.push(fit(`${branch}${where}`, what, prop));
@@ -45,7 +53,8 @@ export function renderTopologyTree(t: Topology, maxLines = 60): string[] {
     };
     for (const r of ns.roots) walk(r, '', true, 0);
   }
-  if (lines.length > maxLines) return [...lines.slice(0, maxLines - 1), `... ${lines.length - maxLines + 1} more lines`];
+  if (lines.length > maxLines)
+    return [...lines.slice(0, maxLines - 1), `... ${lines.length - maxLines + 1} more lines`];
   return lines;
 }
 

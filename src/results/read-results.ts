@@ -54,7 +54,7 @@ export async function readResultsFile(file: string): Promise<ResultsFile> {
  */
 export function checkResults(value: unknown): ResultsFile {
   if (!isObject(value)) throw new ResultsFileError('not a mountlab results file: expected a JSON object');
-  const format = value['format'];
+  const format = value.format;
   if (typeof format !== 'string') throw new ResultsFileError('not a mountlab results file: no "format" field');
   const m = /^mountlab-results\/(\d+)(?:\.\d+)*$/.exec(format);
   if (!m) {
@@ -62,11 +62,13 @@ export function checkResults(value: unknown): ResultsFile {
   }
   if (m[1] !== RESULTS_FORMAT.split('/')[1]) {
     const hint = 'use the mountlab that wrote it';
-    throw new ResultsFileError(`format '${format}' is not supported (this mountlab reads '${RESULTS_FORMAT}'); ${hint}`);
+    throw new ResultsFileError(
+      `format '${format}' is not supported (this mountlab reads '${RESULTS_FORMAT}'); ${hint}`,
+    );
   }
-  if (!Array.isArray(value['results'])) throw new ResultsFileError('"results" is missing or not a list');
+  if (!Array.isArray(value.results)) throw new ResultsFileError('"results" is missing or not a list');
   // A killed run's file has only format, runId, startedAt, complete and results.
-  if (value['complete'] === true && value['cells'] === undefined) {
+  if (value.complete === true && value.cells === undefined) {
     throw new ResultsFileError('"cells" is missing from a complete run');
   }
   const doc = { ...value, format: RESULTS_FORMAT };
@@ -106,9 +108,9 @@ function sentence(e: ErrorObject, doc: Record<string, unknown>): string {
     .split('/')
     .slice(1)
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-  const results = doc['results'] as unknown[];
+  const results = doc.results as unknown[];
   const i = segs[0] === 'results' && segs[1] !== undefined ? Number(segs[1]) : undefined;
-  const name = i !== undefined && isObject(results[i]) ? results[i]['scenario'] : undefined;
+  const name = i !== undefined && isObject(results[i]) ? results[i].scenario : undefined;
   const scenario = typeof name === 'string' ? name : undefined;
   const p = e.params as Record<string, unknown>;
   if (e.keyword === 'required' || e.keyword === 'additionalProperties') {
@@ -116,10 +118,10 @@ function sentence(e: ErrorObject, doc: Record<string, unknown>): string {
     const of = scenario !== undefined && segs.length === 2 ? ` (scenario ${scenario})` : '';
     if (e.keyword === 'required') {
       return where
-        ? `${where} has no "${String(p['missingProperty'])}"${of}`
-        : `"${String(p['missingProperty'])}" is missing`;
+        ? `${where} has no "${String(p.missingProperty)}"${of}`
+        : `"${String(p.missingProperty)}" is missing`;
     }
-    return `${where || 'the file'} has an unknown field "${String(p['additionalProperty'])}"${of}`;
+    return `${where || 'the file'} has an unknown field "${String(p.additionalProperty)}"${of}`;
   }
   // A value: named within its result when it is in one.
   const inResult = i !== undefined && segs.length > 2;
@@ -128,13 +130,13 @@ function sentence(e: ErrorObject, doc: Record<string, unknown>): string {
   const value = clip(JSON.stringify(e.data) ?? 'undefined');
   switch (e.keyword) {
     case 'enum':
-      return `${lead}${place} ${value} is not one of ${(p['allowedValues'] as unknown[]).join(', ')}`;
+      return `${lead}${place} ${value} is not one of ${(p.allowedValues as unknown[]).join(', ')}`;
     case 'const':
-      return `${lead}${place} ${value} is not ${JSON.stringify(p['allowedValue'])}`;
+      return `${lead}${place} ${value} is not ${JSON.stringify(p.allowedValue)}`;
     case 'type':
-      return `${lead}${place} ${value} is not ${/^[aeiou]/.test(String(p['type'])) ? 'an' : 'a'} ${String(p['type'])}`;
+      return `${lead}${place} ${value} is not ${/^[aeiou]/.test(String(p.type)) ? 'an' : 'a'} ${String(p.type)}`;
     case 'minimum':
-      return `${lead}${place} ${value} is below ${String(p['limit'])}`;
+      return `${lead}${place} ${value} is below ${String(p.limit)}`;
     default:
       return `${lead}${place}: ${e.message ?? 'is not valid'}`;
   }

@@ -17,7 +17,7 @@ describe('results.json schema', () => {
   });
 
   it('lists the outcomes and the fields of a finished run as the schema does', () => {
-    assert.deepEqual(OUTCOMES, schema.definitions['outcome']?.enum);
+    assert.deepEqual(OUTCOMES, schema.definitions.outcome?.enum);
     assert.deepEqual([...FINISHED_RUN_FIELDS].sort(), [...schema.then.required].sort());
   });
 

@@ -35,7 +35,7 @@ export function resultsSchemaErrors(doc: unknown): ErrorObject[] {
  */
 export function resultsProblems(doc: unknown): string[] {
   return resultsSchemaErrors(doc).map((e) => {
-    const extra = e.params && 'additionalProperty' in e.params ? ` (${String(e.params['additionalProperty'])})` : '';
+    const extra = e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : '';
     return `${e.instancePath || '/'}: ${e.message ?? 'invalid'}${extra}`;
   });
 }

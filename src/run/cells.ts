@@ -150,7 +150,11 @@ export interface HostCellOptions {
 export async function planContainerCells(o: HostCellOptions): Promise<CellPlan[]> {
   const cells: CellPlan[] = [];
   for (const c of o.crius) {
-    const img = await ensureImage({ suite: CRIU_BUILDS[c]!.suite, ...(o.mirror ? { mirror: o.mirror } : {}) }, (l) => o.log(`image: ${l}`), o.signal);
+    const img = await ensureImage(
+      { suite: CRIU_BUILDS[c]!.suite, ...(o.mirror ? { mirror: o.mirror } : {}) },
+      (l) => o.log(`image: ${l}`),
+      o.signal,
+    );
     const id = `container-criu-${img.manifest.criuVersion || img.manifest.suite}`;
     await mkdir(join(o.runDir, id), { recursive: true });
     cells.push({ id, target: new ContainerTarget({ image: img, runId: o.runId, log: (m) => o.log(`${id}: ${m}`) }) });
@@ -163,7 +167,9 @@ export async function planContainerCells(o: HostCellOptions): Promise<CellPlan[]
  * first --kernel, one cell per criu, one domain at a time per cell. vagrant,
  * vagrant-libvirt or libvirtd missing is a plain error before anything boots.
  */
-export async function planVagrantCells(o: HostCellOptions & { kernel: KernelSource; memoryMiB: number }): Promise<CellPlan[]> {
+export async function planVagrantCells(
+  o: HostCellOptions & { kernel: KernelSource; memoryMiB: number },
+): Promise<CellPlan[]> {
   await ensureVagrantPrerequisites((m) => o.log(`vagrant: ${m}`));
   const mirror = o.mirror ? { mirror: o.mirror } : {};
   const k = o.kernel;
@@ -173,7 +179,15 @@ export async function planVagrantCells(o: HostCellOptions & { kernel: KernelSour
     const img = await ensureImage({ suite: CRIU_BUILDS[c]!.suite, ...mirror }, (l) => o.log(`image: ${l}`), o.signal);
     const id = `vagrant-${k.name}-criu-${img.manifest.criuVersion || img.manifest.suite}`;
     await mkdir(join(o.runDir, id), { recursive: true });
-    const target = new VagrantTarget({ image: img, kernel, runId: o.runId, cellId: id, runDir: join(o.runDir, id), memoryMiB: o.memoryMiB, log: (m) => o.log(`${id}: ${m}`) });
+    const target = new VagrantTarget({
+      image: img,
+      kernel,
+      runId: o.runId,
+      cellId: id,
+      runDir: join(o.runDir, id),
+      memoryMiB: o.memoryMiB,
+      log: (m) => o.log(`${id}: ${m}`),
+    });
     cells.push({ id, maxInstances: 1, target });
   }
   return cells;

@@ -6,7 +6,9 @@ import { CRIU_BUILDS } from './criu-versions.js';
 
 /** One entry of `--criu`: a Debian suite's criu, a user's source tree, or a prebuilt binary. */
 export type CriuChoice =
-  { kind: 'debian'; name: string } | { kind: 'source'; path: string } | { kind: 'binary'; path: string };
+  | { kind: 'debian'; name: string }
+  | { kind: 'source'; path: string }
+  | { kind: 'binary'; path: string };
 
 function bad(message: string, hint?: string): BadInputError {
   return new BadInputError([{ file: '--criu', line: 1, col: 1, path: '', message }], hint);

@@ -14,7 +14,14 @@ import { LABCTL } from '../target/guest-facts.js';
 import type { StartedTarget } from '../target/target.js';
 import type { Reporter } from '../report/reporter.js';
 import type { Guest } from './guest.js';
-import { applyKnownBug, describeExpectation, expectationOf, judgePhase, unmetFailure, type Expectation } from './expectation.js';
+import {
+  applyKnownBug,
+  describeExpectation,
+  expectationOf,
+  judgePhase,
+  unmetFailure,
+  type Expectation,
+} from './expectation.js';
 import { inRange } from './versions.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
 import type { Outcome } from '../results/outcome.js';
@@ -115,14 +122,19 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
     const pid = await phase('setup', () => setup(t, plan, save));
     const before = await phase('capture-before', async () => {
       if (plan.leak.length) {
-        const l = await t.exec([LABCTL, 'leak', plan.id, String(pid), plan.leak.join(',')], { timeoutMs: 30_000, label: 'start the leaking task' });
-        if (l.code !== 0) throw new Verdict('error', `cannot start the task that leaks ${plan.leak.join(',')}: ${l.stderr.trim()}`);
+        const l = await t.exec([LABCTL, 'leak', plan.id, String(pid), plan.leak.join(',')], {
+          timeoutMs: 30_000,
+          label: 'start the leaking task',
+        });
+        if (l.code !== 0)
+          throw new Verdict('error', `cannot start the task that leaks ${plan.leak.join(',')}: ${l.stderr.trim()}`);
       }
       result.leaks = await findLeaks(t, plan, pid);
       return capture(t, pid, plan);
     });
     await save(SCENARIO_FILES.before, before.text, 'latin1');
-    if (ctx.stopAfter === 'capture-before') throw new Verdict('pass', 'built and captured; stopped before the dump as asked', 'capture-before');
+    if (ctx.stopAfter === 'capture-before')
+      throw new Verdict('pass', 'built and captured; stopped before the dump as asked', 'capture-before');
     const dump = await phase('dump', () => criuDump(t, plan, pid));
     await save(SCENARIO_FILES.dumpLog, dump.log);
     engineVerdict(dump, expectation, 'dump');
@@ -149,7 +161,8 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
       // Seed 004: a restore must leave the images (and what they point at,
       // such as link-remap files) able to restore again.
       const killed = await t.exec([LABCTL, 'kill', plan.id], { timeoutMs: 30_000, label: 'end the restored tree' });
-      if (killed.code !== 0) throw new Verdict('error', `cannot end the first restored tree: ${killed.stderr.trim()}`, 'restore-again');
+      if (killed.code !== 0)
+        throw new Verdict('error', `cannot end the first restored tree: ${killed.stderr.trim()}`, 'restore-again');
       const again = await phase('restore-again', () => criuRestore(t, plan));
       await save(SCENARIO_FILES.restoreAgainLog, again.log);
       if (!again.ok) {
@@ -165,7 +178,8 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
       await save(SCENARIO_FILES.afterAgain, second.text, 'latin1');
       const cmp = compareCaptures(before.capture, second.capture);
       result.differences = records(cmp.differences, 'second restore: ');
-      if (!cmp.equivalent) throw new Verdict('fail', result.differences[0]?.sentence ?? 'second restore differs', 'capture-again');
+      if (!cmp.equivalent)
+        throw new Verdict('fail', result.differences[0]?.sentence ?? 'second restore differs', 'capture-again');
     }
     const unmetWhy = unmetFailure(expectation);
     if (unmetWhy) throw new Verdict('fail', unmetWhy, 'compare');
@@ -176,7 +190,12 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
       result.outcome = e.outcome;
       result.reason = e.reason;
       if (e.outcome === 'error' || e.excerpt) {
-        result.error = { phase: e.phase ?? current, message: e.reason, ...(e.excerpt ? { excerpt: e.excerpt } : {}), ...(e.hung ? { hung: true } : {}) };
+        result.error = {
+          phase: e.phase ?? current,
+          message: e.reason,
+          ...(e.excerpt ? { excerpt: e.excerpt } : {}),
+          ...(e.hung ? { hung: true } : {}),
+        };
       }
     } else if (ctx.signal.aborted) {
       throw e;
@@ -194,7 +213,11 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
     if (phases.length) await cleanup(guest, plan, phases);
   }
   if (result.outcome !== 'skip') {
-    const v = applyKnownBug(expectation, t.facts, { outcome: result.outcome, reason: result.reason, sentences: result.differences.map((d) => d.sentence) });
+    const v = applyKnownBug(expectation, t.facts, {
+      outcome: result.outcome,
+      reason: result.reason,
+      sentences: result.differences.map((d) => d.sentence),
+    });
     result.outcome = v.outcome;
     result.reason = v.reason;
   }
@@ -212,7 +235,11 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
   return result;
 }
 
-async function setup(t: StartedTarget, plan: GuestPlan, save: (n: string, c: string, e?: BufferEncoding) => Promise<void>): Promise<number> {
+async function setup(
+  t: StartedTarget,
+  plan: GuestPlan,
+  save: (n: string, c: string, e?: BufferEncoding) => Promise<void>,
+): Promise<number> {
   if (plan.outsideScript) {
     await t.writeFile(`/run/mountlab/${plan.id}/outside.sh`, plan.outsideScript);
     await save(SCENARIO_FILES.outsideScript, plan.outsideScript);
@@ -240,18 +267,33 @@ async function setup(t: StartedTarget, plan: GuestPlan, save: (n: string, c: str
   if (failed) {
     const n = Number(failed[1]);
     const label = n === 0 ? 'entering the scenario root' : `${plan.stepLabels[n - 1] ?? '?'}`;
-    throw new Verdict('error', `setup failed at step ${n} (${label}): ${message || `exit ${failed[2]}`}`, 'setup', stderrTail);
+    throw new Verdict(
+      'error',
+      `setup failed at step ${n} (${label}): ${message || `exit ${failed[2]}`}`,
+      'setup',
+      stderrTail,
+    );
   }
   if (r.code === 124 || /setup-timeout/.test(r.stdout)) {
     const n = last ? Number(last[1]) : 0;
-    throw new Verdict('error', `setup hung at step ${n} (${plan.stepLabels[n - 1] ?? '?'}) and was stopped after ${plan.limits.setup} s`, 'setup', stderrTail);
+    throw new Verdict(
+      'error',
+      `setup hung at step ${n} (${plan.stepLabels[n - 1] ?? '?'}) and was stopped after ${plan.limits.setup} s`,
+      'setup',
+      stderrTail,
+    );
   }
   throw new Verdict('error', `setup failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`, 'setup', stderrTail);
 }
 
 /** Differences as results.json records them; `prefix` says which restore they are about. */
 function records(differences: Difference[], prefix = ''): DifferenceRecord[] {
-  return differences.map((d) => ({ kind: d.kind, sentence: `${prefix}${d.sentence}`, ...(d.mount ? { mount: d.mount } : {}), ...(d.task ? { task: d.task } : {}) }));
+  return differences.map((d) => ({
+    kind: d.kind,
+    sentence: `${prefix}${d.sentence}`,
+    ...(d.mount ? { mount: d.mount } : {}),
+    ...(d.task ? { task: d.task } : {}),
+  }));
 }
 
 /**
@@ -260,19 +302,31 @@ function records(differences: Difference[], prefix = ''): DifferenceRecord[] {
  * failed mount system call" footnote, which follows every mount error.
  */
 export function lastMessage(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^dmesg\(1\) may have more information/.test(l));
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^dmesg\(1\) may have more information/.test(l));
   return lines[lines.length - 1] ?? '';
 }
 
 async function capture(t: StartedTarget, pid: number, plan: GuestPlan): Promise<{ capture: Capture; text: string }> {
-  const r = await t.exec([LABCTL, 'capture', String(pid)], { timeoutMs: plan.limits.capture * 1000, label: 'capture', encoding: 'latin1' });
+  const r = await t.exec([LABCTL, 'capture', String(pid)], {
+    timeoutMs: plan.limits.capture * 1000,
+    label: 'capture',
+    encoding: 'latin1',
+  });
   if (r.code !== 0) throw new Verdict('error', `capture failed: ${r.stderr.trim()}`);
   return { capture: parseCapture(r.stdout, 'guest capture'), text: r.stdout };
 }
 
 /** Decides what a failed or successful engine phase means under the expectation. */
 function engineVerdict(run: EngineRun, x: Expectation, phase: 'dump' | 'restore'): void {
-  const v = judgePhase(x, phase, { ok: run.ok, ...(run.failure ? { failure: run.failure } : {}), log: run.log, stderr: run.exec.stderr });
+  const v = judgePhase(x, phase, {
+    ok: run.ok,
+    ...(run.failure ? { failure: run.failure } : {}),
+    log: run.log,
+    stderr: run.exec.stderr,
+  });
   if (!v) return;
   // A met expectation ends the scenario there: nothing after the failed phase can be compared.
   const excerpt = v.outcome === 'pass' ? undefined : logExcerpt(`${run.log}\n${run.exec.stderr}`);
@@ -294,9 +348,15 @@ async function probe(
   const pp = planPropagationProbes(before, after, id);
   let prop = { differences: [] as Difference[], checks: 0, copiesChecked: 0, notes: [] as string[] };
   if (pp.probes.length) {
-    const r = await t.exec([LABCTL, 'probe', id], { stdin: pp.input, timeoutMs: 60_000 + pp.probes.length * 5_000, label: 'propagation probes', encoding: 'latin1' });
+    const r = await t.exec([LABCTL, 'probe', id], {
+      stdin: pp.input,
+      timeoutMs: 60_000 + pp.probes.length * 5_000,
+      label: 'propagation probes',
+      encoding: 'latin1',
+    });
     await save(SCENARIO_FILES.probes, r.stdout, 'latin1');
-    if (r.code !== 0) throw new Verdict('error', `propagation probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
+    if (r.code !== 0)
+      throw new Verdict('error', `propagation probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
     prop = judgePropagationProbes(pp, r.stdout);
   } else {
     prop.notes = judgePropagationProbes(pp, '').notes;
@@ -304,13 +364,25 @@ async function probe(
   const fp = planFdProbes(before, after, id);
   let fd = { differences: [] as Difference[], notes: fp.notes, checks: 0, probed: 0 };
   if (fp.input) {
-    const r = await t.exec([HELPER, 'fd-probe'], { stdin: fp.input, timeoutMs: 60_000, label: 'fd write probes', encoding: 'latin1' });
+    const r = await t.exec([HELPER, 'fd-probe'], {
+      stdin: fp.input,
+      timeoutMs: 60_000,
+      label: 'fd write probes',
+      encoding: 'latin1',
+    });
     await save(SCENARIO_FILES.fdProbes, r.stdout, 'latin1');
-    if (r.code !== 0) throw new Verdict('error', `fd write probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
+    if (r.code !== 0)
+      throw new Verdict('error', `fd write probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
     fd = judgeFdProbes(fp, r.stdout);
   }
   return {
-    summary: { propagation: prop.checks, copies: prop.copiesChecked, fdWrites: fd.probed, fdChecks: fd.checks, notes: [...prop.notes, ...fd.notes] },
+    summary: {
+      propagation: prop.checks,
+      copies: prop.copiesChecked,
+      fdWrites: fd.probed,
+      fdChecks: fd.checks,
+      notes: [...prop.notes, ...fd.notes],
+    },
     differences: [...prop.differences, ...fd.differences],
   };
 }
@@ -333,11 +405,16 @@ const featureCache = new WeakMap<StartedTarget, Map<string, boolean>>();
 async function unmetRequirement(t: StartedTarget, s: Scenario): Promise<string | undefined> {
   const r = s.requires;
   if (!r) return undefined;
-  if (r.kernel && !inRange(t.facts.kernel, r.kernel)) return `needs kernel ${r.kernel}; this guest runs ${t.facts.kernel}`;
+  if (r.kernel && !inRange(t.facts.kernel, r.kernel))
+    return `needs kernel ${r.kernel}; this guest runs ${t.facts.kernel}`;
   if (r.criu && !inRange(t.facts.criu, r.criu)) return `needs criu ${r.criu}; this guest has ${t.facts.criu}`;
-  if (r.targets && !r.targets.includes(t.facts.target)) return `runs only on the ${r.targets.join(' or ')} target; this is ${t.facts.target}`;
+  if (r.targets && !r.targets.includes(t.facts.target))
+    return `runs only on the ${r.targets.join(' or ')} target; this is ${t.facts.target}`;
   if (r.paths?.length) {
-    const c = await t.exec(['sh', '-c', 'for p; do [ -e "$p" ] || printf "%s\\n" "$p"; done', 'sh', ...r.paths], { timeoutMs: 30_000, label: 'check required paths' });
+    const c = await t.exec(['sh', '-c', 'for p; do [ -e "$p" ] || printf "%s\\n" "$p"; done', 'sh', ...r.paths], {
+      timeoutMs: 30_000,
+      label: 'check required paths',
+    });
     const missing = c.stdout.split('\n').filter(Boolean);
     if (missing.length) return `needs ${missing.join(', ')}, which this guest (kernel ${t.facts.kernel}) does not have`;
   }
@@ -345,10 +422,14 @@ async function unmetRequirement(t: StartedTarget, s: Scenario): Promise<string |
   if (!cache) featureCache.set(t, (cache = new Map()));
   for (const f of r.features ?? []) {
     if (!cache.has(f)) {
-      const c = await t.exec(['criu', 'check', '--feature', f], { timeoutMs: 60_000, label: `criu check --feature ${f}` });
+      const c = await t.exec(['criu', 'check', '--feature', f], {
+        timeoutMs: 60_000,
+        label: `criu check --feature ${f}`,
+      });
       cache.set(f, c.code === 0);
     }
-    if (!cache.get(f)) return `criu check --feature ${f} fails on this guest (kernel ${t.facts.kernel}, criu ${t.facts.criu})`;
+    if (!cache.get(f))
+      return `criu check --feature ${f} fails on this guest (kernel ${t.facts.kernel}, criu ${t.facts.criu})`;
   }
   return undefined;
 }

@@ -2,10 +2,29 @@ import { strict as assert } from 'node:assert';
 import type { TargetFacts } from '../results/result.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
 import { logPattern } from '../scenario/log-pattern.js';
-import { applyKnownBug, describeExpectation, expectationOf, judgePhase, unmetFailure, type Expectation } from './expectation.js';
+import {
+  applyKnownBug,
+  describeExpectation,
+  expectationOf,
+  judgePhase,
+  unmetFailure,
+  type Expectation,
+} from './expectation.js';
 
-const facts: TargetFacts = { target: 'vm', kernel: '6.12.107+deb13-amd64', criu: '4.1.1', criuCheck: 'ok', utilLinux: '2.41', readyMs: 0 };
-const bug: Expectation = { kind: 'known-bug', upstream: { url: 'https://example.org/bug/1' }, reason: logPattern('cr_link'), criu: '<=4.1.1' };
+const facts: TargetFacts = {
+  target: 'vm',
+  kernel: '6.12.107+deb13-amd64',
+  criu: '4.1.1',
+  criuCheck: 'ok',
+  utilLinux: '2.41',
+  readyMs: 0,
+};
+const bug: Expectation = {
+  kind: 'known-bug',
+  upstream: { url: 'https://example.org/bug/1' },
+  reason: logPattern('cr_link'),
+  criu: '<=4.1.1',
+};
 
 describe('known-bug expectations', () => {
   it('a matching failure is xfail', () => {
@@ -23,19 +42,37 @@ describe('known-bug expectations', () => {
     assert.match(v.reason, /not the known bug/);
   });
   it('outside the version range the scenario is expected identical', () => {
-    const v = applyKnownBug(bug, { ...facts, criu: '4.2' }, { outcome: 'fail', reason: 'fd 20 now /w/a.cr_link', sentences: [] });
+    const v = applyKnownBug(
+      bug,
+      { ...facts, criu: '4.2' },
+      { outcome: 'fail', reason: 'fd 20 now /w/a.cr_link', sentences: [] },
+    );
     assert.equal(v.outcome, 'fail');
   });
   it('a bug with no upstream report says so, and what was searched, in the verdict and the description', () => {
     const none: Expectation = { ...bug, upstream: { searched: "criu issues and commits for 'cr_link', 2026-12-03" } };
     const v = applyKnownBug(none, facts, { outcome: 'fail', reason: 'fd 20 now /w/a.cr_link', sentences: [] });
-    assert.equal(v.reason, "known bug (no upstream report found; searched criu issues and commits for 'cr_link', 2026-12-03): fd 20 now /w/a.cr_link");
-    assert.match(applyKnownBug(none, facts, { outcome: 'pass', reason: 'identical', sentences: [] }).reason, /^known bug no longer reproduces \(no upstream report found; searched criu issues/);
-    assert.equal(describeExpectation(none), "known bug (no upstream report found; searched criu issues and commits for 'cr_link', 2026-12-03) (/cr_link/, criu <=4.1.1)");
+    assert.equal(
+      v.reason,
+      "known bug (no upstream report found; searched criu issues and commits for 'cr_link', 2026-12-03): fd 20 now /w/a.cr_link",
+    );
+    assert.match(
+      applyKnownBug(none, facts, { outcome: 'pass', reason: 'identical', sentences: [] }).reason,
+      /^known bug no longer reproduces \(no upstream report found; searched criu issues/,
+    );
+    assert.equal(
+      describeExpectation(none),
+      "known bug (no upstream report found; searched criu issues and commits for 'cr_link', 2026-12-03) (/cr_link/, criu <=4.1.1)",
+    );
     assert.equal(describeExpectation(bug), 'known bug (https://example.org/bug/1) (/cr_link/, criu <=4.1.1)');
   });
   it('expectationOf carries the url, or what was searched', () => {
-    const s = (k: object): Scenario => ({ name: 'n', description: 'd', steps: [{ mkdir: '/a' }], expect: { 'known-bug': { reason: 'x', ...k } } });
+    const s = (k: object): Scenario => ({
+      name: 'n',
+      description: 'd',
+      steps: [{ mkdir: '/a' }],
+      expect: { 'known-bug': { reason: 'x', ...k } },
+    });
     const a = expectationOf(s({ url: 'https://example.org/bug/2' }));
     assert.ok(a.kind === 'known-bug');
     assert.deepEqual(a.upstream, { url: 'https://example.org/bug/2' });
@@ -48,7 +85,12 @@ describe('known-bug expectations', () => {
     const git = (has: boolean | undefined) => ({
       ...facts,
       criu: '4.2',
-      criuBuild: { kind: 'git' as const, path: '/t', build: 'b', ...(has === undefined ? {} : { fixes: { '88cb552f6': has } }) },
+      criuBuild: {
+        kind: 'git' as const,
+        path: '/t',
+        build: 'b',
+        ...(has === undefined ? {} : { fixes: { '88cb552f6': has } }),
+      },
     });
     const failed = { outcome: 'fail' as const, reason: 'fd 20 now /w/a.cr_link', sentences: [] };
     // v4.2 with the fix reverted calls itself 4.2, outside the range: its history says the bug is there.
@@ -59,25 +101,51 @@ describe('known-bug expectations', () => {
     assert.equal(applyKnownBug(fixed, { ...facts, criu: '4.1.1' }, failed).outcome, 'xfail');
   });
   it('matches any difference sentence, not only the first', () => {
-    const v = applyKnownBug(bug, facts, { outcome: 'fail', reason: 'flags changed', sentences: ['flags changed', 'path is /w/a.cr_link'] });
+    const v = applyKnownBug(bug, facts, {
+      outcome: 'fail',
+      reason: 'flags changed',
+      sentences: ['flags changed', 'path is /w/a.cr_link'],
+    });
     assert.equal(v.outcome, 'xfail');
   });
 });
 
 describe('fail-expectations: judged from what criu did', () => {
-  const scenario = (expect: Scenario['expect']): Scenario => ({ name: 'n', description: 'd', steps: [{ mkdir: '/a' }], expect });
-  const failed = (log: string) => ({ ok: false, failure: { kind: 'failed', headline: 'criu failed (exit 1)' }, log, stderr: '' });
+  const scenario = (expect: Scenario['expect']): Scenario => ({
+    name: 'n',
+    description: 'd',
+    steps: [{ mkdir: '/a' }],
+    expect,
+  });
+  const failed = (log: string) => ({
+    ok: false,
+    failure: { kind: 'failed', headline: 'criu failed (exit 1)' },
+    log,
+    stderr: '',
+  });
   const either = expectationOf(scenario({ fails: "Can't mount" }), 'v2', facts);
 
   it('fails (either phase): a dump that fails matching is a pass, and so is a restore that fails matching', () => {
-    assert.deepEqual(judgePhase(either, 'dump', failed("Error: Can't mount at ./a")), { outcome: 'pass', reason: "criu dump failed as expected (matched /Can't mount/)" });
+    assert.deepEqual(judgePhase(either, 'dump', failed("Error: Can't mount at ./a")), {
+      outcome: 'pass',
+      reason: "criu dump failed as expected (matched /Can't mount/)",
+    });
     assert.equal(judgePhase(either, 'restore', failed("Can't mount"))?.outcome, 'pass');
     assert.equal(describeExpectation(either), "fails /Can't mount/");
   });
 
   it('fails: a failure that does not match is a fail, a crash an error, success in both phases a fail', () => {
-    assert.match(judgePhase(either, 'restore', failed('other'))!.reason, /^criu restore failed, but no log line matched \/Can't mount\//);
-    assert.equal(judgePhase(either, 'dump', { ...failed("Can't mount"), failure: { kind: 'crashed', headline: 'criu dump crashed' } })!.outcome, 'error');
+    assert.match(
+      judgePhase(either, 'restore', failed('other'))!.reason,
+      /^criu restore failed, but no log line matched \/Can't mount\//,
+    );
+    assert.equal(
+      judgePhase(either, 'dump', {
+        ...failed("Can't mount"),
+        failure: { kind: 'crashed', headline: 'criu dump crashed' },
+      })!.outcome,
+      'error',
+    );
     assert.equal(judgePhase(either, 'dump', { ok: true, log: '', stderr: '' }), undefined);
     assert.equal(unmetFailure(either), 'expected dump or restore to fail, but dump and restore succeeded');
   });
@@ -95,7 +163,10 @@ describe('fail-expectations: judged from what criu did', () => {
     const ranged = scenario({ 'restore-fails': 'x', kernel: '>=6.13', criu: '>=4.1' });
     const out = expectationOf(ranged, 'v2', facts);
     assert.equal(out.kind, 'identical');
-    assert.equal(describeExpectation(out), 'identical (restore-fails applies on kernel >=6.13, criu >=4.1; this is kernel 6.12.107+deb13-amd64, criu 4.1.1)');
+    assert.equal(
+      describeExpectation(out),
+      'identical (restore-fails applies on kernel >=6.13, criu >=4.1; this is kernel 6.12.107+deb13-amd64, criu 4.1.1)',
+    );
     assert.equal(unmetFailure(out), undefined);
     assert.equal(judgePhase(out, 'restore', failed('x'))!.outcome, 'error');
     assert.equal(expectationOf(ranged, 'v2', { ...facts, kernel: '6.13.2' }).kind, 'fails');

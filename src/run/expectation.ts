@@ -29,7 +29,11 @@ const PHASE_OF = { 'dump-fails': 'dump', 'restore-fails': 'restore', fails: 'eit
  * are not applied; with them, outside its ranges it does not apply and the scenario is expected
  * identical, as outside a known bug's.
  */
-export function expectationOf(s: Scenario, mountEngine: MountEngine = 'v2', facts?: Pick<TargetFacts, 'kernel' | 'criu'>): Expectation {
+export function expectationOf(
+  s: Scenario,
+  mountEngine: MountEngine = 'v2',
+  facts?: Pick<TargetFacts, 'kernel' | 'criu'>,
+): Expectation {
   const e = s.expect;
   if (e === 'identical') return { kind: 'identical' };
   if ('known-bug' in e) {
@@ -50,7 +54,10 @@ export function expectationOf(s: Scenario, mountEngine: MountEngine = 'v2', fact
   // Validation has made sure exactly one phase key is there.
   const key = (['dump-fails', 'restore-fails', 'fails'] as const).find((k) => e[k] !== undefined)!;
   if (facts && !inRanges(facts, e)) {
-    return { kind: 'identical', note: `${key} applies on ${rangeText(e)}; this is kernel ${facts.kernel}, criu ${facts.criu}` };
+    return {
+      kind: 'identical',
+      note: `${key} applies on ${rangeText(e)}; this is kernel ${facts.kernel}, criu ${facts.criu}`,
+    };
   }
   return { kind: 'fails', phase: PHASE_OF[key], pattern: logPattern(e[key]!) };
 }
@@ -97,12 +104,20 @@ export interface PhaseRun {
  * phase it names (either, for `fails`) failing with a log line that matches; a crash or a
  * timeout stays an error, and a failure whose log does not match is a fail.
  */
-export function judgePhase(x: Expectation, phase: 'dump' | 'restore', run: PhaseRun): { outcome: Outcome; reason: string } | undefined {
+export function judgePhase(
+  x: Expectation,
+  phase: 'dump' | 'restore',
+  run: PhaseRun,
+): { outcome: Outcome; reason: string } | undefined {
   if (run.ok) return undefined;
   const expected = x.kind === 'fails' && (x.phase === phase || x.phase === 'either');
   if (expected && run.failure?.kind === 'failed') {
-    if (x.pattern.test(run.log) || x.pattern.test(run.stderr)) return { outcome: 'pass', reason: `criu ${phase} failed as expected (matched /${x.pattern.source}/)` };
-    return { outcome: 'fail', reason: `criu ${phase} failed, but no log line matched /${x.pattern.source}/: ${run.failure.headline}` };
+    if (x.pattern.test(run.log) || x.pattern.test(run.stderr))
+      return { outcome: 'pass', reason: `criu ${phase} failed as expected (matched /${x.pattern.source}/)` };
+    return {
+      outcome: 'fail',
+      reason: `criu ${phase} failed, but no log line matched /${x.pattern.source}/: ${run.failure.headline}`,
+    };
   }
   return { outcome: 'error', reason: run.failure?.headline ?? `criu ${phase} failed` };
 }
@@ -124,7 +139,11 @@ export function applyKnownBug(
   raw: { outcome: Outcome; reason: string; sentences: string[] },
 ): { outcome: Outcome; reason: string } {
   if (x.kind !== 'known-bug' || !bugExpectedOn(x, facts)) return raw;
-  if (raw.outcome === 'pass') return { outcome: 'xpass', reason: `known bug no longer reproduces (${upstreamText(x.upstream)}); update the expectation` };
+  if (raw.outcome === 'pass')
+    return {
+      outcome: 'xpass',
+      reason: `known bug no longer reproduces (${upstreamText(x.upstream)}); update the expectation`,
+    };
   if (raw.outcome === 'fail' || raw.outcome === 'error') {
     const matched = [raw.reason, ...raw.sentences].some((s) => x.reason.test(s));
     if (matched) return { outcome: 'xfail', reason: `known bug (${upstreamText(x.upstream)}): ${raw.reason}` };

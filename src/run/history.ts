@@ -15,7 +15,11 @@ export async function loadHistory(outDir: string, newest = 8): Promise<Map<strin
   try {
     const names = await readdir(outDir);
     const runs = names.map((n) => join(outDir, n, RUN_FILES.results));
-    const mtimeOf = (path: string) => stat(path).then((s) => s.mtimeMs, () => -1);
+    const mtimeOf = (path: string) =>
+      stat(path).then(
+        (s) => s.mtimeMs,
+        () => -1,
+      );
     const stamped = await Promise.all(runs.map(async (path) => ({ path, mtime: await mtimeOf(path) })));
     dirs = stamped.filter((d) => d.mtime >= 0);
   } catch {

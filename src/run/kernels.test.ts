@@ -37,16 +37,33 @@ describe('kernel and criu lists', () => {
   });
 
   it('refuses unknown names, missing files, duplicates and --modules without one own kernel', () => {
-    assert.match(message(() => parseKernels('debian-7')), /--kernel:1:1: unknown kernel 'debian-7'/);
-    assert.match(message(() => parseKernels('/no/such/bzImage')), /no kernel image at \/no\/such\/bzImage/);
-    assert.match(message(() => parseKernels('debian-6.1,debian-6.1')), /listed twice/);
-    assert.match(message(() => parseKernels('debian-6.1', '/tmp')), /--modules goes with exactly one --kernel PATH/);
+    assert.match(
+      message(() => parseKernels('debian-7')),
+      /--kernel:1:1: unknown kernel 'debian-7'/,
+    );
+    assert.match(
+      message(() => parseKernels('/no/such/bzImage')),
+      /no kernel image at \/no\/such\/bzImage/,
+    );
+    assert.match(
+      message(() => parseKernels('debian-6.1,debian-6.1')),
+      /listed twice/,
+    );
+    assert.match(
+      message(() => parseKernels('debian-6.1', '/tmp')),
+      /--modules goes with exactly one --kernel PATH/,
+    );
   });
-
 
   it('takes criu builds by name or by version', () => {
     assert.deepEqual(parseCrius('3.17.1,trixie'), ['bookworm', 'trixie']);
-    assert.match(message(() => parseCrius('5.0')), /unknown criu '5.0'/);
-    assert.match(message(() => parseCrius('4.1.1,trixie')), /listed twice/);
+    assert.match(
+      message(() => parseCrius('5.0')),
+      /unknown criu '5.0'/,
+    );
+    assert.match(
+      message(() => parseCrius('4.1.1,trixie')),
+      /listed twice/,
+    );
   });
 });

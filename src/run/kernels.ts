@@ -26,7 +26,10 @@ function bad(message: string, hint?: string): BadInputError {
  * when it has any (then only one user kernel per run).
  */
 export function parseKernels(list: string, modules?: string): KernelSource[] {
-  const items = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw bad('no kernel given');
   const known = Object.keys(KERNELS).join(', ');
   const out: KernelSource[] = [];
@@ -38,7 +41,8 @@ export function parseKernels(list: string, modules?: string): KernelSource[] {
     }
     if (item.includes('/') || existsSync(item)) {
       const path = resolve(item);
-      if (!existsSync(path) || !statSync(path).isFile()) throw bad(`no kernel image at ${item}`, 'give the path of a bzImage (arch/x86/boot/bzImage), or a kernel name');
+      if (!existsSync(path) || !statSync(path).isFile())
+        throw bad(`no kernel image at ${item}`, 'give the path of a bzImage (arch/x86/boot/bzImage), or a kernel name');
       out.push({ kind: 'file', name: 'user-kernel', bzImage: path });
       continue;
     }
@@ -46,8 +50,14 @@ export function parseKernels(list: string, modules?: string): KernelSource[] {
   }
   const files = out.filter((k): k is KernelSource & { kind: 'file' } => k.kind === 'file');
   if (modules) {
-    if (files.length !== 1) throw new BadInputError([{ file: '--modules', line: 1, col: 1, path: '', message: '--modules goes with exactly one --kernel PATH' }]);
-    if (!existsSync(modules) || !statSync(modules).isDirectory()) throw new BadInputError([{ file: '--modules', line: 1, col: 1, path: '', message: `no such directory: ${modules}` }]);
+    if (files.length !== 1)
+      throw new BadInputError([
+        { file: '--modules', line: 1, col: 1, path: '', message: '--modules goes with exactly one --kernel PATH' },
+      ]);
+    if (!existsSync(modules) || !statSync(modules).isDirectory())
+      throw new BadInputError([
+        { file: '--modules', line: 1, col: 1, path: '', message: `no such directory: ${modules}` },
+      ]);
     files[0]!.modules = resolve(modules);
   }
   // Cell ids must differ: two user kernels are told apart by position.

@@ -171,8 +171,7 @@ describe('runner: stopAfter capture-before', () => {
     const guest = new ScriptedGuest('');
     const exec = guest.exec.bind(guest);
     guest.exec = (argv, opts) => (
-      asked.push(typeof argv === 'string' ? argv : argv.slice(1, 2).join(' ')),
-      exec(argv, opts)
+      asked.push(typeof argv === 'string' ? argv : argv.slice(1, 2).join(' ')), exec(argv, opts)
     );
     const target: Target = { kind: 'vm', describe: 'scripted', start: async () => guest };
     const run = await runCorpus(

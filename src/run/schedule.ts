@@ -23,7 +23,10 @@ export function parseShard(s: string): Shard {
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
   if (!m || count < 1 || index < 1 || index > count || count > 10_000) {
-    throw new BadInputError([{ file: '--shard', line: 1, col: 1, path: '', message: `expected K/N with 1 <= K <= N, got '${s}'` }], 'e.g. --shard 2/3 runs the second of three equal parts');
+    throw new BadInputError(
+      [{ file: '--shard', line: 1, col: 1, path: '', message: `expected K/N with 1 <= K <= N, got '${s}'` }],
+      'e.g. --shard 2/3 runs the second of three equal parts',
+    );
   }
   return { index, count };
 }
@@ -80,9 +83,16 @@ const HOST_RESERVE_MIB = 1024;
  * How many VMs at once by default: one per core (each guest has one vCPU,
  * and under TCG a vCPU is a busy host thread), as many as free memory holds.
  */
-export function defaultJobs(guestMemoryMiB: number, cores = availableParallelism(), freeMiB = Math.floor(freemem() / 2 ** 20)): JobBudget {
+export function defaultJobs(
+  guestMemoryMiB: number,
+  cores = availableParallelism(),
+  freeMiB = Math.floor(freemem() / 2 ** 20),
+): JobBudget {
   const byMemory = Math.max(1, Math.floor((freeMiB - HOST_RESERVE_MIB) / (guestMemoryMiB + VM_OVERHEAD_MIB)));
   const jobs = Math.max(1, Math.min(cores, byMemory));
-  const reason = jobs === cores ? `${cores} core${cores === 1 ? '' : 's'}` : `${freeMiB} MiB free at ${guestMemoryMiB + VM_OVERHEAD_MIB} MiB per VM`;
+  const reason =
+    jobs === cores
+      ? `${cores} core${cores === 1 ? '' : 's'}`
+      : `${freeMiB} MiB free at ${guestMemoryMiB + VM_OVERHEAD_MIB} MiB per VM`;
   return { jobs, reason };
 }

@@ -18,7 +18,11 @@ export function scenarioRuns(scenarios: LoadedScenario[]): ScenarioRun[] {
     const name = loaded.scenario.name;
     const choice = loaded.scenario.engine?.['mount-engine'] ?? 'v2';
     if (choice === 'both') {
-      return (['v2', 'compat'] as const).map((mountEngine) => ({ loaded, name: `${name}[${mountEngine}]`, mountEngine }));
+      return (['v2', 'compat'] as const).map((mountEngine) => ({
+        loaded,
+        name: `${name}[${mountEngine}]`,
+        mountEngine,
+      }));
     }
     return [{ loaded, name, mountEngine: choice }];
   });

@@ -16,5 +16,6 @@ describe('version ranges', () => {
     ['3.17', '=3.17.0', true],
     ['?', '>=1', false],
   ];
-  for (const [v, r, want] of cases) it(`${v} ${want ? 'is' : 'is not'} in "${r}"`, () => assert.equal(inRange(v, r), want));
+  for (const [v, r, want] of cases)
+    it(`${v} ${want ? 'is' : 'is not'} in "${r}"`, () => assert.equal(inRange(v, r), want));
 });

@@ -28,11 +28,16 @@ export function inRange(version: string, range: string): boolean {
       if (!m) return false;
       const c = compareVersions(v, m[2]!.split('.').map(Number));
       switch (m[1]) {
-        case '>=': return c >= 0;
-        case '<=': return c <= 0;
-        case '>': return c > 0;
-        case '<': return c < 0;
-        default: return c === 0;
+        case '>=':
+          return c >= 0;
+        case '<=':
+          return c <= 0;
+        case '>':
+          return c > 0;
+        case '<':
+          return c < 0;
+        default:
+          return c === 0;
       }
     });
 }

@@ -23,14 +23,16 @@ export function expectationProblems(expect: Scenario['expect']): SemanticProblem
     if (given.length === 0) {
       problems.push({
         path: '/expect',
-        message: 'a fail-expectation names its phase: dump-fails, restore-fails or fails (either phase), with the pattern',
+        message:
+          'a fail-expectation names its phase: dump-fails, restore-fails or fails (either phase), with the pattern',
         suggestion: 'e.g. `expect: {fails: "Can\'t mount"}`, or `expect: identical`',
       });
     } else if (given.length > 1) {
       problems.push({
         path: `/expect/${given[1]}`,
         message: `${given.map((k) => `'${k}'`).join(' and ')} both given; a fail-expectation names one phase`,
-        suggestion: "to expect either dump or restore to fail, matching one pattern, write `fails: PATTERN` (zdtm's crfail)",
+        suggestion:
+          "to expect either dump or restore to fail, matching one pattern, write `fails: PATTERN` (zdtm's crfail)",
       });
     }
     for (const k of given) patterns.push([`/expect/${k}`, fail[k]!]);
@@ -57,11 +59,16 @@ export function knownBugLinkProblems(bug: KnownBug): SemanticProblem[] {
     problems.push({
       path: base,
       message: `missing required field 'url': the upstream report (${WHAT_TO_LINK})`,
-      suggestion: "if none was found, write `upstream: none-found` and `searched: \"criu issues and commits for '...', YYYY-MM-DD\"`",
+      suggestion:
+        'if none was found, write `upstream: none-found` and `searched: "criu issues and commits for \'...\', YYYY-MM-DD"`',
     });
   }
   if (bug.url !== undefined && bug.upstream !== undefined) {
-    problems.push({ path: `${base}/upstream`, message: "both 'url' and 'upstream: none-found' given", suggestion: 'keep the url if it is the report; drop it if it is not' });
+    problems.push({
+      path: `${base}/upstream`,
+      message: "both 'url' and 'upstream: none-found' given",
+      suggestion: 'keep the url if it is the report; drop it if it is not',
+    });
   }
   if (bug.upstream !== undefined && bug.searched === undefined) {
     problems.push({
@@ -71,7 +78,11 @@ export function knownBugLinkProblems(bug: KnownBug): SemanticProblem[] {
     });
   }
   if (bug.searched !== undefined && bug.upstream === undefined) {
-    problems.push({ path: `${base}/searched`, message: "'searched' goes with 'upstream: none-found'", suggestion: bug.url !== undefined ? 'drop it: the url is the report' : 'add `upstream: none-found`' });
+    problems.push({
+      path: `${base}/searched`,
+      message: "'searched' goes with 'upstream: none-found'",
+      suggestion: bug.url !== undefined ? 'drop it: the url is the report' : 'add `upstream: none-found`',
+    });
   }
   if (bug.url !== undefined) {
     const why = sourceFileLink(bug.url);

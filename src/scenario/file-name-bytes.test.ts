@@ -45,7 +45,17 @@ describe('scenario files: class, a file name that is not UTF-8 (it was "no such 
     const dir = scratchDir('names');
     writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), BAD]), SCENARIO);
     const cli = (name: string) =>
-      spawnSync('bash', ['-c', `"$0" "$1" validate "$(printf '%s/${name}' "$2")"`, process.execPath, assetPath('bin', 'mountlab.js'), dir], { encoding: 'utf8' });
+      spawnSync(
+        'bash',
+        [
+          '-c',
+          `"$0" "$1" validate "$(printf '%s/${name}' "$2")"`,
+          process.execPath,
+          assetPath('bin', 'mountlab.js'),
+          dir,
+        ],
+        { encoding: 'utf8' },
+      );
     const ok = cli('caf\\351.yaml');
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /1 scenario\(s\) valid/);

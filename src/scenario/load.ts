@@ -2,7 +2,21 @@ import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { Composer, Lexer, LineCounter, Parser, isAlias, isCollection, isMap, isSeq, isScalar, isPair, type CST, type Document, type Node } from 'yaml';
+import {
+  Composer,
+  Lexer,
+  LineCounter,
+  Parser,
+  isAlias,
+  isCollection,
+  isMap,
+  isSeq,
+  isScalar,
+  isPair,
+  type CST,
+  type Document,
+  type Node,
+} from 'yaml';
 import { BadInputError, type InputProblem } from '../errors.js';
 import type { Scenario } from './scenario.generated.js';
 import { schemaValidate } from './validate.js';
@@ -36,21 +50,40 @@ export async function loadScenarioFile(file: ScenarioPath): Promise<LoadedScenar
   const control = /[\x00-\x1f\x7f]/.exec(display);
   if (control) {
     const shown = JSON.stringify(display).slice(1, -1);
-    throw new BadInputError([{ file: shown, line: 1, col: 1, path: '', message: `the file name has a control character (${JSON.stringify(control[0])}); rename the file` }]);
+    throw new BadInputError([
+      {
+        file: shown,
+        line: 1,
+        col: 1,
+        path: '',
+        message: `the file name has a control character (${JSON.stringify(control[0])}); rename the file`,
+      },
+    ]);
   }
   let buf: Buffer;
   try {
     const st = await stat(file);
-    if (!st.isFile()) throw new BadInputError([{ file: display, line: 1, col: 1, path: '', message: 'not a regular file' }]);
+    if (!st.isFile())
+      throw new BadInputError([{ file: display, line: 1, col: 1, path: '', message: 'not a regular file' }]);
     const tooBig = (size: number) =>
-      new BadInputError([{ file: display, line: 1, col: 1, path: '', message: `file is ${size} bytes; a scenario may be at most 1 MiB (${MAX_SCENARIO_BYTES} bytes)` }]);
+      new BadInputError([
+        {
+          file: display,
+          line: 1,
+          col: 1,
+          path: '',
+          message: `file is ${size} bytes; a scenario may be at most 1 MiB (${MAX_SCENARIO_BYTES} bytes)`,
+        },
+      ]);
     if (st.size > MAX_SCENARIO_BYTES) throw tooBig(st.size);
     buf = await readFile(file);
     // It may have grown since stat().
     if (buf.length > MAX_SCENARIO_BYTES) throw tooBig(buf.length);
   } catch (e) {
     if (e instanceof BadInputError) throw e;
-    throw new BadInputError([{ file: display, line: 1, col: 1, path: '', message: `cannot read: ${(e as Error).message}` }]);
+    throw new BadInputError([
+      { file: display, line: 1, col: 1, path: '', message: `cannot read: ${(e as Error).message}` },
+    ]);
   }
   return parseScenario(buf, display);
 }
@@ -61,11 +94,25 @@ export function parseScenario(input: Buffer | string, file: string): LoadedScena
   if (nul >= 0) {
     // Columns count characters, as everywhere else, not bytes.
     const before = buf.subarray(0, nul).toString('utf8');
-    throw new BadInputError([{ file, ...offsetToPos(before, before.length), path: '', message: 'NUL byte in file: this is not a YAML text file' }]);
+    throw new BadInputError([
+      {
+        file,
+        ...offsetToPos(before, before.length),
+        path: '',
+        message: 'NUL byte in file: this is not a YAML text file',
+      },
+    ]);
   }
   const text = buf.toString('utf8');
   if (!isUtf8(buf)) {
-    throw new BadInputError([{ file, ...offsetToPos(text, firstInvalidUtf8(buf, text)), path: '', message: 'invalid UTF-8 in file: this is not a YAML text file' }]);
+    throw new BadInputError([
+      {
+        file,
+        ...offsetToPos(text, firstInvalidUtf8(buf, text)),
+        path: '',
+        message: 'invalid UTF-8 in file: this is not a YAML text file',
+      },
+    ]);
   }
   const lc = new LineCounter();
   // parseDocument() in two steps, so the token tree can be checked before
@@ -88,7 +135,12 @@ export function parseScenario(input: Buffer | string, file: string): LoadedScena
   const doc = docs[0]!;
   const problems: InputProblem[] = [];
   if (docs[1]) {
-    problems.push({ file, ...lc.linePos(docs[1].range[0]), path: '', message: 'a second YAML document starts here; a scenario file holds exactly one' });
+    problems.push({
+      file,
+      ...lc.linePos(docs[1].range[0]),
+      path: '',
+      message: 'a second YAML document starts here; a scenario file holds exactly one',
+    });
   }
   for (const err of doc.errors) {
     const [start] = err.pos;
@@ -97,14 +149,21 @@ export function parseScenario(input: Buffer | string, file: string): LoadedScena
   }
   const tabLine = text.split('\n').findIndex((l) => /^ *\t/.test(l));
   if (tabLine >= 0 && problems.length === 0) {
-    problems.push({ file, line: tabLine + 1, col: text.split('\n')[tabLine]!.indexOf('\t') + 1, path: '', message: 'tab used for indentation; YAML needs spaces' });
+    problems.push({
+      file,
+      line: tabLine + 1,
+      col: text.split('\n')[tabLine]!.indexOf('\t') + 1,
+      path: '',
+      message: 'tab used for indentation; YAML needs spaces',
+    });
   }
   if (problems.length) throw new BadInputError(problems);
   const structural = nodeProblems(doc).map((p) => ({ file, ...lc.linePos(p.offset), path: '', message: p.message }));
   // Warnings are errors too, but for unresolved tags: nodeProblems() names
   // the ones that matter, and an unresolved !!float leaves a harmless string.
   for (const w of doc.warnings) {
-    if (w.code !== 'TAG_RESOLVE_FAILED') structural.push({ file, ...lc.linePos(w.pos[0]), path: '', message: yamlMessage(w.code, w.message) });
+    if (w.code !== 'TAG_RESOLVE_FAILED')
+      structural.push({ file, ...lc.linePos(w.pos[0]), path: '', message: yamlMessage(w.code, w.message) });
   }
   if (structural.length) throw new BadInputError(sortProblems(structural));
 
@@ -113,10 +172,20 @@ export function parseScenario(input: Buffer | string, file: string): LoadedScena
     // nodeProblems() has bounded what aliases expand to; this is the library's own guard behind it.
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
-    throw new BadInputError([{ file, line: 1, col: 1, path: '', message: `cannot expand document: ${(e as Error).message}` }]);
+    throw new BadInputError([
+      { file, line: 1, col: 1, path: '', message: `cannot expand document: ${(e as Error).message}` },
+    ]);
   }
   if (data === null || data === undefined) {
-    throw new BadInputError([{ file, line: 1, col: 1, path: '', message: 'empty document: a scenario needs name, description, steps and expect' }]);
+    throw new BadInputError([
+      {
+        file,
+        line: 1,
+        col: 1,
+        path: '',
+        message: 'empty document: a scenario needs name, description, steps and expect',
+      },
+    ]);
   }
   const schemaProblems = schemaValidate(data);
   const located: InputProblem[] = schemaProblems.map((p) => {
@@ -185,8 +254,21 @@ function lexicalLimits(text: string): Limit | undefined {
     const at = offset;
     offset += tok.length;
     const c = tok[0];
-    if (scalarNext || c === '[' || c === '{' || c === '"' || c === "'" || c === '|' || c === '>' || ((c === '-' || c === '?') && tok.length === 1)) {
-      if (++values > MAX_VALUES) return { offset: at, message: `more than ${MAX_VALUES} values by here; no scenario that fits the guest's script limit has that many` };
+    if (
+      scalarNext ||
+      c === '[' ||
+      c === '{' ||
+      c === '"' ||
+      c === "'" ||
+      c === '|' ||
+      c === '>' ||
+      ((c === '-' || c === '?') && tok.length === 1)
+    ) {
+      if (++values > MAX_VALUES)
+        return {
+          offset: at,
+          message: `more than ${MAX_VALUES} values by here; no scenario that fits the guest's script limit has that many`,
+        };
     }
     scalarNext = false;
     if (tok === '[' || tok === '{') {
@@ -195,7 +277,11 @@ function lexicalLimits(text: string): Limit | undefined {
     } else if (tok === ']' || tok === '}') {
       commas.pop();
     } else if (tok === ',' && commas.length) {
-      if (++commas[commas.length - 1]! >= MAX_LIST_ITEMS) return { offset: at, message: `more than ${MAX_LIST_ITEMS} items in one list or mapping; no list in a scenario may have more than 500` };
+      if (++commas[commas.length - 1]! >= MAX_LIST_ITEMS)
+        return {
+          offset: at,
+          message: `more than ${MAX_LIST_ITEMS} items in one list or mapping; no list in a scenario may have more than 500`,
+        };
     }
     if (commas.length === 0 && (tok === '-' || tok === '?')) {
       if (++run > MAX_NESTING) return { offset: at, message: TOO_DEEP };
@@ -219,7 +305,9 @@ function treeLimits(tokens: CST.Token[]): Limit | undefined {
       if (t.items.length > (isList ? MAX_LIST_ITEMS : MAX_MAP_KEYS)) {
         return {
           offset: t.offset,
-          message: isList ? `a list of ${t.items.length} items; no list in a scenario may have more than 500` : `a mapping with ${t.items.length} keys; no mapping in a scenario has more than 29`,
+          message: isList
+            ? `a list of ${t.items.length} items; no list in a scenario may have more than 500`
+            : `a mapping with ${t.items.length} keys; no mapping in a scenario has more than 29`,
         };
       }
       for (const it of t.items) {
@@ -242,7 +330,10 @@ function yamlVersionProblem(tokens: CST.Token[]): Limit | undefined {
     if (!m || m[1] === '1.2') continue;
     const said = m[1] === undefined ? 'a %YAML directive without a version' : `%YAML ${m[1]}`;
     const at = m[1] === undefined ? t.offset : t.offset + t.source.indexOf(m[1], 5);
-    return { offset: at, message: `${said}: a scenario is YAML 1.2 (under 1.1, 012 reads as 10, 1:30 as 90, yes as true, and << merges keys); remove the directive or write %YAML 1.2` };
+    return {
+      offset: at,
+      message: `${said}: a scenario is YAML 1.2 (under 1.1, 012 reads as 10, 1:30 as 90, yes as true, and << merges keys); remove the directive or write %YAML 1.2`,
+    };
   }
   return undefined;
 }
@@ -283,14 +374,24 @@ function nodeProblems(doc: Document): { offset: number; message: string }[] {
   const stack: { node: Node; done: boolean }[] = doc.contents ? [{ node: doc.contents as Node, done: false }] : [];
   while (stack.length) {
     const { node, done } = stack.pop()!;
-    const children = isCollection(node) ? node.items.flatMap((it) => (isPair(it) ? [it.key, it.value] : [it])).filter((c): c is Node => c !== null && c !== undefined) : [];
+    const children = isCollection(node)
+      ? node.items
+          .flatMap((it) => (isPair(it) ? [it.key, it.value] : [it]))
+          .filter((c): c is Node => c !== null && c !== undefined)
+      : [];
     if (done) {
       ancestors.delete(node);
-      size.set(node, children.reduce((n, c) => n + (size.get(c) ?? 1), 1));
+      size.set(
+        node,
+        children.reduce((n, c) => n + (size.get(c) ?? 1), 1),
+      );
       continue;
     }
     if (node.tag !== undefined && !PLAIN_TAGS.has(node.tag)) {
-      at(node, `the tag ${node.tag.replace(/^tag:yaml\.org,2002:/, '!!')} is not allowed: a scenario is made of strings, numbers, booleans, lists and mappings`);
+      at(
+        node,
+        `the tag ${node.tag.replace(/^tag:yaml\.org,2002:/, '!!')} is not allowed: a scenario is made of strings, numbers, booleans, lists and mappings`,
+      );
     }
     if (isAlias(node)) {
       // The library resolves an alias to the last node before it with that anchor, in this walk's order.
@@ -311,7 +412,10 @@ function nodeProblems(doc: Document): { offset: number; message: string }[] {
         break;
       }
       if (aliased > MAX_ALIASED_VALUES) {
-        at(node, `aliases expand to more than ${MAX_ALIASED_VALUES} values by here (*${node.source} alone stands for ${n}): a YAML alias bomb`);
+        at(
+          node,
+          `aliases expand to more than ${MAX_ALIASED_VALUES} values by here (*${node.source} alone stands for ${n}): a YAML alias bomb`,
+        );
         break;
       }
       continue;
@@ -321,10 +425,15 @@ function nodeProblems(doc: Document): { offset: number; message: string }[] {
       const v = node.value;
       if (v.includes('\0')) {
         // "\040" in double quotes is YAML's \0 then "40", not mountinfo's escaped space.
-        const hint = v.includes('\u000040') ? '; inside double quotes `\\040` is the escape \\0 (NUL) followed by "40": write a space, or use single quotes for a literal backslash' : '';
+        const hint = v.includes('\u000040')
+          ? '; inside double quotes `\\040` is the escape \\0 (NUL) followed by "40": write a space, or use single quotes for a literal backslash'
+          : '';
         at(node, `a NUL character (from an escape such as \\0) cannot be part of a scenario${hint}`);
       } else if (LONE_SURROGATE.test(v)) {
-        at(node, 'half of a UTF-16 surrogate pair (an escape such as \\ud800) is not a character and has no UTF-8 bytes');
+        at(
+          node,
+          'half of a UTF-16 surrogate pair (an escape such as \\ud800) is not a character and has no UTF-8 bytes',
+        );
       }
     }
     if (isCollection(node)) {
@@ -343,7 +452,16 @@ function sortProblems(ps: InputProblem[]): InputProblem[] {
   const sorted = [...ps].sort((a, b) => a.line - b.line || a.col - b.col);
   if (sorted.length <= MAX_PROBLEMS) return sorted;
   const next = sorted[MAX_PROBLEMS]!;
-  return [...sorted.slice(0, MAX_PROBLEMS), { file: next.file, line: next.line, col: next.col, path: '', message: `and ${sorted.length - MAX_PROBLEMS} more problems from here on, not shown` }];
+  return [
+    ...sorted.slice(0, MAX_PROBLEMS),
+    {
+      file: next.file,
+      line: next.line,
+      col: next.col,
+      path: '',
+      message: `and ${sorted.length - MAX_PROBLEMS} more problems from here on, not shown`,
+    },
+  ];
 }
 
 function yamlMessage(code: string, message: string): string {
@@ -362,9 +480,13 @@ function yamlMessage(code: string, message: string): string {
 
 /** Finds the node at a JSON pointer and returns its line:col; falls back to the nearest ancestor. */
 function locate(doc: Document, lc: LineCounter, pointer: string, atKey: boolean): { line: number; col: number } {
-  const segs = pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const segs = pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   let node: unknown = doc.contents;
-  let best: { line: number; col: number } = node && (node as Node).range ? lc.linePos((node as Node).range![0]) : { line: 1, col: 1 };
+  let best: { line: number; col: number } =
+    node && (node as Node).range ? lc.linePos((node as Node).range![0]) : { line: 1, col: 1 };
   for (let i = 0; i < segs.length; i++) {
     const seg = segs[i]!;
     if (isMap(node)) {
@@ -474,10 +596,19 @@ export async function discoverScenarioFiles(paths: string[]): Promise<ScenarioPa
     } catch (e) {
       // Not every failure is a missing file: a symlink loop or a directory one may not enter say so.
       const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file or directory' : code === 'ELOOP' ? 'too many levels of symbolic links' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+      const why =
+        code === 'ENOENT'
+          ? 'no such file or directory'
+          : code === 'ELOOP'
+            ? 'too many levels of symbolic links'
+            : code === 'EACCES'
+              ? 'permission denied'
+              : (e as Error).message;
       // Without /proc the bytes of a non-UTF-8 argument are lost; say that, not that the file is missing.
       const lost = code === 'ENOENT' && arg.includes('\uFFFD') && typeof p === 'string';
-      const message = lost ? "the name is not valid UTF-8 and its bytes could not be recovered (no /proc/self/cmdline); rename the file, or pass its directory" : why;
+      const message = lost
+        ? 'the name is not valid UTF-8 and its bytes could not be recovered (no /proc/self/cmdline); rename the file, or pass its directory'
+        : why;
       throw new BadInputError([{ file: typeof p === 'string' ? p : nameText(p), line: 1, col: 1, path: '', message }]);
     }
     if (st.isDirectory()) out.push(...(await walk(typeof p === 'string' ? Buffer.from(p) : p)));
@@ -499,7 +630,10 @@ async function walk(dir: Buffer): Promise<ScenarioPath[]> {
   entries.sort((a, b) => nameText(a.name).localeCompare(nameText(b.name)));
   const out: ScenarioPath[] = [];
   for (const e of entries) {
-    const full = isUtf8(dir) && isUtf8(e.name) ? Buffer.from(join(dir.toString(), e.name.toString())) : Buffer.concat([dir, Buffer.from('/'), e.name]);
+    const full =
+      isUtf8(dir) && isUtf8(e.name)
+        ? Buffer.from(join(dir.toString(), e.name.toString()))
+        : Buffer.concat([dir, Buffer.from('/'), e.name]);
     if (e.isDirectory()) out.push(...(await walk(full)));
     else if (SCENARIO_SUFFIX.test(e.name.toString('latin1'))) out.push(isUtf8(full) ? full.toString('utf8') : full);
   }

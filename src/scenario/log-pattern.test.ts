@@ -18,7 +18,12 @@ describe('log patterns: class, user patterns that backtrack exponentially', () =
   });
 
   it('anchors ^ and $ at each line of a log', () => {
-    assert.equal(logPattern("^Error \\(criu/mount\\.c:\\d+\\): mnt: Can't mount").test("(00.1) x\nError (criu/mount.c:42): mnt: Can't mount at ./a\n"), true);
+    assert.equal(
+      logPattern("^Error \\(criu/mount\\.c:\\d+\\): mnt: Can't mount").test(
+        "(00.1) x\nError (criu/mount.c:42): mnt: Can't mount at ./a\n",
+      ),
+      true,
+    );
     assert.equal(logPattern('^mount$').test('a mount\nmounts\n'), false);
   });
 
@@ -37,12 +42,25 @@ describe('log patterns: class, user patterns that backtrack exponentially', () =
   });
 
   it('is refused at validate, at the pattern in the file', () => {
-    const msg = thrown(() => parseScenario(doc('  known-bug:\n    url: https://example.org/bug/1\n    reason: "(mount)\\\\1"\n'), 'x.yaml'), BadInputError).message;
-    assert.match(msg, /^x\.yaml:7:13: patterns run in a linear-time engine \(RE2 syntax\), which has no backreferences/);
-    assert.match(thrown(() => parseScenario(doc('  fails: "(?=a)"\n'), 'x.yaml'), BadInputError).message, /^x\.yaml:5:10: .*no lookahead or lookbehind/);
+    const msg = thrown(
+      () =>
+        parseScenario(doc('  known-bug:\n    url: https://example.org/bug/1\n    reason: "(mount)\\\\1"\n'), 'x.yaml'),
+      BadInputError,
+    ).message;
+    assert.match(
+      msg,
+      /^x\.yaml:7:13: patterns run in a linear-time engine \(RE2 syntax\), which has no backreferences/,
+    );
+    assert.match(
+      thrown(() => parseScenario(doc('  fails: "(?=a)"\n'), 'x.yaml'), BadInputError).message,
+      /^x\.yaml:5:10: .*no lookahead or lookbehind/,
+    );
   });
 
   it('accepts the nested repetition the old shape list refused: it is harmless now', () => {
-    assert.equal(parseScenario(doc('  dump-fails: "(.*mount.*)+"\n'), 'x.yaml').scenario.expect instanceof Object, true);
+    assert.equal(
+      parseScenario(doc('  dump-fails: "(.*mount.*)+"\n'), 'x.yaml').scenario.expect instanceof Object,
+      true,
+    );
   });
 });

@@ -30,14 +30,17 @@ export function compileLogPattern(source: string): Compiled {
 /** Like compileLogPattern, for patterns that validate already accepted. */
 export function logPattern(source: string): LogPattern {
   const c = compileLogPattern(source);
-  if ('error' in c) throw new Error(`pattern ${JSON.stringify(source)} passed validation but does not compile: ${c.error}`);
+  if ('error' in c)
+    throw new Error(`pattern ${JSON.stringify(source)} passed validation but does not compile: ${c.error}`);
   return c.pattern;
 }
 
 function explain(source: string, message: string): string {
   const why = message.replace(/^error parsing regexp: /, '');
   const engine = 'patterns run in a linear-time engine (RE2 syntax), which has no';
-  if (/\\[1-9]/.test(source) || /\\k</.test(source)) return `${engine} backreferences (\\1, \\k<name>): match the text itself instead (${why})`;
-  if (/\(\?<?[=!]/.test(source)) return `${engine} lookahead or lookbehind ((?=, (?!, (?<=, (?<!): match the text around it instead (${why})`;
+  if (/\\[1-9]/.test(source) || /\\k</.test(source))
+    return `${engine} backreferences (\\1, \\k<name>): match the text itself instead (${why})`;
+  if (/\(\?<?[=!]/.test(source))
+    return `${engine} lookahead or lookbehind ((?=, (?!, (?<=, (?<!): match the text around it instead (${why})`;
   return `not a valid regular expression in RE2 syntax: ${why}`;
 }

@@ -20,9 +20,10 @@ describe('scenario schema', () => {
     const walk = (node: unknown, path: string) => {
       if (!node || typeof node !== 'object') return;
       const n = node as Record<string, unknown>;
-      if (n['type'] === 'object' && n['properties'] && n['additionalProperties'] !== false) missing.push(`${path}: additionalProperties`);
-      for (const [k, v] of Object.entries((n['properties'] as Record<string, Record<string, unknown>>) ?? {})) {
-        if (!v['description'] && !v['$ref']) missing.push(`${path}/properties/${k}: description`);
+      if (n.type === 'object' && n.properties && n.additionalProperties !== false)
+        missing.push(`${path}: additionalProperties`);
+      for (const [k, v] of Object.entries((n.properties as Record<string, Record<string, unknown>>) ?? {})) {
+        if (!v.description && !v.$ref) missing.push(`${path}/properties/${k}: description`);
       }
       for (const [k, v] of Object.entries(n)) walk(v, `${path}/${k}`);
     };

@@ -25,7 +25,11 @@ export function semanticProblems(s: Scenario): SemanticProblem[] {
   (s.outside ?? []).forEach((step, i) => {
     const name = stepName(step);
     if (TREE_ONLY.has(name)) {
-      problems.push({ path: `/outside/${i}/${name}`, message: `'${name}' runs only inside the tree; outside steps make mounts and files`, suggestion: 'move it to steps (or into a spawn)' });
+      problems.push({
+        path: `/outside/${i}/${name}`,
+        message: `'${name}' runs only inside the tree; outside steps make mounts and files`,
+        suggestion: 'move it to steps (or into a spawn)',
+      });
     }
   });
   checkTasks(s, problems);
@@ -34,13 +38,20 @@ export function semanticProblems(s: Scenario): SemanticProblem[] {
       const m = step.mount;
       if (m?.image) {
         if (!IMAGE_FSTYPES.includes(m.fstype)) {
-          const p: SemanticProblem = { path: `${base}/${i}/mount/fstype`, message: `an image can be made for ${IMAGE_FSTYPES.join(', ')}, not '${m.fstype}'` };
+          const p: SemanticProblem = {
+            path: `${base}/${i}/mount/fstype`,
+            message: `an image can be made for ${IMAGE_FSTYPES.join(', ')}, not '${m.fstype}'`,
+          };
           const guess = closest(m.fstype, IMAGE_FSTYPES);
           if (guess) p.suggestion = `did you mean '${guess}'?`;
           problems.push(p);
         }
         if (m.source !== undefined) {
-          problems.push({ path: `${base}/${i}/mount/source`, message: 'with `image` the source is the loop device', suggestion: 'drop `source`' });
+          problems.push({
+            path: `${base}/${i}/mount/source`,
+            message: 'with `image` the source is the loop device',
+            suggestion: 'drop `source`',
+          });
         }
       }
       if (step.spawn) mounts(step.spawn.steps, `${base}/${i}/spawn/steps`);
@@ -75,8 +86,10 @@ function checkTasks(s: Scenario, problems: SemanticProblem[]): void {
       const at = `${base}/${i}`;
       if (step.spawn) {
         const n = step.spawn.name;
-        if (n === 'init') problems.push({ path: `${at}/spawn/name`, message: "'init' is the root task's name; pick another" });
-        else if (names.has(n)) problems.push({ path: `${at}/spawn/name`, message: `task name '${n}' is already used at ${names.get(n)}` });
+        if (n === 'init')
+          problems.push({ path: `${at}/spawn/name`, message: "'init' is the root task's name; pick another" });
+        else if (names.has(n))
+          problems.push({ path: `${at}/spawn/name`, message: `task name '${n}' is already used at ${names.get(n)}` });
         else names.set(n, at);
         if (depth >= 8) problems.push({ path: `${at}/spawn`, message: 'spawns nest more than 8 deep' });
         walk(step.spawn.steps, `${at}/spawn/steps`, depth + 1);
@@ -90,7 +103,10 @@ function checkTasks(s: Scenario, problems: SemanticProblem[]): void {
   for (const w of waits) {
     if (!signals.has(w.name)) {
       const known = [...signals];
-      const p: SemanticProblem = { path: w.path, message: `waits for '${w.name}', but no step signals it (setup would hang)` };
+      const p: SemanticProblem = {
+        path: w.path,
+        message: `waits for '${w.name}', but no step signals it (setup would hang)`,
+      };
       const guess = closest(w.name, known);
       if (guess) p.suggestion = `did you mean '${guess}'?`;
       problems.push(p);

@@ -84,14 +84,17 @@ function simplify(errors: ErrorObject[]): SchemaProblem[] {
         : [typeName(String((e.params as { type: string }).type))],
     );
     const data = errs[0]!.data;
-    const allowed = errs.flatMap((e) => (e.keyword === 'enum' ? (e.params as { allowedValues: unknown[] }).allowedValues.map(String) : []));
+    const allowed = errs.flatMap((e) =>
+      e.keyword === 'enum' ? (e.params as { allowedValues: unknown[] }).allowedValues.map(String) : [],
+    );
     const guess = typeof data === 'string' ? closest(data, allowed) : undefined;
     problems.push({
       path,
       message: `expected ${[...new Set(expected)].join(' or ')}, got ${describe(data)}${guess ? `; did you mean '${guess}'?` : ''}`,
     });
   }
-  if (problems.length === 0 && errors.length) problems.push({ path: errors[0]!.instancePath, message: 'does not match any allowed form' });
+  if (problems.length === 0 && errors.length)
+    problems.push({ path: errors[0]!.instancePath, message: 'does not match any allowed form' });
   return dedupe(problems);
 }
 
@@ -109,7 +112,13 @@ function withoutWrongBranches(errors: ErrorObject[]): ErrorObject[] {
     if (!m) continue;
     const further = errors.some((o) => {
       const n = branch(o);
-      return n !== null && n[1] === m[1] && n[2] !== m[2] && o.keyword !== 'required' && o.instancePath.startsWith(e.instancePath);
+      return (
+        n !== null &&
+        n[1] === m[1] &&
+        n[2] !== m[2] &&
+        o.keyword !== 'required' &&
+        o.instancePath.startsWith(e.instancePath)
+      );
     });
     if (further) wrong.add(`${e.instancePath}\0${m[1]}${m[2]}/`);
   }
@@ -131,7 +140,9 @@ function dedupe(ps: SchemaProblem[]): SchemaProblem[] {
   const seen = new Set<string>();
   // Several oneOf branches may reject the same unknown key; the one that
   // found a near miss is the most helpful, so it goes first.
-  const ordered = [...ps].sort((a, b) => Number(b.message.includes('did you mean')) - Number(a.message.includes('did you mean')));
+  const ordered = [...ps].sort(
+    (a, b) => Number(b.message.includes('did you mean')) - Number(a.message.includes('did you mean')),
+  );
   return ordered.filter((p) => {
     const k = p.key !== undefined ? `${p.path}\0key` : `${p.path}\0${p.message}`;
     if (seen.has(k)) return false;
@@ -144,7 +155,7 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
   return `${typeof v} ${String(v)}`;
 }
 
@@ -166,14 +177,20 @@ function translate(e: ErrorObject): SchemaProblem {
       return p;
     }
     case 'required':
-      return { path, message: `missing required field '${String((e.params as { missingProperty: string }).missingProperty)}'` };
+      return {
+        path,
+        message: `missing required field '${String((e.params as { missingProperty: string }).missingProperty)}'`,
+      };
     case 'minProperties':
     case 'maxProperties':
       if (/^\/steps\/\d+$/.test(path)) {
         const keys = e.data && typeof e.data === 'object' ? Object.keys(e.data) : [];
         return {
           path,
-          message: keys.length === 0 ? 'a step needs a name: a mapping with exactly one key, like `mkdir: /a`' : `a step has exactly one key (its name); found ${keys.map((k) => `'${k}'`).join(', ')}`,
+          message:
+            keys.length === 0
+              ? 'a step needs a name: a mapping with exactly one key, like `mkdir: /a`'
+              : `a step has exactly one key (its name); found ${keys.map((k) => `'${k}'`).join(', ')}`,
           suggestion: 'split it into one list item per action',
         };
       }
@@ -181,7 +198,12 @@ function translate(e: ErrorObject): SchemaProblem {
     case 'pattern':
       return { path, message: patternMessage(path, e) };
     case 'not':
-      return { path, message: /\/(fd|close)$/.test(path) ? `fd ${String(e.data)} is reserved: fds 8 and 9 belong to the lab while steps run` : `${describe(e.data)} is not allowed here` };
+      return {
+        path,
+        message: /\/(fd|close)$/.test(path)
+          ? `fd ${String(e.data)} is reserved: fds 8 and 9 belong to the lab while steps run`
+          : `${describe(e.data)} is not allowed here`,
+      };
     case 'uniqueItems': {
       const { i } = e.params as { i: number; j: number };
       const dup = Array.isArray(e.data) ? e.data[i] : undefined;
@@ -190,9 +212,15 @@ function translate(e: ErrorObject): SchemaProblem {
     case 'maxLength':
     case 'maxItems':
     case 'maximum':
-      return { path, message: `too large: ${e.message ?? ''} (got ${describe(e.data)})`.replace(' (got', ', got').replace(/\)$/, '') };
+      return {
+        path,
+        message: `too large: ${e.message ?? ''} (got ${describe(e.data)})`.replace(' (got', ', got').replace(/\)$/, ''),
+      };
     default:
-      return { path, message: `${e.message ?? e.keyword}${e.keyword === 'minimum' || e.keyword === 'minLength' || e.keyword === 'minItems' ? `, got ${describe(e.data)}` : ''}` };
+      return {
+        path,
+        message: `${e.message ?? e.keyword}${e.keyword === 'minimum' || e.keyword === 'minLength' || e.keyword === 'minItems' ? `, got ${describe(e.data)}` : ''}`,
+      };
   }
 }
 
@@ -203,7 +231,10 @@ const FRIENDLY_PATTERNS: [RegExp, string][] = [
   [/^\^\[a-z0-9\]\[a-z0-9-\]\*\$/, 'must be lower-case letters, digits and -'],
   [/^\^\[a-z\]\[a-z0-9-\]\*\$/, 'must be lower-case letters, digits and -, starting with a letter'],
   [/^\^\[a-z0-9\]\[a-z0-9._-\]\*\$/, 'must be lower-case letters, digits, ".", "_" and "-"'],
-  [/^\^\[A-Za-z0-9_.,=:\+\/-\]\+\$/, 'is not a mount option list: letters, digits and _ . , = : + / - only (no spaces or shell characters)'],
+  [
+    /^\^\[A-Za-z0-9_.,=:\+\/-\]\+\$/,
+    'is not a mount option list: letters, digits and _ . , = : + / - only (no spaces or shell characters)',
+  ],
   [/^\^\[A-Za-z0-9_.-\]\+\$/, 'must be letters, digits, ".", "_" and "-"'],
   [/^\^0\?\[0-7\]/, 'is not an octal file mode like "0644"'],
   [/^\^\[\^\\u0000\\n\]\+\$/, 'is empty or holds a NUL or a newline, which no mount source or link target can'],
@@ -217,11 +248,13 @@ function patternMessage(path: string, e: ErrorObject): string {
   const v = typeof e.data === 'string' ? e.data : '';
   const pat = String((e.params as { pattern: string }).pattern);
   if (pat.startsWith('^/')) {
-    if (!v.startsWith('/')) return `path ${JSON.stringify(v)} must be absolute (start with '/') inside the scenario root`;
+    if (!v.startsWith('/'))
+      return `path ${JSON.stringify(v)} must be absolute (start with '/') inside the scenario root`;
     if (/(^|\/)\.\.(\/|$)/.test(v)) return `path ${JSON.stringify(v)} escapes the scenario root with '..'`;
     return `path ${JSON.stringify(v)} contains a NUL byte or newline`;
   }
-  if (path === '/name') return `name ${JSON.stringify(v)} must be lower-case letters, digits, '.', '_' or '-', starting with a letter or digit`;
+  if (path === '/name')
+    return `name ${JSON.stringify(v)} must be lower-case letters, digits, '.', '_' or '-', starting with a letter or digit`;
   for (const [re, msg] of FRIENDLY_PATTERNS) if (re.test(pat)) return `${JSON.stringify(v)} ${msg}`;
   return `${JSON.stringify(v)} is not allowed here (must match ${pat})`;
 }

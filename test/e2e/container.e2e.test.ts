@@ -22,7 +22,10 @@ function readFileSyncOr(path: string): string {
 /** Containers carrying a mountlab label (mountlab.run=ID, mountlab.pid=PID), running or not. */
 async function labelled(label: string): Promise<string[]> {
   const client = await getContainerRuntimeClient();
-  const list = await client.container.dockerode.listContainers({ all: true, filters: JSON.stringify({ label: [label] }) });
+  const list = await client.container.dockerode.listContainers({
+    all: true,
+    filters: JSON.stringify({ label: [label] }),
+  });
   return list.map((c) => `${c.Id.slice(0, 12)} ${c.State} ${JSON.stringify(c.Labels)}`);
 }
 
@@ -57,7 +60,10 @@ function assertRefused(run: RunResult, code: number | null, stderr: string): voi
   for (const r of run.results) {
     assert.equal(r.outcome, 'error', r.reason);
     assert.equal(r.error?.phase, 'preflight');
-    assert.match(r.reason, /^preflight: CRIU preflight failed: criu \S+ cannot checkpoint and restore on this host's kernel/);
+    assert.match(
+      r.reason,
+      /^preflight: CRIU preflight failed: criu \S+ cannot checkpoint and restore on this host's kernel/,
+    );
     assert.match(r.reason, /use --target vm/);
   }
   assert.match(run.cells[0]!.error ?? '', /CRIU preflight failed/);
@@ -70,8 +76,10 @@ describe('@e2e container target', function () {
   let host: HostCase = { works: false, why: 'the preflight has not run' };
 
   before(async function () {
-    if (process.env['MOUNTLAB_NO_CONTAINER'] === '1') {
-      process.stdout.write('      (container e2e pending: MOUNTLAB_NO_CONTAINER=1 says this machine has no container engine on purpose)\n');
+    if (process.env.MOUNTLAB_NO_CONTAINER === '1') {
+      process.stdout.write(
+        '      (container e2e pending: MOUNTLAB_NO_CONTAINER=1 says this machine has no container engine on purpose)\n',
+      );
       this.skip();
     }
     // No engine: this hook fails with the PrerequisiteError's message and hint.
@@ -79,12 +87,16 @@ describe('@e2e container target', function () {
       await findDockerEngine();
     } catch (e) {
       const hint = (e as { hint?: string }).hint;
-      throw new Error(`${(e as Error).message}${hint ? `\n  hint: ${hint}` : ''}\n  (set MOUNTLAB_NO_CONTAINER=1 to leave these tests pending)`);
+      throw new Error(
+        `${(e as Error).message}${hint ? `\n  hint: ${hint}` : ''}\n  (set MOUNTLAB_NO_CONTAINER=1 to leave these tests pending)`,
+      );
     }
     // The preflight, measured now (not a cached answer), through the real CLI.
     const out = tempOut('container-preflight');
     const t0 = Date.now();
-    const r = await runCli(['run', CHAIN(), '--target', 'container', '--out', out], { env: { MOUNTLAB_CRIU_PREFLIGHT: 'fresh' } });
+    const r = await runCli(['run', CHAIN(), '--target', 'container', '--out', out], {
+      env: { MOUNTLAB_CRIU_PREFLIGHT: 'fresh' },
+    });
     const ms = Date.now() - t0;
     const { run } = readRun(out);
     const preflight = run.cells[0]?.facts.preflight;
@@ -97,23 +109,45 @@ describe('@e2e container target', function () {
       host = { works: false, why: `${run.cells[0]!.error ?? ''} (refused in ${(ms / 1000).toFixed(1)} s)` };
     }
     assert.deepEqual(await labelled(`mountlab.run=${run.runId}`), []);
-    const which = host.works ? 'CRIU works on the host kernel: asserting scenario verdicts' : 'CRIU cannot run on the host kernel: asserting the refusal';
+    const which = host.works
+      ? 'CRIU works on the host kernel: asserting scenario verdicts'
+      : 'CRIU cannot run on the host kernel: asserting the refusal';
     process.stdout.write(`      (container e2e: ${which}; ${host.why})\n`);
   });
 
   it('refuses a cell whose preflight hangs (a fault injected on purpose) within 60 s: exit 2, one preflight and one image for -j 2, no container left', async () => {
     const out = tempOut('container-fault');
     const t0 = Date.now();
-    const r = await runCli(['run', CHAIN(), assetPath('scenarios', 'binds', 'rbind-tree.yaml'), '--target', 'container', '--out', out, '-j', '2'], {
-      env: { MOUNTLAB_CRIU_PREFLIGHT: 'fault-hang' },
-    });
+    const r = await runCli(
+      [
+        'run',
+        CHAIN(),
+        assetPath('scenarios', 'binds', 'rbind-tree.yaml'),
+        '--target',
+        'container',
+        '--out',
+        out,
+        '-j',
+        '2',
+      ],
+      {
+        env: { MOUNTLAB_CRIU_PREFLIGHT: 'fault-hang' },
+      },
+    );
     const ms = Date.now() - t0;
     const { run } = readRun(out);
     assertRefused(run, r.code, r.stderr);
     assert.ok(ms < 60_000, `took ${ms} ms`);
-    assert.match(run.results[0]!.reason, /criu dump of a sleeping task did not finish in 10 s and was killed, within a deadline of 15 s/);
+    assert.match(
+      run.results[0]!.reason,
+      /criu dump of a sleeping task did not finish in 10 s and was killed, within a deadline of 15 s/,
+    );
     assert.match(run.results[0]!.error?.excerpt ?? '', /a hang injected by MOUNTLAB_CRIU_PREFLIGHT=fault-hang/);
-    assert.equal(r.stderr.match(/CRIU preflight: a dump and restore/g)?.length, 1, `one preflight for the cell's two containers:\n${r.stderr}`);
+    assert.equal(
+      r.stderr.match(/CRIU preflight: a dump and restore/g)?.length,
+      1,
+      `one preflight for the cell's two containers:\n${r.stderr}`,
+    );
     assert.ok((r.stderr.match(/building container image/g)?.length ?? 0) <= 1, 'one image build');
     assert.match(r.stderr, /2 error in \d+\.\d s; exit 2/);
     assert.deepEqual(await labelled(`mountlab.run=${run.runId}`), []);
@@ -125,7 +159,15 @@ describe('@e2e container target', function () {
   it('runs scenarios on the host kernel: a slave chain passes, seed 004 is the known bug, a leak is found; no container is left', async () => {
     const out = tempOut('container');
     if (!host.works) {
-      const r = await runCli(['run', CHAIN(), assetPath('scenarios', 'seed-004', 'unlinked-relinked-file.yaml'), '--target', 'container', '--out', out]);
+      const r = await runCli([
+        'run',
+        CHAIN(),
+        assetPath('scenarios', 'seed-004', 'unlinked-relinked-file.yaml'),
+        '--target',
+        'container',
+        '--out',
+        out,
+      ]);
       const { run } = readRun(out);
       assertRefused(run, r.code, r.stderr);
       assert.equal(run.results.length, 2);
@@ -157,7 +199,7 @@ describe('@e2e container target', function () {
     const facts = run.cells[0]!.facts;
     assert.equal(facts.target, 'container');
     // The host's kernel, not the image's: the container target cannot validate a kernel.
-    if (!process.env['DOCKER_HOST']) assert.equal(facts.kernel, release());
+    if (!process.env.DOCKER_HOST) assert.equal(facts.kernel, release());
     assert.match(facts.criu, /^\d+\.\d+/);
     assert.equal(run.complete, true);
     // The chain really was built and captured, and the bug is the one seed 004 names.
@@ -172,7 +214,11 @@ describe('@e2e container target', function () {
     const out = tempOut('container-pty');
     // script(1) runs the CLI on a pseudo-terminal, as a user's shell would.
     const cmd = `stty cols 100 rows 30; ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run ${JSON.stringify(assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'))} --target container --out ${JSON.stringify(out)}`;
-    const pty = spawnSync('script', ['-qfec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, TERM: 'xterm' }, timeout: 5 * 60_000 });
+    const pty = spawnSync('script', ['-qfec', cmd, '/dev/null'], {
+      encoding: 'utf8',
+      env: { ...process.env, TERM: 'xterm' },
+      timeout: 5 * 60_000,
+    });
     const raw = pty.stdout;
     // script -e exits with the CLI's code.
     assert.equal(pty.status, host.works ? 0 : 2, raw);
@@ -191,7 +237,8 @@ describe('@e2e container target', function () {
     assert.equal(run.results[0]?.outcome, 'pass', raw);
     assert.match(raw, /\x1b\[\?25l/, 'the live view took the terminal');
     // The phases of the real scenario were shown as they happened, each with its clock.
-    for (const phase of ['setup', 'dump', 'restore', 'compare']) assert.match(raw, new RegExp(`slave-chain-3 +${phase} +\\d+\\.\\d s`), phase);
+    for (const phase of ['setup', 'dump', 'restore', 'compare'])
+      assert.match(raw, new RegExp(`slave-chain-3 +${phase} +\\d+\\.\\d s`), phase);
     assert.match(raw, /PASS slave-chain-3 in \d+\.\d s/);
     const shown = raw.match(/1 pass in \d+\.\d s; exit 0\r?\nreport: (\S+)/);
     assert.ok(shown, raw);
@@ -208,12 +255,14 @@ describe('@e2e container target', function () {
       assetPath('scenarios', 'binds', 'two-tmpfs.yaml'),
       assetPath('scenarios', 'files', 'cwd-in-bind.yaml'),
     ];
-    const verdicts = (run: { results: { cell: string; scenario: string; outcome: string }[] }) => run.results.map((x) => `${x.cell} ${x.scenario} ${x.outcome}`).sort();
+    const verdicts = (run: { results: { cell: string; scenario: string; outcome: string }[] }) =>
+      run.results.map((x) => `${x.cell} ${x.scenario} ${x.outcome}`).sort();
     // Where CRIU cannot run here every verdict is the preflight's error, and every exit 2: the shards must still add up.
     const code = host.works ? 0 : 2;
     const whole = tempOut('shard-whole');
     assert.equal((await runCli(['run', ...files, '--target', 'container', '--out', whole, '-j', '1'])).code, code);
-    if (!host.works) assert.ok(readRun(whole).run.results.every((r) => r.outcome === 'error' && r.error?.phase === 'preflight'));
+    if (!host.works)
+      assert.ok(readRun(whole).run.results.every((r) => r.outcome === 'error' && r.error?.phase === 'preflight'));
     const shards: string[] = [];
     for (const k of [1, 2, 3]) {
       const out = tempOut(`shard-${k}`);
@@ -228,7 +277,8 @@ describe('@e2e container target', function () {
     const merged = readRun(mergedOut);
     assert.deepEqual(verdicts(merged.run), verdicts(readRun(whole).run));
     assert.equal(merged.run.results.length, 6);
-    for (const f of ['results.json', 'junit.xml', 'results.tap', 'summary.md', 'index.html']) assert.ok(existsSync(join(merged.dir, f)), f);
+    for (const f of ['results.json', 'junit.xml', 'results.tap', 'summary.md', 'index.html'])
+      assert.ok(existsSync(join(merged.dir, f)), f);
   });
 
   it('cleans up on Ctrl-C in the middle of a scenario (where CRIU works) or of the preflight (where it hangs): exit 130, no container left', async () => {
@@ -254,18 +304,28 @@ describe('@e2e container target', function () {
   });
 
   it('says plainly when no container engine is reachable, and how to get one', async () => {
-    const saved = process.env['DOCKER_HOST'];
-    process.env['DOCKER_HOST'] = 'unix:///nonexistent/mountlab-e2e/docker.sock';
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'unix:///nonexistent/mountlab-e2e/docker.sock';
     try {
       const out = tempOut('container-noengine');
-      const r = await runCli(['run', assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'), '--target', 'container', '--out', out]);
+      const r = await runCli([
+        'run',
+        assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'),
+        '--target',
+        'container',
+        '--out',
+        out,
+      ]);
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /mountlab: no container engine is reachable: unix:\/\/\/nonexistent\/mountlab-e2e\/docker\.sock does not exist/);
+      assert.match(
+        r.stderr,
+        /mountlab: no container engine is reachable: unix:\/\/\/nonexistent\/mountlab-e2e\/docker\.sock does not exist/,
+      );
       assert.match(r.stderr, /apt-get install docker\.io/);
       assert.match(r.stderr, /--start-docker/);
     } finally {
-      if (saved === undefined) delete process.env['DOCKER_HOST'];
-      else process.env['DOCKER_HOST'] = saved;
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
     }
   });
 });

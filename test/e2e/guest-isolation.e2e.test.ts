@@ -27,10 +27,22 @@ describe('@e2e guest isolation', function () {
     try {
       const rootfs = await ensureImage({ suite: 'trixie' }, () => {});
       const kernel = await ensureKernel({ kind: 'debian', name: 'debian-6.12', suite: 'trixie' }, () => {});
-      const target = new VmTarget({ image: composeGuest(rootfs, kernel), accel: 'auto', machine: 'microvm', memoryMiB: 1024, runDir: scratchDir('isolation'), log: () => {} });
+      const target = new VmTarget({
+        image: composeGuest(rootfs, kernel),
+        accel: 'auto',
+        machine: 'microvm',
+        memoryMiB: 1024,
+        runDir: scratchDir('isolation'),
+        log: () => {},
+      });
       await using vm = await target.start(new AbortController().signal);
       const tryConnect = async (host: string, p: number) =>
-        (await vm.exec(['timeout', '5', 'bash', '-c', `exec 3<>/dev/tcp/${host}/${p} && echo connected`], { timeoutMs: 20_000, label: `connect ${host}:${p}` })).stdout.trim();
+        (
+          await vm.exec(['timeout', '5', 'bash', '-c', `exec 3<>/dev/tcp/${host}/${p} && echo connected`], {
+            timeoutMs: 20_000,
+            label: `connect ${host}:${p}`,
+          })
+        ).stdout.trim();
       // The probe itself works: the guest's own sshd answers it.
       assert.equal(await tryConnect('127.0.0.1', 22), 'connected');
       assert.equal(await tryConnect('10.0.2.2', port), '', 'the host side of user-net');
@@ -38,8 +50,14 @@ describe('@e2e guest isolation', function () {
       assert.deepEqual(accepted, []);
 
       // On the host, qemu's listening sockets are all on loopback.
-      const qemuPids = execFileSync('pgrep', ['-f', '--', `qemu-system-x86_64 -name mountlab-${process.pid}\\b`]).toString().trim().split('\n');
-      const listening = execFileSync('ss', ['-Hltnp']).toString().split('\n').filter((l) => qemuPids.some((pid) => l.includes(`pid=${pid},`)));
+      const qemuPids = execFileSync('pgrep', ['-f', '--', `qemu-system-x86_64 -name mountlab-${process.pid}\\b`])
+        .toString()
+        .trim()
+        .split('\n');
+      const listening = execFileSync('ss', ['-Hltnp'])
+        .toString()
+        .split('\n')
+        .filter((l) => qemuPids.some((pid) => l.includes(`pid=${pid},`)));
       assert.ok(listening.length >= 1, 'qemu forwards ssh');
       for (const l of listening) assert.match(l.split(/\s+/)[3]!, /^127\.0\.0\.1:\d+$/, l);
 
@@ -47,7 +65,12 @@ describe('@e2e guest isolation', function () {
       const sshd = (await vm.exec(['sshd', '-T'], { timeoutMs: 20_000, label: 'sshd -T' })).stdout;
       assert.match(sshd, /^passwordauthentication no$/m);
       assert.match(sshd, /^kbdinteractiveauthentication no$/m);
-      const keys = (await vm.exec(['sh', '-c', 'cat /root/.ssh/authorized_keys 2>/dev/null | wc -l'], { timeoutMs: 20_000, label: 'authorized keys' })).stdout.trim();
+      const keys = (
+        await vm.exec(['sh', '-c', 'cat /root/.ssh/authorized_keys 2>/dev/null | wc -l'], {
+          timeoutMs: 20_000,
+          label: 'authorized keys',
+        })
+      ).stdout.trim();
       assert.equal(keys, '1');
     } finally {
       server.close();

@@ -19,10 +19,17 @@ export interface CliRun {
 /** Runs the real CLI in a child process, as a user would. */
 export function runCli(
   args: string[],
-  opts: { onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  opts: {
+    onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void;
+    timeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+    });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => {
@@ -60,7 +67,15 @@ export function readRun(outDir: string): { dir: string; run: RunResult } {
  */
 export function mountlabQemus(pid?: number): string[] {
   try {
-    return execFileSync('pgrep', ['-a', '-f', '--', `qemu-system-x86_64 -name mountlab-${pid ?? ''}${pid ? '\\b' : ''}`], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim().split('\n').filter(Boolean);
+    return execFileSync(
+      'pgrep',
+      ['-a', '-f', '--', `qemu-system-x86_64 -name mountlab-${pid ?? ''}${pid ? '\\b' : ''}`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+      .toString()
+      .trim()
+      .split('\n')
+      .filter(Boolean);
   } catch (e) {
     if ((e as { status?: number }).status !== 1) throw e;
     return [];

@@ -1,7 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { prng } from '../../src/compare/gen.testutil.js';
-import { genGuestScenario, roundTrip, startGuest, type GuestSession, type RoundTrip } from '../../src/import/guest-roundtrip.testutil.js';
+import {
+  genGuestScenario,
+  roundTrip,
+  startGuest,
+  type GuestSession,
+  type RoundTrip,
+} from '../../src/import/guest-roundtrip.testutil.js';
 import { removeScratch, scratchDir } from '../scratch.js';
 import { mountlabQemus } from './helpers.js';
 
@@ -37,12 +43,19 @@ describe('@e2e import round trip in one VM', function () {
     const bad = built.filter((x) => x.error || !x.check?.equivalent);
     const explain = (x: RoundTrip) =>
       `${x.name}: ${x.error ?? [...x.check!.differences.map((d) => d.sentence), ...x.check!.leftovers].join('; ')}\n--- original capture:\n${x.original}`;
-    const total = (k: 'mounts' | 'peerGroups' | 'slaves' | 'namespaces') => results.reduce((s, x) => s + (x.counts?.[k] ?? 0), 0);
+    const total = (k: 'mounts' | 'peerGroups' | 'slaves' | 'namespaces') =>
+      results.reduce((s, x) => s + (x.counts?.[k] ?? 0), 0);
     const figures = `seed ${seed}: ${built.length} of ${cases} random scenarios built and importable (${results.filter((x) => x.unbuilt).length} stopped by their own propagation, ${results.filter((x) => x.tooBig).length} too big for one scenario), round trips in ${((Date.now() - started) / 1000).toFixed(0)} s (boot ${(boot / 1000).toFixed(1)} s): ${total('mounts')} mounts, ${total('peerGroups')} peer groups, ${total('slaves')} slaves, ${results.filter((x) => (x.counts?.namespaces ?? 0) > 1).length} with two namespaces`;
     process.stderr.write(`      ${figures}\n`);
     assert.deepEqual(bad.map(explain), [], figures);
     // A generator whose scenarios mostly fail to build would test nothing.
-    assert.ok(built.length >= cases * 0.75, `${figures}\n${results.filter((x) => x.unbuilt || x.tooBig).map((x) => `${x.name}: ${x.unbuilt ?? x.tooBig}`).join('\n')}`);
+    assert.ok(
+      built.length >= cases * 0.75,
+      `${figures}\n${results
+        .filter((x) => x.unbuilt || x.tooBig)
+        .map((x) => `${x.name}: ${x.unbuilt ?? x.tooBig}`)
+        .join('\n')}`,
+    );
     // The run must have met the shapes that matter, or it proved little.
     assert.ok(total('peerGroups') >= cases / 2 && total('slaves') >= cases / 4, figures);
     assert.deepEqual(mountlabQemus(), []);

@@ -12,7 +12,7 @@ import { readRun, runCli, tempOut } from './helpers.js';
  * random on purpose (a fixed one would test one code path); the seed is
  * printed, and MOUNTLAB_KILL_SEED replays a failure.
  */
-const seed = Number(process.env['MOUNTLAB_KILL_SEED'] ?? Date.now() % 100_000);
+const seed = Number(process.env.MOUNTLAB_KILL_SEED ?? Date.now() % 100_000);
 let state = seed;
 function pick<T>(list: readonly T[]): T {
   // A small LCG: reproducible from the printed seed.
@@ -24,7 +24,16 @@ function pick<T>(list: readonly T[]): T {
 function leftovers(pid: number, out: string, tmp: string): string[] {
   const found: string[] = [];
   try {
-    found.push(...execFileSync('pgrep', ['-a', '-f', '--', `qemu-system-x86_64 -name mountlab-${pid}\\b`], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim().split('\n').filter(Boolean).map((l) => `process: ${l}`));
+    found.push(
+      ...execFileSync('pgrep', ['-a', '-f', '--', `qemu-system-x86_64 -name mountlab-${pid}\\b`], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+        .toString()
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => `process: ${l}`),
+    );
   } catch (e) {
     // pgrep exits 1 when nothing matches; anything else is the test's own failure.
     if ((e as { status?: number }).status !== 1) throw e;
@@ -54,16 +63,19 @@ describe('@e2e the lab killed at a random phase leaves nothing behind', function
       let pid = 0;
       let sent = false;
       const marker = phase === 'boot' ? /: starting vm/ : new RegExp(`slave-chain-3: ${phase}\\n`);
-      const r = await runCli(['run', assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'), '--out', out, '--verbose', '-j', '1'], {
-        env: { TMPDIR: tmp },
-        onStderr: (text, child) => {
-          if (!sent && marker.test(text)) {
-            sent = true;
-            pid = child.pid!;
-            child.kill(sig);
-          }
+      const r = await runCli(
+        ['run', assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'), '--out', out, '--verbose', '-j', '1'],
+        {
+          env: { TMPDIR: tmp },
+          onStderr: (text, child) => {
+            if (!sent && marker.test(text)) {
+              sent = true;
+              pid = child.pid!;
+              child.kill(sig);
+            }
+          },
         },
-      });
+      );
       assert.ok(sent, `never reached ${phase}:\n${r.stderr}`);
       assert.equal(r.code, 130, `${sig} during ${phase}\n${r.stderr}`);
       assert.match(r.stderr, new RegExp(`${sig} received, stopping and cleaning up`));
@@ -82,16 +94,28 @@ describe('@e2e the lab killed at a random phase leaves nothing behind', function
     let pid = 0;
     let killed = false;
     // Two scenarios in plan order (-j 1, and the victim is the longer one, so it runs first).
-    const r = await runCli(['run', assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'), assetPath('scenarios', 'binds', 'two-tmpfs.yaml'), '--out', out, '--verbose', '-j', '1'], {
-      env: { TMPDIR: tmp },
-      onStderr: (text, child) => {
-        if (!killed && new RegExp(`slave-chain-3: ${phase}\\n`).test(text)) {
-          killed = true;
-          pid = child.pid!;
-          execFileSync('pkill', ['-KILL', '-f', `qemu-system-x86_64 -name mountlab-${pid}\\b`]);
-        }
+    const r = await runCli(
+      [
+        'run',
+        assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'),
+        assetPath('scenarios', 'binds', 'two-tmpfs.yaml'),
+        '--out',
+        out,
+        '--verbose',
+        '-j',
+        '1',
+      ],
+      {
+        env: { TMPDIR: tmp },
+        onStderr: (text, child) => {
+          if (!killed && new RegExp(`slave-chain-3: ${phase}\\n`).test(text)) {
+            killed = true;
+            pid = child.pid!;
+            execFileSync('pkill', ['-KILL', '-f', `qemu-system-x86_64 -name mountlab-${pid}\\b`]);
+          }
+        },
       },
-    });
+    );
     assert.ok(killed, r.stderr);
     const { run } = readRun(out);
     const victim = run.results.find((x) => x.scenario === 'slave-chain-3')!;

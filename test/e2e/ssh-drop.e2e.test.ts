@@ -18,15 +18,28 @@ describe('@e2e ssh dropped mid-step', function () {
   it('fails the step in bounded time, retires the guest, and leaves nothing', async () => {
     const rootfs = await ensureImage({ suite: 'trixie' }, () => {});
     const kernel = await ensureKernel({ kind: 'debian', name: 'debian-6.12', suite: 'trixie' }, () => {});
-    const target = new VmTarget({ image: composeGuest(rootfs, kernel), accel: 'auto', machine: 'microvm', memoryMiB: 1024, runDir: scratchDir('ssh-drop'), log: () => {} });
+    const target = new VmTarget({
+      image: composeGuest(rootfs, kernel),
+      accel: 'auto',
+      machine: 'microvm',
+      memoryMiB: 1024,
+      runDir: scratchDir('ssh-drop'),
+      log: () => {},
+    });
     {
       await using vm = await target.start(new AbortController().signal);
       const guest = new Guest(vm);
       assert.equal(guest.usable, true);
       // A detached killer ends every sshd session process (ours included) a second from now.
-      await vm.exec(['sh', '-c', "setsid sh -c 'sleep 1; pkill -KILL -f \"sshd-session|sshd: root\"' >/dev/null 2>&1 </dev/null &"], { timeoutMs: 20_000, label: 'arm the killer' });
+      await vm.exec(
+        ['sh', '-c', 'setsid sh -c \'sleep 1; pkill -KILL -f "sshd-session|sshd: root"\' >/dev/null 2>&1 </dev/null &'],
+        { timeoutMs: 20_000, label: 'arm the killer' },
+      );
       const t0 = Date.now();
-      await assert.rejects(vm.exec(['sleep', '120'], { timeoutMs: 150_000, label: 'a long step' }), /ssh|closed|connection/i);
+      await assert.rejects(
+        vm.exec(['sleep', '120'], { timeoutMs: 150_000, label: 'a long step' }),
+        /ssh|closed|connection/i,
+      );
       const took = Date.now() - t0;
       assert.ok(took < 30_000, `the step failed after ${took} ms, not at once`);
       assert.equal(vm.alive, false, 'the target sees its connection is gone');

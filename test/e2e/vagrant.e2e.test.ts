@@ -10,8 +10,15 @@ import { readRun, runCli, tempOut } from './helpers.js';
 
 /** libvirt domains and pools whose name carries this run id. */
 function libvirtLeftovers(runId: string): string[] {
-  const names = (args: string[]) => execFileSync('virsh', ['-c', 'qemu:///system', ...args, '--all', '--name']).toString().split('\n').map((s) => s.trim()).filter(Boolean);
-  return [...names(['list']).map((n) => `domain ${n}`), ...names(['pool-list']).map((n) => `pool ${n}`)].filter((n) => n.includes(runId));
+  const names = (args: string[]) =>
+    execFileSync('virsh', ['-c', 'qemu:///system', ...args, '--all', '--name'])
+      .toString()
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  return [...names(['list']).map((n) => `domain ${n}`), ...names(['pool-list']).map((n) => `pool ${n}`)].filter((n) =>
+    n.includes(runId),
+  );
 }
 
 function workDirs(runId: string): string[] {
@@ -33,24 +40,38 @@ describe('@e2e vagrant target', function () {
   const hadVagrantHome = existsSync(join(homedir(), '.vagrant.d'));
 
   before(async function () {
-    if (process.env['MOUNTLAB_NO_VAGRANT'] === '1') {
-      process.stdout.write('      (vagrant e2e pending: MOUNTLAB_NO_VAGRANT=1 says this machine has no vagrant/libvirt on purpose)\n');
+    if (process.env.MOUNTLAB_NO_VAGRANT === '1') {
+      process.stdout.write(
+        '      (vagrant e2e pending: MOUNTLAB_NO_VAGRANT=1 says this machine has no vagrant/libvirt on purpose)\n',
+      );
       this.skip();
     }
     try {
       await checkVagrantPrerequisites(() => {}, scratchDir('vagrant-home'));
     } catch (e) {
       const hint = (e as { hint?: string }).hint;
-      throw new Error(`${(e as Error).message}${hint ? `\n  hint: ${hint}` : ''}\n  (set MOUNTLAB_NO_VAGRANT=1 to leave these tests pending)`);
+      throw new Error(
+        `${(e as Error).message}${hint ? `\n  hint: ${hint}` : ''}\n  (set MOUNTLAB_NO_VAGRANT=1 to leave these tests pending)`,
+      );
     }
   });
 
   it('runs a scenario in the vagrant-libvirt guest: a slave chain passes; the domain, pool and work files are gone', async () => {
     const out = tempOut('vagrant');
-    const r = await runCli(['run', assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'), '--target', 'vagrant', '--out', out]);
+    const r = await runCli([
+      'run',
+      assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'),
+      '--target',
+      'vagrant',
+      '--out',
+      out,
+    ]);
     const { dir, run } = readRun(out);
     assert.equal(r.code, 0, `exit ${r.code}\n${r.stderr}\n${readFileSync(join(dir, 'summary.md'), 'utf8')}`);
-    assert.deepEqual(run.results.map((x) => [x.scenario, x.outcome]), [['slave-chain-3', 'pass']]);
+    assert.deepEqual(
+      run.results.map((x) => [x.scenario, x.outcome]),
+      [['slave-chain-3', 'pass']],
+    );
     const cell = run.cells[0]!;
     assert.match(cell.id, /^vagrant-debian-6\.12-criu-\d/);
     assert.equal(cell.facts.target, 'vagrant');
@@ -62,20 +83,24 @@ describe('@e2e vagrant target', function () {
     assert.match(before, / master:\d+/);
     assert.deepEqual(libvirtLeftovers(run.runId), []);
     assert.deepEqual(workDirs(run.runId), []);
-    if (!hadVagrantHome) assert.equal(existsSync(join(homedir(), '.vagrant.d')), false, 'the run must not create ~/.vagrant.d');
+    if (!hadVagrantHome)
+      assert.equal(existsSync(join(homedir(), '.vagrant.d')), false, 'the run must not create ~/.vagrant.d');
   });
 
   it('cleans up on Ctrl-C during vagrant up: exit 130, no domain, pool or work dir left', async () => {
     const out = tempOut('vagrant-int');
     let sent = false;
-    const r = await runCli(['run', assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'), '--target', 'vagrant', '--out', out, '-v'], {
-      onStderr: (text, child) => {
-        if (!sent && /vagrant: Starting domain/.test(text)) {
-          sent = true;
-          child.kill('SIGINT');
-        }
+    const r = await runCli(
+      ['run', assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'), '--target', 'vagrant', '--out', out, '-v'],
+      {
+        onStderr: (text, child) => {
+          if (!sent && /vagrant: Starting domain/.test(text)) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        },
       },
-    });
+    );
     assert.ok(sent, `never saw the domain start:\n${r.stderr}`);
     assert.equal(r.code, 130, r.stderr);
     const runId = readdirSync(out)[0]!;

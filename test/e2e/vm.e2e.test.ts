@@ -17,17 +17,34 @@ describe('@e2e vm target', function () {
 
   it('runs the skeleton scenarios to pass and records kernel, criu and accelerator', async () => {
     const out = tempOut('e2e');
-    const r = await runCli(['run', assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'), assetPath('scenarios', 'seed-000', 'private-tmp-bind.yaml'), '--out', out]);
+    const r = await runCli([
+      'run',
+      assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'),
+      assetPath('scenarios', 'seed-000', 'private-tmp-bind.yaml'),
+      '--out',
+      out,
+    ]);
     const { dir, run } = readRun(out);
     assert.equal(r.code, 0, `exit ${r.code}\n${r.stderr}\n${readFileSync(join(dir, 'summary.md'), 'utf8')}`);
-    assert.deepEqual(run.results.map((x) => [x.scenario, x.outcome]), [['slave-chain-3', 'pass'], ['private-tmp-bind', 'pass']]);
+    assert.deepEqual(
+      run.results.map((x) => [x.scenario, x.outcome]),
+      [
+        ['slave-chain-3', 'pass'],
+        ['private-tmp-bind', 'pass'],
+      ],
+    );
     const facts = run.cells[0]!.facts;
     assert.match(facts.kernel, /^\d+\.\d+/);
     assert.match(facts.criu, /^\d+\.\d+/);
     assert.ok(facts.accel === 'kvm' || facts.accel === 'tcg');
     assert.equal(run.complete, true);
-    for (const f of ['results.json', 'junit.xml', 'results.tap', 'summary.md', 'index.html']) assert.ok(existsSync(join(dir, f)), f);
-    assert.deepEqual(resultsProblems(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))), [], 'results.json conforms to its published schema');
+    for (const f of ['results.json', 'junit.xml', 'results.tap', 'summary.md', 'index.html'])
+      assert.ok(existsSync(join(dir, f)), f);
+    assert.deepEqual(
+      resultsProblems(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))),
+      [],
+      'results.json conforms to its published schema',
+    );
     // The chain really was built and captured: the before capture shows master links.
     const before = readFileSync(join(dir, run.results[0]!.artifacts['before.capture']!), 'utf8');
     assert.match(before, / master:\d+/);
@@ -67,7 +84,10 @@ describe('@e2e vm target', function () {
     assert.match(restoreLog('nested-mntns-cross-peers[v2]'), /mnt-v2:/);
     assert.doesNotMatch(restoreLog('nested-mntns-cross-peers[compat]'), /mnt-v2:/);
     // The live probes ran: marker mounts on the cross-namespace peers, a write through the restored ghost file's fd.
-    assert.ok((byName('nested-mntns-cross-peers[v2]').probes?.propagation ?? 0) > 0, JSON.stringify(byName('nested-mntns-cross-peers[v2]').probes));
+    assert.ok(
+      (byName('nested-mntns-cross-peers[v2]').probes?.propagation ?? 0) > 0,
+      JSON.stringify(byName('nested-mntns-cross-peers[v2]').probes),
+    );
     assert.equal(byName('restore-twice').probes?.fdWrites, 1);
     // The second restore of the same images happened and was captured.
     assert.ok(byName('restore-twice').phases.some((p) => p.phase === 'capture-again' && p.ok));
@@ -79,9 +99,15 @@ describe('@e2e vm target', function () {
     assert.ok(nested.phases.some((p) => p.phase === 'compare' && p.ok));
   });
 
-  it('gives outside steps a host shell\'s /proc, names a failing one, and keeps host mounts out of a compat restore', async () => {
+  it("gives outside steps a host shell's /proc, names a failing one, and keeps host mounts out of a compat restore", async () => {
     const out = tempOut('outside');
-    const r = await runCli(['run', assetPath('test', 'fixtures', 'scenarios-outside'), assetPath('scenarios', 'seed-002', 'external-master-compat.yaml'), '--out', out]);
+    const r = await runCli([
+      'run',
+      assetPath('test', 'fixtures', 'scenarios-outside'),
+      assetPath('scenarios', 'seed-002', 'external-master-compat.yaml'),
+      '--out',
+      out,
+    ]);
     const { run } = readRun(out);
     const by = Object.fromEntries(run.results.map((x) => [x.scenario, x]));
     assert.equal(r.code, 2, r.stderr);
@@ -89,7 +115,10 @@ describe('@e2e vm target', function () {
     assert.equal(by['outside-lazy-umount']?.outcome, 'pass', by['outside-lazy-umount']?.reason);
     // The failing step by its number and text (it was "outside step 0 (?)").
     assert.equal(by['outside-step-fails']?.outcome, 'error');
-    assert.match(by['outside-step-fails']!.reason, /^outside step 3 \(bind \/host\/not-there -> \/host\/a\) failed: mount: \/host\/a: special device \/host\/not-there does not exist/);
+    assert.match(
+      by['outside-step-fails']!.reason,
+      /^outside step 3 \(bind \/host\/not-there -> \/host\/a\) failed: mount: \/host\/a: special device \/host\/not-there does not exist/,
+    );
     // compat bind-mounts --root recursively: the host's /host/data used to come back as an extra mount.
     assert.equal(by['external-master-compat[compat]']?.outcome, 'pass', by['external-master-compat[compat]']?.reason);
     assert.equal(by['external-master-compat[v2]']?.outcome, 'pass', by['external-master-compat[v2]']?.reason);
@@ -110,12 +139,15 @@ describe('@e2e vm target', function () {
     assert.match(run.results[0]!.reason, /expected dump to fail/);
   });
 
-  it('draws a wrong expectation\'s extra mounts in index.html, which headless chromium renders without errors', async () => {
+  it("draws a wrong expectation's extra mounts in index.html, which headless chromium renders without errors", async () => {
     const out = tempOut('html');
     const r = await runCli(['run', assetPath('test', 'fixtures', 'scenarios-wrong'), '--out', out]);
     const { dir, run } = readRun(out);
     assert.equal(r.code, 1, r.stderr);
-    assert.deepEqual(run.results.map((x) => [x.scenario, x.outcome]), [['trap-cover-expects-identical', 'fail']]);
+    assert.deepEqual(
+      run.results.map((x) => [x.scenario, x.outcome]),
+      [['trap-cover-expects-identical', 'fail']],
+    );
     assert.match(run.results[0]!.reason, /extra mount/);
     const index = join(dir, 'index.html');
     // The mounts the comparator called extra are the ones marked on the after picture.
@@ -123,7 +155,10 @@ describe('@e2e vm target', function () {
     for (const d of run.results[0]!.differences.filter((x) => x.kind === 'mount-added')) {
       assert.ok(html.includes(`class="mount diff diff-added" data-label="${d.mount}"`), d.mount);
     }
-    const check = await checkReportInChromium(index, { screenshot: screenshotPath('html-report-vm.png'), scenario: 'trap-cover-expects-identical' });
+    const check = await checkReportInChromium(index, {
+      screenshot: screenshotPath('html-report-vm.png'),
+      scenario: 'trap-cover-expects-identical',
+    });
     assert.deepEqual(check.failing, ['trap-cover-expects-identical']);
     console.log(`      screenshot: ${check.screenshot}`);
   });
@@ -137,7 +172,10 @@ describe('@e2e vm target', function () {
     const hung = run.results.find((x) => x.scenario === 'blocks-on-fifo')!;
     assert.equal(hung.outcome, 'error');
     assert.equal(hung.error?.phase, 'setup');
-    assert.match(hung.reason, /^setup hung at step 4 \(open \/w\/never-written as fd 10 \(rdonly\)\) and was stopped after 8 s$/);
+    assert.match(
+      hung.reason,
+      /^setup hung at step 4 \(open \/w\/never-written as fd 10 \(rdonly\)\) and was stopped after 8 s$/,
+    );
     // The guest's own limit (8 s) ended it, not the host's backstop.
     assert.ok(hung.durationMs < 30_000, `${hung.durationMs} ms`);
     assert.equal(run.results.find((x) => x.scenario === 'after-the-hang')?.outcome, 'pass');
@@ -151,7 +189,10 @@ describe('@e2e vm target', function () {
     const { run } = readRun(out);
     assert.equal(r.code, 2, r.stderr);
     // The crash scenario is the longer one, so it runs first.
-    assert.deepEqual(run.results.map((x) => x.scenario), ['kernel-crash', 'after-the-crash']);
+    assert.deepEqual(
+      run.results.map((x) => x.scenario),
+      ['kernel-crash', 'after-the-crash'],
+    );
     const crash = run.results[0]!;
     assert.equal(crash.outcome, 'error');
     assert.match(crash.reason, /^kernel oops: \[ *\d+\.\d+\] Kernel panic - not syncing: sysrq triggered crash$/);
@@ -164,14 +205,17 @@ describe('@e2e vm target', function () {
   it('cleans up on Ctrl-C in the middle of a scenario: exit 130, no qemu left', async () => {
     const out = tempOut('sigint');
     let sent = false;
-    const r = await runCli(['run', assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'), '--out', out, '--verbose'], {
-      onStderr: (text, child) => {
-        if (!sent && /slave-chain-3: (setup|dump)/.test(text)) {
-          sent = true;
-          child.kill('SIGINT');
-        }
+    const r = await runCli(
+      ['run', assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'), '--out', out, '--verbose'],
+      {
+        onStderr: (text, child) => {
+          if (!sent && /slave-chain-3: (setup|dump)/.test(text)) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        },
       },
-    });
+    );
     assert.ok(sent, `never reached a scenario phase:\n${r.stderr}`);
     assert.equal(r.code, 130, r.stderr);
     assert.match(r.stderr, /cleaning up/);

@@ -23,7 +23,12 @@ p.onLog?.(`${cell.id}: console says hello`);
 p.onCellReady?.({ ...cell, facts: { ...cell.facts, accel: 'tcg' } });
 const results = [
   scenarioResult({ scenario: 'slave-chain-3', outcome: 'pass', reason: 'identical', durationMs: 1500 }),
-  scenarioResult({ scenario: 'a-scenario-with-a-rather-long-name-that-does-not-fit-in-sixty-columns', outcome: 'fail', reason: 'extra mount /a [stacked 3]: a tmpfs cover appeared on /a\nsecond line', durationMs: 1200 }),
+  scenarioResult({
+    scenario: 'a-scenario-with-a-rather-long-name-that-does-not-fit-in-sixty-columns',
+    outcome: 'fail',
+    reason: 'extra mount /a [stacked 3]: a tmpfs cover appeared on /a\nsecond line',
+    durationMs: 1200,
+  }),
 ];
 for (const r of results) {
   p.onScenarioStart?.(r.scenario, cell.id);

@@ -17,7 +17,7 @@ describe('run-diff: the run a diff reads', () => {
       differences: [{ sentence: 'one' }],
       error: { phase: 'dump', message: 'm', excerpt: 'e' },
     });
-    assert.deepEqual(r.cells[0]?.facts, (good['cells'] as { facts: unknown }[])[0]?.facts);
+    assert.deepEqual(r.cells[0]?.facts, (good.cells as { facts: unknown }[])[0]?.facts);
   });
 
   it("reads a killed run's partial file, taking its cells from its results", () => {

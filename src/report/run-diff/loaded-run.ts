@@ -38,22 +38,24 @@ export function loadedRun(doc: ResultsFile): LoadedRun {
     facts: c.facts,
     ...(c.error !== undefined ? { error: c.error } : {}),
   }));
-  const results = doc.results.map((r): ResultLike => ({
-    scenario: r.scenario,
-    cell: r.cell,
-    outcome: r.outcome,
-    reason: r.reason,
-    differences: r.differences.map((d) => ({ sentence: d.sentence })),
-    ...(r.error
-      ? {
-          error: {
-            phase: r.error.phase,
-            message: r.error.message,
-            ...(r.error.excerpt !== undefined ? { excerpt: r.error.excerpt } : {}),
-          },
-        }
-      : {}),
-  }));
+  const results = doc.results.map(
+    (r): ResultLike => ({
+      scenario: r.scenario,
+      cell: r.cell,
+      outcome: r.outcome,
+      reason: r.reason,
+      differences: r.differences.map((d) => ({ sentence: d.sentence })),
+      ...(r.error
+        ? {
+            error: {
+              phase: r.error.phase,
+              message: r.error.message,
+              ...(r.error.excerpt !== undefined ? { excerpt: r.error.excerpt } : {}),
+            },
+          }
+        : {}),
+    }),
+  );
   for (const r of results) if (!cells.some((c) => c.id === r.cell)) cells.push({ id: r.cell });
   return { runId: doc.runId, complete: doc.complete, cells, results };
 }

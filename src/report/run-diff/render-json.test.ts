@@ -15,8 +15,8 @@ describe('run-diff: JSON', () => {
     };
     assert.equal(j.format, 'mountlab-run-diff/1');
     assert.equal(j.exitCode, 1);
-    assert.equal(j.counts['regression'], 1);
-    assert.equal(j.counts['unchanged'], 1);
+    assert.equal(j.counts.regression, 1);
+    assert.equal(j.counts.unchanged, 1);
     assert.deepEqual(
       j.changes.map((c) => [c.category, c.baseline?.outcome, c.new?.outcome]),
       [

@@ -21,26 +21,24 @@ export function renderJson(x: DiffInput): string {
           differences: r.differences.map((d) => d.sentence),
         }
       : undefined;
-  return (
-    JSON.stringify(
-      {
-        format: RUN_DIFF_FORMAT,
-        baseline: side(x.baseline),
-        new: side(x.new),
-        pairing: x.diff.pairing,
-        counts: { ...x.diff.counts, unchanged: x.diff.unchanged },
-        changes: x.diff.changes.map((c) => ({
-          category: c.category,
-          scenario: c.scenario,
-          ...(c.baselineCell !== undefined ? { baselineCell: c.baselineCell } : {}),
-          ...(c.newCell !== undefined ? { newCell: c.newCell } : {}),
-          ...(c.baseline ? { baseline: strip(c.baseline) } : {}),
-          ...(c.new ? { new: strip(c.new) } : {}),
-        })),
-        exitCode: x.diff.exitCode,
-      },
-      null,
-      2,
-    ) + '\n'
-  );
+  return `${JSON.stringify(
+    {
+      format: RUN_DIFF_FORMAT,
+      baseline: side(x.baseline),
+      new: side(x.new),
+      pairing: x.diff.pairing,
+      counts: { ...x.diff.counts, unchanged: x.diff.unchanged },
+      changes: x.diff.changes.map((c) => ({
+        category: c.category,
+        scenario: c.scenario,
+        ...(c.baselineCell !== undefined ? { baselineCell: c.baselineCell } : {}),
+        ...(c.newCell !== undefined ? { newCell: c.newCell } : {}),
+        ...(c.baseline ? { baseline: strip(c.baseline) } : {}),
+        ...(c.new ? { new: strip(c.new) } : {}),
+      })),
+      exitCode: x.diff.exitCode,
+    },
+    null,
+    2,
+  )}\n`;
 }

@@ -61,6 +61,6 @@ describe('run-diff: Markdown', () => {
       [99, 23],
     );
     assert.deepEqual(wrap('short', '  ', 'New: '), ['New: short']);
-    assert.deepEqual(wrap('x'.repeat(120), '  ', '- '), ['- ' + 'x'.repeat(120)]);
+    assert.deepEqual(wrap('x'.repeat(120), '  ', '- '), [`- ${'x'.repeat(120)}`]);
   });
 });

@@ -59,5 +59,5 @@ export function renderText(x: DiffInput): string {
   }
   if (diff.changes.length === 0) L.push('no verdict changed');
   L.push(summaryText(diff));
-  return L.join('\n') + '\n';
+  return `${L.join('\n')}\n`;
 }

@@ -57,7 +57,12 @@ export interface ContainerImage {
  * mode bits that rdump drops are put back, and a tar of the dir is
  * streamed into `docker import`. The temp dir is always removed.
  */
-export function ensureContainerImage(api: ImageApi, vm: RootfsSource, log: (m: string) => void, signal?: AbortSignal): Promise<ContainerImage> {
+export function ensureContainerImage(
+  api: ImageApi,
+  vm: RootfsSource,
+  log: (m: string) => void,
+  signal?: AbortSignal,
+): Promise<ContainerImage> {
   // Under -j, every worker of a container cell starts a container at once:
   // they share one build instead of each importing the same image.
   const tag = containerImageTag(vm);
@@ -72,7 +77,12 @@ export function ensureContainerImage(api: ImageApi, vm: RootfsSource, log: (m: s
 /** Builds in progress in this process, by tag. */
 const building = new Map<string, Promise<ContainerImage>>();
 
-async function buildContainerImage(api: ImageApi, vm: RootfsSource, log: (m: string) => void, signal?: AbortSignal): Promise<ContainerImage> {
+async function buildContainerImage(
+  api: ImageApi,
+  vm: RootfsSource,
+  log: (m: string) => void,
+  signal?: AbortSignal,
+): Promise<ContainerImage> {
   const tag = containerImageTag(vm);
   const started = Date.now();
   if (await imageExists(api, tag)) return { tag, built: false, ms: Date.now() - started };
@@ -93,12 +103,24 @@ async function buildContainerImage(api: ImageApi, vm: RootfsSource, log: (m: str
       const code = await tarDone;
       if (signal?.aborted) throw abortReason(signal);
       if (code !== 0) throw new ImageBuildError(`tar of the extracted rootfs failed (exit ${code}): ${tarErr.trim()}`);
-      const err = out.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => { try { return (JSON.parse(l) as { error?: string }).error; } catch { return undefined; } }).find(Boolean);
+      const err = out
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .map((l) => {
+          try {
+            return (JSON.parse(l) as { error?: string }).error;
+          } catch {
+            return undefined;
+          }
+        })
+        .find(Boolean);
       if (err) throw new ImageBuildError(`docker import of ${tag} failed: ${err}`);
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-    if (!(await imageExists(api, tag))) throw new ImageBuildError(`docker import finished but ${tag} is not in the engine`);
+    if (!(await imageExists(api, tag)))
+      throw new ImageBuildError(`docker import finished but ${tag} is not in the engine`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -144,8 +166,12 @@ async function extractRootfs(rootfs: string, dir: string, signal?: AbortSignal):
   const r = await run('debugfs', ['-R', `rdump / ${dir}`, rootfs], signal);
   // debugfs exits 0 even when a command fails; its errors are on stderr.
   const errors = r.stderr.split('\n').filter((l) => l.trim() && !/^debugfs \d/.test(l));
-  if (r.code !== 0 || errors.length) throw new ImageBuildError(`debugfs could not extract ${rootfs}: ${errors.slice(0, 5).join('\n') || `exit ${r.code}`}`);
-  if (!existsSync(join(dir, 'usr', 'bin'))) throw new ImageBuildError(`debugfs extracted ${rootfs} but ${dir}/usr/bin is missing`);
+  if (r.code !== 0 || errors.length)
+    throw new ImageBuildError(
+      `debugfs could not extract ${rootfs}: ${errors.slice(0, 5).join('\n') || `exit ${r.code}`}`,
+    );
+  if (!existsSync(join(dir, 'usr', 'bin')))
+    throw new ImageBuildError(`debugfs extracted ${rootfs} but ${dir}/usr/bin is missing`);
   await restoreSpecialBits(rootfs, dir, signal);
 }
 
@@ -202,7 +228,11 @@ export function specialModes(out: string): Array<{ path: string; mode: number }>
   return found;
 }
 
-function run(cmd: string, args: string[], signal?: AbortSignal): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  signal?: AbortSignal,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -211,7 +241,13 @@ function run(cmd: string, args: string[], signal?: AbortSignal): Promise<{ code:
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     const onAbort = () => child.kill('SIGTERM');
     signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (e) => reject(new ImageBuildError(`cannot run ${cmd}: ${e.message}${cmd === 'debugfs' ? ' (apt-get install e2fsprogs)' : ''}`)));
+    child.on('error', (e) =>
+      reject(
+        new ImageBuildError(
+          `cannot run ${cmd}: ${e.message}${cmd === 'debugfs' ? ' (apt-get install e2fsprogs)' : ''}`,
+        ),
+      ),
+    );
     child.on('close', (code) => {
       signal?.removeEventListener('abort', onAbort);
       if (signal?.aborted) return reject(abortReason(signal));

@@ -157,7 +157,7 @@ export class ContainerTarget implements Target {
     // dispose (idempotent, `await using` in the runner, Ctrl-C included),
     // and at the next start, leftovers of a mountlab that was killed
     // outright (labels mountlab.pid/mountlab.host name a dead process).
-    process.env['TESTCONTAINERS_RYUK_DISABLED'] = 'true';
+    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
     await findDockerEngine();
     const client = await getContainerRuntimeClient();
     const api = client.container.dockerode;

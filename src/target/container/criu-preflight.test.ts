@@ -22,8 +22,17 @@ describe('criu preflight', () => {
 
   it('passes only when both the dump and the restore ran and the script finished', () => {
     const a = judgePreflight('@dump 0 412\n@restore 0 233\n@ok\n', 0, '4.1.1', AT);
-    assert.deepEqual(a, { ok: true, detail: 'ok in 0.6 s (dump 0.4 s, restore 0.2 s)', criu: '4.1.1', at: AT.toISOString() });
-    assert.equal(judgePreflight('@dump 0 412\n@restore 0 233\n', 0, '4.1.1', AT).ok, false, 'no @ok: the script was cut short');
+    assert.deepEqual(a, {
+      ok: true,
+      detail: 'ok in 0.6 s (dump 0.4 s, restore 0.2 s)',
+      criu: '4.1.1',
+      at: AT.toISOString(),
+    });
+    assert.equal(
+      judgePreflight('@dump 0 412\n@restore 0 233\n', 0, '4.1.1', AT).ok,
+      false,
+      'no @ok: the script was cut short',
+    );
   });
 
   it('says a dump killed at its limit hung, with its limit and the last lines of its log', () => {
@@ -34,7 +43,12 @@ describe('criu preflight', () => {
   });
 
   it('tells an orderly failure of the restore from a hang', () => {
-    const a = judgePreflight('@dump 0 300\n@restore 1 250\n@log\n(00.2) Error (criu/cr-restore.c:1): oops\n', 0, '4.1.1', AT);
+    const a = judgePreflight(
+      '@dump 0 300\n@restore 1 250\n@log\n(00.2) Error (criu/cr-restore.c:1): oops\n',
+      0,
+      '4.1.1',
+      AT,
+    );
     assert.equal(a.detail, 'criu restore of a sleeping task failed (exit 1) after 0.3 s');
     assert.match(a.logTail ?? '', /oops/);
   });
@@ -51,13 +65,22 @@ describe('criu preflight', () => {
     const fresh = refusal(answer, host, false);
     assert.ok(fresh instanceof PreflightError);
     assert.equal(fresh.exitCode, 2);
-    assert.match(fresh.message, /^CRIU preflight failed: criu 4\.1\.1 cannot checkpoint and restore on this host's kernel \(6\.18\.44, AMD EPYC/);
-    assert.match(fresh.message, new RegExp(`did not finish in 10 s and was killed, within a deadline of ${PREFLIGHT_DEADLINE_S} s`));
+    assert.match(
+      fresh.message,
+      /^CRIU preflight failed: criu 4\.1\.1 cannot checkpoint and restore on this host's kernel \(6\.18\.44, AMD EPYC/,
+    );
+    assert.match(
+      fresh.message,
+      new RegExp(`did not finish in 10 s and was killed, within a deadline of ${PREFLIGHT_DEADLINE_S} s`),
+    );
     assert.match(fresh.message, /use --target vm/);
     assert.doesNotMatch(fresh.message, /\n/, 'one line: the log lines travel as the excerpt');
     assert.equal(fresh.consoleTail, 'pie: 1: new_sp=0x1 ip 0x2');
     const cached = refusal(answer, host, true, '/c/criu-preflight.json');
-    assert.match(cached.message, /a cached answer from 2026-12-03T17:00:00\.000Z; delete \/c\/criu-preflight\.json to check again/);
+    assert.match(
+      cached.message,
+      /a cached answer from 2026-12-03T17:00:00\.000Z; delete \/c\/criu-preflight\.json to check again/,
+    );
   });
 
   it('caches per host kernel, CPU (model and flags) and image', async () => {
@@ -76,7 +99,9 @@ describe('criu preflight', () => {
   });
 
   it('names a CPU by its model and a hash of its flags', () => {
-    const a = cpuModel('processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC\nflags\t\t: fpu vme avx512f\n');
+    const a = cpuModel(
+      'processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC\nflags\t\t: fpu vme avx512f\n',
+    );
     const b = cpuModel('processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC\nflags\t\t: fpu vme\n');
     assert.match(a, /^AMD EPYC \[flags [0-9a-f]{8}\]$/);
     assert.notEqual(a, b);

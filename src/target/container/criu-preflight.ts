@@ -32,7 +32,7 @@ export const PREFLIGHT_RESTORE_S = PREFLIGHT_DEADLINE_S - PREFLIGHT_DUMP_S;
 export type PreflightMode = 'normal' | 'fresh' | 'fault-hang';
 
 export function preflightMode(env: NodeJS.ProcessEnv = process.env): PreflightMode {
-  const v = env['MOUNTLAB_CRIU_PREFLIGHT'];
+  const v = env.MOUNTLAB_CRIU_PREFLIGHT;
   return v === 'fresh' || v === 'fault-hang' ? v : 'normal';
 }
 
@@ -123,10 +123,21 @@ interface Execer {
 
 /** Runs the preflight in a started target and says what happened. */
 export async function runPreflight(t: Execer, criu: string, mode: PreflightMode): Promise<PreflightAnswer> {
-  const r = await t.exec(['sh', '-c', PREFLIGHT_SCRIPT, 'mountlab-preflight', String(PREFLIGHT_DUMP_S), String(PREFLIGHT_RESTORE_S), mode === 'fault-hang' ? 'hang' : 'criu'], {
-    timeoutMs: (PREFLIGHT_DEADLINE_S + 5) * 1000,
-    label: 'criu preflight',
-  });
+  const r = await t.exec(
+    [
+      'sh',
+      '-c',
+      PREFLIGHT_SCRIPT,
+      'mountlab-preflight',
+      String(PREFLIGHT_DUMP_S),
+      String(PREFLIGHT_RESTORE_S),
+      mode === 'fault-hang' ? 'hang' : 'criu',
+    ],
+    {
+      timeoutMs: (PREFLIGHT_DEADLINE_S + 5) * 1000,
+      label: 'criu preflight',
+    },
+  );
   return judgePreflight(r.stdout, r.code, criu);
 }
 
@@ -143,11 +154,25 @@ export function judgePreflight(stdout: string, code: number, criu: string, at = 
   const restore = phase('restore');
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   if (dump && restore && dump.rc === 0 && restore.rc === 0 && /^@ok$/m.test(stdout)) {
-    return { ...base, ok: true, detail: `ok in ${s(dump.ms + restore.ms)} (dump ${s(dump.ms)}, restore ${s(restore.ms)})` };
+    return {
+      ...base,
+      ok: true,
+      detail: `ok in ${s(dump.ms + restore.ms)} (dump ${s(dump.ms)}, restore ${s(restore.ms)})`,
+    };
   }
-  const failed = dump && dump.rc !== 0 ? { name: 'dump', ...dump, limit: PREFLIGHT_DUMP_S } : restore && restore.rc !== 0 ? { name: 'restore', ...restore, limit: PREFLIGHT_RESTORE_S } : undefined;
+  const failed =
+    dump && dump.rc !== 0
+      ? { name: 'dump', ...dump, limit: PREFLIGHT_DUMP_S }
+      : restore && restore.rc !== 0
+        ? { name: 'restore', ...restore, limit: PREFLIGHT_RESTORE_S }
+        : undefined;
   if (!failed) {
-    return { ...base, ok: false, detail: `the preflight script did not finish (exit ${code})`, ...(stdout.trim() ? { logTail: stdout.trim().split('\n').slice(-15).join('\n') } : {}) };
+    return {
+      ...base,
+      ok: false,
+      detail: `the preflight script did not finish (exit ${code})`,
+      ...(stdout.trim() ? { logTail: stdout.trim().split('\n').slice(-15).join('\n') } : {}),
+    };
   }
   // timeout -s KILL: 137 once the limit killed it.
   const what =
@@ -158,7 +183,12 @@ export function judgePreflight(stdout: string, code: number, criu: string, at = 
 }
 
 /** The refusal, said so that a user knows what failed, how long it had, and what to do. */
-export function refusal(answer: PreflightAnswer, host: PreflightHost, cached: boolean, file = cacheFile()): PreflightError {
+export function refusal(
+  answer: PreflightAnswer,
+  host: PreflightHost,
+  cached: boolean,
+  file = cacheFile(),
+): PreflightError {
   const when = cached ? ` (a cached answer from ${answer.at}; delete ${file} to check again)` : '';
   return new PreflightError(
     `CRIU preflight failed: criu ${answer.criu} cannot checkpoint and restore on this host's kernel ` +

@@ -3,7 +3,14 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { removeScratch, scratchDir } from '../../../test/scratch.js';
 import { PrerequisiteError } from '../../errors.js';
-import { describeEndpoint, dockerEndpoint, findDockerEngine, noEngineError, pingDocker, prepareDockerEngine } from './docker-engine.js';
+import {
+  describeEndpoint,
+  dockerEndpoint,
+  findDockerEngine,
+  noEngineError,
+  pingDocker,
+  prepareDockerEngine,
+} from './docker-engine.js';
 
 describe('docker engine', () => {
   after(removeScratch);
@@ -11,7 +18,11 @@ describe('docker engine', () => {
   it('reads DOCKER_HOST, defaulting to /var/run/docker.sock', () => {
     assert.deepEqual(dockerEndpoint({}), { kind: 'unix', path: '/var/run/docker.sock' });
     assert.deepEqual(dockerEndpoint({ DOCKER_HOST: 'unix:///tmp/d.sock' }), { kind: 'unix', path: '/tmp/d.sock' });
-    assert.deepEqual(dockerEndpoint({ DOCKER_HOST: 'tcp://127.0.0.1:2375' }), { kind: 'tcp', host: '127.0.0.1', port: 2375 });
+    assert.deepEqual(dockerEndpoint({ DOCKER_HOST: 'tcp://127.0.0.1:2375' }), {
+      kind: 'tcp',
+      host: '127.0.0.1',
+      port: 2375,
+    });
     assert.equal(dockerEndpoint({ DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_TLS_VERIFY: '1' }).kind, 'other');
     assert.equal(dockerEndpoint({ DOCKER_HOST: 'ssh://u@h' }).kind, 'other');
     assert.equal(describeEndpoint(dockerEndpoint({})), 'unix:///var/run/docker.sock');
@@ -29,7 +40,10 @@ describe('docker engine', () => {
 
   it('fails with that error for a socket that does not exist', async () => {
     const sock = join(scratchDir('nodocker'), 'docker.sock');
-    await assert.rejects(findDockerEngine({ DOCKER_HOST: `unix://${sock}` }), (e: Error) => e instanceof PrerequisiteError && /no container engine is reachable/.test(e.message));
+    await assert.rejects(
+      findDockerEngine({ DOCKER_HOST: `unix://${sock}` }),
+      (e: Error) => e instanceof PrerequisiteError && /no container engine is reachable/.test(e.message),
+    );
   });
 
   it('pings an engine over its socket (/_ping, API-Version header), and rejects an error answer', async () => {
@@ -54,16 +68,26 @@ describe('docker engine', () => {
   it('starts nothing unless told to: without --start-docker a missing engine is an error, and nothing is said', async () => {
     const sock = join(scratchDir('nodocker'), 'docker.sock');
     const said: string[] = [];
-    const saved = process.env['DOCKER_HOST'];
-    process.env['DOCKER_HOST'] = `unix://${sock}`;
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = `unix://${sock}`;
     try {
-      await assert.rejects(prepareDockerEngine({ start: false, logFile: join(scratchDir('log'), 'dockerd.log'), say: (m) => said.push(m) }), PrerequisiteError);
+      await assert.rejects(
+        prepareDockerEngine({
+          start: false,
+          logFile: join(scratchDir('log'), 'dockerd.log'),
+          say: (m) => said.push(m),
+        }),
+        PrerequisiteError,
+      );
       // --start-docker only ever starts the default local engine; another DOCKER_HOST is refused, not overridden.
-      await assert.rejects(prepareDockerEngine({ start: true, logFile: join(scratchDir('log'), 'dockerd.log'), say: (m) => said.push(m) }), /DOCKER_HOST names/);
+      await assert.rejects(
+        prepareDockerEngine({ start: true, logFile: join(scratchDir('log'), 'dockerd.log'), say: (m) => said.push(m) }),
+        /DOCKER_HOST names/,
+      );
       assert.deepEqual(said, []);
     } finally {
-      if (saved === undefined) delete process.env['DOCKER_HOST'];
-      else process.env['DOCKER_HOST'] = saved;
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
     }
   });
 });

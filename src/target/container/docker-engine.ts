@@ -4,18 +4,21 @@ import { request } from 'node:http';
 import { InterruptedError, PrerequisiteError } from '../../errors.js';
 
 /** Where a docker engine is reached: a unix socket or plain tcp (no TLS). */
-export type DockerEndpoint = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number } | { kind: 'other'; url: string };
+export type DockerEndpoint =
+  | { kind: 'unix'; path: string }
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'other'; url: string };
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
 /** The endpoint DOCKER_HOST names, or the default socket. */
 export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): DockerEndpoint {
-  const h = env['DOCKER_HOST']?.trim();
+  const h = env.DOCKER_HOST?.trim();
   if (!h) return { kind: 'unix', path: DEFAULT_SOCKET };
   if (h.startsWith('unix://')) return { kind: 'unix', path: h.slice('unix://'.length) };
   const m = /^tcp:\/\/([^:/]+|\[[^\]]+\]):(\d+)\/?$/.exec(h);
   // With TLS the engine is reached through testcontainers' own client; only plain tcp is pinged here.
-  if (m && !env['DOCKER_TLS_VERIFY']) return { kind: 'tcp', host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  if (m && !env.DOCKER_TLS_VERIFY) return { kind: 'tcp', host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
   return { kind: 'other', url: h };
 }
 
@@ -76,7 +79,8 @@ export async function findDockerEngine(env: NodeJS.ProcessEnv = process.env): Pr
       throw noEngineError(endpoint, `did not answer: ${(e as Error).message}`);
     }
   }
-  if (endpoint.kind === 'unix' && !existsSync(endpoint.path)) throw noEngineError(endpoint, 'does not exist (no docker engine is running)');
+  if (endpoint.kind === 'unix' && !existsSync(endpoint.path))
+    throw noEngineError(endpoint, 'does not exist (no docker engine is running)');
   try {
     return { endpoint, apiVersion: await pingDocker(endpoint) };
   } catch (e) {
@@ -111,18 +115,27 @@ export interface PrepareOptions {
 export async function prepareDockerEngine(o: PrepareOptions): Promise<EngineLease> {
   try {
     const engine = await findDockerEngine();
-    if (o.start) o.say(`mountlab: a docker engine is already running at ${describeEndpoint(engine.endpoint)}; --start-docker starts nothing`);
+    if (o.start)
+      o.say(
+        `mountlab: a docker engine is already running at ${describeEndpoint(engine.endpoint)}; --start-docker starts nothing`,
+      );
     return { engine, started: false, [Symbol.asyncDispose]: async () => {} };
   } catch (e) {
     if (!o.start || !(e instanceof PrerequisiteError)) throw e;
   }
   const endpoint = dockerEndpoint();
   if (endpoint.kind !== 'unix' || endpoint.path !== DEFAULT_SOCKET) {
-    throw new PrerequisiteError(`--start-docker starts a local dockerd on ${DEFAULT_SOCKET}, but DOCKER_HOST names ${describeEndpoint(endpoint)}`, {
-      hint: 'unset DOCKER_HOST, or start the engine it names yourself',
-    });
+    throw new PrerequisiteError(
+      `--start-docker starts a local dockerd on ${DEFAULT_SOCKET}, but DOCKER_HOST names ${describeEndpoint(endpoint)}`,
+      {
+        hint: 'unset DOCKER_HOST, or start the engine it names yourself',
+      },
+    );
   }
-  if (process.getuid?.() !== 0) throw new PrerequisiteError('--start-docker needs root (dockerd runs as root)', { hint: 'run mountlab as root, or start dockerd yourself' });
+  if (process.getuid?.() !== 0)
+    throw new PrerequisiteError('--start-docker needs root (dockerd runs as root)', {
+      hint: 'run mountlab as root, or start dockerd yourself',
+    });
   return DockerdProcess.start(endpoint, o);
 }
 
@@ -138,7 +151,11 @@ class DockerdProcess implements EngineLease {
   private readonly exitPromise: Promise<void>;
   private disposing: Promise<void> | undefined;
 
-  private constructor(private readonly child: ChildProcess, readonly engine: DockerEngine, private readonly say: (m: string) => void) {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly engine: DockerEngine,
+    private readonly say: (m: string) => void,
+  ) {
     this.exitPromise = new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) {
         this.exited = true;
@@ -154,8 +171,13 @@ class DockerdProcess implements EngineLease {
   static async start(endpoint: DockerEndpoint & { kind: 'unix' }, o: PrepareOptions): Promise<DockerdProcess> {
     const log = createWriteStream(o.logFile, { flags: 'a' });
     await new Promise<void>((res, rej) => log.once('open', () => res()).once('error', rej));
-    o.say(`mountlab: starting dockerd in the background for this run (--start-docker; system-wide on ${endpoint.path}, log ${o.logFile}); it is stopped when the run ends`);
-    const child = spawn('setpriv', ['--pdeathsig', 'SIGTERM', '--', 'dockerd'], { stdio: ['ignore', log, log], detached: true });
+    o.say(
+      `mountlab: starting dockerd in the background for this run (--start-docker; system-wide on ${endpoint.path}, log ${o.logFile}); it is stopped when the run ends`,
+    );
+    const child = spawn('setpriv', ['--pdeathsig', 'SIGTERM', '--', 'dockerd'], {
+      stdio: ['ignore', log, log],
+      detached: true,
+    });
     let spawnError: Error | undefined;
     child.once('error', (e) => (spawnError = e));
     const p = new DockerdProcess(child, { endpoint, apiVersion: '?' }, o.say);
@@ -164,13 +186,21 @@ class DockerdProcess implements EngineLease {
     for (;;) {
       if (spawnError) {
         log.end();
-        throw new PrerequisiteError(`cannot start dockerd: ${spawnError.message}`, { hint: 'install it: apt-get install docker.io' });
+        throw new PrerequisiteError(`cannot start dockerd: ${spawnError.message}`, {
+          hint: 'install it: apt-get install docker.io',
+        });
       }
       if (p.exited) {
         log.end();
-        throw new PrerequisiteError(`dockerd exited during start-up (${child.exitCode !== null ? `code ${child.exitCode}` : child.signalCode}); see ${o.logFile}`, {
-          hint: child.exitCode === 127 ? 'is docker.io installed? apt-get install docker.io' : 'another dockerd may be running, or this kernel lacks overlay2/cgroups',
-        });
+        throw new PrerequisiteError(
+          `dockerd exited during start-up (${child.exitCode !== null ? `code ${child.exitCode}` : child.signalCode}); see ${o.logFile}`,
+          {
+            hint:
+              child.exitCode === 127
+                ? 'is docker.io installed? apt-get install docker.io'
+                : 'another dockerd may be running, or this kernel lacks overlay2/cgroups',
+          },
+        );
       }
       if (o.signal?.aborted) {
         await p[Symbol.asyncDispose]();
@@ -184,7 +214,9 @@ class DockerdProcess implements EngineLease {
       }
       if (Date.now() > deadline) {
         await p[Symbol.asyncDispose]();
-        throw new PrerequisiteError(`dockerd did not answer on ${endpoint.path} within 60 s (${last}); see ${o.logFile}`);
+        throw new PrerequisiteError(
+          `dockerd did not answer on ${endpoint.path} within 60 s (${last}); see ${o.logFile}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -62,7 +62,8 @@ export function parseKernelConfig(text: string): ParsedKernelConfig {
 }
 
 export type KernelConfigSource =
-  { kind: 'file'; path: string } | { kind: 'embedded'; image: string; compression: Compression | 'none' };
+  | { kind: 'file'; path: string }
+  | { kind: 'embedded'; image: string; compression: Compression | 'none' };
 
 export interface KernelConfig extends ParsedKernelConfig {
   source: KernelConfigSource;

@@ -78,7 +78,10 @@ export function libvirtName(runId: string, cellId: string): string {
  * settings dump, progress bars, blank lines).
  */
 export function progressLine(line: string): string | undefined {
-  const clean = line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '').trim();
+  const clean = line
+    .replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
+    .replace(/\r/g, '')
+    .trim();
   const m = /^==> [\w-]+: (.*)$/.exec(clean);
   if (!m) return undefined;
   const text = m[1]!.trim();
@@ -92,12 +95,15 @@ export function vagrantFailure(output: string): string {
     .replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
     .split('\n')
     .map((l) => l.replace(/\r/g, ''))
-    .filter((l) => l.trim() && !/^\s+from \//.test(l) && !/Progress: \d+%/.test(l) && !/^\s*==> [\w-]+:\s+(--|->)/.test(l));
+    .filter(
+      (l) => l.trim() && !/^\s+from \//.test(l) && !/Progress: \d+%/.test(l) && !/^\s*==> [\w-]+:\s+(--|->)/.test(l),
+    );
   return lines.slice(-12).join('\n').trim();
 }
 
 /** The install line for what is missing, on Debian. */
-export const INSTALL_HINT = 'apt-get install vagrant vagrant-libvirt libvirt-daemon-system   (as root; Debian 12: vagrant 2.3.4, vagrant-libvirt 0.11.2, libvirt 9.0)';
+export const INSTALL_HINT =
+  'apt-get install vagrant vagrant-libvirt libvirt-daemon-system   (as root; Debian 12: vagrant 2.3.4, vagrant-libvirt 0.11.2, libvirt 9.0)';
 
 export function missingToolError(tool: string, why: string): PrerequisiteError {
   return new PrerequisiteError(`the vagrant target needs ${tool}: ${why}`, { hint: INSTALL_HINT });
@@ -108,7 +114,9 @@ export function libvirtdUnreachable(detail: string, hasSystemd: boolean): Prereq
   return new PrerequisiteError(`libvirtd is not reachable on qemu:///system: ${detail.trim() || 'no answer'}`, {
     hint: [
       'the vagrant target runs its guest through libvirt; mountlab does not start libvirtd itself.',
-      hasSystemd ? 'start it (as root): systemctl start libvirtd virtlogd' : 'there is no systemd here: start the daemons by hand (as root), in the background:',
+      hasSystemd
+        ? 'start it (as root): systemctl start libvirtd virtlogd'
+        : 'there is no systemd here: start the daemons by hand (as root), in the background:',
       ...(hasSystemd ? [] : ['    virtlogd -d && libvirtd -d', '(and stop them afterwards: they run system-wide)']),
       `if libvirt is not installed: ${INSTALL_HINT}`,
     ].join('\n  '),
@@ -123,10 +131,16 @@ export function libvirtdUnreachable(detail: string, hasSystemd: boolean): Prereq
  * every call: measured here, 32 s for one `virsh define` and about 50 s for
  * each of two steps of `vagrant up`. Returns a warning for that case.
  */
-export function kvmAccessWarning(kvm: { mode: number; uid: number; gid: number } | undefined, qemuUser: { uid: number; gids: number[] } | undefined): string | undefined {
+export function kvmAccessWarning(
+  kvm: { mode: number; uid: number; gid: number } | undefined,
+  qemuUser: { uid: number; gids: number[] } | undefined,
+): string | undefined {
   if (!kvm || !qemuUser) return undefined;
   const rw = 0o6;
-  const can = (kvm.mode & rw) === rw || (qemuUser.gids.includes(kvm.gid) && ((kvm.mode >> 3) & rw) === rw) || (qemuUser.uid === kvm.uid && ((kvm.mode >> 6) & rw) === rw);
+  const can =
+    (kvm.mode & rw) === rw ||
+    (qemuUser.gids.includes(kvm.gid) && ((kvm.mode >> 3) & rw) === rw) ||
+    (qemuUser.uid === kvm.uid && ((kvm.mode >> 6) & rw) === rw);
   if (can) return undefined;
   return (
     `/dev/kvm (mode ${(kvm.mode & 0o777).toString(8)}) cannot be opened by libvirt-qemu: libvirt may re-probe qemu on every call, ` +

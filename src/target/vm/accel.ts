@@ -36,7 +36,9 @@ export async function chooseAccel(want: AccelChoice, image: VmImage, log: (m: st
   if (cached) return { ...cached, reason: `${cached.reason} (cached probe)` };
   log('probing KVM with a short boot...');
   const ok = await probeKvm(image);
-  const decision: AccelDecision = ok.works ? { accel: 'kvm', reason: 'KVM probe booted the kernel' } : { accel: 'tcg', reason: `KVM probe failed: ${ok.detail}` };
+  const decision: AccelDecision = ok.works
+    ? { accel: 'kvm', reason: 'KVM probe booted the kernel' }
+    : { accel: 'tcg', reason: `KVM probe failed: ${ok.detail}` };
   await storeAnswer(cacheFile, key, decision);
   return decision;
 }
@@ -45,9 +47,31 @@ function probeKvm(image: VmImage): Promise<{ works: boolean; detail: string }> {
   return new Promise((resolve) => {
     const child = spawn(
       'setpriv',
-      ['--pdeathsig', 'SIGKILL', '--', 'qemu-system-x86_64', '-nodefaults', '-no-user-config', '-no-reboot', '-display', 'none',
-        '-accel', 'kvm', '-cpu', 'host', '-m', '256', '-kernel', image.kernel,
-        '-append', 'console=ttyS0 earlyprintk=ttyS0 panic=-1', '-serial', 'stdio', '-monitor', 'none'],
+      [
+        '--pdeathsig',
+        'SIGKILL',
+        '--',
+        'qemu-system-x86_64',
+        '-nodefaults',
+        '-no-user-config',
+        '-no-reboot',
+        '-display',
+        'none',
+        '-accel',
+        'kvm',
+        '-cpu',
+        'host',
+        '-m',
+        '256',
+        '-kernel',
+        image.kernel,
+        '-append',
+        'console=ttyS0 earlyprintk=ttyS0 panic=-1',
+        '-serial',
+        'stdio',
+        '-monitor',
+        'none',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

@@ -6,7 +6,11 @@ import { pruneCache, pruneImages } from './image.js';
 
 function image(root: string, id: string, builtAt: string | undefined): void {
   mkdirSync(join(root, id));
-  if (builtAt) writeFileSync(join(root, id, 'manifest.json'), JSON.stringify({ suite: 'trixie', builtAt, files: { kernel: 'k', initrd: 'i', rootfs: 'r' } }));
+  if (builtAt)
+    writeFileSync(
+      join(root, id, 'manifest.json'),
+      JSON.stringify({ suite: 'trixie', builtAt, files: { kernel: 'k', initrd: 'i', rootfs: 'r' } }),
+    );
 }
 
 describe('image cache', () => {
@@ -41,6 +45,10 @@ describe('image cache', () => {
     image(root, 'debian-6.12-cccccccccccc', '2026-11-03T00:00:00Z');
     image(root, 'debian-6.12-bpo-dddddddddddd', '2026-10-01T00:00:00Z');
     assert.deepEqual(await pruneCache(root, 'debian-6.12', 'debian-6.12-cccccccccccc'), ['debian-6.12-aaaaaaaaaaaa']);
-    assert.deepEqual(readdirSync(root).sort(), ['debian-6.12-bbbbbbbbbbbb', 'debian-6.12-bpo-dddddddddddd', 'debian-6.12-cccccccccccc']);
+    assert.deepEqual(readdirSync(root).sort(), [
+      'debian-6.12-bbbbbbbbbbbb',
+      'debian-6.12-bpo-dddddddddddd',
+      'debian-6.12-cccccccccccc',
+    ]);
   });
 });

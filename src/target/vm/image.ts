@@ -54,7 +54,7 @@ export interface ImageSpec {
 }
 
 export function cacheRoot(): string {
-  return process.env['MOUNTLAB_CACHE'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'mountlab');
+  return process.env.MOUNTLAB_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mountlab');
 }
 
 /**
@@ -69,7 +69,9 @@ export function imageKey(spec: ImageSpec): string {
     'vm/lib.sh',
     'vm/guest/init',
     'vm/guest/sshd_config',
-    ...readdirSync(assetPath('vm', 'helper')).sort().map((f) => `vm/helper/${f}`),
+    ...readdirSync(assetPath('vm', 'helper'))
+      .sort()
+      .map((f) => `vm/helper/${f}`),
   ];
   for (const rel of inputs) {
     h.update(`${rel}\n`);
@@ -96,7 +98,12 @@ export function cachedImage(spec: ImageSpec): RootfsImage | undefined {
 export type ImageProgress = (line: string) => void;
 
 /** Returns the cached image for spec, building it first if needed. */
-export async function ensureImage(spec: ImageSpec, progress: ImageProgress, signal?: AbortSignal, force = false): Promise<RootfsImage> {
+export async function ensureImage(
+  spec: ImageSpec,
+  progress: ImageProgress,
+  signal?: AbortSignal,
+  force = false,
+): Promise<RootfsImage> {
   const id = `${spec.suite}-${imageKey(spec)}`;
   const dir = join(cacheRoot(), 'images', id);
   if (!force) {
@@ -121,9 +128,12 @@ export async function ensureImage(spec: ImageSpec, progress: ImageProgress, sign
     ...(signal ? { signal } : {}),
   });
   if (!built) return img;
-  progress(`image ${id} built in ${((Date.now() - started) / 1000).toFixed(1)} s: criu ${img.manifest.criuVersion}, util-linux ${img.manifest.utilLinuxVersion ?? '?'}`);
+  progress(
+    `image ${id} built in ${((Date.now() - started) / 1000).toFixed(1)} s: criu ${img.manifest.criuVersion}, util-linux ${img.manifest.utilLinuxVersion ?? '?'}`,
+  );
   const pruned = await pruneImages(spec.suite, id);
-  if (pruned.length) progress(`removed ${pruned.length} older ${spec.suite} image(s) from the cache: ${pruned.join(', ')}`);
+  if (pruned.length)
+    progress(`removed ${pruned.length} older ${spec.suite} image(s) from the cache: ${pruned.join(', ')}`);
   return img;
 }
 
@@ -233,9 +243,17 @@ function runBuild(script: string, args: string[], progress: ImageProgress, signa
     child.on('close', (code, sig) => {
       signal?.removeEventListener('abort', onAbort);
       // The abort reason is already the InterruptedError naming the signal.
-      if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : new InterruptedError(String(signal.reason ?? 'signal')));
+      if (signal?.aborted)
+        return reject(
+          signal.reason instanceof Error ? signal.reason : new InterruptedError(String(signal.reason ?? 'signal')),
+        );
       if (code === 0) return resolve();
-      reject(new ImageBuildError(`vm/${script} failed (${sig ?? `exit ${code}`}); last output:\n${tail.join('\n')}`, code === null ? {} : { scriptExit: code }));
+      reject(
+        new ImageBuildError(
+          `vm/${script} failed (${sig ?? `exit ${code}`}); last output:\n${tail.join('\n')}`,
+          code === null ? {} : { scriptExit: code },
+        ),
+      );
     });
   });
 }

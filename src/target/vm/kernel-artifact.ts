@@ -89,7 +89,11 @@ function kernelFromDir(id: string, dir: string): KernelArtifact | undefined {
 }
 
 /** Returns the cached kernel artifact for src, building it first if needed (about 25 s for a Debian package). */
-export async function ensureKernel(src: KernelSource, progress: ImageProgress, opts: { mirror?: string; signal?: AbortSignal; force?: boolean } = {}): Promise<KernelArtifact> {
+export async function ensureKernel(
+  src: KernelSource,
+  progress: ImageProgress,
+  opts: { mirror?: string; signal?: AbortSignal; force?: boolean } = {},
+): Promise<KernelArtifact> {
   const name = src.name.replace(/[^A-Za-z0-9.+_-]/g, '_');
   const id = `${name}-${kernelKey(src)}`;
   const root = join(cacheRoot(), 'kernels');
@@ -101,11 +105,20 @@ export async function ensureKernel(src: KernelSource, progress: ImageProgress, o
   const args: string[] = [];
   if (src.kind === 'debian') {
     if (process.getuid?.() !== 0) {
-      throw new PrerequisiteError(`the kernel ${src.name} is not in the cache yet, and fetching it needs root (apt-get download)`, {
-        hint: `run \`sudo ./mountlab image build --kernel ${src.name}\` once; later runs use the cache`,
-      });
+      throw new PrerequisiteError(
+        `the kernel ${src.name} is not in the cache yet, and fetching it needs root (apt-get download)`,
+        {
+          hint: `run \`sudo ./mountlab image build --kernel ${src.name}\` once; later runs use the cache`,
+        },
+      );
     }
-    args.push('--suite', src.suite, '--mirror', opts.mirror ?? mirrorFromApt(), ...(src.package ? ['--package', src.package] : []));
+    args.push(
+      '--suite',
+      src.suite,
+      '--mirror',
+      opts.mirror ?? mirrorFromApt(),
+      ...(src.package ? ['--package', src.package] : []),
+    );
   } else {
     args.push('--bzimage', src.bzImage, ...(src.modules ? ['--modules', src.modules] : []));
   }
@@ -123,7 +136,8 @@ export async function ensureKernel(src: KernelSource, progress: ImageProgress, o
   if (!built) return k;
   progress(`kernel ${k.manifest.kernelRelease} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const pruned = await pruneCache(root, name, id);
-  if (pruned.length) progress(`removed ${pruned.length} older build(s) of kernel ${src.name} from the cache: ${pruned.join(', ')}`);
+  if (pruned.length)
+    progress(`removed ${pruned.length} older build(s) of kernel ${src.name} from the cache: ${pruned.join(', ')}`);
   return k;
 }
 
@@ -131,7 +145,11 @@ export async function ensureKernel(src: KernelSource, progress: ImageProgress, o
  * The boot set of one VM: this kernel with this rootfs, and a user's criu
  * in place of the rootfs's when given.
  */
-export function composeGuest(rootfs: RootfsImage, kernel: KernelArtifact, criu?: { id: string; disk: string; version: string }): VmImage {
+export function composeGuest(
+  rootfs: RootfsImage,
+  kernel: KernelArtifact,
+  criu?: { id: string; disk: string; version: string },
+): VmImage {
   return {
     id: `${rootfs.id}+${kernel.id}${criu ? `+${criu.id}` : ''}`,
     kernel: kernel.kernel,

@@ -30,6 +30,9 @@ describe('mirror discovery', () => {
 
   it('says what to do when there is none', () => {
     const d = aptDir({ 'sources.list': 'deb http://m.example/ubuntu jammy main\n' });
-    assert.throws(() => mirrorFromApt(d), (e: unknown) => e instanceof PrerequisiteError && /--mirror/.test(e.hint ?? ''));
+    assert.throws(
+      () => mirrorFromApt(d),
+      (e: unknown) => e instanceof PrerequisiteError && /--mirror/.test(e.hint ?? ''),
+    );
   });
 });

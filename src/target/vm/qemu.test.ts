@@ -38,7 +38,10 @@ describe('qemu command line', () => {
 
   it("attaches the kernel's modules read-only as the second disk and says where", () => {
     const drives = args.flatMap((a, i) => (a === '-drive' ? [args[i + 1]!] : []));
-    assert.deepEqual(drives, ['file=/c/rootfs.ext4,format=raw,if=none,id=disk0,snapshot=on', 'file=/k/modules.ext4,format=raw,if=none,id=disk1,readonly=on']);
+    assert.deepEqual(drives, [
+      'file=/c/rootfs.ext4,format=raw,if=none,id=disk0,snapshot=on',
+      'file=/k/modules.ext4,format=raw,if=none,id=disk1,readonly=on',
+    ]);
     assert.match(argAfter('-append')!, /root=\/dev\/vda rw mountlab\.modules=\/dev\/vdb /);
   });
 
@@ -93,7 +96,11 @@ describe('qemu command line', () => {
     it('is disposed once however many owners dispose it, and leaves no temp dir', async () => {
       const runDir = scratchDir('qemu');
       // A kernel that does not exist: qemu starts and exits at once, no boot.
-      const q = await QemuProcess.start({ ...spec, image: { ...spec.image, kernel: join(runDir, 'missing'), vmlinux: join(runDir, 'missing') }, runDir });
+      const q = await QemuProcess.start({
+        ...spec,
+        image: { ...spec.image, kernel: join(runDir, 'missing'), vmlinux: join(runDir, 'missing') },
+        runDir,
+      });
       await q.exit;
       assert.match(q.describeExit(), /exited with code [1-9]/);
       const first = q[Symbol.asyncDispose]();

@@ -73,32 +73,58 @@ export function qemuArgs(spec: QemuSpec): string[] {
   ].filter(Boolean);
   const accel = spec.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,tb-size=64', '-cpu', 'max'];
   return [
-    '-name', spec.name,
-    '-nodefaults', '-no-user-config', '-no-reboot',
-    '-display', 'none',
-    '-machine', micro ? 'microvm,rtc=on' : 'q35',
+    '-name',
+    spec.name,
+    '-nodefaults',
+    '-no-user-config',
+    '-no-reboot',
+    '-display',
+    'none',
+    '-machine',
+    micro ? 'microvm,rtc=on' : 'q35',
     ...accel,
-    '-m', String(spec.memoryMiB),
-    '-smp', '1',
+    '-m',
+    String(spec.memoryMiB),
+    '-smp',
+    '1',
     // microvm boots the uncompressed kernel through its PVH entry point,
     // skipping decompression (slow under TCG); q35 takes the bzImage.
-    '-kernel', micro && spec.image.vmlinux ? spec.image.vmlinux : spec.image.kernel,
-    '-initrd', spec.image.initrd,
-    '-append', cmdline.join(' '),
-    '-drive', `file=${spec.image.rootfs},format=raw,if=none,id=disk0,snapshot=on`,
-    '-device', micro ? 'virtio-blk-device,drive=disk0' : 'virtio-blk-pci,drive=disk0',
+    '-kernel',
+    micro && spec.image.vmlinux ? spec.image.vmlinux : spec.image.kernel,
+    '-initrd',
+    spec.image.initrd,
+    '-append',
+    cmdline.join(' '),
+    '-drive',
+    `file=${spec.image.rootfs},format=raw,if=none,id=disk0,snapshot=on`,
+    '-device',
+    micro ? 'virtio-blk-device,drive=disk0' : 'virtio-blk-pci,drive=disk0',
     // The kernel's modules, read-only, shared by every VM of that kernel.
     ...(spec.image.modules
-      ? ['-drive', `file=${spec.image.modules},format=raw,if=none,id=disk1,readonly=on`, '-device', micro ? 'virtio-blk-device,drive=disk1' : 'virtio-blk-pci,drive=disk1']
+      ? [
+          '-drive',
+          `file=${spec.image.modules},format=raw,if=none,id=disk1,readonly=on`,
+          '-device',
+          micro ? 'virtio-blk-device,drive=disk1' : 'virtio-blk-pci,drive=disk1',
+        ]
       : []),
     ...(spec.image.criuDisk
-      ? ['-drive', `file=${spec.image.criuDisk},format=raw,if=none,id=disk2,readonly=on`, '-device', micro ? 'virtio-blk-device,drive=disk2' : 'virtio-blk-pci,drive=disk2']
+      ? [
+          '-drive',
+          `file=${spec.image.criuDisk},format=raw,if=none,id=disk2,readonly=on`,
+          '-device',
+          micro ? 'virtio-blk-device,drive=disk2' : 'virtio-blk-pci,drive=disk2',
+        ]
       : []),
     // restrict=on: the guest reaches nothing but the forwarded port's host side.
-    '-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`,
-    '-device', micro ? 'virtio-net-device,netdev=net0' : 'virtio-net-pci,netdev=net0',
-    '-serial', 'stdio',
-    '-monitor', 'none',
+    '-netdev',
+    `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`,
+    '-device',
+    micro ? 'virtio-net-device,netdev=net0' : 'virtio-net-pci,netdev=net0',
+    '-serial',
+    'stdio',
+    '-monitor',
+    'none',
     ...(spec.qmpSocket ? ['-qmp', `unix:${spec.qmpSocket},server=on,wait=off`] : []),
   ];
 }
@@ -114,7 +140,10 @@ export class QemuProcess implements AsyncDisposable {
   private readonly exitPromise: Promise<void>;
   private stderr = '';
 
-  private constructor(spec: QemuSpec, private readonly tmpDir: string) {
+  private constructor(
+    spec: QemuSpec,
+    private readonly tmpDir: string,
+  ) {
     this.console = new ConsoleLog(join(spec.runDir, `console${instanceSuffix(spec)}.log`));
     const args = ['--pdeathsig', 'SIGKILL', '--', 'qemu-system-x86_64', ...qemuArgs(spec)];
     // snapshot=on puts its temporary overlay in TMPDIR; keep it in the run's own dir.
@@ -184,5 +213,4 @@ export class QemuProcess implements AsyncDisposable {
     })();
     return this.disposing;
   }
-
 }

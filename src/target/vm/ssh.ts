@@ -123,11 +123,14 @@ export class SshSession implements AsyncDisposable {
   /** Writes a file in the guest through the open connection. */
   async writeFile(path: string, content: string | Buffer, mode = '0644'): Promise<void> {
     const dir = path.replace(/\/[^/]*$/, '') || '/';
-    const r = await this.exec(`umask 077 && mkdir -p ${shJoin([dir])} && cat > ${shJoin([path])} && chmod ${mode} ${shJoin([path])}`, {
-      stdin: content,
-      timeoutMs: 30_000,
-      label: `write ${path}`,
-    });
+    const r = await this.exec(
+      `umask 077 && mkdir -p ${shJoin([dir])} && cat > ${shJoin([path])} && chmod ${mode} ${shJoin([path])}`,
+      {
+        stdin: content,
+        timeoutMs: 30_000,
+        label: `write ${path}`,
+      },
+    );
     if (r.code !== 0) throw new TargetError(`cannot write ${path} in the guest: ${r.stderr.trim()}`);
   }
 
