@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { compareVersions, parseVersion } from '../run/versions.js';
+import { compareVersions, parseVersion } from '../versions.js';
 
 /** What a dynamic executable asks of the system it runs on. */
 export interface ElfNeeds {

@@ -22,7 +22,7 @@ import {
   unmetFailure,
   type Expectation,
 } from './expectation.js';
-import { inRange } from './versions.js';
+import { inRange } from '../versions.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
 import type { Outcome } from '../results/outcome.js';
 import type { ScenarioRun } from './variants.js';

@@ -2,7 +2,7 @@ import type { Scenario } from '../scenario/scenario.generated.js';
 import { logPattern, type LogPattern } from '../scenario/log-pattern.js';
 import type { TargetFacts } from '../results/result.js';
 import type { Outcome } from '../results/outcome.js';
-import { inRange } from './versions.js';
+import { inRange } from '../versions.js';
 import type { MountEngine } from '../plan/plan.js';
 
 /** Which criu phase a fail-expectation expects to fail; `either` is zdtm's crfail. */

@@ -9,7 +9,7 @@ import { freeLoopbackPort } from './port.js';
 import { QemuProcess, hostTscKhz, type MachineType } from './qemu.js';
 import { SshSession } from './ssh.js';
 import { installLabctl, targetFacts, type GuestFacts } from '../guest-facts.js';
-import type { CriuOrigin } from '../../criu/criu-build.js';
+import type { CriuOrigin } from '../../results/result.js';
 
 export interface VmOptions {
   image: VmImage;
