@@ -211,7 +211,11 @@ describe('compare: properties', function () {
           r,
           model.mounts.filter((m) => m !== a),
         );
-        for (const m of [a, b]) delete m.shared, delete m.master, delete m.propagateFrom;
+        for (const m of [a, b]) {
+          delete m.shared;
+          delete m.master;
+          delete m.propagateFrom;
+        }
         a.master = X;
         b.master = model.groups + 3;
         b.propagateFrom = X;

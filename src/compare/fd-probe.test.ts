@@ -36,13 +36,13 @@ const BEFORE_KID = [fd(3, '2001', 'nlink=0 path=/w/g\\040(deleted)')];
 
 const before = capture({ init: { pid: 10, fds: BEFORE_INIT }, kid: { pid: 11, fds: BEFORE_KID } });
 /** The same after restore, pids renumbered; `edit` rewrites after-side lines. */
-const after = (edit: (l: string) => string = (l) => l) =>
+const restored = (edit: (l: string) => string = (l) => l) =>
   capture({ kid: { pid: 201, fds: BEFORE_KID.map(edit) }, init: { pid: 200, fds: BEFORE_INIT.map(edit) } }, true);
 
 describe('fd probe', () => {
   describe('planFdProbes', () => {
     it('probes writable regular files that were deleted or had names, with the before names and path as candidates', () => {
-      const plan = planFdProbes(before, after(), 'N');
+      const plan = planFdProbes(before, restored(), 'N');
       assert.deepEqual(
         plan.probes.map((p) => [p.task, p.fd, p.pid, p.expected, p.candidates]),
         [
@@ -63,7 +63,7 @@ describe('fd probe', () => {
     it('goes by the after side for writability and by the before side for names; an unmatched task or fd is not probed', () => {
       const ro = planFdProbes(
         before,
-        after((l) => (l.startsWith('@fd 20 ') ? l.replace('flags=100002', 'flags=100000') : l)),
+        restored((l) => (l.startsWith('@fd 20 ') ? l.replace('flags=100002', 'flags=100000') : l)),
         'N',
       );
       assert.deepEqual(
@@ -103,7 +103,7 @@ describe('fd probe', () => {
   });
 
   describe('judgeFdProbes', () => {
-    const plan = planFdProbes(before, after(), 'N');
+    const plan = planFdProbes(before, restored(), 'N');
     const GOOD = [
       'probe 200 20 ok yes:/w/b no:/w/a',
       'probe 200 24 ok yes:/w/c yes:/w/my\\040dir/d',

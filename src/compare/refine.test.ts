@@ -15,7 +15,7 @@ function orders(text: string): string[] {
   const out: string[] = [];
   const go = (rest: string[], acc: string[]) => {
     if (rest.length === 0) out.push(`${acc.join('\n')}\n`);
-    rest.forEach((l, i) => go([...rest.slice(0, i), ...rest.slice(i + 1)], [...acc, l]));
+    for (const [i, l] of rest.entries()) go([...rest.slice(0, i), ...rest.slice(i + 1)], [...acc, l]);
   };
   go(lines, []);
   return out;

@@ -537,7 +537,9 @@ function assignLabels(mounts: TopoMount[], ns: TopoNamespace, multi: boolean): v
   for (const group of clash(mounts)) {
     for (const m of group) m.pathLabel += m.parent ? ` (on ${m.parent.pathLabel})` : ' (a root)';
   }
-  for (const group of clash(mounts)) group.forEach((m, i) => (m.pathLabel += ` #${i + 1}`));
+  for (const group of clash(mounts)) {
+    for (const [i, m] of group.entries()) m.pathLabel += ` #${i + 1}`;
+  }
   for (const m of mounts) m.label = multi ? `${ns.label}:${m.pathLabel}` : m.pathLabel;
 }
 
