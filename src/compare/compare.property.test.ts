@@ -26,7 +26,8 @@ const fromGen = (g: fc.GeneratorValue): Rand => ({ int: (lo, hi) => g(fc.integer
 const RUNS = Math.max(1000, Number(process.env.MOUNTLAB_PROPERTY_RUNS) || 0);
 
 function explain(c: Comparison, ...texts: string[]): string {
-  return `${c.differences.map((d) => `  [${d.kind}] ${d.sentence}`).join('\n') || '  (no differences)'}\n${texts.join('\n----\n')}`;
+  const found = c.differences.map((d) => `  [${d.kind}] ${d.sentence}`).join('\n') || '  (no differences)';
+  return `${found}\n${texts.join('\n----\n')}`;
 }
 
 /** Mutations come in families (reparent to one of several mounts...); pick the family first so each is tried often. */
@@ -43,20 +44,24 @@ function pickMutation(r: Rand, m: GModel): Mutation {
 describe('compare: properties', function () {
   this.timeout(60_000);
 
-  it(`says equivalent after renumbering mount ids, peer groups, anonymous minors, nsfs inodes, pids, namespaces and shuffling lines and tasks (${RUNS} runs)`, () => {
-    fc.assert(
-      fc.property(fc.gen(), fc.integer(), fc.integer(), (g, s1, s2) => {
-        const model = genModel(fromGen(g));
-        const r1 = prng(s1);
-        const r2 = prng(s2);
-        const before = renderText(model, randomNumbering(r1, model), r1);
-        const after = renderText(model, randomNumbering(r2, model), r2);
-        const c = compareCaptures(parseCapture(before), parseCapture(after));
-        assert.ok(c.equivalent, explain(c, before, after));
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    'says equivalent after renumbering mount ids, peer groups, anonymous minors, nsfs inodes, pids, namespaces ' +
+      `and shuffling lines and tasks (${RUNS} runs)`,
+    () => {
+      fc.assert(
+        fc.property(fc.gen(), fc.integer(), fc.integer(), (g, s1, s2) => {
+          const model = genModel(fromGen(g));
+          const r1 = prng(s1);
+          const r2 = prng(s2);
+          const before = renderText(model, randomNumbering(r1, model), r1);
+          const after = renderText(model, randomNumbering(r2, model), r2);
+          const c = compareCaptures(parseCapture(before), parseCapture(after));
+          assert.ok(c.equivalent, explain(c, before, after));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+  );
 
   it(`fails on any single mutation and names the mutated mount or task (${RUNS} runs)`, () => {
     const seen = new Map<string, number>();
@@ -144,126 +149,146 @@ describe('compare: properties', function () {
 
   // Issue 16: classes of input the generators above did not make.
 
-  it(`16.1: random ties on one mountpoint (differing only in peer group, master or superblock), in any order, compare equal (${RUNS} runs)`, () => {
-    fc.assert(
-      fc.property(fc.gen(), fc.integer(), fc.integer(), (g, s1, s2) => {
-        const r = fromGen(g);
-        const model = genModel(r);
-        addTies(r, model);
-        const r1 = prng(s1);
-        const r2 = prng(s2);
-        const before = renderText(model, randomNumbering(r1, model), r1);
-        const after = renderText(model, randomNumbering(r2, model), r2);
-        const c = compareCaptures(parseCapture(before), parseCapture(after));
-        assert.ok(c.equivalent, explain(c, before, after));
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    '16.1: random ties on one mountpoint (differing only in peer group, master or superblock), in any order, ' +
+      `compare equal (${RUNS} runs)`,
+    () => {
+      fc.assert(
+        fc.property(fc.gen(), fc.integer(), fc.integer(), (g, s1, s2) => {
+          const r = fromGen(g);
+          const model = genModel(r);
+          addTies(r, model);
+          const r1 = prng(s1);
+          const r2 = prng(s2);
+          const before = renderText(model, randomNumbering(r1, model), r1);
+          const after = renderText(model, randomNumbering(r2, model), r2);
+          const c = compareCaptures(parseCapture(before), parseCapture(after));
+          assert.ok(c.equivalent, explain(c, before, after));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+  );
 
-  it(`16.2: with @outside sections, renumbering is equal and moving one mount to another outside master differs, naming it (${RUNS} runs)`, () => {
-    fc.assert(
-      fc.property(fc.gen(), fc.integer(), fc.integer(), (g, s1, s2) => {
-        const r = fromGen(g);
-        const model = genModel(r);
-        addOutside(r, model);
-        const carried = new Set(model.mounts.flatMap((x) => (x.shared === undefined ? [] : [x.shared])));
-        const slaves = model.mounts.filter((x) => x.master !== undefined && !carried.has(x.master));
-        const x = pick(r, slaves);
-        const moved = cloneModel(model);
-        const y = moved.mounts.find((m) => m.uid === x.uid)!;
-        // Another outside group: one another mount uses, or a new one (the section gets its carrier).
-        const others = slaves.map((m) => m.master!).filter((gid) => gid !== x.master && gid !== x.propagateFrom);
-        y.master = others.length && r.int(0, 1) ? pick(r, others) : model.groups + 5;
-        const r1 = prng(s1);
-        const r2 = prng(s2);
-        const num1 = randomNumbering(r1, model);
-        const before = renderText(model, num1, r1);
-        const same = compareCaptures(
-          parseCapture(before),
-          parseCapture(renderText(model, randomNumbering(r2, model), r2)),
-        );
-        assert.ok(same.equivalent, explain(same, before));
-        const after = renderText(moved, randomNumbering(r2, moved), r2);
-        const beforeCapture = parseCapture(before);
-        const c = compareCaptures(beforeCapture, parseCapture(after));
-        assert.ok(!c.equivalent, explain(c, before, after));
-        const label = buildTopology(beforeCapture).mounts.find((m) => m.entry.mountId === num1.mountId(x.uid))!.label;
-        assert.ok(
-          c.differences.some((d) => d.mounts?.includes(label)),
-          `no difference names ${label}\n${explain(c, before, after)}`,
-        );
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    '16.2: with @outside sections, renumbering is equal and moving one mount to another outside master differs, ' +
+      `naming it (${RUNS} runs)`,
+    () => {
+      fc.assert(
+        fc.property(fc.gen(), fc.integer(), fc.integer(), (g, s1, s2) => {
+          const r = fromGen(g);
+          const model = genModel(r);
+          addOutside(r, model);
+          const carried = new Set(model.mounts.flatMap((x) => (x.shared === undefined ? [] : [x.shared])));
+          const slaves = model.mounts.filter((x) => x.master !== undefined && !carried.has(x.master));
+          const x = pick(r, slaves);
+          const moved = cloneModel(model);
+          const y = moved.mounts.find((m) => m.uid === x.uid)!;
+          // Another outside group: one another mount uses, or a new one (the section gets its carrier).
+          const others = slaves.map((m) => m.master!).filter((gid) => gid !== x.master && gid !== x.propagateFrom);
+          y.master = others.length && r.int(0, 1) ? pick(r, others) : model.groups + 5;
+          const r1 = prng(s1);
+          const r2 = prng(s2);
+          const num1 = randomNumbering(r1, model);
+          const before = renderText(model, num1, r1);
+          const same = compareCaptures(
+            parseCapture(before),
+            parseCapture(renderText(model, randomNumbering(r2, model), r2)),
+          );
+          assert.ok(same.equivalent, explain(same, before));
+          const after = renderText(moved, randomNumbering(r2, moved), r2);
+          const beforeCapture = parseCapture(before);
+          const c = compareCaptures(beforeCapture, parseCapture(after));
+          assert.ok(!c.equivalent, explain(c, before, after));
+          const label = buildTopology(beforeCapture).mounts.find((m) => m.entry.mountId === num1.mountId(x.uid))!.label;
+          assert.ok(
+            c.differences.some((d) => d.mounts?.includes(label)),
+            `no difference names ${label}\n${explain(c, before, after)}`,
+          );
+        }),
+        { numRuns: RUNS },
+      );
+    },
+  );
 
-  it(`16.3: a propagate_from that named the same outside group as a master names another one: differs (${RUNS} runs)`, () => {
-    fc.assert(
-      fc.property(fc.gen(), fc.integer(), fc.integer(), (g, s1, s2) => {
-        const r = fromGen(g);
-        const model = genModel(r);
-        // Two mounts: one a slave of outside group X, one receiving from X through another master.
-        const X = model.groups + 2;
-        if (model.mounts.length < 2) return;
-        const a = pick(r, model.mounts);
-        const b = pick(
-          r,
-          model.mounts.filter((m) => m !== a),
-        );
-        for (const m of [a, b]) delete m.shared, delete m.master, delete m.propagateFrom;
-        a.master = X;
-        b.master = model.groups + 3;
-        b.propagateFrom = X;
-        const moved = cloneModel(model);
-        moved.mounts.find((m) => m.uid === b.uid)!.propagateFrom = model.groups + 4;
-        const r1 = prng(s1);
-        const r2 = prng(s2);
-        const before = renderText(model, randomNumbering(r1, model), r1);
-        const same = compareCaptures(
-          parseCapture(before),
-          parseCapture(renderText(model, randomNumbering(r2, model), r2)),
-        );
-        assert.ok(same.equivalent, explain(same, before));
-        const after = renderText(moved, randomNumbering(r2, moved), r2);
-        const c = compareCaptures(parseCapture(before), parseCapture(after));
-        assert.ok(!c.equivalent, explain(c, before, after));
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    '16.3: a propagate_from that named the same outside group as a master names another one: ' +
+      `differs (${RUNS} runs)`,
+    () => {
+      fc.assert(
+        fc.property(fc.gen(), fc.integer(), fc.integer(), (g, s1, s2) => {
+          const r = fromGen(g);
+          const model = genModel(r);
+          // Two mounts: one a slave of outside group X, one receiving from X through another master.
+          const X = model.groups + 2;
+          if (model.mounts.length < 2) return;
+          const a = pick(r, model.mounts);
+          const b = pick(
+            r,
+            model.mounts.filter((m) => m !== a),
+          );
+          for (const m of [a, b]) {
+            delete m.shared;
+            delete m.master;
+            delete m.propagateFrom;
+          }
+          a.master = X;
+          b.master = model.groups + 3;
+          b.propagateFrom = X;
+          const moved = cloneModel(model);
+          moved.mounts.find((m) => m.uid === b.uid)!.propagateFrom = model.groups + 4;
+          const r1 = prng(s1);
+          const r2 = prng(s2);
+          const before = renderText(model, randomNumbering(r1, model), r1);
+          const same = compareCaptures(
+            parseCapture(before),
+            parseCapture(renderText(model, randomNumbering(r2, model), r2)),
+          );
+          assert.ok(same.equivalent, explain(same, before));
+          const after = renderText(moved, randomNumbering(r2, moved), r2);
+          const c = compareCaptures(parseCapture(before), parseCapture(after));
+          assert.ok(!c.equivalent, explain(c, before, after));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+  );
 
-  it(`16.4: swapping two overlay lower layers differs; the same layers renumbered and shuffled do not (${RUNS} runs)`, () => {
-    fc.assert(
-      fc.property(fc.gen(), fc.integer(), fc.integer(), (g, s1, s2) => {
-        const r = fromGen(g);
-        const model = genModel(r);
-        const o = addOverlay(r, model);
-        const layers = o.superOptions.filter((x) => x.startsWith('lowerdir+='));
-        const i = r.int(0, layers.length - 2);
-        const j = r.int(i + 1, layers.length - 1);
-        const swapped = cloneModel(model);
-        for (const m of swapped.mounts.filter((x) => x.sb === o.sb)) {
-          const at = (k: number) => m.superOptions.indexOf(layers[k]!);
-          const [pi, pj] = [at(i), at(j)];
-          [m.superOptions[pi], m.superOptions[pj]] = [m.superOptions[pj]!, m.superOptions[pi]!];
-        }
-        const r1 = prng(s1);
-        const r2 = prng(s2);
-        const before = renderText(model, randomNumbering(r1, model), r1);
-        const same = compareCaptures(
-          parseCapture(before),
-          parseCapture(renderText(model, randomNumbering(r2, model), r2)),
-        );
-        assert.ok(same.equivalent, explain(same, before));
-        const after = renderText(swapped, randomNumbering(r2, swapped), r2);
-        const c = compareCaptures(parseCapture(before), parseCapture(after));
-        assert.ok(
-          c.differences.some((d) => d.kind === 'super-options-changed' && /layer order/.test(d.sentence)),
-          explain(c, before, after),
-        );
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    '16.4: swapping two overlay lower layers differs; the same layers renumbered and shuffled do not ' +
+      `(${RUNS} runs)`,
+    () => {
+      fc.assert(
+        fc.property(fc.gen(), fc.integer(), fc.integer(), (g, s1, s2) => {
+          const r = fromGen(g);
+          const model = genModel(r);
+          const o = addOverlay(r, model);
+          const layers = o.superOptions.filter((x) => x.startsWith('lowerdir+='));
+          const i = r.int(0, layers.length - 2);
+          const j = r.int(i + 1, layers.length - 1);
+          const swapped = cloneModel(model);
+          for (const m of swapped.mounts.filter((x) => x.sb === o.sb)) {
+            const at = (k: number) => m.superOptions.indexOf(layers[k]!);
+            const [pi, pj] = [at(i), at(j)];
+            [m.superOptions[pi], m.superOptions[pj]] = [m.superOptions[pj]!, m.superOptions[pi]!];
+          }
+          const r1 = prng(s1);
+          const r2 = prng(s2);
+          const before = renderText(model, randomNumbering(r1, model), r1);
+          const same = compareCaptures(
+            parseCapture(before),
+            parseCapture(renderText(model, randomNumbering(r2, model), r2)),
+          );
+          assert.ok(same.equivalent, explain(same, before));
+          const after = renderText(swapped, randomNumbering(r2, swapped), r2);
+          const c = compareCaptures(parseCapture(before), parseCapture(after));
+          assert.ok(
+            c.differences.some((d) => d.kind === 'super-options-changed' && /layer order/.test(d.sentence)),
+            explain(c, before, after),
+          );
+        }),
+        { numRuns: RUNS },
+      );
+    },
+  );
 });

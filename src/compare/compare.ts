@@ -216,7 +216,10 @@ function compareTasks(ctx: Ctx): void {
       kind: 'task-namespace-changed',
       task: s.members[0]!,
       tasks: s.members,
-      sentence: `tasks ${names(s.members)} shared a mount namespace (${B.namespaces[Number(s.cls) - 1]!.label}) before the dump; after restore they are in ${s.parts.length} different ones: ${s.parts.map((p) => names(p.members)).join('; ')}`,
+      sentence:
+        `tasks ${names(s.members)} shared a mount namespace (${B.namespaces[Number(s.cls) - 1]!.label}) ` +
+        `before the dump; after restore they are in ${s.parts.length} different ones: ` +
+        s.parts.map((p) => names(p.members)).join('; '),
     });
   }
   for (const m of merges) {
@@ -224,7 +227,9 @@ function compareTasks(ctx: Ctx): void {
       kind: 'task-namespace-changed',
       task: m.members[0]!,
       tasks: m.members,
-      sentence: `tasks ${m.parts.map((p) => `${names(p.members)} (${B.namespaces[Number(p.cls) - 1]!.label})`).join(' and ')} were in different mount namespaces before the dump; after restore they share one`,
+      sentence:
+        `tasks ${m.parts.map((p) => `${names(p.members)} (${B.namespaces[Number(p.cls) - 1]!.label})`).join(' and ')}` +
+        ' were in different mount namespaces before the dump; after restore they share one',
     });
   }
 
@@ -234,7 +239,10 @@ function compareTasks(ctx: Ctx): void {
     const list = (t: Topology) => t.namespaces.map((n) => `{${names(n.tasks.map((x) => x.name))}}`).join(', ');
     ctx.out.push({
       kind: 'namespace-count-changed',
-      sentence: `there ${count(B.namespaces.length, 'was', 'were')} before the dump (tasks ${list(B)}); after restore there ${count(A.namespaces.length, 'is', 'are')}${A.namespaces.length ? ` (tasks ${list(A)})` : ''}`,
+      sentence:
+        `there ${count(B.namespaces.length, 'was', 'were')} before the dump (tasks ${list(B)}); ` +
+        `after restore there ${count(A.namespaces.length, 'is', 'are')}` +
+        (A.namespaces.length ? ` (tasks ${list(A)})` : ''),
     });
   }
   for (const n of B.namespaces) {
@@ -244,7 +252,9 @@ function compareTasks(ctx: Ctx): void {
       kind: 'namespace-lost',
       task: tasks[0]!,
       tasks,
-      sentence: `the mount namespace ${n.label} of ${tasks.length === 1 ? 'task' : 'tasks'} ${names(tasks)} (${plural(n.mounts.length, 'mount')}) has no counterpart after restore, so its mounts were not compared`,
+      sentence:
+        `the mount namespace ${n.label} of ${tasks.length === 1 ? 'task' : 'tasks'} ${names(tasks)} ` +
+        `(${plural(n.mounts.length, 'mount')}) has no counterpart after restore, so its mounts were not compared`,
     });
   }
   for (const n of A.namespaces) {
@@ -254,7 +264,9 @@ function compareTasks(ctx: Ctx): void {
       kind: 'namespace-added',
       task: tasks[0]!,
       tasks,
-      sentence: `after restore there is an extra mount namespace, of ${tasks.length === 1 ? 'task' : 'tasks'} ${names(tasks)} (${plural(n.mounts.length, 'mount')})`,
+      sentence:
+        `after restore there is an extra mount namespace, of ${tasks.length === 1 ? 'task' : 'tasks'} ` +
+        `${names(tasks)} (${plural(n.mounts.length, 'mount')})`,
     });
   }
 
@@ -357,7 +369,8 @@ function compareAttributes(ctx: Ctx): void {
         ctx,
         'device-changed',
         [L],
-        `${L}: device changed: ${sb.device}${sb.major === 0 ? ' (anonymous)' : ''} -> ${sa.device}${sa.major === 0 ? ' (anonymous)' : ''}`,
+        `${L}: device changed: ${sb.device}${sb.major === 0 ? ' (anonymous)' : ''} -> ` +
+          `${sa.device}${sa.major === 0 ? ' (anonymous)' : ''}`,
       );
     }
     const mo = setDiff(b.mountOptions, a.mountOptions);
@@ -443,7 +456,9 @@ function compareSuperblocks(ctx: Ctx): void {
       ctx,
       'superblock-split',
       labels(s.members),
-      `${listText(labels(s.members))} were mounts of one superblock (${d(first.fsType)}, ${s.cls}); after restore they are on ${s.parts.length} different superblocks: ${s.parts.map((p) => `${listText(labels(p.members))} (${p.cls})`).join('; ')}`,
+      `${listText(labels(s.members))} were mounts of one superblock (${d(first.fsType)}, ${s.cls}); ` +
+        `after restore they are on ${s.parts.length} different superblocks: ` +
+        s.parts.map((p) => `${listText(labels(p.members))} (${p.cls})`).join('; '),
     );
   }
   for (const m of merges) {
@@ -451,7 +466,8 @@ function compareSuperblocks(ctx: Ctx): void {
       ctx,
       'superblock-merged',
       labels(m.members),
-      `${m.parts.map((p) => `${listText(labels(p.members))} (${p.cls})`).join(' and ')} were on different superblocks; after restore they share one (${m.cls})`,
+      m.parts.map((p) => `${listText(labels(p.members))} (${p.cls})`).join(' and ') +
+        ` were on different superblocks; after restore they share one (${m.cls})`,
     );
   }
 }
@@ -493,7 +509,9 @@ function comparePeers(ctx: Ctx): void {
       ctx,
       'peers-split',
       labels(s.members),
-      `${listText(labels(s.members))} were peers (shared:${s.cls}); after restore they are in ${s.parts.length} different peer groups: ${s.parts.map((p) => `${listText(labels(p.members))} (shared:${p.cls})`).join('; ')}`,
+      `${listText(labels(s.members))} were peers (shared:${s.cls}); ` +
+        `after restore they are in ${s.parts.length} different peer groups: ` +
+        s.parts.map((p) => `${listText(labels(p.members))} (shared:${p.cls})`).join('; '),
     );
   }
   for (const m of merges) {
@@ -501,7 +519,8 @@ function comparePeers(ctx: Ctx): void {
       ctx,
       'peers-merged',
       labels(m.members),
-      `${m.parts.map((p) => `${listText(labels(p.members))} (shared:${p.cls})`).join(' and ')} were in different peer groups; after restore they are peers (shared:${m.cls})`,
+      m.parts.map((p) => `${listText(labels(p.members))} (shared:${p.cls})`).join(' and ') +
+        ` were in different peer groups; after restore they are peers (shared:${m.cls})`,
     );
   }
 }
@@ -657,7 +676,8 @@ function externalPartition(ctx: Ctx, items: { item: ExtRef; before: string; afte
       kind(s.members),
       mounts(s.members),
       `${uses(s.members, r.mixed)} ${r.were} the same peer group outside the capture (${f}); ` +
-        `after restore they ${r.are} ${s.parts.length} different ones: ${s.parts.map((p) => part(p, r.mixed)).join('; ')}`,
+        `after restore they ${r.are} ${s.parts.length} different ones: ` +
+        s.parts.map((p) => part(p, r.mixed)).join('; '),
     );
   }
   for (const m of merges) {
@@ -689,7 +709,9 @@ function compareNsfsRoots(ctx: Ctx): void {
       ctx,
       'root-changed',
       labels(s.members),
-      `${listText(labels(s.members))} were bind mounts of the same namespace (${s.cls}); after restore they name ${s.parts.length} different ones: ${s.parts.map((p) => `${listText(labels(p.members))} (${p.cls})`).join('; ')}`,
+      `${listText(labels(s.members))} were bind mounts of the same namespace (${s.cls}); ` +
+        `after restore they name ${s.parts.length} different ones: ` +
+        s.parts.map((p) => `${listText(labels(p.members))} (${p.cls})`).join('; '),
     );
   }
   for (const m of merges) {
@@ -697,7 +719,8 @@ function compareNsfsRoots(ctx: Ctx): void {
       ctx,
       'root-changed',
       labels(m.members),
-      `${m.parts.map((p) => `${listText(labels(p.members))} (${p.cls})`).join(' and ')} were bind mounts of different namespaces; after restore they name the same one (${m.cls})`,
+      m.parts.map((p) => `${listText(labels(p.members))} (${p.cls})`).join(' and ') +
+        ` were bind mounts of different namespaces; after restore they name the same one (${m.cls})`,
     );
   }
 }

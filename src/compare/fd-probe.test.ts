@@ -36,13 +36,13 @@ const BEFORE_KID = [fd(3, '2001', 'nlink=0 path=/w/g\\040(deleted)')];
 
 const before = capture({ init: { pid: 10, fds: BEFORE_INIT }, kid: { pid: 11, fds: BEFORE_KID } });
 /** The same after restore, pids renumbered; `edit` rewrites after-side lines. */
-const after = (edit: (l: string) => string = (l) => l) =>
+const restored = (edit: (l: string) => string = (l) => l) =>
   capture({ kid: { pid: 201, fds: BEFORE_KID.map(edit) }, init: { pid: 200, fds: BEFORE_INIT.map(edit) } }, true);
 
 describe('fd probe', () => {
   describe('planFdProbes', () => {
-    it('probes writable regular files that were deleted or had names, with the before names and path as candidates', () => {
-      const plan = planFdProbes(before, after(), 'N');
+    it('probes writable regular files that were deleted or had names; candidates: the before names and path', () => {
+      const plan = planFdProbes(before, restored(), 'N');
       assert.deepEqual(
         plan.probes.map((p) => [p.task, p.fd, p.pid, p.expected, p.candidates]),
         [
@@ -60,10 +60,10 @@ describe('fd probe', () => {
       assert.deepEqual(plan.notes, []);
     });
 
-    it('goes by the after side for writability and by the before side for names; an unmatched task or fd is not probed', () => {
+    it('goes by the after side for writability, the before for names; an unmatched task or fd is not probed', () => {
       const ro = planFdProbes(
         before,
-        after((l) => (l.startsWith('@fd 20 ') ? l.replace('flags=100002', 'flags=100000') : l)),
+        restored((l) => (l.startsWith('@fd 20 ') ? l.replace('flags=100002', 'flags=100000') : l)),
         'N',
       );
       assert.deepEqual(
@@ -81,7 +81,7 @@ describe('fd probe', () => {
       );
     });
 
-    it('notes a deleted, still linked file whose names the capture lacks, and has nothing to send for captures without names', () => {
+    it('notes a deleted, still linked file whose names the capture lacks; nothing to send without names', () => {
       const noNames = BEFORE_INIT.map((l) =>
         l.replace(/ names=\S+/, '').replace('path=/w/c', 'names-error=covered path=/w/c'),
       );
@@ -93,7 +93,8 @@ describe('fd probe', () => {
       assert.deepEqual(plan.probes, []);
       assert.equal(plan.input, '');
       assert.deepEqual(plan.notes, [
-        'task init fd 20 (/w/a (deleted, still linked as another name)): not probed: in the capture before the dump it has no names list, so where a write should land is unknown',
+        'task init fd 20 (/w/a (deleted, still linked as another name)): not probed: ' +
+          'in the capture before the dump it has no names list, so where a write should land is unknown',
       ]);
       const r = judgeFdProbes(plan, '');
       assert.deepEqual([r.differences, r.planned, r.probed, r.checks], [[], 0, 0, 0]);
@@ -103,7 +104,7 @@ describe('fd probe', () => {
   });
 
   describe('judgeFdProbes', () => {
-    const plan = planFdProbes(before, after(), 'N');
+    const plan = planFdProbes(before, restored(), 'N');
     const GOOD = [
       'probe 200 20 ok yes:/w/b no:/w/a',
       'probe 200 24 ok yes:/w/c yes:/w/my\\040dir/d',
@@ -125,13 +126,15 @@ describe('fd probe', () => {
           task: 'init',
           tasks: ['init'],
           sentence:
-            'task init fd 20 (/w/a (deleted, still linked as another name)): a write through it reached /w/a, which was not a name of its file before the dump, and did not reach /w/b, which named its file before the dump; it should reach exactly /w/b',
+            'task init fd 20 (/w/a (deleted, still linked as another name)): ' +
+            'a write through it reached /w/a, which was not a name of its file before the dump, ' +
+            'and did not reach /w/b, which named its file before the dump; it should reach exactly /w/b',
         },
       ]);
       assert.equal(r.notes[0], 'fd probe: 3 fds to probe, 3 written through, 5 paths checked, 1 misdirected');
     });
 
-    it('reports a name with no file left, a second name the write missed, and a ghost whose write reached its old path', () => {
+    it('reports a name with no file left, a second name missed, and a ghost whose write reached its old path', () => {
       const r = judgeFdProbes(
         plan,
         [
@@ -143,9 +146,14 @@ describe('fd probe', () => {
       assert.deepEqual(
         r.differences.map((d) => d.sentence),
         [
-          'task init fd 20 (/w/a (deleted, still linked as another name)): a write through it found no file at /w/b, which named its file before the dump; it should reach exactly /w/b',
-          'task init fd 24 (/w/c (not deleted)): a write through it did not reach /w/my dir/d, which named its file before the dump; it should reach exactly /w/c and /w/my dir/d',
-          'task kid fd 3 (/w/g (deleted, no link left: nlink 0)): a write through it reached /w/g, which was not a name of its file before the dump; its file had no name left before the dump, so it should reach none of these paths',
+          'task init fd 20 (/w/a (deleted, still linked as another name)): ' +
+            'a write through it found no file at /w/b, which named its file before the dump; ' +
+            'it should reach exactly /w/b',
+          'task init fd 24 (/w/c (not deleted)): a write through it did not reach /w/my dir/d, ' +
+            'which named its file before the dump; it should reach exactly /w/c and /w/my dir/d',
+          'task kid fd 3 (/w/g (deleted, no link left: nlink 0)): ' +
+            'a write through it reached /w/g, which was not a name of its file before the dump; ' +
+            'its file had no name left before the dump, so it should reach none of these paths',
         ],
       );
       assert.deepEqual(
@@ -154,7 +162,7 @@ describe('fd probe', () => {
       );
     });
 
-    it('notes what it could not probe: a kernel without pidfd_getfd, a missing answer, an unreadable candidate, stray lines', () => {
+    it('notes what it could not probe: no pidfd_getfd, a missing answer, an unreadable candidate, stray lines', () => {
       const r = judgeFdProbes(
         plan,
         ['probe 200 20 error pidfd_getfd ENOSYS', 'probe 201 3 ok EACCES:/w/g', 'probe 999 1 ok', 'garbage'].join('\n'),
@@ -164,7 +172,8 @@ describe('fd probe', () => {
       assert.deepEqual(r.notes, [
         'fd probe: 3 fds to probe, 1 written through, 0 paths checked, 0 misdirected',
         'fd probe: the helper answered a line this lab does not read: "garbage"',
-        'task init fd 20 (/w/a (deleted, still linked as another name)): not probed: pidfd_getfd failed with ENOSYS (the kernel has no pidfd_getfd: it needs Linux 5.6+)',
+        'task init fd 20 (/w/a (deleted, still linked as another name)): ' +
+          'not probed: pidfd_getfd failed with ENOSYS (the kernel has no pidfd_getfd: it needs Linux 5.6+)',
         'task init fd 24 (/w/c (not deleted)): not probed: the helper gave no answer for it',
         'task kid fd 3: the probe could not check /w/g: reading it failed with EACCES',
         'fd probe: the helper answered for pid and fd 999 1, which was not asked',

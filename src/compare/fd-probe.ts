@@ -96,7 +96,8 @@ export function planFdProbes(before: Capture, after: Capture, nonce: string): Fd
       else {
         const why = b.namesError !== undefined ? `its names were not found (${b.namesError})` : 'it has no names list';
         notes.push(
-          `${name} (${onText(b)}): not probed: in the capture before the dump ${why}, so where a write should land is unknown`,
+          `${name} (${onText(b)}): not probed: in the capture before the dump ${why}, ` +
+            'so where a write should land is unknown',
         );
         continue;
       }
@@ -177,7 +178,8 @@ export function judgeFdProbes(plan: FdProbePlan, output: string): FdProbeResult 
       const should = p.expected.includes(c);
       if (v === undefined || !['yes', 'no', 'missing'].includes(v)) {
         notes.push(
-          `${name}: the probe could not check ${displayPath(c)}: ${v === undefined ? 'the helper did not answer for it' : `reading it failed with ${v}`}`,
+          `${name}: the probe could not check ${displayPath(c)}: ` +
+            (v === undefined ? 'the helper did not answer for it' : `reading it failed with ${v}`),
         );
         continue;
       }
@@ -190,7 +192,8 @@ export function judgeFdProbes(plan: FdProbePlan, output: string): FdProbeResult 
     const parts: string[] = [];
     if (wrong.length)
       parts.push(
-        `reached ${listText(wrong)}, which ${wrong.length === 1 ? 'was not a name' : 'were not names'} of its file before the dump`,
+        `reached ${listText(wrong)}, ` +
+          `which ${wrong.length === 1 ? 'was not a name' : 'were not names'} of its file before the dump`,
       );
     if (lost.length) parts.push(`did not reach ${listText(lost)}, which named its file before the dump`);
     if (gone.length) parts.push(`found no file at ${listText(gone)}, which named its file before the dump`);
@@ -207,6 +210,8 @@ export function judgeFdProbes(plan: FdProbePlan, output: string): FdProbeResult 
   for (const [key, rest] of answers) {
     if (rest.length) notes.push(`fd probe: the helper answered for pid and fd ${key}, which was not asked`);
   }
-  const summary = `fd probe: ${plural(plan.probes.length, 'fd')} to probe, ${probed} written through, ${plural(checks, 'path')} checked, ${differences.length} misdirected`;
+  const summary =
+    `fd probe: ${plural(plan.probes.length, 'fd')} to probe, ${probed} written through, ` +
+    `${plural(checks, 'path')} checked, ${differences.length} misdirected`;
   return { differences, notes: [summary, ...plan.notes, ...notes], planned: plan.probes.length, probed, checks };
 }

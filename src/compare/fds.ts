@@ -265,11 +265,13 @@ export function compareFds(input: FdComparisonInput): FdComparison {
   if (countB === 0 && countA === 0) return { differences: out, notes };
   if (countA === 0)
     notes.push(
-      `after: the capture has no open file descriptors (@fd lines) at all, while before has ${countB}; each is reported as not open`,
+      'after: the capture has no open file descriptors (@fd lines) at all, ' +
+        `while before has ${countB}; each is reported as not open`,
     );
   if (countB === 0)
     notes.push(
-      `before: the capture has no open file descriptors (@fd lines) at all, while after has ${countA}; each is reported as extra`,
+      'before: the capture has no open file descriptors (@fd lines) at all, ' +
+        `while after has ${countA}; each is reported as extra`,
     );
 
   const sb = side(before, B);
@@ -384,7 +386,9 @@ export function compareFds(input: FdComparisonInput): FdComparison {
           ] as const) {
             if (f.namesTruncated !== undefined) {
               notes.push(
-                `${name} (${d(b.path)}): the search for the names of its inode ${when} stopped after ${f.namesTruncated} directory entries, so names missing from that list are not reported`,
+                `${name} (${d(b.path)}): the search for the names of its inode ${when} ` +
+                  `stopped after ${f.namesTruncated} directory entries, ` +
+                  'so names missing from that list are not reported',
               );
             }
           }
@@ -416,7 +420,8 @@ export function compareFds(input: FdComparisonInput): FdComparison {
         diff(
           'fd-mount-changed',
           [tb.name],
-          `${name} (${d(b.path)}): was open through ${mountText(mb, b, 'before')}; after restore it is open through ${now}`,
+          `${name} (${d(b.path)}): was open through ${mountText(mb, b, 'before')}; ` +
+            `after restore it is open through ${now}`,
         );
       }
 
@@ -450,12 +455,14 @@ export function compareFds(input: FdComparisonInput): FdComparison {
   }
   if (contentUncaptured) {
     notes.push(
-      `the contents of ${plural(contentUncaptured, 'regular file')} open on both sides were not compared: neither capture has sha256 for them (a helper that does not hash)`,
+      `the contents of ${plural(contentUncaptured, 'regular file')} open on both sides were not compared: ` +
+        'neither capture has sha256 for them (a helper that does not hash)',
     );
   }
   if (namesUncaptured) {
     notes.push(
-      `the names of ${plural(namesUncaptured, 'deleted or multiply linked file')} open on both sides were not compared: neither capture has names for them (a helper that does not search)`,
+      `the names of ${plural(namesUncaptured, 'deleted or multiply linked file')} open on both sides ` +
+        'were not compared: neither capture has names for them (a helper that does not search)',
     );
   }
 
@@ -463,30 +470,28 @@ export function compareFds(input: FdComparisonInput): FdComparison {
   const uniq = (xs: string[]) => [...new Set(xs)];
   for (const s of splits) {
     const first = s.members[0]!.bf;
+    const parts = s.parts.map((p) => {
+      const af = p.members[0]!.af;
+      return `${listText(p.members.map((m) => m.name))} on ${inodeText(af)} (${onText(af)})`;
+    });
     diff(
       'fd-inode-split',
       uniq(s.members.map((m) => m.task)),
-      `${listText(s.members.map((m) => m.name))} were open on one inode (${inodeText(first)}, ${onText(first)}); after restore they are open on ${s.parts.length} different inodes: ${s.parts
-        .map(
-          (p) =>
-            `${listText(p.members.map((m) => m.name))} on ${inodeText(p.members[0]!.af)} (${onText(p.members[0]!.af)})`,
-        )
-        .join('; ')}`,
+      `${listText(s.members.map((m) => m.name))} were open on one inode (${inodeText(first)}, ${onText(first)}); ` +
+        `after restore they are open on ${s.parts.length} different inodes: ${parts.join('; ')}`,
     );
   }
   for (const m of merges) {
     const first = m.members[0]!.af;
+    const parts = m.parts.map((p) => {
+      const bf = p.members[0]!.bf;
+      return `${listText(p.members.map((x) => x.name))} (${inodeText(bf)}, ${onText(bf)})`;
+    });
     diff(
       'fd-inode-merged',
       uniq(m.members.map((x) => x.task)),
-      `${m.parts
-        .map(
-          (p) =>
-            `${listText(p.members.map((x) => x.name))} (${inodeText(p.members[0]!.bf)}, ${onText(p.members[0]!.bf)})`,
-        )
-        .join(
-          ' and ',
-        )} were open on different inodes; after restore they share one (${inodeText(first)}, ${onText(first)})`,
+      `${parts.join(' and ')} were open on different inodes; ` +
+        `after restore they share one (${inodeText(first)}, ${onText(first)})`,
     );
   }
   return { differences: out, notes };

@@ -365,7 +365,12 @@ const descendants = (m: GModel, uid: number): Set<number> => {
   const stack = [uid];
   while (stack.length) {
     const u = stack.pop()!;
-    for (const c of m.mounts) if (c.parent === u && !out.has(c.uid)) out.add(c.uid), stack.push(c.uid);
+    for (const c of m.mounts) {
+      if (c.parent === u && !out.has(c.uid)) {
+        out.add(c.uid);
+        stack.push(c.uid);
+      }
+    }
   }
   return out;
 };
@@ -445,7 +450,10 @@ export function mutations(m: GModel): Mutation[] {
       mount('master-add-fresh', (_mm, me) => (me.master = fresh));
     } else {
       // A mount that is no slave has no propagate_from either.
-      mount('master-remove', (_mm, me) => (delete me.master, delete me.propagateFrom));
+      mount('master-remove', (_mm, me) => {
+        delete me.master;
+        delete me.propagateFrom;
+      });
       const X = x.master;
       const othersOnX = m.mounts.some((y) => y.uid !== uid && y.master === X);
       for (const g of allGids) {
@@ -488,7 +496,10 @@ export function mutations(m: GModel): Mutation[] {
             if (y.master === B) y.master = A;
             if (y.propagateFrom === B) y.propagateFrom = A;
             // A slave of the group it joins is its peer now, not its slave.
-            if (y.master !== undefined && y.master === y.shared) delete y.master, delete y.propagateFrom;
+            if (y.master !== undefined && y.master === y.shared) {
+              delete y.master;
+              delete y.propagateFrom;
+            }
             if (y.propagateFrom !== undefined && y.propagateFrom === y.master) delete y.propagateFrom;
           }
         },
@@ -572,7 +583,10 @@ export function addTies(r: Rand, m: GModel): void {
     }
     // What the kernel never prints (a slave of its own group, propagate_from equal to master) is undone.
     for (const y of [x, tie]) {
-      if (y.master !== undefined && y.master === y.shared) delete y.master, delete y.propagateFrom;
+      if (y.master !== undefined && y.master === y.shared) {
+        delete y.master;
+        delete y.propagateFrom;
+      }
       if (y.propagateFrom !== undefined && (y.master === undefined || y.propagateFrom === y.master))
         delete y.propagateFrom;
     }

@@ -22,7 +22,8 @@ describe('masters outside the capture (issue 16.2, 16.3)', () => {
     assert.deepEqual(sentences(c), [
       [
         'master-changed',
-        '/a was a slave of the host group of /host/x (master:1); after restore it is a slave of the host group of /host/y and /host/y2 (master:5)',
+        '/a was a slave of the host group of /host/x (master:1); ' +
+          'after restore it is a slave of the host group of /host/y and /host/y2 (master:5)',
       ],
     ]);
   });
@@ -40,28 +41,34 @@ describe('masters outside the capture (issue 16.2, 16.3)', () => {
     assert.deepEqual(sentences(c), [
       [
         'propagate-from-changed',
-        '/a: propagate_from changed: the host group of /host/x (propagate_from:1) -> the host group of /host/z (propagate_from:9)',
+        '/a: propagate_from changed: the host group of /host/x (propagate_from:1) -> ' +
+          'the host group of /host/z (propagate_from:9)',
       ],
     ]);
   });
 
-  it('a master that no outside mount carries on one side only differs; on both sides it falls back to the partition', () => {
+  it('a master no outside mount carries on one side only differs; on both sides it falls back to the partition', () => {
     const c = compare(tree(1) + OUTSIDE, tree(8) + OUTSIDE);
     assert.deepEqual(sentences(c), [
       [
         'master-changed',
-        '/a was a slave of the host group of /host/x (master:1); after restore it is a slave of a peer group that no mount outside the tree carries (master:8)',
+        '/a was a slave of the host group of /host/x (master:1); ' +
+          'after restore it is a slave of a peer group that no mount outside the tree carries (master:8)',
       ],
     ]);
     assert.equal(compare(tree(7) + OUTSIDE, tree(8) + OUTSIDE).equivalent, true);
   });
 
-  it('plain files and captures without the section keep the partition rule: one mount from master:1 to master:5 is equal', () => {
-    assert.equal(compare(tree(1), tree(5)).equivalent, true);
-    assert.equal(compare(tree(1) + OUTSIDE, tree(5)).equivalent, true);
-    const plain = (m: number) => `1 0 0:40 / / rw - tmpfs root rw\n2 1 0:41 / /a rw master:${m} - tmpfs a rw\n`;
-    assert.equal(compare(plain(1), plain(5)).equivalent, true);
-  });
+  it(
+    'plain files and captures without the section keep the partition rule: ' +
+      'one mount from master:1 to master:5 is equal',
+    () => {
+      assert.equal(compare(tree(1), tree(5)).equivalent, true);
+      assert.equal(compare(tree(1) + OUTSIDE, tree(5)).equivalent, true);
+      const plain = (m: number) => `1 0 0:40 / / rw - tmpfs root rw\n2 1 0:41 / /a rw master:${m} - tmpfs a rw\n`;
+      assert.equal(compare(plain(1), plain(5)).equivalent, true);
+    },
+  );
 
   it('the section reads back through formatCapture, and must come last', () => {
     const c = parseCapture(tree(1) + OUTSIDE);
@@ -80,21 +87,27 @@ describe('masters outside the capture (issue 16.2, 16.3)', () => {
     );
   });
 
-  it('class (16.3): a master and a propagate_from that named one outside group must name one group after renumbering', () => {
-    const two = (m: number, f: number) => `1 0 0:40 / / rw - tmpfs root rw
+  it(
+    'class (16.3): a master and a propagate_from that named one outside group ' +
+      'must name one group after renumbering',
+    () => {
+      const two = (m: number, f: number) => `1 0 0:40 / / rw - tmpfs root rw
 2 1 0:41 / /a rw master:${m} - tmpfs a rw
 3 1 0:42 / /b rw master:4 propagate_from:${f} - tmpfs b rw
 `;
-    // Renumbered together: equal.
-    assert.equal(compare(two(1, 1), two(6, 6)).equivalent, true);
-    const c = compare(two(1, 1), two(6, 7));
-    assert.deepEqual(sentences(c), [
-      [
-        'master-changed',
-        '/a (master) and /b (propagate_from) named the same peer group outside the capture (master:1, propagate_from:1); after restore they name 2 different ones: /a (master:6); /b (propagate_from:7)',
-      ],
-    ]);
-    // And the other way: two groups become one.
-    assert.equal(compare(two(6, 7), two(1, 1)).equivalent, false);
-  });
+      // Renumbered together: equal.
+      assert.equal(compare(two(1, 1), two(6, 6)).equivalent, true);
+      const c = compare(two(1, 1), two(6, 7));
+      assert.deepEqual(sentences(c), [
+        [
+          'master-changed',
+          '/a (master) and /b (propagate_from) named the same peer group outside the capture ' +
+            '(master:1, propagate_from:1); ' +
+            'after restore they name 2 different ones: /a (master:6); /b (propagate_from:7)',
+        ],
+      ]);
+      // And the other way: two groups become one.
+      assert.equal(compare(two(6, 7), two(1, 1)).equivalent, false);
+    },
+  );
 });

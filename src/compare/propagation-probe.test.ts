@@ -73,12 +73,14 @@ describe('propagation probes', () => {
         [
           'propagation-missing',
           '/a',
-          'a mount made on /a (shared:27 before the dump) did not propagate to /c, which was its peer or slave before the dump (live probe)',
+          'a mount made on /a (shared:27 before the dump) did not propagate to /c, ' +
+            'which was its peer or slave before the dump (live probe)',
         ],
         [
           'propagation-extra',
           '/c',
-          'a mount made on /c (master:27 before the dump) propagated to /a, which was neither its peer nor its slave before the dump (live probe)',
+          'a mount made on /c (master:27 before the dump) propagated to /a, ' +
+            'which was neither its peer nor its slave before the dump (live probe)',
         ],
       ],
     );

@@ -122,7 +122,10 @@ function stateOf(m: TopoMount): string {
   return parts.join(' ');
 }
 
-/** Every byte as a \ooo escape: labctl turns it back with dash's printf, and no byte can be a shell or format character. */
+/**
+ * Every byte as a \ooo escape: labctl turns it back with dash's printf, and
+ * no byte can be a shell or format character.
+ */
 export function octalPath(path: string): string {
   return [...Buffer.from(path, 'latin1')].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
 }
@@ -182,7 +185,8 @@ export function planPropagationProbes(before: Capture, after: Capture, nonce: st
     });
   }
   const pids = [...new Set(at.namespaces.flatMap((ns) => (ns.view ? [ns.view.pid] : [])))];
-  const input = `${[`@reps ${pids.join(' ')}`, ...probes.map((p) => `${p.k} ${p.pid} ${octalPath(p.path)}`)].join('\n')}\n`;
+  const lines = [`@reps ${pids.join(' ')}`, ...probes.map((p) => `${p.k} ${p.pid} ${octalPath(p.path)}`)];
+  const input = `${lines.join('\n')}\n`;
   return { nonce, probes, skipped, input, afterByViewId };
 }
 
@@ -223,7 +227,8 @@ export function judgePropagationProbes(plan: PropagationProbePlan, output: strin
     }
     if (seen.status.startsWith('mount-failed')) {
       notes.push(
-        `probe ${probe.k} (${probe.mount}): the marker could not be mounted (${seen.status.replace(/^mount-failed: /, '')})`,
+        `probe ${probe.k} (${probe.mount}): ` +
+          `the marker could not be mounted (${seen.status.replace(/^mount-failed: /, '')})`,
       );
       continue;
     }
@@ -254,7 +259,10 @@ export function judgePropagationProbes(plan: PropagationProbePlan, output: strin
         kind: 'propagation-missing',
         mount: probe.mount,
         mounts: [probe.mount, ...missing],
-        sentence: `${what} did not propagate to ${listText(missing)}, which ${missing.length === 1 ? 'was its peer or slave' : 'were its peers or slaves'} before the dump (live probe)`,
+        sentence:
+          `${what} did not propagate to ${listText(missing)}, ` +
+          `which ${missing.length === 1 ? 'was its peer or slave' : 'were its peers or slaves'} ` +
+          'before the dump (live probe)',
       });
     }
     if (extra.length) {
@@ -262,7 +270,9 @@ export function judgePropagationProbes(plan: PropagationProbePlan, output: strin
         kind: 'propagation-extra',
         mount: probe.mount,
         mounts: [probe.mount, ...extra],
-        sentence: `${what} propagated to ${listText(extra)}, which ${extra.length === 1 ? 'was' : 'were'} neither its peer nor its slave before the dump (live probe)`,
+        sentence:
+          `${what} propagated to ${listText(extra)}, ` +
+          `which ${extra.length === 1 ? 'was' : 'were'} neither its peer nor its slave before the dump (live probe)`,
       });
     }
   }

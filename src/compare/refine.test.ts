@@ -15,7 +15,7 @@ function orders(text: string): string[] {
   const out: string[] = [];
   const go = (rest: string[], acc: string[]) => {
     if (rest.length === 0) out.push(`${acc.join('\n')}\n`);
-    rest.forEach((l, i) => go([...rest.slice(0, i), ...rest.slice(i + 1)], [...acc, l]));
+    for (const [i, l] of rest.entries()) go([...rest.slice(0, i), ...rest.slice(i + 1)], [...acc, l]);
   };
   go(lines, []);
   return out;
@@ -70,7 +70,7 @@ describe('ties on one mountpoint compare as a function of the topology, not of l
 7 1 0:42 / /peer rw shared:2 - tmpfs s rw`);
   });
 
-  it('class: ties linked to other ties (the peers of one pair are the other pair): one choice, followed through', () => {
+  it("class: ties linked to other ties (one pair's peers are the other pair): one choice, followed through", () => {
     assertOrderFree(`1 0 0:40 / / rw - tmpfs root rw
 2 1 0:41 / /x rw shared:1 - tmpfs s rw
 3 1 0:41 / /x rw shared:2 - tmpfs s rw
@@ -96,7 +96,7 @@ describe('ties on one mountpoint compare as a function of the topology, not of l
     }
   });
 
-  it('refineColours: colour sequences split a tied pair by what they link to, the same whichever is listed first', () => {
+  it('refineColours: colour sequences split a tied pair by what they link to, the same whichever comes first', () => {
     const make = (groups: string[]): RefineNode[] => {
       const parent: RefineNode = { parent: undefined, children: [], initial: 'p', links: [], line: 0 };
       const kids = groups.map(

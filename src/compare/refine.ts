@@ -68,7 +68,8 @@ export function refineColours(
       else members.set(k, [n]);
     }
   }
-  // A set seen from each of its roles: the slaves of group 5 see it by its peers, its other slaves and its propagate_from users.
+  // A set seen from each of its roles: the slaves of group 5 see it by its peers, its other slaves and its
+  // propagate_from users.
   const setsOf = new Map<string, string[]>();
   for (const k of members.keys()) {
     const set = k.slice(k.indexOf('\0') + 1);

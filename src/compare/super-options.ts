@@ -23,7 +23,8 @@ export const DEFAULT_IGNORED_SUPER_OPTIONS: readonly IgnoredSuperOption[] = Obje
     option: 'fd',
     fsType: 'autofs',
     reason:
-      "the automount daemon's end of the autofs pipe, an fd number in the daemon; CRIU restores the pipe under the fd it gets",
+      "the automount daemon's end of the autofs pipe, an fd number in the daemon; " +
+      'CRIU restores the pipe under the fd it gets',
   },
   {
     option: 'pgrp',

@@ -55,7 +55,8 @@ describe('text for sentences', () => {
     it('says how two sides that read alike differ', () => {
       assert.equal(
         changeText(NFC, NFD),
-        '/café -> /cafe\\u{301} (the same text in another Unicode normalisation; they differ at character 5: U+00E9 -> U+0065)',
+        '/café -> /cafe\\u{301} ' +
+          '(the same text in another Unicode normalisation; they differ at character 5: U+00E9 -> U+0065)',
       );
       assert.equal(
         changeText('/a\xff', '/a\\377'),

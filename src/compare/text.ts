@@ -58,8 +58,21 @@ function display(s: string, prose: boolean): string {
 }
 
 /** A valid UTF-8 sequence, or any one byte. */
-const UTF8_OR_BYTE =
-  /[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}|[\x00-\xff]/g;
+const UTF8_OR_BYTE = new RegExp(
+  [
+    /[\xc2-\xdf][\x80-\xbf]/,
+    /\xe0[\xa0-\xbf][\x80-\xbf]/, // not overlong
+    /[\xe1-\xec\xee\xef][\x80-\xbf]{2}/,
+    /\xed[\x80-\x9f][\x80-\xbf]/, // not a UTF-16 surrogate
+    /\xf0[\x90-\xbf][\x80-\xbf]{2}/, // not overlong
+    /[\xf1-\xf3][\x80-\xbf]{3}/,
+    /\xf4[\x80-\x8f][\x80-\xbf]{2}/, // not past U+10FFFF
+    /[\x00-\xff]/,
+  ]
+    .map((r) => r.source)
+    .join('|'),
+  'g',
+);
 /** Marks the next character as a raw byte (U+FFFF is a noncharacter: no decoded text holds it, as it is escaped). */
 const BAD_BYTE = '\uffff';
 /** Characters that do not show as themselves; see displayPath(). */

@@ -134,11 +134,13 @@ describe('topology', () => {
   });
 
   it('tells tasks with the same key apart and says so', () => {
-    const t = buildTopology(
-      parseCapture(
-        '@task init pid=1 mntns=5 cwd=/\n1 0 0:5 / / rw - tmpfs t rw\n@task init pid=2 mntns=6 cwd=/\n7 6 0:5 / / rw - tmpfs t rw\n',
-      ),
-    );
+    const lines = [
+      '@task init pid=1 mntns=5 cwd=/',
+      '1 0 0:5 / / rw - tmpfs t rw',
+      '@task init pid=2 mntns=6 cwd=/',
+      '7 6 0:5 / / rw - tmpfs t rw',
+    ];
+    const t = buildTopology(parseCapture(`${lines.join('\n')}\n`));
     assert.deepEqual(
       t.tasks.map((x) => [x.name, x.namespace.label]),
       [

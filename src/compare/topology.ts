@@ -276,7 +276,8 @@ function nameTasks(namespaces: TopoNamespace[], notes: string[]): TopoTask[] {
       if (i > 0) t.name = `${key}~${i + 1}`;
     });
     notes.push(
-      `${list.length} tasks carry the key ${JSON.stringify(displayPath(key))}; they are told apart as ${list.map((t) => t.name).join(', ')} by namespace, cwd and root`,
+      `${list.length} tasks carry the key ${JSON.stringify(displayPath(key))}; ` +
+        `they are told apart as ${list.map((t) => t.name).join(', ')} by namespace, cwd and root`,
     );
   }
   return [...all].sort((a, b) => keyOrder(a.key, b.key) || byText(a.name, b.name));
@@ -324,7 +325,8 @@ function linkTree(ns: TopoNamespace, notes: string[]): LinkedTree {
   for (const m of mounts) {
     if (byId.has(m.entry.mountId))
       notes.push(
-        `${ns.label}: mount ID ${m.entry.mountId} appears twice (lines ${byId.get(m.entry.mountId)!.entry.line} and ${m.entry.line})`,
+        `${ns.label}: mount ID ${m.entry.mountId} appears twice ` +
+          `(lines ${byId.get(m.entry.mountId)!.entry.line} and ${m.entry.line})`,
       );
     else byId.set(m.entry.mountId, m);
   }
@@ -508,7 +510,8 @@ function breakCycles(mounts: TopoMount[], ns: TopoNamespace, notes: string[]): v
       const cut = cycle.reduce((a, b) => (b.entry.line < a.entry.line ? b : a));
       cut.parent = undefined;
       notes.push(
-        `${ns.label}: parent IDs form a cycle (lines ${cycle.map((c) => c.entry.line).join(', ')}); line ${cut.entry.line} is taken as a root`,
+        `${ns.label}: parent IDs form a cycle (lines ${cycle.map((c) => c.entry.line).join(', ')}); ` +
+          `line ${cut.entry.line} is taken as a root`,
       );
     }
     for (const w of walk) state.set(w, 2);
@@ -537,7 +540,9 @@ function assignLabels(mounts: TopoMount[], ns: TopoNamespace, multi: boolean): v
   for (const group of clash(mounts)) {
     for (const m of group) m.pathLabel += m.parent ? ` (on ${m.parent.pathLabel})` : ' (a root)';
   }
-  for (const group of clash(mounts)) group.forEach((m, i) => (m.pathLabel += ` #${i + 1}`));
+  for (const group of clash(mounts)) {
+    for (const [i, m] of group.entries()) m.pathLabel += ` #${i + 1}`;
+  }
   for (const m of mounts) m.label = multi ? `${ns.label}:${m.pathLabel}` : m.pathLabel;
 }
 
@@ -583,7 +588,8 @@ export function describeTopology(t: Topology): string {
   }
   for (const task of t.tasks) {
     lines.push(
-      `task ${displayPath(task.name)} ${task.namespace.label} cwd=${displayPath(task.cwd ?? '?')} root=${displayPath(task.root ?? '?')}`,
+      `task ${displayPath(task.name)} ${task.namespace.label} ` +
+        `cwd=${displayPath(task.cwd ?? '?')} root=${displayPath(task.root ?? '?')}`,
     );
   }
   return `${lines.join('\n')}\n`;
