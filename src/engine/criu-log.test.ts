@@ -14,12 +14,16 @@ describe('criu logs', () => {
     assert.equal(f.kind, 'failed');
     assert.equal(
       f.headline,
-      "criu dump failed (exit 1): Error (criu/files-reg.c:1122): Can't create link remap for /w/a. Use link-remap option.",
+      "criu dump failed (exit 1): Error (criu/files-reg.c:1122): Can't create link remap for /w/a. " +
+        'Use link-remap option.',
     );
   });
 
   it("does not blame the fd limit a container's criu cannot raise", () => {
-    const log = `(00.001) Error (criu/rlimit.c:40): rlimit: Can't setup RLIMIT_NOFILE for self\n(00.5) Error (criu/files-reg.c:1796): Open files on overmounted mounts are not supported yet`;
+    const log = [
+      "(00.001) Error (criu/rlimit.c:40): rlimit: Can't setup RLIMIT_NOFILE for self",
+      '(00.5) Error (criu/files-reg.c:1796): Open files on overmounted mounts are not supported yet',
+    ].join('\n');
     assert.match(rootCause(log)!, /overmounted mounts/);
   });
 
@@ -46,7 +50,12 @@ describe('criu logs', () => {
 
   it('finds an oops on the console and quotes from it', () => {
     const t = kernelTrouble(
-      'MOUNTLAB-READY\n[   12.1] BUG: kernel NULL pointer dereference, address: 0000000000000008\n[   12.1] Call Trace:\n',
+      [
+        'MOUNTLAB-READY',
+        '[   12.1] BUG: kernel NULL pointer dereference, address: 0000000000000008',
+        '[   12.1] Call Trace:',
+        '',
+      ].join('\n'),
     );
     assert.match(t!, /^\[ {3}12\.1\] BUG: kernel NULL pointer/);
     assert.equal(kernelTrouble('MOUNTLAB-READY\nsshd: Accepted publickey\n'), undefined);

@@ -86,7 +86,9 @@ export const NOT_A_CAUSE: { pattern: RegExp; why: string }[] = [
   { pattern: /Dumping FAILED|Restoring FAILED/, why: 'the final summary line' },
   {
     pattern: /\(criu\/util\.c:\d+\): exited, status=\d+$/,
-    why: 'a helper command criu ran exited non-zero (at start-up: the modprobe probes of sock_diag modules); where it matters criu logs its own error after it',
+    why:
+      'a helper command criu ran exited non-zero (at start-up: the modprobe probes of sock_diag modules); ' +
+      'where it matters criu logs its own error after it',
   },
   {
     pattern: /rlimit: Can't setup RLIMIT_NOFILE/,

@@ -32,5 +32,8 @@ export function criuOriginText(f: Partial<Pick<TargetFacts, 'criu' | 'criuGitId'
       : b.kind === 'tarball'
         ? `unpacked tarball ${b.path} (${b.describe ?? '?'})`
         : `binary ${b.path}`;
-  return `${from}; build ${b.build}; the guest reports criu ${f.criu ?? '?'}${f.criuGitId ? `, GitID ${f.criuGitId}` : ''}`;
+  return (
+    `${from}; build ${b.build}; the guest reports criu ${f.criu ?? '?'}` +
+    `${f.criuGitId ? `, GitID ${f.criuGitId}` : ''}`
+  );
 }

@@ -13,7 +13,9 @@ export function renderEndSummary(run: RunResult, runDir: string, columns = 80, r
   const fit = (s: string) => (s.length > columns - 1 ? `${s.slice(0, columns - 2)}…` : s);
   // What a person has to act on, the most severe first.
   const bad = run.results.filter((r) => !isExpected(r.outcome)).sort((a, b) => bySeverity(a.outcome, b.outcome));
-  const head = `${countsText(run)} in ${duration(run.durationMs)}${run.complete ? '' : ' (interrupted)'}; exit ${run.exitCode}`;
+  const head =
+    `${countsText(run)} in ${duration(run.durationMs)}` +
+    `${run.complete ? '' : ' (interrupted)'}; exit ${run.exitCode}`;
   const beside = [RUN_FILES.summary, RUN_FILES.results, RUN_FILES.junit, RUN_FILES.tap];
   const tail = [`report: ${shown(join(runDir, RUN_FILES.html))}`, `        ${beside.join(', ')} beside it`];
   // Room for the list: the screen less the head, the tail, a blank line and the "more" line.
@@ -23,7 +25,8 @@ export function renderEndSummary(run: RunResult, runDir: string, columns = 80, r
   for (const r of bad.slice(0, bad.length > room ? room - 1 : room)) {
     lines.push(
       fit(
-        `  ${r.outcome.toUpperCase().padEnd(5)} ${r.scenario}${multiCell ? ` (${r.cell})` : ''}: ${firstLine(r.reason)}`,
+        `  ${r.outcome.toUpperCase().padEnd(5)} ${r.scenario}` +
+          `${multiCell ? ` (${r.cell})` : ''}: ${firstLine(r.reason)}`,
       ),
     );
   }

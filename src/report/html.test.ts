@@ -11,8 +11,9 @@ import { runResult, scenarioResult, vmCell } from '../results/results.testutil.j
 
 const captureText = (name: string) => readFileSync(assetPath('test', 'fixtures', 'captures', name), 'latin1');
 const BEFORE = captureText('vm-trixie-slave-chain-3.before.capture');
+const EXTRA_MOUNT = '99 61 0:40 / /b rw,relatime - tmpfs cover rw,inode64\n';
 /** The real after capture with one mount more: a tmpfs stacked on /b (mount 61 there). */
-const AFTER_EXTRA = `${captureText('vm-trixie-slave-chain-3.after.capture')}99 61 0:40 / /b rw,relatime - tmpfs cover rw,inode64\n`;
+const AFTER_EXTRA = `${captureText('vm-trixie-slave-chain-3.after.capture')}${EXTRA_MOUNT}`;
 
 function differencesOf(before: string, after: string): ScenarioResult['differences'] {
   return compareCaptures(parseCapture(before), parseCapture(after)).differences.map((d) => ({
@@ -30,7 +31,10 @@ function memFiles(
   const reads: string[] = [];
   return {
     reads,
-    artifact: async (rel) => (reads.push(rel), artifacts[rel]),
+    artifact: async (rel) => {
+      reads.push(rel);
+      return artifacts[rel];
+    },
     scenario: async (file) => scenarios[file],
     scenarioHref: (file) => `../../${file}`,
   };
@@ -39,7 +43,8 @@ function memFiles(
 /** The section of one result, by its data attributes. */
 function section(html: string, scenario: string, cell?: string): string {
   const re = new RegExp(
-    `<section class="scenario[^"]*" id="r-[0-9a-f]+" data-scenario="${scenario.replace(/[[\]]/g, '\\$&')}"${cell ? ` data-cell="${cell}"` : ''}[\\s\\S]*?</section>`,
+    `<section class="scenario[^"]*" id="r-[0-9a-f]+" data-scenario="${scenario.replace(/[[\]]/g, '\\$&')}"` +
+      `${cell ? ` data-cell="${cell}"` : ''}[\\s\\S]*?</section>`,
   );
   const m = html.match(re);
   assert.ok(m, `no section for ${scenario}`);
@@ -49,59 +54,69 @@ function section(html: string, scenario: string, cell?: string): string {
 describe('index.html', () => {
   after(removeScratch);
 
-  it("summarises the run: all six verdict counts, each cell's kernel, criu, accelerator and times, the matrix with disagreeing rows first", async () => {
-    const c1 = {
-      ...vmCell('vm-debian-6.1-criu-4.1.1'),
-      facts: { ...vmCell('vm-debian-6.1-criu-4.1.1').facts, accel: 'tcg' as const, bootMs: 5500 },
-    };
-    const c2 = vmCell('vm-debian-6.12-criu-4.1.1');
-    const results = [
-      scenarioResult({ scenario: 'alpha', outcome: 'pass', cell: c1.id, durationMs: 2000 }),
-      scenarioResult({ scenario: 'zeta', outcome: 'pass', cell: c1.id }),
-      scenarioResult({ scenario: 'gamma', outcome: 'xfail', cell: c1.id, reason: 'known bug' }),
-      scenarioResult({ scenario: 'alpha', outcome: 'pass', cell: c2.id }),
-      scenarioResult({ scenario: 'zeta', outcome: 'fail', cell: c2.id, reason: '/w: peers split' }),
-      scenarioResult({ scenario: 'gamma', outcome: 'xfail', cell: c2.id, reason: 'known bug' }),
-    ];
-    const html = await renderHtml(runResult(results, [c1, c2]), memFiles({}));
-    for (const [n, v] of [
-      [3, 'pass'],
-      [1, 'fail'],
-      [0, 'error'],
-      [0, 'skip'],
-      [2, 'xfail'],
-      [0, 'xpass'],
-    ] as const) {
-      assert.ok(
-        html.includes(`<span class="count v-${v}${n ? '' : ' zero'}" data-outcome="${v}"><b>${n}</b> ${v}</span>`),
-        v,
+  it(
+    "summarises the run: all six verdict counts, each cell's kernel, criu, accelerator and times, " +
+      'the matrix with disagreeing rows first',
+    async () => {
+      const c1 = {
+        ...vmCell('vm-debian-6.1-criu-4.1.1'),
+        facts: { ...vmCell('vm-debian-6.1-criu-4.1.1').facts, accel: 'tcg' as const, bootMs: 5500 },
+      };
+      const c2 = vmCell('vm-debian-6.12-criu-4.1.1');
+      const results = [
+        scenarioResult({ scenario: 'alpha', outcome: 'pass', cell: c1.id, durationMs: 2000 }),
+        scenarioResult({ scenario: 'zeta', outcome: 'pass', cell: c1.id }),
+        scenarioResult({ scenario: 'gamma', outcome: 'xfail', cell: c1.id, reason: 'known bug' }),
+        scenarioResult({ scenario: 'alpha', outcome: 'pass', cell: c2.id }),
+        scenarioResult({ scenario: 'zeta', outcome: 'fail', cell: c2.id, reason: '/w: peers split' }),
+        scenarioResult({ scenario: 'gamma', outcome: 'xfail', cell: c2.id, reason: 'known bug' }),
+      ];
+      const html = await renderHtml(runResult(results, [c1, c2]), memFiles({}));
+      for (const [n, v] of [
+        [3, 'pass'],
+        [1, 'fail'],
+        [0, 'error'],
+        [0, 'skip'],
+        [2, 'xfail'],
+        [0, 'xpass'],
+      ] as const) {
+        assert.ok(
+          html.includes(`<span class="count v-${v}${n ? '' : ' zero'}" data-outcome="${v}"><b>${n}</b> ${v}</span>`),
+          v,
+        );
+      }
+      const cells = html.match(/<table class="cells">[\s\S]*?<\/table>/)![0];
+      assert.match(
+        cells,
+        new RegExp(
+          String.raw`vm-debian-6\.1-criu-4\.1\.1</code></td><td>vm</td><td>6\.1\.0</td><td>4\.1\.1</td><td>2\.41</td>` +
+            String.raw`<td>tcg</td><td>5\.5 s</td><td>7\.0 s</td><td>3</td><td>4\.0 s</td>`,
+        ),
       );
-    }
-    const cells = html.match(/<table class="cells">[\s\S]*?<\/table>/)![0];
-    assert.match(
-      cells,
-      /vm-debian-6\.1-criu-4\.1\.1<\/code><\/td><td>vm<\/td><td>6\.1\.0<\/td><td>4\.1\.1<\/td><td>2\.41<\/td><td>tcg<\/td><td>5\.5 s<\/td><td>7\.0 s<\/td><td>3<\/td><td>4\.0 s<\/td>/,
-    );
-    assert.match(
-      cells,
-      /vm-debian-6\.12-criu-4\.1\.1<\/code><\/td><td>vm<\/td><td>6\.12\.0<\/td><td>4\.1\.1<\/td><td>2\.41<\/td><td>-<\/td>/,
-    );
-    const matrix = html.match(/<table class="matrix">[\s\S]*?<\/table>/)![0];
-    const rows = [...matrix.matchAll(/<tr( class="differs")?><td>([^<]+)<\/td>/g)].map((m) => [m[2], !!m[1]]);
-    assert.deepEqual(rows, [
-      ['zeta', true],
-      ['alpha', false],
-      ['gamma', false],
-    ]);
-    assert.match(html, /1 of 3 scenarios have different verdicts across cells/);
-    // Each matrix verdict links to its section.
-    const link = matrix.match(
-      /<tr class="differs"><td>zeta<\/td><td><a href="#(r-[0-9a-f]+)">.*?<a href="#(r-[0-9a-f]+)">/,
-    )!;
-    assert.match(section(html, 'zeta', c1.id), new RegExp(`id="${link[1]}"`));
-    assert.match(section(html, 'zeta', c2.id), new RegExp(`id="${link[2]}"`));
-    assert.match(html, /<p class="status">Finished: exit code 1\.<\/p>/);
-  });
+      assert.match(
+        cells,
+        new RegExp(
+          String.raw`vm-debian-6\.12-criu-4\.1\.1</code></td><td>vm</td><td>6\.12\.0</td><td>4\.1\.1</td>` +
+            '<td>2\\.41</td><td>-</td>',
+        ),
+      );
+      const matrix = html.match(/<table class="matrix">[\s\S]*?<\/table>/)![0];
+      const rows = [...matrix.matchAll(/<tr( class="differs")?><td>([^<]+)<\/td>/g)].map((m) => [m[2], !!m[1]]);
+      assert.deepEqual(rows, [
+        ['zeta', true],
+        ['alpha', false],
+        ['gamma', false],
+      ]);
+      assert.match(html, /1 of 3 scenarios have different verdicts across cells/);
+      // Each matrix verdict links to its section.
+      const link = matrix.match(
+        /<tr class="differs"><td>zeta<\/td><td><a href="#(r-[0-9a-f]+)">.*?<a href="#(r-[0-9a-f]+)">/,
+      )!;
+      assert.match(section(html, 'zeta', c1.id), new RegExp(`id="${link[1]}"`));
+      assert.match(section(html, 'zeta', c2.id), new RegExp(`id="${link[2]}"`));
+      assert.match(html, /<p class="status">Finished: exit code 1\.<\/p>/);
+    },
+  );
 
   it('has no matrix for one cell, and lists what needs a look first', async () => {
     const html = await renderHtml(
@@ -127,50 +142,54 @@ describe('index.html', () => {
     );
   });
 
-  it('draws a failing scenario before and after, the extra mount marked on the after picture, the differences beside them', async () => {
-    const differences = differencesOf(BEFORE, AFTER_EXTRA);
-    assert.ok(
-      differences.some((d) => d.kind === 'mount-added'),
-      JSON.stringify(differences),
-    );
-    const r = scenarioResult({
-      scenario: 'chain',
-      outcome: 'fail',
-      reason: differences[0]!.sentence,
-      differences,
-      artifacts: { 'before.capture': 'c/chain/before.capture', 'after.capture': 'c/chain/after.capture' },
-    });
-    const html = await renderHtml(
-      runResult([r]),
-      memFiles({ 'c/chain/before.capture': BEFORE, 'c/chain/after.capture': AFTER_EXTRA }),
-    );
-    const s = section(html, 'chain');
-    assert.match(s, /<details class="scenario-details" open>/);
-    const before = s.match(/<figure class="before">[\s\S]*?<\/figure>/)![0];
-    const after = s.match(/<figure class="after">[\s\S]*?<\/figure>/)![0];
-    assert.equal((before.match(/<svg /g) ?? []).length, 1);
-    assert.equal((after.match(/<svg /g) ?? []).length, 1);
-    assert.match(after, /<g class="mount diff diff-added" data-label="\/b \[stacked 2\]"/);
-    assert.ok(!before.includes('diff-added'));
-    // Same group, same letter on both sides (kernel numbers differ between the captures).
-    for (const mp of ['/w', '/a', '/w/sub', '/a/sub']) {
-      const letter = (fig: string) => fig.match(new RegExp(`data-label="${mp}" data-group="([A-Z]+)"`))![1];
-      assert.equal(letter(after), letter(before), mp);
-    }
-    const aside = s.match(/<aside class="differences">[\s\S]*?<\/aside>/)![0];
-    for (const d of differences)
+  it(
+    'draws a failing scenario before and after, the extra mount marked on the after picture, ' +
+      'the differences beside them',
+    async () => {
+      const differences = differencesOf(BEFORE, AFTER_EXTRA);
       assert.ok(
-        aside.includes(
-          d.sentence
-            .replace(/&/g, '&amp;')
-            .replace(/</g, '&lt;')
-            .replace(/>/g, '&gt;')
-            .replace(/"/g, '&quot;')
-            .replace(/'/g, '&#39;'),
-        ),
-        d.sentence,
+        differences.some((d) => d.kind === 'mount-added'),
+        JSON.stringify(differences),
       );
-  });
+      const r = scenarioResult({
+        scenario: 'chain',
+        outcome: 'fail',
+        reason: differences[0]!.sentence,
+        differences,
+        artifacts: { 'before.capture': 'c/chain/before.capture', 'after.capture': 'c/chain/after.capture' },
+      });
+      const html = await renderHtml(
+        runResult([r]),
+        memFiles({ 'c/chain/before.capture': BEFORE, 'c/chain/after.capture': AFTER_EXTRA }),
+      );
+      const s = section(html, 'chain');
+      assert.match(s, /<details class="scenario-details" open>/);
+      const before = s.match(/<figure class="before">[\s\S]*?<\/figure>/)![0];
+      const after = s.match(/<figure class="after">[\s\S]*?<\/figure>/)![0];
+      assert.equal((before.match(/<svg /g) ?? []).length, 1);
+      assert.equal((after.match(/<svg /g) ?? []).length, 1);
+      assert.match(after, /<g class="mount diff diff-added" data-label="\/b \[stacked 2\]"/);
+      assert.ok(!before.includes('diff-added'));
+      // Same group, same letter on both sides (kernel numbers differ between the captures).
+      for (const mp of ['/w', '/a', '/w/sub', '/a/sub']) {
+        const letter = (fig: string) => fig.match(new RegExp(`data-label="${mp}" data-group="([A-Z]+)"`))![1];
+        assert.equal(letter(after), letter(before), mp);
+      }
+      const aside = s.match(/<aside class="differences">[\s\S]*?<\/aside>/)![0];
+      for (const d of differences)
+        assert.ok(
+          aside.includes(
+            d.sentence
+              .replace(/&/g, '&amp;')
+              .replace(/</g, '&lt;')
+              .replace(/>/g, '&gt;')
+              .replace(/"/g, '&quot;')
+              .replace(/'/g, '&#39;'),
+          ),
+          d.sentence,
+        );
+    },
+  );
 
   it('outlines on both pictures a mount a difference names', async () => {
     const after = captureText('vm-trixie-slave-chain-3.after.capture').replace(
@@ -192,7 +211,7 @@ describe('index.html', () => {
     assert.equal((s.match(/<g class="mount diff diff-changed" data-label="\/b\/sub"/g) ?? []).length, 2);
   });
 
-  it('draws a pass once, collapsed, and a scenario whose restore never happened with its before picture only', async () => {
+  it('draws a pass once, collapsed, and a scenario that never restored with its before picture only', async () => {
     const pass = scenarioResult({
       scenario: 'ok',
       outcome: 'pass',
@@ -241,7 +260,10 @@ describe('index.html', () => {
       assert.match(s, /<p class="reason">\/w is missing after restore<\/p>/);
       assert.match(
         s,
-        /<li><code class="mount-name">\/w<\/code> <span class="kind">mount-lost<\/span><br>\/w is missing after restore<\/li>/,
+        new RegExp(
+          '<li><code class="mount-name">/w</code> <span class="kind">mount-lost</span>' +
+            '<br>/w is missing after restore</li>',
+        ),
       );
     }
   });
@@ -309,7 +331,10 @@ describe('index.html', () => {
     assert.ok(!s.includes('data-log="tree.sh"'));
     assert.match(
       s,
-      /<b>error in restore:<\/b> criu restore failed \(exit 1\)<\/p>\n<pre>Error \(criu\/mount\.c:1\): &lt;boom&gt;<\/pre>/,
+      new RegExp(
+        String.raw`<b>error in restore:</b> criu restore failed \(exit 1\)</p>\n` +
+          String.raw`<pre>Error \(criu/mount\.c:1\): &lt;boom&gt;</pre>`,
+      ),
     );
     assert.match(
       s,
@@ -317,14 +342,23 @@ describe('index.html', () => {
     );
     assert.match(
       s,
-      /<details class="yaml"><summary>scenario source<\/summary><pre>name: err\nsteps:\n {2}- mkdir: &quot;\/a&lt;b&gt;&amp;c&quot;\nexpect: identical\n<\/pre><\/details>/,
+      new RegExp(
+        '<details class="yaml"><summary>scenario source</summary>' +
+          String.raw`<pre>name: err\nsteps:\n {2}- mkdir: &quot;/a&lt;b&gt;&amp;c&quot;\n` +
+          String.raw`expect: identical\n</pre></details>`,
+      ),
     );
     assert.match(s, /Files: <a href="c\/err\/restore\.log">restore\.log<\/a>/);
   });
 
   it('escapes every text it shows', async () => {
     const evil = '<img src=x onerror="alert(1)">&amp;\'';
-    const capture = `@task ${'init'} pid=1 mntns=1\n10 1 0:20 / / rw - overlay root rw\n11 10 0:21 / /x<script>\\040"q" rw - tmpfs <i>src rw\n`;
+    const capture = [
+      `@task ${'init'} pid=1 mntns=1`,
+      '10 1 0:20 / / rw - overlay root rw',
+      '11 10 0:21 / /x<script>\\040"q" rw - tmpfs <i>src rw',
+      '',
+    ].join('\n');
     const r = scenarioResult({
       scenario: evil,
       outcome: 'fail',
@@ -411,88 +445,95 @@ describe('index.html', () => {
     }
     assert.match(
       section(html, 'p3'),
-      /<b class="warn">flaky: the attempts disagreed<\/b><ol class="attempts"><li>1: <span class="verdict v-pass">pass<\/span>/,
+      new RegExp(
+        '<b class="warn">flaky: the attempts disagreed</b>' +
+          '<ol class="attempts"><li>1: <span class="verdict v-pass">pass</span>',
+      ),
     );
     assert.deepEqual(readdirSync(dir), ['index.html']);
   });
 
-  it('HtmlReporter rewrites index.html after every scenario (a killed run leaves a page) and at the end, fast enough for a 90-scenario run', async function () {
-    // 91 writes of a page over a megabyte: seconds on a busy 2-core machine, though far from mocha's 2 s default.
-    this.timeout(30_000);
-    const dir = scratchDir('html');
-    const cell = vmCell('vm-debian-6.12-criu-4.1.1');
-    const results: ScenarioResult[] = [];
-    for (let i = 0; i < 90; i++) {
-      const rel = `${cell.id}/s${i}`;
-      mkdirSync(join(dir, rel), { recursive: true });
-      writeFileSync(join(dir, rel, 'before.capture'), BEFORE, 'latin1');
-      const fail = i % 15 === 7;
-      writeFileSync(
-        join(dir, rel, 'after.capture'),
-        fail ? AFTER_EXTRA : captureText('vm-trixie-slave-chain-3.after.capture'),
-        'latin1',
-      );
-      writeFileSync(
-        join(dir, rel, 'dump.log'),
-        Array.from({ length: 600 }, (_, j) => `(0.${j}) dump line ${j}`).join('\n'),
-      );
-      writeFileSync(
-        join(dir, rel, 'restore.log'),
-        Array.from({ length: 500 }, (_, j) => `(0.${j}) 1: mnt-v2: restore line ${j}`).join('\n'),
-      );
-      results.push(
-        scenarioResult({
-          scenario: `s${i}`,
-          outcome: fail ? 'fail' : 'pass',
-          file: 'scenarios/propagation/slave-chain-3.yaml',
-          cell: cell.id,
-          differences: fail ? differencesOf(BEFORE, AFTER_EXTRA) : [],
-          artifacts: Object.fromEntries(
-            ['before.capture', 'after.capture', 'dump.log', 'restore.log'].map((f) => [f, `${rel}/${f}`]),
-          ),
-        }),
-      );
-    }
-    const rep = new HtmlReporter(dir, runDirFiles(dir, assetPath()));
-    rep.onRunStart({
-      runId: 'r1',
-      runDir: dir,
-      scenarios: results.map((r) => ({ name: r.scenario, file: r.file })),
-      cells: [cell],
-    });
-    rep.onCellReady({ ...cell, facts: { ...cell.facts, accel: 'tcg' } });
-    const page = () => readFileSync(join(dir, 'index.html'), 'utf8');
-    for (const [i, r] of results.entries()) {
-      await rep.onScenarioEnd(r);
-      if (i === 0 || i === 44) {
-        const html = page();
-        assert.match(html, new RegExp(`Incomplete: written after ${i + 1} of 90 results`));
-        assert.equal((html.match(/<section class="scenario/g) ?? []).length, i + 1);
-        assert.match(html, /<td>tcg<\/td>/);
+  it(
+    'HtmlReporter rewrites index.html after every scenario (a killed run leaves a page) and at the end, ' +
+      'fast enough for a 90-scenario run',
+    async function () {
+      // 91 writes of a page over a megabyte: seconds on a busy 2-core machine, though far from mocha's 2 s default.
+      this.timeout(30_000);
+      const dir = scratchDir('html');
+      const cell = vmCell('vm-debian-6.12-criu-4.1.1');
+      const results: ScenarioResult[] = [];
+      for (let i = 0; i < 90; i++) {
+        const rel = `${cell.id}/s${i}`;
+        mkdirSync(join(dir, rel), { recursive: true });
+        writeFileSync(join(dir, rel, 'before.capture'), BEFORE, 'latin1');
+        const fail = i % 15 === 7;
+        writeFileSync(
+          join(dir, rel, 'after.capture'),
+          fail ? AFTER_EXTRA : captureText('vm-trixie-slave-chain-3.after.capture'),
+          'latin1',
+        );
+        writeFileSync(
+          join(dir, rel, 'dump.log'),
+          Array.from({ length: 600 }, (_, j) => `(0.${j}) dump line ${j}`).join('\n'),
+        );
+        writeFileSync(
+          join(dir, rel, 'restore.log'),
+          Array.from({ length: 500 }, (_, j) => `(0.${j}) 1: mnt-v2: restore line ${j}`).join('\n'),
+        );
+        results.push(
+          scenarioResult({
+            scenario: `s${i}`,
+            outcome: fail ? 'fail' : 'pass',
+            file: 'scenarios/propagation/slave-chain-3.yaml',
+            cell: cell.id,
+            differences: fail ? differencesOf(BEFORE, AFTER_EXTRA) : [],
+            artifacts: Object.fromEntries(
+              ['before.capture', 'after.capture', 'dump.log', 'restore.log'].map((f) => [f, `${rel}/${f}`]),
+            ),
+          }),
+        );
       }
-    }
-    await rep.onRunEnd(runResult(results, [cell]));
-    const html = page();
-    assert.match(html, /Finished: exit code 1/);
-    assert.equal((html.match(/<section class="scenario/g) ?? []).length, 90);
-    // The link is relative from the run directory to the scenario file, wherever the checkout is.
-    assert.ok(
-      html.includes(`<a href="${relative(dir, join(assetPath(), 'scenarios/propagation/slave-chain-3.yaml'))}">`),
-      'a relative link to the scenario source',
-    );
-    assert.match(html, /name: slave-chain-3/);
-    assert.deepEqual(
-      readdirSync(dir).filter((f) => f.startsWith('index.html')),
-      ['index.html'],
-      'no temporary file left',
-    );
-    // Sections are rendered once each; a rewrite is the page around them.
-    const writes = rep.writeMs;
-    assert.equal(writes.length, 91);
-    const mean = writes.reduce((a, b) => a + b, 0) / writes.length;
-    // A loose bound that holds on a loaded 2-core host: it catches re-rendering
-    // every section on each write (seconds), not speed, which bench/ measures.
-    assert.ok(mean < 500, `mean write ${mean.toFixed(1)} ms`);
-    assert.ok(html.length < 4_000_000, `${html.length} bytes`);
-  });
+      const rep = new HtmlReporter(dir, runDirFiles(dir, assetPath()));
+      rep.onRunStart({
+        runId: 'r1',
+        runDir: dir,
+        scenarios: results.map((r) => ({ name: r.scenario, file: r.file })),
+        cells: [cell],
+      });
+      rep.onCellReady({ ...cell, facts: { ...cell.facts, accel: 'tcg' } });
+      const page = () => readFileSync(join(dir, 'index.html'), 'utf8');
+      for (const [i, r] of results.entries()) {
+        await rep.onScenarioEnd(r);
+        if (i === 0 || i === 44) {
+          const html = page();
+          assert.match(html, new RegExp(`Incomplete: written after ${i + 1} of 90 results`));
+          assert.equal((html.match(/<section class="scenario/g) ?? []).length, i + 1);
+          assert.match(html, /<td>tcg<\/td>/);
+        }
+      }
+      await rep.onRunEnd(runResult(results, [cell]));
+      const html = page();
+      assert.match(html, /Finished: exit code 1/);
+      assert.equal((html.match(/<section class="scenario/g) ?? []).length, 90);
+      // The link is relative from the run directory to the scenario file, wherever the checkout is.
+      assert.ok(
+        html.includes(`<a href="${relative(dir, join(assetPath(), 'scenarios/propagation/slave-chain-3.yaml'))}">`),
+        'a relative link to the scenario source',
+      );
+      assert.match(html, /name: slave-chain-3/);
+      assert.deepEqual(
+        readdirSync(dir).filter((f) => f.startsWith('index.html')),
+        ['index.html'],
+        'no temporary file left',
+      );
+      // Sections are rendered once each; a rewrite is the page around them.
+      const writes = rep.writeMs;
+      assert.equal(writes.length, 91);
+      const mean = writes.reduce((a, b) => a + b, 0) / writes.length;
+      // A loose bound that holds on a loaded 2-core host: it catches re-rendering
+      // every section on each write (seconds), not speed, which bench/ measures.
+      assert.ok(mean < 500, `mean write ${mean.toFixed(1)} ms`);
+      assert.ok(html.length < 4_000_000, `${html.length} bytes`);
+    },
+  );
 });

@@ -54,7 +54,10 @@ export class HtmlReporter implements Reporter {
   private readonly results: ScenarioResult[] = [];
   /** By result: parallel guests finish in any order, and the runner re-sorts its results at the end. */
   private readonly sections = new Map<ScenarioResult, string>();
-  /** Writes one after another: parallel guests end scenarios concurrently, and two renames of one temporary file would race. */
+  /**
+   * Writes one after another: parallel guests end scenarios concurrently,
+   * and two renames of one temporary file would race.
+   */
   private writing: Promise<void> = Promise.resolve();
   private readonly started = new Date();
   private readonly files: ReportFiles;
@@ -181,7 +184,9 @@ export function renderPage(run: RunResult, sections: readonly string[], opts: Pa
   let status: string;
   if (opts.inProgress) {
     const of = opts.expected ? ` of ${opts.expected}` : '';
-    status = `<p class="status incomplete">Incomplete: written after ${run.results.length}${of} results; the run was still going (or was killed then). Reload for more.</p>`;
+    status =
+      `<p class="status incomplete">Incomplete: written after ${run.results.length}${of} results; ` +
+      'the run was still going (or was killed then). Reload for more.</p>';
   } else if (!run.complete) {
     status = `<p class="status incomplete">Interrupted: the run stopped after ${run.results.length} results.</p>`;
   } else {
@@ -200,22 +205,29 @@ export function renderPage(run: RunResult, sections: readonly string[], opts: Pa
   o.push('<nav class="counts" aria-label="verdicts">');
   for (const v of OUTCOMES)
     o.push(
-      `<span class="count v-${v}${run.counts[v] ? '' : ' zero'}" data-outcome="${v}"><b>${run.counts[v]}</b> ${v}</span>`,
+      `<span class="count v-${v}${run.counts[v] ? '' : ' zero'}" data-outcome="${v}">` +
+        `<b>${run.counts[v]}</b> ${v}</span>`,
     );
   o.push('</nav>');
 
   o.push(
-    '<section id="cells"><h2>Cells</h2><table class="cells"><thead><tr><th>cell</th><th>target</th><th>kernel</th><th>criu</th><th>util-linux</th><th>accel</th><th>boot</th><th>ready</th><th>scenarios</th><th>time</th><th>image</th></tr></thead><tbody>',
+    '<section id="cells"><h2>Cells</h2><table class="cells"><thead><tr>' +
+      '<th>cell</th><th>target</th><th>kernel</th><th>criu</th><th>util-linux</th><th>accel</th>' +
+      '<th>boot</th><th>ready</th><th>scenarios</th><th>time</th><th>image</th></tr></thead><tbody>',
   );
   for (const c of run.cells) {
     const mine = run.results.filter((r) => r.cell === c.id);
     const f = c.facts;
     o.push(
-      `<tr><td><code>${esc(c.id)}</code>${c.error ? `<div class="cell-error">${esc(c.error)}</div>` : ''}</td><td>${esc(f.target)}</td><td>${esc(f.kernel)}</td>` +
-        `<td>${esc(criuText(f))}${criuOriginText(f) ? `<div class="criu-origin">${esc(criuOriginText(f)!)}</div>` : ''}` +
-        `${f.criuCheck === 'ok' ? '' : ' <span class="warn">criu check failed</span>'}${f.preflight ? `<div>preflight ${esc(f.preflight)}</div>` : ''}` +
+      `<tr><td><code>${esc(c.id)}</code>${c.error ? `<div class="cell-error">${esc(c.error)}</div>` : ''}</td>` +
+        `<td>${esc(f.target)}</td><td>${esc(f.kernel)}</td>` +
+        `<td>${esc(criuText(f))}` +
+        `${criuOriginText(f) ? `<div class="criu-origin">${esc(criuOriginText(f)!)}</div>` : ''}` +
+        `${f.criuCheck === 'ok' ? '' : ' <span class="warn">criu check failed</span>'}` +
+        `${f.preflight ? `<div>preflight ${esc(f.preflight)}</div>` : ''}` +
         `</td><td>${esc(f.utilLinux)}</td><td>${esc(f.accel ?? '-')}</td>` +
-        `<td>${seconds(f.bootMs)}</td><td>${seconds(f.readyMs)}</td><td>${mine.length}</td><td>${seconds(mine.reduce((n, r) => n + r.durationMs, 0))}</td><td>${esc(f.image ?? '-')}</td></tr>`,
+        `<td>${seconds(f.bootMs)}</td><td>${seconds(f.readyMs)}</td><td>${mine.length}</td>` +
+        `<td>${seconds(mine.reduce((n, r) => n + r.durationMs, 0))}</td><td>${esc(f.image ?? '-')}</td></tr>`,
     );
   }
   o.push('</tbody></table></section>');
@@ -224,7 +236,11 @@ export function renderPage(run: RunResult, sections: readonly string[], opts: Pa
 
   o.push('<section id="results"><h2>Results</h2>');
   o.push(
-    '<p class="controls">Show <button type="button" data-show="all">all</button> <button type="button" data-show="bad">fail, error and xpass only</button> <button type="button" data-show="notpass">all but pass</button> · <button type="button" data-open="1">expand all</button> <button type="button" data-open="0">collapse all</button></p>',
+    '<p class="controls">Show <button type="button" data-show="all">all</button> ' +
+      '<button type="button" data-show="bad">fail, error and xpass only</button> ' +
+      '<button type="button" data-show="notpass">all but pass</button> · ' +
+      '<button type="button" data-open="1">expand all</button> ' +
+      '<button type="button" data-open="0">collapse all</button></p>',
   );
   // What needs a look comes first, in run order within each rank.
   const order = run.results
@@ -232,12 +248,16 @@ export function renderPage(run: RunResult, sections: readonly string[], opts: Pa
     .sort((a, b) => attention(run.results[a]!.outcome) - attention(run.results[b]!.outcome) || a - b);
   const manyCells = new Set(run.results.map((r) => r.cell)).size > 1 || run.cells.length > 1;
   o.push(
-    `<table class="results"><thead><tr><th>scenario</th>${manyCells ? '<th>cell</th>' : ''}<th>verdict</th><th>time</th><th>why</th></tr></thead><tbody>`,
+    `<table class="results"><thead><tr><th>scenario</th>${manyCells ? '<th>cell</th>' : ''}` +
+      '<th>verdict</th><th>time</th><th>why</th></tr></thead><tbody>',
   );
   for (const i of order) {
     const r = run.results[i]!;
     o.push(
-      `<tr class="${rowClass(r.outcome)}"><td><a href="#${sectionId(r)}">${esc(r.scenario)}</a></td>${manyCells ? `<td><code>${esc(r.cell)}</code></td>` : ''}<td>${verdict(r.outcome)}</td><td>${seconds(r.durationMs)}</td><td class="why">${esc(clipText(r.reason, 240))}</td></tr>`,
+      `<tr class="${rowClass(r.outcome)}"><td><a href="#${sectionId(r)}">${esc(r.scenario)}</a></td>` +
+        `${manyCells ? `<td><code>${esc(r.cell)}</code></td>` : ''}` +
+        `<td>${verdict(r.outcome)}</td><td>${seconds(r.durationMs)}</td>` +
+        `<td class="why">${esc(clipText(r.reason, 240))}</td></tr>`,
     );
   }
   o.push('</tbody></table></section>');
@@ -267,7 +287,8 @@ function matrix(run: RunResult): string {
     `<p>${differing} of ${rows.length} scenarios have different verdicts across cells (listed first).</p>`,
   ];
   o.push(
-    `<table class="matrix"><thead><tr><th>scenario</th>${cells.map((c) => `<th><code>${esc(c)}</code></th>`).join('')}</tr></thead><tbody>`,
+    '<table class="matrix"><thead><tr><th>scenario</th>' +
+      `${cells.map((c) => `<th><code>${esc(c)}</code></th>`).join('')}</tr></thead><tbody>`,
   );
   for (const r of rows) {
     const tds = r.verdicts.map((v, i) => {
@@ -287,7 +308,12 @@ export async function renderScenario(r: ScenarioResult, files: ReportFiles): Pro
   try {
     return await scenarioSection(r, files);
   } catch (e) {
-    return `<section class="scenario ${rowClass(r.outcome)}" id="${sectionId(r)}"><h3>${verdict(r.outcome)} ${esc(r.scenario)} on <code>${esc(r.cell)}</code></h3><p class="reason">${esc(r.reason)}</p><p class="warn">This section could not be drawn: ${esc(String(e))}</p></section>`;
+    return (
+      `<section class="scenario ${rowClass(r.outcome)}" id="${sectionId(r)}">` +
+      `<h3>${verdict(r.outcome)} ${esc(r.scenario)} on <code>${esc(r.cell)}</code></h3>` +
+      `<p class="reason">${esc(r.reason)}</p>` +
+      `<p class="warn">This section could not be drawn: ${esc(String(e))}</p></section>`
+    );
   }
 }
 
@@ -295,31 +321,37 @@ async function scenarioSection(r: ScenarioResult, files: ReportFiles): Promise<s
   const o: string[] = [];
   const open = r.outcome !== 'pass' && r.outcome !== 'skip';
   o.push(
-    `<section class="scenario ${rowClass(r.outcome)}" id="${sectionId(r)}" data-scenario="${esc(r.scenario)}" data-cell="${esc(r.cell)}" data-outcome="${r.outcome}">`,
+    `<section class="scenario ${rowClass(r.outcome)}" id="${sectionId(r)}" data-scenario="${esc(r.scenario)}"` +
+      ` data-cell="${esc(r.cell)}" data-outcome="${r.outcome}">`,
   );
   o.push(
-    `<details class="scenario-details"${open ? ' open' : ''}><summary><h3>${verdict(r.outcome)}${r.flaky ? ' <span class="warn">flaky</span>' : ''} ${esc(r.scenario)} <span class="on">on <code>${esc(r.cell)}</code> · ${seconds(r.durationMs)}</span></h3></summary>`,
+    `<details class="scenario-details"${open ? ' open' : ''}><summary>` +
+      `<h3>${verdict(r.outcome)}${r.flaky ? ' <span class="warn">flaky</span>' : ''} ${esc(r.scenario)} ` +
+      `<span class="on">on <code>${esc(r.cell)}</code> · ${seconds(r.durationMs)}</span></h3></summary>`,
   );
   o.push(`<p class="reason">${esc(r.reason)}</p>`);
   o.push('<dl class="facts">');
   o.push(`<dt>expected</dt><dd>${esc(r.expected || '-')}</dd><dt>mount engine</dt><dd>${esc(r.mountEngine)}</dd>`);
-  o.push(
-    `<dt>phases</dt><dd>${r.phases.map((p) => `<span class="phase${p.ok ? '' : ' failed'}">${esc(p.phase)} ${seconds(p.ms)}${p.ok ? '' : ' failed'}</span>`).join(' · ') || '-'}</dd>`,
+  const phases = r.phases.map(
+    (p) =>
+      `<span class="phase${p.ok ? '' : ' failed'}">${esc(p.phase)} ${seconds(p.ms)}${p.ok ? '' : ' failed'}</span>`,
   );
+  o.push(`<dt>phases</dt><dd>${phases.join(' · ') || '-'}</dd>`);
   if (r.attempts?.length) {
     const tries = r.attempts
       .map(
         (a, i) => `<li>${i + 1}: ${verdict(a.outcome)} ${seconds(a.durationMs)} ${esc(clipText(a.reason, 240))}</li>`,
       )
       .join('');
-    o.push(
-      `<dt>attempts</dt><dd>${r.flaky ? '<b class="warn">flaky: the attempts disagreed</b>' : `${r.attempts.length}, all alike`}<ol class="attempts">${tries}</ol></dd>`,
-    );
+    const agreement = r.flaky ? '<b class="warn">flaky: the attempts disagreed</b>' : `${r.attempts.length}, all alike`;
+    o.push(`<dt>attempts</dt><dd>${agreement}<ol class="attempts">${tries}</ol></dd>`);
   }
   if (r.probes) {
     const p = r.probes;
+    const notes = p.notes.length ? `<ul>${p.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
     o.push(
-      `<dt>live probes</dt><dd>${p.propagation} mount(s), ${p.copies} copies, ${p.fdWrites} fd write(s), ${p.fdChecks} fd check(s)${p.notes.length ? `<ul>${p.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}</dd>`,
+      `<dt>live probes</dt><dd>${p.propagation} mount(s), ${p.copies} copies, ` +
+        `${p.fdWrites} fd write(s), ${p.fdChecks} fd check(s)${notes}</dd>`,
     );
   }
   o.push('</dl>');
@@ -333,13 +365,17 @@ async function scenarioSection(r: ScenarioResult, files: ReportFiles): Promise<s
 
   if (r.leaks.length)
     o.push(
-      `<div class="leaks"><h4>Namespace leaks</h4><p>Tasks outside the checkpointed tree that shared its namespaces at dump time:</p><ul>${r.leaks.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></div>`,
+      '<div class="leaks"><h4>Namespace leaks</h4>' +
+        '<p>Tasks outside the checkpointed tree that shared its namespaces at dump time:</p>' +
+        `<ul>${r.leaks.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></div>`,
     );
   if (r.filtered.length) {
     o.push('<div class="filtered"><h4>Super options left out of the comparison</h4><ul>');
     for (const f of r.filtered) {
       o.push(
-        `<li><code>${esc(f.option)}</code>${f.fsType ? ` (${esc(f.fsType)})` : ''}${f.differed ? ' <b>differed</b>' : ''} on ${f.mounts.map((m) => `<code>${esc(m)}</code>`).join(', ')}: ${esc(f.reason)}</li>`,
+        `<li><code>${esc(f.option)}</code>${f.fsType ? ` (${esc(f.fsType)})` : ''}` +
+          `${f.differed ? ' <b>differed</b>' : ''}` +
+          ` on ${f.mounts.map((m) => `<code>${esc(m)}</code>`).join(', ')}: ${esc(f.reason)}</li>`,
       );
     }
     o.push('</ul></div>');
@@ -347,10 +383,10 @@ async function scenarioSection(r: ScenarioResult, files: ReportFiles): Promise<s
   o.push(await logs(r, files));
   o.push(await source(r, files));
   const art = Object.entries(r.artifacts);
-  if (art.length)
-    o.push(
-      `<p class="artifacts">Files: ${art.map(([k, rel]) => `<a href="${esc(hrefOf(rel))}">${esc(k)}</a>`).join(', ')}</p>`,
-    );
+  if (art.length) {
+    const links = art.map(([k, rel]) => `<a href="${esc(hrefOf(rel))}">${esc(k)}</a>`);
+    o.push(`<p class="artifacts">Files: ${links.join(', ')}</p>`);
+  }
   o.push('</details></section>');
   return o.join('\n');
 }
@@ -369,7 +405,8 @@ async function pictures(r: ScenarioResult, files: ReportFiles): Promise<string> 
         .slice(0, 200)
         .map(
           (d) =>
-            `<li>${d.mount ? `<code class="mount-name">${esc(d.mount)}</code> ` : ''}<span class="kind">${esc(d.kind)}</span><br>${esc(d.sentence)}</li>`,
+            `<li>${d.mount ? `<code class="mount-name">${esc(d.mount)}</code> ` : ''}` +
+            `<span class="kind">${esc(d.kind)}</span><br>${esc(d.sentence)}</li>`,
         )
         .join('')}${r.differences.length > 200 ? `<li>… and ${r.differences.length - 200} more</li>` : ''}</ul></aside>`
     : '';
@@ -493,7 +530,10 @@ export function logBlock(name: string, rel: string, text: string, size: 'full' |
   const errors = key.filter((i) => cls(i) === 'k-err').length;
   const o: string[] = [];
   o.push(
-    `<details class="log" data-log="${esc(name)}"><summary><code>${esc(name)}</code>: ${lines.length} lines, ${errors} error/BUG line${errors === 1 ? '' : 's'}, ${key.length - errors} mnt-v2 line${key.length - errors === 1 ? '' : 's'} · <a href="${esc(hrefOf(rel))}">whole file</a></summary>`,
+    `<details class="log" data-log="${esc(name)}"><summary><code>${esc(name)}</code>: ${lines.length} lines, ` +
+      `${errors} error/BUG line${errors === 1 ? '' : 's'}, ` +
+      `${key.length - errors} mnt-v2 line${key.length - errors === 1 ? '' : 's'} · ` +
+      `<a href="${esc(hrefOf(rel))}">whole file</a></summary>`,
   );
   if (key.length) {
     o.push(
@@ -524,7 +564,8 @@ async function source(r: ScenarioResult, files: ReportFiles): Promise<string> {
   const o = [`<p class="source">Scenario file: ${href ? `<a href="${esc(href)}">${path}</a>` : path}</p>`];
   if (text !== undefined)
     o.push(
-      `<details class="yaml"><summary>scenario source</summary><pre>${esc(capLines(text, 400, 64 * 1024))}</pre></details>`,
+      '<details class="yaml"><summary>scenario source</summary>' +
+        `<pre>${esc(capLines(text, 400, 64 * 1024))}</pre></details>`,
     );
   else o.push('<p class="no-source">(the scenario file cannot be read from here)</p>');
   return o.join('\n');
@@ -543,51 +584,76 @@ function capLines(text: string, maxLines: number, maxChars: number): string {
 
 // ---------------------------------------------------------------- style and behaviour
 
-const LEGEND = `<p class="legend">In the pictures: each mount namespace is a box holding its mount tree, one row per mount (its mountpoint relative to its parent's, then fstype, source and [root]).
-Same colour and letter = the same peer group (shared:N, lettered in tree order, one letter per group in both pictures); arrows run from a member of a master's peer group to its slaves;
-masters outside the capture are the dashed nodes on top. <span style="color:${DIFF_COLOUR}">Red outline</span>: named in a difference;
-<span style="color:${DIFF_COLOUR}">dashed red</span>: missing after restore; <span style="color:${DIFF_COLOUR}">red fill</span>: extra after restore. Hover a mount for its details.</p>`;
+const LEGEND = [
+  '<p class="legend">In the pictures: each mount namespace is a box holding its mount tree, one row per mount ' +
+    "(its mountpoint relative to its parent's, then fstype, source and [root]).",
+  'Same colour and letter = the same peer group (shared:N, lettered in tree order, one letter per group in both ' +
+    "pictures); arrows run from a member of a master's peer group to its slaves;",
+  'masters outside the capture are the dashed nodes on top. ' +
+    `<span style="color:${DIFF_COLOUR}">Red outline</span>: named in a difference;`,
+  `<span style="color:${DIFF_COLOUR}">dashed red</span>: missing after restore; ` +
+    `<span style="color:${DIFF_COLOUR}">red fill</span>: extra after restore. Hover a mount for its details.</p>`,
+].join('\n');
 
-const CSS = `
-:root{--pass:#2e7d32;--fail:#c62828;--error:#8e24aa;--skip:#757575;--xfail:#ef6c00;--xpass:#ad1457}
-body{font:14px/1.45 system-ui,-apple-system,'Segoe UI','DejaVu Sans',sans-serif;margin:0 auto;padding:12px 20px 60px;max-width:1600px;color:#1b1b1b;background:#fff}
-code,pre{font-family:'DejaVu Sans Mono',ui-monospace,Menlo,Consolas,monospace;font-size:12px}
-h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:24px 0 8px;border-bottom:1px solid #ddd}h3{font-size:15px;margin:0;display:inline}h4{margin:10px 0 4px;font-size:14px}
-.status{font-weight:600}.incomplete{color:#b26a00}.meta{color:#555;margin-top:0}
-.counts{display:flex;gap:8px;flex-wrap:wrap}.count{padding:4px 10px;border-radius:12px;color:#fff;background:var(--c)}.count.zero{opacity:.35}
-.v-pass{--c:var(--pass)}.v-fail{--c:var(--fail)}.v-error{--c:var(--error)}.v-skip{--c:var(--skip)}.v-xfail{--c:var(--xfail)}.v-xpass{--c:var(--xpass)}
-.verdict{display:inline-block;min-width:3.6em;text-align:center;padding:0 6px;border-radius:4px;color:#fff;background:var(--c);font-weight:600;font-size:12px}
-table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f3f4f6}
-td.why{max-width:60em;word-break:break-word}td code{white-space:nowrap}tr.differs td:first-child{font-weight:700}
-.cell-error,.warn{color:var(--fail)}
-.controls button{font:inherit;padding:1px 8px;cursor:pointer}
-body[data-show=bad] .ok{display:none}body[data-show=notpass] .pass{display:none}
-.scenario{border:1px solid #ddd;border-left:6px solid var(--c);border-radius:4px;margin:10px 0;padding:6px 12px}
-.scenario>details>summary{cursor:pointer;padding:2px 0}.on{font-weight:400;color:#555}
-.reason{font-weight:600;word-break:break-word}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:6px 0}dt{color:#555}dd{margin:0;word-break:break-word}
-.phase.failed{color:var(--fail);font-weight:600}ol.attempts{margin:2px 0;padding-left:20px}
-.error{background:#fbeaea;border:1px solid #e8b4b4;padding:4px 10px;border-radius:4px}
-.topology{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start;margin:8px 0}
-figure{margin:0;max-width:100%}figcaption{font-weight:600;margin-bottom:4px}.svg-wrap{overflow-x:auto;max-width:100%}
-svg.mount-graph{display:block}svg.mount-graph .mount:hover>rect:first-of-type{stroke-width:2.5}
-.differences{flex:1 1 320px;min-width:280px;max-width:640px;background:#fff6f6;border:1px solid #f0c8c8;border-radius:4px;padding:4px 12px}
-.differences ul{padding-left:18px;margin:4px 0}.differences li{margin:4px 0;word-break:break-word}.kind{color:#777;font-size:12px}.mount-name{color:${DIFF_COLOUR}}
-.no-picture,.no-source,.log-missing{color:#666;font-style:italic}
-pre{background:#f6f7f9;border:1px solid #e1e4e8;padding:6px 8px;overflow-x:auto;max-height:40em;white-space:pre}
-.key-lines .k-err{color:#b00020;font-weight:600}.key-lines .k-v2{color:#1f4e9a}
-details.log,details.yaml{margin:4px 0}details.log>summary,details.yaml>summary{cursor:pointer}
-.legend{color:#444;font-size:13px;background:#f8f8fa;border:1px solid #e5e5ea;padding:6px 10px;border-radius:4px}
-.artifacts{font-size:12px;color:#555}
-`;
+// The empty first and last lines put the rules on lines of their own between <style> and </style>.
+const CSS = [
+  '',
+  ':root{--pass:#2e7d32;--fail:#c62828;--error:#8e24aa;--skip:#757575;--xfail:#ef6c00;--xpass:#ad1457}',
+  "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI','DejaVu Sans',sans-serif;" +
+    'margin:0 auto;padding:12px 20px 60px;max-width:1600px;color:#1b1b1b;background:#fff}',
+  "code,pre{font-family:'DejaVu Sans Mono',ui-monospace,Menlo,Consolas,monospace;font-size:12px}",
+  'h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:24px 0 8px;border-bottom:1px solid #ddd}' +
+    'h3{font-size:15px;margin:0;display:inline}h4{margin:10px 0 4px;font-size:14px}',
+  '.status{font-weight:600}.incomplete{color:#b26a00}.meta{color:#555;margin-top:0}',
+  '.counts{display:flex;gap:8px;flex-wrap:wrap}' +
+    '.count{padding:4px 10px;border-radius:12px;color:#fff;background:var(--c)}.count.zero{opacity:.35}',
+  '.v-pass{--c:var(--pass)}.v-fail{--c:var(--fail)}.v-error{--c:var(--error)}.v-skip{--c:var(--skip)}' +
+    '.v-xfail{--c:var(--xfail)}.v-xpass{--c:var(--xpass)}',
+  '.verdict{display:inline-block;min-width:3.6em;text-align:center;padding:0 6px;border-radius:4px;' +
+    'color:#fff;background:var(--c);font-weight:600;font-size:12px}',
+  'table{border-collapse:collapse;margin:6px 0}' +
+    'th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f3f4f6}',
+  'td.why{max-width:60em;word-break:break-word}td code{white-space:nowrap}tr.differs td:first-child{font-weight:700}',
+  '.cell-error,.warn{color:var(--fail)}',
+  '.controls button{font:inherit;padding:1px 8px;cursor:pointer}',
+  'body[data-show=bad] .ok{display:none}body[data-show=notpass] .pass{display:none}',
+  '.scenario{border:1px solid #ddd;border-left:6px solid var(--c);border-radius:4px;margin:10px 0;padding:6px 12px}',
+  '.scenario>details>summary{cursor:pointer;padding:2px 0}.on{font-weight:400;color:#555}',
+  '.reason{font-weight:600;word-break:break-word}',
+  'dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:6px 0}dt{color:#555}' +
+    'dd{margin:0;word-break:break-word}',
+  '.phase.failed{color:var(--fail);font-weight:600}ol.attempts{margin:2px 0;padding-left:20px}',
+  '.error{background:#fbeaea;border:1px solid #e8b4b4;padding:4px 10px;border-radius:4px}',
+  '.topology{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start;margin:8px 0}',
+  'figure{margin:0;max-width:100%}figcaption{font-weight:600;margin-bottom:4px}' +
+    '.svg-wrap{overflow-x:auto;max-width:100%}',
+  'svg.mount-graph{display:block}svg.mount-graph .mount:hover>rect:first-of-type{stroke-width:2.5}',
+  '.differences{flex:1 1 320px;min-width:280px;max-width:640px;background:#fff6f6;' +
+    'border:1px solid #f0c8c8;border-radius:4px;padding:4px 12px}',
+  '.differences ul{padding-left:18px;margin:4px 0}.differences li{margin:4px 0;word-break:break-word}' +
+    `.kind{color:#777;font-size:12px}.mount-name{color:${DIFF_COLOUR}}`,
+  '.no-picture,.no-source,.log-missing{color:#666;font-style:italic}',
+  'pre{background:#f6f7f9;border:1px solid #e1e4e8;padding:6px 8px;overflow-x:auto;max-height:40em;white-space:pre}',
+  '.key-lines .k-err{color:#b00020;font-weight:600}.key-lines .k-v2{color:#1f4e9a}',
+  'details.log,details.yaml{margin:4px 0}details.log>summary,details.yaml>summary{cursor:pointer}',
+  '.legend{color:#444;font-size:13px;background:#f8f8fa;border:1px solid #e5e5ea;padding:6px 10px;border-radius:4px}',
+  '.artifacts{font-size:12px;color:#555}',
+  '',
+].join('\n');
 
 // Plain ES5-era DOM calls: the page must work in any browser, offline, with nothing loaded.
-const SCRIPT = `
-(function(){
-  var body=document.body;
-  document.querySelectorAll('button[data-show]').forEach(function(b){b.addEventListener('click',function(){body.setAttribute('data-show',b.getAttribute('data-show'));});});
-  document.querySelectorAll('button[data-open]').forEach(function(b){b.addEventListener('click',function(){var open=b.getAttribute('data-open')==='1';document.querySelectorAll('details.scenario-details').forEach(function(d){d.open=open;});});});
-  function reveal(){var id=location.hash.slice(1);var el=id&&document.getElementById(id);if(el){var d=el.querySelector('details.scenario-details');if(d)d.open=true;}}
-  window.addEventListener('hashchange',reveal);reveal();
-})();
-`;
+const SCRIPT = [
+  '',
+  '(function(){',
+  '  var body=document.body;',
+  "  document.querySelectorAll('button[data-show]').forEach(function(b){" +
+    "b.addEventListener('click',function(){body.setAttribute('data-show',b.getAttribute('data-show'));});});",
+  "  document.querySelectorAll('button[data-open]').forEach(function(b){b.addEventListener('click',function(){" +
+    "var open=b.getAttribute('data-open')==='1';" +
+    "document.querySelectorAll('details.scenario-details').forEach(function(d){d.open=open;});});});",
+  '  function reveal(){var id=location.hash.slice(1);var el=id&&document.getElementById(id);' +
+    "if(el){var d=el.querySelector('details.scenario-details');if(d)d.open=true;}}",
+  "  window.addEventListener('hashchange',reveal);reveal();",
+  '})();',
+  '',
+].join('\n');

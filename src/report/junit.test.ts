@@ -77,25 +77,32 @@ describe('JUnit report', () => {
     assert.match(errors[0]!, /attribute 'file' is not allowed/);
   });
 
-  it('maps xfail to skipped with the reason, xpass to a failure that says to update the expectation, error to error', () => {
-    const xml = renderJunit(runResult(OUTCOME_CASES));
-    const testcase = (name: string) =>
-      xml.slice(
-        xml.indexOf(`<testcase name="${name}"`),
-        xml.indexOf('</testcase>', xml.indexOf(`<testcase name="${name}"`)),
+  it(
+    'maps xfail to skipped with the reason, xpass to a failure that says to update the expectation, ' +
+      'error to error',
+    () => {
+      const xml = renderJunit(runResult(OUTCOME_CASES));
+      const testcase = (name: string) =>
+        xml.slice(
+          xml.indexOf(`<testcase name="${name}"`),
+          xml.indexOf('</testcase>', xml.indexOf(`<testcase name="${name}"`)),
+        );
+      assert.match(testcase('c'), /<skipped>xfail: known bug \(url\): O_DIRECTORY dropped<\/skipped>/);
+      assert.match(testcase('b'), /<skipped>needs kernel &gt;=6\.4<\/skipped>/);
+      assert.match(
+        testcase('f'),
+        new RegExp(`<failure message="${XPASS_MESSAGE.replace(/[()]/g, '\\$&')}" type="xpass">`),
       );
-    assert.match(testcase('c'), /<skipped>xfail: known bug \(url\): O_DIRECTORY dropped<\/skipped>/);
-    assert.match(testcase('b'), /<skipped>needs kernel &gt;=6\.4<\/skipped>/);
-    assert.match(
-      testcase('f'),
-      new RegExp(`<failure message="${XPASS_MESSAGE.replace(/[()]/g, '\\$&')}" type="xpass">`),
-    );
-    assert.match(testcase('e'), /<error message="criu dump failed" type="dump">/);
-    assert.match(testcase("d &lt;&amp;&quot;'&gt;"), /<failure message="\/c: master lost" type="topology">/);
-    assert.doesNotMatch(testcase('a'), /<failure|<error|<skipped/);
-    assert.match(xml, /<testsuites name="mountlab" tests="6" failures="2" errors="1" time="60\.000">/);
-    assert.match(xml, /<testsuite name="vm-debian-6\.12-criu-4\.1\.1" tests="6" failures="2" errors="1" skipped="2" /);
-  });
+      assert.match(testcase('e'), /<error message="criu dump failed" type="dump">/);
+      assert.match(testcase("d &lt;&amp;&quot;'&gt;"), /<failure message="\/c: master lost" type="topology">/);
+      assert.doesNotMatch(testcase('a'), /<failure|<error|<skipped/);
+      assert.match(xml, /<testsuites name="mountlab" tests="6" failures="2" errors="1" time="60\.000">/);
+      assert.match(
+        xml,
+        /<testsuite name="vm-debian-6\.12-criu-4\.1\.1" tests="6" failures="2" errors="1" skipped="2" /,
+      );
+    },
+  );
 
   it('puts the relevant lines of the CRIU logs in system-out of results someone must read, not of passes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mountlab-junit-'));
@@ -121,8 +128,8 @@ describe('JUnit report', () => {
       const xml = readFileSync(join(dir, 'junit.xml'), 'utf8');
       assert.deepEqual(await schemaErrors(xml), []);
       const out = (name: string) =>
-        xml.slice(xml.indexOf(`<testcase name="${name}"`)).match(/<system-out>([^]*?)<\/system-out>/)![1]!;
-      assert.match(out('x'), /--- restore\.log \(excerpt\) ---\n[^]*Error \(criu\/mount\.c:2\): mnt: Can't mount/);
+        xml.slice(xml.indexOf(`<testcase name="${name}"`)).match(/<system-out>([\s\S]*?)<\/system-out>/)![1]!;
+      assert.match(out('x'), /--- restore\.log \(excerpt\) ---\n[\s\S]*Error \(criu\/mount\.c:2\): mnt: Can't mount/);
       assert.match(out('x'), /--- dump\.log \(excerpt\) ---\n\(00\.001\) Dumping finished successfully/);
       assert.doesNotMatch(out('x'), /line 50\b/, 'the middle of a long log is left out');
       assert.match(out('x'), /scenario: scenarios\/x\.yaml/);

@@ -62,12 +62,16 @@ export function renderJunit(run: RunResult, logsOf: (r: ScenarioResult) => LogEx
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const all = run.results;
   out.push(
-    `<testsuites name="mountlab" tests="${all.length}" failures="${count(all, 'fail', 'xpass')}" errors="${count(all, 'error')}" time="${secs(run.durationMs)}">`,
+    `<testsuites name="mountlab" tests="${all.length}" failures="${count(all, 'fail', 'xpass')}"` +
+      ` errors="${count(all, 'error')}" time="${secs(run.durationMs)}">`,
   );
   for (const [cell, rs] of byCell) {
     const facts = run.cells.find((c) => c.id === cell)?.facts;
     out.push(
-      `  <testsuite name="${x(cell)}" tests="${rs.length}" failures="${count(rs, 'fail', 'xpass')}" errors="${count(rs, 'error')}" skipped="${count(rs, 'skip', 'xfail')}" time="${secs(rs.reduce((a, r) => a + r.durationMs, 0))}" timestamp="${x(run.startedAt.replace(/\.\d+Z$/, ''))}">`,
+      `  <testsuite name="${x(cell)}" tests="${rs.length}" failures="${count(rs, 'fail', 'xpass')}"` +
+        ` errors="${count(rs, 'error')}" skipped="${count(rs, 'skip', 'xfail')}"` +
+        ` time="${secs(rs.reduce((a, r) => a + r.durationMs, 0))}"` +
+        ` timestamp="${x(run.startedAt.replace(/\.\d+Z$/, ''))}">`,
     );
     if (facts) {
       out.push('    <properties>');

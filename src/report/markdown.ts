@@ -89,7 +89,8 @@ export async function renderMarkdown(run: RunResult, treesOf?: TreesOf): Promise
   L.push(`# mountlab run ${run.runId}`, '');
   const counts = OUTCOMES.filter((o) => run.counts[o] > 0).map((o) => `${run.counts[o]} ${o}`);
   L.push(
-    `${counts.join(', ') || 'no scenarios'} in ${(run.durationMs / 1000).toFixed(1)} s${run.complete ? '' : ' (interrupted)'}.`,
+    `${counts.join(', ') || 'no scenarios'} in ${(run.durationMs / 1000).toFixed(1)} s` +
+      `${run.complete ? '' : ' (interrupted)'}.`,
     '',
   );
   L.push(
@@ -99,7 +100,8 @@ export async function renderMarkdown(run: RunResult, treesOf?: TreesOf): Promise
   for (const c of run.cells) {
     const criu = `${criuText(c.facts)}${c.facts.preflight ? ` (preflight ${c.facts.preflight})` : ''}`;
     L.push(
-      `| ${c.id} | ${c.facts.target} | ${c.facts.kernel} | ${criu} | ${c.facts.accel ?? '-'} | ${(c.facts.readyMs / 1000).toFixed(1)} s | ${resetText(run, c.id)} |`,
+      `| ${c.id} | ${c.facts.target} | ${c.facts.kernel} | ${criu} | ${c.facts.accel ?? '-'} ` +
+        `| ${(c.facts.readyMs / 1000).toFixed(1)} s | ${resetText(run, c.id)} |`,
     );
   }
   const origins = run.cells.flatMap((c) => {
@@ -113,10 +115,12 @@ export async function renderMarkdown(run: RunResult, treesOf?: TreesOf): Promise
   L.push('', '| scenario | cell | verdict | time | probes | why |', '|---|---|---|---|---|---|');
   for (const r of run.results) {
     L.push(
-      `| ${r.scenario} | ${r.cell} | ${r.outcome} | ${(r.durationMs / 1000).toFixed(1)} s | ${probeText(r)} | ${r.reason.replace(/\|/g, '\\|').slice(0, 120)} |`,
+      `| ${r.scenario} | ${r.cell} | ${r.outcome} | ${(r.durationMs / 1000).toFixed(1)} s | ${probeText(r)} ` +
+        `| ${r.reason.replace(/\|/g, '\\|').slice(0, 120)} |`,
     );
   }
-  // Flaky scenarios are listed on their own: their verdict above is the worst attempt's, and a reader deciding on a patch needs to know it wobbles.
+  // Flaky scenarios are listed on their own: their verdict above is the worst
+  // attempt's, and a reader deciding on a patch needs to know it wobbles.
   const flaky = run.results.filter((r) => r.flaky);
   if (flaky.length) {
     L.push(

@@ -42,7 +42,8 @@ export function mergeRuns(inputs: RunInput[], runId: string): RunResult {
       ) {
         throw new MergeConflict(
           file,
-          `cell ${c.id} ran kernel ${c.facts.kernel} with criu ${c.facts.criu} here, but kernel ${prev.facts.kernel} with criu ${prev.facts.criu} in an earlier input: not the same cell`,
+          `cell ${c.id} ran kernel ${c.facts.kernel} with criu ${c.facts.criu} here, ` +
+            `but kernel ${prev.facts.kernel} with criu ${prev.facts.criu} in an earlier input: not the same cell`,
         );
       } else if (prev.facts.kernel === '?')
         cells.set(c.id, { ...c, ...(prev.error && !c.error ? { error: prev.error } : {}) });
@@ -54,7 +55,8 @@ export function mergeRuns(inputs: RunInput[], runId: string): RunResult {
       if (other !== undefined)
         throw new MergeConflict(
           file,
-          `${r.scenario} on ${r.cell} is also in ${other}: the inputs overlap (were the shards split from the same scenarios and cells?)`,
+          `${r.scenario} on ${r.cell} is also in ${other}: ` +
+            'the inputs overlap (were the shards split from the same scenarios and cells?)',
         );
       seen.set(key, file);
       results.push(r);

@@ -47,7 +47,8 @@ function bigCapture(seed: number): string {
         .filter(Boolean)
         .join(' ');
       out.push(
-        `${base + i} ${parent.id} 0:${40 + (i % 7)} / ${mp.replace(/ /g, '\\040')} rw${prop ? ` ${prop}` : ''} - tmpfs src${i} rw`,
+        `${base + i} ${parent.id} 0:${40 + (i % 7)} / ${mp.replace(/ /g, '\\040')}` +
+          ` rw${prop ? ` ${prop}` : ''} - tmpfs src${i} rw`,
       );
       mps.push({ id: base + i, mp });
     }
@@ -122,7 +123,7 @@ describe('mount graph (SVG)', () => {
     }
   });
 
-  it('draws the slave chain: tree edges, one badge per peer group, one arrow bundle per master with a head per slave', () => {
+  it('draws the slave chain: tree edges, a badge per peer group, an arrow bundle per master, a head per slave', () => {
     const t = fixture('vm-trixie-slave-chain-3.before.capture');
     const svg = renderMountGraph(t, { title: 'slave chain' });
     assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" class="mount-graph"/);

@@ -223,12 +223,16 @@ export function renderMountGraph(t: Topology, opts: GraphOptions = {}): string {
   const o: string[] = [];
   const title = opts.title ?? 'mount topology';
   o.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" class="mount-graph" width="${layout.width}" height="${layout.height}" viewBox="0 0 ${layout.width} ${layout.height}" role="img" aria-label="${esc(title)}" font-family="'DejaVu Sans Mono', ui-monospace, Menlo, Consolas, monospace" font-size="${FONT}">`,
+    '<svg xmlns="http://www.w3.org/2000/svg" class="mount-graph"' +
+      ` width="${layout.width}" height="${layout.height}" viewBox="0 0 ${layout.width} ${layout.height}"` +
+      ` role="img" aria-label="${esc(title)}"` +
+      ` font-family="'DejaVu Sans Mono', ui-monospace, Menlo, Consolas, monospace" font-size="${FONT}">`,
     `<title>${esc(title)}</title>`,
   );
   for (const b of boxes) {
     o.push(
-      `<g class="ns-box"><rect x="${PAD / 2}" y="${b.y}" width="${right + PAD - PAD / 2}" height="${b.h}" rx="6" fill="#f6f7f9" stroke="#8a8f98"/>`,
+      `<g class="ns-box"><rect x="${PAD / 2}" y="${b.y}" width="${right + PAD - PAD / 2}" height="${b.h}"` +
+        ' rx="6" fill="#f6f7f9" stroke="#8a8f98"/>',
       `<text x="${PAD}" y="${b.y + 16}" font-weight="bold" fill="#333">${esc(b.header)}</text></g>`,
     );
   }
@@ -256,24 +260,28 @@ export function renderMountGraph(t: Topology, opts: GraphOptions = {}): string {
       .join(' ');
     const label = r.mount ? r.mount.label : `external master ${names.external.get(r.extId!) ?? ''}`;
     o.push(
-      `<g class="${cls}" data-label="${esc(label)}"${group ? ` data-group="${group}"` : ''}><title>${esc(r.tip)}</title>`,
+      `<g class="${cls}" data-label="${esc(label)}"${group ? ` data-group="${group}"` : ''}>` +
+        `<title>${esc(r.tip)}</title>`,
     );
     const fill = mark === 'added' ? '#fde7e7' : group ? colour : '#ffffff';
     const fillOpacity = mark !== 'added' && group ? ' fill-opacity="0.16"' : '';
     const dash = r.kind === 'external' ? ' stroke-dasharray="4 3"' : '';
     o.push(
-      `<rect x="${r.x}" y="${r.y}" width="${w}" height="${NODE_H}" rx="3" fill="${fill}"${fillOpacity} stroke="${colour}" stroke-width="${group ? 1.6 : 1}"${dash}/>`,
+      `<rect x="${r.x}" y="${r.y}" width="${w}" height="${NODE_H}" rx="3" fill="${fill}"${fillOpacity}` +
+        ` stroke="${colour}" stroke-width="${group ? 1.6 : 1}"${dash}/>`,
     );
     if (mark) {
       const lost = mark === 'lost' ? ' stroke-dasharray="6 3"' : '';
       o.push(
-        `<rect class="diff-outline" x="${r.x - 3}" y="${r.y - 3}" width="${w + 6}" height="${NODE_H + 6}" rx="5" fill="none" stroke="${DIFF_COLOUR}" stroke-width="2.5"${lost}/>`,
+        `<rect class="diff-outline" x="${r.x - 3}" y="${r.y - 3}" width="${w + 6}" height="${NODE_H + 6}" rx="5"` +
+          ` fill="none" stroke="${DIFF_COLOUR}" stroke-width="2.5"${lost}/>`,
       );
     }
     let tx = r.x + 4;
     if (group) {
       o.push(
-        `<rect x="${tx}" y="${r.y + (NODE_H - BADGE) / 2}" width="${BADGE + (group.length - 1) * CHAR_W}" height="${BADGE}" rx="2" fill="${colour}"/>`,
+        `<rect x="${tx}" y="${r.y + (NODE_H - BADGE) / 2}" width="${BADGE + (group.length - 1) * CHAR_W}"` +
+          ` height="${BADGE}" rx="2" fill="${colour}"/>`,
         `<text x="${tx + 4}" y="${r.y + 14}" fill="#fff" font-weight="bold">${group}</text>`,
       );
       tx += BADGE + (group.length - 1) * CHAR_W + 4;
@@ -309,7 +317,8 @@ export function renderMountGraph(t: Topology, opts: GraphOptions = {}): string {
   }
   if (omitted) {
     o.push(
-      `<text x="${PAD}" y="${layout.height - 8}" fill="#333">… ${omitted} more mount${omitted === 1 ? '' : 's'} not drawn</text>`,
+      `<text x="${PAD}" y="${layout.height - 8}" fill="#333">` +
+        `… ${omitted} more mount${omitted === 1 ? '' : 's'} not drawn</text>`,
     );
   }
   o.push('</svg>');
@@ -348,7 +357,9 @@ function plan(t: Topology, opts: GraphOptions) {
         where: name,
         what: 'peer group outside the capture',
         tags: [],
-        tip: `${name}: the master of some mounts here is a peer group with no member in the capture (the host's, or one whose members are all gone); its number here was ${id}`,
+        tip:
+          `${name}: the master of some mounts here is a peer group with no member in the capture ` +
+          `(the host's, or one whose members are all gone); its number here was ${id}`,
       });
       y += ROW;
     }
@@ -479,9 +490,11 @@ function clip(s: string, max: number): string {
  */
 function routeArrows(t: Topology, rows: Row[], names: GroupNames): Arrow[] {
   const index = new Map<TopoMount, number>();
-  rows.forEach((r, i) => r.mount && index.set(r.mount, i));
   const extIndex = new Map<number, number>();
-  rows.forEach((r, i) => r.extId !== undefined && extIndex.set(r.extId, i));
+  for (const [i, r] of rows.entries()) {
+    if (r.mount) index.set(r.mount, i);
+    if (r.extId !== undefined) extIndex.set(r.extId, i);
+  }
   const slaves = new Map<string, { ref: GroupRef; to: number[] }>();
   for (const m of t.mounts) {
     const r = m.master;

@@ -29,8 +29,10 @@ function screen(bytes: string): { lines: string[]; cursorVisible: boolean } {
       const [all, q, n, cmd] = m;
       if (q === '?' && n === '25') cursorVisible = cmd === 'h';
       else if (cmd === 'F') row = Math.max(0, row - Number(n || 1));
-      else if (cmd === 'J') lines.splice(row + 1), (lines[row] = '');
-      else assert.fail(`unexpected escape ${JSON.stringify(all)}`);
+      else if (cmd === 'J') {
+        lines.splice(row + 1);
+        lines[row] = '';
+      } else assert.fail(`unexpected escape ${JSON.stringify(all)}`);
       i += all.length - 1;
     } else if (c === '\n') {
       row++;
@@ -62,7 +64,7 @@ describe('progress output', () => {
     assert.ok(progressReporter('normal', new PassThrough(), { TERM: 'xterm' }) instanceof LineProgress);
   });
 
-  it('ends with a one-screen summary: counts, the first explanation line of each failure, and the index.html path', () => {
+  it('ends with a one-screen summary: counts, the first line explaining each failure, and the index.html path', () => {
     const lines = renderEndSummary(run, '/r/run1', 80, 24);
     assert.ok(lines.includes('  FAIL  trap: extra mount /a [stacked 3]'), lines.join('\n'));
     assert.ok(!lines.join('\n').includes('more detail'));

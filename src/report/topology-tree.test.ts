@@ -11,7 +11,8 @@ const capture = (base: number) =>
     `${base + 3} ${base + 2} 0:31 / /w/sub ro shared:${base + 8} master:${base + 7} - tmpfs sub rw`,
     `${base + 4} ${base + 1} 0:30 /sub /a rw master:${base + 7} - tmpfs w rw`,
     `${base + 5} ${base + 4} 0:32 / /a rw unbindable - tmpfs top rw`,
-    `${base + 6} ${base + 1} 0:33 / /${'very-long-directory-name/'.repeat(3)}leaf rw shared:${base + 8} - tmpfs ${'s'.repeat(30)} rw`,
+    `${base + 6} ${base + 1} 0:33 / /${'very-long-directory-name/'.repeat(3)}leaf rw shared:${base + 8}` +
+      ` - tmpfs ${'s'.repeat(30)} rw`,
     '',
   ].join('\n');
 

@@ -25,10 +25,11 @@ export function renderTopologyTree(t: Topology, maxLines = 60): string[] {
     if (!letters.has(g)) letters.set(g, groupLetter(letters.size));
     return letters.get(g)!;
   };
-  const ref = (r: GroupRef) =>
-    r.kind === 'group'
-      ? letter(r.group)
-      : (external.get(r.id) ?? (external.set(r.id, `ext${external.size + 1}`), external.get(r.id)!));
+  const ref = (r: GroupRef) => {
+    if (r.kind === 'group') return letter(r.group);
+    if (!external.has(r.id)) external.set(r.id, `ext${external.size + 1}`);
+    return external.get(r.id)!;
+  };
   // Letter the groups in canonical order first, so a slave's master has its letter even when the master comes later.
   for (const m of t.mounts) if (m.peerGroup) letter(m.peerGroup);
 
@@ -38,7 +39,8 @@ export function renderTopologyTree(t: Topology, maxLines = 60): string[] {
     const walk = (m: TopoMount, prefix: string, last: boolean, depth: number) => {
       const branch = depth === 0 ? '' : `${prefix}${last ? '└─ ' : '├─ '}`;
       const where = depth === 0 ? displayPath(m.mountPoint) : displayPath(relativeTo(m));
-      const what = `${displayPath(m.fsType)} ${displayPath(m.source)}${m.root === '/' ? '' : ` [${displayPath(m.root)}]`}`;
+      const root = m.root === '/' ? '' : ` [${displayPath(m.root)}]`;
+      const what = `${displayPath(m.fsType)} ${displayPath(m.source)}${root}`;
       const prop = [
         m.peerGroup ? `shared:${letter(m.peerGroup)}` : '',
         m.master ? `master:${ref(m.master)}` : '',
@@ -49,7 +51,7 @@ export function renderTopologyTree(t: Topology, maxLines = 60): string[] {
         .join(' ');
       lines.push(fit(`${branch}${where}`, what, prop));
       const next = depth === 0 ? '' : `${prefix}${last ? '   ' : '│  '}`;
-      m.children.forEach((c, i) => walk(c, next, i === m.children.length - 1, depth + 1));
+      for (const [i, c] of m.children.entries()) walk(c, next, i === m.children.length - 1, depth + 1);
     };
     for (const r of ns.roots) walk(r, '', true, 0);
   }
@@ -73,7 +75,10 @@ function relativeTo(m: TopoMount): string {
   return m.mountPoint.startsWith(base) ? m.mountPoint.slice(base.length) : m.mountPoint;
 }
 
-/** Three columns, the first two cut with "…" so the line stays within TREE_WIDTH; the propagation labels are kept whole. */
+/**
+ * Three columns, the first two cut with "…" so the line stays within
+ * TREE_WIDTH; the propagation labels are kept whole.
+ */
 function fit(where: string, what: string, prop: string): string {
   let base = `${where.padEnd(Math.max(where.length + 1, 24))}${what}`;
   const room = prop ? TREE_WIDTH - prop.length - 1 : TREE_WIDTH;

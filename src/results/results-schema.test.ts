@@ -21,7 +21,7 @@ describe('results.json schema', () => {
     assert.deepEqual([...FINISHED_RUN_FIELDS].sort(), [...schema.then.required].sort());
   });
 
-  it('names what is wrong: an outcome outside the closed set, an unknown field, a complete file without its cells', () => {
+  it('names what is wrong: an outcome outside the closed set, an unknown field, a complete file with no cells', () => {
     const base = {
       format: 'mountlab-results/1',
       runId: 'r',

@@ -40,7 +40,10 @@ export interface ScenarioContext {
   probes: boolean;
   /** --repeat: attempts after the first keep their artifacts in attempt-K/ under the scenario's directory. */
   attempt?: number;
-  /** Build and capture only (`mountlab import --verify`): the verdict is `pass` once before.capture is saved; nothing is dumped. */
+  /**
+   * Build and capture only (`mountlab import --verify`): the verdict is
+   * `pass` once before.capture is saved; nothing is dumped.
+   */
   stopAfter?: 'capture-before';
 }
 
@@ -440,7 +443,8 @@ async function cleanup(guest: Guest, plan: GuestPlan, phases: PhaseTiming[]): Pr
   try {
     const r = await guest.target.exec([LABCTL, 'cleanup', plan.id], { timeoutMs: 30_000, label: 'cleanup' });
     phases.push({ phase: 'cleanup', ms: Date.now() - t0, ok: r.code === 0 });
-    // A guest the scenario left dirty (a task that would not die, a mount or loop device left over) does not run the next one.
+    // A guest the scenario left dirty (a task that would not die, a mount or
+    // loop device left over) does not run the next one.
     const dirty = /^dirty (.*)$/m.exec(r.stdout);
     if (r.code !== 0) guest.retire(`cleanup failed (exit ${r.code})`);
     else if (dirty) guest.retire(`left dirty: ${dirty[1]}`);

@@ -54,7 +54,8 @@ describe('known-bug expectations', () => {
     const v = applyKnownBug(none, facts, { outcome: 'fail', reason: 'fd 20 now /w/a.cr_link', sentences: [] });
     assert.equal(
       v.reason,
-      "known bug (no upstream report found; searched criu issues and commits for 'cr_link', 2026-12-03): fd 20 now /w/a.cr_link",
+      "known bug (no upstream report found; searched criu issues and commits for 'cr_link', 2026-12-03): " +
+        'fd 20 now /w/a.cr_link',
     );
     assert.match(
       applyKnownBug(none, facts, { outcome: 'pass', reason: 'identical', sentences: [] }).reason,
@@ -62,7 +63,8 @@ describe('known-bug expectations', () => {
     );
     assert.equal(
       describeExpectation(none),
-      "known bug (no upstream report found; searched criu issues and commits for 'cr_link', 2026-12-03) (/cr_link/, criu <=4.1.1)",
+      "known bug (no upstream report found; searched criu issues and commits for 'cr_link', 2026-12-03) " +
+        '(/cr_link/, criu <=4.1.1)',
     );
     assert.equal(describeExpectation(bug), 'known bug (https://example.org/bug/1) (/cr_link/, criu <=4.1.1)');
   });

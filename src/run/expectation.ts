@@ -75,7 +75,10 @@ export function describeExpectation(x: Expectation): string {
     case 'identical':
       return x.note ? `identical (${x.note})` : 'identical';
     case 'known-bug':
-      return `known bug (${upstreamText(x.upstream)}) (/${x.reason.source}/${x.kernel ? `, kernel ${x.kernel}` : ''}${x.criu ? `, criu ${x.criu}` : ''})`;
+      return (
+        `known bug (${upstreamText(x.upstream)}) (/${x.reason.source}/` +
+        `${x.kernel ? `, kernel ${x.kernel}` : ''}${x.criu ? `, criu ${x.criu}` : ''})`
+      );
     default:
       return `${x.phase === 'either' ? 'fails' : `${x.phase}-fails`} /${x.pattern.source}/`;
   }

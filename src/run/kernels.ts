@@ -61,7 +61,9 @@ export function parseKernels(list: string, modules?: string): KernelSource[] {
     files[0]!.modules = resolve(modules);
   }
   // Cell ids must differ: two user kernels are told apart by position.
-  if (files.length > 1) files.forEach((f, i) => (f.name = `user-kernel-${i + 1}`));
+  if (files.length > 1) {
+    for (const [i, f] of files.entries()) f.name = `user-kernel-${i + 1}`;
+  }
   const names = out.map((k) => k.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw bad(`kernel '${dup}' is listed twice`);

@@ -147,7 +147,14 @@ describe('runner', () => {
 
   it('keeps one guest for a whole corpus when nothing goes wrong', async () => {
     let starts = 0;
-    const target: Target = { kind: 'vm', describe: 'scripted', start: async () => (starts++, new ScriptedGuest('')) };
+    const target: Target = {
+      kind: 'vm',
+      describe: 'scripted',
+      start: async () => {
+        starts++;
+        return new ScriptedGuest('');
+      },
+    };
     const s = (n: string) =>
       parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
     const run = await runCorpus([s('a'), s('b'), s('c')], [{ id: 'cell', target }], {
@@ -170,9 +177,10 @@ describe('runner: stopAfter capture-before', () => {
     const asked: string[] = [];
     const guest = new ScriptedGuest('');
     const exec = guest.exec.bind(guest);
-    guest.exec = (argv, opts) => (
-      asked.push(typeof argv === 'string' ? argv : argv.slice(1, 2).join(' ')), exec(argv, opts)
-    );
+    guest.exec = (argv, opts) => {
+      asked.push(typeof argv === 'string' ? argv : argv.slice(1, 2).join(' '));
+      return exec(argv, opts);
+    };
     const target: Target = { kind: 'vm', describe: 'scripted', start: async () => guest };
     const run = await runCorpus(
       [parseScenario('name: b\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n', 'b.yaml')],
@@ -302,7 +310,14 @@ describe('runner: parallel targets, shards, repeats', () => {
         const starts: string[] = [];
         const cell = (id: string): { id: string; target: Target } => ({
           id,
-          target: { kind: 'vm', describe: id, start: async () => (starts.push(id), new ScriptedGuest('')) },
+          target: {
+            kind: 'vm',
+            describe: id,
+            start: async () => {
+              starts.push(id);
+              return new ScriptedGuest('');
+            },
+          },
         });
         const run = await runCorpus(
           names.map((n) => s(n)),
@@ -382,7 +397,11 @@ describe('runner: an exception in the lab itself', () => {
     const target: Target = {
       kind: 'vm',
       describe: 'scripted',
-      start: async () => (guests.push(new ScriptedGuest('')), guests[guests.length - 1]!),
+      start: async () => {
+        const guest = new ScriptedGuest('');
+        guests.push(guest);
+        return guest;
+      },
     };
     const s = (n: string) =>
       parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);

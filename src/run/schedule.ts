@@ -74,7 +74,10 @@ export interface JobBudget {
   reason: string;
 }
 
-/** Memory a VM costs beyond its guest RAM: qemu itself and TCG's 64 MiB translation cache, measured (bench/peak-rss). */
+/**
+ * Memory a VM costs beyond its guest RAM: qemu itself and TCG's 64 MiB
+ * translation cache, measured (bench/peak-rss).
+ */
 export const VM_OVERHEAD_MIB = 256;
 /** Left for the host: the lab, ssh, and whatever else the machine is doing. */
 const HOST_RESERVE_MIB = 1024;

@@ -27,7 +27,11 @@ describe('scenario runs', () => {
   it('expects a known bug of one engine only under that engine', () => {
     const s = load(
       'b',
-      'engine: {mount-engine: both}\nexpect: {known-bug: {url: https://example.org/bug/1, reason: r, mount-engine: compat}}\n',
+      [
+        'engine: {mount-engine: both}',
+        'expect: {known-bug: {url: https://example.org/bug/1, reason: r, mount-engine: compat}}',
+        '',
+      ].join('\n'),
     ).scenario;
     assert.equal(expectationOf(s, 'compat').kind, 'known-bug');
     assert.deepEqual(expectationOf(s, 'v2'), { kind: 'identical' });

@@ -15,7 +15,8 @@ describe('run-diff: text', () => {
     assert.match(lines[1]!, /^new: {6}reports\/new-run\/results\.json \(run new-run; .*criu 4\.1\.1\)$/);
     assert.equal(lines[2], 'note: new: reports is a reports directory: took the newest of 2 runs, new-run');
     assert.deepEqual(lines.slice(4), [
-      'REGRESSION breaks (vm-debian-6.12): pass → error: criu restore failed (exit 1): Error (criu/mount.c:1992): mnt: A few mount points | cannot be mounted',
+      'REGRESSION breaks (vm-debian-6.12): pass → error: criu restore failed (exit 1): ' +
+        'Error (criu/mount.c:1992): mnt: A few mount points | cannot be mounted',
       'FIXED gets-fixed (vm-debian-6.12): fail → pass (was: /a lost its master)',
       'CHANGED reason-moves (vm-debian-6.12): error → fail: /w/m0 lost its master',
       '    was: criu dump failed (exit 1)',

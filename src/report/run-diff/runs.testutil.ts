@@ -51,7 +51,9 @@ export function renderedDiff(): { base: LoadedRun; next: LoadedRun; x: DiffInput
     'base-run',
   );
   const many = Array.from({ length: 7 }, (_, i) => ({
-    sentence: `/w/m${i} was a slave of the peer group of /w (master:1); after restore it is private, which loses every mount propagated from /w`,
+    sentence:
+      `/w/m${i} was a slave of the peer group of /w (master:1); ` +
+      'after restore it is private, which loses every mount propagated from /w',
   }));
   const next = run(
     [
@@ -63,7 +65,9 @@ export function renderedDiff(): { base: LoadedRun; next: LoadedRun; x: DiffInput
           error: {
             phase: 'restore',
             message: 'criu restore failed (exit 1)',
-            excerpt: `\x1b[31mError (criu/mount.c:1992): mnt: A few mount points can't be mounted\x1b[0m\n${'x'.repeat(150)}\n${'more\n'.repeat(20)}`,
+            excerpt:
+              "\x1b[31mError (criu/mount.c:1992): mnt: A few mount points can't be mounted\x1b[0m\n" +
+              `${'x'.repeat(150)}\n${'more\n'.repeat(20)}`,
           },
         },
       ),
