@@ -213,7 +213,7 @@ function checkText(text: string, file: string | undefined): void {
   if (nul >= 0) at(nul, 'NUL byte: this is not a mountinfo file or a capture');
   // A blank line of spaces and \r is skipped like any blank line; a \r ending text is not.
   const cr = /\r(?=\n|$)/g;
-  for (let m; (m = cr.exec(text)); ) {
+  for (let m: RegExpExecArray | null; (m = cr.exec(text)); ) {
     const start = text.lastIndexOf('\n', m.index) + 1;
     if (!BLANK.test(text.slice(start, m.index + 1)))
       at(

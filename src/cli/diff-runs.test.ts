@@ -241,6 +241,8 @@ describe('mountlab diff-runs', () => {
 
   it('exits 2 with a message naming the file for input it cannot use', async () => {
     const good = join(dir, 'old/20261121-211844-ad7f');
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
     const cases: [string, RegExp][] = [
       [join(dir, 'missing.json'), /missing\.json: cannot read: no such file or directory$/],
       [put('notjson', '{"format": "mountlab-results/1", '), /notjson\/results\.json: not JSON \(/],
@@ -260,10 +262,7 @@ describe('mountlab diff-runs', () => {
         put('badoutcome', { ...NEW, results: [{ ...NEW.results[0], outcome: 'ok' }] }),
         /badoutcome\/results\.json: results\[0\] \(shared-root\): outcome "ok" is not one of/,
       ],
-      [
-        (mkdirSync(join(dir, 'empty')), join(dir, 'empty')),
-        /empty: no results\.json in it or in any directory under it$/,
-      ],
+      [empty, /empty: no results\.json in it or in any directory under it$/],
     ];
     for (const [bad, re] of cases) {
       for (const [a, b] of [

@@ -63,7 +63,7 @@ describe('mountlab merge', () => {
     assert.equal(readFileSync(join(dir, 'vm-a/s2/restore.log'), 'utf8'), 's2 vm-a/s2/restore.log\n');
     assert.match(
       (err.read() as Buffer).toString(),
-      /merged 2 run\(s\): shard-1, reports-run[^]*1 pass, 1 fail, 1 xfail/,
+      /merged 2 run\(s\): shard-1, reports-run[\s\S]*1 pass, 1 fail, 1 xfail/,
     );
   });
 

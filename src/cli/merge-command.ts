@@ -14,7 +14,7 @@ import { BadInputError } from '../errors.js';
 import { MergeConflict, mergeRuns, replayRun, type RunInput } from '../report/merge-runs.js';
 import { runReporters } from '../report/run-reporters.js';
 import { renderEndSummary } from '../report/end-summary.js';
-import { isFinishedRun, type RunResult } from '../results/result.js';
+import { isFinishedRun, type ResultsFile, type RunResult } from '../results/result.js';
 import { ResultsFileError, readResultsFile } from '../results/read-results.js';
 import { isDirectory, isFile } from '../paths.js';
 import { RUN_FILES } from '../results/artifacts.js';
@@ -78,7 +78,7 @@ async function runsIn(dir: string): Promise<(RunInput & { dir: string })[]> {
 
 async function readRun(dir: string): Promise<RunInput & { dir: string }> {
   const file = join(dir, RUN_FILES.results);
-  let doc;
+  let doc: ResultsFile;
   try {
     doc = await readResultsFile(file);
   } catch (e) {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { formatCapture } from '../capture/capture-file.js';
+import { formatCapture, type Capture } from '../capture/capture-file.js';
 import { formatMountinfoLine } from '../capture/mountinfo.js';
 import { prng, type Rand } from '../compare/gen.testutil.js';
 import type { Scenario, Step } from '../scenario/scenario.generated.js';
@@ -52,7 +52,7 @@ describe('import: properties', function () {
         const table = genTable(r);
         const text = renderPaste(table, randomStyle(r, table.tasks.length), prng(seed));
         const { plan, yaml, scenario } = importText(text, 'paste.txt', {});
-        let built;
+        let built: Capture;
         try {
           built = MountModel.runScenario(scenario).capture;
         } catch (e) {
@@ -127,11 +127,13 @@ interface StepPath {
 
 function stepPaths(s: Scenario): StepPath[] {
   const out: StepPath[] = [];
-  (s.outside ?? []).forEach((step, index) => out.push({ where: 'outside', index, step }));
-  s.steps.forEach((step, index) => {
+  for (const [index, step] of (s.outside ?? []).entries()) out.push({ where: 'outside', index, step });
+  for (const [index, step] of s.steps.entries()) {
     out.push({ where: 'steps', index, step });
-    step.spawn?.steps.forEach((inner, i) => out.push({ where: 'steps', index, inner: i, step: inner }));
-  });
+    for (const [inner, innerStep] of (step.spawn?.steps ?? []).entries()) {
+      out.push({ where: 'steps', index, inner, step: innerStep });
+    }
+  }
   return out;
 }
 

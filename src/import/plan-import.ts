@@ -604,7 +604,8 @@ function setupSteps(
     helperSteps.push({ step: { bind: { source: sp.src, target: peersPath(g.id) } } });
   }
   for (const id of slaveMasters) {
-    const sb = groupOf.get(id)?.members[0]!.superblock ?? externalSb.get(id)!;
+    const group = groupOf.get(id);
+    const sb = group ? group.members[0]!.superblock : externalSb.get(id)!;
     helperSteps.push({ step: { bind: { source: sbPlans.get(sb)!.src, target: slavesPath(id) } } });
   }
   for (const g of groupOrder) {

@@ -16,8 +16,10 @@ const run = (steps: string, outside?: string) =>
 function table(steps: string, outside?: string): string[] {
   const { capture } = run(steps, outside);
   const letters = new Map<number, string>();
-  const l = (n: number) =>
-    letters.has(n) ? letters.get(n)! : (letters.set(n, String.fromCharCode(65 + letters.size)), letters.get(n)!);
+  const l = (n: number): string => {
+    if (!letters.has(n)) letters.set(n, String.fromCharCode(65 + letters.size));
+    return letters.get(n)!;
+  };
   return capture.tasks[0]!.mounts.filter((m) => m.mountPoint.startsWith('/w')).map(
     (m) =>
       `${m.mountPoint} ${m.root}${m.shared ? ` shared:${l(m.shared)}` : ''}${m.master ? ` master:${l(m.master)}` : ''}${m.unbindable ? ' unbindable' : ''}`,

@@ -52,6 +52,7 @@ const RECORD_ONLY = ['mount', 'umount', 'mkfs.ext2', 'mkfs.ext3', 'mkfs.ext4', '
 /** Appends one record per call: stub name, cwd, task, order, argc, argv, NUL-separated, one file per call (tasks run concurrently). */
 const RECORDER = [
   'ml_record() {',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansions, written for bash
   '  printf \'%s\\0\' "$1" "$PWD" "${MOUNTLAB_TASK-}" "$EPOCHREALTIME.$$" "$(( $# - 1 ))" "${@:2}" > "$REC/call.$EPOCHREALTIME.$$.$RANDOM"',
   '}',
 ].join('\n');
@@ -202,6 +203,7 @@ const P4 = '/w/a;b && c || d | e > f < g';
 const P5 = '/w/literal\\040backslash';
 const P6 = '/w/ünïcødé 日本語 😀';
 const P7 = '/w/-rf';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion the guest must not perform
 const P8 = '/w/$HOME ${IFS} * ? [a] ~ ! # %';
 const FILE = `${P3}/file \`id\` $(id)`;
 const CONTENT = 'line 1 $(touch /tmp/pwned)\n`id` \'single\' "double" \\ %s %d\n\n';
@@ -314,9 +316,11 @@ function userStrings(loaded: LoadedScenario): { value: string; kind: 'word' | 'c
       if (parent && 'content' in parent)
         out.push({ value: v, kind: key === 'content' ? 'content' : 'file', file: String(parent.path) });
       else out.push({ value: v, kind: 'word' });
-    } else if (Array.isArray(v)) v.forEach((x) => walk(x, key, parent));
-    else if (v && typeof v === 'object')
+    } else if (Array.isArray(v)) {
+      for (const x of v) walk(x, key, parent);
+    } else if (v && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) walk(x, k, v as Record<string, unknown>);
+    }
   };
   const s = loaded.scenario;
   walk(s.steps, 'steps', undefined);
@@ -332,7 +336,7 @@ function userStrings(loaded: LoadedScenario): { value: string; kind: 'word' | 'c
       }
       for (const k of ['signal', 'wait']) if (typeof st[k] === 'string') internal.add(st[k] as string);
       const o = st.open as { flags?: string[]; mode?: string } | undefined;
-      if (o?.flags) o.flags.forEach((x) => internal.add(x));
+      if (o?.flags) for (const x of o.flags) internal.add(x);
     }
   };
   collect(s.steps);

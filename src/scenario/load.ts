@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { readFileSync } from 'node:fs';
+import { readFileSync, type Stats } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import {
@@ -590,7 +590,7 @@ export async function discoverScenarioFiles(paths: string[]): Promise<ScenarioPa
   const out: ScenarioPath[] = [];
   for (const arg of paths) {
     const p = argumentBytes(arg) ?? arg;
-    let st;
+    let st: Stats;
     try {
       st = await stat(p);
     } catch (e) {

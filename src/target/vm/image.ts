@@ -229,7 +229,7 @@ function runBuild(script: string, args: string[], progress: ImageProgress, signa
     let buf = '';
     const feed = (d: Buffer) => {
       buf += d.toString('utf8');
-      let i;
+      let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
         onLine(buf.slice(0, i));
         buf = buf.slice(i + 1);
