@@ -94,7 +94,10 @@ export interface FdEntry {
   names?: string[];
   /** The helper's walk for `names` stopped after this many directory entries: `names` may lack some. */
   namesTruncated?: number;
-  /** Why `names` is missing: 'not-in-mountinfo', 'covered' (the mount's root is hidden by another mount) or an errno name. */
+  /**
+   * Why `names` is missing: 'not-in-mountinfo', 'covered' (the mount's root is hidden by another mount) or an errno
+   * name.
+   */
   namesError?: string;
   /**
    * readlink() of /proc/PID/fd/N, unescaped (latin1, like mountinfo), without
@@ -326,7 +329,8 @@ function checkNesting(tasks: TaskCapture[], file: string | undefined): void {
       sum += md;
       if (sum > MAX_DEPTH_SUM) {
         throw new MountinfoParseError(
-          `the mounts' depths add up to more than ${MAX_DEPTH_SUM} by here: too deep to compare (comparing costs each mount its depth)`,
+          `the mounts' depths add up to more than ${MAX_DEPTH_SUM} by here: ` +
+            'too deep to compare (comparing costs each mount its depth)',
           file,
           m.line,
           1,

@@ -36,7 +36,7 @@ const res = (scenario: string, outcome: ScenarioResult['outcome'], cell = 'vm-a'
 describe('mountlab merge', () => {
   after(removeScratch);
 
-  it('merges disjoint shards into one run with every report, artifacts copied, counts and exit code recomputed', async () => {
+  it('merges disjoint shards: one run, every report, artifacts copied, counts and exit code recomputed', async () => {
     const root = scratchDir('merge');
     const a = shardDir(root, 'shard-1', [res('s1', 'pass'), res('s3', 'xfail')]);
     // A CI download directory: the run sits one level down.

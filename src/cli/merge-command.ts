@@ -59,7 +59,10 @@ export async function mergeCommand(
   return merged.exitCode;
 }
 
-/** The runs a DIR names: itself when it holds results.json, else every run directory below it (two levels: reports/RUN, or artifact/reports/RUN). */
+/**
+ * The runs a DIR names: itself when it holds results.json, else every run directory below it (two levels:
+ * reports/RUN, or artifact/reports/RUN).
+ */
 async function runsIn(dir: string): Promise<(RunInput & { dir: string })[]> {
   if (!(await isDirectory(dir))) throw bad(dir, 'not a directory');
   if (await isFile(join(dir, RUN_FILES.results))) return [await readRun(dir)];
