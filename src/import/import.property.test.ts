@@ -60,10 +60,8 @@ describe('import: properties', function () {
           throw e;
         }
         const check = checkImport(plan, built);
-        assert.ok(
-          check.equivalent,
-          `${[...check.differences.map((d) => d.sentence), ...check.leftovers].join('\n')}\n${tableText(table)}\n${formatCapture(built)}\n${yaml}`,
-        );
+        const found = [...check.differences.map((d) => d.sentence), ...check.leftovers].join('\n');
+        assert.ok(check.equivalent, `${found}\n${tableText(table)}\n${formatCapture(built)}\n${yaml}`);
         seen.namespaces += plan.counts.namespaces > 1 ? 1 : 0;
         seen.groups += plan.counts.peerGroups > 0 ? 1 : 0;
         seen.external += plan.counts.external > 0 ? 1 : 0;
@@ -101,7 +99,8 @@ describe('import: properties', function () {
         }
         assert.ok(
           caught,
-          `leaving out ${victim.where} step ${victim.index + 1} (${JSON.stringify(victim.step)}) changed nothing\n${yaml}`,
+          `leaving out ${victim.where} step ${victim.index + 1} (${JSON.stringify(victim.step)}) ` +
+            `changed nothing\n${yaml}`,
         );
         const kind = Object.keys(victim.step)[0]!;
         kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
