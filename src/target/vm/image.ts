@@ -129,7 +129,8 @@ export async function ensureImage(
   });
   if (!built) return img;
   progress(
-    `image ${id} built in ${((Date.now() - started) / 1000).toFixed(1)} s: criu ${img.manifest.criuVersion}, util-linux ${img.manifest.utilLinuxVersion ?? '?'}`,
+    `image ${id} built in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
+      `criu ${img.manifest.criuVersion}, util-linux ${img.manifest.utilLinuxVersion ?? '?'}`,
   );
   const pruned = await pruneImages(spec.suite, id);
   if (pruned.length)
