@@ -75,21 +75,25 @@ describe('capture files', () => {
 
   it('formats captures that parse back to the same capture (escapes, empty source, unknown fields)', () => {
     const c = parseCapture(
-      '@task a\\075b\\040c pid=1 mntns=9 cwd=/x\\012y root=/\n1 0 0:5 / /m\\040n rw shared:1 future:3 - tmpfs  rw,o=\\054\n',
+      '@task a\\075b\\040c pid=1 mntns=9 cwd=/x\\012y root=/\n' +
+        '1 0 0:5 / /m\\040n rw shared:1 future:3 - tmpfs  rw,o=\\054\n',
     );
     assert.equal(c.tasks[0]!.key, 'a=b c');
     const again = parseCapture(formatCapture(c));
     assert.deepEqual(lineless(again), lineless(c));
   });
 
-  it('reads sha256, hashed, names (commas and spaces escaped) and their error fields on @fd lines, and writes them back', () => {
+  it('round-trips sha256, hashed, names (commas and spaces escaped) and their error fields on @fd lines', () => {
     const H = 'ec0ab7e0d3829e766b3f32e9534b58d56580d9faff5fc16cd91127589886d915';
     const text = [
       '@task init pid=1 mntns=2',
       '1 0 0:5 / / rw - tmpfs t rw',
-      `@fd 20 flags=100002 pos=0 mnt=1 ino=7 dev=0:5 nlink=3 type=file size=11 sha256=${H} names=/w/b,/w/sp\\040ace\\054x/d,/w/back\\134slash path=/w/a\\040(deleted)`,
-      `@fd 21 flags=0 pos=0 mnt=1 ino=8 dev=0:5 nlink=1 type=file size=68157440 sha256=${H} hashed=67108864 names= names-truncated=20000 path=/w/big\\040(deleted)`,
-      '@fd 22 flags=0 pos=0 mnt=1 ino=9 dev=0:5 nlink=2 type=file size=1 sha256-error=EACCES names-error=covered path=/w/c',
+      `@fd 20 flags=100002 pos=0 mnt=1 ino=7 dev=0:5 nlink=3 type=file size=11 sha256=${H} ` +
+        'names=/w/b,/w/sp\\040ace\\054x/d,/w/back\\134slash path=/w/a\\040(deleted)',
+      `@fd 21 flags=0 pos=0 mnt=1 ino=8 dev=0:5 nlink=1 type=file size=68157440 sha256=${H} ` +
+        'hashed=67108864 names= names-truncated=20000 path=/w/big\\040(deleted)',
+      '@fd 22 flags=0 pos=0 mnt=1 ino=9 dev=0:5 nlink=2 type=file size=1 ' +
+        'sha256-error=EACCES names-error=covered path=/w/c',
     ].join('\n');
     const c = parseCapture(text);
     const [a, b, d] = c.tasks[0]!.fds;
@@ -104,7 +108,14 @@ describe('capture files', () => {
 
   it('keeps an inode number above 2^53 exact (overlayfs xino=on), so neighbours stay apart', () => {
     const c = parseCapture(
-      '@task init pid=1 mntns=2\n1 0 0:5 / / rw - tmpfs t rw\n@fd 3 flags=0 pos=0 mnt=1 ino=9223372036856957337 path=/a\n@fd 4 flags=0 pos=0 mnt=1 ino=9223372036856957338 path=/b\n@fd 5 flags=0 pos=0 mnt=1 ino=12 path=/c\n',
+      [
+        '@task init pid=1 mntns=2',
+        '1 0 0:5 / / rw - tmpfs t rw',
+        '@fd 3 flags=0 pos=0 mnt=1 ino=9223372036856957337 path=/a',
+        '@fd 4 flags=0 pos=0 mnt=1 ino=9223372036856957338 path=/b',
+        '@fd 5 flags=0 pos=0 mnt=1 ino=12 path=/c',
+        '',
+      ].join('\n'),
     );
     assert.deepEqual(
       c.tasks[0]!.fds.map((f) => f.ino),

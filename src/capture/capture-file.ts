@@ -94,7 +94,10 @@ export interface FdEntry {
   names?: string[];
   /** The helper's walk for `names` stopped after this many directory entries: `names` may lack some. */
   namesTruncated?: number;
-  /** Why `names` is missing: 'not-in-mountinfo', 'covered' (the mount's root is hidden by another mount) or an errno name. */
+  /**
+   * Why `names` is missing: 'not-in-mountinfo', 'covered' (the mount's root is hidden by another mount) or an errno
+   * name.
+   */
   namesError?: string;
   /**
    * readlink() of /proc/PID/fd/N, unescaped (latin1, like mountinfo), without
@@ -213,7 +216,7 @@ function checkText(text: string, file: string | undefined): void {
   if (nul >= 0) at(nul, 'NUL byte: this is not a mountinfo file or a capture');
   // A blank line of spaces and \r is skipped like any blank line; a \r ending text is not.
   const cr = /\r(?=\n|$)/g;
-  for (let m; (m = cr.exec(text)); ) {
+  for (let m: RegExpExecArray | null; (m = cr.exec(text)); ) {
     const start = text.lastIndexOf('\n', m.index) + 1;
     if (!BLANK.test(text.slice(start, m.index + 1)))
       at(
@@ -326,7 +329,8 @@ function checkNesting(tasks: TaskCapture[], file: string | undefined): void {
       sum += md;
       if (sum > MAX_DEPTH_SUM) {
         throw new MountinfoParseError(
-          `the mounts' depths add up to more than ${MAX_DEPTH_SUM} by here: too deep to compare (comparing costs each mount its depth)`,
+          `the mounts' depths add up to more than ${MAX_DEPTH_SUM} by here: ` +
+            'too deep to compare (comparing costs each mount its depth)',
           file,
           m.line,
           1,

@@ -73,7 +73,7 @@ describe('captures no kernel prints (issue 16.7)', () => {
     });
   }
 
-  it('still reads what kernels print: 2^31 - 1, propagate_from beside another master, stacked and nested mountpoints', () => {
+  it('still reads what kernels print: 2^31 - 1, propagate_from beside another master, stacked, nested mounts', () => {
     const text = [
       '2147483647 2147483646 0:40 / / rw - tmpfs root rw',
       '5 2147483647 0:41 / /a rw shared:2147483647 master:1 propagate_from:2 - tmpfs a rw',

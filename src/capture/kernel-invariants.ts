@@ -46,7 +46,8 @@ export function checkKernelLine(e: MountEntry, text: string, file: string | unde
   const from = optional.get('propagate_from');
   if (shared && master && shared.value === master.value) {
     fail(
-      `master:${master.value} is the mount's own peer group (shared:${shared.value}): a mount cannot be a slave of its own peers`,
+      `master:${master.value} is the mount's own peer group (shared:${shared.value}): ` +
+        'a mount cannot be a slave of its own peers',
       master.col,
     );
   }
@@ -54,7 +55,8 @@ export function checkKernelLine(e: MountEntry, text: string, file: string | unde
     fail(`propagate_from:${from.value} without master: the kernel prints propagate_from only for slaves`, from.col);
   if (from && master && from.value === master.value) {
     fail(
-      `propagate_from:${from.value} equals master:${master.value}: the kernel prints propagate_from only when it differs`,
+      `propagate_from:${from.value} equals master:${master.value}: ` +
+        'the kernel prints propagate_from only when it differs',
       from.col,
     );
   }

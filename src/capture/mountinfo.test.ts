@@ -151,7 +151,8 @@ describe('mountinfo parser', () => {
 
   it('formats an entry back to a line that parses to the same entry', () => {
     const text =
-      '44 45 253:1 /a\\040b /c\\134d ro,nosuid shared:3 master:1 propagate_from:2 unbindable x:1 - tmp\\011fs  rw,o=\\054';
+      '44 45 253:1 /a\\040b /c\\134d ro,nosuid shared:3 master:1 propagate_from:2 unbindable x:1' +
+      ' - tmp\\011fs  rw,o=\\054';
     const e = parseMountinfoLine(text, 1);
     assert.equal(formatMountinfoLine(e), text);
   });

@@ -13,7 +13,8 @@ const BEFORE = [
   '22 21 0:40 / /w rw shared:1 - tmpfs w rw',
   '23 22 0:41 / /w/c rw master:1 - tmpfs c rw',
   '24 21 0:42 / /auto rw - autofs systemd-1 rw,fd=5,pgrp=1,timeout=0,pipe_ino=100',
-  '@fd 3 flags=2 pos=7 mnt=22 ino=11 dev=0:40 nlink=1 type=file size=9 sha256=2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824 path=/w/a',
+  '@fd 3 flags=2 pos=7 mnt=22 ino=11 dev=0:40 nlink=1 type=file size=9 ' +
+    'sha256=2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824 path=/w/a',
 ].join('\n');
 /** BEFORE after a good restore: ids, peer group, minors, inode, autofs pipe renumbered. */
 const AFTER = [
@@ -22,7 +23,8 @@ const AFTER = [
   '51 49 254:0 / / rw - ext4 /dev/vda rw',
   '50 51 0:60 / /w rw shared:7 - tmpfs w rw',
   '52 51 0:62 / /auto rw - autofs systemd-1 rw,fd=9,pgrp=1,timeout=0,pipe_ino=300',
-  '@fd 3 flags=2 pos=7 mnt=50 ino=44 dev=0:60 nlink=1 type=file size=9 sha256=2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824 path=/w/a',
+  '@fd 3 flags=2 pos=7 mnt=50 ino=44 dev=0:60 nlink=1 type=file size=9 ' +
+    'sha256=2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824 path=/w/a',
 ].join('\n');
 const SLAVE_LOST = AFTER.replace(' master:7', '');
 const MASTER_SENTENCE = '/w/c was a slave of the peer group of /w (master:1); after restore it is private';

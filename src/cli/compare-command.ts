@@ -68,12 +68,8 @@ export async function compareCommand(before: string, after: string, opts: Compar
     }
   }
   const c = compareCaptures(captures[0]!, captures[1]!);
-  await write(
-    out,
-    opts.json
-      ? `${JSON.stringify({ equivalent: c.equivalent, differences: c.differences, filtered: c.filtered, notes: c.notes })}\n`
-      : formatText(c),
-  );
+  const { equivalent, differences, filtered, notes } = c;
+  await write(out, opts.json ? `${JSON.stringify({ equivalent, differences, filtered, notes })}\n` : formatText(c));
   return c.equivalent ? 0 : 1;
 }
 
@@ -121,7 +117,8 @@ function excerpt(text: string, line: number, column: number): string {
       octal,
     );
   const gutter = String(line);
-  return `  ${gutter} | ${pre}${show(src)}${post}\n  ${' '.repeat(gutter.length)} | ${' '.repeat(pre.length + show(src.slice(0, column - 1)).length)}^\n`;
+  const caretIndent = ' '.repeat(pre.length + show(src.slice(0, column - 1)).length);
+  return `  ${gutter} | ${pre}${show(src)}${post}\n  ${' '.repeat(gutter.length)} | ${caretIndent}^\n`;
 }
 
 class TooBig extends Error {}

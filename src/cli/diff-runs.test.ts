@@ -118,15 +118,20 @@ describe('mountlab diff-runs', () => {
     const lines = r.out.trimEnd().split('\n');
     assert.match(
       lines[0]!,
-      /^baseline: .*old\/20261121-211844-ad7f\/results\.json \(run 20261121-211844-ad7f; vm-debian-6\.12: kernel 6\.12\.107\+deb13-amd64, criu 3\.17\.1\)$/,
+      new RegExp(
+        /^baseline: .*old\/20261121-211844-ad7f\/results\.json \(run 20261121-211844-ad7f; /.source +
+          /vm-debian-6\.12: kernel 6\.12\.107\+deb13-amd64, criu 3\.17\.1\)$/.source,
+      ),
     );
     assert.match(
       lines[1]!,
       /^new: {6}.*reports\/20261121-212431-f157\/results\.json \(run 20261121-212431-f157; .*criu 4\.1\.1\)$/,
     );
     assert.deepEqual(lines.slice(3), [
-      'REGRESSION slave-chain-3 (vm-debian-6.12): pass → fail: /c was a slave of the peer group of /b (master:2); after restore it is private',
-      'FIXED unlinked-directory (vm-debian-6.12): fail → pass (was: task init fd 11 (/w/gone): open flags changed: O_DIRECTORY dropped)',
+      'REGRESSION slave-chain-3 (vm-debian-6.12): pass → fail: ' +
+        '/c was a slave of the peer group of /b (master:2); after restore it is private',
+      'FIXED unlinked-directory (vm-debian-6.12): fail → pass ' +
+        '(was: task init fd 11 (/w/gone): open flags changed: O_DIRECTORY dropped)',
       '1 regression, 1 fixed, 1 unchanged',
     ]);
   });
@@ -195,7 +200,7 @@ describe('mountlab diff-runs', () => {
     );
   });
 
-  it("--markdown: a header with both runs' kernel and criu, the table of changes, a section per regression", async () => {
+  it("--markdown: a header with both runs' kernel and criu, a table of changes, a section per regression", async () => {
     const r = await diff(join(dir, 'old/20261121-211844-ad7f'), join(dir, 'reports/20261121-212431-f157'), {
       markdown: true,
     });
@@ -241,6 +246,8 @@ describe('mountlab diff-runs', () => {
 
   it('exits 2 with a message naming the file for input it cannot use', async () => {
     const good = join(dir, 'old/20261121-211844-ad7f');
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
     const cases: [string, RegExp][] = [
       [join(dir, 'missing.json'), /missing\.json: cannot read: no such file or directory$/],
       [put('notjson', '{"format": "mountlab-results/1", '), /notjson\/results\.json: not JSON \(/],
@@ -260,10 +267,7 @@ describe('mountlab diff-runs', () => {
         put('badoutcome', { ...NEW, results: [{ ...NEW.results[0], outcome: 'ok' }] }),
         /badoutcome\/results\.json: results\[0\] \(shared-root\): outcome "ok" is not one of/,
       ],
-      [
-        (mkdirSync(join(dir, 'empty')), join(dir, 'empty')),
-        /empty: no results\.json in it or in any directory under it$/,
-      ],
+      [empty, /empty: no results\.json in it or in any directory under it$/],
     ];
     for (const [bad, re] of cases) {
       for (const [a, b] of [

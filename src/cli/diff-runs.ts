@@ -13,6 +13,7 @@
  * input that cannot be read or is not a results file this mountlab reads
  * (a message naming the file on stderr).
  */
+import type { Dirent, Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { diffRuns } from '../report/run-diff/classify.js';
@@ -104,7 +105,7 @@ async function loadRun(input: string): Promise<RunSource> {
 }
 
 async function locate(input: string): Promise<{ file: string; note?: string }> {
-  let st;
+  let st: Stats;
   try {
     st = await stat(input);
   } catch (e) {
@@ -114,7 +115,7 @@ async function locate(input: string): Promise<{ file: string; note?: string }> {
   const direct = join(input, RUN_FILES.results);
   if (await isFile(direct)) return { file: direct };
   // A reports directory: its run directories, newest last.
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(input, { withFileTypes: true });
   } catch (e) {

@@ -41,7 +41,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--target <list>', 'where scenarios run, comma-separated: vm (default), container, vagrant', 'vm')
     .option(
       '--start-docker',
-      'container target: if no docker engine is reachable, start dockerd for this run (system-wide) and stop it at the end',
+      'container target: if no docker engine is reachable, ' +
+        'start dockerd for this run (system-wide) and stop it at the end',
     )
     .option(
       '--kernel <list>',
@@ -57,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       '--criu <list>',
       `criu builds, comma-separated: ${Object.entries(CRIU_BUILDS)
         .map(([n, b]) => `${n} (${b.version})`)
-        .join(', ')}, ` + 'or the path of a CRIU source tree (built for the guest, cached) or criu binary',
+        .join(', ')}, or the path of a CRIU source tree (built for the guest, cached) or criu binary`,
       DEFAULT_CRIU,
     )
     .option('--out <dir>', 'directory for reports', 'reports')
@@ -101,7 +102,8 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('compare')
     .description(
-      'compare two captures (mountinfo files or mountlab captures) as topologies: exit 0 equivalent, 1 different, 2 unreadable',
+      'compare two captures (mountinfo files or mountlab captures) as topologies: ' +
+        'exit 0 equivalent, 1 different, 2 unreadable',
     )
     .argument('<before>', 'mountinfo or capture file (- for stdin)')
     .argument('<after>', 'mountinfo or capture file (- for stdin)')
@@ -121,7 +123,8 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('import')
     .description(
-      'turn a pasted mountinfo (or a seed-001 mount table) into a scenario that rebuilds it; --verify builds it in a VM and compares: exit 0 equivalent, 1 different, 2 bad input',
+      'turn a pasted mountinfo (or a seed-001 mount table) into a scenario that rebuilds it; ' +
+        '--verify builds it in a VM and compares: exit 0 equivalent, 1 different, 2 bad input',
     )
     .argument('<file>', 'the paste, - for stdin (formats below)')
     .option('-o, --output <file>', 'write the scenario here (default: stdout); nothing is written on bad input')
@@ -144,7 +147,8 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('diff-runs')
     .description(
-      'what changed between two runs (results.json, a run directory or a reports directory): exit 0 no regression, 1 a regression, 2 bad input',
+      'what changed between two runs (results.json, a run directory or a reports directory): ' +
+        'exit 0 no regression, 1 a regression, 2 bad input',
     )
     .argument('<baseline>', 'the baseline run')
     .argument('<new>', 'the new run')
@@ -157,7 +161,8 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('merge')
     .description(
-      'merge the runs of several shards (--shard K/N) into one run with every report: exit 0, 1 or 2 as that run, 2 when inputs overlap or are unreadable',
+      'merge the runs of several shards (--shard K/N) into one run with every report: ' +
+        'exit 0, 1 or 2 as that run, 2 when inputs overlap or are unreadable',
     )
     .argument('<dirs...>', 'run directories (holding results.json), or directories of them')
     .option('--out <dir>', 'directory for the merged run', 'reports')
@@ -316,7 +321,8 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
   await mkdir(runDir, { recursive: true });
   const progress = progressReporter(verbosity);
   const reporter = runReporters(runDir, progress);
-  // The container target needs a docker engine: none reachable is a plain error; only --start-docker starts one (and stops it at the end).
+  // The container target needs a docker engine: none reachable is a plain error; only --start-docker starts one
+  // (and stops it at the end).
   await using _engine = targets.includes('container')
     ? await prepareDockerEngine({
         start: o.startDocker ?? false,

@@ -36,7 +36,7 @@ const res = (scenario: string, outcome: ScenarioResult['outcome'], cell = 'vm-a'
 describe('mountlab merge', () => {
   after(removeScratch);
 
-  it('merges disjoint shards into one run with every report, artifacts copied, counts and exit code recomputed', async () => {
+  it('merges disjoint shards: one run, every report, artifacts copied, counts and exit code recomputed', async () => {
     const root = scratchDir('merge');
     const a = shardDir(root, 'shard-1', [res('s1', 'pass'), res('s3', 'xfail')]);
     // A CI download directory: the run sits one level down.
@@ -63,7 +63,7 @@ describe('mountlab merge', () => {
     assert.equal(readFileSync(join(dir, 'vm-a/s2/restore.log'), 'utf8'), 's2 vm-a/s2/restore.log\n');
     assert.match(
       (err.read() as Buffer).toString(),
-      /merged 2 run\(s\): shard-1, reports-run[^]*1 pass, 1 fail, 1 xfail/,
+      /merged 2 run\(s\): shard-1, reports-run[\s\S]*1 pass, 1 fail, 1 xfail/,
     );
   });
 

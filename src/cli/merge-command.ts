@@ -14,7 +14,7 @@ import { BadInputError } from '../errors.js';
 import { MergeConflict, mergeRuns, replayRun, type RunInput } from '../report/merge-runs.js';
 import { runReporters } from '../report/run-reporters.js';
 import { renderEndSummary } from '../report/end-summary.js';
-import { isFinishedRun, type RunResult } from '../results/result.js';
+import { isFinishedRun, type ResultsFile, type RunResult } from '../results/result.js';
 import { ResultsFileError, readResultsFile } from '../results/read-results.js';
 import { isDirectory, isFile } from '../paths.js';
 import { RUN_FILES } from '../results/artifacts.js';
@@ -59,7 +59,10 @@ export async function mergeCommand(
   return merged.exitCode;
 }
 
-/** The runs a DIR names: itself when it holds results.json, else every run directory below it (two levels: reports/RUN, or artifact/reports/RUN). */
+/**
+ * The runs a DIR names: itself when it holds results.json, else every run directory below it (two levels:
+ * reports/RUN, or artifact/reports/RUN).
+ */
 async function runsIn(dir: string): Promise<(RunInput & { dir: string })[]> {
   if (!(await isDirectory(dir))) throw bad(dir, 'not a directory');
   if (await isFile(join(dir, RUN_FILES.results))) return [await readRun(dir)];
@@ -78,7 +81,7 @@ async function runsIn(dir: string): Promise<(RunInput & { dir: string })[]> {
 
 async function readRun(dir: string): Promise<RunInput & { dir: string }> {
   const file = join(dir, RUN_FILES.results);
-  let doc;
+  let doc: ResultsFile;
   try {
     doc = await readResultsFile(file);
   } catch (e) {

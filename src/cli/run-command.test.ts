@@ -14,7 +14,10 @@ describe('mountlab run --kernel PATH', () => {
     const { main } = await import('./main.js');
     const write = process.stderr.write.bind(process.stderr);
     let err = '';
-    process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+    process.stderr.write = ((s: string) => {
+      err += s;
+      return true;
+    }) as typeof process.stderr.write;
     let code: number;
     try {
       code = await main([

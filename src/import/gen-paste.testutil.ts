@@ -273,7 +273,10 @@ export function randomStyle(r: Rand, tasks: number): PasteStyle {
   };
 }
 
-/** The table as someone would paste it; each task's lines in a random order (the kernel's is not one the importer may rely on). */
+/**
+ * The table as someone would paste it; each task's lines in a random order (the kernel's is not one the importer
+ * may rely on).
+ */
 export function renderPaste(t: GTable, style: PasteStyle, r: Rand): string {
   const lines: string[] = [];
   if (style.prose) lines.push('On Tue, someone wrote:', 'here is what the container sees:', '');

@@ -67,11 +67,10 @@ export function genGuestScenario(r: Rand, name: string): string {
       step(list, `make-private: ${scalar(p)}`);
     }
     if (list === steps) lastInit = p;
-    if (chance(r, 15))
-      step(
-        list,
-        `remount: { path: ${scalar(p)}, options: ${scalar(pick(r, ['nosuid', 'nodev,noexec', 'noatime', 'nosuid,strictatime']))} }`,
-      );
+    if (chance(r, 15)) {
+      const options = pick(r, ['nosuid', 'nodev,noexec', 'noatime', 'nosuid,strictatime']);
+      step(list, `remount: { path: ${scalar(p)}, options: ${scalar(options)} }`);
+    }
     if (!dirs.includes(p)) dirs.push(p);
     if (!mountpoints.includes(p)) mountpoints.push(p);
   };

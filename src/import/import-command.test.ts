@@ -21,7 +21,7 @@ function sink(): { stream: PassThrough; text: () => string } {
 describe('import: the command', () => {
   after(removeScratch);
 
-  it('writes the scenario to stdout and the summary to stderr; -o writes a file that validates, with its command and schema lines', async () => {
+  it('scenario to stdout, summary to stderr; -o writes a valid file with its command and schema lines', async () => {
     const out = sink();
     const err = sink();
     const code = await importCommand(
@@ -41,7 +41,11 @@ describe('import: the command', () => {
     assert.match(out.text(), /^name: imported-stdin$/m);
     assert.match(
       err.text(),
-      /^import: read <stdin> lines 1-2 \(mountinfo\): 2 mounts in 1 mount namespace, 1 superblock, 1 peer group, 0 slaves$/m,
+      new RegExp(
+        /^import: read <stdin> lines 1-2 \(mountinfo\): /.source +
+          /2 mounts in 1 mount namespace, 1 superblock, 1 peer group, 0 slaves$/.source,
+        'm',
+      ),
     );
     assert.match(err.text(), /^import: mail quote markers \(>\) were stripped$/m);
 
@@ -74,7 +78,8 @@ describe('import: the command', () => {
     assert.match(
       r.stderr,
       new RegExp(
-        `^mountlab: ${paste.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:26: line ends early: expected the mount source; complete the line`,
+        `^mountlab: ${paste.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:26: ` +
+          'line ends early: expected the mount source; complete the line',
       ),
     );
     assert.equal(existsSync(target), false);

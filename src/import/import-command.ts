@@ -80,18 +80,35 @@ export function importText(text: string, file: string, flags: ImportFlags, argv:
         line: 1,
         col: 1,
         path: '',
-        message: `${JSON.stringify(name)} is not a scenario name; use lowercase letters, digits, '.', '_' and '-' (at most 80)`,
+        message:
+          `${JSON.stringify(name)} is not a scenario name; ` +
+          "use lowercase letters, digits, '.', '_' and '-' (at most 80)",
       },
     ]);
   }
   const c = plan.counts;
+  const form = paste.kind === 'table' ? 'a mount table' : 'mountinfo';
+  const externalGroups = c.external ? `, ${plural(c.external, 'external master group')}` : '';
+  const pastedNames = plan.tasks.map((t) => `${t.name} (pasted ${JSON.stringify(t.pasted)})`);
+  const namespaces = plan.tasks.length > 1 ? `; namespaces: ${pastedNames.join(', ')}` : '';
   const summary = [
-    `read ${file} lines ${paste.lines[0]}-${paste.lines[1]} (${paste.kind === 'table' ? 'a mount table' : 'mountinfo'}): ${plural(c.mounts, 'mount')} in ${plural(c.namespaces, 'mount namespace')}, ${plural(c.superblocks, 'superblock')}, ${plural(c.peerGroups, 'peer group')}, ${plural(c.slaves, 'slave')}${c.external ? `, ${plural(c.external, 'external master group')}` : ''}`,
-    `the pasted "/" is rebuilt at ${plan.base}${plan.tasks.length > 1 ? `; namespaces: ${plan.tasks.map((t) => `${t.name} (pasted ${JSON.stringify(t.pasted)})`).join(', ')}` : ''}`,
+    `read ${file} lines ${paste.lines[0]}-${paste.lines[1]} (${form}): ` +
+      `${plural(c.mounts, 'mount')} in ${plural(c.namespaces, 'mount namespace')}, ` +
+      `${plural(c.superblocks, 'superblock')}, ${plural(c.peerGroups, 'peer group')}, ` +
+      `${plural(c.slaves, 'slave')}${externalGroups}`,
+    `the pasted "/" is rebuilt at ${plan.base}${namespaces}`,
     ...plan.notes,
     ...plan.substitutions.map((s) => `stand-in: ${s}`),
   ];
-  const description = `Imported from ${basename(file)} (lines ${paste.lines[0]}-${paste.lines[1]}) by mountlab import: ${plural(c.mounts, 'mount')}, ${plural(c.peerGroups, 'peer group')}, ${plural(c.slaves, 'slave')}${c.external ? ` (${plural(c.external, 'master group')} outside the tree)` : ''}, rebuilt under ${plan.base} with every mount private first and sharing assigned last by MOVE_MOUNT_SET_GROUP; ${c.standIns ? `${plural(c.standIns, 'filesystem')} replaced by stand-ins (see the comments).` : 'no stand-ins.'}`;
+  const outsideGroups = c.external ? ` (${plural(c.external, 'master group')} outside the tree)` : '';
+  const standIns = c.standIns
+    ? `${plural(c.standIns, 'filesystem')} replaced by stand-ins (see the comments).`
+    : 'no stand-ins.';
+  const description =
+    `Imported from ${basename(file)} (lines ${paste.lines[0]}-${paste.lines[1]}) by mountlab import: ` +
+    `${plural(c.mounts, 'mount')}, ${plural(c.peerGroups, 'peer group')}, ${plural(c.slaves, 'slave')}` +
+    `${outsideGroups}, rebuilt under ${plan.base} with every mount private first ` +
+    `and sharing assigned last by MOVE_MOUNT_SET_GROUP; ${standIns}`;
   const command = ['mountlab', 'import', ...argv].map(shellWord).join(' ');
   const schemaPath = flags.output
     ? relative(dirname(resolve(flags.output)), assetPath('src', 'scenario', 'scenario.schema.json'))
@@ -102,7 +119,8 @@ export function importText(text: string, file: string, flags: ImportFlags, argv:
     source: file === '<stdin>' ? 'pasted on stdin' : file,
     command,
     header: [
-      'Rebuilds the pasted topology up to renumbering; the comments say why each step is there and what stands in for what.',
+      'Rebuilds the pasted topology up to renumbering; ' +
+        'the comments say why each step is there and what stands in for what.',
     ],
     ...(schemaPath ? { schemaPath } : {}),
   });
@@ -123,7 +141,9 @@ export function importText(text: string, file: string, flags: ImportFlags, argv:
           line: paste.lines[0],
           col: 1,
           path: '',
-          message: `the paste (lines ${paste.lines[0]}-${paste.lines[1]}) makes a scenario larger than the lab runs: ${why}; import a smaller part of the table`,
+          message:
+            `the paste (lines ${paste.lines[0]}-${paste.lines[1]}) makes a scenario larger than the lab runs: ` +
+            `${why}; import a smaller part of the table`,
         },
       ]);
     }
@@ -142,13 +162,14 @@ export async function importCommand(input: string, flags: ImportFlags, io: Impor
   try {
     text = input === '-' ? await readAll(io.stdin ?? process.stdin) : await readFile(input, 'latin1');
   } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
     throw new BadInputError([
       {
         file,
         line: 1,
         col: 1,
         path: '',
-        message: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+        message: `cannot read: ${why}`,
       },
     ]);
   }
@@ -180,16 +201,19 @@ export async function importCommand(input: string, flags: ImportFlags, io: Impor
     for (const d of check.differences) await write(report, `${d.sentence}\n`);
     for (const l of check.leftovers) await write(report, `left over outside ${r.plan.base}: ${l}\n`);
     for (const d of check.explained) await write(report, `note: stand-in, not a difference: ${d.sentence}\n`);
-    for (const f of check.comparison.filtered)
+    for (const f of check.comparison.filtered) {
+      const onType = f.fsType ? ` on ${f.fsType}` : '';
       await write(
         report,
-        `note: super option ${f.option}${f.fsType ? ` on ${f.fsType}` : ''} not compared on ${f.mounts.join(', ')}: ${f.reason}\n`,
+        `note: super option ${f.option}${onType} not compared on ${f.mounts.join(', ')}: ${f.reason}\n`,
       );
+    }
     const c = r.plan.counts;
     await write(
       report,
       check.equivalent
-        ? `equivalent: the built topology matches the paste (${plural(c.mounts, 'mount')}, ${plural(c.peerGroups, 'peer group')}, ${plural(c.slaves, 'slave')})\n`
+        ? 'equivalent: the built topology matches the paste ' +
+            `(${plural(c.mounts, 'mount')}, ${plural(c.peerGroups, 'peer group')}, ${plural(c.slaves, 'slave')})\n`
         : `${plural(check.differences.length + check.leftovers.length, 'difference')}\n`,
     );
     return check.equivalent ? 0 : 1;

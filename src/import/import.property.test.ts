@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { formatCapture } from '../capture/capture-file.js';
+import { formatCapture, type Capture } from '../capture/capture-file.js';
 import { formatMountinfoLine } from '../capture/mountinfo.js';
 import { prng, type Rand } from '../compare/gen.testutil.js';
 import type { Scenario, Step } from '../scenario/scenario.generated.js';
@@ -52,7 +52,7 @@ describe('import: properties', function () {
         const table = genTable(r);
         const text = renderPaste(table, randomStyle(r, table.tasks.length), prng(seed));
         const { plan, yaml, scenario } = importText(text, 'paste.txt', {});
-        let built;
+        let built: Capture;
         try {
           built = MountModel.runScenario(scenario).capture;
         } catch (e) {
@@ -60,10 +60,8 @@ describe('import: properties', function () {
           throw e;
         }
         const check = checkImport(plan, built);
-        assert.ok(
-          check.equivalent,
-          `${[...check.differences.map((d) => d.sentence), ...check.leftovers].join('\n')}\n${tableText(table)}\n${formatCapture(built)}\n${yaml}`,
-        );
+        const found = [...check.differences.map((d) => d.sentence), ...check.leftovers].join('\n');
+        assert.ok(check.equivalent, `${found}\n${tableText(table)}\n${formatCapture(built)}\n${yaml}`);
         seen.namespaces += plan.counts.namespaces > 1 ? 1 : 0;
         seen.groups += plan.counts.peerGroups > 0 ? 1 : 0;
         seen.external += plan.counts.external > 0 ? 1 : 0;
@@ -101,7 +99,8 @@ describe('import: properties', function () {
         }
         assert.ok(
           caught,
-          `leaving out ${victim.where} step ${victim.index + 1} (${JSON.stringify(victim.step)}) changed nothing\n${yaml}`,
+          `leaving out ${victim.where} step ${victim.index + 1} (${JSON.stringify(victim.step)}) ` +
+            `changed nothing\n${yaml}`,
         );
         const kind = Object.keys(victim.step)[0]!;
         kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
@@ -127,11 +126,13 @@ interface StepPath {
 
 function stepPaths(s: Scenario): StepPath[] {
   const out: StepPath[] = [];
-  (s.outside ?? []).forEach((step, index) => out.push({ where: 'outside', index, step }));
-  s.steps.forEach((step, index) => {
+  for (const [index, step] of (s.outside ?? []).entries()) out.push({ where: 'outside', index, step });
+  for (const [index, step] of s.steps.entries()) {
     out.push({ where: 'steps', index, step });
-    step.spawn?.steps.forEach((inner, i) => out.push({ where: 'steps', index, inner: i, step: inner }));
-  });
+    for (const [inner, innerStep] of (step.spawn?.steps ?? []).entries()) {
+      out.push({ where: 'steps', index, inner, step: innerStep });
+    }
+  }
   return out;
 }
 

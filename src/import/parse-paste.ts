@@ -128,11 +128,12 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
     if (l.kind === 'row' || l.kind === 'mount') {
       const kind: PasteKind = l.kind === 'row' ? 'table' : 'mountinfo';
       if (current && hasHeaders && current.kind !== undefined && current.kind !== kind) {
+        const among = current.kind === 'table' ? 'table rows' : 'mountinfo lines';
         fail(
           file,
           l.no,
           l.offset + 1,
-          `a ${kind === 'table' ? 'table row' : 'mountinfo line'} among ${current.kind === 'table' ? 'table rows' : 'mountinfo lines'}`,
+          `a ${kind === 'table' ? 'table row' : 'mountinfo line'} among ${among}`,
           'paste one form (mountinfo or table) for all tasks',
         );
       }
@@ -178,7 +179,8 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
       1,
       1,
       'no mountinfo lines or mount table rows found',
-      "paste /proc/PID/mountinfo (lines like '36 35 98:0 / /mnt rw - ext4 /dev/sda1 rw') or a table of 'ID PARENT MOUNTPOINT (SHARED,MASTER)' rows",
+      "paste /proc/PID/mountinfo (lines like '36 35 98:0 / /mnt rw - ext4 /dev/sda1 rw') " +
+        "or a table of 'ID PARENT MOUNTPOINT (SHARED,MASTER)' rows",
     );
   }
   let chosen: Block;
@@ -188,7 +190,8 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
         file,
         1,
         1,
-        `--pick ${opts.pick}: the text holds ${found.length === 1 ? 'one paste' : `${found.length} pastes`}: ${describeBlocks(found)}`,
+        `--pick ${opts.pick}: the text holds ${found.length === 1 ? 'one paste' : `${found.length} pastes`}: ` +
+          describeBlocks(found),
         `pick a number from 1 to ${found.length}`,
       );
     }
@@ -199,7 +202,8 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
       found[1]!.first,
       1,
       `the text holds ${found.length} separate pastes: ${describeBlocks(found)}`,
-      'choose one with --pick N, or put a task header (== pid N (name) ==) above each table if they are tasks of one system',
+      'choose one with --pick N, ' +
+        'or put a task header (== pid N (name) ==) above each table if they are tasks of one system',
     );
   } else {
     chosen = found[0]!;
@@ -239,7 +243,8 @@ function describeBlocks(blocks: Block[]): string {
   return blocks
     .map((b, i) => {
       const n = b.tasks.reduce((s, t) => s + t.mounts.length, 0);
-      return `${i + 1}) lines ${b.first}-${b.last}, ${b.kind === 'table' ? 'a table' : 'mountinfo'} of ${n} mount${n === 1 ? '' : 's'}`;
+      const form = b.kind === 'table' ? 'a table' : 'mountinfo';
+      return `${i + 1}) lines ${b.first}-${b.last}, ${form} of ${n} mount${n === 1 ? '' : 's'}`;
     })
     .join('; ');
 }
@@ -272,7 +277,10 @@ function pidHeader(l: Line, _file: string): PastedTask {
   return { name, ...(pid !== undefined ? { pid } : {}), line: l.no, mounts: [] };
 }
 
-/** The lab's `@task KEY pid=N mntns=X ...` header (capture/capture-file.ts), read leniently: key and mntns matter here. */
+/**
+ * The lab's `@task KEY pid=N mntns=X ...` header (capture/capture-file.ts), read leniently: key and mntns matter
+ * here.
+ */
 function taskHeader(l: Line, file: string): PastedTask {
   const words = l.text.split(' ').filter(Boolean);
   const key = words[1];

@@ -83,7 +83,10 @@ describe('import: plan-import', () => {
     assert.equal(p.substitutions.length, 1);
     assert.match(
       p.substitutions[0]!,
-      /"ext4" "\/dev\/disk\/by-uuid\/6c5a78e0-95fa-49a8-aa91-a8093d295e58" \(device 253:1, line 16\) is a disk of the pasting machine: a tmpfs here with the same source/,
+      new RegExp(
+        /"ext4" "\/dev\/disk\/by-uuid\/6c5a78e0-95fa-49a8-aa91-a8093d295e58" \(device 253:1, line 16\) /.source +
+          /is a disk of the pasting machine: a tmpfs here with the same source/.source,
+      ),
     );
     assert.match(yaml, /# stand-in: "ext4" "\/dev\/disk\/by-uuid\/6c5a78e0/);
     assert.deepEqual(p.engine, {
@@ -137,7 +140,7 @@ describe('import: plan-import', () => {
     );
   });
 
-  it('gives each further mount namespace a task that unshares after the helpers exist, peers across namespaces kept', () => {
+  it('gives each further mount namespace a task unsharing after the helpers exist; peers across them kept', () => {
     const text = [
       '== pid 1 (init) ==',
       '10 0 0:5 / / rw - tmpfs r rw',
@@ -176,7 +179,13 @@ describe('import: plan-import', () => {
 
   it('keeps one sysfs and one of each single-instance filesystem real; a second becomes a stand-in', () => {
     const p = plan(
-      '1 0 0:1 / / rw - tmpfs r rw\n2 1 0:2 / /s1 rw - sysfs sysfs rw\n3 1 0:3 / /s2 rw - sysfs sysfs rw\n4 1 0:4 / /c rw - cgroup2 cgroup2 rw\n',
+      [
+        '1 0 0:1 / / rw - tmpfs r rw',
+        '2 1 0:2 / /s1 rw - sysfs sysfs rw',
+        '3 1 0:3 / /s2 rw - sysfs sysfs rw',
+        '4 1 0:4 / /c rw - cgroup2 cgroup2 rw',
+        '',
+      ].join('\n'),
     );
     const mounts = flat(p.steps)
       .filter((s) => s.mount)
@@ -189,7 +198,10 @@ describe('import: plan-import', () => {
     const cases: [string, RegExp][] = [
       [
         '1 0 0:1 / / rw - tmpfs r rw\n2 1 0:1 / /a rw - tmpfs r rw\n3 1 0:1 /x /a rw - tmpfs r rw\n',
-        /^f:3:1: mount 3 and mount 2 \(line 2\) are both on "\/a" with the same parent; mountlab can rebuild mounts stacked/,
+        new RegExp(
+          /^f:3:1: mount 3 and mount 2 \(line 2\) are both on "\/a" with the same parent; /.source +
+            /mountlab can rebuild mounts stacked/.source,
+        ),
       ],
       [
         '1 0 0:1 / / rw - tmpfs r rw\n2 1 0:1 / /a rw shared:1 unbindable - tmpfs r rw\n',

@@ -249,13 +249,16 @@ export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
         line: paste.lines[0],
         col: 1,
         path: '',
-        message: `the scenario would need ${countSteps(steps)} steps; a scenario has at most ${MAX_STEPS}; import a smaller part of the table`,
+        message:
+          `the scenario would need ${countSteps(steps)} steps; a scenario has at most ${MAX_STEPS}; ` +
+          'import a smaller part of the table',
       },
     ]);
   }
   if (paste.kind === 'table') {
     planning.notes.push(
-      `a table names no filesystem: every mount is a bind of one tmpfs (source ${JSON.stringify(TABLE_SOURCE)}), which peers and masters need anyway`,
+      `a table names no filesystem: every mount is a bind of one tmpfs (source ${JSON.stringify(TABLE_SOURCE)}), ` +
+        'which peers and masters need anyway',
     );
   }
   const paths = [...place.requirePaths].sort();
@@ -336,7 +339,8 @@ function refuseImpossible(topo: Topology, nss: Ns[], planning: Planning): void {
       const other = m.ns.roots.find((c) => c !== m && c.mountPoint === m.mountPoint)!;
       fail(
         m.entry.line,
-        `mount ${m.entry.mountId} and mount ${other.entry.mountId} (line ${other.entry.line}) are both on ${show(m.mountPoint)} and neither's parent is in the paste: a table has one root there`,
+        `mount ${m.entry.mountId} and mount ${other.entry.mountId} (line ${other.entry.line}) ` +
+          `are both on ${show(m.mountPoint)} and neither's parent is in the paste: a table has one root there`,
         `remove one of them, or set its parent id to the other's (${other.entry.mountId}) if it is stacked on it`,
       );
     }
@@ -349,14 +353,16 @@ function refuseImpossible(topo: Topology, nss: Ns[], planning: Planning): void {
       const [first, second] = [side[0]!, side[1]!];
       fail(
         second.entry.line,
-        `mount ${second.entry.mountId} and mount ${first.entry.mountId} (line ${first.entry.line}) are both on ${show(m.mountPoint)} with the same parent`,
+        `mount ${second.entry.mountId} and mount ${first.entry.mountId} (line ${first.entry.line}) ` +
+          `are both on ${show(m.mountPoint)} with the same parent`,
         'mountlab can rebuild mounts stacked on one another, not side by side; remove one of them',
       );
     }
     if (m.parent && m.component.startsWith('\0')) {
       fail(
         m.entry.line,
-        `mount ${m.entry.mountId}'s mountpoint ${show(m.mountPoint)} is not below its parent's (${show(m.parent.mountPoint)}, line ${m.parent.entry.line})`,
+        `mount ${m.entry.mountId}'s mountpoint ${show(m.mountPoint)} is not below its parent's ` +
+          `(${show(m.parent.mountPoint)}, line ${m.parent.entry.line})`,
         'check the parent id',
       );
     }
@@ -369,7 +375,8 @@ function refuseImpossible(topo: Topology, nss: Ns[], planning: Planning): void {
     }
     if (m.entry.extraFields?.length)
       planning.notes.push(
-        `line ${m.entry.line}: optional fields ${m.entry.extraFields.join(' ')} are not known to mountlab and were ignored`,
+        `line ${m.entry.line}: optional fields ${m.entry.extraFields.join(' ')} ` +
+          'are not known to mountlab and were ignored',
       );
     if (!m.mountPoint.startsWith('/'))
       fail(
@@ -384,7 +391,9 @@ function refuseImpossible(topo: Topology, nss: Ns[], planning: Planning): void {
       if (over) {
         fail(
           r.entry.line,
-          `mount ${r.entry.mountId} on ${show(r.mountPoint)} and mount ${over.entry.mountId} on ${show(over.mountPoint)} (line ${over.entry.line}) both have parents outside the paste, and one lies within the other`,
+          `mount ${r.entry.mountId} on ${show(r.mountPoint)} and mount ${over.entry.mountId} ` +
+            `on ${show(over.mountPoint)} (line ${over.entry.line}) ` +
+            'both have parents outside the paste, and one lies within the other',
           'paste the mounts that connect them, or import them separately',
         );
       }
@@ -411,7 +420,8 @@ function propagationOf(topo: Topology, planning: Planning): Propagation {
     }
     if (m.propagateFrom)
       planning.substitutions.push(
-        `line ${m.entry.line}: propagate_from:${m.propagateFrom.id} is not rebuilt (the kernel derives it from a master chain outside the paste)`,
+        `line ${m.entry.line}: propagate_from:${m.propagateFrom.id} is not rebuilt ` +
+          '(the kernel derives it from a master chain outside the paste)',
       );
   }
   for (const g of topo.peerGroups) {
@@ -420,14 +430,16 @@ function propagationOf(topo: Topology, planning: Planning): Propagation {
       if (m.superblock !== first.superblock) {
         fail(
           m.entry.line,
-          `shared:${g.id} has members on two superblocks (${first.superblock.device}, line ${first.entry.line}, and ${m.superblock.device})`,
+          `shared:${g.id} has members on two superblocks ` +
+            `(${first.superblock.device}, line ${first.entry.line}, and ${m.superblock.device})`,
           'peers are always mounts of one filesystem; check the device and shared fields',
         );
       }
       if (refId(m.master) !== refId(first.master)) {
         fail(
           m.entry.line,
-          `the peers of shared:${g.id} have different masters (${refText(first.master)} on line ${first.entry.line}, ${refText(m.master)} here)`,
+          `the peers of shared:${g.id} have different masters ` +
+            `(${refText(first.master)} on line ${first.entry.line}, ${refText(m.master)} here)`,
           'peers share their master; check the master fields',
         );
       }
@@ -499,7 +511,8 @@ function placeMounts(topo: Topology, sbPlans: Map<Superblock, SbPlan>, planning:
     if (dots)
       fail(
         m.entry.line,
-        `the ${what} ${show(path)} has a '${dots}' component, which the kernel never prints and a scenario path cannot hold`,
+        `the ${what} ${show(path)} has a '${dots}' component, ` +
+          'which the kernel never prints and a scenario path cannot hold',
         'paste the table as the kernel prints it',
       );
     if (u!.length > 900)
@@ -545,7 +558,9 @@ function outsideSteps(sbPlans: Map<Superblock, SbPlan>, prop: Propagation): Plan
     outside.push(
       ...mkdirs(
         [...outsideSbPlans.map((sp) => sp.src), ...externalIds.map(anchorPath)],
-        `The host's side: ${externalIds.map((e) => `master:${e}`).join(', ')} ${externalIds.length === 1 ? 'is a peer group' : 'are peer groups'} outside the pasted namespace. Each gets a shared anchor here, in the guest's own namespace, so the tree's mounts can be its slaves.`,
+        `The host's side: ${externalIds.map((e) => `master:${e}`).join(', ')} ` +
+          `${externalIds.length === 1 ? 'is a peer group' : 'are peer groups'} outside the pasted namespace. ` +
+          "Each gets a shared anchor here, in the guest's own namespace, so the tree's mounts can be its slaves.",
       ),
     );
     for (const sp of outsideSbPlans)
@@ -579,7 +594,8 @@ function setupSteps(
   steps.push(
     ...mkdirs(
       unique([...rootDirs, ...helperDirs]),
-      `The pasted tree is rebuilt under ${base} (its "/" at ${base}); scratch mounts live under ${SCRATCH} until the end.`,
+      `The pasted tree is rebuilt under ${base} (its "/" at ${base}); ` +
+        `scratch mounts live under ${SCRATCH} until the end.`,
     ),
   );
   for (const sp of insideSbs)
@@ -604,7 +620,8 @@ function setupSteps(
     helperSteps.push({ step: { bind: { source: sp.src, target: peersPath(g.id) } } });
   }
   for (const id of slaveMasters) {
-    const sb = groupOf.get(id)?.members[0]!.superblock ?? externalSb.get(id)!;
+    const group = groupOf.get(id);
+    const sb = group ? group.members[0]!.superblock : externalSb.get(id)!;
     helperSteps.push({ step: { bind: { source: sbPlans.get(sb)!.src, target: slavesPath(id) } } });
   }
   for (const g of groupOrder) {
@@ -633,7 +650,8 @@ function setupSteps(
     helperSteps[0] = {
       ...helperSteps[0]!,
       comment:
-        'One helper per peer group and per master of plain slaves, configured master first; the mounts take their state from these.',
+        'One helper per peer group and per master of plain slaves, configured master first; ' +
+        'the mounts take their state from these.',
     };
     steps.push(...helperSteps);
   }
@@ -694,7 +712,12 @@ function treeSteps(ns: Ns, place: Placement, planning: Planning): PlanStep[] {
     const t = target(m);
     const sp = sbOf(m);
     const r = rootText(m);
-    const what = `${m.entry.mountId}${m.peerGroup ? ` shared:${m.peerGroup.id}` : ''}${m.master ? ` master:${m.master.id}` : ''}: ${m.fsType} ${m.root === '/' ? '' : `${toUnicode(m.root) ?? m.root} `}on ${toUnicode(m.mountPoint) ?? m.mountPoint} (line ${m.entry.line})`;
+    const sharedField = m.peerGroup ? ` shared:${m.peerGroup.id}` : '';
+    const masterField = m.master ? ` master:${m.master.id}` : '';
+    const rootShown = m.root === '/' ? '' : `${toUnicode(m.root) ?? m.root} `;
+    const what =
+      `${m.entry.mountId}${sharedField}${masterField}: ${m.fsType} ${rootShown}` +
+      `on ${toUnicode(m.mountPoint) ?? m.mountPoint} (line ${m.entry.line})`;
     out.push({ step: { bind: { source: r === '/' ? sp.src : sp.src + r, target: t } }, comment: what });
     const flags = m.mountOptions.filter((o) => MOUNT_FLAGS.has(o));
     // mountinfo shows no atime flag for strictatime, and a remount without one keeps the bind's relatime.
@@ -702,7 +725,8 @@ function treeSteps(ns: Ns, place: Placement, planning: Planning): PlanStep[] {
     const odd = m.mountOptions.filter((o) => !MOUNT_FLAGS.has(o));
     if (odd.length)
       planning.substitutions.push(
-        `line ${m.entry.line}: per-mount options ${odd.join(',')} are not set (remount knows ${[...MOUNT_FLAGS].join(', ')})`,
+        `line ${m.entry.line}: per-mount options ${odd.join(',')} are not set ` +
+          `(remount knows ${[...MOUNT_FLAGS].join(', ')})`,
       );
     if (!sameSet(flags, ['rw', 'relatime']))
       out.push({ step: { remount: { path: t, options: flags.join(',') || 'rw' } } });
@@ -853,7 +877,9 @@ function planSuperblock(
         line,
         col: 1,
         path: '',
-        message: `the super options of ${where} are ${options.length} characters; a scenario's mount options stop at ${MAX_OPTIONS}; shorten them in the paste`,
+        message:
+          `the super options of ${where} are ${options.length} characters; ` +
+          `a scenario's mount options stop at ${MAX_OPTIONS}; shorten them in the paste`,
       },
     ]);
   }
@@ -916,7 +942,8 @@ function namespacesOf(paste: Paste, notes: string[]): NsGroup[] {
     const t = paste.tasks[view]!;
     if (members.length > 1) {
       notes.push(
-        `tasks ${members.map((i) => show(paste.tasks[i]!.name)).join(', ')} share a mount namespace; it is rebuilt from ${show(t.name)}'s table`,
+        `tasks ${members.map((i) => show(paste.tasks[i]!.name)).join(', ')} share a mount namespace; ` +
+          `it is rebuilt from ${show(t.name)}'s table`,
       );
     }
     return { name: t.name, mounts: t.mounts };
@@ -1072,7 +1099,10 @@ function refText(r: TopoMount['master']): string {
   return r ? `master:${r.id}` : 'no master';
 }
 
-/** A pasted string (bytes, latin1) quoted for a message: UTF-8 shown as text, other bytes and controls as octal escapes. */
+/**
+ * A pasted string (bytes, latin1) quoted for a message: UTF-8 shown as text, other bytes and controls as octal
+ * escapes.
+ */
 function show(s: string): string {
   return `"${displayPath(s)}"`;
 }

@@ -26,20 +26,13 @@ import type { ImportPlan } from './plan-import.js';
  * (CONFIG_TMPFS_INODE64); a paste from an older kernel has neither. It says
  * nothing about the topology. The comparator reports every use of the rule.
  */
+const TMPFS_INODE_REASON =
+  'the guest kernel prints inode64 or inode32 on every tmpfs (CONFIG_TMPFS_INODE64); ' +
+  'a paste from another kernel may not';
 export const IMPORT_IGNORED_SUPER_OPTIONS: readonly IgnoredSuperOption[] = [
   ...DEFAULT_IGNORED_SUPER_OPTIONS,
-  {
-    option: 'inode64',
-    fsType: 'tmpfs',
-    reason:
-      'the guest kernel prints inode64 or inode32 on every tmpfs (CONFIG_TMPFS_INODE64); a paste from another kernel may not',
-  },
-  {
-    option: 'inode32',
-    fsType: 'tmpfs',
-    reason:
-      'the guest kernel prints inode64 or inode32 on every tmpfs (CONFIG_TMPFS_INODE64); a paste from another kernel may not',
-  },
+  { option: 'inode64', fsType: 'tmpfs', reason: TMPFS_INODE_REASON },
+  { option: 'inode32', fsType: 'tmpfs', reason: TMPFS_INODE_REASON },
 ];
 
 /** Each task's mounts at or below `base`, rebased so that `base` reads "/"; no fds, cwd or root (a paste has none). */

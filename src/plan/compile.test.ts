@@ -31,7 +31,14 @@ describe('plan compiler', () => {
 
   it('numbers steps scenario-wide, child tasks included, and labels them by task', () => {
     const p = compile(
-      'steps:\n  - mkdir: /a\n  - spawn: {name: kid, steps: [{unshare: [mnt]}, {signal: up}]}\n  - wait: up\nexpect: identical\n',
+      [
+        'steps:',
+        '  - mkdir: /a',
+        '  - spawn: {name: kid, steps: [{unshare: [mnt]}, {signal: up}]}',
+        '  - wait: up',
+        'expect: identical',
+        '',
+      ].join('\n'),
       's1',
     );
     assert.deepEqual(p.stepLabels, ['mkdir /a', 'spawn kid', 'kid: unshare mnt', 'kid: signal up', 'wait up']);
@@ -44,7 +51,13 @@ describe('plan compiler', () => {
 
   it('produces a script bash accepts', () => {
     const p = compile(
-      'steps:\n  - write: {path: /a, content: "it\'s $(x) `y`"}\n  - spawn: {name: k, steps: [{mkdir: /b}]}\nexpect: identical\n',
+      [
+        'steps:',
+        '  - write: {path: /a, content: "it\'s $(x) `y`"}',
+        '  - spawn: {name: k, steps: [{mkdir: /b}]}',
+        'expect: identical',
+        '',
+      ].join('\n'),
       's2',
     );
     execFileSync('bash', ['-n', '-c', p.treeScript]);
@@ -52,13 +65,21 @@ describe('plan compiler', () => {
 
   it('makes a loop image with mkfs and mounts it with -o loop, refusing to overwrite a file', () => {
     const p = compile(
-      'steps:\n  - mount: {fstype: ext4, image: {path: /i/d.img, size-mib: 4}, options: ro, target: /d}\nexpect: identical\n',
+      [
+        'steps:',
+        '  - mount: {fstype: ext4, image: {path: /i/d.img, size-mib: 4}, options: ro, target: /d}',
+        'expect: identical',
+        '',
+      ].join('\n'),
       's5',
     );
     assert.deepEqual(p.stepLabels, ['mount -t ext4 -o loop /i/d.img (4M) /d']);
     assert.match(
       p.treeScript,
-      /\[ ! -e \/i\/d\.img \] \|\| .*false; \} && truncate -s 4M -- \/i\/d\.img && mkfs\.ext4 -q -F -- \/i\/d\.img && mount -t ext4 -o loop,ro -- \/i\/d\.img \/d/,
+      new RegExp(
+        /\[ ! -e \/i\/d\.img \] \|\| .*false; \} && truncate -s 4M -- \/i\/d\.img && /.source +
+          /mkfs\.ext4 -q -F -- \/i\/d\.img && mount -t ext4 -o loop,ro -- \/i\/d\.img \/d/.source,
+      ),
     );
     execFileSync('bash', ['-n', '-c', p.treeScript]);
   });

@@ -108,7 +108,8 @@ export function compileScenario(s: Scenario, { id, file, mountEngine = 'v2' }: C
     'trap ml_exit EXIT',
     `ml_at() { ml_step=$1; printf 'step %s\\n' "$1" >&9; }`,
     '# Replace this process (behind an exec prefix) and resume at step $1.',
-    'ml_reexec() { local next=$1; shift; trap - EXIT; exec "$@" /bin/bash -c "$BASH_EXECUTION_STRING" mountlab "$ml_task" "$next"; }',
+    'ml_reexec() { local next=$1; shift; trap - EXIT; ' +
+      'exec "$@" /bin/bash -c "$BASH_EXECUTION_STRING" mountlab "$ml_task" "$next"; }',
     'ml_spawn() { ( trap - EXIT; exec /bin/bash -c "$BASH_EXECUTION_STRING" mountlab "$1" 0 ) & }',
     'ml_signal() { : > "/proc/self/fd/8/$1"; }',
     'ml_wait() { while [ ! -e "/proc/self/fd/8/$1" ]; do sleep 0.02; done; }',

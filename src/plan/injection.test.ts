@@ -49,10 +49,15 @@ interface SandboxRun {
 const REAL = ['mkdir', 'ln', 'mv', 'rm', 'rmdir', 'truncate'];
 const RECORD_ONLY = ['mount', 'umount', 'mkfs.ext2', 'mkfs.ext3', 'mkfs.ext4', 'criu', 'nsenter', 'unshare'];
 
-/** Appends one record per call: stub name, cwd, task, order, argc, argv, NUL-separated, one file per call (tasks run concurrently). */
+/**
+ * Appends one record per call: stub name, cwd, task, order, argc, argv, NUL-separated, one file per call (tasks run
+ * concurrently).
+ */
 const RECORDER = [
   'ml_record() {',
-  '  printf \'%s\\0\' "$1" "$PWD" "${MOUNTLAB_TASK-}" "$EPOCHREALTIME.$$" "$(( $# - 1 ))" "${@:2}" > "$REC/call.$EPOCHREALTIME.$$.$RANDOM"',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansions, written for bash
+  '  printf \'%s\\0\' "$1" "$PWD" "${MOUNTLAB_TASK-}" "$EPOCHREALTIME.$$" "$(( $# - 1 ))" "${@:2}" ' +
+    '> "$REC/call.$EPOCHREALTIME.$$.$RANDOM"',
   '}',
 ].join('\n');
 
@@ -104,9 +109,13 @@ done
 mount --rbind /usr "$S/usr"; mount -o remount,bind,ro "$S/usr"
 mount --bind "$S/.sandbox-ml/helper" "$S/usr/local/bin"; mount -o remount,bind,ro "$S/usr/local/bin"
 mount --rbind /proc "$S/proc"
-in_root() { chroot "$S" /usr/bin/env -i PATH=/.sandbox-ml/stubs REC=/.sandbox-ml/rec HOME=/ "BASH_FUNC_command_not_found_handle%%=$NOT_FOUND" "$@"; }
+in_root() {
+  chroot "$S" /usr/bin/env -i PATH=/.sandbox-ml/stubs REC=/.sandbox-ml/rec HOME=/ \
+    "BASH_FUNC_command_not_found_handle%%=$NOT_FOUND" "$@"
+}
 if [ -s "$S/.sandbox-ml/outside.sh" ]; then
-  in_root /bin/bash -c "$(cat "$S/.sandbox-ml/outside.sh")" 7>"$S/.sandbox-ml/outside.step" </dev/null >"$S/.sandbox-ml/outside.out" 2>"$S/.sandbox-ml/outside.err"
+  in_root /bin/bash -c "$(cat "$S/.sandbox-ml/outside.sh")" 7>"$S/.sandbox-ml/outside.step" </dev/null \
+    >"$S/.sandbox-ml/outside.out" 2>"$S/.sandbox-ml/outside.err"
 fi
 in_root ML_ROOT=/ /bin/bash -c "$(cat "$S/.sandbox-ml/tree.sh")" mountlab init 0 \
   9>"$S/.sandbox-ml/progress" </dev/null >"$S/.sandbox-ml/tree.out" 2>"$S/.sandbox-ml/tree.err" || true
@@ -148,7 +157,10 @@ done
   return { calls, root, progress: read('progress'), treeErr: read('tree.err'), outsideSteps: read('outside.step') };
 }
 
-/** What a task ran for its steps, in order, as [command, ...argv]; exec prefixes cut at their `--` (the re-executed script follows). */
+/**
+ * What a task ran for its steps, in order, as [command, ...argv]; exec prefixes cut at their `--` (the re-executed
+ * script follows).
+ */
 function stepCalls(run: SandboxRun, task: string): string[][] {
   return run.calls
     .filter((c) => c.task === task)
@@ -162,7 +174,10 @@ function stepCalls(run: SandboxRun, task: string): string[][] {
     .filter((argv) => !isLabOwn(argv));
 }
 
-/** The lab's own commands around the user's steps: its sync directory, /proc, the re-exec behind setsid, the holds and waits. */
+/**
+ * The lab's own commands around the user's steps: its sync directory, /proc, the re-exec behind setsid, the holds and
+ * waits.
+ */
 function isLabOwn(argv: string[]): boolean {
   return (
     argv[0] === 'setsid' ||
@@ -182,11 +197,8 @@ function assertNoInjection(run: SandboxRun, hostPwnedBefore: boolean): void {
   );
   assert.equal(existsSync(join(run.root, 'tmp', 'pwned')), false, 'an injected touch ran in the sandbox');
   assert.equal(existsSync('/tmp/pwned'), hostPwnedBefore, 'an injected touch ran on the host');
-  assert.doesNotMatch(
-    run.progress,
-    /^failed/m,
-    `a task failed: ${run.progress}\n${run.treeErr}\n${JSON.stringify(run.calls.map((c) => [c.task, c.name, ...c.argv.map((a) => a.slice(0, 80))]))}`,
-  );
+  const calls = JSON.stringify(run.calls.map((c) => [c.task, c.name, ...c.argv.map((a) => a.slice(0, 80))]));
+  assert.doesNotMatch(run.progress, /^failed/m, `a task failed: ${run.progress}\n${run.treeErr}\n${calls}`);
 }
 
 function planOf(loaded: LoadedScenario): GuestPlan {
@@ -202,6 +214,7 @@ const P4 = '/w/a;b && c || d | e > f < g';
 const P5 = '/w/literal\\040backslash';
 const P6 = '/w/ünïcødé 日本語 😀';
 const P7 = '/w/-rf';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion the guest must not perform
 const P8 = '/w/$HOME ${IFS} * ? [a] ~ ! # %';
 const FILE = `${P3}/file \`id\` $(id)`;
 const CONTENT = 'line 1 $(touch /tmp/pwned)\n`id` \'single\' "double" \\ %s %d\n\n';
@@ -212,7 +225,7 @@ describe('names and paths reach the guest without shell injection', function () 
   after(removeScratch);
   const hostPwned = existsSync('/tmp/pwned');
 
-  it('metachar-names.yaml: every step of both tasks runs with its argv byte for byte, the file holds its content exactly, and no injected command runs', async () => {
+  it("metachar-names.yaml: every argv and the file's content arrive byte for byte; nothing injected runs", async () => {
     const loaded = await loadScenarioFile(
       assetPath('test', 'fixtures', 'scenarios-hostile-valid', 'metachar-names.yaml'),
     );
@@ -279,7 +292,7 @@ describe('names and paths reach the guest without shell injection', function () 
     return runInSandbox({ ...plan, treeScript: plan.treeScript.replace(quoted, replacement) }, scratchDir('inject'));
   };
 
-  it('the sandbox catches an injection through PATH: touch runs, recorded as no step of the scenario, and the path arrives cut', async () => {
+  it('the sandbox catches injection via PATH: touch runs, recorded as no scenario step; the path is cut', async () => {
     const run = await unquoted(P1);
     assert.throws(() => assertNoInjection(run, hostPwned), /a command that is no step of the scenario ran/);
     assert.deepEqual(run.calls.find((c) => c.name === 'not-found')?.argv, ['touch', '/tmp/pwned']);
@@ -291,13 +304,13 @@ describe('names and paths reach the guest without shell injection', function () 
     );
   });
 
-  it('the sandbox catches an injection by absolute path: the marker file appears inside the sandbox, not on the host', async () => {
+  it('the sandbox catches injection by absolute path: the marker appears in the sandbox, not on the host', async () => {
     const run = await unquoted('/w/$(/usr/bin/touch /tmp/pwned)');
     assert.throws(() => assertNoInjection(run, hostPwned), /an injected touch ran in the sandbox/);
     assert.equal(existsSync('/tmp/pwned'), hostPwned);
   });
 
-  it('a scenario whose file name has a newline is refused before its name could reach the script (the name is written into a comment line there)', async () => {
+  it("a scenario file name with a newline is refused before it could reach the script's comment line", async () => {
     const dir = scratchDir('inject-name');
     const file = join(dir, 'ok\ntouch pwned\n.yaml');
     writeFileSync(file, 'name: n\ndescription: d\nsteps: [{mkdir: /a}]\nexpect: identical\n');
@@ -314,9 +327,11 @@ function userStrings(loaded: LoadedScenario): { value: string; kind: 'word' | 'c
       if (parent && 'content' in parent)
         out.push({ value: v, kind: key === 'content' ? 'content' : 'file', file: String(parent.path) });
       else out.push({ value: v, kind: 'word' });
-    } else if (Array.isArray(v)) v.forEach((x) => walk(x, key, parent));
-    else if (v && typeof v === 'object')
+    } else if (Array.isArray(v)) {
+      for (const x of v) walk(x, key, parent);
+    } else if (v && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) walk(x, k, v as Record<string, unknown>);
+    }
   };
   const s = loaded.scenario;
   walk(s.steps, 'steps', undefined);
@@ -332,7 +347,7 @@ function userStrings(loaded: LoadedScenario): { value: string; kind: 'word' | 'c
       }
       for (const k of ['signal', 'wait']) if (typeof st[k] === 'string') internal.add(st[k] as string);
       const o = st.open as { flags?: string[]; mode?: string } | undefined;
-      if (o?.flags) o.flags.forEach((x) => internal.add(x));
+      if (o?.flags) for (const x of o.flags) internal.add(x);
     }
   };
   collect(s.steps);

@@ -60,7 +60,8 @@ export function knownBugLinkProblems(bug: KnownBug): SemanticProblem[] {
       path: base,
       message: `missing required field 'url': the upstream report (${WHAT_TO_LINK})`,
       suggestion:
-        'if none was found, write `upstream: none-found` and `searched: "criu issues and commits for \'...\', YYYY-MM-DD"`',
+        'if none was found, write `upstream: none-found` and ' +
+        '`searched: "criu issues and commits for \'...\', YYYY-MM-DD"`',
     });
   }
   if (bug.url !== undefined && bug.upstream !== undefined) {
@@ -90,7 +91,9 @@ export function knownBugLinkProblems(bug: KnownBug): SemanticProblem[] {
       problems.push({
         path: `${base}/url`,
         message: `${JSON.stringify(bug.url)} is ${why}; a link to code is not a bug report`,
-        suggestion: `link the upstream issue, pull request, commit or list message about this failure (for a commit: https://github.com/OWNER/REPO/commit/HASH), or write \`upstream: none-found\` with \`searched\``,
+        suggestion:
+          'link the upstream issue, pull request, commit or list message about this failure ' +
+          '(for a commit: https://github.com/OWNER/REPO/commit/HASH), or write `upstream: none-found` with `searched`',
       });
     }
   }

@@ -111,7 +111,8 @@ const MALFORMED: [string, string, string, RegExp][] = [
   ],
   [
     'two tasks with one name',
-    `${head}steps:\n  - spawn: {name: c, steps: [{mkdir: /a}]}\n  - spawn: {name: c, steps: [{mkdir: /b}]}\nexpect: identical\n`,
+    `${head}steps:\n  - spawn: {name: c, steps: [{mkdir: /a}]}\n` +
+      '  - spawn: {name: c, steps: [{mkdir: /b}]}\nexpect: identical\n',
     '5:19',
     /task name 'c' is already used/,
   ],
@@ -196,7 +197,8 @@ const MALFORMED: [string, string, string, RegExp][] = [
   ],
   [
     'a bug of an engine that never runs',
-    `${head}steps: [{mkdir: /a}]\nexpect: {known-bug: {url: https://example.org/bug/1, reason: r, mount-engine: compat}}\n`,
+    `${head}steps: [{mkdir: /a}]\n` +
+      'expect: {known-bug: {url: https://example.org/bug/1, reason: r, mount-engine: compat}}\n',
     '4:79',
     /tied to the compat engine, but the scenario only runs under v2/,
   ],
@@ -208,7 +210,13 @@ const MALFORMED: [string, string, string, RegExp][] = [
   ],
   [
     'alias bomb',
-    `a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n`,
+    [
+      'a: &a [x,x,x,x,x,x,x,x,x,x]',
+      'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+      'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+      `d: [${Array(52).fill('*c').join(',')}]`,
+      '',
+    ].join('\n'),
     '4:26',
     /alias bomb/,
   ],
@@ -234,7 +242,8 @@ describe('scenario loading', () => {
 
   it('accepts a well-formed scenario and keeps its steps in order', () => {
     const s = parseScenario(
-      `${head}steps:\n  - mkdir: [/w, /a]\n  - mount: {fstype: tmpfs, target: /w}\n  - make-shared: {path: /w, recursive: true}\nexpect: identical\n`,
+      `${head}steps:\n  - mkdir: [/w, /a]\n  - mount: {fstype: tmpfs, target: /w}\n` +
+        '  - make-shared: {path: /w, recursive: true}\nexpect: identical\n',
       'ok.yaml',
     );
     assert.deepEqual(
@@ -276,7 +285,9 @@ describe('scenario loading: class %YAML directive other than 1.2 (it changed wha
         assert.match(
           e.message,
           new RegExp(
-            `^v\\.yaml:${where}: .*a scenario is YAML 1\\.2 \\(under 1\\.1, 012 reads as 10, 1:30 as 90, yes as true, and << merges keys\\); remove the directive or write %YAML 1\\.2$`,
+            `^v\\.yaml:${where}: .*a scenario is YAML 1\\.2 ` +
+              '\\(under 1\\.1, 012 reads as 10, 1:30 as 90, yes as true, and << merges keys\\); ' +
+              'remove the directive or write %YAML 1\\.2$',
           ),
         );
         return;
@@ -294,12 +305,16 @@ describe('scenario loading: class %YAML directive other than 1.2 (it changed wha
 describe('scenario loading: class, fail-expectations (one phase key, either phase, ranges)', () => {
   const doc = (expect: string) => `${head}steps: [{mkdir: /a}]\nexpect: ${expect}\n`;
 
-  it('gives both dump-fails and restore-fails one located message that names `fails` (it was two "unknown field")', () => {
+  it('gives both dump-fails and restore-fails one located message naming `fails` (it was two "unknown field")', () => {
     const e = thrown(() => parseScenario(doc('{dump-fails: x, restore-fails: y}'), 'f.yaml'), BadInputError);
     assert.equal(e.problems.length, 1, e.message);
     assert.match(
       e.message,
-      /^f\.yaml:4:40: 'dump-fails' and 'restore-fails' both given; a fail-expectation names one phase \(at \/expect\/restore-fails\)\n {4}to expect either dump or restore to fail, matching one pattern, write `fails: PATTERN`/,
+      new RegExp(
+        /^f\.yaml:4:40: 'dump-fails' and 'restore-fails' both given; /.source +
+          /a fail-expectation names one phase \(at \/expect\/restore-fails\)\n {4}/.source +
+          /to expect either dump or restore to fail, matching one pattern, write `fails: PATTERN`/.source,
+      ),
     );
   });
 
@@ -340,7 +355,12 @@ describe('scenario loading: known-bug links a report, or says none was found', (
       assert.equal(e.problems.length, 1, e.message);
       assert.match(
         e.message,
-        /^b\.yaml:6:10: ".*" is a (raw )?source (file|tree)( page)?; a link to code is not a bug report \(at \/expect\/known-bug\/url\)\n {4}link the upstream issue, pull request, commit or list message about this failure .*or write `upstream: none-found` with `searched`/,
+        new RegExp(
+          /^b\.yaml:6:10: ".*" is a (raw )?source (file|tree)( page)?; /.source +
+            /a link to code is not a bug report \(at \/expect\/known-bug\/url\)\n {4}/.source +
+            /link the upstream issue, pull request, commit or list message about this failure /.source +
+            /.*or write `upstream: none-found` with `searched`/.source,
+        ),
       );
     });
   }
@@ -349,7 +369,12 @@ describe('scenario loading: known-bug links a report, or says none was found', (
     const e = refused('    url: shared/seeds/001_10d37096674e6ed4.txt\n');
     assert.match(
       e.message,
-      /^b\.yaml:6:10: "shared\/seeds\/001_10d37096674e6ed4\.txt" is not a link to an upstream report: give the http\(s\) address of the issue, pull request, commit or list message \(a seed file or a source path is not a bug report\), or, when none was found, write `upstream: none-found` with `searched`/,
+      new RegExp(
+        /^b\.yaml:6:10: "shared\/seeds\/001_10d37096674e6ed4\.txt" is not a link to an upstream report: /.source +
+          /give the http\(s\) address of the issue, pull request, commit or list message /.source +
+          /\(a seed file or a source path is not a bug report\), /.source +
+          /or, when none was found, write `upstream: none-found` with `searched`/.source,
+      ),
     );
   });
 
@@ -385,20 +410,30 @@ describe('scenario loading: known-bug links a report, or says none was found', (
     const e = refused('');
     assert.match(
       e.message,
-      /^b\.yaml:6:5: missing required field 'url': the upstream report \(an issue, pull request, commit or list message\)[^\n]*\n {4}if none was found, write `upstream: none-found`/,
+      new RegExp(
+        /^b\.yaml:6:5: missing required field 'url': /.source +
+          /the upstream report \(an issue, pull request, commit or list message\)[^\n]*\n {4}/.source +
+          /if none was found, write `upstream: none-found`/.source,
+      ),
     );
   });
 
   it('refuses url and none-found together, and searched beside a url', () => {
     assert.match(
       refused(
-        '    url: https://github.com/checkpoint-restore/criu/issues/1511\n    upstream: none-found\n    searched: "criu issues for x, 2026-12-03"\n',
+        [
+          '    url: https://github.com/checkpoint-restore/criu/issues/1511',
+          '    upstream: none-found',
+          '    searched: "criu issues for x, 2026-12-03"',
+          '',
+        ].join('\n'),
       ).message,
       /both 'url' and 'upstream: none-found' given/,
     );
     assert.match(
       refused(
-        '    url: https://github.com/checkpoint-restore/criu/issues/1511\n    searched: "criu issues for x, 2026-12-03"\n',
+        '    url: https://github.com/checkpoint-restore/criu/issues/1511\n' +
+          '    searched: "criu issues for x, 2026-12-03"\n',
       ).message,
       /^b\.yaml:7:15: 'searched' goes with 'upstream: none-found'[^\n]*\n {4}drop it: the url is the report/,
     );

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { readFileSync } from 'node:fs';
+import { readFileSync, type Stats } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import {
@@ -226,6 +226,14 @@ const MAX_LIST_ITEMS = 1000;
 const MAX_MAP_KEYS = 100;
 const MAX_VALUES = 50_000;
 const TOO_DEEP = `lists and mappings nest more than ${MAX_NESTING} deep here; a scenario needs far fewer levels`;
+const TOO_MANY_VALUES = [
+  `more than ${MAX_VALUES} values by here`,
+  "no scenario that fits the guest's script limit has that many",
+].join('; ');
+const TOO_MANY_ITEMS = [
+  `more than ${MAX_LIST_ITEMS} items in one list or mapping`,
+  'no list in a scenario may have more than 500',
+].join('; ');
 
 interface Limit {
   offset: number;
@@ -264,11 +272,7 @@ function lexicalLimits(text: string): Limit | undefined {
       c === '>' ||
       ((c === '-' || c === '?') && tok.length === 1)
     ) {
-      if (++values > MAX_VALUES)
-        return {
-          offset: at,
-          message: `more than ${MAX_VALUES} values by here; no scenario that fits the guest's script limit has that many`,
-        };
+      if (++values > MAX_VALUES) return { offset: at, message: TOO_MANY_VALUES };
     }
     scalarNext = false;
     if (tok === '[' || tok === '{') {
@@ -277,11 +281,7 @@ function lexicalLimits(text: string): Limit | undefined {
     } else if (tok === ']' || tok === '}') {
       commas.pop();
     } else if (tok === ',' && commas.length) {
-      if (++commas[commas.length - 1]! >= MAX_LIST_ITEMS)
-        return {
-          offset: at,
-          message: `more than ${MAX_LIST_ITEMS} items in one list or mapping; no list in a scenario may have more than 500`,
-        };
+      if (++commas[commas.length - 1]! >= MAX_LIST_ITEMS) return { offset: at, message: TOO_MANY_ITEMS };
     }
     if (commas.length === 0 && (tok === '-' || tok === '?')) {
       if (++run > MAX_NESTING) return { offset: at, message: TOO_DEEP };
@@ -332,7 +332,10 @@ function yamlVersionProblem(tokens: CST.Token[]): Limit | undefined {
     const at = m[1] === undefined ? t.offset : t.offset + t.source.indexOf(m[1], 5);
     return {
       offset: at,
-      message: `${said}: a scenario is YAML 1.2 (under 1.1, 012 reads as 10, 1:30 as 90, yes as true, and << merges keys); remove the directive or write %YAML 1.2`,
+      message:
+        `${said}: a scenario is YAML 1.2 ` +
+        '(under 1.1, 012 reads as 10, 1:30 as 90, yes as true, and << merges keys); ' +
+        'remove the directive or write %YAML 1.2',
     };
   }
   return undefined;
@@ -390,7 +393,8 @@ function nodeProblems(doc: Document): { offset: number; message: string }[] {
     if (node.tag !== undefined && !PLAIN_TAGS.has(node.tag)) {
       at(
         node,
-        `the tag ${node.tag.replace(/^tag:yaml\.org,2002:/, '!!')} is not allowed: a scenario is made of strings, numbers, booleans, lists and mappings`,
+        `the tag ${node.tag.replace(/^tag:yaml\.org,2002:/, '!!')} is not allowed: ` +
+          'a scenario is made of strings, numbers, booleans, lists and mappings',
       );
     }
     if (isAlias(node)) {
@@ -414,7 +418,8 @@ function nodeProblems(doc: Document): { offset: number; message: string }[] {
       if (aliased > MAX_ALIASED_VALUES) {
         at(
           node,
-          `aliases expand to more than ${MAX_ALIASED_VALUES} values by here (*${node.source} alone stands for ${n}): a YAML alias bomb`,
+          `aliases expand to more than ${MAX_ALIASED_VALUES} values by here ` +
+            `(*${node.source} alone stands for ${n}): a YAML alias bomb`,
         );
         break;
       }
@@ -426,7 +431,8 @@ function nodeProblems(doc: Document): { offset: number; message: string }[] {
       if (v.includes('\0')) {
         // "\040" in double quotes is YAML's \0 then "40", not mountinfo's escaped space.
         const hint = v.includes('\u000040')
-          ? '; inside double quotes `\\040` is the escape \\0 (NUL) followed by "40": write a space, or use single quotes for a literal backslash'
+          ? '; inside double quotes `\\040` is the escape \\0 (NUL) followed by "40": ' +
+            'write a space, or use single quotes for a literal backslash'
           : '';
         at(node, `a NUL character (from an escape such as \\0) cannot be part of a scenario${hint}`);
       } else if (LONE_SURROGATE.test(v)) {
@@ -590,7 +596,7 @@ export async function discoverScenarioFiles(paths: string[]): Promise<ScenarioPa
   const out: ScenarioPath[] = [];
   for (const arg of paths) {
     const p = argumentBytes(arg) ?? arg;
-    let st;
+    let st: Stats;
     try {
       st = await stat(p);
     } catch (e) {
@@ -607,7 +613,8 @@ export async function discoverScenarioFiles(paths: string[]): Promise<ScenarioPa
       // Without /proc the bytes of a non-UTF-8 argument are lost; say that, not that the file is missing.
       const lost = code === 'ENOENT' && arg.includes('\uFFFD') && typeof p === 'string';
       const message = lost
-        ? 'the name is not valid UTF-8 and its bytes could not be recovered (no /proc/self/cmdline); rename the file, or pass its directory'
+        ? 'the name is not valid UTF-8 and its bytes could not be recovered (no /proc/self/cmdline); ' +
+          'rename the file, or pass its directory'
         : why;
       throw new BadInputError([{ file: typeof p === 'string' ? p : nameText(p), line: 1, col: 1, path: '', message }]);
     }

@@ -88,9 +88,10 @@ function simplify(errors: ErrorObject[]): SchemaProblem[] {
       e.keyword === 'enum' ? (e.params as { allowedValues: unknown[] }).allowedValues.map(String) : [],
     );
     const guess = typeof data === 'string' ? closest(data, allowed) : undefined;
+    const didYouMean = guess ? `; did you mean '${guess}'?` : '';
     problems.push({
       path,
-      message: `expected ${[...new Set(expected)].join(' or ')}, got ${describe(data)}${guess ? `; did you mean '${guess}'?` : ''}`,
+      message: `expected ${[...new Set(expected)].join(' or ')}, got ${describe(data)}${didYouMean}`,
     });
   }
   if (problems.length === 0 && errors.length)
@@ -216,11 +217,10 @@ function translate(e: ErrorObject): SchemaProblem {
         path,
         message: `too large: ${e.message ?? ''} (got ${describe(e.data)})`.replace(' (got', ', got').replace(/\)$/, ''),
       };
-    default:
-      return {
-        path,
-        message: `${e.message ?? e.keyword}${e.keyword === 'minimum' || e.keyword === 'minLength' || e.keyword === 'minItems' ? `, got ${describe(e.data)}` : ''}`,
-      };
+    default: {
+      const saysGot = e.keyword === 'minimum' || e.keyword === 'minLength' || e.keyword === 'minItems';
+      return { path, message: `${e.message ?? e.keyword}${saysGot ? `, got ${describe(e.data)}` : ''}` };
+    }
   }
 }
 
@@ -240,7 +240,10 @@ const FRIENDLY_PATTERNS: [RegExp, string][] = [
   [/^\^\[\^\\u0000\\n\]\+\$/, 'is empty or holds a NUL or a newline, which no mount source or link target can'],
   [
     /^\^https\?:/,
-    'is not a link to an upstream report: give the http(s) address of the issue, pull request, commit or list message (a seed file or a source path is not a bug report), or, when none was found, write `upstream: none-found` with `searched`',
+    'is not a link to an upstream report: ' +
+      'give the http(s) address of the issue, pull request, commit or list message ' +
+      '(a seed file or a source path is not a bug report), ' +
+      'or, when none was found, write `upstream: none-found` with `searched`',
   ],
 ];
 
@@ -254,7 +257,10 @@ function patternMessage(path: string, e: ErrorObject): string {
     return `path ${JSON.stringify(v)} contains a NUL byte or newline`;
   }
   if (path === '/name')
-    return `name ${JSON.stringify(v)} must be lower-case letters, digits, '.', '_' or '-', starting with a letter or digit`;
+    return (
+      `name ${JSON.stringify(v)} must be lower-case letters, digits, '.', '_' or '-', ` +
+      'starting with a letter or digit'
+    );
   for (const [re, msg] of FRIENDLY_PATTERNS) if (re.test(pat)) return `${JSON.stringify(v)} ${msg}`;
   return `${JSON.stringify(v)} is not allowed here (must match ${pat})`;
 }

@@ -98,7 +98,8 @@ export const PREFLIGHT_SCRIPT = [
   'i=0',
   'while [ "$(cat /proc/$p/comm 2>/dev/null)" != sleep ] && [ $i -lt 200 ]; do sleep 0.01; i=$((i+1)); done',
   'ms() { echo $(( $(date +%s%N) / 1000000 )); }',
-  'fin() { kill -KILL "$p" 2>/dev/null; [ -s "$D/pid" ] && kill -KILL "$(cat "$D/pid")" 2>/dev/null; rm -rf "$D"; exit 0; }',
+  'fin() { kill -KILL "$p" 2>/dev/null; ' +
+    '[ -s "$D/pid" ] && kill -KILL "$(cat "$D/pid")" 2>/dev/null; rm -rf "$D"; exit 0; }',
   't0=$(ms); rc=0',
   'if [ "$3" = hang ]; then',
   '  printf "pie: 1: new_sp=0x0 ip 0x0 (a hang injected by MOUNTLAB_CRIU_PREFLIGHT=fault-hang)\\n" >"$D/dump.log"',

@@ -65,7 +65,7 @@ describe('docker engine', () => {
     }
   });
 
-  it('starts nothing unless told to: without --start-docker a missing engine is an error, and nothing is said', async () => {
+  it('starts nothing unless told: without --start-docker a missing engine is an error, nothing is said', async () => {
     const sock = join(scratchDir('nodocker'), 'docker.sock');
     const said: string[] = [];
     const saved = process.env.DOCKER_HOST;

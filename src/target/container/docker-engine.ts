@@ -117,7 +117,8 @@ export async function prepareDockerEngine(o: PrepareOptions): Promise<EngineLeas
     const engine = await findDockerEngine();
     if (o.start)
       o.say(
-        `mountlab: a docker engine is already running at ${describeEndpoint(engine.endpoint)}; --start-docker starts nothing`,
+        `mountlab: a docker engine is already running at ${describeEndpoint(engine.endpoint)}; ` +
+          '--start-docker starts nothing',
       );
     return { engine, started: false, [Symbol.asyncDispose]: async () => {} };
   } catch (e) {
@@ -172,7 +173,8 @@ class DockerdProcess implements EngineLease {
     const log = createWriteStream(o.logFile, { flags: 'a' });
     await new Promise<void>((res, rej) => log.once('open', () => res()).once('error', rej));
     o.say(
-      `mountlab: starting dockerd in the background for this run (--start-docker; system-wide on ${endpoint.path}, log ${o.logFile}); it is stopped when the run ends`,
+      'mountlab: starting dockerd in the background for this run ' +
+        `(--start-docker; system-wide on ${endpoint.path}, log ${o.logFile}); it is stopped when the run ends`,
     );
     const child = spawn('setpriv', ['--pdeathsig', 'SIGTERM', '--', 'dockerd'], {
       stdio: ['ignore', log, log],
@@ -192,15 +194,13 @@ class DockerdProcess implements EngineLease {
       }
       if (p.exited) {
         log.end();
-        throw new PrerequisiteError(
-          `dockerd exited during start-up (${child.exitCode !== null ? `code ${child.exitCode}` : child.signalCode}); see ${o.logFile}`,
-          {
-            hint:
-              child.exitCode === 127
-                ? 'is docker.io installed? apt-get install docker.io'
-                : 'another dockerd may be running, or this kernel lacks overlay2/cgroups',
-          },
-        );
+        const how = child.exitCode !== null ? `code ${child.exitCode}` : child.signalCode;
+        throw new PrerequisiteError(`dockerd exited during start-up (${how}); see ${o.logFile}`, {
+          hint:
+            child.exitCode === 127
+              ? 'is docker.io installed? apt-get install docker.io'
+              : 'another dockerd may be running, or this kernel lacks overlay2/cgroups',
+        });
       }
       if (o.signal?.aborted) {
         await p[Symbol.asyncDispose]();

@@ -86,7 +86,8 @@ describe('vagrant target: pure parts', () => {
   it("keeps vagrant's error text and drops the Ruby backtrace", () => {
     const out = [
       '==> default: Starting domain.',
-      "/usr/lib/ruby/vendor_ruby/fog/libvirt/requests/compute/vm_action.rb:7:in `create': Call to virDomainCreateWithFlags failed: internal error: Unknown CPU model max (Libvirt::Error)",
+      "/usr/lib/ruby/vendor_ruby/fog/libvirt/requests/compute/vm_action.rb:7:in `create': " +
+        'Call to virDomainCreateWithFlags failed: internal error: Unknown CPU model max (Libvirt::Error)',
       "\tfrom /usr/lib/ruby/vendor_ruby/fog/libvirt/requests/compute/vm_action.rb:7:in `vm_action'",
       "\tfrom /usr/share/rubygems-integration/all/gems/vagrant-2.3.4/lib/vagrant/action/warden.rb:48:in `call'",
     ].join('\n');

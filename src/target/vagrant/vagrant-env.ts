@@ -103,7 +103,8 @@ export function vagrantFailure(output: string): string {
 
 /** The install line for what is missing, on Debian. */
 export const INSTALL_HINT =
-  'apt-get install vagrant vagrant-libvirt libvirt-daemon-system   (as root; Debian 12: vagrant 2.3.4, vagrant-libvirt 0.11.2, libvirt 9.0)';
+  'apt-get install vagrant vagrant-libvirt libvirt-daemon-system   ' +
+  '(as root; Debian 12: vagrant 2.3.4, vagrant-libvirt 0.11.2, libvirt 9.0)';
 
 export function missingToolError(tool: string, why: string): PrerequisiteError {
   return new PrerequisiteError(`the vagrant target needs ${tool}: ${why}`, { hint: INSTALL_HINT });
@@ -143,7 +144,8 @@ export function kvmAccessWarning(
     (qemuUser.uid === kvm.uid && ((kvm.mode >> 6) & rw) === rw);
   if (can) return undefined;
   return (
-    `/dev/kvm (mode ${(kvm.mode & 0o777).toString(8)}) cannot be opened by libvirt-qemu: libvirt may re-probe qemu on every call, ` +
+    `/dev/kvm (mode ${(kvm.mode & 0o777).toString(8)}) cannot be opened by libvirt-qemu: ` +
+    'libvirt may re-probe qemu on every call, ' +
     'which makes each vagrant step take 30-50 s longer. On a normal host udev makes it 0660 root:kvm ' +
     '(chgrp kvm /dev/kvm && chmod 0660 /dev/kvm does the same, system-wide).'
   );

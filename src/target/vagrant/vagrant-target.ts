@@ -85,7 +85,7 @@ function run(
       const s = d.toString('utf8');
       output += s;
       buf += s;
-      let i;
+      let i: number;
       while ((i = buf.search(/[\r\n]/)) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);

@@ -129,7 +129,8 @@ export async function ensureImage(
   });
   if (!built) return img;
   progress(
-    `image ${id} built in ${((Date.now() - started) / 1000).toFixed(1)} s: criu ${img.manifest.criuVersion}, util-linux ${img.manifest.utilLinuxVersion ?? '?'}`,
+    `image ${id} built in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
+      `criu ${img.manifest.criuVersion}, util-linux ${img.manifest.utilLinuxVersion ?? '?'}`,
   );
   const pruned = await pruneImages(spec.suite, id);
   if (pruned.length)
@@ -229,7 +230,7 @@ function runBuild(script: string, args: string[], progress: ImageProgress, signa
     let buf = '';
     const feed = (d: Buffer) => {
       buf += d.toString('utf8');
-      let i;
+      let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
         onLine(buf.slice(0, i));
         buf = buf.slice(i + 1);

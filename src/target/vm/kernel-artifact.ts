@@ -129,7 +129,9 @@ export async function ensureKernel(
     read: () => kernelFromDir(id, dir),
     script: 'build-kernel.sh',
     args: (out) => ['--out', out, ...args],
-    announce: `preparing kernel ${src.name} (${src.kind === 'debian' ? `Debian ${src.suite}` : src.bzImage}); cached in ${dir}`,
+    announce:
+      `preparing kernel ${src.name} (${src.kind === 'debian' ? `Debian ${src.suite}` : src.bzImage}); ` +
+      `cached in ${dir}`,
     progress,
     ...(opts.signal ? { signal: opts.signal } : {}),
   });

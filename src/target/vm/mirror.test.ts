@@ -17,8 +17,18 @@ describe('mirror discovery', () => {
 
   it('reads the main archive from deb822 sources, skipping security', () => {
     const d = aptDir({
-      'sources.list.d/debian.sources':
-        'Types: deb\nURIs: http://sec.example/debian-security\nSuites: bookworm-security\nComponents: main\n\nTypes: deb\nURIs: http://mirror.example/debian/\nSuites: bookworm bookworm-updates\nComponents: main\n',
+      'sources.list.d/debian.sources': [
+        'Types: deb',
+        'URIs: http://sec.example/debian-security',
+        'Suites: bookworm-security',
+        'Components: main',
+        '',
+        'Types: deb',
+        'URIs: http://mirror.example/debian/',
+        'Suites: bookworm bookworm-updates',
+        'Components: main',
+        '',
+      ].join('\n'),
     });
     assert.equal(mirrorFromApt(d), 'http://mirror.example/debian');
   });
