@@ -55,7 +55,16 @@ describe('mount options as libmount 2.41 reads them', () => {
     const r = resolveMountOptions('defaults,nofail,x-systemd.automount,noauto,_netdev,silent,iversion,comment=hi');
     assert.equal(r.flags, 0);
     assert.equal(r.data, '');
-    assert.deepEqual(r.ignored, ['defaults', 'nofail', 'x-systemd.automount', 'noauto', '_netdev', 'silent', 'iversion', 'comment=hi']);
+    assert.deepEqual(r.ignored, [
+      'defaults',
+      'nofail',
+      'x-systemd.automount',
+      'noauto',
+      '_netdev',
+      'silent',
+      'iversion',
+      'comment=hi',
+    ]);
   });
 
   it('turns bind/rbind in the options into a bind with mount_setattr masks for the clone', () => {
@@ -68,7 +77,10 @@ describe('mount options as libmount 2.41 reads them', () => {
     assert.equal(resolveMountOptions('bind,rbind').bind, 'rbind');
     // An atime option clears the whole atime field and sets its choice (relatime is 0).
     assert.deepEqual(attrsOf(parseOptions('relatime')!), { set: 0, clr: MOUNT_ATTR.ATIME_MASK });
-    assert.deepEqual(attrsOf(parseOptions('noatime,nodiratime')!), { set: MOUNT_ATTR.NOATIME | MOUNT_ATTR.NODIRATIME, clr: MOUNT_ATTR.ATIME_MASK });
+    assert.deepEqual(attrsOf(parseOptions('noatime,nodiratime')!), {
+      set: MOUNT_ATTR.NOATIME | MOUNT_ATTR.NODIRATIME,
+      clr: MOUNT_ATTR.ATIME_MASK,
+    });
   });
 
   it('applies propagation options after the mount, in order', () => {
@@ -101,10 +113,11 @@ describe('mount options as libmount 2.41 reads them', () => {
     ];
     for (const [options, why] of cases) assert.match(nativeReason(options) ?? 'native', why, options);
     assert.throws(() => resolveMountOptions('user'), /need mount\(8\)/);
-    for (const options of ['', 'ro', 'size=1m,,mode=1777,', 'bind,ro', 'shared']) assert.equal(nativeReason(options), undefined, options);
+    for (const options of ['', 'ro', 'size=1m,,mode=1777,', 'bind,ro', 'shared'])
+      assert.equal(nativeReason(options), undefined, options);
   });
 
-  it('classifies names as libmount\'s maps do', () => {
+  it("classifies names as libmount's maps do", () => {
     assert.equal(optionKind('ro'), 'vfs');
     assert.equal(optionKind('lazytime'), 'superblock');
     assert.equal(optionKind('rprivate'), 'propagation');
@@ -117,7 +130,8 @@ describe('mount options as libmount 2.41 reads them', () => {
   });
 
   it('mounts pseudo filesystems natively and leaves block and fuse filesystems to mount(8)', () => {
-    for (const t of ['tmpfs', 'proc', 'sysfs', 'devpts', 'mqueue', 'cgroup2', 'overlay', 'ramfs', 'debugfs']) assert.ok(isNativeFsType(t), t);
+    for (const t of ['tmpfs', 'proc', 'sysfs', 'devpts', 'mqueue', 'cgroup2', 'overlay', 'ramfs', 'debugfs'])
+      assert.ok(isNativeFsType(t), t);
     for (const t of ['ext4', 'xfs', 'fuse', 'fuse.sshfs', 'nfs', 'none', 'auto']) assert.ok(!isNativeFsType(t), t);
   });
 });

@@ -123,8 +123,20 @@ interface MapEntry {
   propagation?: PropagationType;
 }
 
-const L = (pattern: string, kind: OptionKind, id: number, extra: Partial<MapEntry> = {}): MapEntry => ({ pattern, kind, map: 'linux', id, ...extra });
-const U = (pattern: string, kind: OptionKind, id: number, extra: Partial<MapEntry> = {}): MapEntry => ({ pattern, kind, map: 'userspace', id, ...extra });
+const L = (pattern: string, kind: OptionKind, id: number, extra: Partial<MapEntry> = {}): MapEntry => ({
+  pattern,
+  kind,
+  map: 'linux',
+  id,
+  ...extra,
+});
+const U = (pattern: string, kind: OptionKind, id: number, extra: Partial<MapEntry> = {}): MapEntry => ({
+  pattern,
+  kind,
+  map: 'userspace',
+  id,
+  ...extra,
+});
 
 /**
  * libmount's linux_flags_map (optmap.c), in its order, without sub/nosub
@@ -342,9 +354,12 @@ export function nativeReason(options: string): string | undefined {
   if (!opts) return 'the options use quotes, backslashes or an empty name';
   for (const o of opts) {
     if (o.kind === 'userspace-action') return `'${o.name}' acts in mount(8) itself`;
-    if (o.entry?.map === 'linux' && o.value !== undefined) return `'${o.name}=${o.value}' is a flag with a value (e.g. ro=vfs)`;
-    if (o.kind === 'operation' && o.entry!.id !== MS.BIND && o.entry!.id !== (MS.BIND | MS.REC)) return `'${o.name}' in a mount's options`;
-    if (o.value !== undefined && Buffer.byteLength(o.value) > MAX_VALUE) return `the value of '${o.name}' is longer than fsconfig takes`;
+    if (o.entry?.map === 'linux' && o.value !== undefined)
+      return `'${o.name}=${o.value}' is a flag with a value (e.g. ro=vfs)`;
+    if (o.kind === 'operation' && o.entry!.id !== MS.BIND && o.entry!.id !== (MS.BIND | MS.REC))
+      return `'${o.name}' in a mount's options`;
+    if (o.value !== undefined && Buffer.byteLength(o.value) > MAX_VALUE)
+      return `the value of '${o.name}' is longer than fsconfig takes`;
   }
   const r = resolveOptionsUnchecked(opts);
   if (Buffer.byteLength(r.data) > MAX_DATA) return 'the filesystem options are longer than a page';
@@ -406,11 +421,50 @@ function resolveOptionsUnchecked(parsed: MountOption[]): ResolvedMountOptions {
  * the guest. fuse* are left out: mount(8) runs mount.fuse for them.
  */
 const PSEUDO_FS = new Set([
-  'anon_inodefs', 'apparmorfs', 'autofs', 'bdev', 'binder', 'binfmt_misc', 'bpf', 'cgroup', 'cgroup2',
-  'configfs', 'cpuset', 'debugfs', 'devfs', 'devpts', 'devtmpfs', 'dlmfs', 'dmabuf', 'drm', 'efivarfs',
-  'fusectl', 'hugetlbfs', 'ipathfs', 'mqueue', 'nfsd', 'nsfs', 'overlay', 'pidfs', 'pipefs', 'proc',
-  'pstore', 'ramfs', 'resctrl', 'rootfs', 'rpc_pipefs', 'securityfs', 'selinuxfs', 'smackfs', 'sockfs',
-  'spufs', 'sysfs', 'tmpfs', 'tracefs', 'vboxsf', 'virtiofs',
+  'anon_inodefs',
+  'apparmorfs',
+  'autofs',
+  'bdev',
+  'binder',
+  'binfmt_misc',
+  'bpf',
+  'cgroup',
+  'cgroup2',
+  'configfs',
+  'cpuset',
+  'debugfs',
+  'devfs',
+  'devpts',
+  'devtmpfs',
+  'dlmfs',
+  'dmabuf',
+  'drm',
+  'efivarfs',
+  'fusectl',
+  'hugetlbfs',
+  'ipathfs',
+  'mqueue',
+  'nfsd',
+  'nsfs',
+  'overlay',
+  'pidfs',
+  'pipefs',
+  'proc',
+  'pstore',
+  'ramfs',
+  'resctrl',
+  'rootfs',
+  'rpc_pipefs',
+  'securityfs',
+  'selinuxfs',
+  'smackfs',
+  'sockfs',
+  'spufs',
+  'sysfs',
+  'tmpfs',
+  'tracefs',
+  'vboxsf',
+  'virtiofs',
 ]);
 
 /** Whether a new filesystem of this type is mounted natively; other types go to mount(8). */

@@ -1,5 +1,12 @@
 import type { PropagationTarget, Scenario, Step } from '../scenario/scenario.generated.js';
-import { isNativeFsType, nativeReason, parseOptions, resolveMountOptions, type MountOption, type PropagationType } from './mount-options.js';
+import {
+  isNativeFsType,
+  nativeReason,
+  parseOptions,
+  resolveMountOptions,
+  type MountOption,
+  type PropagationType,
+} from './mount-options.js';
 
 /**
  * A scenario as a program for the guest helper (`mountlab-helper run-tree`,
@@ -122,7 +129,12 @@ export type OpName = Op['op'];
 
 const stepName = (step: Step): keyof Step => Object.keys(step)[0] as keyof Step;
 const pathList = (p: string | string[]): string[] => ([] as string[]).concat(p);
-const PROPAGATION = { 'make-shared': 'shared', 'make-slave': 'slave', 'make-private': 'private', 'make-unbindable': 'unbindable' } as const;
+const PROPAGATION = {
+  'make-shared': 'shared',
+  'make-slave': 'slave',
+  'make-private': 'private',
+  'make-unbindable': 'unbindable',
+} as const;
 
 /** A step's label for people and error messages; the same text steps.ts gives it. */
 export function stepLabel(step: Step): string {
@@ -185,7 +197,8 @@ export function stepLabel(step: Step): string {
       return `unshare ${step.unshare!.join(',')}`;
     case 'open': {
       const o = step.open!;
-      return `open ${o.path} as fd ${o.fd} (${(o.flags ?? ['rdonly']).join(',')}${o.offset ? `, offset ${o.offset}` : ''})`;
+      const offset = o.offset ? `, offset ${o.offset}` : '';
+      return `open ${o.path} as fd ${o.fd} (${(o.flags ?? ['rdonly']).join(',')}${offset})`;
     }
     case 'close':
       return `close fd ${step.close!}`;
@@ -244,11 +257,17 @@ export function stepOps(step: Step, spawn: (name: string, steps: Step[]) => numb
     case 'bind':
     case 'rbind': {
       const b = step[name]!;
-      return [{ op: 'bind', source: p(b.source), target: p(b.target), recursive: name === 'rbind', attrSet: 0, attrClr: 0 }];
+      return [
+        { op: 'bind', source: p(b.source), target: p(b.target), recursive: name === 'rbind', attrSet: 0, attrClr: 0 },
+      ];
     }
     case 'umount': {
       const u = step.umount!;
-      return [typeof u === 'string' ? { op: 'umount', path: p(u), lazy: false } : { op: 'umount', path: p(u.path), lazy: u.lazy ?? false }];
+      return [
+        typeof u === 'string'
+          ? { op: 'umount', path: p(u), lazy: false }
+          : { op: 'umount', path: p(u.path), lazy: u.lazy ?? false },
+      ];
     }
     case 'set-group':
       return [{ op: 'set-group', from: p(step['set-group']!.from), to: p(step['set-group']!.to) }];
@@ -275,7 +294,16 @@ export function stepOps(step: Step, spawn: (name: string, steps: Step[]) => numb
       return [{ op: 'unshare', namespaces: step.unshare! }];
     case 'open': {
       const o = step.open!;
-      return [{ op: 'open', path: p(o.path), fd: o.fd, flags: o.flags ?? ['rdonly'], mode: parseInt(o.mode ?? '0644', 8), offset: o.offset ?? 0 }];
+      return [
+        {
+          op: 'open',
+          path: p(o.path),
+          fd: o.fd,
+          flags: o.flags ?? ['rdonly'],
+          mode: parseInt(o.mode ?? '0644', 8),
+          offset: o.offset ?? 0,
+        },
+      ];
     }
     case 'close':
       return [{ op: 'close', fd: step.close! }];
@@ -284,7 +312,9 @@ export function stepOps(step: Step, spawn: (name: string, steps: Step[]) => numb
     case 'pivot-root': {
       const pr = step['pivot-root']!;
       // As steps.ts: put-old is relative to the new root.
-      return [{ op: 'pivot-root', newRoot: p(pr['new-root']), putOld: p(pr['new-root'].replace(/\/$/, '') + pr['put-old']) }];
+      return [
+        { op: 'pivot-root', newRoot: p(pr['new-root']), putOld: p(pr['new-root'].replace(/\/$/, '') + pr['put-old']) },
+      ];
     }
     default: {
       const never: never = name;
@@ -307,11 +337,29 @@ function mountOps(m: NonNullable<Step['mount']>): Op[] {
     const why = nativeReason(options);
     const loop = why ? undefined : resolveMountOptions(options);
     if (!loop || loop.bind) {
-      const mountArgv = ['mount', '-t', fstype, '-o', ['loop', ...(options ? [options] : [])].join(','), '--', image, target];
+      const mountArgv = [
+        'mount',
+        '-t',
+        fstype,
+        '-o',
+        ['loop', ...(options ? [options] : [])].join(','),
+        '--',
+        image,
+        target,
+      ];
       return [...prepare, { op: 'exec', argv: mountArgv, why: why ?? 'bind in the options of a loop image' }];
     }
-    const propagation: Op[] = loop.propagation.map((x) => ({ op: 'propagation', path: target, type: x.type, recursive: x.recursive }));
-    return [...prepare, { op: 'loop-mount', image, target, fstype, flags: loop.flags, data: loop.data }, ...propagation];
+    const propagation: Op[] = loop.propagation.map((x) => ({
+      op: 'propagation',
+      path: target,
+      type: x.type,
+      recursive: x.recursive,
+    }));
+    return [
+      ...prepare,
+      { op: 'loop-mount', image, target, fstype, flags: loop.flags, data: loop.data },
+      ...propagation,
+    ];
   }
   const source = noNul(m.source ?? m.fstype, 'source');
   const fallback = (why: string): Op[] => [
@@ -320,11 +368,22 @@ function mountOps(m: NonNullable<Step['mount']>): Op[] {
   const why = nativeReason(options);
   if (why) return fallback(why);
   const r = resolveMountOptions(options);
-  const propagation: Op[] = r.propagation.map((x) => ({ op: 'propagation', path: target, type: x.type, recursive: x.recursive }));
+  const propagation: Op[] = r.propagation.map((x) => ({
+    op: 'propagation',
+    path: target,
+    type: x.type,
+    recursive: x.recursive,
+  }));
   if (r.bind) {
-    return [{ op: 'bind', source, target, recursive: r.bind === 'rbind', attrSet: r.attrSet, attrClr: r.attrClr }, ...propagation];
+    return [
+      { op: 'bind', source, target, recursive: r.bind === 'rbind', attrSet: r.attrSet, attrClr: r.attrClr },
+      ...propagation,
+    ];
   }
-  if (!isNativeFsType(fstype)) return fallback(`${fstype} is not a pseudo filesystem: mount(8) may resolve its source, set up a loop device or run a helper`);
+  if (!isNativeFsType(fstype))
+    return fallback(
+      `${fstype} is not a pseudo filesystem: mount(8) may resolve its source, set up a loop device or run a helper`,
+    );
   return [{ op: 'mount', source, target, fstype, flags: r.flags, data: r.data }, ...propagation];
 }
 
@@ -337,14 +396,23 @@ function remountOps(r: NonNullable<Step['remount']>): Op[] {
     ? 'the options use quotes, backslashes or an empty name'
     : parsed.map((o) => remountRefusal(o)).find((x) => x !== undefined);
   if (why) return [{ op: 'exec', argv: ['mount', '-o', full, '--', path], why }];
-  return [{ op: 'remount', path, super: r.super ?? false, options: parsed!.map((o) => (o.value === undefined ? o.name : `${o.name}=${o.value}`)) }];
+  return [
+    {
+      op: 'remount',
+      path,
+      super: r.super ?? false,
+      options: parsed!.map((o) => (o.value === undefined ? o.name : `${o.name}=${o.value}`)),
+    },
+  ];
 }
 
 function remountRefusal(o: MountOption): string | undefined {
   if (o.kind === 'userspace-action') return `'${o.name}' acts in mount(8) itself`;
-  if (o.entry?.map === 'linux' && o.value !== undefined) return `'${o.name}=${o.value}' is a flag with a value (e.g. ro=vfs)`;
+  if (o.entry?.map === 'linux' && o.value !== undefined)
+    return `'${o.name}=${o.value}' is a flag with a value (e.g. ro=vfs)`;
   if (o.kind === 'operation' && o.name !== 'bind' && o.name !== 'remount') return `'${o.name}' in remount options`;
-  if (o.value !== undefined && Buffer.byteLength(o.value) > 255) return `the value of '${o.name}' is longer than fsconfig takes`;
+  if (o.value !== undefined && Buffer.byteLength(o.value) > 255)
+    return `the value of '${o.name}' is longer than fsconfig takes`;
   return undefined;
 }
 
@@ -380,6 +448,7 @@ export function compileProgram(s: Scenario, id: string): Program {
 /** One label per step, prefixed by the task's name outside init: GuestPlan.stepLabels. */
 export function programStepLabels(p: Program): string[] {
   const out: string[] = [];
-  for (const t of p.tasks) for (const s of t.steps) out[s.n - 1] = t.name === 'init' ? s.label : `${t.name}: ${s.label}`;
+  for (const t of p.tasks)
+    for (const s of t.steps) out[s.n - 1] = t.name === 'init' ? s.label : `${t.name}: ${s.label}`;
   return out;
 }
