@@ -78,8 +78,12 @@ describe('vm/helper reads programs (plan-echo, classify-options)', function () {
 
   it("classifies every option name as mount-options.ts does (the remount's tables)", () => {
     const names = [
-      ...'ro rw exec noexec suid nosuid dev nodev sync async dirsync remount bind rbind silent loud mand nomand'.split(' '),
-      ...'atime noatime iversion noiversion diratime nodiratime relatime norelatime strictatime nostrictatime'.split(' '),
+      ...'ro rw exec noexec suid nosuid dev nodev sync async dirsync remount bind rbind silent loud mand nomand'.split(
+        ' ',
+      ),
+      ...'atime noatime iversion noiversion diratime nodiratime relatime norelatime strictatime nostrictatime'.split(
+        ' ',
+      ),
       ...'lazytime nolazytime unbindable runbindable private rprivate slave rslave shared rshared'.split(' '),
       ...'symfollow nosymfollow move sub nosub defaults auto noauto user nouser users nousers owner noowner'.split(' '),
       ...'group nogroup _netdev comment x-systemd.automount X-foo x-mount.mkdir X-mount.idmap loop offset'.split(' '),
@@ -157,10 +161,27 @@ function runTree(helper: string, p: Program, want: string[] = []): TreeRun {
   writeFileSync(join(out, 'outside'), p.outside.length ? 'yes' : '');
   const r = spawnSync(
     'unshare',
-    ['-m', '-p', '--fork', '--mount-proc', '--propagation', 'private', 'bash', join(dir, 'driver.sh'), helper, join(dir, 'plan'), out, root],
+    [
+      '-m',
+      '-p',
+      '--fork',
+      '--mount-proc',
+      '--propagation',
+      'private',
+      'bash',
+      join(dir, 'driver.sh'),
+      helper,
+      join(dir, 'plan'),
+      out,
+      root,
+    ],
     { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  assert.equal(r.status, 0, `the namespace did not run (unshare -m -p must work here): ${r.error?.message ?? ''}\n${r.stderr}`);
+  assert.equal(
+    r.status,
+    0,
+    `the namespace did not run (unshare -m -p must work here): ${r.error?.message ?? ''}\n${r.stderr}`,
+  );
   const read = (f: string) => (existsSync(join(out, f)) ? readFileSync(join(out, f), 'latin1') : '');
   const captured = read('capture');
   return {
@@ -317,15 +338,25 @@ describe('@e2e vm/helper run-tree on this host, in private namespaces', function
   });
 
   it('reports a failing step as `failed N 1 ERRNO`, with the step on stderr, and goes no further', () => {
-    const r = runTree(helper, program('steps:\n  - mkdir: /a\n  - bind: {source: /nonexistent, target: /a}\n  - mkdir: /b\nexpect: identical\n'));
+    const r = runTree(
+      helper,
+      program(
+        'steps:\n  - mkdir: /a\n  - bind: {source: /nonexistent, target: /a}\n  - mkdir: /b\nexpect: identical\n',
+      ),
+    );
     assert.deepEqual(r.status.slice(1), ['step 1', 'step 2', 'failed 2 1 ENOENT']);
-    assert.match(r.err, /^mountlab-helper: step 2 \(bind \/nonexistent -> \/a\): bind \/nonexistent on \/a: No such file or directory$/m);
+    assert.match(
+      r.err,
+      /^mountlab-helper: step 2 \(bind \/nonexistent -> \/a\): bind \/nonexistent on \/a: No such file or directory$/m,
+    );
   });
 
   it("reports a spawned task's failure with its own step number", () => {
     const r = runTree(
       helper,
-      program('steps:\n  - spawn: {name: kid, steps: [{rmdir: /gone}, {signal: up}]}\n  - wait: up\nexpect: identical\n'),
+      program(
+        'steps:\n  - spawn: {name: kid, steps: [{rmdir: /gone}, {signal: up}]}\n  - wait: up\nexpect: identical\n',
+      ),
     );
     assert.ok(r.status.includes('failed 2 1 ENOENT'), r.status.join(' | '));
     assert.match(r.err, /step 2 \(rmdir \/gone\): rmdir \/gone: No such file or directory/);
