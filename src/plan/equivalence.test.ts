@@ -21,22 +21,25 @@ import { serialiseProgram } from './wire.js';
  * topologies. Everything runs inside a private mount and pid namespace.
  * This host's util-linux may be older than the guests' 2.41; for these
  * scenarios both read options alike (see mount-options.ts). The full
- * corpus is for the VMs; here a few that cover every kind of step.
+ * corpus is for the VMs; here a few that cover every kind of step, and
+ * the hostile names of the injection tests.
  */
 const SCENARIOS = [
-  'binds/per-mount-flags.yaml',
-  'binds/superblock-ro.yaml',
-  'binds/move-subtree.yaml',
-  'files/cwd-under-overmount.yaml',
-  'files/tmpfs-content-links.yaml',
-  'flags/ro-root.yaml',
-  'namespaces/pivot-root-new-root.yaml',
-  'seed-000/nested-ipc-namespace.yaml',
-  'seed-001/sharing-tree-reverse-stacked-4.yaml',
-  'seed-002/external-master-auto.yaml',
-  'seed-002/proc-sys-ro-bind.yaml',
-  'seed-004/unlinked-relinked-file.yaml',
-  'unbindable/rbind-skips-unbindable.yaml',
+  'scenarios/binds/per-mount-flags.yaml',
+  'scenarios/binds/superblock-ro.yaml',
+  'scenarios/binds/move-subtree.yaml',
+  'scenarios/files/cwd-under-overmount.yaml',
+  'scenarios/files/tmpfs-content-links.yaml',
+  'scenarios/flags/ro-root.yaml',
+  'scenarios/namespaces/pivot-root-new-root.yaml',
+  'scenarios/seed-000/nested-ipc-namespace.yaml',
+  'scenarios/seed-001/sharing-tree-reverse-stacked-4.yaml',
+  'scenarios/seed-002/external-master-auto.yaml',
+  'scenarios/seed-002/proc-sys-ro-bind.yaml',
+  'scenarios/seed-004/unlinked-relinked-file.yaml',
+  'scenarios/unbindable/rbind-skips-unbindable.yaml',
+  // Names and paths a shell would have read as code.
+  'test/fixtures/scenarios-hostile-valid/metachar-names.yaml',
 ];
 
 /** labctl's setup, for MODE old (tree.sh, outside.sh) or new (run-outside, run-tree); the capture once all hold. */
@@ -107,7 +110,7 @@ describe('@e2e the executor builds what the bash tree builds (this host, private
 
   for (const file of SCENARIOS) {
     it(file, async () => {
-      const loaded = await loadScenarioFile(assetPath('scenarios', file));
+      const loaded = await loadScenarioFile(assetPath(file));
       const dir = scratchDir('equivalence');
       const old = compileScenario(loaded, 'eq');
       writeFileSync(join(dir, 'tree.sh'), old.treeScript);
