@@ -21,6 +21,13 @@
  *                              (lines on stdin, see below)
  *   leaks PID [EXCLUDE...]     tasks outside PID's tree that share one of
  *                              its namespaces (other than the guest's own)
+ *   run-tree ROOT [PLAN|-] [--status-fd N]
+ *   run-outside ROOT [PLAN|-] [--status-fd N]
+ *                              execute a scenario's program (src/plan/
+ *                              program.ts, wire.ts): see plan-run.c
+ *   plan-echo [PLAN|-]         read a program and write it back (tests)
+ *   classify-options OPTION... how the remount's tables see each option
+ *                              (tests; see mount-options.c)
  *
  * Errors go to stderr as "mountlab-helper: <what>: <strerror>", exit 1.
  *
