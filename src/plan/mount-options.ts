@@ -34,13 +34,22 @@
  * - A bind with per-mount flags (`-o bind,ro`) is one open_tree(CLONE) +
  *   mount_setattr + move_mount in libmount: the flags are set before the
  *   clone is attached, so the copies propagation makes are ro too (the
- *   classic two mount(2) calls left them rw). See BindPlan.
+ *   classic two mount(2) calls left them rw). See the `bind` op of
+ *   program.ts.
  * - Propagation options (shared, rslave, ...) are applied after the mount
  *   is attached, in order (hook_set_propagation).
  * - remount: see the executor (vm/helper/mount-options.c). mount(8)
  *   prepends the options of the target's /etc/fstab entry, else of its
  *   mountinfo line, which only the guest knows; the program carries the
  *   user's options and the helper merges them there, with the same tables.
+ *
+ * Older guests: bookworm images have util-linux 2.38, whose libmount
+ * calls mount(2) only. There a remount is one MS_REMOUNT[|MS_BIND] with
+ * the merged flags; since mount(8) prepends the mount's own options from
+ * mountinfo there too, it changes what 2.41 changes (the whole corpus,
+ * built both ways on a 2.38 host, captured equal). The one difference
+ * left is `-o bind,FLAGS`: 2.38 binds, then remounts the bind, so the
+ * copies propagation made keep the source's flags.
  *
  * Anything these rules do not cover (options that act in userspace: user,
  * owner, loop=, offset=, X-mount.*, helper=, verity.*; a Linux option with
@@ -470,13 +479,6 @@ const PSEUDO_FS = new Set([
 /** Whether a new filesystem of this type is mounted natively; other types go to mount(8). */
 export function isNativeFsType(fstype: string): boolean {
   return PSEUDO_FS.has(fstype);
-}
-
-/** Names of the MS_* bits set in `flags`, for people. */
-export function msFlagNames(flags: number): string[] {
-  return Object.entries(MS)
-    .filter(([, v]) => (flags & v) === v)
-    .map(([k]) => `MS_${k}`);
 }
 
 /** Names of the MOUNT_ATTR_* flag bits in `attrs` (the atime field aside), for people. */
