@@ -46,8 +46,9 @@
  * Older guests: bookworm images have util-linux 2.38, whose libmount
  * calls mount(2) only. There a remount is one MS_REMOUNT[|MS_BIND] with
  * the merged flags; since mount(8) prepends the mount's own options from
- * mountinfo there too, it changes what 2.41 changes (the whole corpus,
- * built both ways on a 2.38 host, captured equal). The one difference
+ * mountinfo there too, it changes what 2.41 changes (every corpus
+ * scenario that builds on a 2.38 host captured equal both ways; the
+ * others failed at the same step both ways). The one difference
  * left is `-o bind,FLAGS`: 2.38 binds, then remounts the bind, so the
  * copies propagation made keep the source's flags.
  *
