@@ -87,9 +87,10 @@ say "configuring the guest"
 mkdir -p "$root/usr/lib/modules"
 install -m 0755 "$guest/init" "$root/sbin/mountlab-init"
 # The in-guest helper for the syscalls util-linux has no command for
-# (MOVE_MOUNT_SET_GROUP, open_tree, open at a chosen fd) and for fast
-# captures. Static, so it runs whatever the guest's libc and kernel.
-run_step "$work/helper.log" gcc -static -O2 -Wall -o "$root/usr/local/bin/mountlab-helper" "$here/helper/mountlab-helper.c"
+# (MOVE_MOUNT_SET_GROUP, open_tree, open at a chosen fd), for fast captures
+# and for running a scenario's program (run-tree); every .c file of
+# vm/helper. Static, so it runs whatever the guest's libc and kernel.
+run_step "$work/helper.log" gcc -static -O2 -Wall -o "$root/usr/local/bin/mountlab-helper" "$here"/helper/*.c
 install -m 0644 "$guest/sshd_config" "$root/etc/ssh/sshd_config"
 rm -f "$root"/etc/ssh/ssh_host_*
 in_root ssh-keygen -q -t ed25519 -N '' -C "mountlab-guest" -f /etc/ssh/ssh_host_ed25519_key

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assetPath } from '../paths.js';
+import { buildHelper } from '../plan/helper-build.testutil.js';
 import { parseCapture } from './capture-file.js';
 
 /**
@@ -20,8 +20,7 @@ describe('vm/helper capture on this host (issue 16.2)', function () {
   before(() => {
     // gcc is part of what ./mountlab installs (the guest's helper is built with it).
     dir = mkdtempSync(join(tmpdir(), 'mountlab-helper-'));
-    helper = join(dir, 'mountlab-helper');
-    execFileSync('gcc', ['-O2', '-Wall', '-Werror', '-o', helper, assetPath('vm/helper/mountlab-helper.c')]);
+    helper = buildHelper(dir);
   });
   after(() => dir && rmSync(dir, { recursive: true, force: true }));
 

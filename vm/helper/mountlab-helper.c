@@ -21,6 +21,13 @@
  *                              (lines on stdin, see below)
  *   leaks PID [EXCLUDE...]     tasks outside PID's tree that share one of
  *                              its namespaces (other than the guest's own)
+ *   run-tree ROOT [PLAN|-] [--status-fd N]
+ *   run-outside ROOT [PLAN|-] [--status-fd N]
+ *                              execute a scenario's program (src/plan/
+ *                              program.ts, wire.ts): see plan-run.c
+ *   plan-echo [PLAN|-]         read a program and write it back (tests)
+ *   classify-options OPTION... how the remount's tables see each option
+ *                              (tests; see mount-options.c)
  *
  * Errors go to stderr as "mountlab-helper: <what>: <strerror>", exit 1.
  *
@@ -99,6 +106,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "helper.h"
+
 #ifndef SYS_move_mount
 #define SYS_move_mount 429
 #endif
@@ -132,7 +141,9 @@ static int die(const char *what, const char *arg) {
 static int usage(void) {
 	fprintf(stderr, "usage: mountlab-helper set-group FROM TO | open-tree SRC DST [-r] |"
 			" open FD FLAGS MODE OFFSET PATH -- CMD... | unshare NSLIST -- CMD... | capture PID |"
-			" leaks PID [EXCLUDE...] | fd-probe (lines on stdin) | pivot-root NEW PUT_OLD\n");
+			" leaks PID [EXCLUDE...] | fd-probe (lines on stdin) | pivot-root NEW PUT_OLD |"
+			" run-tree ROOT [PLAN|-] [--status-fd N] | run-outside ROOT [PLAN|-] [--status-fd N] |"
+			" plan-echo [PLAN|-] | classify-options OPTION...\n");
 	return 2;
 }
 
@@ -154,11 +165,6 @@ static int open_tree_bind(const char *src, const char *dst, int recursive) {
 	close(fd);
 	return 0;
 }
-
-struct name_value {
-	const char *n;
-	int v;
-};
 
 /* ORs together the values of a comma list of names (open flags,
  * namespaces); -1 with a message naming `what` on an unknown name. */
@@ -183,19 +189,20 @@ static int parse_names(const char *list, const struct name_value *table, size_t 
 	return 0;
 }
 
-static const struct name_value open_flags[] = {
+const struct name_value open_flags[] = {
 	{"rdonly", O_RDONLY}, {"wronly", O_WRONLY}, {"rdwr", O_RDWR}, {"creat", O_CREAT},
 	{"trunc", O_TRUNC}, {"append", O_APPEND}, {"excl", O_EXCL}, {"directory", O_DIRECTORY},
 	{"path", O_PATH}, {"nofollow", O_NOFOLLOW}, {"cloexec", O_CLOEXEC}, {"noatime", O_NOATIME},
 	{"tmpfile", O_TMPFILE}, {"sync", O_SYNC}, {"nonblock", O_NONBLOCK},
 };
 
-static const struct name_value namespaces[] = {
+const struct name_value namespaces[] = {
 	{"mnt", CLONE_NEWNS}, {"uts", CLONE_NEWUTS}, {"ipc", CLONE_NEWIPC}, {"net", CLONE_NEWNET},
 	{"user", CLONE_NEWUSER}, {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP},
 };
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+const size_t open_flags_count = COUNT(open_flags);
+const size_t namespaces_count = COUNT(namespaces);
 
 static int do_open(int argc, char **argv) {
 	/* open FD FLAGS MODE OFFSET PATH -- CMD... */
@@ -265,7 +272,7 @@ static void unescape(char *s) {
 	*o = 0;
 }
 
-static const char *errno_name(int e) {
+const char *errno_name(int e) {
 	static char buf[32];
 	switch (e) {
 	case EPERM: return "EPERM";
@@ -1023,6 +1030,14 @@ int main(int argc, char **argv) {
 	}
 	if (!strcmp(cmd, "fd-probe") && argc == 2)
 		return fd_probe();
+	if (!strcmp(cmd, "run-tree"))
+		return run_tree(argc - 1, argv + 1);
+	if (!strcmp(cmd, "run-outside"))
+		return run_outside(argc - 1, argv + 1);
+	if (!strcmp(cmd, "plan-echo"))
+		return plan_echo(argc - 1, argv + 1);
+	if (!strcmp(cmd, "classify-options"))
+		return classify_options(argc - 2, argv + 2);
 	if (!strcmp(cmd, "capture") && argc == 3) {
 		int pid = atoi(argv[2]);
 		if (pid <= 0)

@@ -1,0 +1,391 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { removeScratch, scratchDir } from '../../test/scratch.js';
+import { parseCapture, type Capture, type TaskCapture } from '../capture/capture-file.js';
+import type { MountEntry } from '../capture/mountinfo.js';
+import { assetPath } from '../paths.js';
+import { discoverScenarioFiles, loadScenarioFile, parseScenario } from '../scenario/load.js';
+import { buildHelper } from './helper-build.testutil.js';
+import { optionKind } from './mount-options.js';
+import { compileProgram, type Program } from './program.js';
+import { serialiseProgram } from './wire.js';
+import { hostileProgram } from './wire.testutil.js';
+
+/**
+ * The guest helper's reader and executor of programs (vm/helper/plan-*.c),
+ * built with the host's gcc. Reading needs gcc only; running a tree needs
+ * root and unshare(1), and runs inside a private mount and pid namespace
+ * over a tmpfs root, so nothing of it reaches this host's own mounts.
+ */
+
+const program = (yaml: string, id = 'e1'): Program =>
+  compileProgram(parseScenario(`name: t\ndescription: d\n${yaml}`, 't.yaml').scenario, id);
+
+function run(helper: string, args: string[], input?: string) {
+  return spawnSync(helper, args, { input, encoding: 'latin1', timeout: 30_000 });
+}
+
+describe('vm/helper reads programs (plan-echo, classify-options)', function () {
+  this.timeout(120_000);
+  let helper = '';
+  before(() => {
+    helper = buildHelper(scratchDir('helper'));
+  });
+  after(removeScratch);
+
+  it('reads a hostile program and writes it back byte for byte', () => {
+    const wire = serialiseProgram(hostileProgram());
+    const r = run(helper, ['plan-echo', '-'], wire);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, wire);
+  });
+
+  it('reads every program of the corpus back unchanged', async () => {
+    const files = await discoverScenarioFiles([assetPath('scenarios')]);
+    for (const f of files) {
+      const wire = serialiseProgram(compileProgram((await loadScenarioFile(f)).scenario, 'c1'));
+      const r = run(helper, ['plan-echo', '-'], wire);
+      assert.equal(r.status, 0, `${String(f)}: ${r.stderr}`);
+      assert.equal(r.stdout, wire, String(f));
+    }
+  });
+
+  it('refuses a malformed plan as a whole, saying where', () => {
+    const good = serialiseProgram(program('steps: [{mkdir: /a}, {open: {path: /a, fd: 12}}]\nexpect: identical\n'));
+    const cases: [string, RegExp][] = [
+      [good.replace('mountlab-plan 1', 'mountlab-plan 2'), /line 1: plan version 2; this helper reads version 1/],
+      [good.replace('end\n', ''), /no end record: the plan is cut short/],
+      [good.replace('op mkdir', 'op mkdirs'), /line \d+: unknown op 'mkdirs'/],
+      [good.replace('op mkdir /a', 'op mkdir /a /b'), /op mkdir takes 1 argument\(s\), not 2/],
+      [good.replace('op mkdir /a', 'op mkdir \\400'), /not a record of escaped arguments/],
+      [good.replace('op mkdir /a', 'op mkdir a b'), /takes 1 argument/],
+      [good.replace('op mkdir /a', 'op mkdir  /a'), /not a record of escaped arguments/],
+      [good.replace(' 12 0644', ' 012 0644'), /argument 2 is not a number of its kind/],
+      [good.replace('task init', 'task first'), /lacks its scenario, sync-dir or init task/],
+      [good + 'step 9 x\n', /a record after end/],
+      [good.slice(0, -1), /does not end with a newline/],
+      [good.replace('op mkdir /a', 'op spawn 5 k'), /spawn of task 5, which the plan lacks/],
+    ];
+    for (const [text, message] of cases) {
+      const r = run(helper, ['plan-echo', '-'], text);
+      assert.equal(r.status, 1, text);
+      assert.match(r.stderr, message);
+      assert.equal(r.stdout, '');
+    }
+  });
+
+  it("classifies every option name as mount-options.ts does (the remount's tables)", () => {
+    const names = [
+      ...'ro rw exec noexec suid nosuid dev nodev sync async dirsync remount bind rbind silent loud mand nomand'.split(
+        ' ',
+      ),
+      ...'atime noatime iversion noiversion diratime nodiratime relatime norelatime strictatime nostrictatime'.split(
+        ' ',
+      ),
+      ...'lazytime nolazytime unbindable runbindable private rprivate slave rslave shared rshared'.split(' '),
+      ...'symfollow nosymfollow move sub nosub defaults auto noauto user nouser users nousers owner noowner'.split(' '),
+      ...'group nogroup _netdev comment x-systemd.automount X-foo x-mount.mkdir X-mount.idmap loop offset'.split(' '),
+      ...'sizelimit encryption nofail uhelper helper verity.roothash verity.fecroots size mode use r'.split(' '),
+    ];
+    const r = run(helper, ['classify-options', ...names]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, names.map((n) => `${n} ${optionKind(n)}\n`).join(''));
+  });
+});
+
+interface TreeRun {
+  status: string[];
+  outsideStatus: string[];
+  err: string;
+  capture?: Capture;
+  /** comm of every task of the tree, by pid. */
+  comms: string[];
+  files: Buffer[];
+}
+
+/**
+ * The part of labctl's setup that the helper replaces, run here: a tmpfs
+ * as the scenario root (with the host's /usr bound in, for the final
+ * `sleep`), the outside steps if any, then `run-tree`; once every task
+ * holds, the helper's own capture of the tree and the files asked for.
+ */
+const DRIVER = String.raw`set -eu
+H=$1 PLAN=$2 OUT=$3 ROOT=$4
+# Only stdio reaches the tree, as from labctl (fd 255 is bash's own, reading this script).
+for fd in $(ls /proc/$$/fd); do
+  if [ "$fd" -gt 2 ] && [ "$fd" != 255 ]; then eval "exec $fd>&-"; fi
+done
+mount -t tmpfs mountlab-test-root "$ROOT"
+mkdir -p "$ROOT/usr" "$ROOT/proc"
+for d in bin sbin lib lib32 lib64 libx32; do
+  if [ -L "/$d" ]; then ln -s "$(readlink "/$d")" "$ROOT/$d"; fi
+done
+mount --rbind /usr "$ROOT/usr"
+if [ -s "$OUT/outside" ]; then
+  "$H" run-outside "$ROOT" "$PLAN" 9>"$OUT/outside-status" 2>"$OUT/outside-err" </dev/null || exit 0
+fi
+"$H" run-tree "$ROOT" "$PLAN" 9>"$OUT/status" 2>"$OUT/err" </dev/null &
+for _ in $(seq 400); do
+  grep -q '^ready$\|^failed' "$OUT/status" && break
+  sleep 0.025
+done
+grep -q '^ready$' "$OUT/status" || exit 0
+init=$(sed -n 's/^init //p' "$OUT/status")
+tree() { echo "$1"; for t in /proc/"$1"/task/*; do for k in $(cat "$t/children"); do tree "$k"; done; done; }
+for _ in $(seq 400); do
+  held=1
+  for p in $(tree "$init"); do [ "$(cat /proc/$p/comm)" = sleep ] || held=0; done
+  [ $held = 1 ] && break
+  sleep 0.025
+done
+for p in $(tree "$init"); do cat "/proc/$p/comm" >> "$OUT/comms"; done
+"$H" capture "$init" > "$OUT/capture"
+i=0
+while IFS= read -r f; do
+  cat "/proc/$init/root$f" > "$OUT/file.$i"
+  i=$((i + 1))
+done < "$OUT/want"
+`;
+
+function runTree(helper: string, p: Program, want: string[] = []): TreeRun {
+  const dir = scratchDir('tree');
+  const out = join(dir, 'out');
+  const root = join(dir, 'root');
+  mkdirSync(out);
+  mkdirSync(root);
+  writeFileSync(join(dir, 'plan'), serialiseProgram(p));
+  writeFileSync(join(dir, 'driver.sh'), DRIVER);
+  writeFileSync(join(out, 'want'), want.map((w) => `${w}\n`).join(''));
+  writeFileSync(join(out, 'outside'), p.outside.length ? 'yes' : '');
+  const r = spawnSync(
+    'unshare',
+    [
+      '-m',
+      '-p',
+      '--fork',
+      '--mount-proc',
+      '--propagation',
+      'private',
+      'bash',
+      join(dir, 'driver.sh'),
+      helper,
+      join(dir, 'plan'),
+      out,
+      root,
+    ],
+    { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  assert.equal(
+    r.status,
+    0,
+    `the namespace did not run (unshare -m -p must work here): ${r.error?.message ?? ''}\n${r.stderr}`,
+  );
+  const read = (f: string) => (existsSync(join(out, f)) ? readFileSync(join(out, f), 'latin1') : '');
+  const captured = read('capture');
+  return {
+    status: read('status').split('\n').filter(Boolean),
+    outsideStatus: read('outside-status').split('\n').filter(Boolean),
+    err: read('err') + read('outside-err'),
+    ...(captured ? { capture: parseCapture(captured, 'capture') } : {}),
+    comms: read('comms').split('\n').filter(Boolean),
+    files: want.map((_w, i) => readFileSync(join(out, `file.${i}`))),
+  };
+}
+
+function task(c: Capture | undefined, key: string): TaskCapture {
+  const t = c?.tasks.find((x) => x.key === key);
+  assert.ok(t, `no task ${key} in the capture`);
+  return t;
+}
+
+function mountAt(t: TaskCapture, path: string): MountEntry {
+  const m = t.mounts.filter((x) => x.mountPoint === path).pop();
+  assert.ok(m, `${t.key} has no mount at ${path}: ${t.mounts.map((x) => x.mountPoint).join(' ')}`);
+  return m;
+}
+
+describe('@e2e vm/helper run-tree on this host, in private namespaces', function () {
+  this.timeout(180_000);
+  let helper = '';
+  before(() => {
+    const which = spawnSync('unshare', ['--version'], { encoding: 'utf8' });
+    assert.equal(which.status, 0, 'unshare(1) is needed to run the executor here');
+    helper = buildHelper(scratchDir('helper'));
+  });
+  after(removeScratch);
+
+  const FILE = "/a/it's $(x) `y`";
+  const TOPOLOGY = [
+    'steps:',
+    '  - mkdir: [/a, /b, /r, /s, /s2, /sb, /sb-b, /f, /etc, /c]',
+    '  - mount: {fstype: tmpfs, source: src-a, target: /a, options: "nosuid,size=1m"}',
+    '  - make-shared: /a',
+    '  - bind: {source: /a, target: /b}',
+    '  - make-slave: /b',
+    '  - remount: {path: /b, options: ro}',
+    '  - mkdir: /a/sub',
+    '  - mount: {fstype: tmpfs, source: src-sub, target: /a/sub}',
+    '  - rbind: {source: /a, target: /r}',
+    '  - mount: {fstype: tmpfs, source: src-s, target: /s}',
+    '  - make-shared: /s',
+    '  - bind: {source: /s, target: /s2}',
+    '  - mkdir: /s/m',
+    '  - mount: {fstype: none, source: /a, target: /s/m, options: "bind,ro"}',
+    '  - mount: {fstype: tmpfs, source: src-sb, target: /sb, options: nodev}',
+    '  - bind: {source: /sb, target: /sb-b}',
+    '  - remount: {path: /sb, options: ro, super: true}',
+    '  - write: {path: /etc/fstab, content: "fstab-src /f tmpfs noexec 0 0\\n"}',
+    '  - mount: {fstype: tmpfs, source: src-f, target: /f}',
+    '  - remount: {path: /f, options: nodev}',
+    `  - write: {path: ${JSON.stringify(FILE)}, content: "hostile\\ncontent $HOME \\\\ \\"q\\"\\n"}`,
+    '  - spawn:',
+    '      name: kid',
+    '      steps:',
+    '        - unshare: [mnt]',
+    '        - mount: {fstype: tmpfs, source: kid-c, target: /c}',
+    '        - open: {path: /a, fd: 12, flags: [directory]}',
+    '        - signal: up',
+    '  - wait: up',
+    `  - open: {path: ${JSON.stringify(FILE)}, fd: 15}`,
+    'expect: identical',
+    '',
+  ].join('\n');
+
+  let topology: TreeRun;
+  before(function () {
+    topology = runTree(helper, program(TOPOLOGY), [FILE, '/etc/fstab']);
+    assert.ok(topology.capture, `the tree never got ready: ${topology.status.join(' | ')}\n${topology.err}`);
+  });
+
+  it('reports each step, then ready, and leaves every task holding as `sleep`', () => {
+    const steps = Array.from({ length: 28 }, (_v, i) => `step ${i + 1}`);
+    assert.match(topology.status[0]!, /^init \d+$/);
+    assert.deepEqual([...topology.status.slice(1)].sort(), [...steps, 'ready'].sort());
+    assert.equal(topology.status[topology.status.length - 1], 'ready');
+    assert.deepEqual(topology.comms, ['sleep', 'sleep']);
+    assert.equal(topology.err, '');
+  });
+
+  it('binds, and makes a shared mount with a slave of it', () => {
+    const init = task(topology.capture, 'init');
+    const a = mountAt(init, '/a');
+    const b = mountAt(init, '/b');
+    assert.ok(a.shared, 'the shared mount has a peer group');
+    assert.equal(b.master, a.shared);
+    assert.equal(b.shared, undefined);
+    assert.equal(`${b.major}:${b.minor}`, `${a.major}:${a.minor}`);
+    assert.equal(b.root, '/');
+    // Mounted on the master after the slave was made: propagated to it.
+    assert.equal(mountAt(init, '/b/sub').source, 'src-sub');
+  });
+
+  it('rbinds a mount with its submounts', () => {
+    const init = task(topology.capture, 'init');
+    assert.equal(mountAt(init, '/r').source, 'src-a');
+    assert.equal(mountAt(init, '/r/sub').source, 'src-sub');
+  });
+
+  it('remounts a bind with mount_setattr: only the named flag changes (util-linux >= 2.39)', () => {
+    const b = mountAt(task(topology.capture, 'init'), '/b');
+    assert.deepEqual(b.mountOptions.slice(0, 2), ['ro', 'nosuid'], b.mountOptions.join(','));
+    assert.ok(b.superOptions.includes('rw'), 'the superblock stays rw');
+  });
+
+  it('sets the flags of `-o bind,ro` on the clone before it is attached, so the propagated copy is ro too', () => {
+    const init = task(topology.capture, 'init');
+    assert.equal(mountAt(init, '/s/m').mountOptions[0], 'ro');
+    assert.equal(mountAt(init, '/s2/m').mountOptions[0], 'ro');
+  });
+
+  it('remounts a superblock ro: every mount of it says so, the other bind keeps its own flags', () => {
+    const init = task(topology.capture, 'init');
+    const sb = mountAt(init, '/sb');
+    const other = mountAt(init, '/sb-b');
+    assert.equal(sb.superOptions[0], 'ro');
+    assert.equal(other.superOptions[0], 'ro');
+    assert.equal(other.mountOptions[0], 'rw');
+    // The prepended mountinfo options named nodev, so the classic reset did not clear it.
+    assert.ok(sb.mountOptions.includes('nodev'), sb.mountOptions.join(','));
+  });
+
+  it("prepends the options of the target's /etc/fstab entry to a remount, as mount(8) does", () => {
+    const f = mountAt(task(topology.capture, 'init'), '/f');
+    assert.ok(f.mountOptions.includes('noexec') && f.mountOptions.includes('nodev'), f.mountOptions.join(','));
+    assert.equal(topology.files[1]!.toString(), 'fstab-src /f tmpfs noexec 0 0\n');
+  });
+
+  it('runs a spawned task in a mount namespace of its own, with its fd at the number asked for', () => {
+    const init = task(topology.capture, 'init');
+    const kid = task(topology.capture, 'kid');
+    assert.notEqual(kid.mntNs, init.mntNs);
+    assert.equal(mountAt(kid, '/c').source, 'kid-c');
+    assert.ok(!init.mounts.some((m) => m.mountPoint === '/c'), 'the kid mounted /c in its own namespace only');
+    assert.deepEqual(
+      kid.fds.map((f) => [f.fd, f.path]),
+      [[12, '/a']],
+    );
+  });
+
+  it('writes hostile names and contents as data, and holds no fd of the lab', () => {
+    assert.equal(topology.files[0]!.toString(), 'hostile\ncontent $HOME \\ "q"\n');
+    const init = task(topology.capture, 'init');
+    assert.deepEqual(
+      init.fds.map((f) => [f.fd, f.path]),
+      [[15, FILE]],
+    );
+  });
+
+  it('reports a failing step as `failed N 1 ERRNO`, with the step on stderr, and goes no further', () => {
+    const r = runTree(
+      helper,
+      program(
+        'steps:\n  - mkdir: /a\n  - bind: {source: /nonexistent, target: /a}\n  - mkdir: /b\nexpect: identical\n',
+      ),
+    );
+    assert.deepEqual(r.status.slice(1), ['step 1', 'step 2', 'failed 2 1 ENOENT']);
+    assert.match(
+      r.err,
+      /^mountlab-helper: step 2 \(bind \/nonexistent -> \/a\): bind \/nonexistent on \/a: No such file or directory$/m,
+    );
+  });
+
+  it("reports a spawned task's failure with its own step number", () => {
+    const r = runTree(
+      helper,
+      program(
+        'steps:\n  - spawn: {name: kid, steps: [{rmdir: /gone}, {signal: up}]}\n  - wait: up\nexpect: identical\n',
+      ),
+    );
+    assert.ok(r.status.includes('failed 2 1 ENOENT'), r.status.join(' | '));
+    assert.match(r.err, /step 2 \(rmdir \/gone\): rmdir \/gone: No such file or directory/);
+  });
+
+  it('runs the outside steps chrooted into the root, in the namespace the tree is then made from', () => {
+    const r = runTree(
+      helper,
+      program(
+        [
+          'outside:',
+          '  - mkdir: /host',
+          '  - mount: {fstype: tmpfs, source: host-src, target: /host}',
+          '  - make-shared: /host',
+          'steps:',
+          '  - mkdir: /t',
+          '  - bind: {source: /host, target: /t}',
+          '  - make-slave: /t',
+          'expect: identical',
+          '',
+        ].join('\n'),
+      ),
+    );
+    assert.deepEqual(r.outsideStatus, ['step 1', 'step 2', 'step 3', 'ready']);
+    const init = task(r.capture, 'init');
+    const host = mountAt(init, '/host');
+    assert.equal(host.source, 'host-src');
+    // The tree's copy of the outside mount is a peer of it; the bind made from it, its slave.
+    assert.ok(host.shared, 'the outside mount came in shared');
+    assert.equal(mountAt(init, '/t').master, host.shared);
+  });
+});

@@ -1,0 +1,822 @@
+/*
+ * The executor of a program (src/plan/program.ts): what labctl's setup and
+ * the bash tree script did, in one process per task, with direct syscalls.
+ *
+ *   run-tree ROOT [PLAN|-] [--status-fd N]
+ *       unshare(CLONE_NEWNS|CLONE_NEWPID) and fork, as `unshare -m -p
+ *       --fork --propagation unchanged` did: the parent holds the mount
+ *       namespace (leaks excludes it, as it excluded unshare), waits for
+ *       the tree and exits as it exits. The child is the pid namespace's
+ *       init: it pivots into ROOT (a mount point), mounts proc, detaches
+ *       the old root, holds the sync directory open as fd 8, becomes a
+ *       session leader (CRIU wants each session leader inside the tree),
+ *       runs init's steps, forks a child per `spawn`, waits until every
+ *       other task signalled done-NAME, reports ready and holds.
+ *   run-outside ROOT [PLAN|-] [--status-fd N]
+ *       the outside steps, in the caller's namespaces, chrooted into ROOT.
+ *       The caller mounts what they need there first, as labctl did (/proc
+ *       for mountinfo, /dev for loop devices).
+ *   plan-echo [PLAN|-]
+ *       parses the plan and writes it back: a test of the reader.
+ *
+ * Status lines, one write(2) each (atomic on a pipe), on the status fd
+ * (default 9; the lab's own, as fd 8 is the sync directory):
+ *   init PID           run-tree's parent: the tree's init, as the caller's pid namespace numbers it
+ *   step N             step N starts (N as compile.ts numbers it)
+ *   failed N RC WHY    step N failed (0: entering the root, or a task's hold);
+ *                      RC 1 for a failed syscall, else the exit status of the
+ *                      tool that ran; WHY an errno name, or exit / signal
+ *   ready              every task finished its steps (run-outside: all steps ran)
+ * A failure also goes to stderr as "mountlab-helper: step N (LABEL): WHAT: ERROR".
+ * A failed task exits; the caller ends the tree, as labctl does on `failed`.
+ *
+ * The hold: every lab fd (0, 1, 2, 8, the status fd) is close-on-exec and
+ * the task execs `sleep 1000000` (PATH lookup, as bash's `exec sleep` did),
+ * so that criu and the capture see tasks as the bash tree left them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#define ML_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define ML_MOVE_MOUNT_SET_GROUP 0x00000100
+#define ML_OPEN_TREE_CLONE 1
+#define ML_AT_EMPTY_PATH 0x1000
+#define ML_AT_RECURSIVE 0x8000
+#define ML_UMOUNT_NOFOLLOW 0x8
+
+/* linux/loop.h, for kernels headers that lack LOOP_CONFIGURE. */
+#define ML_LOOP_SET_FD 0x4C00
+#define ML_LOOP_CLR_FD 0x4C01
+#define ML_LOOP_SET_STATUS64 0x4C04
+#define ML_LOOP_CONFIGURE 0x4C0A
+#define ML_LOOP_CTL_GET_FREE 0x4C82
+#define ML_LO_FLAGS_READ_ONLY 1
+#define ML_LO_FLAGS_AUTOCLEAR 4
+
+struct ml_loop_info64 {
+	uint64_t lo_device, lo_inode, lo_rdevice, lo_offset, lo_sizelimit;
+	uint32_t lo_number, lo_encrypt_type, lo_encrypt_key_size, lo_flags;
+	uint8_t lo_file_name[64], lo_crypt_name[64], lo_encrypt_key[32];
+	uint64_t lo_init[2];
+};
+
+struct ml_loop_config {
+	uint32_t fd, block_size;
+	struct ml_loop_info64 info;
+	uint64_t reserved[8];
+};
+
+struct ml_mount_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+#define SYNC_FD 8
+#define STATUS_FD 9
+
+static const struct plan *plan;
+static struct failure fail;
+
+static void status(const char *fmt, ...) {
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof buf - 2)
+		n = sizeof buf - 2;
+	buf[n++] = '\n';
+	while (write(STATUS_FD, buf, (size_t)n) < 0 && errno == EINTR)
+		;
+}
+
+static void report(long n, const char *label) {
+	char l[512];
+	status("failed %ld %d %s", n, fail.rc, fail.why);
+	const char *what = label ? printable(label, l, sizeof l) : "entering the scenario root";
+	dprintf(2, "mountlab-helper: step %ld (%s): %s\n", n, what, fail.msg);
+}
+
+static int fail_msg(int rc, const char *why, const char *fmt, ...) {
+	va_list ap;
+	fail.rc = rc;
+	snprintf(fail.why, sizeof fail.why, "%s", why);
+	va_start(ap, fmt);
+	vsnprintf(fail.msg, sizeof fail.msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+#define FAIL(what, path) fail_errno(&fail, what, path)
+
+/* ---- tools ---------------------------------------------------------------- */
+
+/* Runs ARGV (PATH lookup), waits; 0 when it exits 0. */
+static int run_tool(char **argv) {
+	pid_t pid = fork();
+	if (pid < 0)
+		return FAIL("fork for", argv[0]);
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		dprintf(2, "mountlab-helper: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return FAIL("waitpid for", argv[0]);
+	char a[256];
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFEXITED(st))
+		return fail_msg(WEXITSTATUS(st), "exit", "%s exited with %d", printable(argv[0], a, sizeof a),
+				WEXITSTATUS(st));
+	printable(argv[0], a, sizeof a);
+	return fail_msg(128 + WTERMSIG(st), "signal", "%s was killed by signal %d", a, WTERMSIG(st));
+}
+
+/* The strings of N arguments as a NULL-terminated vector. */
+static char **argv_of(const struct arg *a, int n) {
+	char **v = calloc((size_t)n + 1, sizeof *v);
+	for (int i = 0; v && i < n; i++)
+		v[i] = a[i].s;
+	return v;
+}
+
+/* ---- files ---------------------------------------------------------------- */
+
+static int is_dir(const char *path) {
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* mkdir -p: parents with u+wx whatever the umask, as coreutils makes them. */
+static int mkdir_p(const char *path, int parent) {
+	if (mkdir(path, 0777) == 0) {
+		mode_t mask = umask(0);
+		umask(mask);
+		if (parent && (mask & 0300))
+			chmod(path, (0777 & ~mask) | 0300);
+		return 0;
+	}
+	if (errno == EEXIST) {
+		if (is_dir(path))
+			return 0;
+		errno = EEXIST;
+		return -1;
+	}
+	if (errno != ENOENT)
+		return -1;
+	char *up = strdup(path);
+	size_t len = strlen(up);
+	while (len > 1 && up[len - 1] == '/')
+		up[--len] = 0;
+	char *slash = strrchr(up, '/');
+	int rc = -1;
+	if (slash && slash != up) {
+		*slash = 0;
+		if (mkdir_p(up, 1) == 0)
+			rc = mkdir(path, 0777) == 0 || (errno == EEXIST && is_dir(path)) ? 0 : -1;
+	} else {
+		errno = ENOENT;
+	}
+	free(up);
+	return rc;
+}
+
+static int write_file(const char *path, const struct arg *content) {
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return FAIL("open", path);
+	for (size_t off = 0; off < content->len;) {
+		ssize_t w = write(fd, content->s + off, content->len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			FAIL("write", path);
+			close(fd);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) < 0)
+		return FAIL("close", path);
+	return 0;
+}
+
+/* gnulib last_component: "a/b/" -> "b/". */
+static const char *last_component(const char *name) {
+	const char *base = name + strspn(name, "/");
+	int saw_slash = 0;
+	for (const char *p = base; *p; p++) {
+		if (*p == '/')
+			saw_slash = 1;
+		else if (saw_slash)
+			base = p, saw_slash = 0;
+	}
+	return base;
+}
+
+/* ln's destination: inside DEST when it is an existing directory. */
+static const char *ln_dest(const char *source, const char *dest, char *buf, size_t size) {
+	if (!is_dir(dest))
+		return dest;
+	size_t len = strlen(dest);
+	snprintf(buf, size, "%s%s%s", dest, len && dest[len - 1] == '/' ? "" : "/", last_component(source));
+	return buf;
+}
+
+static int rename_mv(const char *from, const char *to) {
+	struct stat a, b;
+	/* Two names of one file: rename(2) would do nothing; mv decides. */
+	int same = lstat(from, &a) == 0 && lstat(to, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	if (!same && rename(from, to) == 0)
+		return 0;
+	if (!same && errno != EXDEV)
+		return FAIL("rename", from);
+	char *argv[] = {"mv", "-T", "--", (char *)from, (char *)to, NULL};
+	return run_tool(argv);
+}
+
+/* ---- mounts --------------------------------------------------------------- */
+
+static const char *propagation_names[] = {"shared", "slave", "private", "unbindable"};
+static const unsigned long propagation_flags[] = {MS_SHARED, MS_SLAVE, MS_PRIVATE, MS_UNBINDABLE};
+
+static int do_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data) {
+	char t[PATH_MAX];
+	const char *tgt = canonical(target, t);
+	if (mount(source, tgt, fstype, flags, *data ? data : NULL) < 0)
+		return FAIL("mount", tgt);
+	return 0;
+}
+
+static int clone_tree(const char *path, int recursive) {
+	unsigned flags = ML_OPEN_TREE_CLONE | O_CLOEXEC | (recursive ? ML_AT_RECURSIVE : 0);
+	return (int)syscall(SYS_open_tree, AT_FDCWD, path, flags);
+}
+
+static int do_bind(const char *source, const char *target, int recursive, uint64_t set, uint64_t clr) {
+	char s[PATH_MAX], t[PATH_MAX];
+	const char *src = canonical(source, s), *tgt = canonical(target, t);
+	char what[PATH_MAX + 16], p[PATH_MAX];
+	snprintf(what, sizeof what, "%s %s on", recursive ? "rbind" : "bind", printable(src, p, sizeof p));
+	if (!set && !clr)
+		return mount(src, tgt, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL) < 0 ? FAIL(what, tgt) : 0;
+	/* libmount's `-o bind,FLAGS`: the flags go on the clone before it is attached. */
+	int fd = clone_tree(src, recursive);
+	if (fd < 0)
+		return FAIL("open_tree", src);
+	struct ml_mount_attr a = {.attr_set = set, .attr_clr = clr};
+	int rc = 0;
+	if (syscall(SYS_mount_setattr, fd, "", ML_AT_EMPTY_PATH, &a, sizeof a) < 0)
+		rc = FAIL("mount_setattr on the clone of", src);
+	else if (syscall(SYS_move_mount, fd, "", AT_FDCWD, tgt, ML_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		rc = FAIL(what, tgt);
+	close(fd);
+	return rc;
+}
+
+static int do_propagation(const char *path, const char *type, int recursive) {
+	size_t i;
+	for (i = 0; i < COUNT(propagation_names) && strcmp(type, propagation_names[i]); i++)
+		;
+	if (i == COUNT(propagation_names))
+		return fail_msg(1, "EINVAL", "unknown propagation '%s'", type);
+	char t[PATH_MAX];
+	const char *tgt = canonical(path, t);
+	if (mount(NULL, tgt, NULL, propagation_flags[i] | (recursive ? MS_REC : 0), NULL) < 0)
+		return FAIL("make-" , tgt);
+	return 0;
+}
+
+/* umount(8) as root: a directory it can statfs is unmounted by the name
+ * given; otherwise (lazy, a file) by the path its mountinfo line shows. */
+static int do_umount(const char *path, int lazy) {
+	char t[PATH_MAX];
+	const char *tgt = !lazy && is_dir(path) ? path : canonical(path, t);
+	int flags = lazy ? MNT_DETACH : 0;
+	int rc = flags ? umount2(tgt, flags) : umount(tgt);
+	struct stat st;
+	if (rc < 0 && errno == EINVAL && lstat(tgt, &st) == 0 && S_ISLNK(st.st_mode))
+		rc = umount2(tgt, flags | ML_UMOUNT_NOFOLLOW);
+	return rc < 0 ? FAIL("umount", tgt) : 0;
+}
+
+static int create_image(const char *path, unsigned long long bytes) {
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == EEXIST) {
+		char p[512];
+		return fail_msg(1, "EEXIST", "image %s exists already", printable(path, p, sizeof p));
+	}
+	if (fd < 0)
+		return FAIL("create", path);
+	int rc = ftruncate(fd, (off_t)bytes) < 0 ? FAIL("truncate", path) : 0;
+	close(fd);
+	return rc;
+}
+
+/* hook_loopdev.c: a free device, the image bound with AUTOCLEAR (and
+ * READ_ONLY for ro, or when the image only opens read-only), held open
+ * read-only until the mount is made. */
+static int loop_mount(const char *image, const char *target, const char *fstype, unsigned long flags,
+		      const char *data) {
+	char img[PATH_MAX], dev[64];
+	const char *file = canonical(image, img);
+	int ro = (flags & MS_RDONLY) != 0;
+	int ffd = open(file, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (ffd < 0 && !ro && (errno == EROFS || errno == EACCES))
+		ro = 1, flags |= MS_RDONLY, ffd = open(file, O_RDONLY | O_CLOEXEC);
+	if (ffd < 0)
+		return FAIL("open", file);
+	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0) {
+		close(ffd);
+		return FAIL("open", "/dev/loop-control");
+	}
+	int dfd = -1, rc = -1;
+	for (int tries = 0; tries < 16 && rc < 0; tries++) {
+		int n = ioctl(ctl, ML_LOOP_CTL_GET_FREE);
+		if (n < 0) {
+			FAIL("LOOP_CTL_GET_FREE on", "/dev/loop-control");
+			break;
+		}
+		snprintf(dev, sizeof dev, "/dev/loop%d", n);
+		dfd = open(dev, O_RDWR | O_CLOEXEC);
+		if (dfd < 0) {
+			FAIL("open", dev);
+			break;
+		}
+		struct ml_loop_config c = {.fd = (uint32_t)ffd};
+		c.info.lo_flags = ML_LO_FLAGS_AUTOCLEAR | (ro ? ML_LO_FLAGS_READ_ONLY : 0);
+		snprintf((char *)c.info.lo_file_name, sizeof c.info.lo_file_name, "%s", file);
+		rc = ioctl(dfd, ML_LOOP_CONFIGURE, &c);
+		if (rc < 0 && (errno == EINVAL || errno == ENOTTY)) {
+			/* Before Linux 5.8. */
+			rc = ioctl(dfd, ML_LOOP_SET_FD, ffd);
+			if (rc == 0 && (rc = ioctl(dfd, ML_LOOP_SET_STATUS64, &c.info)) < 0)
+				ioctl(dfd, ML_LOOP_CLR_FD, 0);
+		}
+		if (rc < 0) {
+			int busy = errno == EBUSY;
+			FAIL("set up", dev);
+			close(dfd), dfd = -1;
+			if (!busy)
+				break;
+		}
+	}
+	close(ctl);
+	close(ffd);
+	if (rc < 0)
+		return -1;
+	int hold = open(dev, O_RDONLY | O_CLOEXEC);
+	close(dfd);
+	rc = do_mount(dev, target, fstype, flags, data);
+	if (rc < 0 && hold >= 0)
+		ioctl(hold, ML_LOOP_CLR_FD, 0);
+	if (hold >= 0)
+		close(hold);
+	return rc;
+}
+
+/* ---- tasks ---------------------------------------------------------------- */
+
+static int sync_signal(const char *name) {
+	int fd = openat(SYNC_FD, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return FAIL("signal", name);
+	close(fd);
+	return 0;
+}
+
+static void sync_wait(const char *name) {
+	struct timespec ts = {0, 5 * 1000 * 1000};
+	while (faccessat(SYNC_FD, name, F_OK, 0) < 0)
+		nanosleep(&ts, NULL);
+}
+
+static int lookup_name(const char *name, const struct name_value *t, size_t n, int *out) {
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(name, t[i].n)) {
+			*out |= t[i].v;
+			return 0;
+		}
+	return -1;
+}
+
+static int do_unshare(const struct arg *a, int n) {
+	int flags = 0;
+	for (int i = 0; i < n; i++)
+		if (lookup_name(a[i].s, namespaces, namespaces_count, &flags) < 0)
+			return fail_msg(1, "EINVAL", "unknown namespace '%s'", a[i].s);
+	if (unshare(flags) < 0)
+		return FAIL("unshare", NULL);
+	if (flags & CLONE_NEWUSER) {
+		/* The old tree re-executed itself behind unshare, and an exec by a
+		 * uid that the new user namespace does not map drops every
+		 * capability. Do the same, so later steps fare as they did. */
+		struct {
+			uint32_t version;
+			int pid;
+		} h = {0x20080522, 0};
+		struct {
+			uint32_t effective, permitted, inheritable;
+		} d[2] = {{0, 0, 0}, {0, 0, 0}};
+		if (syscall(SYS_capset, &h, d) < 0)
+			return FAIL("capset", NULL);
+	}
+	return 0;
+}
+
+static int do_open(const struct op *op) {
+	int flags = 0;
+	for (int i = 4; i < op->argc; i++)
+		if (lookup_name(op->argv[i].s, open_flags, open_flags_count, &flags) < 0)
+			return fail_msg(1, "EINVAL", "unknown open flag '%s'", op->argv[i].s);
+	const char *path = op->argv[0].s;
+	int want = (int)op->argv[1].num;
+	int fd = open(path, flags, (mode_t)op->argv[2].num);
+	if (fd < 0)
+		return FAIL("open", path);
+	if (op->argv[3].num && lseek(fd, (off_t)op->argv[3].num, SEEK_SET) < 0) {
+		FAIL("lseek", path);
+		close(fd);
+		return -1;
+	}
+	if (fd != want) {
+		if (dup3(fd, want, flags & O_CLOEXEC) < 0) {
+			FAIL("dup3", path);
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static void run_task(int index) __attribute__((noreturn));
+
+static int do_op(const struct op *op, int in_tree) {
+	const struct arg *a = op->argv;
+	char buf[PATH_MAX * 2 + 2];
+	switch (op->kind) {
+	case OP_MKDIR:
+		return mkdir_p(a[0].s, 0) < 0 ? FAIL("mkdir", a[0].s) : 0;
+	case OP_WRITE:
+		return write_file(a[0].s, &a[1]);
+	case OP_SYMLINK: {
+		const char *dest = ln_dest(a[0].s, a[1].s, buf, sizeof buf);
+		return symlink(a[0].s, dest) < 0 ? FAIL("symlink", dest) : 0;
+	}
+	case OP_LINK: {
+		const char *dest = ln_dest(a[0].s, a[1].s, buf, sizeof buf);
+		return linkat(AT_FDCWD, a[0].s, AT_FDCWD, dest, 0) < 0 ? FAIL("link", dest) : 0;
+	}
+	case OP_RENAME:
+		return rename_mv(a[0].s, a[1].s);
+	case OP_MKFIFO:
+		return mkfifo(a[0].s, 0666) < 0 ? FAIL("mkfifo", a[0].s) : 0;
+	case OP_UNLINK:
+		return unlink(a[0].s) < 0 && errno != ENOENT ? FAIL("unlink", a[0].s) : 0;
+	case OP_RMDIR:
+		return rmdir(a[0].s) < 0 ? FAIL("rmdir", a[0].s) : 0;
+	case OP_CHDIR:
+		return chdir(a[0].s) < 0 ? FAIL("chdir", a[0].s) : 0;
+	case OP_MOUNT:
+		return do_mount(a[0].s, a[1].s, a[2].s, (unsigned long)a[3].num, a[4].s);
+	case OP_BIND:
+		return do_bind(a[0].s, a[1].s, (int)a[2].num, a[3].num, a[4].num);
+	case OP_MOVE: {
+		char f[PATH_MAX], t[PATH_MAX];
+		const char *from = canonical(a[0].s, f), *to = canonical(a[1].s, t);
+		return mount(from, to, NULL, MS_MOVE, NULL) < 0 ? FAIL("move mount to", to) : 0;
+	}
+	case OP_PROPAGATION:
+		return do_propagation(a[0].s, a[1].s, (int)a[2].num);
+	case OP_REMOUNT: {
+		char **opts = argv_of(a + 2, op->argc - 2);
+		int rc = remount(a[0].s, (int)a[1].num, opts, op->argc - 2, &fail);
+		free(opts);
+		return rc;
+	}
+	case OP_UMOUNT:
+		return do_umount(a[0].s, (int)a[1].num);
+	case OP_SET_GROUP:
+		if (syscall(SYS_move_mount, AT_FDCWD, a[0].s, AT_FDCWD, a[1].s, ML_MOVE_MOUNT_SET_GROUP) < 0)
+			return FAIL("move_mount(MOVE_MOUNT_SET_GROUP) to", a[1].s);
+		return 0;
+	case OP_OPEN_TREE: {
+		int fd = clone_tree(a[0].s, (int)a[2].num);
+		if (fd < 0)
+			return FAIL("open_tree", a[0].s);
+		int rc = 0;
+		if (syscall(SYS_move_mount, fd, "", AT_FDCWD, a[1].s, ML_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			rc = FAIL("move_mount to", a[1].s);
+		close(fd);
+		return rc;
+	}
+	case OP_CREATE_IMAGE:
+		return create_image(a[0].s, a[1].num);
+	case OP_LOOP_MOUNT:
+		return loop_mount(a[0].s, a[1].s, a[2].s, (unsigned long)a[3].num, a[4].s);
+	case OP_EXEC: {
+		if (op->argc < 2)
+			return fail_msg(1, "EINVAL", "exec of nothing");
+		char **argv = argv_of(a + 1, op->argc - 1);
+		int rc = argv ? run_tool(argv) : FAIL("exec", NULL);
+		free(argv);
+		return rc;
+	}
+	case OP_SPAWN: {
+		if (!in_tree)
+			return fail_msg(1, "EINVAL", "spawn outside the tree");
+		pid_t pid = fork();
+		if (pid < 0)
+			return FAIL("fork for task", a[1].s);
+		if (pid == 0)
+			run_task((int)a[0].num);
+		return 0;
+	}
+	case OP_SIGNAL:
+		return sync_signal(a[0].s);
+	case OP_WAIT:
+		sync_wait(a[0].s);
+		return 0;
+	case OP_UNSHARE:
+		return do_unshare(a, op->argc);
+	case OP_OPEN:
+		return do_open(op);
+	case OP_CLOSE:
+		return close((int)a[0].num) < 0 && errno != EBADF ? FAIL("close", NULL) : 0;
+	case OP_CHROOT:
+		if (chroot(a[0].s) < 0)
+			return FAIL("chroot", a[0].s);
+		return chdir("/") < 0 ? FAIL("chdir", "/") : 0;
+	case OP_PIVOT_ROOT:
+		if (syscall(SYS_pivot_root, a[0].s, a[1].s) < 0)
+			return FAIL("pivot_root", a[0].s);
+		return chdir("/") < 0 ? FAIL("chdir", "/") : 0;
+	case OP__COUNT:
+		break;
+	}
+	return fail_msg(1, "EINVAL", "unknown op");
+}
+
+/* Runs STEPS; on a failure reports it and returns -1. */
+static int run_steps(const struct step *steps, int n, int in_tree, long *last) {
+	for (int s = 0; s < n; s++) {
+		*last = steps[s].n;
+		status("step %ld", steps[s].n);
+		for (int o = 0; o < steps[s].nops; o++)
+			if (do_op(&steps[s].ops[o], in_tree) < 0) {
+				report(steps[s].n, steps[s].label.s);
+				return -1;
+			}
+	}
+	return 0;
+}
+
+/* The end of every task: nothing of the lab open, a sleep where it was. */
+static void hold(long last) __attribute__((noreturn));
+static void hold(long last) {
+	for (int fd = 0; fd < 3; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	char *argv[] = {"sleep", "1000000", NULL};
+	execvp(argv[0], argv);
+	FAIL("exec", "sleep");
+	fail.rc = 127;
+	for (int fd = 0; fd < 3; fd++)
+		fcntl(fd, F_SETFD, 0);
+	report(last, "hold");
+	_exit(127);
+}
+
+static void run_task(int index) {
+	const struct task *t = &plan->tasks[index];
+	long last = 0;
+	setenv("MOUNTLAB_TASK", t->name.s, 1);
+	if (run_steps(t->steps, t->nsteps, 1, &last) < 0)
+		_exit(1);
+	char done[512];
+	snprintf(done, sizeof done, "done-%s", t->name.s);
+	if (sync_signal(done) < 0) {
+		report(last, t->nsteps ? t->steps[t->nsteps - 1].label.s : NULL);
+		_exit(1);
+	}
+	hold(last);
+}
+
+/* ---- entering the scenario root --------------------------------------------- */
+
+static int enter_root(const char *root) {
+	const char *sync = plan->sync_dir.s;
+	char old[PATH_MAX], here[PATH_MAX], abs_old[PATH_MAX];
+	snprintf(old, sizeof old, ".%s-old", sync);
+	snprintf(here, sizeof here, ".%s", sync);
+	snprintf(abs_old, sizeof abs_old, "%s-old", sync);
+	if (chdir(root) < 0)
+		return FAIL("chdir", root);
+	if (mkdir_p(old, 0) < 0)
+		return FAIL("mkdir", old);
+	if (mkdir_p(here, 0) < 0)
+		return FAIL("mkdir", here);
+	if (syscall(SYS_pivot_root, ".", old) < 0)
+		return FAIL("pivot_root", root);
+	if (chdir("/") < 0)
+		return FAIL("chdir", "/");
+	if (mount("proc", "/proc", "proc", 0, NULL) < 0)
+		return FAIL("mount proc on", "/proc");
+	if (umount2(abs_old, MNT_DETACH) < 0)
+		return FAIL("detach", abs_old);
+	if (rmdir(abs_old) < 0)
+		return FAIL("rmdir", abs_old);
+	int fd = open(sync, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return FAIL("open", sync);
+	if (fd != SYNC_FD) {
+		if (dup3(fd, SYNC_FD, O_CLOEXEC) < 0)
+			return FAIL("dup3", sync);
+		close(fd);
+	}
+	if (setsid() < 0)
+		return FAIL("setsid", NULL);
+	return 0;
+}
+
+static void run_init(const char *root) __attribute__((noreturn));
+static void run_init(const char *root) {
+	setenv("MOUNTLAB_TASK", "init", 1);
+	if (enter_root(root) < 0) {
+		report(0, NULL);
+		_exit(1);
+	}
+	long last = 0;
+	const struct task *t = &plan->tasks[0];
+	if (run_steps(t->steps, t->nsteps, 1, &last) < 0)
+		_exit(1);
+	for (int i = 1; i < plan->ntasks; i++) {
+		char done[512];
+		snprintf(done, sizeof done, "done-%s", plan->tasks[i].name.s);
+		sync_wait(done);
+	}
+	status("ready");
+	hold(last);
+}
+
+/* ---- the subcommands -------------------------------------------------------- */
+
+struct args {
+	const char *root, *plan;
+	int status_fd;
+};
+
+static int parse_args(int argc, char **argv, int need_root, struct args *a) {
+	a->root = NULL, a->plan = "-", a->status_fd = STATUS_FD;
+	int pos = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--status-fd") && i + 1 < argc) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+			if (*end || v < 0 || v > 1023)
+				return -1;
+			a->status_fd = (int)v;
+		} else if (pos == 0 && need_root) {
+			a->root = argv[i], pos++;
+		} else if (pos <= 1) {
+			a->plan = argv[i], pos = 2;
+		} else {
+			return -1;
+		}
+	}
+	return need_root && !a->root ? -1 : 0;
+}
+
+static struct plan parsed;
+
+static int load(const char *path) {
+	size_t len;
+	char err[512];
+	char *text = read_all(path, &len);
+	if (!text) {
+		dprintf(2, "mountlab-helper: read plan %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (plan_parse(text, len, &parsed, err, sizeof err) < 0) {
+		dprintf(2, "mountlab-helper: bad plan: %s\n", err);
+		return -1;
+	}
+	plan = &parsed;
+	return 0;
+}
+
+/* The status fd becomes fd 9, stdin /dev/null; both close at the final exec. */
+static int lab_fds(int status_fd) {
+	if (status_fd != STATUS_FD) {
+		if (dup3(status_fd, STATUS_FD, O_CLOEXEC) < 0) {
+			dprintf(2, "mountlab-helper: status fd %d: %s\n", status_fd, strerror(errno));
+			return -1;
+		}
+		close(status_fd);
+	} else if (fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC) < 0) {
+		dprintf(2, "mountlab-helper: status fd %d: %s\n", status_fd, strerror(errno));
+		return -1;
+	}
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null < 0 || dup2(null, 0) < 0) {
+		dprintf(2, "mountlab-helper: /dev/null: %s\n", strerror(errno));
+		return -1;
+	}
+	if (null != 0)
+		close(null);
+	return 0;
+}
+
+int run_tree(int argc, char **argv) {
+	struct args a;
+	if (parse_args(argc, argv, 1, &a) < 0) {
+		dprintf(2, "usage: mountlab-helper run-tree ROOT [PLAN|-] [--status-fd N]\n");
+		return 2;
+	}
+	if (load(a.plan) < 0 || lab_fds(a.status_fd) < 0)
+		return 2;
+	/* unshare(1) --propagation unchanged: the steps say what they want. */
+	if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0) {
+		FAIL("unshare", "mnt,pid");
+		report(0, NULL);
+		return 1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		FAIL("fork", NULL);
+		report(0, NULL);
+		return 1;
+	}
+	if (pid == 0)
+		run_init(a.root);
+	status("init %d", (int)pid);
+	/* The tree holds the status fd; when it is gone the reader sees EOF. */
+	close(STATUS_FD);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int run_outside(int argc, char **argv) {
+	struct args a;
+	if (parse_args(argc, argv, 1, &a) < 0) {
+		dprintf(2, "usage: mountlab-helper run-outside ROOT [PLAN|-] [--status-fd N]\n");
+		return 2;
+	}
+	if (load(a.plan) < 0 || lab_fds(a.status_fd) < 0)
+		return 2;
+	if (chroot(a.root) < 0 || chdir("/") < 0) {
+		FAIL("chroot", a.root);
+		report(0, NULL);
+		return 1;
+	}
+	long last = 0;
+	if (run_steps(plan->outside, plan->noutside, 0, &last) < 0)
+		return 1;
+	status("ready");
+	return 0;
+}
+
+int plan_echo(int argc, char **argv) {
+	if (argc > 2) {
+		dprintf(2, "usage: mountlab-helper plan-echo [PLAN|-]\n");
+		return 2;
+	}
+	if (load(argc == 2 ? argv[1] : "-") < 0)
+		return 1;
+	plan_write(1, plan);
+	return 0;
+}
