@@ -112,7 +112,7 @@ describe('@e2e the executor builds what the bash tree builds (this host, private
     it(file, async () => {
       const loaded = await loadScenarioFile(assetPath(file));
       const dir = scratchDir('equivalence');
-      const old = compileScenario(loaded, 'eq');
+      const old = compileScenario(loaded.scenario, { id: 'eq', file: loaded.file });
       writeFileSync(join(dir, 'tree.sh'), old.treeScript);
       writeFileSync(join(dir, 'outside.sh'), old.outsideScript);
       writeFileSync(join(dir, 'plan'), serialiseProgram(compileProgram(loaded.scenario, 'eq')));

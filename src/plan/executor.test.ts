@@ -213,6 +213,8 @@ describe('@e2e vm/helper run-tree on this host, in private namespaces', function
     const which = spawnSync('unshare', ['--version'], { encoding: 'utf8' });
     assert.equal(which.status, 0, 'unshare(1) is needed to run the executor here');
     helper = buildHelper(scratchDir('helper'));
+    topology = runTree(helper, program(TOPOLOGY), [FILE, '/etc/fstab']);
+    assert.ok(topology.capture, `the tree never got ready: ${topology.status.join(' | ')}\n${topology.err}`);
   });
   after(removeScratch);
 
@@ -253,11 +255,8 @@ describe('@e2e vm/helper run-tree on this host, in private namespaces', function
     '',
   ].join('\n');
 
+  // Built once, in the one before hook (after the helper), for the tests that read it.
   let topology: TreeRun;
-  before(function () {
-    topology = runTree(helper, program(TOPOLOGY), [FILE, '/etc/fstab']);
-    assert.ok(topology.capture, `the tree never got ready: ${topology.status.join(' | ')}\n${topology.err}`);
-  });
 
   it('reports each step, then ready, and leaves every task holding as `sleep`', () => {
     const steps = Array.from({ length: 28 }, (_v, i) => `step ${i + 1}`);

@@ -168,7 +168,11 @@ describe('program: a scenario as operations for the guest helper', () => {
     const step: Step = { spawn: { name: 'kid', steps: [{ mkdir: '/k' }] } };
     assert.equal(stepLabel(step), compileStep(step).label);
     assert.deepEqual(
-      stepOps(step, (name, steps) => (assert.equal(name, 'kid'), assert.equal(steps.length, 1), 3)),
+      stepOps(step, (name, steps) => {
+        assert.equal(name, 'kid');
+        assert.equal(steps.length, 1);
+        return 3;
+      }),
       [{ op: 'spawn', task: 3, name: 'kid' }],
     );
   });
@@ -240,7 +244,7 @@ describe('program: a scenario as operations for the guest helper', () => {
     assert.ok(files.length > 50, `only ${files.length} scenarios found`);
     for (const f of files) {
       const loaded = await loadScenarioFile(f);
-      const old = compileScenario(loaded, 'c1');
+      const old = compileScenario(loaded.scenario, { id: 'c1', file: loaded.file });
       const p = compileProgram(loaded.scenario, 'c1');
       const where = String(f);
       assert.deepEqual(programStepLabels(p), old.stepLabels, where);

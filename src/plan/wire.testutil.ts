@@ -9,7 +9,7 @@ import { OP_FIELDS, WIRE_MAGIC, WIRE_VERSION, type FieldType } from './wire.js';
 export function unescapeArg(token: string): Buffer {
   if (token === '""') return Buffer.alloc(0);
   const out: number[] = [];
-  for (let i = 0; i < token.length;) {
+  for (let i = 0; i < token.length; ) {
     const c = token.charCodeAt(i);
     if (c === 0x5c) {
       const oct = token.slice(i + 1, i + 4);
@@ -109,6 +109,7 @@ export const HOSTILE = [
   '/w/literal\\040backslash',
   '/w/ünïcødé 日本語 😀',
   '/w/-rf',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion meant literally, as hostile data
   '/w/$HOME ${IFS} * ? [a] ~ ! # %',
   '/w/new\nline\r\ttab',
   '/w/""',
