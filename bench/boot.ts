@@ -60,9 +60,20 @@ const paths = rest.length
 const exec = (vm: StartedVm, cmd: string | string[], label: string, stdin?: string) =>
   vm.exec(cmd, { timeoutMs: 120_000, label, ...(stdin !== undefined ? { stdin } : {}) });
 
-/** The smallest scenario the schema admits: its setup is labctl's fixed cost (overlay root, namespaces, tree launch). */
+/**
+ * The smallest scenario the schema admits: its setup is labctl's fixed cost (overlay root, namespaces, tree
+ * launch).
+ */
 const EMPTY = parseScenario(
-  'name: bench-empty\ndescription: The fixed cost of a scenario.\nsource: bench/boot.ts\nsteps:\n  - mkdir: /bench-empty\nexpect: identical\n',
+  [
+    'name: bench-empty',
+    'description: The fixed cost of a scenario.',
+    'source: bench/boot.ts',
+    'steps:',
+    '  - mkdir: /bench-empty',
+    'expect: identical',
+    '',
+  ].join('\n'),
   'bench-empty.yaml',
 );
 
@@ -110,8 +121,10 @@ try {
       if (c) consoleMs.push(Number(c[1]) * 1000);
       sshMs.push(vm.facts.bootMs ?? NaN);
       readyMs.push(vm.facts.readyMs);
+      const consoleReady = c ? `${c[1]} s` : '?';
       console.log(
-        `boot ${i + 1}: console ${c ? `${c[1]} s` : '?'}, ssh ${sec(vm.facts.bootMs ?? NaN)}, ready ${sec(vm.facts.readyMs)} (${vm.facts.accel})   load: ${ctx}`,
+        `boot ${i + 1}: console ${consoleReady}, ssh ${sec(vm.facts.bootMs ?? NaN)}, ` +
+          `ready ${sec(vm.facts.readyMs)} (${vm.facts.accel})   load: ${ctx}`,
       );
       if (i < boots - 1) await vm[Symbol.asyncDispose]();
       else kept = vm;
@@ -165,11 +178,17 @@ try {
     const realCleanup = results.map((r) => ph(r, 'cleanup'));
     console.log('  scenario                       verdict  total    setup    dump     restore  cleanup');
     for (const r of results) {
-      console.log(
-        `  ${r.scenario.padEnd(31)}${r.outcome.padEnd(9)}${sec(r.durationMs).padEnd(9)}${sec(ph(r, 'setup')).padEnd(9)}${sec(ph(r, 'dump')).padEnd(9)}${sec(ph(r, 'restore')).padEnd(9)}${sec(ph(r, 'cleanup'))}`,
-      );
+      const cells = [
+        r.scenario.padEnd(31),
+        r.outcome.padEnd(9),
+        sec(r.durationMs).padEnd(9),
+        ...['setup', 'dump', 'restore'].map((p) => sec(ph(r, p)).padEnd(9)),
+        sec(ph(r, 'cleanup')),
+      ];
+      console.log(`  ${cells.join('')}`);
     }
-    // Host-side gap: from the end of one scenario (its cleanup done, first reporter called) to the next one's setup phase.
+    // Host-side gap: from the end of one scenario (its cleanup done, first reporter called) to the next one's
+    // setup phase.
     const gaps: number[] = [];
     const reports: number[] = [];
     const preamble: number[] = [];
@@ -191,7 +210,8 @@ try {
     const dumps = results.map((r) => ph(r, 'dump'));
     const firstPenalty = dumps.length > 1 ? dumps[0]! - stats(dumps.slice(1)).median : NaN;
     console.log(
-      `  first dump after boot ${sec(dumps[0] ?? NaN)} against later ${fmtStats(stats(dumps.slice(1)))}: cold-cache penalty ${sec(firstPenalty)} once per VM`,
+      `  first dump after boot ${sec(dumps[0] ?? NaN)} against later ${fmtStats(stats(dumps.slice(1)))}: ` +
+        `cold-cache penalty ${sec(firstPenalty)} once per VM`,
     );
 
     // ---- reset pieces on the kept VM, after the scenarios (warm caches, as between two scenarios of a run) ----
@@ -246,7 +266,8 @@ try {
         const costs = lines.slice(0, -1).map((l, i) => ({ ...l, ms: lines[i + 1]!.t - l.t }));
         const total = lines.length ? lines[lines.length - 1]!.t - lines[0]!.t : NaN;
         console.log(
-          `  traced labctl ${args[0]}: ${sec(r.durationMs)} host-side, ${sec(total)} from first to last traced command; slowest:`,
+          `  traced labctl ${args[0]}: ${sec(r.durationMs)} host-side, ` +
+            `${sec(total)} from first to last traced command; slowest:`,
         );
         for (const c of costs.sort((a, b) => b.ms - a.ms).slice(0, 8))
           console.log(`    ${sec(c.ms).padEnd(8)} ${'+'.repeat(c.depth)} ${c.cmd}`);
@@ -264,13 +285,16 @@ try {
     const ready = stats(readyMs).median;
     console.log('\nreset-to-ready (kept VM, between two scenarios):');
     console.log(
-      `  cleanup ${sec(cleanup)} + host gap ${sec(gap)} + fixed setup (empty scenario) ${sec(setupFixed)} = ${sec(resetToReady)}`,
+      `  cleanup ${sec(cleanup)} + host gap ${sec(gap)} + fixed setup (empty scenario) ${sec(setupFixed)} ` +
+        `= ${sec(resetToReady)}`,
     );
     console.log(
-      `  (of the real setup phases' median ${sec(stats(realSetup).median)}, the scenario's own steps are about ${sec(stepsCost)})`,
+      `  (of the real setup phases' median ${sec(stats(realSetup).median)}, ` +
+        `the scenario's own steps are about ${sec(stepsCost)})`,
     );
     console.log(
-      `\nVM overhead per scenario = reset-to-ready + boot-to-ready / scenarios-per-VM (+ first-dump penalty / scenarios-per-VM), ${corpusRuns} scenario runs:`,
+      '\nVM overhead per scenario = reset-to-ready + boot-to-ready / scenarios-per-VM ' +
+        `(+ first-dump penalty / scenarios-per-VM), ${corpusRuns} scenario runs:`,
     );
     for (const [label, perVm] of [
       ['-j1 (one VM)', corpusRuns],
@@ -280,11 +304,14 @@ try {
       const base = resetToReady + ready / perVm;
       const pen = Number.isFinite(firstPenalty) ? Math.max(0, firstPenalty) / perVm : 0;
       console.log(
-        `  ${label.padEnd(14)} ${String(perVm).padStart(3)} per VM: ${sec(resetToReady)} + ${sec(ready)}/${perVm} = ${sec(base)}   (+ ${sec(pen)} cold first dump); ${sec((base + pen) * corpusRuns)} of guest time over the corpus`,
+        `  ${label.padEnd(14)} ${String(perVm).padStart(3)} per VM: ` +
+          `${sec(resetToReady)} + ${sec(ready)}/${perVm} = ${sec(base)}   (+ ${sec(pen)} cold first dump); ` +
+          `${sec((base + pen) * corpusRuns)} of guest time over the corpus`,
       );
     }
     console.log(
-      '  (--fresh-vm still runs cleanup and the fixed setup in each fresh guest, so the same formula holds with 1 per VM)',
+      '  (--fresh-vm still runs cleanup and the fixed setup in each fresh guest, ' +
+        'so the same formula holds with 1 per VM)',
     );
     console.log(`\nload at the end: ${loadContext()}`);
   } finally {

@@ -31,7 +31,10 @@ function siblings(n: number, name: string, idBase: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** 100,000 mounts: 10 x 10 x 10 x 98 below a root (99,111 in all), every tenth shared (groups of 10), every 20th a slave. */
+/**
+ * 100,000 mounts: 10 x 10 x 10 x 98 below a root (99,111 in all), every tenth shared (groups of 10), every 20th a
+ * slave.
+ */
 function big(idBase: number, groupBase: number, minorBase: number, reverse: boolean, ties = false): string {
   const lines: string[] = [`${idBase} 1 0:${minorBase} / / rw - tmpfs root rw`];
   let id = idBase;

@@ -76,13 +76,13 @@ try {
   }
 
   for (const { jobs, wallMs, code, run, ctx } of runs) {
+    const counts = Object.entries(run.counts)
+      .filter(([, n]) => n)
+      .map(([o, n]) => `${n} ${o}`)
+      .join(', ');
     console.log(
-      `\n=== -j${jobs}: wall ${sec(wallMs)} (CLI process), run.durationMs ${sec(run.durationMs)}, exit ${code}, ${run.results.length} results: ${Object.entries(
-        run.counts,
-      )
-        .filter(([, n]) => n)
-        .map(([o, n]) => `${n} ${o}`)
-        .join(', ')}`,
+      `\n=== -j${jobs}: wall ${sec(wallMs)} (CLI process), run.durationMs ${sec(run.durationMs)}, exit ${code}, ` +
+        `${run.results.length} results: ${counts}`,
     );
     console.log(`    load at start: ${ctx}`);
     const cells = run.cells.map((c) => `${c.id} ready ${sec(c.facts.readyMs)}`).join('; ');
@@ -92,18 +92,29 @@ try {
     );
     const sum = run.results.reduce((a, r) => a + r.durationMs, 0);
     console.log(
-      `    per-phase totals (summed over scenarios): ${totals.map(([p, ms]) => `${p} ${sec(ms)}`).join(', ')}; scenarios' own time ${sec(sum)}`,
+      `    per-phase totals (summed over scenarios): ${totals.map(([p, ms]) => `${p} ${sec(ms)}`).join(', ')}; ` +
+        `scenarios' own time ${sec(sum)}`,
     );
     console.log(
-      `    wall - sum/jobs = ${sec(wallMs - sum / jobs)} not inside a scenario (boots, reports, process start, idle VMs at the end)`,
+      `    wall - sum/jobs = ${sec(wallMs - sum / jobs)} not inside a scenario ` +
+        '(boots, reports, process start, idle VMs at the end)',
     );
-    console.log(
-      `\n    ${'scenario'.padEnd(40)}${'verdict'.padEnd(8)}${'total'.padEnd(8)}${PHASES.map((p) => p.slice(0, 7).padEnd(8)).join('')}`,
-    );
+    const header = [
+      'scenario'.padEnd(40),
+      'verdict'.padEnd(8),
+      'total'.padEnd(8),
+      ...PHASES.map((p) => p.slice(0, 7).padEnd(8)),
+    ];
+    console.log(`\n    ${header.join('')}`);
     for (const r of run.results) {
-      console.log(
-        `    ${r.scenario.slice(0, 39).padEnd(40)}${r.outcome.padEnd(8)}${sec(r.durationMs).padEnd(8)}${PHASES.map((p) => (r.phases.some((x) => x.phase === p) ? sec(ph(r, p)) : '-').padEnd(8)).join('')}`,
-      );
+      const phaseCells = PHASES.map((p) => (r.phases.some((x) => x.phase === p) ? sec(ph(r, p)) : '-').padEnd(8));
+      const cells = [
+        r.scenario.slice(0, 39).padEnd(40),
+        r.outcome.padEnd(8),
+        sec(r.durationMs).padEnd(8),
+        ...phaseCells,
+      ];
+      console.log(`    ${cells.join('')}`);
     }
   }
   if (runs.length >= 2) {
@@ -111,7 +122,8 @@ try {
     console.log('');
     for (const r of runs.slice(1))
       console.log(
-        `speedup -j${r.jobs} over -j${base.jobs}: ${(base.wallMs / r.wallMs).toFixed(2)}x (${sec(base.wallMs)} -> ${sec(r.wallMs)})`,
+        `speedup -j${r.jobs} over -j${base.jobs}: ${(base.wallMs / r.wallMs).toFixed(2)}x ` +
+          `(${sec(base.wallMs)} -> ${sec(r.wallMs)})`,
       );
   }
   console.log(`load at the end: ${loadContext()}`);

@@ -40,7 +40,8 @@ function model(n: number): number {
   }
   const ms = performance.now() - t0;
   say(
-    `kernel model: ${n} tables (${mounts} mounts), ${n - bad} equivalent, ${(ms / n).toFixed(1)} ms per table (parse, plan, emit, validate, simulate, compare)`,
+    `kernel model: ${n} tables (${mounts} mounts), ${n - bad} equivalent, ${(ms / n).toFixed(1)} ms per table ` +
+      '(parse, plan, emit, validate, simulate, compare)',
   );
   return bad;
 }
@@ -64,19 +65,26 @@ async function vm(): Promise<number> {
     const ok = results.filter((x) => x.check?.equivalent);
     const unbuilt = results.filter((x) => x.unbuilt);
     const tooBig = results.filter((x) => x.tooBig);
-    for (const x of results)
-      if (!x.unbuilt && !x.tooBig && !x.check?.equivalent)
-        say(
-          `VM ${x.name}: ${x.error ?? [...x.check!.differences.map((d) => d.sentence), ...x.check!.leftovers].join('; ')}\n${x.original}`,
-        );
+    for (const x of results) {
+      if (x.unbuilt || x.tooBig || x.check?.equivalent) continue;
+      const why = x.error ?? [...x.check!.differences.map((d) => d.sentence), ...x.check!.leftovers].join('; ');
+      say(`VM ${x.name}: ${why}\n${x.original}`);
+    }
     const done = results.filter((x) => !x.unbuilt && !x.tooBig);
     const sum = (f: (x: RoundTrip) => number) => done.reduce((s, x) => s + f(x), 0);
     const mean = (f: (x: RoundTrip) => number) => (sum(f) / Math.max(1, done.length) / 1000).toFixed(1);
+    const stepsNeeded = tooBig.map((x) => x.tooBig!.replace(/.*need (\d+) steps.*/s, '$1 steps')).join(', ');
+    const seconds = ((Date.now() - t0) / 1000).toFixed(0);
     say(
-      `VM (seed ${seed}): ${results.length} random scenarios, ${unbuilt.length} stopped by their own propagation, ${tooBig.length} too big for one scenario (${tooBig.map((x) => x.tooBig!.replace(/.*need (\d+) steps.*/s, '$1 steps')).join(', ')}), ${done.length} round trips, ${ok.length} equivalent, in ${((Date.now() - t0) / 1000).toFixed(0)} s (boot ${(boot / 1000).toFixed(1)} s)`,
+      `VM (seed ${seed}): ${results.length} random scenarios, ${unbuilt.length} stopped by their own propagation, ` +
+        `${tooBig.length} too big for one scenario (${stepsNeeded}), ` +
+        `${done.length} round trips, ${ok.length} equivalent, in ${seconds} s (boot ${(boot / 1000).toFixed(1)} s)`,
     );
+    const twoNamespaces = done.filter((x) => (x.counts?.namespaces ?? 0) > 1).length;
     say(
-      `  topologies: ${sum((x) => x.counts?.mounts ?? 0)} mounts, ${sum((x) => x.counts?.peerGroups ?? 0)} peer groups, ${sum((x) => x.counts?.slaves ?? 0)} slaves, ${done.filter((x) => (x.counts?.namespaces ?? 0) > 1).length} with two namespaces`,
+      `  topologies: ${sum((x) => x.counts?.mounts ?? 0)} mounts, ` +
+        `${sum((x) => x.counts?.peerGroups ?? 0)} peer groups, ` +
+        `${sum((x) => x.counts?.slaves ?? 0)} slaves, ${twoNamespaces} with two namespaces`,
     );
     say(`  per round trip: build ${mean((x) => x.ms.build)} s, rebuild from the import ${mean((x) => x.ms.rebuild)} s`);
     return done.length - ok.length;

@@ -41,43 +41,54 @@ const { opts, rest } = parseArgs(process.argv.slice(2));
 const reps = Number(opts.get('reps') ?? 3);
 const paths = rest.length ? rest : ['scenarios/propagation/slave-chain-3.yaml', 'scenarios/binds/rbind-tree.yaml'];
 
-/** The bare script: labctl's way of building the tree, criu dump and restore, teardown; phases timed with $EPOCHREALTIME. */
+/**
+ * The bare script: labctl's way of building the tree, criu dump and restore, teardown; phases timed with
+ * $EPOCHREALTIME.
+ */
 function bareScript(id: string, dumpArgs: string[], restoreArgs: string[]): string {
   const W = `/run/bare/${id}`;
   const rargs = restoreArgs.map((a) => a.replaceAll('@ROOT@', `${W}/root`));
-  return String.raw`set -eu
-W=${W}
-ts() { printf '@t %s %s\n' "$1" "$EPOCHREALTIME"; }
-sleeping() {
-  local p=$1 comm t kids k
-  comm=; read -r comm < "/proc/$p/comm" || true
-  [ "$comm" = sleep ] || return 1
-  for t in /proc/"$p"/task/*; do
-    kids=; read -r kids < "$t/children" || true
-    for k in $kids; do sleeping "$k" || return 1; done
-  done
-}
-ts start
-mkdir -p "$W/root" "$W/img" "$W/upper" "$W/work"
-mount --make-private -t overlay -o "lowerdir=/,upperdir=$W/upper,workdir=$W/work,xino=on" bare-root "$W/root"
-mkfifo "$W/status"
-ML_ROOT="$W/root" setsid unshare -m -p --fork --propagation unchanged bash -c "$(cat "$W/tree.sh")" mountlab init 0 9>"$W/status" </dev/null >/dev/null 2>"$W/tree.err" &
-upid=$!
-while IFS= read -r line; do case $line in ready) break ;; failed*) echo "tree: $line" >&2; cat "$W/tree.err" >&2; exit 3 ;; esac; done < "$W/status"
-pid=; read -r pid < "/proc/$upid/task/$upid/children" || true
-until sleeping "$pid"; do sleep 0.02; done
-ts setup
-criu dump -t "$pid" -D "$W/img" -o dump.log -v4 ${shJoin(dumpArgs)} || { rc=$?; echo "criu dump exited $rc" >&2; grep -E 'Error|Warn' "$W/img/dump.log" | tail -n 5 >&2; exit 4; }
-ts dump
-criu restore -D "$W/img" -o restore.log -v4 -d --root "$W/root" --pidfile "$W/restored.pid" ${shJoin(rargs)} || { rc=$?; echo "criu restore exited $rc" >&2; grep -E 'Error|Warn' "$W/img/restore.log" | tail -n 5 >&2; exit 5; }
-ts restore
-rpid=; read -r rpid < "$W/restored.pid" || true  # no trailing newline
-kill -KILL "$rpid" "$upid" 2>/dev/null || true
-while [ -d "/proc/$rpid" ]; do st=; read -r _ _ st _ < "/proc/$rpid/stat" 2>/dev/null || true; [ "$st" != Z ] || break; sleep 0.02; done
-umount -l "$W/root"
-rm -rf "$W"
-ts cleanup
-`;
+  return [
+    'set -eu',
+    `W=${W}`,
+    String.raw`ts() { printf '@t %s %s\n' "$1" "$EPOCHREALTIME"; }`,
+    'sleeping() {',
+    '  local p=$1 comm t kids k',
+    '  comm=; read -r comm < "/proc/$p/comm" || true',
+    '  [ "$comm" = sleep ] || return 1',
+    '  for t in /proc/"$p"/task/*; do',
+    '    kids=; read -r kids < "$t/children" || true',
+    '    for k in $kids; do sleeping "$k" || return 1; done',
+    '  done',
+    '}',
+    'ts start',
+    'mkdir -p "$W/root" "$W/img" "$W/upper" "$W/work"',
+    'mount --make-private -t overlay -o "lowerdir=/,upperdir=$W/upper,workdir=$W/work,xino=on" bare-root "$W/root"',
+    'mkfifo "$W/status"',
+    'ML_ROOT="$W/root" setsid unshare -m -p --fork --propagation unchanged ' +
+      'bash -c "$(cat "$W/tree.sh")" mountlab init 0 9>"$W/status" </dev/null >/dev/null 2>"$W/tree.err" &',
+    'upid=$!',
+    'while IFS= read -r line; do case $line in ready) break ;; ' +
+      'failed*) echo "tree: $line" >&2; cat "$W/tree.err" >&2; exit 3 ;; esac; done < "$W/status"',
+    'pid=; read -r pid < "/proc/$upid/task/$upid/children" || true',
+    'until sleeping "$pid"; do sleep 0.02; done',
+    'ts setup',
+    `criu dump -t "$pid" -D "$W/img" -o dump.log -v4 ${shJoin(dumpArgs)} ` +
+      `|| { rc=$?; echo "criu dump exited $rc" >&2; grep -E 'Error|Warn' "$W/img/dump.log" | tail -n 5 >&2; exit 4; }`,
+    'ts dump',
+    'criu restore -D "$W/img" -o restore.log -v4 -d --root "$W/root" --pidfile "$W/restored.pid" ' +
+      `${shJoin(rargs)} || { rc=$?; echo "criu restore exited $rc" >&2; ` +
+      `grep -E 'Error|Warn' "$W/img/restore.log" | tail -n 5 >&2; exit 5; }`,
+    'ts restore',
+    'rpid=; read -r rpid < "$W/restored.pid" || true  # no trailing newline',
+    'kill -KILL "$rpid" "$upid" 2>/dev/null || true',
+    'while [ -d "/proc/$rpid" ]; do st=; read -r _ _ st _ < "/proc/$rpid/stat" 2>/dev/null || true; ' +
+      '[ "$st" != Z ] || break; sleep 0.02; done',
+    'umount -l "$W/root"',
+    'rm -rf "$W"',
+    'ts cleanup',
+    '',
+  ].join('\n');
 }
 
 interface Bare {
@@ -90,10 +101,11 @@ async function runBare(vm: StartedVm, s: LoadedScenario, id: string): Promise<Ba
   await vm.writeFile(`/run/bare/${id}/tree.sh`, plan.treeScript);
   const script = bareScript(id, plan.criu.dumpArgs, plan.criu.restoreArgs);
   const r = await vm.exec(['bash', '-c', script], { timeoutMs: 300_000, label: 'bare script' });
-  if (r.code !== 0)
-    throw new Error(
-      `bare script failed for ${s.scenario.name} (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-6).join(' | ')}; reached: ${[...r.stdout.matchAll(/^@t (\S+)/gm)].map((m) => m[1]).join(' ')}`,
-    );
+  if (r.code !== 0) {
+    const lastErrors = r.stderr.trim().split('\n').slice(-6).join(' | ');
+    const reached = [...r.stdout.matchAll(/^@t (\S+)/gm)].map((m) => m[1]).join(' ');
+    throw new Error(`bare script failed for ${s.scenario.name} (exit ${r.code}): ${lastErrors}; reached: ${reached}`);
+  }
   const marks = [...r.stdout.matchAll(/^@t (\S+) (\S+)$/gm)].map((m) => [m[1]!, Number(m[2]) * 1000] as const);
   const phases: Record<string, number> = {};
   for (let i = 1; i < marks.length; i++) phases[marks[i]![0]] = marks[i]![1] - marks[i - 1]![1];
@@ -180,7 +192,8 @@ try {
       const l = lab.get(name)!.at(-1)!;
       const b = bare.get(name)!.at(-1)!;
       console.log(
-        `  ${name}: mountlab ${l.result.outcome} ${sec(l.wallMs)} (scenario ${sec(l.result.durationMs)}), bare ${sec(b.wallMs)} (guest ${sec(b.phases['guest total']!)})`,
+        `  ${name}: mountlab ${l.result.outcome} ${sec(l.wallMs)} (scenario ${sec(l.result.durationMs)}), ` +
+          `bare ${sec(b.wallMs)} (guest ${sec(b.phases['guest total']!)})`,
       );
     }
   }
@@ -194,13 +207,15 @@ try {
     const bs = bare.get(name) ?? [];
     const bareP = (p: string) => med(bs.map((b) => b.phases[p] ?? NaN));
     console.log(
-      `\n${name} (medians of ${ls.length}; mountlab phases are host-side, each one or more ssh commands; bare phases are guest-side, inside one ssh command)`,
+      `\n${name} (medians of ${ls.length}; mountlab phases are host-side, each one or more ssh commands; ` +
+        'bare phases are guest-side, inside one ssh command)',
     );
     console.log(`  ${'phase'.padEnd(26)}${'mountlab'.padEnd(10)}${'bare'.padEnd(10)}difference`);
-    const row = (label: string, a: number, b: number) =>
-      console.log(
-        `  ${label.padEnd(26)}${sec(a).padEnd(10)}${sec(b).padEnd(10)}${Number.isFinite(a) && Number.isFinite(b) ? sec(a - b) : Number.isFinite(a) ? `${sec(a)} (lab only)` : ''}`,
-      );
+    const row = (label: string, a: number, b: number) => {
+      const difference =
+        Number.isFinite(a) && Number.isFinite(b) ? sec(a - b) : Number.isFinite(a) ? `${sec(a)} (lab only)` : '';
+      console.log(`  ${label.padEnd(26)}${sec(a).padEnd(10)}${sec(b).padEnd(10)}${difference}`);
+    };
     row('setup (build the tree)', labPhase(ls, 'setup'), bareP('setup'));
     row('capture-before + leaks', labPhase(ls, 'capture-before'), NaN);
     row('dump', labPhase(ls, 'dump'), bareP('dump'));
@@ -213,13 +228,18 @@ try {
     row('between phases (host)', med(ls.map((l, i) => l.result.durationMs - phaseSum[i]!)), NaN);
     row('scenario total', med(ls.map((l) => l.result.durationMs)), bareP('guest total'));
     row('runCorpus / ssh wall', med(ls.map((l) => l.wallMs)), med(bs.map((b) => b.wallMs)));
+    const logKiB = (name: string) => (med(ls.map((l) => l.logs[name] ?? NaN)) / 1024).toFixed(0);
     console.log(
-      `  CRIU logs (-v4) labctl prints for the host: dump.log ${(med(ls.map((l) => l.logs['dump.log'] ?? NaN)) / 1024).toFixed(0)} KiB, restore.log ${(med(ls.map((l) => l.logs['restore.log'] ?? NaN)) / 1024).toFixed(0)} KiB`,
+      `  CRIU logs (-v4) labctl prints for the host: dump.log ${logKiB('dump.log')} KiB, ` +
+        `restore.log ${logKiB('restore.log')} KiB`,
     );
     const lw = med(ls.map((l) => l.wallMs));
     const bw = med(bs.map((b) => b.wallMs));
+    const checksMs =
+      labPhase(ls, 'capture-before') + labPhase(ls, 'capture-after') + labPhase(ls, 'compare') + labPhase(ls, 'probe');
     console.log(
-      `  => the lab costs ${sec(lw - bw)} more per scenario (${(lw / bw).toFixed(2)}x the bare script); of that, checks the bare script does not do (captures, compare, probes): ${sec(labPhase(ls, 'capture-before') + labPhase(ls, 'capture-after') + labPhase(ls, 'compare') + labPhase(ls, 'probe'))}`,
+      `  => the lab costs ${sec(lw - bw)} more per scenario (${(lw / bw).toFixed(2)}x the bare script); ` +
+        `of that, checks the bare script does not do (captures, compare, probes): ${sec(checksMs)}`,
     );
   }
   console.log(`\nload at the end: ${loadContext()}`);

@@ -168,29 +168,45 @@ try {
     clearInterval(timer);
   }
   const self1 = procStatusKb('self')!;
+  const verdicts = results.map((r) => `${r.scenario} ${r.outcome}`).join(', ');
   console.log(
-    `${results.length} scenario(s), -j${jobs}, guest -m ${memoryMiB}, in ${sec(Date.now() - t0)}: ${results.map((r) => `${r.scenario} ${r.outcome}`).join(', ')}`,
+    `${results.length} scenario(s), -j${jobs}, guest -m ${memoryMiB}, in ${sec(Date.now() - t0)}: ${verdicts}`,
   );
   console.log('\nper VM (qemu process, TCG tb-size=64):');
   console.log(
     '  pid      samples  VmHWM     RSS@end   guest RAM rss  other@that  other max  other anon max  tb buffer (rss max)',
   );
   for (const p of peaks.values()) {
-    console.log(
-      `  ${String(p.pid).padEnd(9)}${String(p.samples).padEnd(9)}${mib(p.hwmKb).padEnd(10)}${mib(p.rssKb).padEnd(10)}${mib(p.ramKb).padEnd(15)}${mib(p.otherKb).padEnd(12)}${mib(p.otherMaxKb).padEnd(11)}${mib(p.otherAnonMaxKb).padEnd(16)}${mib(p.tbSizeKb)} (${mib(p.tbRssMaxKb)})`,
-    );
+    const cells = [
+      String(p.pid).padEnd(9),
+      String(p.samples).padEnd(9),
+      mib(p.hwmKb).padEnd(10),
+      mib(p.rssKb).padEnd(10),
+      mib(p.ramKb).padEnd(15),
+      mib(p.otherKb).padEnd(12),
+      mib(p.otherMaxKb).padEnd(11),
+      mib(p.otherAnonMaxKb).padEnd(16),
+      `${mib(p.tbSizeKb)} (${mib(p.tbRssMaxKb)})`,
+    ];
+    console.log(`  ${cells.join('')}`);
   }
   const worstOther = Math.max(...[...peaks.values()].map((p) => p.otherMaxKb)) / 1024;
   const worstHwm = Math.max(...[...peaks.values()].map((p) => p.hwmKb)) / 1024;
   const worstAnon = Math.max(...[...peaks.values()].map((p) => p.otherAnonMaxKb)) / 1024;
   console.log(
-    `\nlab process (node): RSS ${mib(self1.VmRSS ?? 0)} now, VmHWM ${mib(self1.VmHWM ?? 0)} (at start of the bench: RSS ${mib(self0.VmRSS ?? 0)})`,
+    `\nlab process (node): RSS ${mib(self1.VmRSS ?? 0)} now, VmHWM ${mib(self1.VmHWM ?? 0)} ` +
+      `(at start of the bench: RSS ${mib(self0.VmRSS ?? 0)})`,
+  );
+  const fits = worstOther <= VM_OVERHEAD_MIB ? 'fits' : 'does NOT fit';
+  console.log(
+    `\nVM_OVERHEAD_MIB = ${VM_OVERHEAD_MIB}: qemu's memory beyond guest RAM peaked at ${worstOther.toFixed(0)} MiB ` +
+      `-> ${fits} (headroom ${(VM_OVERHEAD_MIB - worstOther).toFixed(0)} MiB); ` +
+      `of it ${worstAnon.toFixed(0)} MiB is anonymous (the rest is qemu's binary and libraries, shared between VMs).`,
   );
   console.log(
-    `\nVM_OVERHEAD_MIB = ${VM_OVERHEAD_MIB}: qemu's memory beyond guest RAM peaked at ${worstOther.toFixed(0)} MiB -> ${worstOther <= VM_OVERHEAD_MIB ? 'fits' : 'does NOT fit'} (headroom ${(VM_OVERHEAD_MIB - worstOther).toFixed(0)} MiB); of it ${worstAnon.toFixed(0)} MiB is anonymous (the rest is qemu's binary and libraries, shared between VMs).`,
-  );
-  console.log(
-    `  Whole-process peak ${worstHwm.toFixed(0)} MiB against the budget's ${memoryMiB + VM_OVERHEAD_MIB} MiB per VM (guest RAM is touched lazily, so the guest part stays far below -m on these scenarios; the budget assumes a guest that touches all of it).`,
+    `  Whole-process peak ${worstHwm.toFixed(0)} MiB against the budget's ${memoryMiB + VM_OVERHEAD_MIB} MiB per VM ` +
+      '(guest RAM is touched lazily, so the guest part stays far below -m on these scenarios; ' +
+      'the budget assumes a guest that touches all of it).',
   );
   console.log(`load at the end: ${loadContext()}`);
 } finally {

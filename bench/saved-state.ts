@@ -337,16 +337,23 @@ try {
       ...(warmDump !== undefined ? { warmDump } : {}),
     };
     const ram = m.ram
-      ? `, RAM: ${(m.ram.transferred / 2 ** 20).toFixed(0)} MiB transferred, ${m.ram.normal} normal pages, ${m.ram.duplicate} zero/duplicate pages`
+      ? `, RAM: ${(m.ram.transferred / 2 ** 20).toFixed(0)} MiB transferred, ` +
+        `${m.ram.normal} normal pages, ${m.ram.duplicate} zero/duplicate pages`
       : '';
     console.log(
       `source (cold boot, qcow2 overlay): console ${sec(consoleMs)}, ssh ${sec(sshMs)}, ready ${sec(readyMs)}`,
     );
     console.log(
-      `save (stop + migrate to file): ${sec(saveMs)} (qemu total-time ${m['total-time'] ?? '?'} ms), state file ${(bytes / 2 ** 20).toFixed(1)} MiB${ram}`,
+      `save (stop + migrate to file): ${sec(saveMs)} (qemu total-time ${m['total-time'] ?? '?'} ms), ` +
+        `state file ${(bytes / 2 ** 20).toFixed(1)} MiB${ram}`,
     );
+    const diskWritten = src.writtenBefore
+      ? 'IS written (ext4 mounted rw: superblock, journal, sshd), ' +
+        'so a clone needs this exact overlay, not the raw image'
+      : 'is not written';
     console.log(
-      `guest writes to its root disk during boot (+ warm-up): ${(src.writtenBefore / 1024).toFixed(0)} KiB in the overlay -> the disk ${src.writtenBefore ? 'IS written (ext4 mounted rw: superblock, journal, sshd), so a clone needs this exact overlay, not the raw image' : 'is not written'}`,
+      `guest writes to its root disk during boot (+ warm-up): ${(src.writtenBefore / 1024).toFixed(0)} KiB ` +
+        `in the overlay -> the disk ${diskWritten}`,
     );
   }
 
@@ -414,11 +421,14 @@ try {
       }
       rows.push(row);
       const sc = row.scenario;
+      const phaseMs = (phase: string) => sc?.phases.find((p) => p.phase === phase)?.ms ?? NaN;
       console.log(
-        `clone ${i + 1}: qmp up ${sec(spawnToQmp)}, state loaded ${sec(loadMs)}, running ${sec(contMs)}, ssh logged in ${sec(sshMs)}, first command done ${sec(cmdMs)}; ` +
+        `clone ${i + 1}: qmp up ${sec(spawnToQmp)}, state loaded ${sec(loadMs)}, running ${sec(contMs)}, ` +
+          `ssh logged in ${sec(sshMs)}, first command done ${sec(cmdMs)}; ` +
           `guest clock ${(lagMs / 1000).toFixed(1)} s behind (fixed in ${sec(fixMs)})` +
           (sc
-            ? `; ${sc.scenario}: ${sc.outcome}, dump ${sec(sc.phases.find((p) => p.phase === 'dump')?.ms ?? NaN)}, restore ${sec(sc.phases.find((p) => p.phase === 'restore')?.ms ?? NaN)}, total ${sec(sc.durationMs)}`
+            ? `; ${sc.scenario}: ${sc.outcome}, dump ${sec(phaseMs('dump'))}, restore ${sec(phaseMs('restore'))}, ` +
+              `total ${sec(sc.durationMs)}`
             : '') +
           `   load: ${ctx}`,
       );
@@ -428,7 +438,9 @@ try {
   }
   const written = overlayWrittenBytes(overlay);
   console.log(
-    `overlay after the clones: ${(written / 1024).toFixed(0)} KiB written (was ${(src.writtenBefore / 1024).toFixed(0)}): clones with snapshot=on leave it untouched: ${written === src.writtenBefore}`,
+    `overlay after the clones: ${(written / 1024).toFixed(0)} KiB written ` +
+      `(was ${(src.writtenBefore / 1024).toFixed(0)}): ` +
+      `clones with snapshot=on leave it untouched: ${written === src.writtenBefore}`,
   );
 
   // ---- cold boots under the same load -------------------------------------------------
@@ -461,10 +473,13 @@ try {
       });
       const d = results[0]?.phases.find((p) => p.phase === 'dump')?.ms ?? NaN;
       coldDump.push(d);
-      extra = `; ${results[0]?.scenario}: ${results[0]?.outcome}, dump ${sec(d)}, total ${sec(results[0]?.durationMs ?? NaN)}`;
+      extra =
+        `; ${results[0]?.scenario}: ${results[0]?.outcome}, ` +
+        `dump ${sec(d)}, total ${sec(results[0]?.durationMs ?? NaN)}`;
     }
     console.log(
-      `cold boot ${i + 1} (lab VmTarget): ssh ${sec(vm.facts.bootMs ?? NaN)}, ready ${sec(vm.facts.readyMs)}${extra}   load: ${ctx}`,
+      `cold boot ${i + 1} (lab VmTarget): ssh ${sec(vm.facts.bootMs ?? NaN)}, ready ${sec(vm.facts.readyMs)}` +
+        `${extra}   load: ${ctx}`,
     );
   }
 
@@ -478,25 +493,32 @@ try {
   console.log(`           first command done (ready) ${fmtStats(restoreReady)}`);
   console.log(`  cold boot to ready (source + ${colds} lab boots): ${fmtStats(coldReady)}`);
   console.log(
-    `  guest clock lag after restore: ${fmtStats(stats(rows.map((r) => r.lagMs)))} (= time since the save; set from the host with date -s: ${fmtStats(stats(rows.map((r) => r.fixMs)))})`,
+    `  guest clock lag after restore: ${fmtStats(stats(rows.map((r) => r.lagMs)))} ` +
+      `(= time since the save; set from the host with date -s: ${fmtStats(stats(rows.map((r) => r.fixMs)))})`,
   );
   if (scenarioPath) {
     const cloneDumps = rows.map((r) => r.scenario?.phases.find((p) => p.phase === 'dump')?.ms ?? NaN);
+    const savedWhen = warm ? ' (state saved warm)' : ' (state saved cold; --warm saves after one scenario)';
     console.log(
-      `  scenario in a clone: ${rows.map((r) => r.scenario?.outcome ?? '?').join(', ')}; first dump in a clone ${fmtStats(stats(cloneDumps))} vs after a cold boot ${fmtStats(stats(coldDump))}${warm ? ' (state saved warm)' : ' (state saved cold; --warm saves after one scenario)'}`,
+      `  scenario in a clone: ${rows.map((r) => r.scenario?.outcome ?? '?').join(', ')}; ` +
+        `first dump in a clone ${fmtStats(stats(cloneDumps))} ` +
+        `vs after a cold boot ${fmtStats(stats(coldDump))}${savedWhen}`,
     );
   }
   const gain = coldReady.median - restoreReady.median;
   console.log(
-    `  => restore beats a cold boot by ${sec(gain)} per VM start (${((gain / coldReady.median) * 100).toFixed(0)}%) under TCG.`,
+    `  => restore beats a cold boot by ${sec(gain)} per VM start ` +
+      `(${((gain / coldReady.median) * 100).toFixed(0)}%) under TCG.`,
   );
   if (scenarioPath) {
     const dumpGain =
       stats(coldDump).median -
       stats(rows.map((r) => r.scenario?.phases.find((p) => p.phase === 'dump')?.ms ?? NaN)).median;
     const first = stats(rows.map((r) => r.scenario?.durationMs ?? NaN)).median;
+    const warmNote = warm ? " (a warm state also skips CRIU's cold first dump)" : '';
     console.log(
-      `     The first scenario in a clone took ${sec(first)}; its dump was ${sec(dumpGain)} faster than after a cold boot${warm ? " (a warm state also skips CRIU's cold first dump)" : ''}.`,
+      `     The first scenario in a clone took ${sec(first)}; ` +
+        `its dump was ${sec(dumpGain)} faster than after a cold boot${warmNote}.`,
     );
   }
   console.log('  Under KVM (reasoning, not measured here: this host has no usable KVM):');
@@ -504,22 +526,29 @@ try {
     '    a cold boot of this guest is about 1 s to sshd plus the first login and facts (~0.2 s each), call it 1.5 s;',
   );
   console.log(
-    `    a restore is qemu start (~0.1 s) + reading ${(src.bytes / 2 ** 20).toFixed(0)} MiB of state (page cache: ~0.1 s; a cold disk at 500 MB/s: ~${(src.bytes / 5e8).toFixed(1)} s) + the same login, call it 0.5 s.`,
+    `    a restore is qemu start (~0.1 s) + reading ${(src.bytes / 2 ** 20).toFixed(0)} MiB of state ` +
+      `(page cache: ~0.1 s; a cold disk at 500 MB/s: ~${(src.bytes / 5e8).toFixed(1)} s) ` +
+      '+ the same login, call it 0.5 s.',
   );
   console.log(
-    '    So about 1 s per VM start. With one VM kept per cell (86 runs on 1-2 VMs) that is ~0.01-0.02 s per scenario: noise.',
+    '    So about 1 s per VM start. ' +
+      'With one VM kept per cell (86 runs on 1-2 VMs) that is ~0.01-0.02 s per scenario: noise.',
   );
   console.log(
-    `    It matters only for --fresh-vm (a VM per scenario): under TCG it saves ~${sec(gain)} per scenario, under KVM ~1 s.`,
+    '    It matters only for --fresh-vm (a VM per scenario): ' +
+      `under TCG it saves ~${sec(gain)} per scenario, under KVM ~1 s.`,
   );
   console.log(
-    '  Costs: a state per image x kernel x qemu version x machine x -m x accel (migration streams are not portable across',
+    '  Costs: a state per image x kernel x qemu version x machine x -m x accel ' +
+      '(migration streams are not portable across',
   );
   console.log(
-    '    qemu versions or accelerators), made by a boot at first use and kept beside the image; the clock must be set after',
+    '    qemu versions or accelerators), made by a boot at first use and kept beside the image; ' +
+      'the clock must be set after',
   );
   console.log(
-    "    every restore; clones share the source's RNG state and ssh key pair, so the key must be one per state, not per run.",
+    "    every restore; clones share the source's RNG state and ssh key pair, " +
+      'so the key must be one per state, not per run.',
   );
   console.log(`load at the end: ${loadContext()}`);
 } finally {

@@ -55,14 +55,12 @@ try {
     signal: new AbortController().signal,
     reporter: { onScenarioEnd: (r) => void results.push(r) },
   });
-  console.log(
-    `\nscenario                    verdict  total   ${['setup', 'capture-before', 'dump', 'restore', 'capture-after', 'compare', 'cleanup'].map((p) => p.slice(0, 7).padEnd(8)).join('')}`,
-  );
+  const phases = ['setup', 'capture-before', 'dump', 'restore', 'capture-after', 'compare', 'cleanup'];
+  console.log(`\nscenario                    verdict  total   ${phases.map((p) => p.slice(0, 7).padEnd(8)).join('')}`);
   for (const r of results) {
     const ph = (p: string) => fmt(r.phases.find((x) => x.phase === p)?.ms ?? 0).padEnd(8);
     console.log(
-      `${r.scenario.padEnd(28)}${r.outcome.padEnd(9)}${fmt(r.durationMs).padEnd(8)}` +
-        ['setup', 'capture-before', 'dump', 'restore', 'capture-after', 'compare', 'cleanup'].map(ph).join(''),
+      `${r.scenario.padEnd(28)}${r.outcome.padEnd(9)}${fmt(r.durationMs).padEnd(8)}${phases.map(ph).join('')}`,
     );
   }
 } finally {

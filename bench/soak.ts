@@ -102,15 +102,15 @@ const cols: [keyof Probe, string][] = [
   ['mounts', 'mounts'],
   ['loops', 'loops'],
 ];
-const header = `${'round'.padEnd(7)}${'time'.padEnd(9)}${'results'.padEnd(22)}${cols.map(([, h]) => h.padEnd(12)).join('')}`;
+const headings = cols.map(([, h]) => h.padEnd(12)).join('');
+const header = `${'round'.padEnd(7)}${'time'.padEnd(9)}${'results'.padEnd(22)}${headings}`;
 const line = (label: string, time: string, res: string, p: Probe) =>
   `${label.padEnd(7)}${time.padEnd(9)}${res.padEnd(22)}${cols.map(([k]) => String(p[k]).padEnd(12)).join('')}`;
 
 const scenarios = await loadScenarios(rest);
 const image = await defaultGuest();
-console.log(
-  `soak: ${scenarios.length} scenario file(s), ${minutes !== undefined ? `${minutes} minutes` : `${rounds} rounds`}, -j${jobs}`,
-);
+const howLong = minutes !== undefined ? `${minutes} minutes` : `${rounds} rounds`;
+console.log(`soak: ${scenarios.length} scenario file(s), ${howLong}, -j${jobs}`);
 console.log(`load: ${loadContext()}`);
 const base = probe();
 const rows: Probe[] = [];

@@ -11,13 +11,17 @@ const counts = Object.entries(run.counts)
   .filter(([, n]) => n > 0)
   .map(([o, n]) => `${n} ${o}`)
   .join(', ');
+const date = run.startedAt.slice(0, 10);
+const scenarios = new Set(run.results.map((r) => r.file)).size;
+const seconds = (run.durationMs / 1000).toFixed(0);
 out.push('## Measured verdicts', '');
 out.push(
-  `\`./mountlab run scenarios/\` on ${run.startedAt.slice(0, 10)}: kernel ${cell.kernel}, criu ${cell.criu}, ${cell.accel ?? '?'}; ` +
-    `${run.results.length} runs of ${new Set(run.results.map((r) => r.file)).size} scenarios ` +
-    `(a scenario with \`mount-engine: both\` runs twice): ${counts}, in ${(run.durationMs / 1000).toFixed(0)} s, exit ${run.exitCode}.`,
+  `\`./mountlab run scenarios/\` on ${date}: kernel ${cell.kernel}, criu ${cell.criu}, ${cell.accel ?? '?'}; ` +
+    `${run.results.length} runs of ${scenarios} scenarios ` +
+    `(a scenario with \`mount-engine: both\` runs twice): ${counts}, in ${seconds} s, exit ${run.exitCode}.`,
   '',
-  'Probes: marker mounts judged / copies checked / restored fds written through (see README, "live probes"); - when the run ended before probing (xfail, expected failures).',
+  'Probes: marker mounts judged / copies checked / restored fds written through (see README, "live probes"); ' +
+    '- when the run ended before probing (xfail, expected failures).',
   '',
   '| scenario | verdict | probes | time |',
   '|---|---|---|---|',
@@ -35,9 +39,8 @@ for (const r of [...run.results].sort((a, b) => (a.file + a.scenario < b.file + 
   const name =
     r.file.replace(/^scenarios\//, '').replace(/\.yaml$/, '') +
     (r.scenario.includes('[') ? r.scenario.slice(r.scenario.indexOf('[')) : '');
-  out.push(
-    `| ${name} | ${r.outcome} | ${p ? `${p.propagation} / ${p.copies} / ${p.fdWrites}` : '-'} | ${(r.durationMs / 1000).toFixed(1)} s |`,
-  );
+  const probes = p ? `${p.propagation} / ${p.copies} / ${p.fdWrites}` : '-';
+  out.push(`| ${name} | ${r.outcome} | ${probes} | ${(r.durationMs / 1000).toFixed(1)} s |`);
 }
 out.push('', `Totals: ${marks} marker mounts, ${copies} copies checked, ${fds} fds written through.`, '');
 process.stdout.write(out.join('\n'));

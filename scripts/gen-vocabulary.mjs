@@ -38,9 +38,8 @@ for (const [name, node] of Object.entries(defs.step.properties)) {
 lines.push('', '| top-level field | form | meaning |', '|---|---|---|');
 for (const [name, node] of Object.entries(schema.properties)) {
   const shape = name === 'steps' ? '[step, ...]' : form(node);
-  lines.push(
-    `| \`${name}\`${(schema.required ?? []).includes(name) ? '' : ' (optional)'} | \`${cell(shape)}\` | ${cell(node.description)} |`,
-  );
+  const optional = (schema.required ?? []).includes(name) ? '' : ' (optional)';
+  lines.push(`| \`${name}\`${optional} | \`${cell(shape)}\` | ${cell(node.description)} |`);
 }
 const table = lines.join('\n');
 

@@ -154,10 +154,11 @@ export async function writeSyntheticReport(dir: string): Promise<string> {
     ...vmCell('vm-debian-6.12-criu-4.1.1'),
     facts: { ...vmCell('vm-debian-6.12-criu-4.1.1').facts, accel: 'tcg' as const },
   };
+  const cover = '99 61 0:40 / /b rw,relatime - tmpfs cover rw,inode64\n';
   const files: Record<string, Record<string, string>> = {
     'slave-chain-3': {
       'before.capture': fixture('vm-trixie-slave-chain-3.before.capture'),
-      'after.capture': `${fixture('vm-trixie-slave-chain-3.after.capture')}99 61 0:40 / /b rw,relatime - tmpfs cover rw,inode64\n`,
+      'after.capture': `${fixture('vm-trixie-slave-chain-3.after.capture')}${cover}`,
       'restore.log':
         '(00.1) 1: mnt-v2: Mount 61 is detected as dir-mount\n(00.2) Error (criu/mount.c:1): <not really>\n',
     },

@@ -104,7 +104,8 @@ function generate(dir: string): void {
   const head = 'name: generated\ndescription: d\nexpect: identical\n';
   // Scenarios
   put('too-large.yaml', `${head}steps: [{mkdir: /a}]\n# ${'x'.repeat(1 << 20)}\n`);
-  // An ELF header (64-bit, little-endian, GNU/Linux), then 4 KiB of noise from a fixed seed: binary, the same every time.
+  // An ELF header (64-bit, little-endian, GNU/Linux), then 4 KiB of noise from a fixed seed: binary, the same
+  // every time.
   let seed = 9;
   const noise = Buffer.from(
     Array.from({ length: 4096 }, () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) >> 16) & 0xff),
@@ -277,7 +278,10 @@ async function pool<T>(jobs: (() => Promise<T>)[], width: number): Promise<T[]> 
   return results;
 }
 
-/** How the CLI names a file: a relative path from its cwd, or absolute (as here, from a box); control characters escaped as in JSON. */
+/**
+ * How the CLI names a file: a relative path from its cwd, or absolute (as here, from a box); control characters
+ * escaped as in JSON.
+ */
 function shown(path: string): string {
   return /[\x00-\x1f\x7f]/.test(path) ? JSON.stringify(path).slice(1, -1) : path;
 }
@@ -334,7 +338,7 @@ describe('hostile and malformed input: a clear error, exit 2, nothing booted, no
     removeScratch();
   });
 
-  it('the traps are armed: a stub on the child PATH records a launch, and the docker socket records a connection', async () => {
+  it('the traps are armed: a stub on the child PATH records a launch, the docker socket a connection', async () => {
     const box = makeBox(socket);
     const r = spawnSync('qemu-system-x86_64', ['-version'], { env: box.env });
     assert.equal(r.status, 1);
@@ -349,7 +353,7 @@ describe('hostile and malformed input: a clear error, exit 2, nothing booted, no
     dockerCalls = before;
   });
 
-  it('control: a valid scenario gets as far as its run directory and the docker engine, and the checks see both', async () => {
+  it('control: a valid scenario reaches its run directory and the docker engine, and the checks see both', async () => {
     const before = dockerCalls;
     const r = await cli(
       (b) => ['run', join(CORPUS, 'valid', 'unicode-paths.yaml'), '--out', b.out, '--target', 'container'],

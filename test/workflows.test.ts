@@ -33,6 +33,7 @@ describe('CI workflows', () => {
 
   it('actionlint really checks: a broken workflow is reported', async () => {
     const problems = await runLint(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${{ }} is a GitHub Actions expression, meant literally.
       'on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ matrix.nope }}\n',
       'x.yml',
     );

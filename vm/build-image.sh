@@ -90,7 +90,8 @@ install -m 0755 "$guest/init" "$root/sbin/mountlab-init"
 # (MOVE_MOUNT_SET_GROUP, open_tree, open at a chosen fd), for fast captures
 # and for running a scenario's program (run-tree); every .c file of
 # vm/helper. Static, so it runs whatever the guest's libc and kernel.
-run_step "$work/helper.log" gcc -static -O2 -Wall -o "$root/usr/local/bin/mountlab-helper" "$here"/helper/*.c
+run_step "$work/helper.log" gcc -static -O2 -Wall \
+  -o "$root/usr/local/bin/mountlab-helper" "$here"/helper/*.c
 install -m 0644 "$guest/sshd_config" "$root/etc/ssh/sshd_config"
 rm -f "$root"/etc/ssh/ssh_host_*
 in_root ssh-keygen -q -t ed25519 -N '' -C "mountlab-guest" -f /etc/ssh/ssh_host_ed25519_key
@@ -113,12 +114,18 @@ install -d -m 0700 "$root/root/.ssh"
 echo mountlab >"$root/etc/hostname"
 # Scenario trees see the rootfs's own /dev, not the guest's devtmpfs: give it
 # the loop nodes that the `mount` step's `image` (mount -o loop) opens.
-mknod -m 0660 "$root/dev/loop-control" c 10 237 2>/dev/null || [[ -c $root/dev/loop-control ]] || die "cannot mknod in $root/dev"
+mknod -m 0660 "$root/dev/loop-control" c 10 237 2>/dev/null || [[ -c $root/dev/loop-control ]] ||
+  die "cannot mknod in $root/dev"
 for i in 0 1 2 3 4 5 6 7; do
   [[ -b $root/dev/loop$i ]] || mknod -m 0660 "$root/dev/loop$i" b 7 "$i"
 done
-printf '127.0.0.1\tlocalhost\n127.0.1.1\tmountlab\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
-printf '# The initramfs mounts the root; /sbin/mountlab-init the rest.\n/dev/vda / ext4 rw,relatime 0 0\n' >"$root/etc/fstab"
+printf '%s\t%s\n' \
+  127.0.0.1 localhost \
+  127.0.1.1 mountlab \
+  ::1 'localhost ip6-localhost ip6-loopback' >"$root/etc/hosts"
+printf '%s\n' \
+  '# The initramfs mounts the root; /sbin/mountlab-init the rest.' \
+  '/dev/vda / ext4 rw,relatime 0 0' >"$root/etc/fstab"
 # The guest has no DNS and no apt: keep neither the host's resolver nor the mirror.
 echo '# mountlab guest: no DNS' >"$root/etc/resolv.conf"
 echo '# mountlab guest: no apt sources' >"$root/etc/apt/sources.list"

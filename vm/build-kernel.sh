@@ -77,7 +77,8 @@ else
   ((EUID == 0)) || die "must run as root (apt-get download)"
 fi
 for c in apt-get dpkg-deb depmod modprobe mkfs.ext4 cpio xz zstd gzip setsid setpriv awk find sort od; do
-  command -v "$c" >/dev/null || die "missing '$c' (Debian packages: apt dpkg kmod e2fsprogs cpio xz-utils zstd util-linux)"
+  command -v "$c" >/dev/null ||
+    die "missing '$c' (Debian packages: apt dpkg kmod e2fsprogs cpio xz-utils zstd util-linux)"
 done
 [[ -f $here/guest/initramfs-init ]] || die "missing $here/guest/initramfs-init"
 setup_workdir
@@ -150,7 +151,8 @@ else
   # field kernel_version at 0x20E, relative to 0x200): "6.12.0-rc1 (user@host) #1 ...".
   ptr=$(od -An -tu2 -j 526 -N 2 -- "$bzimage" | tr -d ' ')
   krel=$(dd if="$bzimage" bs=1 skip=$((ptr + 512)) count=200 status=none | tr '\0' '\n' | head -n1 | cut -d' ' -f1)
-  [[ $krel =~ ^[0-9]+\.[0-9]+[A-Za-z0-9._+~-]*$ ]] || die "$bzimage does not look like an x86 bzImage (no kernel version in its setup header)"
+  [[ $krel =~ ^[0-9]+\.[0-9]+[A-Za-z0-9._+~-]*$ ]] ||
+    die "$bzimage does not look like an x86 bzImage (no kernel version in its setup header)"
   cp -- "$bzimage" "$work/vmlinuz"
   source_text="$bzimage"
   for c in "${bzimage%/*}/config" "${bzimage%/*}/.config" "${bzimage%/*}/config-$krel" "$bzimage.config"; do
@@ -212,7 +214,8 @@ imods=lib/modules/$krel
 mkdir -p "$ird"/{bin,dev,etc,proc,sys,run,newroot,"$imods"}
 bb=
 for f in "$work"/busybox/{usr/bin,bin,usr/sbin,sbin}/busybox; do [[ -f $f ]] && bb=$f && break; done
-[[ -n $bb && $(head -c4 "$bb" | od -An -tx1 | tr -d ' \n') == 7f454c46 ]] || die "no static busybox binary for the initramfs"
+[[ -n $bb && $(head -c4 "$bb" | od -An -tx1 | tr -d ' \n') == 7f454c46 ]] ||
+  die "no static busybox binary for the initramfs"
 install -m 0755 "$bb" "$ird/bin/busybox"
 for applet in sh mount mkdir modprobe sleep switch_root poweroff dmesg tail; do
   ln -s busybox "$ird/bin/$applet"
@@ -287,4 +290,7 @@ for f in vmlinuz initrd.img; do mv -f -- "$work/$f" "$out/$f"; done
 } >"$work/manifest.json"
 mv -f -- "$work/manifest.json" "$out/manifest.json"
 
-say "done: kernel $krel from $source_text; initrd.img $(($(stat -c %s "$out/initrd.img") / 1024)) KiB$( ((have_modules)) && printf ', modules.ext4 %s MiB' $(($(stat -c %s "$out/modules.ext4") / 1048576)))"
+initrd_kib=$(($(stat -c %s "$out/initrd.img") / 1024))
+modules_mib=
+((have_modules == 0)) || modules_mib=$(($(stat -c %s "$out/modules.ext4") / 1048576))
+say "done: kernel $krel from $source_text; initrd.img $initrd_kib KiB${modules_mib:+, modules.ext4 $modules_mib MiB}"

@@ -88,7 +88,8 @@ describe('@e2e container target', function () {
     } catch (e) {
       const hint = (e as { hint?: string }).hint;
       throw new Error(
-        `${(e as Error).message}${hint ? `\n  hint: ${hint}` : ''}\n  (set MOUNTLAB_NO_CONTAINER=1 to leave these tests pending)`,
+        `${(e as Error).message}${hint ? `\n  hint: ${hint}` : ''}` +
+          '\n  (set MOUNTLAB_NO_CONTAINER=1 to leave these tests pending)',
       );
     }
     // The preflight, measured now (not a cached answer), through the real CLI.
@@ -115,105 +116,116 @@ describe('@e2e container target', function () {
     process.stdout.write(`      (container e2e: ${which}; ${host.why})\n`);
   });
 
-  it('refuses a cell whose preflight hangs (a fault injected on purpose) within 60 s: exit 2, one preflight and one image for -j 2, no container left', async () => {
-    const out = tempOut('container-fault');
-    const t0 = Date.now();
-    const r = await runCli(
-      [
-        'run',
-        CHAIN(),
-        assetPath('scenarios', 'binds', 'rbind-tree.yaml'),
-        '--target',
-        'container',
-        '--out',
-        out,
-        '-j',
-        '2',
-      ],
-      {
-        env: { MOUNTLAB_CRIU_PREFLIGHT: 'fault-hang' },
-      },
-    );
-    const ms = Date.now() - t0;
-    const { run } = readRun(out);
-    assertRefused(run, r.code, r.stderr);
-    assert.ok(ms < 60_000, `took ${ms} ms`);
-    assert.match(
-      run.results[0]!.reason,
-      /criu dump of a sleeping task did not finish in 10 s and was killed, within a deadline of 15 s/,
-    );
-    assert.match(run.results[0]!.error?.excerpt ?? '', /a hang injected by MOUNTLAB_CRIU_PREFLIGHT=fault-hang/);
-    assert.equal(
-      r.stderr.match(/CRIU preflight: a dump and restore/g)?.length,
-      1,
-      `one preflight for the cell's two containers:\n${r.stderr}`,
-    );
-    assert.ok((r.stderr.match(/building container image/g)?.length ?? 0) <= 1, 'one image build');
-    assert.match(r.stderr, /2 error in \d+\.\d s; exit 2/);
-    assert.deepEqual(await labelled(`mountlab.run=${run.runId}`), []);
-    // An injected fault is never cached as this host's answer.
-    const cached = JSON.stringify(readFileSyncOr(join(cacheRoot(), 'criu-preflight.json')));
-    assert.doesNotMatch(cached, /injected/);
-  });
+  it(
+    'refuses a cell whose preflight hangs (a fault injected on purpose) within 60 s: ' +
+      'exit 2, one preflight and one image for -j 2, no container left',
+    async () => {
+      const out = tempOut('container-fault');
+      const t0 = Date.now();
+      const r = await runCli(
+        [
+          'run',
+          CHAIN(),
+          assetPath('scenarios', 'binds', 'rbind-tree.yaml'),
+          '--target',
+          'container',
+          '--out',
+          out,
+          '-j',
+          '2',
+        ],
+        {
+          env: { MOUNTLAB_CRIU_PREFLIGHT: 'fault-hang' },
+        },
+      );
+      const ms = Date.now() - t0;
+      const { run } = readRun(out);
+      assertRefused(run, r.code, r.stderr);
+      assert.ok(ms < 60_000, `took ${ms} ms`);
+      assert.match(
+        run.results[0]!.reason,
+        /criu dump of a sleeping task did not finish in 10 s and was killed, within a deadline of 15 s/,
+      );
+      assert.match(run.results[0]!.error?.excerpt ?? '', /a hang injected by MOUNTLAB_CRIU_PREFLIGHT=fault-hang/);
+      assert.equal(
+        r.stderr.match(/CRIU preflight: a dump and restore/g)?.length,
+        1,
+        `one preflight for the cell's two containers:\n${r.stderr}`,
+      );
+      assert.ok((r.stderr.match(/building container image/g)?.length ?? 0) <= 1, 'one image build');
+      assert.match(r.stderr, /2 error in \d+\.\d s; exit 2/);
+      assert.deepEqual(await labelled(`mountlab.run=${run.runId}`), []);
+      // An injected fault is never cached as this host's answer.
+      const cached = JSON.stringify(readFileSyncOr(join(cacheRoot(), 'criu-preflight.json')));
+      assert.doesNotMatch(cached, /injected/);
+    },
+  );
 
-  it('runs scenarios on the host kernel: a slave chain passes, seed 004 is the known bug, a leak is found; no container is left', async () => {
-    const out = tempOut('container');
-    if (!host.works) {
+  it(
+    'runs scenarios on the host kernel: a slave chain passes, seed 004 is the known bug, a leak is found; ' +
+      'no container is left',
+    async () => {
+      const out = tempOut('container');
+      if (!host.works) {
+        const r = await runCli([
+          'run',
+          CHAIN(),
+          assetPath('scenarios', 'seed-004', 'unlinked-relinked-file.yaml'),
+          '--target',
+          'container',
+          '--out',
+          out,
+        ]);
+        const { run } = readRun(out);
+        assertRefused(run, r.code, r.stderr);
+        assert.equal(run.results.length, 2);
+        // The cached answer refuses without running CRIU again.
+        assert.match(run.results[0]!.reason, /a cached answer from/);
+        assert.deepEqual(await labelled(`mountlab.run=${run.runId}`), []);
+        return;
+      }
       const r = await runCli([
         'run',
-        CHAIN(),
+        assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'),
         assetPath('scenarios', 'seed-004', 'unlinked-relinked-file.yaml'),
+        assetPath('scenarios', 'seed-003', 'leaked-mount-namespace.yaml'),
         '--target',
         'container',
         '--out',
         out,
       ]);
-      const { run } = readRun(out);
-      assertRefused(run, r.code, r.stderr);
-      assert.equal(run.results.length, 2);
-      // The cached answer refuses without running CRIU again.
-      assert.match(run.results[0]!.reason, /a cached answer from/);
+      const { dir, run } = readRun(out);
+      assert.equal(r.code, 0, `exit ${r.code}\n${r.stderr}\n${readFileSync(join(dir, 'summary.md'), 'utf8')}`);
+      assert.deepEqual(
+        run.results.map((x) => [x.scenario, x.outcome]),
+        [
+          ['slave-chain-3', 'pass'],
+          ['unlinked-relinked-file', 'xfail'],
+          ['leaked-mount-namespace', 'pass'],
+        ],
+      );
+      const facts = run.cells[0]!.facts;
+      assert.equal(facts.target, 'container');
+      // The host's kernel, not the image's: the container target cannot validate a kernel.
+      if (!process.env.DOCKER_HOST) assert.equal(facts.kernel, release());
+      assert.match(facts.criu, /^\d+\.\d+/);
+      assert.equal(run.complete, true);
+      // The chain really was built and captured, and the bug is the one seed 004 names.
+      const before = readFileSync(join(dir, run.results[0]!.artifacts['before.capture']!), 'utf8');
+      assert.match(before, / master:\d+/);
+      assert.match(run.results[1]!.reason, /fd 20: was open on \/w\/a \(deleted.*after restore it is \/w\/a\.cr_link/);
+      assert.match(run.results[2]!.leaks.join('\n'), /mnt namespace is shared with pid \d+ \(sleep\)/);
       assert.deepEqual(await labelled(`mountlab.run=${run.runId}`), []);
-      return;
-    }
-    const r = await runCli([
-      'run',
-      assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'),
-      assetPath('scenarios', 'seed-004', 'unlinked-relinked-file.yaml'),
-      assetPath('scenarios', 'seed-003', 'leaked-mount-namespace.yaml'),
-      '--target',
-      'container',
-      '--out',
-      out,
-    ]);
-    const { dir, run } = readRun(out);
-    assert.equal(r.code, 0, `exit ${r.code}\n${r.stderr}\n${readFileSync(join(dir, 'summary.md'), 'utf8')}`);
-    assert.deepEqual(
-      run.results.map((x) => [x.scenario, x.outcome]),
-      [
-        ['slave-chain-3', 'pass'],
-        ['unlinked-relinked-file', 'xfail'],
-        ['leaked-mount-namespace', 'pass'],
-      ],
-    );
-    const facts = run.cells[0]!.facts;
-    assert.equal(facts.target, 'container');
-    // The host's kernel, not the image's: the container target cannot validate a kernel.
-    if (!process.env.DOCKER_HOST) assert.equal(facts.kernel, release());
-    assert.match(facts.criu, /^\d+\.\d+/);
-    assert.equal(run.complete, true);
-    // The chain really was built and captured, and the bug is the one seed 004 names.
-    const before = readFileSync(join(dir, run.results[0]!.artifacts['before.capture']!), 'utf8');
-    assert.match(before, / master:\d+/);
-    assert.match(run.results[1]!.reason, /fd 20: was open on \/w\/a \(deleted.*after restore it is \/w\/a\.cr_link/);
-    assert.match(run.results[2]!.leaks.join('\n'), /mnt namespace is shared with pid \d+ \(sleep\)/);
-    assert.deepEqual(await labelled(`mountlab.run=${run.runId}`), []);
-  });
+    },
+  );
 
   it('shows the live progress view on a real terminal and ends with the summary and the report path', async () => {
     const out = tempOut('container-pty');
     // script(1) runs the CLI on a pseudo-terminal, as a user's shell would.
-    const cmd = `stty cols 100 rows 30; ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run ${JSON.stringify(assetPath('scenarios', 'propagation', 'slave-chain-3.yaml'))} --target container --out ${JSON.stringify(out)}`;
+    const scenario = assetPath('scenarios', 'propagation', 'slave-chain-3.yaml');
+    const cmd =
+      `stty cols 100 rows 30; ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} ` +
+      `run ${JSON.stringify(scenario)} --target container --out ${JSON.stringify(out)}`;
     const pty = spawnSync('script', ['-qfec', cmd, '/dev/null'], {
       encoding: 'utf8',
       env: { ...process.env, TERM: 'xterm' },
@@ -257,7 +269,8 @@ describe('@e2e container target', function () {
     ];
     const verdicts = (run: { results: { cell: string; scenario: string; outcome: string }[] }) =>
       run.results.map((x) => `${x.cell} ${x.scenario} ${x.outcome}`).sort();
-    // Where CRIU cannot run here every verdict is the preflight's error, and every exit 2: the shards must still add up.
+    // Where CRIU cannot run here every verdict is the preflight's error, and every exit 2: the shards must still
+    // add up.
     const code = host.works ? 0 : 2;
     const whole = tempOut('shard-whole');
     assert.equal((await runCli(['run', ...files, '--target', 'container', '--out', whole, '-j', '1'])).code, code);
@@ -281,27 +294,31 @@ describe('@e2e container target', function () {
       assert.ok(existsSync(join(merged.dir, f)), f);
   });
 
-  it('cleans up on Ctrl-C in the middle of a scenario (where CRIU works) or of the preflight (where it hangs): exit 130, no container left', async () => {
-    const out = tempOut('container-sigint');
-    let sent = false;
-    let pid: number | undefined;
-    // Where CRIU hangs here no scenario phase is ever reached: interrupt the preflight's dump instead.
-    const at = host.works ? /slave-chain-3: (setup|capture-before|dump)/ : /CRIU preflight: a dump and restore/;
-    const r = await runCli(['run', CHAIN(), '--target', 'container', '--out', out, '--verbose'], {
-      ...(host.works ? {} : { env: { MOUNTLAB_CRIU_PREFLIGHT: 'fresh' } }),
-      onStderr: (text, child) => {
-        if (!sent && at.test(text)) {
-          sent = true;
-          pid = child.pid;
-          child.kill('SIGINT');
-        }
-      },
-    });
-    assert.ok(sent, `never reached ${at}:\n${r.stderr}`);
-    assert.equal(r.code, 130, r.stderr);
-    assert.match(r.stderr, /cleaning up/);
-    assert.deepEqual(await labelled(`mountlab.pid=${pid}`), []);
-  });
+  it(
+    'cleans up on Ctrl-C in the middle of a scenario (where CRIU works) or of the preflight (where it hangs): ' +
+      'exit 130, no container left',
+    async () => {
+      const out = tempOut('container-sigint');
+      let sent = false;
+      let pid: number | undefined;
+      // Where CRIU hangs here no scenario phase is ever reached: interrupt the preflight's dump instead.
+      const at = host.works ? /slave-chain-3: (setup|capture-before|dump)/ : /CRIU preflight: a dump and restore/;
+      const r = await runCli(['run', CHAIN(), '--target', 'container', '--out', out, '--verbose'], {
+        ...(host.works ? {} : { env: { MOUNTLAB_CRIU_PREFLIGHT: 'fresh' } }),
+        onStderr: (text, child) => {
+          if (!sent && at.test(text)) {
+            sent = true;
+            pid = child.pid;
+            child.kill('SIGINT');
+          }
+        },
+      });
+      assert.ok(sent, `never reached ${at}:\n${r.stderr}`);
+      assert.equal(r.code, 130, r.stderr);
+      assert.match(r.stderr, /cleaning up/);
+      assert.deepEqual(await labelled(`mountlab.pid=${pid}`), []);
+    },
+  );
 
   it('says plainly when no container engine is reachable, and how to get one', async () => {
     const saved = process.env.DOCKER_HOST;

@@ -41,11 +41,22 @@ describe('@e2e import round trip in one VM', function () {
     }
     const built = results.filter((x) => !x.unbuilt && !x.tooBig);
     const bad = built.filter((x) => x.error || !x.check?.equivalent);
-    const explain = (x: RoundTrip) =>
-      `${x.name}: ${x.error ?? [...x.check!.differences.map((d) => d.sentence), ...x.check!.leftovers].join('; ')}\n--- original capture:\n${x.original}`;
+    const explain = (x: RoundTrip) => {
+      const why = x.error ?? [...x.check!.differences.map((d) => d.sentence), ...x.check!.leftovers].join('; ');
+      return `${x.name}: ${why}\n--- original capture:\n${x.original}`;
+    };
     const total = (k: 'mounts' | 'peerGroups' | 'slaves' | 'namespaces') =>
       results.reduce((s, x) => s + (x.counts?.[k] ?? 0), 0);
-    const figures = `seed ${seed}: ${built.length} of ${cases} random scenarios built and importable (${results.filter((x) => x.unbuilt).length} stopped by their own propagation, ${results.filter((x) => x.tooBig).length} too big for one scenario), round trips in ${((Date.now() - started) / 1000).toFixed(0)} s (boot ${(boot / 1000).toFixed(1)} s): ${total('mounts')} mounts, ${total('peerGroups')} peer groups, ${total('slaves')} slaves, ${results.filter((x) => (x.counts?.namespaces ?? 0) > 1).length} with two namespaces`;
+    const unbuilt = results.filter((x) => x.unbuilt).length;
+    const tooBig = results.filter((x) => x.tooBig).length;
+    const seconds = ((Date.now() - started) / 1000).toFixed(0);
+    const twoNamespaces = results.filter((x) => (x.counts?.namespaces ?? 0) > 1).length;
+    const figures =
+      `seed ${seed}: ${built.length} of ${cases} random scenarios built and importable ` +
+      `(${unbuilt} stopped by their own propagation, ${tooBig} too big for one scenario), ` +
+      `round trips in ${seconds} s (boot ${(boot / 1000).toFixed(1)} s): ` +
+      `${total('mounts')} mounts, ${total('peerGroups')} peer groups, ${total('slaves')} slaves, ` +
+      `${twoNamespaces} with two namespaces`;
     process.stderr.write(`      ${figures}\n`);
     assert.deepEqual(bad.map(explain), [], figures);
     // A generator whose scenarios mostly fail to build would test nothing.

@@ -86,7 +86,7 @@ describe('@e2e the lab killed at a random phase leaves nothing behind', function
     });
   }
 
-  it('SIGKILL of the guest from outside: that scenario is error, the next runs on a fresh guest, nothing left', async () => {
+  it('qemu SIGKILLed from outside: that scenario is error, the next runs on a fresh guest, nothing left', async () => {
     const phase = pick(['setup', 'dump', 'restore'] as const);
     process.stdout.write(`      (qemu killed during ${phase})\n`);
     const out = tempOut('kill-qemu');

@@ -51,12 +51,13 @@ describe('@e2e vagrant target', function () {
     } catch (e) {
       const hint = (e as { hint?: string }).hint;
       throw new Error(
-        `${(e as Error).message}${hint ? `\n  hint: ${hint}` : ''}\n  (set MOUNTLAB_NO_VAGRANT=1 to leave these tests pending)`,
+        `${(e as Error).message}${hint ? `\n  hint: ${hint}` : ''}` +
+          '\n  (set MOUNTLAB_NO_VAGRANT=1 to leave these tests pending)',
       );
     }
   });
 
-  it('runs a scenario in the vagrant-libvirt guest: a slave chain passes; the domain, pool and work files are gone', async () => {
+  it('vagrant-libvirt guest: a slave chain passes; afterwards the domain, pool and work files are gone', async () => {
     const out = tempOut('vagrant');
     const r = await runCli([
       'run',

@@ -99,7 +99,7 @@ describe('@e2e vm target', function () {
     assert.ok(nested.phases.some((p) => p.phase === 'compare' && p.ok));
   });
 
-  it("gives outside steps a host shell's /proc, names a failing one, and keeps host mounts out of a compat restore", async () => {
+  it("outside steps: a host shell's /proc, a failing one named, host mounts kept out of a compat restore", async () => {
     const out = tempOut('outside');
     const r = await runCli([
       'run',
@@ -117,7 +117,10 @@ describe('@e2e vm target', function () {
     assert.equal(by['outside-step-fails']?.outcome, 'error');
     assert.match(
       by['outside-step-fails']!.reason,
-      /^outside step 3 \(bind \/host\/not-there -> \/host\/a\) failed: mount: \/host\/a: special device \/host\/not-there does not exist/,
+      new RegExp(
+        String.raw`^outside step 3 \(bind /host/not-there -> /host/a\) failed: ` +
+          'mount: /host/a: special device /host/not-there does not exist',
+      ),
     );
     // compat bind-mounts --root recursively: the host's /host/data used to come back as an extra mount.
     assert.equal(by['external-master-compat[compat]']?.outcome, 'pass', by['external-master-compat[compat]']?.reason);
@@ -129,7 +132,15 @@ describe('@e2e vm target', function () {
     const file = join(dir, 'wrong.yaml');
     writeFileSync(
       file,
-      'name: wrong-expectation\ndescription: expects a dump failure that does not happen\nsteps:\n  - mkdir: /w\n  - mount: {fstype: tmpfs, target: /w}\nexpect: {dump-fails: "no such thing"}\n',
+      [
+        'name: wrong-expectation',
+        'description: expects a dump failure that does not happen',
+        'steps:',
+        '  - mkdir: /w',
+        '  - mount: {fstype: tmpfs, target: /w}',
+        'expect: {dump-fails: "no such thing"}',
+        '',
+      ].join('\n'),
     );
     const out = tempOut('wrong');
     const r = await runCli(['run', file, '--out', out]);
@@ -139,7 +150,7 @@ describe('@e2e vm target', function () {
     assert.match(run.results[0]!.reason, /expected dump to fail/);
   });
 
-  it("draws a wrong expectation's extra mounts in index.html, which headless chromium renders without errors", async () => {
+  it("index.html draws a wrong expectation's extra mounts; headless chromium renders it without errors", async () => {
     const out = tempOut('html');
     const r = await runCli(['run', assetPath('test', 'fixtures', 'scenarios-wrong'), '--out', out]);
     const { dir, run } = readRun(out);
@@ -163,44 +174,52 @@ describe('@e2e vm target', function () {
     console.log(`      screenshot: ${check.screenshot}`);
   });
 
-  it('ends a scenario that blocks forever on a FIFO with error in bounded time, naming the step, and the next one passes', async () => {
-    const out = tempOut('hang');
-    const t0 = Date.now();
-    const r = await runCli(['run', assetPath('test', 'fixtures', 'scenarios-hang'), '-j', '1', '--out', out]);
-    const { run } = readRun(out);
-    assert.equal(r.code, 2, r.stderr);
-    const hung = run.results.find((x) => x.scenario === 'blocks-on-fifo')!;
-    assert.equal(hung.outcome, 'error');
-    assert.equal(hung.error?.phase, 'setup');
-    assert.match(
-      hung.reason,
-      /^setup hung at step 4 \(open \/w\/never-written as fd 10 \(rdonly\)\) and was stopped after 8 s$/,
-    );
-    // The guest's own limit (8 s) ended it, not the host's backstop.
-    assert.ok(hung.durationMs < 30_000, `${hung.durationMs} ms`);
-    assert.equal(run.results.find((x) => x.scenario === 'after-the-hang')?.outcome, 'pass');
-    assert.ok(Date.now() - t0 < 5 * 60_000);
-    assert.deepEqual(mountlabQemus(r.pid), []);
-  });
+  it(
+    'ends a scenario that blocks forever on a FIFO with error in bounded time, naming the step, ' +
+      'and the next one passes',
+    async () => {
+      const out = tempOut('hang');
+      const t0 = Date.now();
+      const r = await runCli(['run', assetPath('test', 'fixtures', 'scenarios-hang'), '-j', '1', '--out', out]);
+      const { run } = readRun(out);
+      assert.equal(r.code, 2, r.stderr);
+      const hung = run.results.find((x) => x.scenario === 'blocks-on-fifo')!;
+      assert.equal(hung.outcome, 'error');
+      assert.equal(hung.error?.phase, 'setup');
+      assert.match(
+        hung.reason,
+        /^setup hung at step 4 \(open \/w\/never-written as fd 10 \(rdonly\)\) and was stopped after 8 s$/,
+      );
+      // The guest's own limit (8 s) ended it, not the host's backstop.
+      assert.ok(hung.durationMs < 30_000, `${hung.durationMs} ms`);
+      assert.equal(run.results.find((x) => x.scenario === 'after-the-hang')?.outcome, 'pass');
+      assert.ok(Date.now() - t0 < 5 * 60_000);
+      assert.deepEqual(mountlabQemus(r.pid), []);
+    },
+  );
 
-  it('turns a kernel crash during a scenario into error with the console trace, and runs the next scenario on a fresh guest', async () => {
-    const out = tempOut('crash');
-    const r = await runCli(['run', assetPath('test', 'fixtures', 'scenarios-crash'), '-j', '1', '--out', out]);
-    const { run } = readRun(out);
-    assert.equal(r.code, 2, r.stderr);
-    // The crash scenario is the longer one, so it runs first.
-    assert.deepEqual(
-      run.results.map((x) => x.scenario),
-      ['kernel-crash', 'after-the-crash'],
-    );
-    const crash = run.results[0]!;
-    assert.equal(crash.outcome, 'error');
-    assert.match(crash.reason, /^kernel oops: \[ *\d+\.\d+\] Kernel panic - not syncing: sysrq triggered crash$/);
-    assert.match(crash.error?.excerpt ?? '', /Call Trace:[^]*sysrq_handle_crash/);
-    assert.match(r.stderr, /no longer trusted[^\n]*booting a fresh one/);
-    assert.equal(run.results[1]!.outcome, 'pass');
-    assert.deepEqual(mountlabQemus(r.pid), []);
-  });
+  it(
+    'turns a kernel crash during a scenario into error with the console trace, ' +
+      'and runs the next scenario on a fresh guest',
+    async () => {
+      const out = tempOut('crash');
+      const r = await runCli(['run', assetPath('test', 'fixtures', 'scenarios-crash'), '-j', '1', '--out', out]);
+      const { run } = readRun(out);
+      assert.equal(r.code, 2, r.stderr);
+      // The crash scenario is the longer one, so it runs first.
+      assert.deepEqual(
+        run.results.map((x) => x.scenario),
+        ['kernel-crash', 'after-the-crash'],
+      );
+      const crash = run.results[0]!;
+      assert.equal(crash.outcome, 'error');
+      assert.match(crash.reason, /^kernel oops: \[ *\d+\.\d+\] Kernel panic - not syncing: sysrq triggered crash$/);
+      assert.match(crash.error?.excerpt ?? '', /Call Trace:[\s\S]*sysrq_handle_crash/);
+      assert.match(r.stderr, /no longer trusted[^\n]*booting a fresh one/);
+      assert.equal(run.results[1]!.outcome, 'pass');
+      assert.deepEqual(mountlabQemus(r.pid), []);
+    },
+  );
 
   it('cleans up on Ctrl-C in the middle of a scenario: exit 130, no qemu left', async () => {
     const out = tempOut('sigint');

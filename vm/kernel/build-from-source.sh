@@ -70,8 +70,10 @@ say() { printf '[mountlab-kernel] %s (%ss)\n' "$*" "$(elapsed)" >&2; }
 
 # --- the source package ------------------------------------------------------
 if [[ -z $package ]]; then
-  package=$(apt-cache depends linux-source 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-source-/ { print $2; exit }' || true)
-  [[ -n $package ]] || die "cannot tell which linux-source-* package to use; pass --package (see: apt-cache search linux-source)"
+  package=$(apt-cache depends linux-source 2>/dev/null |
+    awk '$1 == "Depends:" && $2 ~ /^linux-source-/ { print $2; exit }' || true)
+  [[ -n $package ]] ||
+    die "cannot tell which linux-source-* package to use; pass --package (see: apt-cache search linux-source)"
 fi
 [[ $package =~ ^linux-source-[0-9][0-9.]*$ ]] || die "--package must be a linux-source-X.Y package, got '$package'"
 tarball=/usr/src/$package.tar.xz
@@ -89,7 +91,8 @@ for c in make gcc ld bc bison flex perl xz tar awk; do
 done
 [[ -f /usr/include/libelf.h || -f /usr/include/libelf/libelf.h ]] || missing+=("libelf headers")
 [[ -f /usr/include/openssl/opensslv.h ]] || missing+=("openssl headers")
-((${#missing[@]} == 0)) || die "missing ${missing[*]} (Debian packages: build-essential bc bison flex libelf-dev libssl-dev xz-utils)"
+((${#missing[@]} == 0)) ||
+  die "missing ${missing[*]} (Debian packages: build-essential bc bison flex libelf-dev libssl-dev xz-utils)"
 
 # --- unpack (once) -----------------------------------------------------------
 mkdir -p -- "$work" "$out"

@@ -56,14 +56,20 @@ newest() {
 }
 [[ -n $rootfs_dir ]] || rootfs_dir=$(newest "$cache/images/trixie-????????????")
 [[ -n $kernel_dir ]] || kernel_dir=$(newest "$cache/kernels/debian-6.12-????????????")
-[[ -n $rootfs_dir && -f $rootfs_dir/manifest.json ]] || die "no rootfs image (give --rootfs DIR, or run ./mountlab image build first)"
-[[ -n $kernel_dir && -f $kernel_dir/manifest.json ]] || die "no kernel artifact (give --kernel DIR, or run ./mountlab image build first)"
+[[ -n $rootfs_dir && -f $rootfs_dir/manifest.json ]] ||
+  die "no rootfs image (give --rootfs DIR, or run ./mountlab image build first)"
+[[ -n $kernel_dir && -f $kernel_dir/manifest.json ]] ||
+  die "no kernel artifact (give --kernel DIR, or run ./mountlab image build first)"
 command -v qemu-img >/dev/null || die "qemu-img is missing: apt-get install qemu-utils"
 
 # manifest.json fields, read with node (mountlab's own runtime).
 command -v node >/dev/null || die "node is missing (mountlab needs Node.js >= 20)"
 field() { # FILE EXPR   (a JS expression on the parsed manifest m)
-  node -e 'const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const v = new Function("m", "return " + process.argv[2])(m); process.stdout.write(v == null ? "" : String(v))' "$1" "$2"
+  node -e '
+    const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const v = new Function("m", "return " + process.argv[2])(m);
+    process.stdout.write(v == null ? "" : String(v));
+  ' "$1" "$2"
 }
 rootfs_id=$(basename "$rootfs_dir")
 kernel_id=$(basename "$kernel_dir")
@@ -122,7 +128,8 @@ Vagrant.configure('2') do |config|
 end
 EOF
   say "writing $box"
-  tar -C "$stage" -cf "$box.tmp.$$" metadata.json box.img Vagrantfile mountlab-box.json "$kfile" initrd.img $([[ -n $mfile ]] && echo modules.ext4)
+  tar -C "$stage" -cf "$box.tmp.$$" metadata.json box.img Vagrantfile mountlab-box.json "$kfile" initrd.img \
+    $([[ -n $mfile ]] && echo modules.ext4)
   mv "$box.tmp.$$" "$box"
   rm -rf -- "$stage"
   trap - EXIT
@@ -133,7 +140,8 @@ if [[ $add = 1 ]]; then
   command -v vagrant >/dev/null || die "vagrant is missing: apt-get install vagrant vagrant-libvirt"
   vhome=${VAGRANT_HOME:-$HOME/.vagrant.d}
   added=$vhome/boxes/${name//\//-VAGRANTSLASH-}/0/libvirt/mountlab-box.json
-  if [[ -f $added ]] && grep -q "\"rootfs\": \"$rootfs_id\"" "$added" && grep -q "\"kernel\": \"$kernel_id\"" "$added"; then
+  if [[ -f $added ]] && grep -q "\"rootfs\": \"$rootfs_id\"" "$added" &&
+    grep -q "\"kernel\": \"$kernel_id\"" "$added"; then
     say "$name is already added to vagrant ($vhome) with this rootfs and kernel"
   else
     say "vagrant box add --name $name"
