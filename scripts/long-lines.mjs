@@ -22,8 +22,8 @@ const ROOTS = [
   ['vm', (p, text) => p.endsWith('.sh') || text.startsWith('#!') || /^vm\/helper\/[^/]+\.c$/.test(p)],
 ];
 
-// Code at the root, which otherwise holds configuration and prose.
-const ROOT_FILES = ['mountlab'];
+// Code at the root (the launcher, vagrant's Ruby), which otherwise holds configuration and prose.
+const ROOT_FILES = ['mountlab', 'Vagrantfile'];
 
 // Data, not code: each entry says why it is left out.
 export const DATA = [
@@ -31,6 +31,7 @@ export const DATA = [
   // the fixtures stay as long as they are.
   [/\.json$/, 'JSON'],
   [/^src\/scenario\/scenario\.generated\.ts$/, 'generated from the schema by scripts/gen-types.mjs'],
+  [/^src\/results\/results\.generated\.ts$/, 'generated from the schema by scripts/gen-types.mjs'],
   [/^src\/import\/fixtures\//, 'pasted mountinfo'],
   [/^test\/fixtures\//, 'captures, mountinfo and scenarios the tests read'],
   [/^test\/hostile\//, 'the hostile corpus: inputs built to be too long, and the manifest table the test reads'],

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildHelper } from '../plan/helper-build.testutil.js';
+import { buildHelper } from '../../test/helper-build.js';
 import { parseCapture } from './capture-file.js';
 
 /**

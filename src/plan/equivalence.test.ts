@@ -8,7 +8,7 @@ import { compareCaptures } from '../compare/compare.js';
 import { assetPath } from '../paths.js';
 import { loadScenarioFile } from '../scenario/load.js';
 import { compileScenario } from './compile.js';
-import { buildHelper } from './helper-build.testutil.js';
+import { buildHelper } from '../../test/helper-build.js';
 import { compileProgram } from './program.js';
 import { serialiseProgram } from './wire.js';
 

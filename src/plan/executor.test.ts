@@ -7,7 +7,7 @@ import { parseCapture, type Capture, type TaskCapture } from '../capture/capture
 import type { MountEntry } from '../capture/mountinfo.js';
 import { assetPath } from '../paths.js';
 import { discoverScenarioFiles, loadScenarioFile, parseScenario } from '../scenario/load.js';
-import { buildHelper } from './helper-build.testutil.js';
+import { buildHelper } from '../../test/helper-build.js';
 import { optionKind } from './mount-options.js';
 import { compileProgram, type Program } from './program.js';
 import { serialiseProgram } from './wire.js';

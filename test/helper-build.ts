@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { assetPath } from '../paths.js';
+import { assetPath } from '../src/paths.js';
 
 /**
  * Builds vm/helper with the host's gcc into `dir` and returns its path:
