@@ -159,19 +159,19 @@ export interface Scenario {
      */
     'mount-engine'?: 'v2' | 'compat' | 'both';
     /**
-     * Extra criu dump options, one per item (e.g. --tcp-established).
+     * Extra criu dump options, one argv element per item: `--name`, `--name=value`, or `--name` followed by its value as the next item (`[--external, "mnt[]:s"]`). Each item reaches criu as exactly one argument, never through a shell's word splitting or globbing, so brackets, `*`, `;`, spaces and quotes are plain characters (no control characters). Refused, because the lab sets them itself or they would defeat the comparison: -D/--images-dir, -W/--work-dir, --prev-images-dir, --page-server and --lazy-pages (the lab keeps the images in its own directory and restores from there), -o/--log-file (the lab reads criu's log from its own file), --root and --pidfile (restore: the lab gives the scenario root and reads the restored pid), -d/--restore-detached (the lab always restores detached), -t/--tree (the lab names the tree's pid), --mntns-compat-mode (use engine.mount-engine: compat or both), --action-script and --exec-cmd (they would run a command in the guest), and anything not starting with `--`, such as a short option like -v4, except a value right after its option.
      *
      * @maxItems 20
      */
     'dump-args'?: string[];
     /**
-     * Extra criu restore options, one per item.
+     * Extra criu restore options, one argv element per item: `--name`, `--name=value`, or `--name` followed by its value as the next item (`[--external, "mnt[]:s"]`). Each item reaches criu as exactly one argument, never through a shell's word splitting or globbing, so brackets, `*`, `;`, spaces and quotes are plain characters (no control characters). Refused, because the lab sets them itself or they would defeat the comparison: -D/--images-dir, -W/--work-dir, --prev-images-dir, --page-server and --lazy-pages (the lab keeps the images in its own directory and restores from there), -o/--log-file (the lab reads criu's log from its own file), --root and --pidfile (restore: the lab gives the scenario root and reads the restored pid), -d/--restore-detached (the lab always restores detached), -t/--tree (the lab names the tree's pid), --mntns-compat-mode (use engine.mount-engine: compat or both), --action-script and --exec-cmd (they would run a command in the guest), and anything not starting with `--`, such as a short option like -v4, except a value right after its option.
      *
      * @maxItems 20
      */
     'restore-args'?: string[];
     /**
-     * Mounts CRIU treats as external: dumped as `--external mnt[PATH]:KEY`, restored from `source`, a mount the outside steps made in the guest's own namespace.
+     * Mounts and devices CRIU treats as external (zdtm's mnt_ext_* tests), one entry each. A mount entry (`path`) is dumped as `--external mnt[PATH]:KEY` and restored from `source`, a mount the outside steps made in the guest's own namespace: `--external mnt[KEY]:SOURCE`. `auto: true` asks criu dump to detect external mounts itself (`--external mnt[]`, or `mnt[]:FLAGS` with `flags`). A device entry (`device`) is given on both sides as `--external dev[MAJOR/MINOR]:KEY`, e.g. the loop device under an ext4 mount (zdtm mnt_ext_dev); its `key` is required, since a device has no path to name it by.
      *
      * @maxItems 20
      */
@@ -179,15 +179,27 @@ export interface Scenario {
       /**
        * An absolute path inside the scenario's root. `..` components are not allowed.
        */
-      path: string;
+      path?: string;
       /**
-       * CRIU's name for it; default: the path with / replaced by _.
+       * CRIU's name for it; default for a mount: the path with / replaced by _. Required for a device.
        */
       key?: string;
       /**
        * An absolute path inside the scenario's root. `..` components are not allowed.
        */
       source?: string;
+      /**
+       * `true`: let criu dump find the external bind mounts itself, `--external mnt[]` (dump side only: give the restore side in restore-args, `[--external, "mnt[KEY]:@ROOT@/PATH"]`).
+       */
+      auto?: true;
+      /**
+       * With `auto`: what else criu dump may treat as external, `--external mnt[]:FLAGS` as zdtm writes `mnt[]:s`: `s` also shared mounts, `m` also slave (master) mounts; criu's man page: without flags both.
+       */
+      flags?: string;
+      /**
+       * A device as MAJOR/MINOR (decimal), dumped and restored as `--external dev[MAJOR/MINOR]:KEY`.
+       */
+      device?: string;
     }[];
     /**
      * After the first restore is captured and compared, kill the restored tree and restore the same images a second time; the second restore must match the original too (seed 004: restoring must not use up what the next restore needs, e.g. link-remap files).
