@@ -207,7 +207,7 @@ export interface Scenario {
     'restore-twice'?: boolean;
   };
   /**
-   * What should happen. `identical`: dump and restore succeed and the restored topology equals the original up to renumbering. A fail-expectation, exactly one of `dump-fails`, `restore-fails` or `fails` (either phase), with optional `kernel`/`criu` ranges: that phase fails with a log line matching the pattern; outside the ranges the scenario is expected to be identical. `known-bug`: a failure that is expected (xfail) until it is fixed (xpass). Patterns are RE2 (linear time).
+   * What should happen. `identical`: dump and restore succeed and the restored topology equals the original up to renumbering. A fail-expectation, exactly one of `dump-fails`, `restore-fails` or `fails` (either phase), with optional `kernel`/`criu` ranges: that phase fails with a log line matching the pattern; outside the ranges the scenario is expected to be identical. `dropped`: identical except for the listed mounts, which CRIU skips on purpose. `known-bug`: a failure that is expected (xfail) until it is fixed (xpass). Patterns are RE2 (linear time).
    */
   expect:
     | 'identical'
@@ -271,6 +271,15 @@ export interface Scenario {
            */
           'mount-engine'?: 'v2' | 'compat';
         };
+      }
+    | {
+        /**
+         * Mounts CRIU leaves out on purpose (it logs "skipping fs mounted at PATH", e.g. for an automount): dump and restore succeed and the restored topology equals the original except that exactly these mountpoints (and the mounts on them) are missing. A listed mount that is still there after restore is a difference of its own, and so is every other difference. Paths are mountpoints as the comparison names them: inside the scenario root, in any of the tree's mount namespaces.
+         *
+         * @minItems 1
+         * @maxItems 100
+         */
+        dropped: Path[];
       };
 }
 /**
