@@ -36,6 +36,8 @@ export const DIFFERENCE_KINDS = [
   'master-changed',
   'propagate-from-changed',
   'unbindable-changed',
+  // A mount the scenario expects CRIU to drop (expect: dropped) that is there after restore.
+  'mount-not-dropped',
   // Open files (fds.ts); these differences name a task, not a mount.
   'fd-lost',
   'fd-added',

@@ -29,6 +29,23 @@ describe('plan compiler', () => {
     );
   });
 
+  it('gives auto-detected externals to dump only, a device to both sides, and raw options as they are', () => {
+    assert.deepEqual(
+      criuArgs({
+        external: [{ auto: true }, { auto: true, flags: 's' }, { device: '7/0', key: 'loop' }],
+        'dump-args': ['--external', 'mnt[]:m'],
+        'restore-args': ['--external', 'mnt[k]:@ROOT@/a b*'],
+      }),
+      {
+        dumpArgs: [
+          ...['--external', 'mnt[]', '--external', 'mnt[]:s', '--external', 'dev[7/0]:loop'],
+          ...['--external', 'mnt[]:m'],
+        ],
+        restoreArgs: ['--external', 'dev[7/0]:loop', '--external', 'mnt[k]:@ROOT@/a b*'],
+      },
+    );
+  });
+
   it('numbers steps scenario-wide, child tasks included, and labels them by task', () => {
     const p = compile(
       [

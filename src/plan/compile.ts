@@ -11,11 +11,20 @@ export function criuArgs(
   const dumpArgs: string[] = [];
   const restoreArgs: string[] = [];
   for (const x of e?.external ?? []) {
-    const key = x.key ?? (x.path.replace(/\//g, '_').replace(/^_+/, '') || 'root');
-    dumpArgs.push('--external', `mnt[${x.path}]:${key}`);
-    // labctl replaces @ROOT@ with the scenario root it made: the host-side
-    // path of what the outside steps prepared.
-    restoreArgs.push('--external', `mnt[${key}]:@ROOT@${x.source ?? x.path}`);
+    // Validation has made sure each entry is exactly one of a mount, auto-detection and a device.
+    if (x.device !== undefined) {
+      const dev = `dev[${x.device}]:${x.key}`;
+      dumpArgs.push('--external', dev);
+      restoreArgs.push('--external', dev);
+    } else if (x.auto) {
+      dumpArgs.push('--external', x.flags ? `mnt[]:${x.flags}` : 'mnt[]');
+    } else if (x.path !== undefined) {
+      const key = x.key ?? (x.path.replace(/\//g, '_').replace(/^_+/, '') || 'root');
+      dumpArgs.push('--external', `mnt[${x.path}]:${key}`);
+      // labctl replaces @ROOT@ with the scenario root it made: the host-side
+      // path of what the outside steps prepared.
+      restoreArgs.push('--external', `mnt[${key}]:@ROOT@${x.source ?? x.path}`);
+    }
   }
   if (e?.['link-remap']) dumpArgs.push('--link-remap');
   if (e?.['ghost-limit'] !== undefined) dumpArgs.push(`--ghost-limit=${e['ghost-limit']}`);

@@ -175,3 +175,19 @@ describe('fail-expectations: judged from what criu did', () => {
     assert.equal(expectationOf(scenario({ fails: 'x', criu: '<4.1' }), 'v2', facts).kind, 'identical');
   });
 });
+
+describe('expect: dropped', () => {
+  const scenario = (expect: Scenario['expect']) => ({ name: 't', description: 'd', steps: [], expect }) as Scenario;
+
+  it('is identical but for the listed mounts, under either engine and on any kernel', () => {
+    const x = expectationOf(scenario({ dropped: ['/auto', '/net'] }), 'compat', facts);
+    assert.deepEqual(x, { kind: 'identical', dropped: ['/auto', '/net'] });
+    assert.equal(describeExpectation(x), 'identical but for /auto, /net, which CRIU drops');
+    assert.equal(unmetFailure(x), undefined);
+  });
+
+  it('leaves the plain identical expectation as it was', () => {
+    assert.deepEqual(expectationOf(scenario('identical')), { kind: 'identical' });
+    assert.equal(describeExpectation({ kind: 'identical' }), 'identical');
+  });
+});

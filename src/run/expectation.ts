@@ -10,7 +10,7 @@ export type FailPhase = 'dump' | 'restore' | 'either';
 
 /** The expectation, normalised. */
 export type Expectation =
-  | { kind: 'identical'; note?: string }
+  | { kind: 'identical'; note?: string; dropped?: string[] }
   | { kind: 'fails'; phase: FailPhase; pattern: LogPattern }
   | { kind: 'known-bug'; upstream: Upstream; reason: LogPattern; kernel?: string; criu?: string; fixedBy?: string };
 
@@ -36,6 +36,8 @@ export function expectationOf(
 ): Expectation {
   const e = s.expect;
   if (e === 'identical') return { kind: 'identical' };
+  // Identical but for mounts CRIU skips on purpose (compare/dropped-mounts.ts).
+  if ('dropped' in e) return { kind: 'identical', dropped: e.dropped };
   if ('known-bug' in e) {
     const k = e['known-bug'];
     // A bug of one mount engine: under the other the scenario must pass.
@@ -72,8 +74,10 @@ function rangeText(r: { kernel?: string; criu?: string }): string {
 
 export function describeExpectation(x: Expectation): string {
   switch (x.kind) {
-    case 'identical':
-      return x.note ? `identical (${x.note})` : 'identical';
+    case 'identical': {
+      const but = x.dropped?.length ? ` but for ${x.dropped.join(', ')}, which CRIU drops` : '';
+      return `identical${but}${x.note ? ` (${x.note})` : ''}`;
+    }
     case 'known-bug':
       return (
         `known bug (${upstreamText(x.upstream)}) (/${x.reason.source}/` +

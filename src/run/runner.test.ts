@@ -70,6 +70,45 @@ class ScriptedGuest implements StartedTarget {
 describe('runner', () => {
   after(removeScratch);
 
+  it('passes a scenario whose expected-dropped mount is gone after restore, and fails it when it is not', async () => {
+    /** The tree (pid 100) has an automount on /auto; the restored one (pid 200) has it only when `keeps`. */
+    class DroppingGuest extends ScriptedGuest {
+      constructor(private readonly keeps: boolean) {
+        super('');
+      }
+      override async exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {
+        const r = await super.exec(argv, opts);
+        if (typeof argv === 'string' || argv[1] !== 'capture' || (argv[2] === '200' && !this.keeps)) return r;
+        return { ...r, stdout: `${r.stdout}2 1 0:22 / /auto rw - binfmt_misc binfmt_misc rw\n` };
+      }
+    }
+    const scenario = parseScenario(
+      'name: drops\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: {dropped: [/auto]}\n',
+      'drops.yaml',
+    );
+    const verdicts: string[][] = [];
+    for (const keeps of [false, true]) {
+      const target: Target = { kind: 'vm', describe: 'scripted', start: async () => new DroppingGuest(keeps) };
+      const run = await runCorpus([scenario], [{ id: 'cell', target }], {
+        runId: 'r',
+        probes: false,
+        runDir: scratchDir('runner'),
+        signal: new AbortController().signal,
+        reporter: {},
+      });
+      const r = run.results[0]!;
+      verdicts.push([r.outcome, r.reason, ...r.differences.map((d) => d.kind)]);
+    }
+    assert.deepEqual(verdicts, [
+      ['pass', 'restored topology is identical up to renumbering, but for the mounts CRIU drops as expected: /auto'],
+      [
+        'fail',
+        '/auto is expected to be dropped by CRIU (expect: dropped), but it is still mounted after restore',
+        'mount-not-dropped',
+      ],
+    ]);
+  });
+
   it('gives error on a kernel oops and runs the next scenario on a fresh guest', async () => {
     const consoles = [
       '[  12.0] Oops: general protection fault, probably for non-canonical address\n[  12.0] Call Trace:\n',

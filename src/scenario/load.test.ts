@@ -446,3 +446,31 @@ describe('scenario loading: known-bug links a report, or says none was found', (
     );
   });
 });
+
+describe('expect: dropped', () => {
+  const doc = (expect: string) => `name: t\ndescription: d\nsteps: [{mkdir: /a}]\nexpect: ${expect}\n`;
+  const refused = (expect: string) => {
+    try {
+      parseScenario(doc(expect), 'b.yaml');
+    } catch (e) {
+      assert.ok(e instanceof BadInputError);
+      return e.message.split('\n')[0]!;
+    }
+    return assert.fail('accepted');
+  };
+
+  it('accepts a list of mountpoints', () => {
+    const s = parseScenario(doc('{dropped: [/proc/sys/fs/binfmt_misc, /auto]}'), 'ok.yaml');
+    assert.deepEqual(s.scenario.expect, { dropped: ['/proc/sys/fs/binfmt_misc', '/auto'] });
+  });
+
+  it('refuses a relative path, an empty list and a list that names a mount twice, at their place', () => {
+    assert.match(refused('{dropped: [auto]}'), /^b\.yaml:4:20: path "auto" must be absolute/);
+    assert.match(refused('{dropped: []}'), /^b\.yaml:4:19: must NOT have fewer than 1 items/);
+    assert.match(refused('{dropped: [/a, /a]}'), /^b\.yaml:4:19: lists "\/a" twice/);
+  });
+
+  it('refuses dropped beside a phase that fails, at the extra key', () => {
+    assert.match(refused('{dropped: [/a], fails: x}'), /^b\.yaml:4:\d+: /);
+  });
+});

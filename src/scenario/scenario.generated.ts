@@ -159,19 +159,19 @@ export interface Scenario {
      */
     'mount-engine'?: 'v2' | 'compat' | 'both';
     /**
-     * Extra criu dump options, one per item (e.g. --tcp-established).
+     * Extra criu dump options, one argv element per item: `--name`, `--name=value`, or `--name` followed by its value as the next item (`[--external, "mnt[]:s"]`). Each item reaches criu as exactly one argument, never through a shell's word splitting or globbing, so brackets, `*`, `;`, spaces and quotes are plain characters (no control characters). Refused, because the lab sets them itself or they would defeat the comparison: -D/--images-dir, -W/--work-dir, --prev-images-dir, --page-server and --lazy-pages (the lab keeps the images in its own directory and restores from there), -o/--log-file (the lab reads criu's log from its own file), --root and --pidfile (restore: the lab gives the scenario root and reads the restored pid), -d/--restore-detached (the lab always restores detached), -t/--tree (the lab names the tree's pid), --mntns-compat-mode (use engine.mount-engine: compat or both), --action-script and --exec-cmd (they would run a command in the guest), and anything not starting with `--`, such as a short option like -v4, except a value right after its option.
      *
      * @maxItems 20
      */
     'dump-args'?: string[];
     /**
-     * Extra criu restore options, one per item.
+     * Extra criu restore options, one argv element per item: `--name`, `--name=value`, or `--name` followed by its value as the next item (`[--external, "mnt[]:s"]`). Each item reaches criu as exactly one argument, never through a shell's word splitting or globbing, so brackets, `*`, `;`, spaces and quotes are plain characters (no control characters). Refused, because the lab sets them itself or they would defeat the comparison: -D/--images-dir, -W/--work-dir, --prev-images-dir, --page-server and --lazy-pages (the lab keeps the images in its own directory and restores from there), -o/--log-file (the lab reads criu's log from its own file), --root and --pidfile (restore: the lab gives the scenario root and reads the restored pid), -d/--restore-detached (the lab always restores detached), -t/--tree (the lab names the tree's pid), --mntns-compat-mode (use engine.mount-engine: compat or both), --action-script and --exec-cmd (they would run a command in the guest), and anything not starting with `--`, such as a short option like -v4, except a value right after its option.
      *
      * @maxItems 20
      */
     'restore-args'?: string[];
     /**
-     * Mounts CRIU treats as external: dumped as `--external mnt[PATH]:KEY`, restored from `source`, a mount the outside steps made in the guest's own namespace.
+     * Mounts and devices CRIU treats as external (zdtm's mnt_ext_* tests), one entry each. A mount entry (`path`) is dumped as `--external mnt[PATH]:KEY` and restored from `source`, a mount the outside steps made in the guest's own namespace: `--external mnt[KEY]:SOURCE`. `auto: true` asks criu dump to detect external mounts itself (`--external mnt[]`, or `mnt[]:FLAGS` with `flags`). A device entry (`device`) is given on both sides as `--external dev[MAJOR/MINOR]:KEY`, e.g. the loop device under an ext4 mount (zdtm mnt_ext_dev); its `key` is required, since a device has no path to name it by.
      *
      * @maxItems 20
      */
@@ -179,15 +179,27 @@ export interface Scenario {
       /**
        * An absolute path inside the scenario's root. `..` components are not allowed.
        */
-      path: string;
+      path?: string;
       /**
-       * CRIU's name for it; default: the path with / replaced by _.
+       * CRIU's name for it; default for a mount: the path with / replaced by _. Required for a device.
        */
       key?: string;
       /**
        * An absolute path inside the scenario's root. `..` components are not allowed.
        */
       source?: string;
+      /**
+       * `true`: let criu dump find the external bind mounts itself, `--external mnt[]` (dump side only: give the restore side in restore-args, `[--external, "mnt[KEY]:@ROOT@/PATH"]`).
+       */
+      auto?: true;
+      /**
+       * With `auto`: what else criu dump may treat as external, `--external mnt[]:FLAGS` as zdtm writes `mnt[]:s`: `s` also shared mounts, `m` also slave (master) mounts; criu's man page: without flags both.
+       */
+      flags?: string;
+      /**
+       * A device as MAJOR/MINOR (decimal), dumped and restored as `--external dev[MAJOR/MINOR]:KEY`.
+       */
+      device?: string;
     }[];
     /**
      * After the first restore is captured and compared, kill the restored tree and restore the same images a second time; the second restore must match the original too (seed 004: restoring must not use up what the next restore needs, e.g. link-remap files).
@@ -195,7 +207,7 @@ export interface Scenario {
     'restore-twice'?: boolean;
   };
   /**
-   * What should happen. `identical`: dump and restore succeed and the restored topology equals the original up to renumbering. A fail-expectation, exactly one of `dump-fails`, `restore-fails` or `fails` (either phase), with optional `kernel`/`criu` ranges: that phase fails with a log line matching the pattern; outside the ranges the scenario is expected to be identical. `known-bug`: a failure that is expected (xfail) until it is fixed (xpass). Patterns are RE2 (linear time).
+   * What should happen. `identical`: dump and restore succeed and the restored topology equals the original up to renumbering. A fail-expectation, exactly one of `dump-fails`, `restore-fails` or `fails` (either phase), with optional `kernel`/`criu` ranges: that phase fails with a log line matching the pattern; outside the ranges the scenario is expected to be identical. `dropped`: identical except for the listed mounts, which CRIU skips on purpose. `known-bug`: a failure that is expected (xfail) until it is fixed (xpass). Patterns are RE2 (linear time).
    */
   expect:
     | 'identical'
@@ -259,6 +271,15 @@ export interface Scenario {
            */
           'mount-engine'?: 'v2' | 'compat';
         };
+      }
+    | {
+        /**
+         * Mounts CRIU leaves out on purpose (it logs "skipping fs mounted at PATH", e.g. for an automount): dump and restore succeed and the restored topology equals the original except that exactly these mountpoints (and the mounts on them) are missing. A listed mount that is still there after restore is a difference of its own, and so is every other difference. Paths are mountpoints as the comparison names them: inside the scenario root, in any of the tree's mount namespaces.
+         *
+         * @minItems 1
+         * @maxItems 100
+         */
+        dropped: Path[];
       };
 }
 /**

@@ -1,6 +1,7 @@
 import type { Scenario, Step } from './scenario.generated.js';
 import { closest } from './suggest.js';
 import { expectationProblems } from './expectation-rules.js';
+import { criuArgProblems, externalProblems } from './criu-option-rules.js';
 
 /** Problems the schema cannot express: they need the whole document. */
 export interface SemanticProblem {
@@ -68,6 +69,7 @@ export function semanticProblems(s: Scenario): SemanticProblem[] {
       suggestion: `set engine.mount-engine to ${bug['mount-engine']} or both`,
     });
   }
+  problems.push(...criuArgProblems(s.engine), ...externalProblems(s.engine));
   problems.push(...expectationProblems(s.expect));
   return problems;
 }

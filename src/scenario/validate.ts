@@ -227,7 +227,11 @@ function translate(e: ErrorObject): SchemaProblem {
 /** What a schema pattern means, said for people; keyed by the start of the pattern. */
 const FRIENDLY_PATTERNS: [RegExp, string][] = [
   [/^\^\(\?:\(\?:>=/, 'is not a version range: write comparisons like ">=5.15" or ">=6.1 <6.13"'],
-  [/^\^--\[a-z\]/, 'is not a criu option: write --name or --name=value (letters, digits and , . : / = + - _ only)'],
+  [
+    /^\^\(\?:--\[a-z\]/,
+    'is not a criu option: write --name, --name=value or a value after its --name ' +
+      '(the name in lower-case letters, digits and -; no short options such as -D; no control characters)',
+  ],
   [/^\^\[a-z0-9\]\[a-z0-9-\]\*\$/, 'must be lower-case letters, digits and -'],
   [/^\^\[a-z\]\[a-z0-9-\]\*\$/, 'must be lower-case letters, digits and -, starting with a letter'],
   [/^\^\[a-z0-9\]\[a-z0-9._-\]\*\$/, 'must be lower-case letters, digits, ".", "_" and "-"'],
@@ -237,6 +241,8 @@ const FRIENDLY_PATTERNS: [RegExp, string][] = [
   ],
   [/^\^\[A-Za-z0-9_.-\]\+\$/, 'must be letters, digits, ".", "_" and "-"'],
   [/^\^0\?\[0-7\]/, 'is not an octal file mode like "0644"'],
+  [/^\^\(\?:s\|m\|/, 'are not flags criu takes for mnt[]: s (shared mounts too), m (slave mounts too) or sm'],
+  [/^\^\[0-9\]\{1,4\}\//, 'is not a device as decimal MAJOR/MINOR, like "7/0"'],
   [/^\^\[\^\\u0000\\n\]\+\$/, 'is empty or holds a NUL or a newline, which no mount source or link target can'],
   [
     /^\^https\?:/,
