@@ -144,6 +144,7 @@ describe('plan: the model pre-check', () => {
       /^step 4 \(wait a\) waits for 'a' forever \(a cycle of waits between tasks\): step 3 \(kid: signal a\) comes/,
     );
     assert.match(problems[0]!.message, /^step 2 \(kid: wait b\) waits for 'b' forever \(a cycle/);
+    refused('steps:\n  - wait: me\n  - signal: me\n', 4, 5, /step 1 \(wait me\).*step 2 \(signal me\) comes after it/);
     // The only signaller is spawned after the wait.
     refused(
       'steps:\n  - wait: go\n  - spawn: {name: kid, steps: [{signal: go}]}\n',

@@ -92,14 +92,16 @@ function stuckWaits(s: Scenario, places: Map<Step, StepPlace>): ModelProblem[] {
     const name = wait.wait!;
     const by = signallers.get(name);
     if (!by) continue;
+    const waiter = places.get(wait)!.task;
     const why = by.map((sig) => {
       const p = places.get(sig)!;
       const blocker = stuckAt.get(p.task);
+      if (p.task === waiter) return `${stepText(p)} comes after it, in the same task`;
       return blocker
         ? `${stepText(p)} comes after ${stepText(places.get(blocker)!)}, which waits for '${blocker.wait!}'`
         : `${stepText(p)} is in task ${p.task}, which is never started`;
     });
-    const cycle = by.some((sig) => stuckAt.has(places.get(sig)!.task));
+    const cycle = by.some((sig) => places.get(sig)!.task !== waiter && stuckAt.has(places.get(sig)!.task));
     problems.push({
       path: places.get(wait)!.path,
       message:

@@ -460,6 +460,7 @@ export class MountModel {
         const s = step.mount!;
         if (this.check) this.judgeMount(s, label);
         const l = this.resolve(t, s.target);
+        if (this.check && this.isFile(l)) throw new SimError(`${label}: a filesystem on a file (ENOTDIR)`);
         const opts = (s.options ?? '').split(',').filter(Boolean);
         let sb: Sb;
         if (s.image) {
