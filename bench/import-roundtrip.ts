@@ -3,7 +3,7 @@
  *
  *   node dist/bench/import-roundtrip.js [CASES] [SEED]
  *
- * First the kernel model (src/import/simulate.testutil.ts) on random possible
+ * First the kernel model (src/plan/mount-model.ts) on random possible
  * tables (fast: thousands), then one VM on random topologies the guest's
  * kernel makes (CASES, default 40): each built, captured, imported, rebuilt
  * and captured again. Prints counts, timings per phase and every failure;
@@ -16,7 +16,7 @@ import { prng } from '../src/compare/gen.testutil.js';
 import { genTable, randomStyle, renderPaste } from '../src/import/gen-paste.testutil.js';
 import { genGuestScenario, roundTrip, startGuest, type RoundTrip } from '../src/import/guest-roundtrip.testutil.js';
 import { importText } from '../src/import/import-command.js';
-import { MountModel } from '../src/import/simulate.testutil.js';
+import { MountModel } from '../src/plan/mount-model.js';
 import { checkImport } from '../src/import/verify.js';
 
 const cases = Number(process.argv[2]) || 40;

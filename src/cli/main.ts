@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { BadInputError, MountlabError, exitCodeOf } from '../errors.js';
 import { discoverScenarioFiles, loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 import { checkScriptSize } from '../plan/script-size.js';
+import { checkModel } from '../plan/model-check.js';
 import { ensureImage } from '../target/vm/image.js';
 import { prepareDockerEngine } from '../target/container/docker-engine.js';
 import { onInterrupt } from '../run/interrupt.js';
@@ -248,6 +249,7 @@ async function loadAll(paths: string[]): Promise<LoadedScenario[]> {
     try {
       const l = await loadScenarioFile(f);
       checkScriptSize(l);
+      checkModel(l);
       loaded.push(l);
     } catch (e) {
       if (e instanceof BadInputError) problems.push(e);

@@ -8,7 +8,7 @@ import { assetPath } from '../paths.js';
 import { loadScenarioFile } from '../scenario/load.js';
 import { SEED_001 } from './fixtures.testutil.js';
 import { importCommand, scenarioName, type ImportIo } from './import-command.js';
-import { MountModel } from './simulate.testutil.js';
+import { MountModel } from '../plan/mount-model.js';
 import { checkImport } from './verify.js';
 
 function sink(): { stream: PassThrough; text: () => string } {

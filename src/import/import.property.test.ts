@@ -7,7 +7,7 @@ import type { Scenario, Step } from '../scenario/scenario.generated.js';
 import { genTable, randomStyle, renderPaste, type GTable } from './gen-paste.testutil.js';
 import { importText } from './import-command.js';
 import { parsePaste } from './parse-paste.js';
-import { MountModel, SimError } from './simulate.testutil.js';
+import { MountModel, SimError } from '../plan/mount-model.js';
 import { checkImport } from './verify.js';
 
 const fromGen = (g: fc.GeneratorValue): Rand => ({ int: (lo, hi) => g(fc.integer, { min: lo, max: hi }) });

@@ -7,7 +7,7 @@ import { importText } from './import-command.js';
 import { parsePaste } from './parse-paste.js';
 import { SEED_001, SEED_002 } from './fixtures.testutil.js';
 import { planImport, TooManySteps, type ImportPlan, type PlanStep } from './plan-import.js';
-import { MountModel } from './simulate.testutil.js';
+import { MountModel } from '../plan/mount-model.js';
 import { checkImport } from './verify.js';
 import { thrown } from '../../test/thrown.js';
 

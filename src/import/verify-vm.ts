@@ -14,6 +14,7 @@ import { MountlabError } from '../errors.js';
 import { parseCapture } from '../capture/capture-file.js';
 import { loadScenarioFile } from '../scenario/load.js';
 import { checkScriptSize } from '../plan/script-size.js';
+import { checkModel } from '../plan/model-check.js';
 import { runCorpus } from '../run/runner.js';
 import { planVmCells, prepareCrius } from '../run/cells.js';
 import { DEFAULT_KERNEL, parseKernels } from '../run/kernels.js';
@@ -31,6 +32,7 @@ export async function verifyInVm(
 ): Promise<ImportCheck> {
   const loaded = await loadScenarioFile(scenarioFile);
   checkScriptSize(loaded);
+  checkModel(loaded);
   const kernels = parseKernels(flags.kernel ?? DEFAULT_KERNEL).slice(0, 1);
   const crius = parseCriuChoices(flags.criu ?? DEFAULT_CRIU).slice(0, 1);
   const own = flags.out === undefined;

@@ -118,8 +118,8 @@ describe('@e2e vm target', function () {
     assert.match(
       by['outside-step-fails']!.reason,
       new RegExp(
-        String.raw`^outside step 3 \(bind /host/not-there -> /host/a\) failed: ` +
-          'mount: /host/a: special device /host/not-there does not exist',
+        String.raw`^outside step 3 \(bind /tmp/not-there -> /host/a\) failed: ` +
+          'mount: /host/a: special device /tmp/not-there does not exist',
       ),
     );
     // compat bind-mounts --root recursively: the host's /host/data used to come back as an extra mount.

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { formatMountinfoLine } from '../capture/mountinfo.js';
 import { parseScenario } from '../scenario/load.js';
-import { MountModel, SimError } from './simulate.testutil.js';
+import { MountModel, SimError } from './mount-model.js';
 import { thrown } from '../../test/thrown.js';
 
 const run = (steps: string, outside?: string) =>
