@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { parseScenario } from '../scenario/load.js';
-import type { ExecOptions, ExecResult } from '../target/exec.js';
+import type { ExecResult } from '../target/exec.js';
+import type { GuestClient } from '../target/guest-client.js';
+import { fakeGuestClient } from '../target/guest-client.testutil.js';
 import type { StartedTarget, Target } from '../target/target.js';
 import type { TargetFacts } from '../results/result.js';
 import { removeScratch, scratchDir } from '../../test/scratch.js';
@@ -8,11 +10,10 @@ import { PreflightError } from '../errors.js';
 import { runCorpus } from './runner.js';
 import type { ScenarioResult } from '../results/result.js';
 
-const CAPTURE = '@task init pid=100 mntns=1 cwd=/ root=/\n1 0 0:21 / / rw - tmpfs w rw\n';
-
 /**
- * A guest that answers labctl like a real one would for a scenario whose
- * topology survives, and whose console shows whatever `console` says.
+ * A started target whose guest, through its typed client, builds, dumps and
+ * restores every scenario with its topology intact (fakeGuestClient), and
+ * whose console shows whatever `console` says. Tests replace client calls.
  */
 class ScriptedGuest implements StartedTarget {
   readonly facts: TargetFacts = {
@@ -26,34 +27,13 @@ class ScriptedGuest implements StartedTarget {
   disposed = false;
   /** Its process or connection is gone, as a real target would notice. */
   dead = false;
+  client: GuestClient = fakeGuestClient();
   constructor(private readonly console: string) {}
   get alive() {
     return !this.dead && !this.disposed;
   }
-  async exec(argv: readonly string[] | string, _opts: ExecOptions): Promise<ExecResult> {
-    const cmd = typeof argv === 'string' ? argv : argv[1];
-    const ok = (stdout: string): ExecResult => ({ code: 0, stdout, stderr: '', durationMs: 1 });
-    // The required-paths check: this guest has everything but /proc/nope.
-    if (typeof argv !== 'string' && argv[0] === 'sh')
-      return ok(
-        argv
-          .slice(4)
-          .filter((p) => p === '/proc/nope')
-          .map((p) => `${p}\n`)
-          .join(''),
-      );
-    switch (cmd) {
-      case 'setup':
-        return ok('pid=100\n');
-      case 'capture':
-        return ok(CAPTURE.replace('pid=100', `pid=${(argv as string[])[2]}`));
-      case 'dump':
-        return ok('(00.1) dump log\n');
-      case 'restore':
-        return ok('pid=200\n@@log\n(00.1) restore log\n');
-      default:
-        return ok('');
-    }
+  async exec(): Promise<ExecResult> {
+    throw new Error('not used: the runner talks to a guest through its client');
   }
   async writeFile(): Promise<void> {}
   consoleMark() {
@@ -66,6 +46,8 @@ class ScriptedGuest implements StartedTarget {
     this.disposed = true;
   }
 }
+
+const viaClient = (t: StartedTarget): GuestClient => (t as ScriptedGuest).client;
 
 describe('runner', () => {
   after(removeScratch);
@@ -91,6 +73,7 @@ describe('runner', () => {
     const results: ScenarioResult[] = [];
     const run = await runCorpus([scenario('first'), scenario('second')], [{ id: 'cell', target }], {
       runId: 'r',
+      guestClient: viaClient,
       probes: false,
       runDir: scratchDir('runner'),
       signal: new AbortController().signal,
@@ -129,6 +112,7 @@ describe('runner', () => {
       [{ id: 'cell', target }],
       {
         runId: 'r',
+        guestClient: viaClient,
         probes: false,
         runDir: scratchDir('runner'),
         signal: new AbortController().signal,
@@ -159,6 +143,7 @@ describe('runner', () => {
       parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
     const run = await runCorpus([s('a'), s('b'), s('c')], [{ id: 'cell', target }], {
       runId: 'r',
+      guestClient: viaClient,
       probes: false,
       runDir: scratchDir('runner'),
       signal: new AbortController().signal,
@@ -176,10 +161,18 @@ describe('runner: stopAfter capture-before', () => {
   it('builds and captures, never dumps, and passes with before.capture saved', async () => {
     const asked: string[] = [];
     const guest = new ScriptedGuest('');
-    const exec = guest.exec.bind(guest);
-    guest.exec = (argv, opts) => {
-      asked.push(typeof argv === 'string' ? argv : argv.slice(1, 2).join(' '));
-      return exec(argv, opts);
+    const { capture, dump, restore } = guest.client;
+    guest.client.capture = (...a) => {
+      asked.push('capture');
+      return capture(...a);
+    };
+    guest.client.dump = (...a) => {
+      asked.push('dump');
+      return dump(...a);
+    };
+    guest.client.restore = (...a) => {
+      asked.push('restore');
+      return restore(...a);
     };
     const target: Target = { kind: 'vm', describe: 'scripted', start: async () => guest };
     const run = await runCorpus(
@@ -187,6 +180,7 @@ describe('runner: stopAfter capture-before', () => {
       [{ id: 'cell', target }],
       {
         runId: 'r',
+        guestClient: viaClient,
         probes: true,
         runDir: scratchDir('runner'),
         signal: new AbortController().signal,
@@ -228,6 +222,7 @@ describe('runner: parallel targets, shards, repeats', () => {
     );
   const opts = (extra: Partial<Parameters<typeof runCorpus>[2]> = {}): Parameters<typeof runCorpus>[2] => ({
     runId: 'r',
+    guestClient: viaClient,
     probes: false,
     runDir: scratchDir('runner-par'),
     signal: new AbortController().signal,
@@ -243,13 +238,23 @@ describe('runner: parallel targets, shards, repeats', () => {
       start: async () => {
         state.starts++;
         const g = new ScriptedGuest('');
-        const exec = g.exec.bind(g);
-        g.exec = async (argv, o) => {
-          state.busy++;
-          state.peak = Math.max(state.peak, state.busy);
-          await new Promise((r) => setTimeout(r, 5));
-          state.busy--;
-          return exec(argv, o);
+        const slow =
+          <A extends unknown[], R>(call: (...a: A) => Promise<R>) =>
+          async (...a: A): Promise<R> => {
+            state.busy++;
+            state.peak = Math.max(state.peak, state.busy);
+            await new Promise((r) => setTimeout(r, 5));
+            state.busy--;
+            return call(...a);
+          };
+        const c = g.client;
+        g.client = {
+          ...c,
+          setup: slow(c.setup),
+          capture: slow(c.capture),
+          dump: slow(c.dump),
+          restore: slow(c.restore),
+          cleanup: slow(c.cleanup),
         };
         state.guests.push(g);
         return g;
@@ -348,12 +353,11 @@ describe('runner: parallel targets, shards, repeats', () => {
         describe: 'flaky',
         start: async () => {
           const g = new ScriptedGuest('');
-          const exec = g.exec.bind(g);
-          g.exec = async (argv, o) => {
-            const r = await exec(argv, o);
+          const capture = g.client.capture;
+          g.client.capture = async (plan, pid) => {
+            const r = await capture(plan, pid);
             // Each attempt captures twice (before, after); the second attempt's restore grows a mount.
-            if (typeof argv !== 'string' && argv[1] === 'capture' && ++captures === 4)
-              return { ...r, stdout: `${r.stdout}2 1 0:22 / /x rw - tmpfs x rw\n` };
+            if (r.ok && ++captures === 4) return { ...r, text: `${r.text}2 1 0:22 / /x rw - tmpfs x rw\n` };
             return r;
           };
           return g;
@@ -409,6 +413,7 @@ describe('runner: an exception in the lab itself', () => {
     await assert.rejects(
       runCorpus([s('a'), s('b'), s('c'), s('d')], [{ id: 'cell', target }], {
         runId: 'r',
+        guestClient: viaClient,
         probes: false,
         runDir: scratchDir('runner-throw'),
         signal: new AbortController().signal,
@@ -440,13 +445,9 @@ describe('runner: a guest left dirty', () => {
       describe: 'scripted',
       start: async () => {
         const g = new ScriptedGuest('');
-        const exec = g.exec.bind(g);
         // The first guest's cleanup finds a mount it could not remove.
         if (guests.length === 0)
-          g.exec = async (argv, o) =>
-            typeof argv !== 'string' && argv[1] === 'cleanup'
-              ? { code: 0, stdout: 'dirty mount:/run/mountlab/s1/root\n', stderr: '', durationMs: 1 }
-              : exec(argv, o);
+          g.client.cleanup = async () => ({ ok: true, code: 0, dirty: 'mount:/run/mountlab/s1/root' });
         guests.push(g);
         return g;
       },
@@ -456,6 +457,7 @@ describe('runner: a guest left dirty', () => {
     const logs: string[] = [];
     const run = await runCorpus([s('a'), s('b')], [{ id: 'cell', target }], {
       runId: 'r',
+      guestClient: viaClient,
       probes: false,
       runDir: scratchDir('runner-dirty'),
       signal: new AbortController().signal,
@@ -485,12 +487,12 @@ describe('runner: a guest that stops answering', () => {
       describe: 'scripted',
       start: async () => {
         const g = new ScriptedGuest('');
-        const exec = g.exec.bind(g);
         // The first guest's connection drops after its scenario cleaned up.
         if (guests.length === 0) {
-          g.exec = async (argv, o) => {
-            const r = await exec(argv, o);
-            if (typeof argv !== 'string' && argv[1] === 'cleanup') g.dead = true;
+          const cleanup = g.client.cleanup;
+          g.client.cleanup = async (plan) => {
+            const r = await cleanup(plan);
+            g.dead = true;
             return r;
           };
         }
@@ -503,6 +505,7 @@ describe('runner: a guest that stops answering', () => {
     const logs: string[] = [];
     const run = await runCorpus([s('a'), s('b')], [{ id: 'cell', target }], {
       runId: 'r',
+      guestClient: viaClient,
       probes: false,
       runDir: scratchDir('runner-dead'),
       signal: new AbortController().signal,
@@ -524,22 +527,17 @@ describe('runner: a cell that cannot run CRIU', () => {
   const s = (n: string) =>
     parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
 
-  /** A target whose guests' dumps hang (labctl's timeout kills criu: exit 137) for the scenarios named. */
+  /** A target whose guests' dumps hang (the guest's limit kills criu: exit 137) for the scenarios named. */
   const hanging = (hangs: ReadonlySet<string>, guests: ScriptedGuest[] = []): Target => ({
     kind: 'container',
     describe: 'scripted',
     start: async () => {
       const g = new ScriptedGuest('');
-      const exec = g.exec.bind(g);
-      let current = '';
-      g.exec = async (argv, o) => {
-        if (typeof argv !== 'string' && argv[1] === 'setup')
-          current = o.stdin?.toString().match(/scenario "([^"]+)"/)?.[1] ?? '';
-        if (typeof argv !== 'string' && argv[1] === 'dump' && hangs.has(current)) {
-          return { code: 137, stdout: '(00.1) pie: 1: new_sp=0x7f ip 0x7f\n', stderr: '', durationMs: 120_000 };
-        }
-        return exec(argv, o);
-      };
+      const dump = g.client.dump;
+      g.client.dump = async (plan, pid) =>
+        hangs.has(plan.scenario)
+          ? { code: 137, log: '(00.1) pie: 1: new_sp=0x7f ip 0x7f\n', stderr: '', durationMs: 120_000 }
+          : dump(plan, pid);
       guests.push(g);
       return g;
     },
@@ -554,6 +552,7 @@ describe('runner: a cell that cannot run CRIU', () => {
         [{ id: 'c', target: hanging(new Set(['one', 'two'])) }],
         {
           runId: 'r',
+          guestClient: viaClient,
           probes: false,
           runDir: scratchDir('runner-hang'),
           signal: new AbortController().signal,
@@ -589,6 +588,7 @@ describe('runner: a cell that cannot run CRIU', () => {
       [{ id: 'c', target: hanging(new Set(['one', 'three'])) }],
       {
         runId: 'r',
+        guestClient: viaClient,
         probes: false,
         runDir: scratchDir('runner-hang2'),
         signal: new AbortController().signal,
@@ -633,6 +633,7 @@ describe('runner: a cell that cannot run CRIU', () => {
         ],
         {
           runId: 'r',
+          guestClient: viaClient,
           probes: false,
           runDir: scratchDir('runner-preflight'),
           signal: new AbortController().signal,

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { MountlabError, PreflightError, TargetError } from '../errors.js';
 import { assetPath } from '../paths.js';
 import type { LoadedScenario } from '../scenario/load.js';
+import type { GuestClient } from '../target/guest-client.js';
 import type { StartedTarget, Target } from '../target/target.js';
 import type { Reporter } from '../report/reporter.js';
 import { executeScenario } from './execute-scenario.js';
@@ -41,6 +42,8 @@ export interface RunOptions {
   shard?: Shard;
   /** Durations of earlier runs by scenario name, for longest-first scheduling. */
   history?: ReadonlyMap<string, number>;
+  /** How scenarios talk to a started guest; labctl when absent (tests fake it). */
+  guestClient?: (t: StartedTarget) => GuestClient;
 }
 
 const version = (JSON.parse(readFileSync(assetPath('package.json'), 'utf8')) as { version: string }).version;
@@ -193,7 +196,7 @@ async function runItems(
       }
       {
         await using t = target;
-        const guest = new Guest(t);
+        const guest = new Guest(t, opts.guestClient?.(t));
         if (cell.result.facts.kernel === '?') cell.result.facts = t.facts;
         opts.reporter.onCellReady?.({ ...cell.result, facts: t.facts }, instance);
         do {
