@@ -8,6 +8,7 @@ import { judgePropagationProbes, planPropagationProbes } from '../compare/propag
 import { criuDump, criuRestore, type EngineRun } from '../engine/criu.js';
 import { kernelTrouble, logExcerpt } from '../engine/criu-log.js';
 import { compileScenario } from '../plan/compile.js';
+import { executorFromEnv, type Executor } from '../plan/executor-choice.js';
 import type { GuestPlan } from '../plan/plan.js';
 import type { GuestClient } from '../target/guest-client.js';
 import type { Reporter } from '../report/reporter.js';
@@ -50,6 +51,8 @@ export interface ScenarioContext {
    * `pass` once before.capture is saved; nothing is dumped.
    */
   stopAfter?: 'capture-before';
+  /** What builds the tree in the guest; MOUNTLAB_EXECUTOR's choice when absent. */
+  executor?: Executor;
 }
 
 /** Raised inside the pipeline to end a scenario with a verdict other than pass. */
@@ -89,8 +92,13 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
   };
   const phases: PhaseTiming[] = [];
   const expectation = expectationOf(s, mountEngine, t.facts);
-  const plan = compileScenario(s, { id: ctx.guestId, file: loaded.file, mountEngine });
-  await save(SCENARIO_FILES.treeScript, plan.treeScript);
+  const executor = ctx.executor ?? executorFromEnv();
+  const plan = compileScenario(s, { id: ctx.guestId, file: loaded.file, mountEngine, executor });
+  // What the guest runs, for people: the script itself, or the program in words and as sent.
+  if (plan.program) {
+    await save(SCENARIO_FILES.program, plan.program.rendering);
+    await save(SCENARIO_FILES.wirePlan, plan.program.wire);
+  } else await save(SCENARIO_FILES.treeScript, plan.treeScript);
   const consoleMark = t.consoleMark();
 
   const result: ScenarioResult = {
@@ -246,7 +254,7 @@ async function setup(
   plan: GuestPlan,
   save: (n: string, c: string, e?: BufferEncoding) => Promise<void>,
 ): Promise<number> {
-  if (plan.outsideScript) await save(SCENARIO_FILES.outsideScript, plan.outsideScript);
+  if (plan.outsideScript && plan.executor === 'bash') await save(SCENARIO_FILES.outsideScript, plan.outsideScript);
   const r = await client.setup(plan);
   if (r.ok) return r.pid;
   await save(SCENARIO_FILES.setupErr, r.stderr);

@@ -197,6 +197,42 @@ describe('runner: stopAfter capture-before', () => {
   });
 });
 
+describe('runner: the executor', () => {
+  after(removeScratch);
+
+  it('keeps what the guest runs as artifacts: tree.sh, or the helper program in words and as sent', async () => {
+    const artifacts: string[][] = [];
+    for (const executor of ['bash', 'helper'] as const) {
+      const plans: string[] = [];
+      const guest = new ScriptedGuest('');
+      const setup = guest.client.setup;
+      guest.client.setup = async (plan) => {
+        plans.push(plan.executor);
+        return setup(plan);
+      };
+      const run = await runCorpus(
+        [parseScenario('name: b\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n', 'b.yaml')],
+        [{ id: 'cell', target: { kind: 'vm', describe: 'scripted', start: async () => guest } }],
+        {
+          runId: 'r',
+          guestClient: viaClient,
+          probes: false,
+          runDir: scratchDir('runner-executor'),
+          signal: new AbortController().signal,
+          reporter: {},
+          executor,
+        },
+      );
+      assert.deepEqual(plans, [executor]);
+      assert.equal(run.results[0]!.outcome, 'pass');
+      artifacts.push(
+        Object.keys(run.results[0]!.artifacts).filter((a) => !a.endsWith('.log') && !a.endsWith('capture')),
+      );
+    }
+    assert.deepEqual(artifacts, [['tree.sh'], ['program.txt', 'plan.wire']]);
+  });
+});
+
 describe('setup errors', () => {
   it("quote util-linux's message, not its dmesg footnote", async () => {
     const { lastMessage } = await import('./execute-scenario.js');

@@ -12,6 +12,7 @@ const plan = compileScenario(
 /** A guest whose labctl answers each subcommand with the text given. */
 function guest(answers: Record<string, Partial<ExecResult>>) {
   const asked: { argv: string[]; opts: ExecOptions }[] = [];
+  const written: string[] = [];
   const client = labctlClient({
     async exec(argv, opts) {
       const a = typeof argv === 'string' ? ['sh', '-c', argv] : [...argv];
@@ -19,9 +20,11 @@ function guest(answers: Record<string, Partial<ExecResult>>) {
       const key = a[0] === '/run/mountlab/labctl' ? a[1]! : a[0]!;
       return { code: 0, stdout: '', stderr: '', durationMs: 1, ...answers[key] };
     },
-    async writeFile() {},
+    async writeFile(path) {
+      written.push(path);
+    },
   });
-  return { client, asked };
+  return { client, asked, written };
 }
 
 describe('labctl client: reads labctl text into typed answers', () => {
@@ -30,6 +33,22 @@ describe('labctl client: reads labctl text into typed answers', () => {
     assert.deepEqual(await client.setup(plan), { ok: true, pid: 123 });
     assert.deepEqual(asked[0]!.argv.slice(1), ['setup', 's1', '60']);
     assert.equal(asked[0]!.opts.stdin, plan.treeScript);
+  });
+
+  it("setup with the helper: the program's wire text on stdin, outside steps included, nothing written", async () => {
+    const yaml = 'name: t\ndescription: d\noutside: [{mkdir: /h}]\nsteps: [{mkdir: /w}]\nexpect: identical\n';
+    const s = parseScenario(yaml, 't.yaml');
+    const helperPlan = compileScenario(s.scenario, { id: 's2', file: 't.yaml', executor: 'helper' });
+    const helper = guest({ setup: { stdout: 'pid=7\n' } });
+    assert.deepEqual(await helper.client.setup(helperPlan), { ok: true, pid: 7 });
+    assert.deepEqual(helper.asked[0]!.argv.slice(1), ['setup', 's2', '60', 'helper']);
+    assert.equal(helper.asked[0]!.opts.stdin, helperPlan.program?.wire);
+    assert.deepEqual(helper.written, []);
+    // bash: outside.sh is written first, tree.sh goes on stdin.
+    const bash = guest({ setup: { stdout: 'pid=7\n' } });
+    await bash.client.setup(compileScenario(s.scenario, { id: 's2', file: 't.yaml' }));
+    assert.deepEqual(bash.written, ['/run/mountlab/s2/outside.sh']);
+    assert.deepEqual(bash.asked[0]!.argv.slice(1), ['setup', 's2', '60']);
   });
 
   it('setup: a failed step, a timeout, a failed outside step, anything else; with what the tree printed', async () => {

@@ -16,13 +16,18 @@ const refused = (r: ExecResult): Refused => ({ ok: false, code: r.code, stderr: 
 export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): GuestClient {
   return {
     async setup(plan) {
-      if (plan.outsideScript) await t.writeFile(`/run/mountlab/${plan.id}/outside.sh`, plan.outsideScript);
-      // One round trip: labctl makes the root, takes tree.sh on stdin and waits for the tree.
-      const r = await t.exec([LABCTL, 'setup', plan.id, String(plan.limits.setup)], {
-        stdin: plan.treeScript,
-        timeoutMs: plan.limits.setup * 1000 + 30_000,
-        label: 'build topology',
-      });
+      const limit = String(plan.limits.setup);
+      const opts = { timeoutMs: plan.limits.setup * 1000 + 30_000, label: 'build topology' };
+      let r: ExecResult;
+      if (plan.executor === 'helper') {
+        if (!plan.program) throw new Error(`the plan of ${plan.scenario} has no program for the helper`);
+        // One round trip: labctl makes the root, takes the program on stdin and has the helper build it.
+        r = await t.exec([LABCTL, 'setup', plan.id, limit, 'helper'], { ...opts, stdin: plan.program.wire });
+      } else {
+        if (plan.outsideScript) await t.writeFile(`/run/mountlab/${plan.id}/outside.sh`, plan.outsideScript);
+        // One round trip: labctl makes the root, takes tree.sh on stdin and waits for the tree.
+        r = await t.exec([LABCTL, 'setup', plan.id, limit], { ...opts, stdin: plan.treeScript });
+      }
       const pid = r.stdout.match(/^pid=(\d+)$/m);
       if (r.code === 0 && pid) return { ok: true, pid: Number(pid[1]) };
       const err = await t.exec([LABCTL, 'err', plan.id], { timeoutMs: 10_000, label: 'read setup errors' });
