@@ -216,25 +216,6 @@ describe('labctl client: reads labctl text into typed answers', () => {
     });
   });
 
-  it('engine: a capture that labctl ended before is a refused capture, with why', async () => {
-    const stdout =
-      'mountlab-frames 1\n' +
-      frame('dump', 0, 900, [
-        ['log', ''],
-        ['stderr', ''],
-      ]) +
-      frame('restore', 0, 700, [
-        ['stdout', 'pid=200\n@@log\n'],
-        ['stderr', ''],
-      ]);
-    const { client } = guest({ engine: { code: 1, stdout } });
-    assert.deepEqual((await client.engine(plan, 100)).capture, {
-      ok: false,
-      code: 1,
-      stderr: 'labctl ended (exit 1) before it',
-    });
-  });
-
   it('build and engine: an answer that is not frames is a lab error', async () => {
     const { client } = guest({ build: { code: 2, stdout: '', stderr: "labctl: unknown command 'build'\n" } });
     await assert.rejects(client.build(plan), /unreadable .*unknown command 'build'/);

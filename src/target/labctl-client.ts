@@ -54,17 +54,9 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
         setup,
         setupMs: setupFrame.ms,
         captureMs,
-        ...(leak
-          ? { leak: leak.code === 0 ? { ok: true } : refusedFrame(leak) }
-          : setup.ok && plan.leak.length
-            ? { leak: cutShort(r) }
-            : {}),
-        ...(leaks
-          ? { leaks: leakAnswer(leaks) }
-          : setup.ok && (!plan.leak.length || leak?.code === 0)
-            ? { leaks: cutShort(r) }
-            : {}),
-        ...(capture ? { capture: captureAnswer(capture) } : leaks?.code === 0 ? { capture: cutShort(r) } : {}),
+        ...(leak ? { leak: leak.code === 0 ? { ok: true } : refusedFrame(leak) } : {}),
+        ...(leaks ? { leaks: leakAnswer(leaks) } : {}),
+        ...(capture ? { capture: captureAnswer(capture) } : {}),
       };
     },
 
@@ -100,7 +92,7 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
               }),
             }
           : {}),
-        ...(c ? { capture: captureAnswer(c) } : rs?.code === 0 ? { capture: cutShort(r) } : {}),
+        ...(c ? { capture: captureAnswer(c) } : {}),
         captureMs: c?.ms ?? 0,
       };
     },
@@ -223,11 +215,6 @@ function framesOf(r: ExecResult): Map<string, Frame> {
 const part = (f: Frame, name: string) => f.attachments.get(name) ?? '';
 /** Frames are read as latin1; text that was read as UTF-8 before is decoded again. */
 const utf8 = (latin1: string) => Buffer.from(latin1, 'latin1').toString('utf8');
-
-/** A part the guest should have run next and did not: labctl itself ended (its own stderr says why). */
-function cutShort(r: ExecResult): Refused {
-  return { ok: false, code: r.code, stderr: r.stderr.trim() || `labctl ended (exit ${r.code}) before it` };
-}
 
 function refusedFrame(f: Frame): Refused {
   return { ok: false, code: f.code, stderr: utf8(part(f, 'stderr')) };
