@@ -2,6 +2,10 @@ import type { Scenario, Step } from '../scenario/scenario.generated.js';
 import { shJoin, shq } from './shell.js';
 import { HELPER, compileStep } from './steps.js';
 import { DEFAULT_LIMITS, type GuestPlan, type MountEngine } from './plan.js';
+import { DEFAULT_EXECUTOR, type Executor } from './executor-choice.js';
+import { compileProgram } from './program.js';
+import { renderProgram } from './render-program.js';
+import { serialiseProgram } from './wire.js';
 
 /** criu options from the scenario's engine settings, in a fixed order. */
 export function criuArgs(
@@ -47,6 +51,8 @@ export interface CompileOptions {
   /** The scenario's file, named in the script's first comment line. */
   file: string;
   mountEngine?: MountEngine;
+  /** What will build the tree; the helper's program is compiled only for the helper. */
+  executor?: Executor;
 }
 
 /**
@@ -71,7 +77,10 @@ export interface CompileOptions {
  * The scripts' sizes are not checked here: script-size.ts refuses a
  * scenario too big for the guest when it is loaded, before anything boots.
  */
-export function compileScenario(s: Scenario, { id, file, mountEngine = 'v2' }: CompileOptions): GuestPlan {
+export function compileScenario(
+  s: Scenario,
+  { id, file, mountEngine = 'v2', executor = DEFAULT_EXECUTOR }: CompileOptions,
+): GuestPlan {
   const labels: string[] = [];
   const tasks: TaskPlan[] = [];
 
@@ -175,10 +184,13 @@ export function compileScenario(s: Scenario, { id, file, mountEngine = 'v2' }: C
   if (s.timeouts?.setup) limits.setup = s.timeouts.setup;
   if (s.timeouts?.dump) limits.dump = s.timeouts.dump;
   if (s.timeouts?.restore) limits.restore = s.timeouts.restore;
+  const program = executor === 'helper' ? compileProgram(s, id) : undefined;
   return {
     id,
     scenario: s.name,
+    executor,
     treeScript: script,
+    ...(program ? { program: { wire: serialiseProgram(program), rendering: renderProgram(program) } } : {}),
     stepLabels: labels,
     tasks: tasks.map((t) => t.name),
     syncDir,

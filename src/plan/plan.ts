@@ -1,10 +1,19 @@
+import type { Executor } from './executor-choice.js';
+
 /** What the plan stage hands to a target: everything the guest will run for one scenario. */
 export interface GuestPlan {
   /** Unique within the guest: names the scenario's work directory. */
   id: string;
   scenario: string;
+  /** What builds the tree in the guest: treeScript and outsideScript (bash), or program (helper). */
+  executor: Executor;
   /** The bash program of the whole tree: `bash -c SCRIPT mountlab TASK FROM`, ML_ROOT set for init. */
   treeScript: string;
+  /**
+   * The helper's program (executor helper only): its wire text, which the
+   * guest runs (outside steps included), and its rendering in words.
+   */
+  program?: { wire: string; rendering: string };
   /** Task names, init first. */
   tasks: string[];
   /** The sync-point directory inside the scenario root, removed at clean-up. */

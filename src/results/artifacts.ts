@@ -19,6 +19,9 @@ export const RUN_FILES = {
 export const SCENARIO_FILES = {
   treeScript: 'tree.sh',
   outsideScript: 'outside.sh',
+  /** Executor helper: the program in words (plan/render-program.ts), and as the guest got it (plan/wire.ts). */
+  program: 'program.txt',
+  wirePlan: 'plan.wire',
   setupErr: 'setup.err',
   before: 'before.capture',
   dumpLog: 'dump.log',

@@ -6,13 +6,12 @@ import type { Difference } from '../compare/compare.js';
 import { compareWithDropped, setAside } from '../compare/dropped-mounts.js';
 import { judgeFdProbes, planFdProbes } from '../compare/fd-probe.js';
 import { judgePropagationProbes, planPropagationProbes } from '../compare/propagation-probe.js';
-import { HELPER } from '../plan/steps.js';
 import { criuDump, criuRestore, type EngineRun } from '../engine/criu.js';
 import { kernelTrouble, logExcerpt } from '../engine/criu-log.js';
 import { compileScenario } from '../plan/compile.js';
+import { executorFromEnv, type Executor } from '../plan/executor-choice.js';
 import type { GuestPlan } from '../plan/plan.js';
-import { LABCTL } from '../target/guest-facts.js';
-import type { StartedTarget } from '../target/target.js';
+import type { GuestClient } from '../target/guest-client.js';
 import type { Reporter } from '../report/reporter.js';
 import type { Guest } from './guest.js';
 import {
@@ -27,7 +26,14 @@ import { inRange } from '../versions.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
 import type { Outcome } from '../results/outcome.js';
 import type { ScenarioRun } from './variants.js';
-import type { DifferenceRecord, Phase, PhaseTiming, ProbeSummary, ScenarioResult } from '../results/result.js';
+import type {
+  DifferenceRecord,
+  Phase,
+  PhaseTiming,
+  ProbeSummary,
+  ScenarioResult,
+  TargetFacts,
+} from '../results/result.js';
 import { SCENARIO_FILES, scenarioDir } from '../results/artifacts.js';
 
 export interface ScenarioContext {
@@ -46,6 +52,8 @@ export interface ScenarioContext {
    * `pass` once before.capture is saved; nothing is dumped.
    */
   stopAfter?: 'capture-before';
+  /** What builds the tree in the guest; MOUNTLAB_EXECUTOR's choice when absent. */
+  executor?: Executor;
 }
 
 /** Raised inside the pipeline to end a scenario with a verdict other than pass. */
@@ -72,6 +80,7 @@ const ENGINE_PHASES: ReadonlySet<Phase> = new Set(['dump', 'restore', 'restore-a
  */
 export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: ScenarioContext): Promise<ScenarioResult> {
   const t = guest.target;
+  const client = guest.client;
   const { loaded, mountEngine } = run;
   const s = loaded.scenario;
   const started = Date.now();
@@ -84,8 +93,13 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
   };
   const phases: PhaseTiming[] = [];
   const expectation = expectationOf(s, mountEngine, t.facts);
-  const plan = compileScenario(s, { id: ctx.guestId, file: loaded.file, mountEngine });
-  await save(SCENARIO_FILES.treeScript, plan.treeScript);
+  const executor = ctx.executor ?? executorFromEnv();
+  const plan = compileScenario(s, { id: ctx.guestId, file: loaded.file, mountEngine, executor });
+  // What the guest runs, for people: the script itself, or the program in words and as sent.
+  if (plan.program) {
+    await save(SCENARIO_FILES.program, plan.program.rendering);
+    await save(SCENARIO_FILES.wirePlan, plan.program.wire);
+  } else await save(SCENARIO_FILES.treeScript, plan.treeScript);
   const consoleMark = t.consoleMark();
 
   const result: ScenarioResult = {
@@ -122,31 +136,28 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
 
   const dropped = expectation.kind === 'identical' ? (expectation.dropped ?? []) : [];
   try {
-    const unmet = await unmetRequirement(t, s);
+    const unmet = await unmetRequirement(client, t.facts, s);
     if (unmet) throw new Verdict('skip', unmet, 'setup');
-    const pid = await phase('setup', () => setup(t, plan, save));
+    const pid = await phase('setup', () => setup(client, plan, save));
     const before = await phase('capture-before', async () => {
       if (plan.leak.length) {
-        const l = await t.exec([LABCTL, 'leak', plan.id, String(pid), plan.leak.join(',')], {
-          timeoutMs: 30_000,
-          label: 'start the leaking task',
-        });
-        if (l.code !== 0)
+        const l = await client.leak(plan, pid);
+        if (!l.ok)
           throw new Verdict('error', `cannot start the task that leaks ${plan.leak.join(',')}: ${l.stderr.trim()}`);
       }
-      result.leaks = await findLeaks(t, plan, pid);
-      return capture(t, pid, plan);
+      result.leaks = await findLeaks(client, plan, pid);
+      return capture(client, pid, plan);
     });
     await save(SCENARIO_FILES.before, before.text, 'latin1');
     if (ctx.stopAfter === 'capture-before')
       throw new Verdict('pass', 'built and captured; stopped before the dump as asked', 'capture-before');
-    const dump = await phase('dump', () => criuDump(t, plan, pid));
+    const dump = await phase('dump', () => criuDump(client, plan, pid));
     await save(SCENARIO_FILES.dumpLog, dump.log);
     engineVerdict(dump, expectation, 'dump');
-    const restore = await phase('restore', () => criuRestore(t, plan));
+    const restore = await phase('restore', () => criuRestore(client, plan));
     await save(SCENARIO_FILES.restoreLog, restore.log);
     engineVerdict(restore, expectation, 'restore');
-    const after = await phase('capture-after', () => capture(t, restore.pid!, plan));
+    const after = await phase('capture-after', () => capture(client, restore.pid!, plan));
     await save(SCENARIO_FILES.after, after.text, 'latin1');
     await phase('compare', async () => {
       const cmp = compareWithDropped(before.capture, after.capture, dropped);
@@ -157,7 +168,7 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
     if (ctx.probes) {
       await phase('probe', async () => {
         // Mounts CRIU dropped as expected have nothing to probe after restore.
-        const found = await probe(t, plan.id, setAside(before.capture, dropped), after.capture, save);
+        const found = await probe(client, plan, setAside(before.capture, dropped), after.capture, save);
         result.probes = found.summary;
         result.differences = records(found.differences);
         if (found.differences.length) throw new Verdict('fail', found.differences[0]!.sentence, 'probe');
@@ -166,21 +177,21 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
     if (s.engine?.['restore-twice']) {
       // Seed 004: a restore must leave the images (and what they point at,
       // such as link-remap files) able to restore again.
-      const killed = await t.exec([LABCTL, 'kill', plan.id], { timeoutMs: 30_000, label: 'end the restored tree' });
-      if (killed.code !== 0)
+      const killed = await client.kill(plan);
+      if (!killed.ok)
         throw new Verdict('error', `cannot end the first restored tree: ${killed.stderr.trim()}`, 'restore-again');
-      const again = await phase('restore-again', () => criuRestore(t, plan));
+      const again = await phase('restore-again', () => criuRestore(client, plan));
       await save(SCENARIO_FILES.restoreAgainLog, again.log);
       if (!again.ok) {
         throw new Verdict(
           again.failure?.kind === 'failed' ? 'fail' : 'error',
           `the second restore of the same images failed: ${again.failure?.headline ?? 'criu restore failed'}`,
           'restore-again',
-          logExcerpt(`${again.log}\n${again.exec.stderr}`),
+          logExcerpt(`${again.log}\n${again.stderr}`),
           again.failure?.kind === 'timeout',
         );
       }
-      const second = await phase('capture-again', () => capture(t, again.pid!, plan));
+      const second = await phase('capture-again', () => capture(client, again.pid!, plan));
       await save(SCENARIO_FILES.afterAgain, second.text, 'latin1');
       const cmp = compareWithDropped(before.capture, second.capture, dropped);
       result.differences = records(cmp.differences, 'second restore: ');
@@ -243,54 +254,45 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
 }
 
 async function setup(
-  t: StartedTarget,
+  client: GuestClient,
   plan: GuestPlan,
   save: (n: string, c: string, e?: BufferEncoding) => Promise<void>,
 ): Promise<number> {
-  if (plan.outsideScript) {
-    await t.writeFile(`/run/mountlab/${plan.id}/outside.sh`, plan.outsideScript);
-    await save(SCENARIO_FILES.outsideScript, plan.outsideScript);
-  }
-  // One round trip: labctl makes the root, takes tree.sh on stdin and waits for the tree.
-  const r = await t.exec([LABCTL, 'setup', plan.id, String(plan.limits.setup)], {
-    stdin: plan.treeScript,
-    timeoutMs: plan.limits.setup * 1000 + 30_000,
-    label: 'build topology',
-  });
-  const pid = r.stdout.match(/^pid=(\d+)$/m);
-  if (r.code === 0 && pid) return Number(pid[1]);
-  const err = await t.exec([LABCTL, 'err', plan.id], { timeoutMs: 10_000, label: 'read setup errors' });
-  await save(SCENARIO_FILES.setupErr, err.stdout);
-  const failed = r.stdout.match(/failed (\d+) (\d+)/);
-  const last = r.stdout.match(/^last step (\d+)/m);
-  const stderrTail = err.stdout.trim().split('\n').slice(-5).join('\n');
+  if (plan.outsideScript && plan.executor === 'bash') await save(SCENARIO_FILES.outsideScript, plan.outsideScript);
+  const r = await client.setup(plan);
+  if (r.ok) return r.pid;
+  await save(SCENARIO_FILES.setupErr, r.stderr);
+  const stderrTail = r.stderr.trim().split('\n').slice(-5).join('\n');
   const message = lastMessage(stderrTail);
-  const outside = r.stdout.match(/^outside-failed (\d+)/m);
-  if (outside) {
-    const n = Number(outside[1]);
-    const which = n === 0 ? 'before the first outside step' : `outside step ${n} (${plan.outsideLabels[n - 1] ?? '?'})`;
-    throw new Verdict('error', `${which} failed: ${message || 'no message'}`, 'setup', stderrTail);
+  switch (r.kind) {
+    case 'outside-failed': {
+      const n = r.step;
+      const which =
+        n === 0 ? 'before the first outside step' : `outside step ${n} (${plan.outsideLabels[n - 1] ?? '?'})`;
+      throw new Verdict('error', `${which} failed: ${message || 'no message'}`, 'setup', stderrTail);
+    }
+    case 'step-failed': {
+      const n = r.step;
+      const label = n === 0 ? 'entering the scenario root' : `${plan.stepLabels[n - 1] ?? '?'}`;
+      throw new Verdict(
+        'error',
+        `setup failed at step ${n} (${label}): ${message || `exit ${r.rc}`}`,
+        'setup',
+        stderrTail,
+      );
+    }
+    case 'timeout': {
+      const n = r.lastStep;
+      throw new Verdict(
+        'error',
+        `setup hung at step ${n} (${plan.stepLabels[n - 1] ?? '?'}) and was stopped after ${plan.limits.setup} s`,
+        'setup',
+        stderrTail,
+      );
+    }
+    case 'other':
+      throw new Verdict('error', `setup failed: ${r.message}`, 'setup', stderrTail);
   }
-  if (failed) {
-    const n = Number(failed[1]);
-    const label = n === 0 ? 'entering the scenario root' : `${plan.stepLabels[n - 1] ?? '?'}`;
-    throw new Verdict(
-      'error',
-      `setup failed at step ${n} (${label}): ${message || `exit ${failed[2]}`}`,
-      'setup',
-      stderrTail,
-    );
-  }
-  if (r.code === 124 || /setup-timeout/.test(r.stdout)) {
-    const n = last ? Number(last[1]) : 0;
-    throw new Verdict(
-      'error',
-      `setup hung at step ${n} (${plan.stepLabels[n - 1] ?? '?'}) and was stopped after ${plan.limits.setup} s`,
-      'setup',
-      stderrTail,
-    );
-  }
-  throw new Verdict('error', `setup failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`, 'setup', stderrTail);
 }
 
 /** Differences as results.json records them; `prefix` says which restore they are about. */
@@ -316,14 +318,10 @@ export function lastMessage(stderr: string): string {
   return lines[lines.length - 1] ?? '';
 }
 
-async function capture(t: StartedTarget, pid: number, plan: GuestPlan): Promise<{ capture: Capture; text: string }> {
-  const r = await t.exec([LABCTL, 'capture', String(pid)], {
-    timeoutMs: plan.limits.capture * 1000,
-    label: 'capture',
-    encoding: 'latin1',
-  });
-  if (r.code !== 0) throw new Verdict('error', `capture failed: ${r.stderr.trim()}`);
-  return { capture: parseCapture(r.stdout, 'guest capture'), text: r.stdout };
+async function capture(client: GuestClient, pid: number, plan: GuestPlan): Promise<{ capture: Capture; text: string }> {
+  const r = await client.capture(plan, pid);
+  if (!r.ok) throw new Verdict('error', `capture failed: ${r.stderr.trim()}`);
+  return { capture: parseCapture(r.text, 'guest capture'), text: r.text };
 }
 
 /** Decides what a failed or successful engine phase means under the expectation. */
@@ -332,11 +330,11 @@ function engineVerdict(run: EngineRun, x: Expectation, phase: 'dump' | 'restore'
     ok: run.ok,
     ...(run.failure ? { failure: run.failure } : {}),
     log: run.log,
-    stderr: run.exec.stderr,
+    stderr: run.stderr,
   });
   if (!v) return;
   // A met expectation ends the scenario there: nothing after the failed phase can be compared.
-  const excerpt = v.outcome === 'pass' ? undefined : logExcerpt(`${run.log}\n${run.exec.stderr}`);
+  const excerpt = v.outcome === 'pass' ? undefined : logExcerpt(`${run.log}\n${run.stderr}`);
   throw new Verdict(v.outcome, v.reason, phase, excerpt, v.outcome === 'error' && run.failure?.kind === 'timeout');
 }
 
@@ -346,41 +344,29 @@ function engineVerdict(run: EngineRun, x: Expectation, phase: 'dump' | 'restore'
  * restored tree, so they come after every capture of it.
  */
 async function probe(
-  t: StartedTarget,
-  id: string,
+  client: GuestClient,
+  plan: GuestPlan,
   before: Capture,
   after: Capture,
   save: (n: string, c: string, e?: BufferEncoding) => Promise<void>,
 ): Promise<{ summary: ProbeSummary; differences: Difference[] }> {
-  const pp = planPropagationProbes(before, after, id);
+  const pp = planPropagationProbes(before, after, plan.id);
   let prop = { differences: [] as Difference[], checks: 0, copiesChecked: 0, notes: [] as string[] };
   if (pp.probes.length) {
-    const r = await t.exec([LABCTL, 'probe', id], {
-      stdin: pp.input,
-      timeoutMs: 60_000 + pp.probes.length * 5_000,
-      label: 'propagation probes',
-      encoding: 'latin1',
-    });
-    await save(SCENARIO_FILES.probes, r.stdout, 'latin1');
-    if (r.code !== 0)
-      throw new Verdict('error', `propagation probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
-    prop = judgePropagationProbes(pp, r.stdout);
+    const r = await client.probePropagation(plan, pp.input, pp.probes.length);
+    await save(SCENARIO_FILES.probes, r.output, 'latin1');
+    if (!r.ok) throw new Verdict('error', `propagation probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
+    prop = judgePropagationProbes(pp, r.output);
   } else {
     prop.notes = judgePropagationProbes(pp, '').notes;
   }
-  const fp = planFdProbes(before, after, id);
+  const fp = planFdProbes(before, after, plan.id);
   let fd = { differences: [] as Difference[], notes: fp.notes, checks: 0, probed: 0 };
   if (fp.input) {
-    const r = await t.exec([HELPER, 'fd-probe'], {
-      stdin: fp.input,
-      timeoutMs: 60_000,
-      label: 'fd write probes',
-      encoding: 'latin1',
-    });
-    await save(SCENARIO_FILES.fdProbes, r.stdout, 'latin1');
-    if (r.code !== 0)
-      throw new Verdict('error', `fd write probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
-    fd = judgeFdProbes(fp, r.stdout);
+    const r = await client.probeFds(fp.input);
+    await save(SCENARIO_FILES.fdProbes, r.output, 'latin1');
+    if (!r.ok) throw new Verdict('error', `fd write probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
+    fd = judgeFdProbes(fp, r.output);
   }
   return {
     summary: {
@@ -395,48 +381,39 @@ async function probe(
 }
 
 /** Tasks outside the tree sharing its namespaces, said in a line each. */
-async function findLeaks(t: StartedTarget, plan: GuestPlan, pid: number): Promise<string[]> {
-  const r = await t.exec([LABCTL, 'leaks', plan.id, String(pid)], { timeoutMs: 30_000, label: 'look for leaks' });
-  if (r.code !== 0) throw new Verdict('error', `cannot look for namespace leaks: ${r.stderr.trim()}`);
-  return r.stdout
-    .split('\n')
-    .map((l) => l.match(/^@leak (\S+) pid=(\d+) comm=(.*)$/))
-    .filter((m): m is RegExpMatchArray => m !== null)
-    .map((m) => `the tree's ${m[1]} namespace is shared with pid ${m[2]} (${m[3]}), outside the tree`);
+async function findLeaks(client: GuestClient, plan: GuestPlan, pid: number): Promise<string[]> {
+  const r = await client.leaks(plan, pid);
+  if (!r.ok) throw new Verdict('error', `cannot look for namespace leaks: ${r.stderr.trim()}`);
+  return r.leaks.map(
+    (l) => `the tree's ${l.namespace} namespace is shared with pid ${l.pid} (${l.comm}), outside the tree`,
+  );
 }
 
-/** criu check --feature answers, per target: they cost an exec each. */
-const featureCache = new WeakMap<StartedTarget, Map<string, boolean>>();
+/** criu check --feature answers, per guest: they cost an exec each. */
+const featureCache = new WeakMap<GuestClient, Map<string, boolean>>();
 
-/** The first requirement the target does not meet, said plainly; undefined when all are met. */
-async function unmetRequirement(t: StartedTarget, s: Scenario): Promise<string | undefined> {
+/** The first requirement the guest does not meet, said plainly; undefined when all are met. */
+async function unmetRequirement(
+  client: GuestClient,
+  facts: Readonly<TargetFacts>,
+  s: Scenario,
+): Promise<string | undefined> {
   const r = s.requires;
   if (!r) return undefined;
-  if (r.kernel && !inRange(t.facts.kernel, r.kernel))
-    return `needs kernel ${r.kernel}; this guest runs ${t.facts.kernel}`;
-  if (r.criu && !inRange(t.facts.criu, r.criu)) return `needs criu ${r.criu}; this guest has ${t.facts.criu}`;
-  if (r.targets && !r.targets.includes(t.facts.target))
-    return `runs only on the ${r.targets.join(' or ')} target; this is ${t.facts.target}`;
+  if (r.kernel && !inRange(facts.kernel, r.kernel)) return `needs kernel ${r.kernel}; this guest runs ${facts.kernel}`;
+  if (r.criu && !inRange(facts.criu, r.criu)) return `needs criu ${r.criu}; this guest has ${facts.criu}`;
+  if (r.targets && !r.targets.includes(facts.target))
+    return `runs only on the ${r.targets.join(' or ')} target; this is ${facts.target}`;
   if (r.paths?.length) {
-    const c = await t.exec(['sh', '-c', 'for p; do [ -e "$p" ] || printf "%s\\n" "$p"; done', 'sh', ...r.paths], {
-      timeoutMs: 30_000,
-      label: 'check required paths',
-    });
-    const missing = c.stdout.split('\n').filter(Boolean);
-    if (missing.length) return `needs ${missing.join(', ')}, which this guest (kernel ${t.facts.kernel}) does not have`;
+    const missing = await client.missingPaths(r.paths);
+    if (missing.length) return `needs ${missing.join(', ')}, which this guest (kernel ${facts.kernel}) does not have`;
   }
-  let cache = featureCache.get(t);
-  if (!cache) featureCache.set(t, (cache = new Map()));
+  let cache = featureCache.get(client);
+  if (!cache) featureCache.set(client, (cache = new Map()));
   for (const f of r.features ?? []) {
-    if (!cache.has(f)) {
-      const c = await t.exec(['criu', 'check', '--feature', f], {
-        timeoutMs: 60_000,
-        label: `criu check --feature ${f}`,
-      });
-      cache.set(f, c.code === 0);
-    }
+    if (!cache.has(f)) cache.set(f, await client.criuFeature(f));
     if (!cache.get(f))
-      return `criu check --feature ${f} fails on this guest (kernel ${t.facts.kernel}, criu ${t.facts.criu})`;
+      return `criu check --feature ${f} fails on this guest (kernel ${facts.kernel}, criu ${facts.criu})`;
   }
   return undefined;
 }
@@ -445,13 +422,12 @@ async function cleanup(guest: Guest, plan: GuestPlan, phases: PhaseTiming[]): Pr
   if (!guest.usable) return;
   const t0 = Date.now();
   try {
-    const r = await guest.target.exec([LABCTL, 'cleanup', plan.id], { timeoutMs: 30_000, label: 'cleanup' });
-    phases.push({ phase: 'cleanup', ms: Date.now() - t0, ok: r.code === 0 });
+    const r = await guest.client.cleanup(plan);
+    phases.push({ phase: 'cleanup', ms: Date.now() - t0, ok: r.ok });
     // A guest the scenario left dirty (a task that would not die, a mount or
     // loop device left over) does not run the next one.
-    const dirty = /^dirty (.*)$/m.exec(r.stdout);
-    if (r.code !== 0) guest.retire(`cleanup failed (exit ${r.code})`);
-    else if (dirty) guest.retire(`left dirty: ${dirty[1]}`);
+    if (!r.ok) guest.retire(`cleanup failed (exit ${r.code})`);
+    else if (r.dirty !== undefined) guest.retire(`left dirty: ${r.dirty}`);
   } catch {
     phases.push({ phase: 'cleanup', ms: Date.now() - t0, ok: false });
     guest.retire('cleanup did not finish');

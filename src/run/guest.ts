@@ -1,3 +1,5 @@
+import type { GuestClient } from '../target/guest-client.js';
+import { labctlClient } from '../target/labctl-client.js';
 import type { StartedTarget } from '../target/target.js';
 
 /**
@@ -10,7 +12,11 @@ import type { StartedTarget } from '../target/target.js';
 export class Guest {
   private retired: string | undefined;
 
-  constructor(readonly target: StartedTarget) {}
+  constructor(
+    readonly target: StartedTarget,
+    /** How scenarios talk to it: labctl unless a test fakes the typed interface. */
+    readonly client: GuestClient = labctlClient(target),
+  ) {}
 
   /** No further scenario runs on it. The first reason is the one the log gives. */
   retire(reason: string): void {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseScenario } from '../scenario/load.js';
-import type { ExecOptions, ExecResult } from '../target/exec.js';
+import { fakeGuestClient } from '../target/guest-client.testutil.js';
 import type { StartedTarget, Target } from '../target/target.js';
 import type { TargetFacts } from '../results/result.js';
 import { JsonReporter } from '../report/json.js';
@@ -11,7 +11,7 @@ import { runCorpus } from './runner.js';
 import { resultsProblems } from '../results/results-schema.js';
 import type { ScenarioResult } from '../results/result.js';
 
-/** Answers like a guest whose scenarios all survive; enough to make real result files. */
+/** A started target; its client (fakeGuestClient) answers like a guest whose scenarios all survive. */
 const guest = (): StartedTarget => ({
   facts: {
     target: 'vm',
@@ -23,16 +23,7 @@ const guest = (): StartedTarget => ({
     accel: 'tcg',
   } satisfies TargetFacts,
   alive: true,
-  async exec(argv: readonly string[] | string, _o: ExecOptions): Promise<ExecResult> {
-    const cmd = typeof argv === 'string' ? argv : argv[1];
-    const out =
-      {
-        setup: 'pid=100\n',
-        capture: '@task init pid=100 mntns=1 cwd=/ root=/\n1 0 0:21 / / rw - tmpfs w rw\n',
-        restore: 'pid=200\n@@log\n',
-      }[cmd as string] ?? '';
-    return { code: 0, stdout: out, stderr: '', durationMs: 1 };
-  },
+  exec: () => Promise.reject(new Error('not used: the runner talks to a guest through its client')),
   async writeFile() {},
   consoleMark: () => 0,
   consoleSince: () => '',
@@ -54,6 +45,7 @@ describe('results.json a run writes', () => {
       [{ id: 'cell', target }],
       {
         runId: 'r',
+        guestClient: () => fakeGuestClient(),
         probes: false,
         runDir: dir,
         signal: new AbortController().signal,

@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { parseScenario } from '../scenario/load.js';
-import type { ExecOptions, ExecResult } from '../target/exec.js';
+import type { ExecResult } from '../target/exec.js';
+import type { GuestClient } from '../target/guest-client.js';
+import { fakeGuestClient } from '../target/guest-client.testutil.js';
 import type { StartedTarget, Target } from '../target/target.js';
 import type { TargetFacts } from '../results/result.js';
 import { removeScratch, scratchDir } from '../../test/scratch.js';
@@ -8,11 +10,10 @@ import { PreflightError } from '../errors.js';
 import { runCorpus } from './runner.js';
 import type { ScenarioResult } from '../results/result.js';
 
-const CAPTURE = '@task init pid=100 mntns=1 cwd=/ root=/\n1 0 0:21 / / rw - tmpfs w rw\n';
-
 /**
- * A guest that answers labctl like a real one would for a scenario whose
- * topology survives, and whose console shows whatever `console` says.
+ * A started target whose guest, through its typed client, builds, dumps and
+ * restores every scenario with its topology intact (fakeGuestClient), and
+ * whose console shows whatever `console` says. Tests replace client calls.
  */
 class ScriptedGuest implements StartedTarget {
   readonly facts: TargetFacts = {
@@ -26,34 +27,13 @@ class ScriptedGuest implements StartedTarget {
   disposed = false;
   /** Its process or connection is gone, as a real target would notice. */
   dead = false;
+  client: GuestClient = fakeGuestClient();
   constructor(private readonly console: string) {}
   get alive() {
     return !this.dead && !this.disposed;
   }
-  async exec(argv: readonly string[] | string, _opts: ExecOptions): Promise<ExecResult> {
-    const cmd = typeof argv === 'string' ? argv : argv[1];
-    const ok = (stdout: string): ExecResult => ({ code: 0, stdout, stderr: '', durationMs: 1 });
-    // The required-paths check: this guest has everything but /proc/nope.
-    if (typeof argv !== 'string' && argv[0] === 'sh')
-      return ok(
-        argv
-          .slice(4)
-          .filter((p) => p === '/proc/nope')
-          .map((p) => `${p}\n`)
-          .join(''),
-      );
-    switch (cmd) {
-      case 'setup':
-        return ok('pid=100\n');
-      case 'capture':
-        return ok(CAPTURE.replace('pid=100', `pid=${(argv as string[])[2]}`));
-      case 'dump':
-        return ok('(00.1) dump log\n');
-      case 'restore':
-        return ok('pid=200\n@@log\n(00.1) restore log\n');
-      default:
-        return ok('');
-    }
+  async exec(): Promise<ExecResult> {
+    throw new Error('not used: the runner talks to a guest through its client');
   }
   async writeFile(): Promise<void> {}
   consoleMark() {
@@ -67,19 +47,24 @@ class ScriptedGuest implements StartedTarget {
   }
 }
 
+const viaClient = (t: StartedTarget): GuestClient => (t as ScriptedGuest).client;
+
 describe('runner', () => {
   after(removeScratch);
 
   it('passes a scenario whose expected-dropped mount is gone after restore, and fails it when it is not', async () => {
     /** The tree (pid 100) has an automount on /auto; the restored one (pid 200) has it only when `keeps`. */
     class DroppingGuest extends ScriptedGuest {
-      constructor(private readonly keeps: boolean) {
+      constructor(keeps: boolean) {
         super('');
-      }
-      override async exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {
-        const r = await super.exec(argv, opts);
-        if (typeof argv === 'string' || argv[1] !== 'capture' || (argv[2] === '200' && !this.keeps)) return r;
-        return { ...r, stdout: `${r.stdout}2 1 0:22 / /auto rw - binfmt_misc binfmt_misc rw\n` };
+        const plain = this.client;
+        this.client = fakeGuestClient({
+          capture: async (plan, pid) => {
+            const r = await plain.capture(plan, pid);
+            if (!r.ok || (pid === 200 && !keeps)) return r;
+            return { ...r, text: `${r.text}2 1 0:22 / /auto rw - binfmt_misc binfmt_misc rw\n` };
+          },
+        });
       }
     }
     const scenario = parseScenario(
@@ -95,6 +80,7 @@ describe('runner', () => {
         runDir: scratchDir('runner'),
         signal: new AbortController().signal,
         reporter: {},
+        guestClient: viaClient,
       });
       const r = run.results[0]!;
       verdicts.push([r.outcome, r.reason, ...r.differences.map((d) => d.kind)]);
@@ -130,6 +116,7 @@ describe('runner', () => {
     const results: ScenarioResult[] = [];
     const run = await runCorpus([scenario('first'), scenario('second')], [{ id: 'cell', target }], {
       runId: 'r',
+      guestClient: viaClient,
       probes: false,
       runDir: scratchDir('runner'),
       signal: new AbortController().signal,
@@ -168,6 +155,7 @@ describe('runner', () => {
       [{ id: 'cell', target }],
       {
         runId: 'r',
+        guestClient: viaClient,
         probes: false,
         runDir: scratchDir('runner'),
         signal: new AbortController().signal,
@@ -198,6 +186,7 @@ describe('runner', () => {
       parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
     const run = await runCorpus([s('a'), s('b'), s('c')], [{ id: 'cell', target }], {
       runId: 'r',
+      guestClient: viaClient,
       probes: false,
       runDir: scratchDir('runner'),
       signal: new AbortController().signal,
@@ -215,10 +204,18 @@ describe('runner: stopAfter capture-before', () => {
   it('builds and captures, never dumps, and passes with before.capture saved', async () => {
     const asked: string[] = [];
     const guest = new ScriptedGuest('');
-    const exec = guest.exec.bind(guest);
-    guest.exec = (argv, opts) => {
-      asked.push(typeof argv === 'string' ? argv : argv.slice(1, 2).join(' '));
-      return exec(argv, opts);
+    const { capture, dump, restore } = guest.client;
+    guest.client.capture = (...a) => {
+      asked.push('capture');
+      return capture(...a);
+    };
+    guest.client.dump = (...a) => {
+      asked.push('dump');
+      return dump(...a);
+    };
+    guest.client.restore = (...a) => {
+      asked.push('restore');
+      return restore(...a);
     };
     const target: Target = { kind: 'vm', describe: 'scripted', start: async () => guest };
     const run = await runCorpus(
@@ -226,6 +223,7 @@ describe('runner: stopAfter capture-before', () => {
       [{ id: 'cell', target }],
       {
         runId: 'r',
+        guestClient: viaClient,
         probes: true,
         runDir: scratchDir('runner'),
         signal: new AbortController().signal,
@@ -239,6 +237,42 @@ describe('runner: stopAfter capture-before', () => {
     );
     assert.ok(run.results[0]!.artifacts['before.capture']);
     assert.ok(asked.includes('capture') && !asked.includes('dump') && !asked.includes('restore'), asked.join(' '));
+  });
+});
+
+describe('runner: the executor', () => {
+  after(removeScratch);
+
+  it('keeps what the guest runs as artifacts: tree.sh, or the helper program in words and as sent', async () => {
+    const artifacts: string[][] = [];
+    for (const executor of ['bash', 'helper'] as const) {
+      const plans: string[] = [];
+      const guest = new ScriptedGuest('');
+      const setup = guest.client.setup;
+      guest.client.setup = async (plan) => {
+        plans.push(plan.executor);
+        return setup(plan);
+      };
+      const run = await runCorpus(
+        [parseScenario('name: b\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n', 'b.yaml')],
+        [{ id: 'cell', target: { kind: 'vm', describe: 'scripted', start: async () => guest } }],
+        {
+          runId: 'r',
+          guestClient: viaClient,
+          probes: false,
+          runDir: scratchDir('runner-executor'),
+          signal: new AbortController().signal,
+          reporter: {},
+          executor,
+        },
+      );
+      assert.deepEqual(plans, [executor]);
+      assert.equal(run.results[0]!.outcome, 'pass');
+      artifacts.push(
+        Object.keys(run.results[0]!.artifacts).filter((a) => !a.endsWith('.log') && !a.endsWith('capture')),
+      );
+    }
+    assert.deepEqual(artifacts, [['tree.sh'], ['program.txt', 'plan.wire']]);
   });
 });
 
@@ -267,6 +301,7 @@ describe('runner: parallel targets, shards, repeats', () => {
     );
   const opts = (extra: Partial<Parameters<typeof runCorpus>[2]> = {}): Parameters<typeof runCorpus>[2] => ({
     runId: 'r',
+    guestClient: viaClient,
     probes: false,
     runDir: scratchDir('runner-par'),
     signal: new AbortController().signal,
@@ -282,13 +317,23 @@ describe('runner: parallel targets, shards, repeats', () => {
       start: async () => {
         state.starts++;
         const g = new ScriptedGuest('');
-        const exec = g.exec.bind(g);
-        g.exec = async (argv, o) => {
-          state.busy++;
-          state.peak = Math.max(state.peak, state.busy);
-          await new Promise((r) => setTimeout(r, 5));
-          state.busy--;
-          return exec(argv, o);
+        const slow =
+          <A extends unknown[], R>(call: (...a: A) => Promise<R>) =>
+          async (...a: A): Promise<R> => {
+            state.busy++;
+            state.peak = Math.max(state.peak, state.busy);
+            await new Promise((r) => setTimeout(r, 5));
+            state.busy--;
+            return call(...a);
+          };
+        const c = g.client;
+        g.client = {
+          ...c,
+          setup: slow(c.setup),
+          capture: slow(c.capture),
+          dump: slow(c.dump),
+          restore: slow(c.restore),
+          cleanup: slow(c.cleanup),
         };
         state.guests.push(g);
         return g;
@@ -387,12 +432,11 @@ describe('runner: parallel targets, shards, repeats', () => {
         describe: 'flaky',
         start: async () => {
           const g = new ScriptedGuest('');
-          const exec = g.exec.bind(g);
-          g.exec = async (argv, o) => {
-            const r = await exec(argv, o);
+          const capture = g.client.capture;
+          g.client.capture = async (plan, pid) => {
+            const r = await capture(plan, pid);
             // Each attempt captures twice (before, after); the second attempt's restore grows a mount.
-            if (typeof argv !== 'string' && argv[1] === 'capture' && ++captures === 4)
-              return { ...r, stdout: `${r.stdout}2 1 0:22 / /x rw - tmpfs x rw\n` };
+            if (r.ok && ++captures === 4) return { ...r, text: `${r.text}2 1 0:22 / /x rw - tmpfs x rw\n` };
             return r;
           };
           return g;
@@ -448,6 +492,7 @@ describe('runner: an exception in the lab itself', () => {
     await assert.rejects(
       runCorpus([s('a'), s('b'), s('c'), s('d')], [{ id: 'cell', target }], {
         runId: 'r',
+        guestClient: viaClient,
         probes: false,
         runDir: scratchDir('runner-throw'),
         signal: new AbortController().signal,
@@ -479,13 +524,9 @@ describe('runner: a guest left dirty', () => {
       describe: 'scripted',
       start: async () => {
         const g = new ScriptedGuest('');
-        const exec = g.exec.bind(g);
         // The first guest's cleanup finds a mount it could not remove.
         if (guests.length === 0)
-          g.exec = async (argv, o) =>
-            typeof argv !== 'string' && argv[1] === 'cleanup'
-              ? { code: 0, stdout: 'dirty mount:/run/mountlab/s1/root\n', stderr: '', durationMs: 1 }
-              : exec(argv, o);
+          g.client.cleanup = async () => ({ ok: true, code: 0, dirty: 'mount:/run/mountlab/s1/root' });
         guests.push(g);
         return g;
       },
@@ -495,6 +536,7 @@ describe('runner: a guest left dirty', () => {
     const logs: string[] = [];
     const run = await runCorpus([s('a'), s('b')], [{ id: 'cell', target }], {
       runId: 'r',
+      guestClient: viaClient,
       probes: false,
       runDir: scratchDir('runner-dirty'),
       signal: new AbortController().signal,
@@ -524,12 +566,12 @@ describe('runner: a guest that stops answering', () => {
       describe: 'scripted',
       start: async () => {
         const g = new ScriptedGuest('');
-        const exec = g.exec.bind(g);
         // The first guest's connection drops after its scenario cleaned up.
         if (guests.length === 0) {
-          g.exec = async (argv, o) => {
-            const r = await exec(argv, o);
-            if (typeof argv !== 'string' && argv[1] === 'cleanup') g.dead = true;
+          const cleanup = g.client.cleanup;
+          g.client.cleanup = async (plan) => {
+            const r = await cleanup(plan);
+            g.dead = true;
             return r;
           };
         }
@@ -542,6 +584,7 @@ describe('runner: a guest that stops answering', () => {
     const logs: string[] = [];
     const run = await runCorpus([s('a'), s('b')], [{ id: 'cell', target }], {
       runId: 'r',
+      guestClient: viaClient,
       probes: false,
       runDir: scratchDir('runner-dead'),
       signal: new AbortController().signal,
@@ -563,22 +606,17 @@ describe('runner: a cell that cannot run CRIU', () => {
   const s = (n: string) =>
     parseScenario(`name: ${n}\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
 
-  /** A target whose guests' dumps hang (labctl's timeout kills criu: exit 137) for the scenarios named. */
+  /** A target whose guests' dumps hang (the guest's limit kills criu: exit 137) for the scenarios named. */
   const hanging = (hangs: ReadonlySet<string>, guests: ScriptedGuest[] = []): Target => ({
     kind: 'container',
     describe: 'scripted',
     start: async () => {
       const g = new ScriptedGuest('');
-      const exec = g.exec.bind(g);
-      let current = '';
-      g.exec = async (argv, o) => {
-        if (typeof argv !== 'string' && argv[1] === 'setup')
-          current = o.stdin?.toString().match(/scenario "([^"]+)"/)?.[1] ?? '';
-        if (typeof argv !== 'string' && argv[1] === 'dump' && hangs.has(current)) {
-          return { code: 137, stdout: '(00.1) pie: 1: new_sp=0x7f ip 0x7f\n', stderr: '', durationMs: 120_000 };
-        }
-        return exec(argv, o);
-      };
+      const dump = g.client.dump;
+      g.client.dump = async (plan, pid) =>
+        hangs.has(plan.scenario)
+          ? { code: 137, log: '(00.1) pie: 1: new_sp=0x7f ip 0x7f\n', stderr: '', durationMs: 120_000 }
+          : dump(plan, pid);
       guests.push(g);
       return g;
     },
@@ -593,6 +631,7 @@ describe('runner: a cell that cannot run CRIU', () => {
         [{ id: 'c', target: hanging(new Set(['one', 'two'])) }],
         {
           runId: 'r',
+          guestClient: viaClient,
           probes: false,
           runDir: scratchDir('runner-hang'),
           signal: new AbortController().signal,
@@ -628,6 +667,7 @@ describe('runner: a cell that cannot run CRIU', () => {
       [{ id: 'c', target: hanging(new Set(['one', 'three'])) }],
       {
         runId: 'r',
+        guestClient: viaClient,
         probes: false,
         runDir: scratchDir('runner-hang2'),
         signal: new AbortController().signal,
@@ -672,6 +712,7 @@ describe('runner: a cell that cannot run CRIU', () => {
         ],
         {
           runId: 'r',
+          guestClient: viaClient,
           probes: false,
           runDir: scratchDir('runner-preflight'),
           signal: new AbortController().signal,

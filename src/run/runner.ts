@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import { MountlabError, PreflightError, TargetError } from '../errors.js';
 import { assetPath } from '../paths.js';
 import type { LoadedScenario } from '../scenario/load.js';
+import type { GuestClient } from '../target/guest-client.js';
 import type { StartedTarget, Target } from '../target/target.js';
 import type { Reporter } from '../report/reporter.js';
 import { executeScenario } from './execute-scenario.js';
 import { Guest } from './guest.js';
+import { executorFromEnv, type Executor } from '../plan/executor-choice.js';
 import { scenarioRuns } from './variants.js';
 import { combineAttempts } from './repeat.js';
 import { estimateMs, scheduleOrder, shardItems, type Shard, type WorkItem } from './schedule.js';
@@ -41,6 +43,10 @@ export interface RunOptions {
   shard?: Shard;
   /** Durations of earlier runs by scenario name, for longest-first scheduling. */
   history?: ReadonlyMap<string, number>;
+  /** What builds the trees in the guest; MOUNTLAB_EXECUTOR's choice when absent. */
+  executor?: Executor;
+  /** How scenarios talk to a started guest; labctl when absent (tests fake it). */
+  guestClient?: (t: StartedTarget) => GuestClient;
 }
 
 const version = (JSON.parse(readFileSync(assetPath('package.json'), 'utf8')) as { version: string }).version;
@@ -63,6 +69,8 @@ interface CellState {
 type Item = WorkItem<CellState> & { cellIndex: number };
 
 export async function runCorpus(scenarios: LoadedScenario[], cells: CellPlan[], opts: RunOptions): Promise<RunResult> {
+  // A bad MOUNTLAB_EXECUTOR ends the run before anything boots.
+  opts = { ...opts, executor: opts.executor ?? executorFromEnv() };
   const runs = scenarioRuns(scenarios);
   const startedAt = new Date();
   const run: RunResult = {
@@ -193,7 +201,7 @@ async function runItems(
       }
       {
         await using t = target;
-        const guest = new Guest(t);
+        const guest = new Guest(t, opts.guestClient?.(t));
         if (cell.result.facts.kernel === '?') cell.result.facts = t.facts;
         opts.reporter.onCellReady?.({ ...cell.result, facts: t.facts }, instance);
         do {
@@ -235,6 +243,7 @@ async function attempts(guest: Guest, item: Item, opts: RunOptions): Promise<Sce
         signal: opts.signal,
         guestId: `s${item.order + 1}${k > 1 ? `-${k}` : ''}`,
         probes: opts.probes,
+        ...(opts.executor ? { executor: opts.executor } : {}),
         ...(k > 1 ? { attempt: k } : {}),
         ...(opts.stopAfter ? { stopAfter: opts.stopAfter } : {}),
       }),

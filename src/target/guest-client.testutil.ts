@@ -1,0 +1,26 @@
+import type { GuestClient } from './guest-client.js';
+
+const CAPTURE = '@task init pid=PID mntns=1 cwd=/ root=/\n1 0 0:21 / / rw - tmpfs w rw\n';
+
+/**
+ * A guest whose every scenario builds, dumps, restores and cleans up, and
+ * whose topology survives (one tmpfs root); it has every path but
+ * /proc/nope and every criu feature. Tests replace the calls they need.
+ */
+export function fakeGuestClient(overrides: Partial<GuestClient> = {}): GuestClient {
+  return {
+    setup: async () => ({ ok: true, pid: 100 }),
+    leak: async () => ({ ok: true }),
+    leaks: async () => ({ ok: true, leaks: [] }),
+    capture: async (_plan, pid) => ({ ok: true, text: CAPTURE.replace('PID', String(pid)) }),
+    dump: async () => ({ code: 0, stderr: '', log: '(00.1) dump log\n', durationMs: 1 }),
+    restore: async () => ({ code: 0, stderr: '', log: '(00.1) restore log\n', durationMs: 1, pid: 200 }),
+    probePropagation: async () => ({ ok: true, code: 0, stderr: '', output: '' }),
+    probeFds: async () => ({ ok: true, code: 0, stderr: '', output: '' }),
+    kill: async () => ({ ok: true }),
+    cleanup: async () => ({ ok: true, code: 0 }),
+    missingPaths: async (paths) => paths.filter((p) => p === '/proc/nope'),
+    criuFeature: async () => true,
+    ...overrides,
+  };
+}

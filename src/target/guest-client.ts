@@ -1,0 +1,100 @@
+import type { GuestPlan } from '../plan/plan.js';
+
+/**
+ * What the host asks of a guest for one scenario, and what it gets back,
+ * typed (issue 18). run/execute-scenario.ts speaks only this; how the
+ * request travels and how the answer is read (today: labctl over one ssh
+ * exec per call, labctl-client.ts) is the implementation's business, in
+ * one place. Tests fake this interface, not the guest's text.
+ *
+ * An answer says what the guest did; what that means for the scenario
+ * (a verdict, a message) is the caller's judgement. A guest that stops
+ * answering makes the call throw (the host's backstop, TimeoutError).
+ */
+export interface GuestClient {
+  /** Builds the scenario root and the tree, and waits until every task holds. */
+  setup(plan: GuestPlan): Promise<SetupAnswer>;
+  /** A task outside the tree joins plan.leak's namespaces of `pid` (seed 003). */
+  leak(plan: GuestPlan, pid: number): Promise<Done>;
+  /** Tasks outside the tree sharing one of its namespaces. */
+  leaks(plan: GuestPlan, pid: number): Promise<Answer<{ leaks: Leak[] }>>;
+  /** The capture of the tree whose init is `pid`: the capture format's text, every byte one latin1 character. */
+  capture(plan: GuestPlan, pid: number): Promise<Answer<{ text: string }>>;
+  dump(plan: GuestPlan, pid: number): Promise<CriuAnswer>;
+  /** Restores plan's images; `pid` is the restored tree's init when criu said so. */
+  restore(plan: GuestPlan): Promise<CriuAnswer & { pid?: number }>;
+  /**
+   * The live propagation probes: `input` is what compare/propagation-probe.ts
+   * planned, `output` what the guest said of each (judged there too).
+   */
+  probePropagation(plan: GuestPlan, input: string, count: number): Promise<ProbeAnswer>;
+  /** The fd write probes (compare/fd-probe.ts plans and judges them). */
+  probeFds(input: string): Promise<ProbeAnswer>;
+  /** Ends the restored tree and waits until it is gone. */
+  kill(plan: GuestPlan): Promise<Done>;
+  /** Removes everything of the scenario and says whether the guest is as clean as before. */
+  cleanup(plan: GuestPlan): Promise<CleanupAnswer>;
+  /** Which of `paths` the guest lacks. */
+  missingPaths(paths: readonly string[]): Promise<string[]>;
+  /** Whether `criu check --feature NAME` passes. */
+  criuFeature(name: string): Promise<boolean>;
+}
+
+/** A call the guest refused or failed: its exit status and what it said on stderr. */
+export interface Refused {
+  ok: false;
+  code: number;
+  stderr: string;
+}
+
+export type Answer<T> = ({ ok: true } & T) | Refused;
+export type Done = Answer<object>;
+
+/** A task outside the tree holding one of its namespaces. */
+export interface Leak {
+  namespace: string;
+  pid: number;
+  comm: string;
+}
+
+export type SetupAnswer = { ok: true; pid: number } | ({ ok: false; stderr: string } & SetupFailure);
+
+/**
+ * Why a setup did not get ready. `stderr` (above) is what the tree and the
+ * outside steps printed, as setup.err keeps it; `step` numbers as
+ * GuestPlan.stepLabels and outsideLabels do, from 1 (0: before the first).
+ */
+export type SetupFailure =
+  | { kind: 'outside-failed'; step: number }
+  | { kind: 'step-failed'; step: number; rc: number }
+  | { kind: 'timeout'; lastStep: number }
+  /** Anything else: what the setup call itself said, or its exit status. */
+  | { kind: 'other'; message: string };
+
+/** One criu run, as engine/criu.ts classifies it. */
+export interface CriuAnswer {
+  /** criu's exit status; 124/137 when the guest's limit killed it. */
+  code: number;
+  /** Set when the call died of a signal. */
+  signal?: string;
+  stderr: string;
+  /** criu's log (dump.log, restore.log), whatever criu wrote before it ended. */
+  log: string;
+  durationMs: number;
+}
+
+export interface ProbeAnswer {
+  ok: boolean;
+  code: number;
+  stderr: string;
+  /** The guest's answer, kept as an artifact and judged by compare/ (latin1: it holds paths). */
+  output: string;
+}
+
+export interface CleanupAnswer {
+  /** The clean-up itself ran to its end. */
+  ok: boolean;
+  code: number;
+  /** What was left behind (a task, a mount, a loop device), when something was. */
+  dirty?: string;
+}

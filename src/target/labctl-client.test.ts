@@ -1,0 +1,137 @@
+import { strict as assert } from 'node:assert';
+import { compileScenario } from '../plan/compile.js';
+import { parseScenario } from '../scenario/load.js';
+import type { ExecOptions, ExecResult } from './exec.js';
+import { labctlClient } from './labctl-client.js';
+
+const plan = compileScenario(
+  parseScenario('name: t\ndescription: d\nsteps: [{mkdir: /w}, {mkdir: /x}]\nexpect: identical\n', 't.yaml').scenario,
+  { id: 's1', file: 't.yaml' },
+);
+
+/** A guest whose labctl answers each subcommand with the text given. */
+function guest(answers: Record<string, Partial<ExecResult>>) {
+  const asked: { argv: string[]; opts: ExecOptions }[] = [];
+  const written: string[] = [];
+  const client = labctlClient({
+    async exec(argv, opts) {
+      const a = typeof argv === 'string' ? ['sh', '-c', argv] : [...argv];
+      asked.push({ argv: a, opts });
+      const key = a[0] === '/run/mountlab/labctl' ? a[1]! : a[0]!;
+      return { code: 0, stdout: '', stderr: '', durationMs: 1, ...answers[key] };
+    },
+    async writeFile(path) {
+      written.push(path);
+    },
+  });
+  return { client, asked, written };
+}
+
+describe('labctl client: reads labctl text into typed answers', () => {
+  it('setup: the pid of a ready tree, with tree.sh on stdin', async () => {
+    const { client, asked } = guest({ setup: { stdout: 'pid=123\n' } });
+    assert.deepEqual(await client.setup(plan), { ok: true, pid: 123 });
+    assert.deepEqual(asked[0]!.argv.slice(1), ['setup', 's1', '60']);
+    assert.equal(asked[0]!.opts.stdin, plan.treeScript);
+  });
+
+  it("setup with the helper: the program's wire text on stdin, outside steps included, nothing written", async () => {
+    const yaml = 'name: t\ndescription: d\noutside: [{mkdir: /h}]\nsteps: [{mkdir: /w}]\nexpect: identical\n';
+    const s = parseScenario(yaml, 't.yaml');
+    const helperPlan = compileScenario(s.scenario, { id: 's2', file: 't.yaml', executor: 'helper' });
+    const helper = guest({ setup: { stdout: 'pid=7\n' } });
+    assert.deepEqual(await helper.client.setup(helperPlan), { ok: true, pid: 7 });
+    assert.deepEqual(helper.asked[0]!.argv.slice(1), ['setup', 's2', '60', 'helper']);
+    assert.equal(helper.asked[0]!.opts.stdin, helperPlan.program?.wire);
+    assert.deepEqual(helper.written, []);
+    // bash: outside.sh is written first, tree.sh goes on stdin.
+    const bash = guest({ setup: { stdout: 'pid=7\n' } });
+    await bash.client.setup(compileScenario(s.scenario, { id: 's2', file: 't.yaml' }));
+    assert.deepEqual(bash.written, ['/run/mountlab/s2/outside.sh']);
+    assert.deepEqual(bash.asked[0]!.argv.slice(1), ['setup', 's2', '60']);
+  });
+
+  it('setup: a failed step, a timeout, a failed outside step, anything else; with what the tree printed', async () => {
+    const err = { stdout: 'mount: /x: nope.\n' };
+    const cases: [Partial<ExecResult>, object][] = [
+      [
+        { code: 3, stdout: 'setup-failed failed 2 32\nlast step 2\n' },
+        { kind: 'step-failed', step: 2, rc: 32 },
+      ],
+      [
+        { code: 124, stdout: 'setup-timeout\nlast step 1\n' },
+        { kind: 'timeout', lastStep: 1 },
+      ],
+      [
+        { code: 124, stdout: 'setup-timeout\nlast exec\n' },
+        { kind: 'timeout', lastStep: 0 },
+      ],
+      [
+        { code: 3, stdout: 'outside-failed 1\n' },
+        { kind: 'outside-failed', step: 1 },
+      ],
+      [
+        { code: 2, stderr: "labctl: bad id 'X'\n" },
+        { kind: 'other', message: "labctl: bad id 'X'" },
+      ],
+      [
+        { code: 0, stdout: '' },
+        { kind: 'other', message: 'exit 0' },
+      ],
+    ];
+    for (const [setup, want] of cases) {
+      const { client } = guest({ setup, err });
+      assert.deepEqual(await client.setup(plan), { ok: false, stderr: err.stdout, ...want });
+    }
+  });
+
+  it('restore: the pid before @@log, the log after it', async () => {
+    const { client } = guest({ restore: { stdout: 'pid=200\n@@log\n(00.1) restore log\n' } });
+    assert.deepEqual(await client.restore(plan), {
+      code: 0,
+      stderr: '',
+      log: '(00.1) restore log\n',
+      durationMs: 1,
+      pid: 200,
+    });
+    const failed = guest({ restore: { code: 1, stdout: '@@log\n(00.1) Error\n', stderr: 'x' } });
+    assert.deepEqual(await failed.client.restore(plan), { code: 1, stderr: 'x', log: '(00.1) Error\n', durationMs: 1 });
+  });
+
+  it('dump: the log is stdout; a signal is kept', async () => {
+    const { client } = guest({ dump: { code: 137, signal: 'SIGKILL', stdout: '(00.1) dump log\n' } });
+    assert.deepEqual(await client.dump(plan, 100), {
+      code: 137,
+      signal: 'SIGKILL',
+      stderr: '',
+      log: '(00.1) dump log\n',
+      durationMs: 1,
+    });
+  });
+
+  it('leaks, cleanup, capture, kill', async () => {
+    const { client } = guest({
+      leaks: { stdout: '@leak mnt pid=77 comm=sleep x\nnoise\n' },
+      cleanup: { stdout: 'dirty mount:/run/mountlab/s1/root loop-device\n' },
+      capture: { stdout: '@task init pid=1\n' },
+      kill: { code: 2, stderr: 'labctl: no restored tree\n' },
+    });
+    assert.deepEqual(await client.leaks(plan, 100), {
+      ok: true,
+      leaks: [{ namespace: 'mnt', pid: 77, comm: 'sleep x' }],
+    });
+    assert.deepEqual(await client.cleanup(plan), {
+      ok: true,
+      code: 0,
+      dirty: 'mount:/run/mountlab/s1/root loop-device',
+    });
+    assert.deepEqual(await client.capture(plan, 100), { ok: true, text: '@task init pid=1\n' });
+    assert.deepEqual(await client.kill(plan), { ok: false, code: 2, stderr: 'labctl: no restored tree\n' });
+  });
+
+  it('missing paths and criu features', async () => {
+    const { client } = guest({ sh: { stdout: '/proc/nope\n' }, criu: { code: 1 } });
+    assert.deepEqual(await client.missingPaths(['/proc/sys', '/proc/nope']), ['/proc/nope']);
+    assert.equal(await client.criuFeature('mnt_id'), false);
+  });
+});
