@@ -236,6 +236,33 @@ describe('@e2e vm/helper run-tree on this host, in private namespaces', function
     );
   });
 
+  it('stacks a filesystem on the root of a mount of its own superblock, as mount(8) 2.41 does (sysfs on sysfs)', () => {
+    // mount(2) refuses this with EBUSY; fsmount + move_mount, what libmount uses, allows it.
+    const r = runTree(
+      helper,
+      program(
+        [
+          'steps:',
+          '  - mkdir: /y',
+          '  - mount: {fstype: sysfs, source: sys-a, target: /y}',
+          '  - mount: {fstype: sysfs, source: sys-b, target: /y, options: "ro,nosuid"}',
+          'expect: identical',
+          '',
+        ].join('\n'),
+      ),
+    );
+    assert.equal(r.err, '');
+    const y = task(r.capture, 'init').mounts.filter((m) => m.mountPoint === '/y');
+    assert.deepEqual(
+      y.map((m) => [m.fsType, m.mountOptions[0], m.mountOptions.includes('nosuid')]),
+      [
+        ['sysfs', 'rw', false],
+        ['sysfs', 'ro', true],
+      ],
+    );
+    assert.equal(`${y[0]!.major}:${y[0]!.minor}`, `${y[1]!.major}:${y[1]!.minor}`, 'one superblock, mounted twice');
+  });
+
   it('reports a failing step as `failed N 1 ERRNO`, with the step on stderr, and goes no further', () => {
     const r = runTree(
       helper,

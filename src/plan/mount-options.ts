@@ -25,10 +25,11 @@
  * - A new filesystem (hook_mount.c hook_create_mount) gets ro/rw and the
  *   superblock flags (sync, dirsync, mand, lazytime) through fsconfig, the
  *   per-mount flags through mount_setattr on the detached mount, then is
- *   attached. The executor does it with one mount(2): MS_RDONLY sets both
- *   the superblock's and the mount's ro, as "ro" does in both calls; the
- *   filesystem options go as the data string, which the kernel splits at
- *   commas into the same fsconfig parameters (generic_parse_monolithic).
+ *   attached. The executor does the same (vm/helper/plan-run.c new_mount),
+ *   from mount(2)-style flags and data: MS_RDONLY is "ro" in both calls,
+ *   the data string is split at commas into one fsconfig per option. Not
+ *   one mount(2): it refuses a filesystem stacked on the root of a mount
+ *   of its own superblock (sysfs on /sys), which mount(8) builds.
  *   silent/loud and iversion/noiversion are in the Linux map but
  *   hook_mount.c passes them to no syscall, so they are dropped here too.
  * - A bind with per-mount flags (`-o bind,ro`) is one open_tree(CLONE) +

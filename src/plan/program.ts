@@ -73,7 +73,11 @@ export type Op =
   | { op: 'unlink'; path: string }
   | { op: 'rmdir'; path: string }
   | { op: 'chdir'; path: string }
-  /** A new filesystem: mount(2) with the target resolved by realpath(3). */
+  /**
+   * A new filesystem, made as libmount makes it (fsopen, fsconfig, fsmount,
+   * move_mount; mount(2) where the kernel lacks them), on the target
+   * resolved by realpath(3).
+   */
   | { op: 'mount'; source: string; target: string; fstype: string; flags: number; data: string }
   /**
    * A bind (rbind: with submounts) of the resolved source on the resolved

@@ -24,6 +24,71 @@ extern const size_t namespaces_count;
 /* "EINVAL", ... or "errnoN". */
 const char *errno_name(int e);
 
+/* ---- the new mount API, for headers that lack it (linux/mount.h) ------- */
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432
+#endif
+#ifndef SYS_fspick
+#define SYS_fspick 433
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#define ML_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define ML_MOVE_MOUNT_SET_GROUP 0x00000100
+#define ML_OPEN_TREE_CLONE 1
+#define ML_OPEN_TREE_CLOEXEC O_CLOEXEC /* expanded where fcntl.h is included */
+#define ML_AT_EMPTY_PATH 0x1000
+#define ML_AT_RECURSIVE 0x8000
+#define ML_UMOUNT_NOFOLLOW 0x8
+#define ML_RESOLVE_IN_ROOT 0x10
+#define ML_FSOPEN_CLOEXEC 0x1
+#define ML_FSMOUNT_CLOEXEC 0x1
+#define ML_FSPICK_CLOEXEC 0x1
+#define ML_FSPICK_NO_AUTOMOUNT 0x4
+#define ML_FSPICK_EMPTY_PATH 0x8
+#define ML_FSCONFIG_SET_FLAG 0
+#define ML_FSCONFIG_SET_STRING 1
+#define ML_FSCONFIG_CMD_CREATE 6
+#define ML_FSCONFIG_CMD_RECONFIGURE 7
+
+#define ATTR_RDONLY 0x1
+#define ATTR_NOSUID 0x2
+#define ATTR_NODEV 0x4
+#define ATTR_NOEXEC 0x8
+#define ATTR_ATIME 0x70
+#define ATTR_RELATIME 0x0
+#define ATTR_NOATIME 0x10
+#define ATTR_STRICTATIME 0x20
+#define ATTR_NODIRATIME 0x80
+#define ATTR_NOSYMFOLLOW 0x200000
+
+struct ml_mount_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
 /* ---- the program (plan-wire.c) ---------------------------------------- */
 
 enum op_kind {

@@ -38,43 +38,6 @@
 
 #include "helper.h"
 
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_fsconfig
-#define SYS_fsconfig 431
-#endif
-#ifndef SYS_fspick
-#define SYS_fspick 433
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
-#define ML_OPEN_TREE_CLOEXEC O_CLOEXEC
-#define ML_AT_EMPTY_PATH 0x1000
-#define ML_AT_RECURSIVE 0x8000
-#define ML_FSPICK_CLOEXEC 0x1
-#define ML_FSPICK_NO_AUTOMOUNT 0x4
-#define ML_FSPICK_EMPTY_PATH 0x8
-#define ML_FSCONFIG_SET_FLAG 0
-#define ML_FSCONFIG_SET_STRING 1
-#define ML_FSCONFIG_CMD_RECONFIGURE 7
-
-#define ATTR_RDONLY 0x1
-#define ATTR_NOSUID 0x2
-#define ATTR_NODEV 0x4
-#define ATTR_NOEXEC 0x8
-#define ATTR_ATIME 0x70
-#define ATTR_RELATIME 0x0
-#define ATTR_NOATIME 0x10
-#define ATTR_STRICTATIME 0x20
-#define ATTR_NODIRATIME 0x80
-#define ATTR_NOSYMFOLLOW 0x200000
-
-struct ml_mount_attr {
-	uint64_t attr_set, attr_clr, propagation, userns_fd;
-};
-
 enum kind { K_VFS, K_SUPERBLOCK, K_PROPAGATION, K_OPERATION, K_IGNORED, K_USERSPACE_ACTION, K_FILESYSTEM };
 static const char *const kind_names[] = {
 	"vfs", "superblock", "propagation", "operation", "ignored", "userspace-action", "filesystem",

@@ -108,27 +108,6 @@
 
 #include "helper.h"
 
-#ifndef SYS_move_mount
-#define SYS_move_mount 429
-#endif
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#define ML_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#define ML_MOVE_MOUNT_SET_GROUP 0x00000100
-#define ML_OPEN_TREE_CLONE 1
-#define ML_AT_RECURSIVE 0x8000
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
-#define ML_RESOLVE_IN_ROOT 0x10
-
 struct ml_open_how {
 	uint64_t flags, mode, resolve;
 };
