@@ -15,11 +15,20 @@ export interface EngineRun {
 }
 
 export async function criuDump(guest: GuestClient, plan: GuestPlan, pid: number): Promise<EngineRun> {
-  return finish('dump', await guest.dump(plan, pid));
+  return judgeDump(await guest.dump(plan, pid));
 }
 
 export async function criuRestore(guest: GuestClient, plan: GuestPlan): Promise<EngineRun> {
-  const answer = await guest.restore(plan);
+  return judgeRestore(await guest.restore(plan));
+}
+
+/** What a dump the guest ran says: ok, or how it failed. */
+export function judgeDump(answer: CriuAnswer): EngineRun {
+  return finish('dump', answer);
+}
+
+/** What a restore the guest ran says; a restore that names no restored tree failed. */
+export function judgeRestore(answer: CriuAnswer & { pid?: number }): EngineRun {
   const run = finish('restore', answer);
   if (run.ok && answer.pid !== undefined) run.pid = answer.pid;
   else if (run.ok) {

@@ -6,12 +6,12 @@ import type { Difference } from '../compare/compare.js';
 import { compareWithDropped, setAside } from '../compare/dropped-mounts.js';
 import { judgeFdProbes, planFdProbes } from '../compare/fd-probe.js';
 import { judgePropagationProbes, planPropagationProbes } from '../compare/propagation-probe.js';
-import { criuDump, criuRestore, type EngineRun } from '../engine/criu.js';
+import { criuRestore, judgeDump, judgeRestore, type EngineRun } from '../engine/criu.js';
 import { kernelTrouble, logExcerpt } from '../engine/criu-log.js';
 import { compileScenario } from '../plan/compile.js';
 import { executorFromEnv, type Executor } from '../plan/executor-choice.js';
 import type { GuestPlan } from '../plan/plan.js';
-import type { GuestClient } from '../target/guest-client.js';
+import type { Answer, BuildAnswer, EngineAnswer, GuestClient, Leak, SetupAnswer } from '../target/guest-client.js';
 import type { Reporter } from '../report/reporter.js';
 import type { Guest } from './guest.js';
 import {
@@ -119,17 +119,24 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
   };
 
   let current: Phase = 'setup';
-  const phase = async <T>(p: Phase, fn: () => Promise<T>): Promise<T> => {
+  /**
+   * Runs and times phase `p`. A phase whose guest call also ran the phases
+   * after it (build, engine) gives their guest-measured time as `later`:
+   * its own time is the call's less theirs, the round trip included.
+   * `ms`, when given, is the phase's time as the guest measured it.
+   */
+  const phase = async <T>(p: Phase, fn: () => Promise<T>, time: { later?: () => number; ms?: number } = {}) => {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     current = p;
     ctx.reporter.onPhase?.(run.name, ctx.cell, p);
     const t0 = Date.now();
+    const took = () => time.ms ?? Math.max(0, Date.now() - t0 - (time.later?.() ?? 0));
     try {
       const v = await fn();
-      phases.push({ phase: p, ms: Date.now() - t0, ok: true });
+      phases.push({ phase: p, ms: took(), ok: true });
       return v;
     } catch (e) {
-      phases.push({ phase: p, ms: Date.now() - t0, ok: false });
+      phases.push({ phase: p, ms: took(), ok: false });
       throw e;
     }
   };
@@ -138,26 +145,54 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
   try {
     const unmet = await unmetRequirement(client, t.facts, s);
     if (unmet) throw new Verdict('skip', unmet, 'setup');
-    const pid = await phase('setup', () => setup(client, plan, save));
-    const before = await phase('capture-before', async () => {
-      if (plan.leak.length) {
-        const l = await client.leak(plan, pid);
-        if (!l.ok)
-          throw new Verdict('error', `cannot start the task that leaks ${plan.leak.join(',')}: ${l.stderr.trim()}`);
-      }
-      result.leaks = await findLeaks(client, plan, pid);
-      return capture(client, pid, plan);
-    });
+    // One guest call: setup, the leaking task, the leak scan, the capture.
+    let built: BuildAnswer | undefined;
+    const pid = await phase(
+      'setup',
+      async () => {
+        built = await client.build(plan);
+        return setup(built.setup, plan, save);
+      },
+      { later: () => built?.captureMs ?? 0 },
+    );
+    const before = await phase(
+      'capture-before',
+      async () => {
+        const b = built!;
+        if (b.leak && !b.leak.ok)
+          throw new Verdict(
+            'error',
+            `cannot start the task that leaks ${plan.leak.join(',')}: ${b.leak.stderr.trim()}`,
+          );
+        result.leaks = leakSentences(answered(b.leaks, 'the leak scan'));
+        return captured(answered(b.capture, 'the capture'));
+      },
+      { ms: built!.captureMs },
+    );
     await save(SCENARIO_FILES.before, before.text, 'latin1');
     if (ctx.stopAfter === 'capture-before')
       throw new Verdict('pass', 'built and captured; stopped before the dump as asked', 'capture-before');
-    const dump = await phase('dump', () => criuDump(client, plan, pid));
+    // One guest call: dump, restore, the capture of the restored tree.
+    let engine: EngineAnswer | undefined;
+    const dump = await phase(
+      'dump',
+      async () => {
+        engine = await client.engine(plan, pid);
+        return judgeDump(engine.dump);
+      },
+      { later: () => (engine?.restore?.durationMs ?? 0) + (engine?.captureMs ?? 0) },
+    );
     await save(SCENARIO_FILES.dumpLog, dump.log);
     engineVerdict(dump, expectation, 'dump');
-    const restore = await phase('restore', () => criuRestore(client, plan));
+    const ran = engine!;
+    const restore = await phase('restore', async () => judgeRestore(answered(ran.restore, 'the restore')), {
+      ms: ran.restore?.durationMs ?? 0,
+    });
     await save(SCENARIO_FILES.restoreLog, restore.log);
     engineVerdict(restore, expectation, 'restore');
-    const after = await phase('capture-after', () => capture(client, restore.pid!, plan));
+    const after = await phase('capture-after', async () => captured(answered(ran.capture, 'the capture')), {
+      ms: ran.captureMs,
+    });
     await save(SCENARIO_FILES.after, after.text, 'latin1');
     await phase('compare', async () => {
       const cmp = compareWithDropped(before.capture, after.capture, dropped);
@@ -253,13 +288,13 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
   return result;
 }
 
+/** The tree's init pid from what setup answered, or the verdict on why it is not there. */
 async function setup(
-  client: GuestClient,
+  r: SetupAnswer,
   plan: GuestPlan,
   save: (n: string, c: string, e?: BufferEncoding) => Promise<void>,
 ): Promise<number> {
   if (plan.outsideScript && plan.executor === 'bash') await save(SCENARIO_FILES.outsideScript, plan.outsideScript);
-  const r = await client.setup(plan);
   if (r.ok) return r.pid;
   await save(SCENARIO_FILES.setupErr, r.stderr);
   const stderrTail = r.stderr.trim().split('\n').slice(-5).join('\n');
@@ -319,9 +354,18 @@ export function lastMessage(stderr: string): string {
 }
 
 async function capture(client: GuestClient, pid: number, plan: GuestPlan): Promise<{ capture: Capture; text: string }> {
-  const r = await client.capture(plan, pid);
+  return captured(await client.capture(plan, pid));
+}
+
+function captured(r: Answer<{ text: string }>): { capture: Capture; text: string } {
   if (!r.ok) throw new Verdict('error', `capture failed: ${r.stderr.trim()}`);
   return { capture: parseCapture(r.text, 'guest capture'), text: r.text };
+}
+
+/** A part of a batched call that the guest should have run, since the part before it succeeded. */
+function answered<T>(part: T | undefined, what: string): T {
+  if (part === undefined) throw new Error(`the guest did not run ${what}`);
+  return part;
 }
 
 /** Decides what a failed or successful engine phase means under the expectation. */
@@ -381,8 +425,7 @@ async function probe(
 }
 
 /** Tasks outside the tree sharing its namespaces, said in a line each. */
-async function findLeaks(client: GuestClient, plan: GuestPlan, pid: number): Promise<string[]> {
-  const r = await client.leaks(plan, pid);
+function leakSentences(r: Answer<{ leaks: Leak[] }>): string[] {
   if (!r.ok) throw new Verdict('error', `cannot look for namespace leaks: ${r.stderr.trim()}`);
   return r.leaks.map(
     (l) => `the tree's ${l.namespace} namespace is shared with pid ${l.pid} (${l.comm}), outside the tree`,

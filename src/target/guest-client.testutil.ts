@@ -1,4 +1,4 @@
-import type { GuestClient } from './guest-client.js';
+import { buildInSteps, engineInSteps, type GuestClient } from './guest-client.js';
 
 const CAPTURE = '@task init pid=PID mntns=1 cwd=/ root=/\n1 0 0:21 / / rw - tmpfs w rw\n';
 
@@ -8,7 +8,10 @@ const CAPTURE = '@task init pid=PID mntns=1 cwd=/ root=/\n1 0 0:21 / / rw - tmpf
  * /proc/nope and every criu feature. Tests replace the calls they need.
  */
 export function fakeGuestClient(overrides: Partial<GuestClient> = {}): GuestClient {
-  return {
+  const client: GuestClient = {
+    // Made of the single calls as they are when called, so that a test replaces those alone.
+    build: (plan) => buildInSteps(client, plan),
+    engine: (plan, pid) => engineInSteps(client, plan, pid),
     setup: async () => ({ ok: true, pid: 100 }),
     leak: async () => ({ ok: true }),
     leaks: async () => ({ ok: true, leaks: [] }),
@@ -23,4 +26,5 @@ export function fakeGuestClient(overrides: Partial<GuestClient> = {}): GuestClie
     criuFeature: async () => true,
     ...overrides,
   };
+  return client;
 }

@@ -14,6 +14,13 @@ import type { GuestPlan } from '../plan/plan.js';
 export interface GuestClient {
   /** Builds the scenario root and the tree, and waits until every task holds. */
   setup(plan: GuestPlan): Promise<SetupAnswer>;
+  /**
+   * In one call: setup, then the leaking task (when plan.leak has
+   * namespaces), the leak scan and the capture of the ready tree.
+   */
+  build(plan: GuestPlan): Promise<BuildAnswer>;
+  /** In one call: dump, restore and the capture of the restored tree. */
+  engine(plan: GuestPlan, pid: number): Promise<EngineAnswer>;
   /** A task outside the tree joins plan.leak's namespaces of `pid` (seed 003). */
   leak(plan: GuestPlan, pid: number): Promise<Done>;
   /** Tasks outside the tree sharing one of its namespaces. */
@@ -71,6 +78,28 @@ export type SetupFailure =
   /** Anything else: what the setup call itself said, or its exit status. */
   | { kind: 'other'; message: string };
 
+/**
+ * What build did, each part after the one before it succeeded; times are
+ * measured in the guest.
+ */
+export interface BuildAnswer {
+  setup: SetupAnswer;
+  setupMs: number;
+  leak?: Done;
+  leaks?: Answer<{ leaks: Leak[] }>;
+  capture?: Answer<{ text: string }>;
+  /** The leaking task, the leak scan and the capture together: the capture-before phase. */
+  captureMs: number;
+}
+
+/** What engine did, each part after the one before it succeeded (durationMs measured in the guest). */
+export interface EngineAnswer {
+  dump: CriuAnswer;
+  restore?: CriuAnswer & { pid?: number };
+  capture?: Answer<{ text: string }>;
+  captureMs: number;
+}
+
 /** One criu run, as engine/criu.ts classifies it. */
 export interface CriuAnswer {
   /** criu's exit status; 124/137 when the guest's limit killed it. */
@@ -97,4 +126,35 @@ export interface CleanupAnswer {
   code: number;
   /** What was left behind (a task, a mount, a loop device), when something was. */
   dirty?: string;
+}
+
+type Calls = Pick<GuestClient, 'setup' | 'leak' | 'leaks' | 'capture' | 'dump' | 'restore'>;
+
+/** build made of the single calls, timed on the host: what a client without a batched call does. */
+export async function buildInSteps(c: Calls, plan: GuestPlan): Promise<BuildAnswer> {
+  let t0 = Date.now();
+  const setup = await c.setup(plan);
+  const setupMs = Date.now() - t0;
+  t0 = Date.now();
+  const answer: BuildAnswer = { setup, setupMs, captureMs: 0 };
+  if (!setup.ok) return answer;
+  if (plan.leak.length) {
+    answer.leak = await c.leak(plan, setup.pid);
+    if (!answer.leak.ok) return { ...answer, captureMs: Date.now() - t0 };
+  }
+  answer.leaks = await c.leaks(plan, setup.pid);
+  if (answer.leaks.ok) answer.capture = await c.capture(plan, setup.pid);
+  return { ...answer, captureMs: Date.now() - t0 };
+}
+
+/** engine made of the single calls, timed on the host. */
+export async function engineInSteps(c: Calls, plan: GuestPlan, pid: number): Promise<EngineAnswer> {
+  const dump = await c.dump(plan, pid);
+  if (dump.code !== 0 || dump.signal !== undefined) return { dump, captureMs: 0 };
+  const restore = await c.restore(plan);
+  if (restore.code !== 0 || restore.signal !== undefined || restore.pid === undefined)
+    return { dump, restore, captureMs: 0 };
+  const t0 = Date.now();
+  const capture = await c.capture(plan, restore.pid);
+  return { dump, restore, capture, captureMs: Date.now() - t0 };
 }

@@ -134,4 +134,109 @@ describe('labctl client: reads labctl text into typed answers', () => {
     assert.deepEqual(await client.missingPaths(['/proc/sys', '/proc/nope']), ['/proc/nope']);
     assert.equal(await client.criuFeature('mnt_id'), false);
   });
+
+  const frame = (call: string, code: number, ms: number, parts: [string, string][] = []) =>
+    `{"call":"${call}","code":${code},"ms":${ms}}\n` +
+    parts.map(([n, b]) => `{"attach":"${n}","bytes":${Buffer.byteLength(b, 'latin1')}}\n${b}\n`).join('');
+
+  it('build: setup, leak scan and capture from one call, with the guest-measured times', async () => {
+    const capture = '@task init pid=7 mntns=1 cwd=/ root=/\n1 0 0:21 / /caf\u00c3\u00a9 rw - tmpfs w rw\n';
+    const stdout =
+      'mountlab-frames 1\n' +
+      frame('setup', 0, 80, [['stdout', 'pid=7\n']]) +
+      frame('leaks', 0, 20, [
+        ['stdout', '@leak mnt pid=9 comm=sl\u00c3\u00a9ep\n'],
+        ['stderr', ''],
+      ]) +
+      frame('capture', 0, 30, [
+        ['stdout', capture],
+        ['stderr', ''],
+      ]);
+    const { client, asked } = guest({ build: { stdout } });
+    assert.deepEqual(await client.build(plan), {
+      setup: { ok: true, pid: 7 },
+      setupMs: 80,
+      captureMs: 50,
+      leaks: { ok: true, leaks: [{ namespace: 'mnt', pid: 9, comm: 'sl\u00e9ep' }] },
+      capture: { ok: true, text: capture },
+    });
+    assert.deepEqual(asked[0]!.argv.slice(1), ['build', 's1', '60', 'bash', '-']);
+    assert.equal(asked[0]!.opts.encoding, 'latin1');
+  });
+
+  it('build: a failed setup, with what the tree printed', async () => {
+    const stdout =
+      'mountlab-frames 1\n' +
+      frame('setup', 3, 80, [
+        ['stdout', 'setup-failed failed 2 32\nlast step 2\n'],
+        ['err', 'mount: /x: nope.\n'],
+      ]);
+    const { client } = guest({ build: { stdout } });
+    const b = await client.build(plan);
+    assert.deepEqual(b.setup, { ok: false, stderr: 'mount: /x: nope.\n', kind: 'step-failed', step: 2, rc: 32 });
+    assert.equal(b.capture, undefined);
+  });
+
+  it('engine: dump, restore and capture from one call; a failed dump ends it', async () => {
+    const stdout =
+      'mountlab-frames 1\n' +
+      frame('dump', 0, 900, [
+        ['log', '(00.1) dump log\n'],
+        ['stderr', ''],
+      ]) +
+      frame('restore', 0, 700, [
+        ['stdout', 'pid=200\n@@log\n(00.1) restore log\n'],
+        ['stderr', ''],
+      ]) +
+      frame('capture', 0, 30, [
+        ['stdout', '@task init pid=200\n'],
+        ['stderr', ''],
+      ]);
+    const { client, asked } = guest({ engine: { stdout } });
+    assert.deepEqual(await client.engine(plan, 100), {
+      dump: { code: 0, stderr: '', log: '(00.1) dump log\n', durationMs: 900 },
+      restore: { code: 0, stderr: '', log: '(00.1) restore log\n', durationMs: 700, pid: 200 },
+      capture: { ok: true, text: '@task init pid=200\n' },
+      captureMs: 30,
+    });
+    assert.deepEqual(asked[0]!.argv.slice(1, 7), ['engine', 's1', '100', '120', '120', '0']);
+    const failed = guest({
+      engine: {
+        stdout:
+          'mountlab-frames 1\n' +
+          frame('dump', 137, 120_000, [
+            ['log', '(00.1) pie: 1\n'],
+            ['stderr', ''],
+          ]),
+      },
+    });
+    assert.deepEqual(await failed.client.engine(plan, 100), {
+      dump: { code: 137, stderr: '', log: '(00.1) pie: 1\n', durationMs: 120_000 },
+      captureMs: 0,
+    });
+  });
+
+  it('engine: a capture that labctl ended before is a refused capture, with why', async () => {
+    const stdout =
+      'mountlab-frames 1\n' +
+      frame('dump', 0, 900, [
+        ['log', ''],
+        ['stderr', ''],
+      ]) +
+      frame('restore', 0, 700, [
+        ['stdout', 'pid=200\n@@log\n'],
+        ['stderr', ''],
+      ]);
+    const { client } = guest({ engine: { code: 1, stdout } });
+    assert.deepEqual((await client.engine(plan, 100)).capture, {
+      ok: false,
+      code: 1,
+      stderr: 'labctl ended (exit 1) before it',
+    });
+  });
+
+  it('build and engine: an answer that is not frames is a lab error', async () => {
+    const { client } = guest({ build: { code: 2, stdout: '', stderr: "labctl: unknown command 'build'\n" } });
+    await assert.rejects(client.build(plan), /unreadable .*unknown command 'build'/);
+  });
 });

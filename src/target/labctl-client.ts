@@ -1,7 +1,9 @@
 import { HELPER } from '../plan/steps.js';
 import type { ExecResult } from './exec.js';
 import { LABCTL } from './guest-facts.js';
-import type { CriuAnswer, GuestClient, Leak, Refused, SetupAnswer } from './guest-client.js';
+import type { GuestPlan } from '../plan/plan.js';
+import { type Frame, parseFrames } from './frames.js';
+import type { Answer, CriuAnswer, GuestClient, Leak, Refused, SetupAnswer } from './guest-client.js';
 import type { StartedTarget } from './target.js';
 
 /** The host's slack over a limit the guest enforces itself (`timeout --kill-after`). */
@@ -14,24 +16,93 @@ const refused = (r: ExecResult): Refused => ({ ok: false, code: r.code, stderr: 
  * its text output read here and nowhere else.
  */
 export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): GuestClient {
-  return {
+  const client: GuestClient = {
     async setup(plan) {
-      const limit = String(plan.limits.setup);
       const opts = { timeoutMs: plan.limits.setup * 1000 + 30_000, label: 'build topology' };
-      let r: ExecResult;
-      if (plan.executor === 'helper') {
-        if (!plan.program) throw new Error(`the plan of ${plan.scenario} has no program for the helper`);
-        // One round trip: labctl makes the root, takes the program on stdin and has the helper build it.
-        r = await t.exec([LABCTL, 'setup', plan.id, limit, 'helper'], { ...opts, stdin: plan.program.wire });
-      } else {
-        if (plan.outsideScript) await t.writeFile(`/run/mountlab/${plan.id}/outside.sh`, plan.outsideScript);
-        // One round trip: labctl makes the root, takes tree.sh on stdin and waits for the tree.
-        r = await t.exec([LABCTL, 'setup', plan.id, limit], { ...opts, stdin: plan.treeScript });
-      }
-      const pid = r.stdout.match(/^pid=(\d+)$/m);
-      if (r.code === 0 && pid) return { ok: true, pid: Number(pid[1]) };
+      // One round trip: labctl makes the root, takes the tree on stdin and waits for it.
+      const r = await t.exec([LABCTL, 'setup', plan.id, String(plan.limits.setup), ...executorArg(plan)], {
+        ...opts,
+        stdin: await treeInput(plan),
+      });
+      const pid = setupPid(r);
+      if (pid !== undefined) return { ok: true, pid };
       const err = await t.exec([LABCTL, 'err', plan.id], { timeoutMs: 10_000, label: 'read setup errors' });
       return setupFailure(r, err.stdout);
+    },
+
+    async build(plan) {
+      const argv = [LABCTL, 'build', plan.id, String(plan.limits.setup), plan.executor, plan.leak.join(',') || '-'];
+      const r = await t.exec(argv, {
+        stdin: await treeInput(plan),
+        timeoutMs: (plan.limits.setup + plan.limits.capture) * 1000 + 60_000,
+        label: 'build topology and capture it',
+        encoding: 'latin1',
+      });
+      const frames = framesOf(r);
+      const setupFrame = frames.get('setup');
+      if (!setupFrame)
+        throw new Error(`labctl build said nothing of the setup: ${r.stderr.trim() || `exit ${r.code}`}`);
+      const setupRun = { code: setupFrame.code, stdout: part(setupFrame, 'stdout'), stderr: r.stderr, durationMs: 0 };
+      const pid = setupPid(setupRun);
+      const setup: SetupAnswer =
+        pid !== undefined ? { ok: true, pid } : setupFailure(setupRun, utf8(part(setupFrame, 'err')));
+      const captureMs = ['leak', 'leaks', 'capture'].reduce((ms, c) => ms + (frames.get(c)?.ms ?? 0), 0);
+      const leak = frames.get('leak');
+      const leaks = frames.get('leaks');
+      const capture = frames.get('capture');
+      return {
+        setup,
+        setupMs: setupFrame.ms,
+        captureMs,
+        ...(leak
+          ? { leak: leak.code === 0 ? { ok: true } : refusedFrame(leak) }
+          : setup.ok && plan.leak.length
+            ? { leak: cutShort(r) }
+            : {}),
+        ...(leaks
+          ? { leaks: leakAnswer(leaks) }
+          : setup.ok && (!plan.leak.length || leak?.code === 0)
+            ? { leaks: cutShort(r) }
+            : {}),
+        ...(capture ? { capture: captureAnswer(capture) } : leaks?.code === 0 ? { capture: cutShort(r) } : {}),
+      };
+    },
+
+    async engine(plan, pid) {
+      const { dump, restore, capture } = plan.limits;
+      const { dumpArgs, restoreArgs } = plan.criu;
+      const argv = [LABCTL, 'engine', plan.id, String(pid), String(dump), String(restore), String(dumpArgs.length)];
+      const r = await t.exec([...argv, ...dumpArgs, ...restoreArgs], {
+        timeoutMs: (dump + restore + capture) * 1000 + 2 * HOST_SLACK_MS,
+        label: 'criu dump and restore',
+        encoding: 'latin1',
+      });
+      const frames = framesOf(r);
+      const d = frames.get('dump');
+      if (!d) throw new Error(`labctl engine said nothing of the dump: ${r.stderr.trim() || `exit ${r.code}`}`);
+      const dumped: CriuAnswer = {
+        code: d.code,
+        stderr: utf8(part(d, 'stderr')),
+        log: utf8(part(d, 'log')),
+        durationMs: d.ms,
+      };
+      const rs = frames.get('restore');
+      const c = frames.get('capture');
+      return {
+        dump: dumped,
+        ...(rs
+          ? {
+              restore: restoreAnswer({
+                code: rs.code,
+                stdout: utf8(part(rs, 'stdout')),
+                stderr: utf8(part(rs, 'stderr')),
+                durationMs: rs.ms,
+              }),
+            }
+          : {}),
+        ...(c ? { capture: captureAnswer(c) } : rs?.code === 0 ? { capture: cutShort(r) } : {}),
+        captureMs: c?.ms ?? 0,
+      };
     },
 
     async leak(plan, pid) {
@@ -44,13 +115,7 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
 
     async leaks(plan, pid) {
       const r = await t.exec([LABCTL, 'leaks', plan.id, String(pid)], { timeoutMs: 30_000, label: 'look for leaks' });
-      if (r.code !== 0) return refused(r);
-      const leaks: Leak[] = r.stdout
-        .split('\n')
-        .map((l) => l.match(/^@leak (\S+) pid=(\d+) comm=(.*)$/))
-        .filter((m): m is RegExpMatchArray => m !== null)
-        .map((m) => ({ namespace: m[1]!, pid: Number(m[2]), comm: m[3]! }));
-      return { ok: true, leaks };
+      return r.code === 0 ? { ok: true, leaks: parseLeaks(r.stdout) } : refused(r);
     },
 
     async capture(plan, pid) {
@@ -76,11 +141,7 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
         timeoutMs: plan.limits.restore * 1000 + HOST_SLACK_MS,
         label: 'criu restore',
       });
-      // "pid=N" (on success), a line "@@log", then the restore log.
-      const at = r.stdout.indexOf('@@log\n');
-      const head = at >= 0 ? r.stdout.slice(0, at) : r.stdout;
-      const pid = head.match(/^pid=(\d+)$/m);
-      return { ...criuAnswer(r, at >= 0 ? r.stdout.slice(at + 6) : ''), ...(pid ? { pid: Number(pid[1]) } : {}) };
+      return restoreAnswer(r);
     },
 
     async probePropagation(plan, input, count) {
@@ -130,6 +191,70 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
       return r.code === 0;
     },
   };
+  return client;
+
+  /** What builds the tree: tree.sh on stdin (outside.sh written first), or the helper's program. */
+  async function treeInput(plan: GuestPlan): Promise<string> {
+    if (plan.executor === 'helper') {
+      if (!plan.program) throw new Error(`the plan of ${plan.scenario} has no program for the helper`);
+      return plan.program.wire;
+    }
+    if (plan.outsideScript) await t.writeFile(`/run/mountlab/${plan.id}/outside.sh`, plan.outsideScript);
+    return plan.treeScript;
+  }
+}
+
+const executorArg = (plan: GuestPlan): string[] => (plan.executor === 'helper' ? ['helper'] : []);
+
+const setupPid = (r: Pick<ExecResult, 'code' | 'stdout'>): number | undefined => {
+  const pid = r.stdout.match(/^pid=(\d+)$/m);
+  return r.code === 0 && pid ? Number(pid[1]) : undefined;
+};
+
+/** Frames by call; a guest that could not frame its answer is a lab error. */
+function framesOf(r: ExecResult): Map<string, Frame> {
+  try {
+    return new Map(parseFrames(r.stdout).map((f) => [f.call, f]));
+  } catch (e) {
+    throw new Error(`labctl's answer is unreadable (${(e as Error).message}): ${r.stderr.trim() || `exit ${r.code}`}`);
+  }
+}
+
+const part = (f: Frame, name: string) => f.attachments.get(name) ?? '';
+/** Frames are read as latin1; text that was read as UTF-8 before is decoded again. */
+const utf8 = (latin1: string) => Buffer.from(latin1, 'latin1').toString('utf8');
+
+/** A part the guest should have run next and did not: labctl itself ended (its own stderr says why). */
+function cutShort(r: ExecResult): Refused {
+  return { ok: false, code: r.code, stderr: r.stderr.trim() || `labctl ended (exit ${r.code}) before it` };
+}
+
+function refusedFrame(f: Frame): Refused {
+  return { ok: false, code: f.code, stderr: utf8(part(f, 'stderr')) };
+}
+
+function leakAnswer(f: Frame): Answer<{ leaks: Leak[] }> {
+  return f.code === 0 ? { ok: true, leaks: parseLeaks(utf8(part(f, 'stdout'))) } : refusedFrame(f);
+}
+
+function captureAnswer(f: Frame): Answer<{ text: string }> {
+  return f.code === 0 ? { ok: true, text: part(f, 'stdout') } : refusedFrame(f);
+}
+
+/** labctl restore's stdout: "pid=N" (on success), a line "@@log", then the restore log. */
+function restoreAnswer(r: ExecResult): CriuAnswer & { pid?: number } {
+  const at = r.stdout.indexOf('@@log\n');
+  const head = at >= 0 ? r.stdout.slice(0, at) : r.stdout;
+  const pid = head.match(/^pid=(\d+)$/m);
+  return { ...criuAnswer(r, at >= 0 ? r.stdout.slice(at + 6) : ''), ...(pid ? { pid: Number(pid[1]) } : {}) };
+}
+
+function parseLeaks(text: string): Leak[] {
+  return text
+    .split('\n')
+    .map((l) => l.match(/^@leak (\S+) pid=(\d+) comm=(.*)$/))
+    .filter((m): m is RegExpMatchArray => m !== null)
+    .map((m) => ({ namespace: m[1]!, pid: Number(m[2]), comm: m[3]! }));
 }
 
 function criuAnswer(r: ExecResult, log: string): CriuAnswer {

@@ -150,6 +150,17 @@ int run_tree(int argc, char **argv);
 int run_outside(int argc, char **argv);
 int plan_echo(int argc, char **argv);
 
+/* ---- captures and batched calls (mountlab-helper.c, batch.c) ---------- */
+
+/* The capture format (src/capture/capture-file.ts) of the tree whose init is PID, on stdout. */
+int capture_tree(int pid);
+/* "@leak NS pid=N comm=C" lines on stdout: tasks outside the tree (and EXCL) in its namespaces. */
+int scan_leaks(int pid, int nexcl, char **excl);
+int build_rest(int argc, char **argv);
+int engine(int argc, char **argv);
+/* The live propagation probes (probe.c). */
+int probe(int argc, char **argv);
+
 /* ---- mount options (mount-options.c) ---------------------------------- */
 
 /* Why an operation failed, for the status line and stderr. */

@@ -122,7 +122,8 @@ static int usage(void) {
 			" open FD FLAGS MODE OFFSET PATH -- CMD... | unshare NSLIST -- CMD... | capture PID |"
 			" leaks PID [EXCLUDE...] | fd-probe (lines on stdin) | pivot-root NEW PUT_OLD |"
 			" run-tree ROOT [PLAN|-] [--status-fd N] | run-outside ROOT [PLAN|-] [--status-fd N] |"
-			" plan-echo [PLAN|-] | classify-options OPTION...\n");
+			" plan-echo [PLAN|-] | classify-options OPTION... | build-rest ID RC T0 LEAK |"
+			" engine ID PID DUMP_LIMIT RESTORE_LIMIT NDUMP ARGS... | probe ID (lines on stdin)\n");
 	return 2;
 }
 
@@ -941,7 +942,7 @@ static void collect_tree(int pid, int *tree, int *n, int max) {
 /* Prints "@leak NS pid=N comm=C" for every task outside the tree that
  * shares one of the tree's own namespaces: seed 003's "leaks". Namespaces
  * the tree shares with the guest's PID 1 are the host's, not the tree's. */
-static int leaks(int pid, int nexcl, char **excl) {
+int scan_leaks(int pid, int nexcl, char **excl) {
 	static const char *kinds[] = {"mnt", "uts", "ipc", "net", "pid", "cgroup", "user", "time"};
 	static int tree[4096];
 	int n = 0;
@@ -988,6 +989,12 @@ static int pivot_root(const char *new_root, const char *put_old) {
 	return 0;
 }
 
+int capture_tree(int pid) {
+	capture_task(pid, "init", 0);
+	capture_outside();
+	return ferror(stdout) ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2)
 		return usage();
@@ -1006,7 +1013,7 @@ int main(int argc, char **argv) {
 		int pid = atoi(argv[2]);
 		if (pid <= 0)
 			return usage();
-		return leaks(pid, argc - 3, argv + 3);
+		return scan_leaks(pid, argc - 3, argv + 3);
 	}
 	if (!strcmp(cmd, "fd-probe") && argc == 2)
 		return fd_probe();
@@ -1022,9 +1029,13 @@ int main(int argc, char **argv) {
 		int pid = atoi(argv[2]);
 		if (pid <= 0)
 			return usage();
-		capture_task(pid, "init", 0);
-		capture_outside();
-		return ferror(stdout) ? 1 : 0;
+		return capture_tree(pid);
 	}
+	if (!strcmp(cmd, "build-rest"))
+		return build_rest(argc - 1, argv + 1);
+	if (!strcmp(cmd, "engine"))
+		return engine(argc - 1, argv + 1);
+	if (!strcmp(cmd, "probe"))
+		return probe(argc - 1, argv + 1);
 	return usage();
 }
