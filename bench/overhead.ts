@@ -8,7 +8,10 @@
  *      `criu restore -d -D DIR --root ROOT` with the scenario's flags, kills
  *      the restored tree and unmounts: nothing else (no capture, compare,
  *      probes, leak check or reports). tree.sh is uploaded beforehand,
- *      untimed.
+ *      untimed;
+ *  (c) the same bare script with the fastest way to build the tree: the
+ *      helper's run-tree on the program (uploaded beforehand), as the lab
+ *      runs it, without labctl around it.
  * Prints both, per phase where they match, and the difference.
  *
  *   npx tsc -p . && node dist/bench/overhead.js [--reps 3] [scenario paths...]
@@ -25,6 +28,7 @@ import { join } from 'node:path';
 import { VmTarget, type StartedVm } from '../src/target/vm/vm-target.js';
 import { compileScenario } from '../src/plan/compile.js';
 import { shJoin } from '../src/plan/shell.js';
+import { HELPER } from '../src/plan/steps.js';
 import type { LoadedScenario } from '../src/scenario/load.js';
 import { runCorpus } from '../src/run/runner.js';
 import { Reporters } from '../src/report/reporter.js';
@@ -45,7 +49,7 @@ const paths = rest.length ? rest : ['scenarios/propagation/slave-chain-3.yaml', 
  * The bare script: labctl's way of building the tree, criu dump and restore, teardown; phases timed with
  * $EPOCHREALTIME.
  */
-function bareScript(id: string, dumpArgs: string[], restoreArgs: string[]): string {
+function bareScript(id: string, dumpArgs: string[], restoreArgs: string[], kind: BareKind): string {
   const W = `/run/bare/${id}`;
   const rargs = restoreArgs.map((a) => a.replaceAll('@ROOT@', `${W}/root`));
   return [
@@ -65,8 +69,11 @@ function bareScript(id: string, dumpArgs: string[], restoreArgs: string[]): stri
     'mkdir -p "$W/root" "$W/img" "$W/upper" "$W/work"',
     'mount --make-private -t overlay -o "lowerdir=/,upperdir=$W/upper,workdir=$W/work,xino=on" bare-root "$W/root"',
     'mkfifo "$W/status"',
-    'ML_ROOT="$W/root" setsid unshare -m -p --fork --propagation unchanged ' +
-      'bash -c "$(cat "$W/tree.sh")" mountlab init 0 9>"$W/status" </dev/null >/dev/null 2>"$W/tree.err" &',
+    kind === 'bash'
+      ? 'ML_ROOT="$W/root" setsid unshare -m -p --fork --propagation unchanged ' +
+        'bash -c "$(cat "$W/tree.sh")" mountlab init 0 9>"$W/status" </dev/null >/dev/null 2>"$W/tree.err" &'
+      : // The fastest path there is: the helper's run-tree, as the lab runs it, without labctl around it.
+        `setsid ${HELPER} run-tree "$W/root" "$W/plan" 9>"$W/status" </dev/null >/dev/null 2>"$W/tree.err" &`,
     'upid=$!',
     'while IFS= read -r line; do case $line in ready) break ;; ' +
       'failed*) echo "tree: $line" >&2; cat "$W/tree.err" >&2; exit 3 ;; esac; done < "$W/status"',
@@ -91,15 +98,19 @@ function bareScript(id: string, dumpArgs: string[], restoreArgs: string[]): stri
   ].join('\n');
 }
 
+/** The bare script's way of building the tree: bash running tree.sh, or the helper's run-tree running the program. */
+type BareKind = 'bash' | 'helper';
+
 interface Bare {
   wallMs: number;
   phases: Record<string, number>;
 }
 
-async function runBare(vm: StartedVm, s: LoadedScenario, id: string): Promise<Bare> {
-  const plan = compileScenario(s.scenario, { id, file: s.file });
-  await vm.writeFile(`/run/bare/${id}/tree.sh`, plan.treeScript);
-  const script = bareScript(id, plan.criu.dumpArgs, plan.criu.restoreArgs);
+async function runBare(vm: StartedVm, s: LoadedScenario, id: string, kind: BareKind): Promise<Bare> {
+  const plan = compileScenario(s.scenario, { id, file: s.file, executor: kind });
+  if (kind === 'bash') await vm.writeFile(`/run/bare/${id}/tree.sh`, plan.treeScript);
+  else await vm.writeFile(`/run/bare/${id}/plan`, plan.program!.wire);
+  const script = bareScript(id, plan.criu.dumpArgs, plan.criu.restoreArgs, kind);
   const r = await vm.exec(['bash', '-c', script], { timeoutMs: 300_000, label: 'bare script' });
   if (r.code !== 0) {
     const lastErrors = r.stderr.trim().split('\n').slice(-6).join(' | ');
@@ -172,16 +183,21 @@ try {
   );
   let n = 0;
   // Warm-up: CRIU's first dump after boot is slow (cold caches); neither side should pay it.
-  await runBare(vm, scenarios[0]!, `w${n++}`);
+  await runBare(vm, scenarios[0]!, `w${n++}`, 'bash');
+  await runBare(vm, scenarios[0]!, `w${n++}`, 'helper');
   await runLab(vm, scenarios[0]!, join(dir, `lab-w`));
   const lab = new Map<string, Lab[]>();
   const bare = new Map<string, Bare[]>();
+  const bareHelper = new Map<string, Bare[]>();
   for (let rep = 0; rep < reps; rep++) {
     console.log(`rep ${rep + 1}: load ${loadContext()}`);
     for (const s of scenarios) {
       const name = s.scenario.name;
       const doLab = async () => lab.set(name, [...(lab.get(name) ?? []), await runLab(vm, s, join(dir, `lab-${rep}`))]);
-      const doBare = async () => bare.set(name, [...(bare.get(name) ?? []), await runBare(vm, s, `b${n++}`)]);
+      const doBare = async () => {
+        bare.set(name, [...(bare.get(name) ?? []), await runBare(vm, s, `b${n++}`, 'bash')]);
+        bareHelper.set(name, [...(bareHelper.get(name) ?? []), await runBare(vm, s, `b${n++}`, 'helper')]);
+      };
       if (rep % 2 === 0) {
         await doLab();
         await doBare();
@@ -191,9 +207,11 @@ try {
       }
       const l = lab.get(name)!.at(-1)!;
       const b = bare.get(name)!.at(-1)!;
+      const h = bareHelper.get(name)!.at(-1)!;
       console.log(
         `  ${name}: mountlab ${l.result.outcome} ${sec(l.wallMs)} (scenario ${sec(l.result.durationMs)}), ` +
-          `bare ${sec(b.wallMs)} (guest ${sec(b.phases['guest total']!)})`,
+          `bare bash ${sec(b.wallMs)} (guest ${sec(b.phases['guest total']!)}), ` +
+          `bare helper ${sec(h.wallMs)} (guest ${sec(h.phases['guest total']!)})`,
       );
     }
   }
@@ -205,29 +223,40 @@ try {
     const name = s.scenario.name;
     const ls = lab.get(name) ?? [];
     const bs = bare.get(name) ?? [];
+    const hs = bareHelper.get(name) ?? [];
     const bareP = (p: string) => med(bs.map((b) => b.phases[p] ?? NaN));
+    const helperP = (p: string) => med(hs.map((b) => b.phases[p] ?? NaN));
     console.log(
       `\n${name} (medians of ${ls.length}; mountlab phases are host-side, each one or more ssh commands; ` +
         'bare phases are guest-side, inside one ssh command)',
     );
-    console.log(`  ${'phase'.padEnd(26)}${'mountlab'.padEnd(10)}${'bare'.padEnd(10)}difference`);
-    const row = (label: string, a: number, b: number) => {
+    console.log(
+      `  ${'phase'.padEnd(26)}${'mountlab'.padEnd(10)}${'bare bash'.padEnd(11)}${'bare helper'.padEnd(13)}` +
+        'difference to bare helper',
+    );
+    const row = (label: string, a: number, b: number, h: number) => {
       const difference =
-        Number.isFinite(a) && Number.isFinite(b) ? sec(a - b) : Number.isFinite(a) ? `${sec(a)} (lab only)` : '';
-      console.log(`  ${label.padEnd(26)}${sec(a).padEnd(10)}${sec(b).padEnd(10)}${difference}`);
+        Number.isFinite(a) && Number.isFinite(h) ? sec(a - h) : Number.isFinite(a) ? `${sec(a)} (lab only)` : '';
+      console.log(`  ${label.padEnd(26)}${sec(a).padEnd(10)}${sec(b).padEnd(11)}${sec(h).padEnd(13)}${difference}`);
     };
-    row('setup (build the tree)', labPhase(ls, 'setup'), bareP('setup'));
-    row('capture-before + leaks', labPhase(ls, 'capture-before'), NaN);
-    row('dump', labPhase(ls, 'dump'), bareP('dump'));
-    row('restore', labPhase(ls, 'restore'), bareP('restore'));
-    row('capture-after', labPhase(ls, 'capture-after'), NaN);
-    row('compare', labPhase(ls, 'compare'), NaN);
-    row('probe', labPhase(ls, 'probe'), NaN);
-    row('cleanup', labPhase(ls, 'cleanup'), bareP('cleanup'));
+    const both = (p: string): [number, number] => [bareP(p), helperP(p)];
+    row('setup (build the tree)', labPhase(ls, 'setup'), ...both('setup'));
+    row('capture-before + leaks', labPhase(ls, 'capture-before'), NaN, NaN);
+    row('dump', labPhase(ls, 'dump'), ...both('dump'));
+    row('restore', labPhase(ls, 'restore'), ...both('restore'));
+    row('capture-after', labPhase(ls, 'capture-after'), NaN, NaN);
+    row('compare', labPhase(ls, 'compare'), NaN, NaN);
+    row('probe', labPhase(ls, 'probe'), NaN, NaN);
+    row('cleanup', labPhase(ls, 'cleanup'), ...both('cleanup'));
     const phaseSum = ls.map((l) => l.result.phases.reduce((a, x) => a + x.ms, 0));
-    row('between phases (host)', med(ls.map((l, i) => l.result.durationMs - phaseSum[i]!)), NaN);
-    row('scenario total', med(ls.map((l) => l.result.durationMs)), bareP('guest total'));
-    row('runCorpus / ssh wall', med(ls.map((l) => l.wallMs)), med(bs.map((b) => b.wallMs)));
+    row('between phases (host)', med(ls.map((l, i) => l.result.durationMs - phaseSum[i]!)), NaN, NaN);
+    row('scenario total', med(ls.map((l) => l.result.durationMs)), ...both('guest total'));
+    row(
+      'runCorpus / ssh wall',
+      med(ls.map((l) => l.wallMs)),
+      med(bs.map((b) => b.wallMs)),
+      med(hs.map((b) => b.wallMs)),
+    );
     const logKiB = (name: string) => (med(ls.map((l) => l.logs[name] ?? NaN)) / 1024).toFixed(0);
     console.log(
       `  CRIU logs (-v4) labctl prints for the host: dump.log ${logKiB('dump.log')} KiB, ` +
@@ -235,11 +264,13 @@ try {
     );
     const lw = med(ls.map((l) => l.wallMs));
     const bw = med(bs.map((b) => b.wallMs));
+    const hw = med(hs.map((b) => b.wallMs));
     const checksMs =
       labPhase(ls, 'capture-before') + labPhase(ls, 'capture-after') + labPhase(ls, 'compare') + labPhase(ls, 'probe');
     console.log(
-      `  => the lab costs ${sec(lw - bw)} more per scenario (${(lw / bw).toFixed(2)}x the bare script); ` +
-        `of that, checks the bare script does not do (captures, compare, probes): ${sec(checksMs)}`,
+      `  => the lab costs ${(lw / hw).toFixed(2)}x the bare helper script (${sec(lw - hw)} more per scenario) ` +
+        `and ${(lw / bw).toFixed(2)}x the bare bash script (${sec(lw - bw)}); ` +
+        `of that, checks the bare scripts do not do (captures, compare, probes): ${sec(checksMs)}`,
     );
   }
   console.log(`\nload at the end: ${loadContext()}`);
