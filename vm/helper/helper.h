@@ -158,6 +158,10 @@ int capture_tree(int pid);
 int scan_leaks(int pid, int nexcl, char **excl);
 int build_rest(int argc, char **argv);
 int engine(int argc, char **argv);
+/* A scenario's setup, build and clean-up without a shell (setup.c). */
+int setup_cmd(int argc, char **argv);
+int build_cmd(int argc, char **argv);
+int cleanup_cmd(int argc, char **argv);
 /* The live propagation probes (probe.c). */
 int probe(int argc, char **argv);
 

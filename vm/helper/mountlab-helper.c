@@ -123,7 +123,8 @@ static int usage(void) {
 			" leaks PID [EXCLUDE...] | fd-probe (lines on stdin) | pivot-root NEW PUT_OLD |"
 			" run-tree ROOT [PLAN|-] [--status-fd N] | run-outside ROOT [PLAN|-] [--status-fd N] |"
 			" plan-echo [PLAN|-] | classify-options OPTION... | build-rest ID RC T0 LEAK |"
-			" engine ID PID DUMP_LIMIT RESTORE_LIMIT NDUMP ARGS... | probe ID (lines on stdin)\n");
+			" engine ID PID DUMP_LIMIT RESTORE_LIMIT NDUMP ARGS... | probe ID (lines on stdin) |"
+			" setup ID LIMIT (plan on stdin) | build ID LIMIT LEAK (plan on stdin) | cleanup ID\n");
 	return 2;
 }
 
@@ -1037,5 +1038,11 @@ int main(int argc, char **argv) {
 		return engine(argc - 1, argv + 1);
 	if (!strcmp(cmd, "probe"))
 		return probe(argc - 1, argv + 1);
+	if (!strcmp(cmd, "setup"))
+		return setup_cmd(argc - 1, argv + 1);
+	if (!strcmp(cmd, "build"))
+		return build_cmd(argc - 1, argv + 1);
+	if (!strcmp(cmd, "cleanup"))
+		return cleanup_cmd(argc - 1, argv + 1);
 	return usage();
 }
