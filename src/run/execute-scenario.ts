@@ -302,16 +302,17 @@ async function setup(
   switch (r.kind) {
     case 'outside-failed': {
       const n = r.step;
-      const which =
-        n === 0 ? 'before the first outside step' : `outside step ${n} (${plan.outsideLabels[n - 1] ?? '?'})`;
-      throw new Verdict('error', `${which} failed: ${message || 'no message'}`, 'setup', stderrTail);
+      const label = plan.outsideLabels[n - 1] ?? '?';
+      const which = n === 0 ? 'before the first outside step' : `outside step ${n} (${label})`;
+      const said = withoutStep(message, n, label);
+      throw new Verdict('error', `${which} failed: ${said || 'no message'}`, 'setup', stderrTail);
     }
     case 'step-failed': {
       const n = r.step;
       const label = n === 0 ? 'entering the scenario root' : `${plan.stepLabels[n - 1] ?? '?'}`;
       throw new Verdict(
         'error',
-        `setup failed at step ${n} (${label}): ${message || `exit ${r.rc}`}`,
+        `setup failed at step ${n} (${label}): ${withoutStep(message, n, label) || `exit ${r.rc}`}`,
         'setup',
         stderrTail,
       );
@@ -345,6 +346,15 @@ function records(differences: Difference[], prefix = ''): DifferenceRecord[] {
  * one, skipping util-linux's "dmesg(1) may have more information after
  * failed mount system call" footnote, which follows every mount error.
  */
+/**
+ * The helper names the failing step itself ("mountlab-helper: step N
+ * (LABEL): ..."); the verdict names it already, so it is said once.
+ */
+function withoutStep(message: string, n: number, label: string): string {
+  const prefix = `mountlab-helper: step ${n} (${label}): `;
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
+}
+
 export function lastMessage(stderr: string): string {
   const lines = stderr
     .split('\n')

@@ -6,7 +6,7 @@ import { labctlClient } from './labctl-client.js';
 
 const plan = compileScenario(
   parseScenario('name: t\ndescription: d\nsteps: [{mkdir: /w}, {mkdir: /x}]\nexpect: identical\n', 't.yaml').scenario,
-  { id: 's1', file: 't.yaml' },
+  { id: 's1', file: 't.yaml', executor: 'bash' },
 );
 
 /** A guest whose labctl answers each subcommand with the text given. */
@@ -46,7 +46,7 @@ describe('labctl client: reads labctl text into typed answers', () => {
     assert.deepEqual(helper.written, []);
     // bash: outside.sh is written first, tree.sh goes on stdin.
     const bash = guest({ setup: { stdout: 'pid=7\n' } });
-    await bash.client.setup(compileScenario(s.scenario, { id: 's2', file: 't.yaml' }));
+    await bash.client.setup(compileScenario(s.scenario, { id: 's2', file: 't.yaml', executor: 'bash' }));
     assert.deepEqual(bash.written, ['/run/mountlab/s2/outside.sh']);
     assert.deepEqual(bash.asked[0]!.argv.slice(1), ['setup', 's2', '60']);
   });

@@ -119,7 +119,7 @@ describe('@e2e vm target', function () {
       by['outside-step-fails']!.reason,
       new RegExp(
         String.raw`^outside step 3 \(bind /tmp/not-there -> /host/a\) failed: ` +
-          'mount: /host/a: special device /tmp/not-there does not exist',
+          'bind /tmp/not-there on /host/a: No such file or directory$',
       ),
     );
     // compat bind-mounts --root recursively: the host's /host/data used to come back as an extra mount.
