@@ -3,9 +3,8 @@ import { newRunId } from '../run/run-id.js';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BadInputError, MountlabError, exitCodeOf } from '../errors.js';
-import { discoverScenarioFiles, loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
-import { checkScriptSize } from '../plan/script-size.js';
-import { checkModel } from '../plan/model-check.js';
+import { loadAll } from './load-scenarios.js';
+import { planCommand } from './plan-command.js';
 import { ensureImage } from '../target/vm/image.js';
 import { prepareDockerEngine } from '../target/container/docker-engine.js';
 import { onInterrupt } from '../run/interrupt.js';
@@ -98,6 +97,15 @@ export async function main(argv: string[]): Promise<number> {
     .argument('[paths...]', 'scenario files or directories', ['scenarios'])
     .action(async (paths: string[]) => {
       code = await validateCommand(paths);
+    });
+
+  program
+    .command('plan')
+    .description('print, step by step, what the guest would run for each scenario (nothing is booted)')
+    .argument('[paths...]', 'scenario files or directories', ['scenarios'])
+    .option('--wire', "print the program as the guest's helper reads it, instead of in words")
+    .action(async (paths: string[], o: { wire?: boolean }) => {
+      code = await planCommand(paths, o);
     });
 
   program
@@ -234,47 +242,6 @@ interface RunFlags {
   shard?: Shard;
   quiet?: boolean;
   verbose?: boolean;
-}
-
-/** The scenarios to validate or run, each refused if it is bad input or too big for a guest. */
-async function loadAll(paths: string[]): Promise<LoadedScenario[]> {
-  const files = await discoverScenarioFiles(paths);
-  if (files.length === 0)
-    throw new BadInputError([
-      { file: paths.join(' '), line: 1, col: 1, path: '', message: 'no scenario files (*.yaml) found' },
-    ]);
-  const loaded: LoadedScenario[] = [];
-  const problems: BadInputError[] = [];
-  for (const f of files) {
-    try {
-      const l = await loadScenarioFile(f);
-      checkScriptSize(l);
-      checkModel(l);
-      loaded.push(l);
-    } catch (e) {
-      if (e instanceof BadInputError) problems.push(e);
-      else throw e;
-    }
-  }
-  const names = new Map<string, string>();
-  for (const l of loaded) {
-    const prev = names.get(l.scenario.name);
-    if (prev)
-      problems.push(
-        new BadInputError([
-          {
-            file: l.file,
-            line: 1,
-            col: 1,
-            path: '/name',
-            message: `scenario name '${l.scenario.name}' is also used by ${prev}`,
-          },
-        ]),
-      );
-    names.set(l.scenario.name, l.file);
-  }
-  if (problems.length) throw new BadInputError(problems.flatMap((p) => p.problems));
-  return loaded;
 }
 
 async function validateCommand(paths: string[]): Promise<number> {
