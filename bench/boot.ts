@@ -204,7 +204,7 @@ try {
     console.log(`  real cleanup phase                ${fmtStats(stats(realCleanup))}`);
     console.log(`  host: reporters per scenario      ${fmtStats(stats(reports))}`);
     console.log(
-      `  host: preamble (start -> setup)   ${fmtStats(stats(preamble))}   (requirements check, compile, tree.sh saved)`,
+      `  host: preamble (start -> setup)   ${fmtStats(stats(preamble))}   (requirements check, compile, program saved)`,
     );
     console.log(`  host: gap end -> next setup       ${fmtStats(stats(gaps))}`);
     const dumps = results.map((r) => ph(r, 'dump'));
@@ -221,8 +221,9 @@ try {
     const emptySetup: number[] = [];
     const emptyCleanup: number[] = [];
     for (let i = 0; i < resets; i++) {
-      const plan = compileScenario(EMPTY.scenario, { id: `bench-e${i}`, file: EMPTY.file });
-      const s = await exec(vm, [LABCTL, 'setup', plan.id, String(plan.limits.setup)], 'setup (empty)', plan.treeScript);
+      const plan = compileScenario(EMPTY.scenario, { id: `bench-e${i}` });
+      const setupArgv = [LABCTL, 'setup', plan.id, String(plan.limits.setup)];
+      const s = await exec(vm, setupArgv, 'setup (empty)', plan.program.wire);
       if (s.code !== 0 || !/^pid=\d+$/m.test(s.stdout)) throw new Error(`empty setup failed: ${s.stdout} ${s.stderr}`);
       emptySetup.push(s.durationMs);
       emptyCleanup.push((await exec(vm, [LABCTL, 'cleanup', plan.id], 'cleanup (empty)')).durationMs);
@@ -248,7 +249,7 @@ try {
     for (const [k, v] of parts) console.log(`    ${k.padEnd(30)} ${fmtStats(stats(v))}`);
     // Where labctl's own time goes: one traced setup and cleanup (bash -x, a timestamp per command).
     {
-      const plan = compileScenario(EMPTY.scenario, { id: 'bench-trace', file: EMPTY.file });
+      const plan = compileScenario(EMPTY.scenario, { id: 'bench-trace' });
       const trace = async (args: string[], stdin?: string) => {
         // bash ignores PS4 from the environment when run as root: set it inside, then source labctl with the arguments.
         const r = await exec(
@@ -272,7 +273,7 @@ try {
         for (const c of costs.sort((a, b) => b.ms - a.ms).slice(0, 8))
           console.log(`    ${sec(c.ms).padEnd(8)} ${'+'.repeat(c.depth)} ${c.cmd}`);
       };
-      await trace(['setup', plan.id, String(plan.limits.setup)], plan.treeScript);
+      await trace(['setup', plan.id, String(plan.limits.setup)], plan.program.wire);
       await trace(['cleanup', plan.id]);
     }
 

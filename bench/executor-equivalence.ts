@@ -1,11 +1,13 @@
 /**
- * Equivalence of the two executors over a corpus (issue 18): two runs of
- * the same scenarios on the same cell, one with MOUNTLAB_EXECUTOR=bash and
- * one with MOUNTLAB_EXECUTOR=helper:
+ * Equivalence of two ways of building the trees over a corpus (issue 18):
+ * two runs of the same scenarios on the same cell, e.g. one from a
+ * checkout before a change to the executor and one after (the bash
+ * executor, MOUNTLAB_EXECUTOR=bash, was held against the helper this way
+ * before it was removed):
  *
- *   MOUNTLAB_EXECUTOR=bash ./mountlab run scenarios/ -j2    # -> reports/A
- *   MOUNTLAB_EXECUTOR=helper ./mountlab run scenarios/ -j2  # -> reports/B
- *   node dist/bench/executor-equivalence.js reports/A reports/B
+ *   (old checkout) ./mountlab run scenarios/ -j2 --out A
+ *   (new checkout) ./mountlab run scenarios/ -j2 --out B
+ *   node dist/bench/executor-equivalence.js A/<run> B/<run>
  *
  * For every scenario (and mount engine) of both: the verdicts, and the
  * before.capture files compared as topologies (the comparator: ids,

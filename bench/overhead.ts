@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VmTarget, type StartedVm } from '../src/target/vm/vm-target.js';
 import { compileScenario } from '../src/plan/compile.js';
+import { renderTreeScript } from '../src/plan/tree-script.js';
 import { shJoin } from '../src/plan/shell.js';
 import { HELPER } from '../src/plan/steps.js';
 import type { LoadedScenario } from '../src/scenario/load.js';
@@ -107,9 +108,10 @@ interface Bare {
 }
 
 async function runBare(vm: StartedVm, s: LoadedScenario, id: string, kind: BareKind): Promise<Bare> {
-  const plan = compileScenario(s.scenario, { id, file: s.file, executor: kind });
-  if (kind === 'bash') await vm.writeFile(`/run/bare/${id}/tree.sh`, plan.treeScript);
-  else await vm.writeFile(`/run/bare/${id}/plan`, plan.program!.wire);
+  const plan = compileScenario(s.scenario, { id });
+  const tree = renderTreeScript(s.scenario, { id, file: s.file }).tree;
+  if (kind === 'bash') await vm.writeFile(`/run/bare/${id}/tree.sh`, tree);
+  else await vm.writeFile(`/run/bare/${id}/plan`, plan.program.wire);
   const script = bareScript(id, plan.criu.dumpArgs, plan.criu.restoreArgs, kind);
   const r = await vm.exec(['bash', '-c', script], { timeoutMs: 300_000, label: 'bare script' });
   if (r.code !== 0) {

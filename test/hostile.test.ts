@@ -134,8 +134,10 @@ function generate(dir: string): void {
   put('deep-nesting-1mib.yaml', `${head}steps: ${'['.repeat(half)}${']'.repeat(half)}\n`);
   put('flat-list-1mib.yaml', `${head}steps: [${Array(half).fill('a').join(',')}]\n`);
   put('many-values.yaml', `${head}steps:\n${'- a\n'.repeat(60_000)}`);
+  // One 60 KB string written 76 times through aliases: 4.5 MB of program from a 62 KB file.
   const big = (at: string) =>
-    `${at}:\n${[1, 2, 3].map((i) => `  - write: {path: /f${i}, content: "${'a'.repeat(60_000)}"}\n`).join('')}`;
+    `${at}:\n  - write: {path: /f0, content: &big "${'a'.repeat(60_000)}"}\n` +
+    Array.from({ length: 75 }, (_, i) => `  - write: {path: /f${i + 1}, content: *big}\n`).join('');
   put('script-too-long.yaml', head + big('steps'));
   put('outside-too-long.yaml', `${head + big('outside')}steps: [{mkdir: /a}]\n`);
   put('name\nwith newline.yaml', `${head}steps: [{mkdir: /a}]\n`);

@@ -1,6 +1,6 @@
 import { BadInputError } from '../errors.js';
 import { checkModel } from '../plan/model-check.js';
-import { checkScriptSize } from '../plan/script-size.js';
+import { checkProgramSize } from '../plan/program-size.js';
 import { discoverScenarioFiles, loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 
 /** The scenarios to validate or run, each refused if it is bad input or too big for a guest. */
@@ -15,7 +15,7 @@ export async function loadAll(paths: string[]): Promise<LoadedScenario[]> {
   for (const f of files) {
     try {
       const l = await loadScenarioFile(f);
-      checkScriptSize(l);
+      checkProgramSize(l);
       checkModel(l);
       loaded.push(l);
     } catch (e) {

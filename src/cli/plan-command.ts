@@ -20,13 +20,7 @@ export async function planCommand(
   const runs = scenarioRuns(await loadAll(paths));
   const out: string[] = [];
   for (const r of runs) {
-    const plan = compileScenario(r.loaded.scenario, {
-      id: 'plan',
-      file: r.loaded.file,
-      mountEngine: r.mountEngine,
-      executor: 'helper',
-    });
-    if (!plan.program) throw new Error(`no program for ${r.name}`);
+    const plan = compileScenario(r.loaded.scenario, { id: 'plan', mountEngine: r.mountEngine });
     if (o.wire) {
       out.push(plan.program.wire);
       continue;

@@ -17,7 +17,7 @@ import { BadInputError } from '../errors.js';
 import { assetPath } from '../paths.js';
 import { plural } from '../compare/text.js';
 import { parseScenario } from '../scenario/load.js';
-import { checkScriptSize } from '../plan/script-size.js';
+import { checkProgramSize } from '../plan/program-size.js';
 import type { Scenario } from '../scenario/scenario.generated.js';
 import { parsePaste } from './parse-paste.js';
 import { planImport, type ImportPlan } from './plan-import.js';
@@ -128,7 +128,7 @@ export function importText(text: string, file: string, flags: ImportFlags, argv:
   let scenario: Scenario;
   try {
     const loaded = parseScenario(yaml, flags.output ?? `${name}.yaml`);
-    checkScriptSize(loaded);
+    checkProgramSize(loaded);
     scenario = loaded.scenario;
   } catch (e) {
     // A paste can be too big for the language's limits in ways only the whole scenario shows (its

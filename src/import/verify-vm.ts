@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { MountlabError } from '../errors.js';
 import { parseCapture } from '../capture/capture-file.js';
 import { loadScenarioFile } from '../scenario/load.js';
-import { checkScriptSize } from '../plan/script-size.js';
+import { checkProgramSize } from '../plan/program-size.js';
 import { checkModel } from '../plan/model-check.js';
 import { runCorpus } from '../run/runner.js';
 import { planVmCells, prepareCrius } from '../run/cells.js';
@@ -31,7 +31,7 @@ export async function verifyInVm(
   say: (m: string) => void,
 ): Promise<ImportCheck> {
   const loaded = await loadScenarioFile(scenarioFile);
-  checkScriptSize(loaded);
+  checkProgramSize(loaded);
   checkModel(loaded);
   const kernels = parseKernels(flags.kernel ?? DEFAULT_KERNEL).slice(0, 1);
   const crius = parseCriuChoices(flags.criu ?? DEFAULT_CRIU).slice(0, 1);

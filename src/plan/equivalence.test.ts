@@ -7,7 +7,7 @@ import { parseCapture } from '../capture/capture-file.js';
 import { compareCaptures } from '../compare/compare.js';
 import { assetPath } from '../paths.js';
 import { loadScenarioFile } from '../scenario/load.js';
-import { compileScenario } from './compile.js';
+import { renderTreeScript } from './tree-script.js';
 import { buildHelper } from '../../test/helper-build.js';
 import { compileProgram } from './program.js';
 import { serialiseProgram } from './wire.js';
@@ -112,9 +112,9 @@ describe('@e2e the executor builds what the bash tree builds (this host, private
     it(file, async () => {
       const loaded = await loadScenarioFile(assetPath(file));
       const dir = scratchDir('equivalence');
-      const old = compileScenario(loaded.scenario, { id: 'eq', file: loaded.file });
-      writeFileSync(join(dir, 'tree.sh'), old.treeScript);
-      writeFileSync(join(dir, 'outside.sh'), old.outsideScript);
+      const old = renderTreeScript(loaded.scenario, { id: 'eq', file: loaded.file });
+      writeFileSync(join(dir, 'tree.sh'), old.tree);
+      writeFileSync(join(dir, 'outside.sh'), old.outside);
       writeFileSync(join(dir, 'plan'), serialiseProgram(compileProgram(loaded.scenario, 'eq')));
       writeFileSync(join(dir, 'driver.sh'), DRIVER);
       const captures = ['old', 'new'].map((mode) => {

@@ -6,7 +6,7 @@ import { assetPath } from '../paths.js';
 import { loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 import { compileScenario } from './compile.js';
 import { HELPER } from './steps.js';
-import type { GuestPlan } from './plan.js';
+import { renderTreeScript } from './tree-script.js';
 import { removeScratch, scratchDir } from '../../test/scratch.js';
 
 /**
@@ -71,7 +71,14 @@ function stub(name: string, body: string): string {
  * on fd 9), waits for every task to reach its final hold, and reads back the
  * calls.
  */
-function runInSandbox(plan: GuestPlan, root: string): SandboxRun {
+/** The bash rendering of a scenario, with what the sandbox needs to know of its tasks. */
+interface Scripts {
+  treeScript: string;
+  outsideScript: string;
+  tasks: string[];
+}
+
+function runInSandbox(plan: Scripts, root: string): SandboxRun {
   // The helper stub is bound over /usr/local/bin: the script calls the helper by that absolute path.
   assert.equal(HELPER, '/usr/local/bin/mountlab-helper');
   const lab = join(root, '.sandbox-ml');
@@ -201,8 +208,9 @@ function assertNoInjection(run: SandboxRun, hostPwnedBefore: boolean): void {
   assert.doesNotMatch(run.progress, /^failed/m, `a task failed: ${run.progress}\n${run.treeErr}\n${calls}`);
 }
 
-function planOf(loaded: LoadedScenario): GuestPlan {
-  return compileScenario(loaded.scenario, { id: 's1', file: loaded.file });
+function planOf(loaded: LoadedScenario): Scripts {
+  const r = renderTreeScript(loaded.scenario, { id: 's1', file: loaded.file });
+  return { treeScript: r.tree, outsideScript: r.outside, tasks: compileScenario(loaded.scenario, { id: 's1' }).tasks };
 }
 
 // The strings of test/fixtures/scenarios-hostile-valid/metachar-names.yaml, written out again here

@@ -1,26 +1,18 @@
-import type { Executor } from './executor-choice.js';
-
 /** What the plan stage hands to a target: everything the guest will run for one scenario. */
 export interface GuestPlan {
   /** Unique within the guest: names the scenario's work directory. */
   id: string;
   scenario: string;
-  /** What builds the tree in the guest: treeScript and outsideScript (bash), or program (helper). */
-  executor: Executor;
-  /** The bash program of the whole tree: `bash -c SCRIPT mountlab TASK FROM`, ML_ROOT set for init. */
-  treeScript: string;
   /**
-   * The helper's program (executor helper only): its wire text, which the
-   * guest runs (outside steps included), and its rendering in words.
+   * The program the guest's helper runs (outside steps included), as its
+   * wire text, and its rendering in words.
    */
-  program?: { wire: string; rendering: string };
+  program: { wire: string; rendering: string };
   /** Task names, init first. */
   tasks: string[];
   /** The sync-point directory inside the scenario root, removed at clean-up. */
   syncDir: string;
-  /** Run by labctl in the guest's own namespaces, chrooted into the scenario root, before the tree; '' when none. */
-  outsideScript: string;
-  /** Labels of the outside steps, for errors. */
+  /** Labels of the outside steps (run in the guest's own namespaces, chrooted into the scenario root), for errors. */
   outsideLabels: string[];
   /** Namespaces of init that a task outside the tree joins after setup (seed 003). */
   leak: string[];

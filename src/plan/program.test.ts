@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { assetPath } from '../paths.js';
 import { discoverScenarioFiles, loadScenarioFile, parseScenario } from '../scenario/load.js';
 import type { Step } from '../scenario/scenario.generated.js';
-import { compileScenario } from './compile.js';
+import { renderTreeScript } from './tree-script.js';
 import { MOUNT_ATTR, MS } from './mount-options.js';
 import { compileProgram, programStepLabels, stepLabel, stepOps, type Op } from './program.js';
 import { compileStep } from './steps.js';
@@ -236,7 +236,7 @@ describe('program: a scenario as operations for the guest helper', () => {
     assert.throws(() => compileProgram(load('steps: [{mkdir: /a}]\nexpect: identical\n'), 'Bad Id'), /bad plan id/);
   });
 
-  it('gives every scenario of the corpus the steps, labels and tasks compile.ts gives it', async () => {
+  it('gives every scenario of the corpus the steps, labels and tasks its bash rendering gives it', async () => {
     const files = await discoverScenarioFiles([
       assetPath('scenarios'),
       assetPath('test', 'fixtures', 'scenarios-hostile-valid'),
@@ -244,10 +244,10 @@ describe('program: a scenario as operations for the guest helper', () => {
     assert.ok(files.length > 50, `only ${files.length} scenarios found`);
     for (const f of files) {
       const loaded = await loadScenarioFile(f);
-      const old = compileScenario(loaded.scenario, { id: 'c1', file: loaded.file });
+      const old = renderTreeScript(loaded.scenario, { id: 'c1', file: loaded.file });
       const p = compileProgram(loaded.scenario, 'c1');
       const where = String(f);
-      assert.deepEqual(programStepLabels(p), old.stepLabels, where);
+      assert.deepEqual(programStepLabels(p), old.labels, where);
       assert.deepEqual(
         p.tasks.map((t) => t.name),
         old.tasks,

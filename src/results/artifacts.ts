@@ -17,9 +17,7 @@ export const RUN_FILES = {
  * the keys of ScenarioResult.artifacts, by which the reports find them.
  */
 export const SCENARIO_FILES = {
-  treeScript: 'tree.sh',
-  outsideScript: 'outside.sh',
-  /** Executor helper: the program in words (plan/render-program.ts), and as the guest got it (plan/wire.ts). */
+  /** The program in words (plan/render-program.ts), and as the guest got it (plan/wire.ts). */
   program: 'program.txt',
   wirePlan: 'plan.wire',
   setupErr: 'setup.err',

@@ -9,7 +9,6 @@ import { judgePropagationProbes, planPropagationProbes } from '../compare/propag
 import { criuRestore, judgeDump, judgeRestore, type EngineRun } from '../engine/criu.js';
 import { kernelTrouble, logExcerpt } from '../engine/criu-log.js';
 import { compileScenario } from '../plan/compile.js';
-import { executorFromEnv, type Executor } from '../plan/executor-choice.js';
 import type { GuestPlan } from '../plan/plan.js';
 import type { Answer, BuildAnswer, EngineAnswer, GuestClient, Leak, SetupAnswer } from '../target/guest-client.js';
 import type { Reporter } from '../report/reporter.js';
@@ -52,8 +51,6 @@ export interface ScenarioContext {
    * `pass` once before.capture is saved; nothing is dumped.
    */
   stopAfter?: 'capture-before';
-  /** What builds the tree in the guest; MOUNTLAB_EXECUTOR's choice when absent. */
-  executor?: Executor;
 }
 
 /** Raised inside the pipeline to end a scenario with a verdict other than pass. */
@@ -93,13 +90,10 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
   };
   const phases: PhaseTiming[] = [];
   const expectation = expectationOf(s, mountEngine, t.facts);
-  const executor = ctx.executor ?? executorFromEnv();
-  const plan = compileScenario(s, { id: ctx.guestId, file: loaded.file, mountEngine, executor });
-  // What the guest runs, for people: the script itself, or the program in words and as sent.
-  if (plan.program) {
-    await save(SCENARIO_FILES.program, plan.program.rendering);
-    await save(SCENARIO_FILES.wirePlan, plan.program.wire);
-  } else await save(SCENARIO_FILES.treeScript, plan.treeScript);
+  const plan = compileScenario(s, { id: ctx.guestId, mountEngine });
+  // What the guest runs: the program in words, for people, and as sent.
+  await save(SCENARIO_FILES.program, plan.program.rendering);
+  await save(SCENARIO_FILES.wirePlan, plan.program.wire);
   const consoleMark = t.consoleMark();
 
   const result: ScenarioResult = {
@@ -294,7 +288,6 @@ async function setup(
   plan: GuestPlan,
   save: (n: string, c: string, e?: BufferEncoding) => Promise<void>,
 ): Promise<number> {
-  if (plan.outsideScript && plan.executor === 'bash') await save(SCENARIO_FILES.outsideScript, plan.outsideScript);
   if (r.ok) return r.pid;
   await save(SCENARIO_FILES.setupErr, r.stderr);
   const stderrTail = r.stderr.trim().split('\n').slice(-5).join('\n');

@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseScenario } from '../scenario/load.js';
 import type { ExecResult } from '../target/exec.js';
 import type { GuestClient } from '../target/guest-client.js';
@@ -240,39 +242,39 @@ describe('runner: stopAfter capture-before', () => {
   });
 });
 
-describe('runner: the executor', () => {
+describe('runner: what the guest runs', () => {
   after(removeScratch);
 
-  it('keeps what the guest runs as artifacts: tree.sh, or the helper program in words and as sent', async () => {
-    const artifacts: string[][] = [];
-    for (const executor of ['bash', 'helper'] as const) {
-      const plans: string[] = [];
-      const guest = new ScriptedGuest('');
-      const setup = guest.client.setup;
-      guest.client.setup = async (plan) => {
-        plans.push(plan.executor);
-        return setup(plan);
-      };
-      const run = await runCorpus(
-        [parseScenario('name: b\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n', 'b.yaml')],
-        [{ id: 'cell', target: { kind: 'vm', describe: 'scripted', start: async () => guest } }],
-        {
-          runId: 'r',
-          guestClient: viaClient,
-          probes: false,
-          runDir: scratchDir('runner-executor'),
-          signal: new AbortController().signal,
-          reporter: {},
-          executor,
-        },
-      );
-      assert.deepEqual(plans, [executor]);
-      assert.equal(run.results[0]!.outcome, 'pass');
-      artifacts.push(
-        Object.keys(run.results[0]!.artifacts).filter((a) => !a.endsWith('.log') && !a.endsWith('capture')),
-      );
-    }
-    assert.deepEqual(artifacts, [['tree.sh'], ['program.txt', 'plan.wire']]);
+  it('keeps the program the guest got as artifacts: in words and as sent', async () => {
+    const wires: string[] = [];
+    const guest = new ScriptedGuest('');
+    const setup = guest.client.setup;
+    guest.client.setup = async (plan) => {
+      wires.push(plan.program.wire);
+      return setup(plan);
+    };
+    const runDir = scratchDir('runner-program');
+    const run = await runCorpus(
+      [parseScenario('name: b\ndescription: d\nsteps: [{mkdir: /w}]\nexpect: identical\n', 'b.yaml')],
+      [{ id: 'cell', target: { kind: 'vm', describe: 'scripted', start: async () => guest } }],
+      {
+        runId: 'r',
+        guestClient: viaClient,
+        probes: false,
+        runDir,
+        signal: new AbortController().signal,
+        reporter: {},
+      },
+    );
+    assert.equal(run.results[0]!.outcome, 'pass');
+    const artifacts = run.results[0]!.artifacts;
+    assert.deepEqual(
+      Object.keys(artifacts).filter((a) => !a.endsWith('.log') && !a.endsWith('capture')),
+      ['program.txt', 'plan.wire'],
+    );
+    assert.equal(wires.length, 1);
+    assert.equal(readFileSync(join(runDir, artifacts['plan.wire']!), 'utf8'), wires[0]);
+    assert.match(readFileSync(join(runDir, artifacts['program.txt']!), 'utf8'), /^ {2}step 1: mkdir \/w$/m);
   });
 });
 

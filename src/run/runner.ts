@@ -8,7 +8,6 @@ import type { StartedTarget, Target } from '../target/target.js';
 import type { Reporter } from '../report/reporter.js';
 import { executeScenario } from './execute-scenario.js';
 import { Guest } from './guest.js';
-import { executorFromEnv, type Executor } from '../plan/executor-choice.js';
 import { scenarioRuns } from './variants.js';
 import { combineAttempts } from './repeat.js';
 import { estimateMs, scheduleOrder, shardItems, type Shard, type WorkItem } from './schedule.js';
@@ -43,8 +42,6 @@ export interface RunOptions {
   shard?: Shard;
   /** Durations of earlier runs by scenario name, for longest-first scheduling. */
   history?: ReadonlyMap<string, number>;
-  /** What builds the trees in the guest; MOUNTLAB_EXECUTOR's choice when absent. */
-  executor?: Executor;
   /** How scenarios talk to a started guest; labctl when absent (tests fake it). */
   guestClient?: (t: StartedTarget) => GuestClient;
 }
@@ -69,8 +66,6 @@ interface CellState {
 type Item = WorkItem<CellState> & { cellIndex: number };
 
 export async function runCorpus(scenarios: LoadedScenario[], cells: CellPlan[], opts: RunOptions): Promise<RunResult> {
-  // A bad MOUNTLAB_EXECUTOR ends the run before anything boots.
-  opts = { ...opts, executor: opts.executor ?? executorFromEnv() };
   const runs = scenarioRuns(scenarios);
   const startedAt = new Date();
   const run: RunResult = {
@@ -243,7 +238,6 @@ async function attempts(guest: Guest, item: Item, opts: RunOptions): Promise<Sce
         signal: opts.signal,
         guestId: `s${item.order + 1}${k > 1 ? `-${k}` : ''}`,
         probes: opts.probes,
-        ...(opts.executor ? { executor: opts.executor } : {}),
         ...(k > 1 ? { attempt: k } : {}),
         ...(opts.stopAfter ? { stopAfter: opts.stopAfter } : {}),
       }),

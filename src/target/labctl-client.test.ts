@@ -6,7 +6,7 @@ import { labctlClient } from './labctl-client.js';
 
 const plan = compileScenario(
   parseScenario('name: t\ndescription: d\nsteps: [{mkdir: /w}, {mkdir: /x}]\nexpect: identical\n', 't.yaml').scenario,
-  { id: 's1', file: 't.yaml', executor: 'bash' },
+  { id: 's1' },
 );
 
 /** A guest whose labctl answers each subcommand with the text given. */
@@ -28,27 +28,15 @@ function guest(answers: Record<string, Partial<ExecResult>>) {
 }
 
 describe('labctl client: reads labctl text into typed answers', () => {
-  it('setup: the pid of a ready tree, with tree.sh on stdin', async () => {
-    const { client, asked } = guest({ setup: { stdout: 'pid=123\n' } });
-    assert.deepEqual(await client.setup(plan), { ok: true, pid: 123 });
-    assert.deepEqual(asked[0]!.argv.slice(1), ['setup', 's1', '60']);
-    assert.equal(asked[0]!.opts.stdin, plan.treeScript);
-  });
-
-  it("setup with the helper: the program's wire text on stdin, outside steps included, nothing written", async () => {
+  it("setup: the pid of a ready tree, with the program's wire text on stdin, outside steps included", async () => {
     const yaml = 'name: t\ndescription: d\noutside: [{mkdir: /h}]\nsteps: [{mkdir: /w}]\nexpect: identical\n';
-    const s = parseScenario(yaml, 't.yaml');
-    const helperPlan = compileScenario(s.scenario, { id: 's2', file: 't.yaml', executor: 'helper' });
-    const helper = guest({ setup: { stdout: 'pid=7\n' } });
-    assert.deepEqual(await helper.client.setup(helperPlan), { ok: true, pid: 7 });
-    assert.deepEqual(helper.asked[0]!.argv.slice(1), ['setup', 's2', '60', 'helper']);
-    assert.equal(helper.asked[0]!.opts.stdin, helperPlan.program?.wire);
-    assert.deepEqual(helper.written, []);
-    // bash: outside.sh is written first, tree.sh goes on stdin.
-    const bash = guest({ setup: { stdout: 'pid=7\n' } });
-    await bash.client.setup(compileScenario(s.scenario, { id: 's2', file: 't.yaml', executor: 'bash' }));
-    assert.deepEqual(bash.written, ['/run/mountlab/s2/outside.sh']);
-    assert.deepEqual(bash.asked[0]!.argv.slice(1), ['setup', 's2', '60']);
+    const withOutside = compileScenario(parseScenario(yaml, 't.yaml').scenario, { id: 's2' });
+    const { client, asked, written } = guest({ setup: { stdout: 'pid=123\n' } });
+    assert.deepEqual(await client.setup(withOutside), { ok: true, pid: 123 });
+    assert.deepEqual(asked[0]!.argv.slice(1), ['setup', 's2', '60']);
+    assert.equal(asked[0]!.opts.stdin, withOutside.program.wire);
+    assert.match(withOutside.program.wire, /^outside /m);
+    assert.deepEqual(written, []);
   });
 
   it('setup: a failed step, a timeout, a failed outside step, anything else; with what the tree printed', async () => {
@@ -160,7 +148,8 @@ describe('labctl client: reads labctl text into typed answers', () => {
       leaks: { ok: true, leaks: [{ namespace: 'mnt', pid: 9, comm: 'sl\u00e9ep' }] },
       capture: { ok: true, text: capture },
     });
-    assert.deepEqual(asked[0]!.argv.slice(1), ['build', 's1', '60', 'bash', '-']);
+    assert.deepEqual(asked[0]!.argv.slice(1), ['build', 's1', '60', '-']);
+    assert.equal(asked[0]!.opts.stdin, plan.program.wire);
     assert.equal(asked[0]!.opts.encoding, 'latin1');
   });
 

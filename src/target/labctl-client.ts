@@ -1,7 +1,6 @@
 import { HELPER } from '../plan/steps.js';
 import type { ExecResult } from './exec.js';
 import { LABCTL } from './guest-facts.js';
-import type { GuestPlan } from '../plan/plan.js';
 import { type Frame, parseFrames } from './frames.js';
 import type { Answer, CriuAnswer, GuestClient, Leak, Refused, SetupAnswer } from './guest-client.js';
 import type { StartedTarget } from './target.js';
@@ -20,9 +19,9 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
     async setup(plan) {
       const opts = { timeoutMs: plan.limits.setup * 1000 + 30_000, label: 'build topology' };
       // One round trip: labctl makes the root, takes the tree on stdin and waits for it.
-      const r = await t.exec([LABCTL, 'setup', plan.id, String(plan.limits.setup), ...executorArg(plan)], {
+      const r = await t.exec([LABCTL, 'setup', plan.id, String(plan.limits.setup)], {
         ...opts,
-        stdin: await treeInput(plan),
+        stdin: plan.program.wire,
       });
       const pid = setupPid(r);
       if (pid !== undefined) return { ok: true, pid };
@@ -31,9 +30,9 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
     },
 
     async build(plan) {
-      const argv = [LABCTL, 'build', plan.id, String(plan.limits.setup), plan.executor, plan.leak.join(',') || '-'];
+      const argv = [LABCTL, 'build', plan.id, String(plan.limits.setup), plan.leak.join(',') || '-'];
       const r = await t.exec(argv, {
-        stdin: await treeInput(plan),
+        stdin: plan.program.wire,
         timeoutMs: (plan.limits.setup + plan.limits.capture) * 1000 + 60_000,
         label: 'build topology and capture it',
         encoding: 'latin1',
@@ -192,19 +191,7 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
     },
   };
   return client;
-
-  /** What builds the tree: tree.sh on stdin (outside.sh written first), or the helper's program. */
-  async function treeInput(plan: GuestPlan): Promise<string> {
-    if (plan.executor === 'helper') {
-      if (!plan.program) throw new Error(`the plan of ${plan.scenario} has no program for the helper`);
-      return plan.program.wire;
-    }
-    if (plan.outsideScript) await t.writeFile(`/run/mountlab/${plan.id}/outside.sh`, plan.outsideScript);
-    return plan.treeScript;
-  }
 }
-
-const executorArg = (plan: GuestPlan): string[] => (plan.executor === 'helper' ? ['helper'] : []);
 
 const setupPid = (r: Pick<ExecResult, 'code' | 'stdout'>): number | undefined => {
   const pid = r.stdout.match(/^pid=(\d+)$/m);

@@ -11,9 +11,9 @@
  * costs tens of milliseconds and every ssh round trip more: this runs
  * criu and nothing else as a child, and captures in this process.
  *
- *   build-rest ID RC T0 LEAK   after labctl's setup (its exit status RC,
- *                              started at T0 in /proc/uptime centiseconds):
- *                              the setup's frame, then the leaking task
+ *   build_rest (from `build`, setup.c), after the setup (its exit status
+ *                              RC, started at T0 in /proc/uptime
+ *                              centiseconds): the setup's frame, then the leaking task
  *                              (LEAK a namespace list, or -), the leak scan
  *                              and the capture of the ready tree
  *   engine ID PID DUMP_LIMIT RESTORE_LIMIT NDUMP ARGS...

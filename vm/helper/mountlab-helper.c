@@ -122,7 +122,7 @@ static int usage(void) {
 			" open FD FLAGS MODE OFFSET PATH -- CMD... | unshare NSLIST -- CMD... | capture PID |"
 			" leaks PID [EXCLUDE...] | fd-probe (lines on stdin) | pivot-root NEW PUT_OLD |"
 			" run-tree ROOT [PLAN|-] [--status-fd N] | run-outside ROOT [PLAN|-] [--status-fd N] |"
-			" plan-echo [PLAN|-] | classify-options OPTION... | build-rest ID RC T0 LEAK |"
+			" plan-echo [PLAN|-] | classify-options OPTION... |"
 			" engine ID PID DUMP_LIMIT RESTORE_LIMIT NDUMP ARGS... | probe ID (lines on stdin) |"
 			" setup ID LIMIT (plan on stdin) | build ID LIMIT LEAK (plan on stdin) | cleanup ID\n");
 	return 2;
@@ -1032,8 +1032,6 @@ int main(int argc, char **argv) {
 			return usage();
 		return capture_tree(pid);
 	}
-	if (!strcmp(cmd, "build-rest"))
-		return build_rest(argc - 1, argv + 1);
 	if (!strcmp(cmd, "engine"))
 		return engine(argc - 1, argv + 1);
 	if (!strcmp(cmd, "probe"))
