@@ -1,6 +1,10 @@
 import { strict as assert } from 'node:assert';
+import { readFdProbeOutput } from '../capture/probe-answers.js';
 import { parseCapture } from '../capture/capture-file.js';
 import { judgeFdProbes, planFdProbes } from './fd-probe.js';
+
+/** The helper's text as the guest client reads it, then judged. */
+const judge = (plan: Parameters<typeof judgeFdProbes>[0], out: string) => judgeFdProbes(plan, readFdProbeOutput(out));
 
 const H = '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824';
 
@@ -96,7 +100,7 @@ describe('fd probe', () => {
         'task init fd 20 (/w/a (deleted, still linked as another name)): not probed: ' +
           'in the capture before the dump it has no names list, so where a write should land is unknown',
       ]);
-      const r = judgeFdProbes(plan, '');
+      const r = judge(plan, '');
       assert.deepEqual([r.differences, r.planned, r.probed, r.checks], [[], 0, 0, 0]);
       assert.equal(r.notes[0], 'fd probe: 0 fds to probe, 0 written through, 0 paths checked, 0 misdirected');
       assert.equal(r.notes.length, 2);
@@ -112,14 +116,14 @@ describe('fd probe', () => {
     ];
 
     it('finds nothing wrong when each write reached exactly the names, and counts what it checked', () => {
-      const r = judgeFdProbes(plan, `${GOOD.join('\n')}\n`);
+      const r = judge(plan, `${GOOD.join('\n')}\n`);
       assert.deepEqual(r.differences, []);
       assert.deepEqual([r.planned, r.probed, r.checks], [3, 3, 5]);
       assert.deepEqual(r.notes, ['fd probe: 3 fds to probe, 3 written through, 5 paths checked, 0 misdirected']);
     });
 
     it('reports seed 004 restored onto the new a: the write reached a, not b', () => {
-      const r = judgeFdProbes(plan, ['probe 200 20 ok no:/w/b yes:/w/a', GOOD[1], GOOD[2]].join('\n'));
+      const r = judge(plan, ['probe 200 20 ok no:/w/b yes:/w/a', GOOD[1], GOOD[2]].join('\n'));
       assert.deepEqual(r.differences, [
         {
           kind: 'fd-write-misdirected',
@@ -135,7 +139,7 @@ describe('fd probe', () => {
     });
 
     it('reports a name with no file left, a second name missed, and a ghost whose write reached its old path', () => {
-      const r = judgeFdProbes(
+      const r = judge(
         plan,
         [
           'probe 200 20 ok missing:/w/b no:/w/a',
@@ -163,7 +167,7 @@ describe('fd probe', () => {
     });
 
     it('notes what it could not probe: no pidfd_getfd, a missing answer, an unreadable candidate, stray lines', () => {
-      const r = judgeFdProbes(
+      const r = judge(
         plan,
         ['probe 200 20 error pidfd_getfd ENOSYS', 'probe 201 3 ok EACCES:/w/g', 'probe 999 1 ok', 'garbage'].join('\n'),
       );

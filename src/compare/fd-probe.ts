@@ -25,7 +25,8 @@
  * 3. judgeFdProbes(plan, stdout): differences, notes and counts.
  */
 import type { Capture, FdEntry } from '../capture/capture-file.js';
-import { escapeMountinfo, unescapeMountinfo } from '../capture/mountinfo.js';
+import { escapeMountinfo } from '../capture/mountinfo.js';
+import type { FdProbeReplies } from '../capture/probe-answers.js';
 import type { Difference } from './difference.js';
 import { O_ACCMODE, O_PATH, onText, pairTaskCaptures } from './fds.js';
 import { displayPath, listText, plural } from './text.js';
@@ -110,48 +111,14 @@ export function planFdProbes(before: Capture, after: Capture, nonce: string): Fd
   return { probes, input, notes };
 }
 
-interface Answer {
-  ok: boolean;
-  /** ok: the verdict by (unescaped) candidate path. */
-  verdicts: Map<string, string>;
-  /** not ok: the step that failed and its errno name. */
-  step?: string;
-  errno?: string;
-}
-
-function parseAnswers(output: string, notes: string[]): Map<string, Answer[]> {
-  const answers = new Map<string, Answer[]>();
-  for (const line of output.split('\n')) {
-    if (!line.trim()) continue;
-    const w = line.trim().split(/[ \t]+/);
-    let answer: Answer | undefined;
-    if (w[0] === 'probe' && w[3] === 'ok') {
-      const verdicts = new Map<string, string>();
-      for (const t of w.slice(4)) {
-        const colon = t.indexOf(':');
-        if (colon > 0) verdicts.set(unescapeMountinfo(t.slice(colon + 1)), t.slice(0, colon));
-      }
-      answer = { ok: true, verdicts };
-    } else if (w[0] === 'probe' && w[3] === 'error' && w.length === 6) {
-      answer = { ok: false, verdicts: new Map(), step: w[4]!, errno: w[5]! };
-    }
-    if (!answer) {
-      notes.push(`fd probe: the helper answered a line this lab does not read: ${JSON.stringify(line.slice(0, 200))}`);
-      continue;
-    }
-    const key = `${w[1]} ${w[2]}`;
-    const l = answers.get(key);
-    if (l) l.push(answer);
-    else answers.set(key, [answer]);
-  }
-  return answers;
-}
-
-/** Judges the helper's stdout for `plan` (see the helper's header comment for the format). */
-export function judgeFdProbes(plan: FdProbePlan, output: string): FdProbeResult {
+/** Judges the helper's answers for `plan` (capture/probe-answers.ts reads them). */
+export function judgeFdProbes(plan: FdProbePlan, replies: FdProbeReplies): FdProbeResult {
   const differences: Difference[] = [];
-  const notes: string[] = [];
-  const answers = parseAnswers(output, notes);
+  const notes = replies.unread.map(
+    (line) => `fd probe: the helper answered a line this lab does not read: ${JSON.stringify(line.slice(0, 200))}`,
+  );
+  // Each answer is used once: a copy, so that the caller's replies stay as they were.
+  const answers = new Map([...replies.byFd].map(([k, v]) => [k, [...v]]));
   let probed = 0;
   let checks = 0;
   for (const p of plan.probes) {

@@ -1,7 +1,12 @@
 import { strict as assert } from 'node:assert';
+import { readPropagationProbeOutput } from '../capture/probe-answers.js';
 import { execFileSync } from 'node:child_process';
 import { parseCapture } from '../capture/capture-file.js';
 import { judgePropagationProbes, octalPath, planPropagationProbes } from './propagation-probe.js';
+
+/** The helper's text as the guest client reads it, then judged. */
+const judge = (plan: Parameters<typeof judgePropagationProbes>[0], out: string) =>
+  judgePropagationProbes(plan, readPropagationProbeOutput(out));
 
 /** /a and /b peers, /c their slave, /d a peer whose root (/sub) is narrower, /e private. */
 function capture(base: number, pid: number, dev: number): string {
@@ -53,7 +58,7 @@ describe('propagation probes', () => {
       landed(3, 504, []),
       landed(4, 505, [502, 503, 504]),
     ].join('\n');
-    const r = judgePropagationProbes(plan, out);
+    const r = judge(plan, out);
     assert.deepEqual(r.differences, []);
     assert.equal(r.checks, 4);
     assert.equal(r.copiesChecked, 2 + 2 + 0 + 3);
@@ -66,7 +71,7 @@ describe('propagation probes', () => {
       landed(3, 504, [502]),
       landed(4, 505, [502, 503, 504]),
     ].join('\n');
-    const r = judgePropagationProbes(plan, out);
+    const r = judge(plan, out);
     assert.deepEqual(
       r.differences.map((d) => [d.kind, d.mount, d.sentence]),
       [
@@ -93,7 +98,7 @@ describe('propagation probes', () => {
       landed(3, 504, []),
       landed(4, 505, [502, 503, 504]),
     ].join('\n');
-    const r = judgePropagationProbes(plan, out);
+    const r = judge(plan, out);
     assert.deepEqual(r.differences, []);
     assert.equal(r.checks, 2);
     assert.match(r.notes.join('\n'), /probe 1 \(\/a\): not reachable by its path/);

@@ -26,6 +26,7 @@
 import { buildTopology, type PeerGroup, type Topology, type TopoMount } from './topology.js';
 import { matchTopologies } from './match.js';
 import type { Capture } from '../capture/capture-file.js';
+import type { PropagationProbeReplies } from '../capture/probe-answers.js';
 import type { Difference } from './difference.js';
 import { listText, plural } from './text.js';
 
@@ -190,30 +191,11 @@ export function planPropagationProbes(before: Capture, after: Capture, nonce: st
   return { nonce, probes, skipped, input, afterByViewId };
 }
 
-/**
- * labctl's output: per probe `@probe K mounted` then `@in PID <mountinfo
- * line>` for each copy of the marker in the namespace PID views, or
- * `@probe K mount-failed MESSAGE`; `@probe K umount-failed` when the marker
- * could not be taken away again.
- */
-export function judgePropagationProbes(plan: PropagationProbePlan, output: string): PropagationProbeResult {
-  const byK = new Map<number, { status: string; copies: { pid: number; id: number; parent: number }[] }>();
-  let current: { status: string; copies: { pid: number; id: number; parent: number }[] } | undefined;
-  for (const line of output.split('\n')) {
-    const p = line.match(/^@probe (\d+) (\S+)(?: (.*))?$/);
-    if (p) {
-      if (p[2] === 'umount-failed') {
-        const e = byK.get(Number(p[1]));
-        if (e) e.status = 'umount-failed';
-        continue;
-      }
-      current = { status: p[3] ? `${p[2]}: ${p[3]}` : p[2]!, copies: [] };
-      byK.set(Number(p[1]), current);
-      continue;
-    }
-    const c = line.match(/^@in (\d+) (\d+) (\d+) /);
-    if (c && current) current.copies.push({ pid: Number(c[1]), id: Number(c[2]), parent: Number(c[3]) });
-  }
+/** Judges the helper's answers for `plan` (capture/probe-answers.ts reads them). */
+export function judgePropagationProbes(
+  plan: PropagationProbePlan,
+  byK: PropagationProbeReplies,
+): PropagationProbeResult {
   const differences: Difference[] = [];
   const notes: string[] = [];
   let checks = 0;

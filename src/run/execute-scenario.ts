@@ -403,9 +403,9 @@ async function probe(
     const r = await client.probePropagation(plan, pp.input, pp.probes.length);
     await save(SCENARIO_FILES.probes, r.output, 'latin1');
     if (!r.ok) throw new Verdict('error', `propagation probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
-    prop = judgePropagationProbes(pp, r.output);
+    prop = judgePropagationProbes(pp, r.replies);
   } else {
-    prop.notes = judgePropagationProbes(pp, '').notes;
+    prop.notes = judgePropagationProbes(pp, new Map()).notes;
   }
   const fp = planFdProbes(before, after, plan.id);
   let fd = { differences: [] as Difference[], notes: fp.notes, checks: 0, probed: 0 };
@@ -413,7 +413,7 @@ async function probe(
     const r = await client.probeFds(fp.input);
     await save(SCENARIO_FILES.fdProbes, r.output, 'latin1');
     if (!r.ok) throw new Verdict('error', `fd write probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
-    fd = judgeFdProbes(fp, r.output);
+    fd = judgeFdProbes(fp, r.replies);
   }
   return {
     summary: {

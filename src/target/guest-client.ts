@@ -1,4 +1,5 @@
 import type { GuestPlan } from '../plan/plan.js';
+import type { FdProbeReplies, PropagationProbeReplies } from '../capture/probe-answers.js';
 
 /**
  * What the host asks of a guest for one scenario, and what it gets back,
@@ -34,9 +35,13 @@ export interface GuestClient {
    * The live propagation probes: `input` is what compare/propagation-probe.ts
    * planned, `output` what the guest said of each (judged there too).
    */
-  probePropagation(plan: GuestPlan, input: string, count: number): Promise<ProbeAnswer>;
+  probePropagation(
+    plan: GuestPlan,
+    input: string,
+    count: number,
+  ): Promise<ProbeAnswer & { replies: PropagationProbeReplies }>;
   /** The fd write probes (compare/fd-probe.ts plans and judges them). */
-  probeFds(input: string): Promise<ProbeAnswer>;
+  probeFds(input: string): Promise<ProbeAnswer & { replies: FdProbeReplies }>;
   /** Ends the restored tree and waits until it is gone. */
   kill(plan: GuestPlan): Promise<Done>;
   /** Removes everything of the scenario and says whether the guest is as clean as before. */

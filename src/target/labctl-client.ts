@@ -1,4 +1,5 @@
 import { HELPER } from '../plan/steps.js';
+import { readFdProbeOutput, readPropagationProbeOutput } from '../capture/probe-answers.js';
 import type { ExecResult } from './exec.js';
 import { LABCTL } from './guest-facts.js';
 import { type Frame, parseFrames } from './frames.js';
@@ -150,7 +151,8 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
         label: 'propagation probes',
         encoding: 'latin1',
       });
-      return { ok: r.code === 0, code: r.code, stderr: r.stderr, output: r.stdout };
+      const replies = readPropagationProbeOutput(r.stdout);
+      return { ok: r.code === 0, code: r.code, stderr: r.stderr, output: r.stdout, replies };
     },
 
     async probeFds(input) {
@@ -160,7 +162,8 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
         label: 'fd write probes',
         encoding: 'latin1',
       });
-      return { ok: r.code === 0, code: r.code, stderr: r.stderr, output: r.stdout };
+      const replies = readFdProbeOutput(r.stdout);
+      return { ok: r.code === 0, code: r.code, stderr: r.stderr, output: r.stdout, replies };
     },
 
     async kill(plan) {
