@@ -17,7 +17,7 @@ function guest(answers: Record<string, Partial<ExecResult>>) {
     async exec(argv, opts) {
       const a = typeof argv === 'string' ? ['sh', '-c', argv] : [...argv];
       asked.push({ argv: a, opts });
-      const key = a[0] === '/run/mountlab/labctl' ? a[1]! : a[0]!;
+      const key = a[0] === '/run/mountlab/labctl' || a[0] === '/usr/local/bin/mountlab-helper' ? a[1]! : a[0]!;
       return { code: 0, stdout: '', stderr: '', durationMs: 1, ...answers[key] };
     },
     async writeFile(path) {

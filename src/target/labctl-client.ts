@@ -12,15 +12,18 @@ const HOST_SLACK_MS = 30_000;
 const refused = (r: ExecResult): Refused => ({ ok: false, code: r.code, stderr: r.stderr });
 
 /**
- * The guest client over labctl (vm/runtime/labctl): one ssh exec per call,
- * its text output read here and nowhere else.
+ * The guest client over labctl (vm/runtime/labctl) and the helper: one ssh
+ * exec per call, its text output read here and nowhere else. The calls of
+ * every scenario (setup or build, engine, probe, cleanup) go to the helper
+ * itself: labctl would only check the id and exec it, one shell more per
+ * call under TCG; the helper checks the id the same way.
  */
 export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): GuestClient {
   const client: GuestClient = {
     async setup(plan) {
       const opts = { timeoutMs: plan.limits.setup * 1000 + 30_000, label: 'build topology' };
       // One round trip: labctl makes the root, takes the tree on stdin and waits for it.
-      const r = await t.exec([LABCTL, 'setup', plan.id, String(plan.limits.setup)], {
+      const r = await t.exec([HELPER, 'setup', plan.id, String(plan.limits.setup)], {
         ...opts,
         stdin: plan.program.wire,
       });
@@ -31,7 +34,7 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
     },
 
     async build(plan) {
-      const argv = [LABCTL, 'build', plan.id, String(plan.limits.setup), plan.leak.join(',') || '-'];
+      const argv = [HELPER, 'build', plan.id, String(plan.limits.setup), plan.leak.join(',') || '-'];
       const r = await t.exec(argv, {
         stdin: plan.program.wire,
         timeoutMs: (plan.limits.setup + plan.limits.capture) * 1000 + 60_000,
@@ -71,7 +74,7 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
     async engine(plan, pid) {
       const { dump, restore, capture } = plan.limits;
       const { dumpArgs, restoreArgs } = plan.criu;
-      const argv = [LABCTL, 'engine', plan.id, String(pid), String(dump), String(restore), String(dumpArgs.length)];
+      const argv = [HELPER, 'engine', plan.id, String(pid), String(dump), String(restore), String(dumpArgs.length)];
       const r = await t.exec([...argv, ...dumpArgs, ...restoreArgs], {
         timeoutMs: (dump + restore + capture) * 1000 + 2 * HOST_SLACK_MS,
         label: 'criu dump and restore',
@@ -145,7 +148,7 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
     },
 
     async probePropagation(plan, input, count) {
-      const r = await t.exec([LABCTL, 'probe', plan.id], {
+      const r = await t.exec([HELPER, 'probe', plan.id], {
         stdin: input,
         timeoutMs: 60_000 + count * 5_000,
         label: 'propagation probes',
@@ -172,7 +175,7 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
     },
 
     async cleanup(plan) {
-      const r = await t.exec([LABCTL, 'cleanup', plan.id], { timeoutMs: 30_000, label: 'cleanup' });
+      const r = await t.exec([HELPER, 'cleanup', plan.id], { timeoutMs: 30_000, label: 'cleanup' });
       const dirty = /^dirty (.*)$/m.exec(r.stdout);
       return { ok: r.code === 0, code: r.code, ...(dirty ? { dirty: dirty[1]! } : {}) };
     },

@@ -126,6 +126,10 @@ int probe(int argc, char **argv) {
 		return 2;
 	}
 	const char *id = argv[1];
+	if (!*id || strlen(id) > 64 || strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(id)) {
+		dprintf(2, "labctl: bad id '%s'\n", id);
+		return 2;
+	}
 	int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (proc < 0) {
 		dprintf(2, "labctl: cannot open /proc: %s\n", strerror(errno));
