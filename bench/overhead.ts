@@ -9,9 +9,9 @@
  *      the restored tree and unmounts: nothing else (no capture, compare,
  *      probes, leak check or reports). tree.sh is uploaded beforehand,
  *      untimed;
- *  (c) the same bare script with the fastest way to build the tree: the
- *      helper's run-tree on the program (uploaded beforehand), as the lab
- *      runs it, without labctl around it.
+ *  (c) the fastest bare script: the helper's own `setup` (overlay root,
+ *      run-tree and the wait, in C) on the program (uploaded beforehand),
+ *      criu dump and restore, and the helper's `cleanup`.
  * Prints both, per phase where they match, and the difference.
  *
  *   npx tsc -p . && node dist/bench/overhead.js [--reps 3] [scenario paths...]
@@ -51,6 +51,7 @@ const paths = rest.length ? rest : ['scenarios/propagation/slave-chain-3.yaml', 
  * $EPOCHREALTIME.
  */
 function bareScript(id: string, dumpArgs: string[], restoreArgs: string[], kind: BareKind): string {
+  if (kind === 'helper') return bareHelperScript(id, dumpArgs, restoreArgs);
   const W = `/run/bare/${id}`;
   const rargs = restoreArgs.map((a) => a.replaceAll('@ROOT@', `${W}/root`));
   return [
@@ -70,11 +71,8 @@ function bareScript(id: string, dumpArgs: string[], restoreArgs: string[], kind:
     'mkdir -p "$W/root" "$W/img" "$W/upper" "$W/work"',
     'mount --make-private -t overlay -o "lowerdir=/,upperdir=$W/upper,workdir=$W/work,xino=on" bare-root "$W/root"',
     'mkfifo "$W/status"',
-    kind === 'bash'
-      ? 'ML_ROOT="$W/root" setsid unshare -m -p --fork --propagation unchanged ' +
-        'bash -c "$(cat "$W/tree.sh")" mountlab init 0 9>"$W/status" </dev/null >/dev/null 2>"$W/tree.err" &'
-      : // The fastest path there is: the helper's run-tree, as the lab runs it, without labctl around it.
-        `setsid ${HELPER} run-tree "$W/root" "$W/plan" 9>"$W/status" </dev/null >/dev/null 2>"$W/tree.err" &`,
+    'ML_ROOT="$W/root" setsid unshare -m -p --fork --propagation unchanged ' +
+      'bash -c "$(cat "$W/tree.sh")" mountlab init 0 9>"$W/status" </dev/null >/dev/null 2>"$W/tree.err" &',
     'upid=$!',
     'while IFS= read -r line; do case $line in ready) break ;; ' +
       'failed*) echo "tree: $line" >&2; cat "$W/tree.err" >&2; exit 3 ;; esac; done < "$W/status"',
@@ -94,6 +92,37 @@ function bareScript(id: string, dumpArgs: string[], restoreArgs: string[], kind:
       '[ "$st" != Z ] || break; sleep 0.02; done',
     'umount -l "$W/root"',
     'rm -rf "$W"',
+    'ts cleanup',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The fastest bare script there is: the helper's own setup (overlay root,
+ * run-tree, the wait, all in C) and cleanup around criu, with no lab: no
+ * capture, compare, probes, leak scan, frames or reports.
+ */
+function bareHelperScript(id: string, dumpArgs: string[], restoreArgs: string[]): string {
+  const wid = `bare-${id}`;
+  const W = `/run/mountlab/${wid}`;
+  const rargs = restoreArgs.map((a) => a.replaceAll('@ROOT@', `${W}/root`));
+  return [
+    'set -eu',
+    `W=${W} B=/run/bare/${id}`,
+    String.raw`ts() { printf '@t %s %s\n' "$1" "$EPOCHREALTIME"; }`,
+    'ts start',
+    `${HELPER} setup ${wid} 60 < "$B/plan" > "$B/setup.out" || { cat "$B/setup.out" >&2; exit 3; }`,
+    String.raw`read -r line < "$B/setup.out"; pid=$` + '{line#pid=}',
+    'ts setup',
+    `criu dump -t "$pid" -D "$W/img" -o dump.log -v4 ${shJoin(dumpArgs)} ` +
+      `|| { rc=$?; echo "criu dump exited $rc" >&2; grep -E 'Error|Warn' "$W/img/dump.log" | tail -n 5 >&2; exit 4; }`,
+    'ts dump',
+    'criu restore -D "$W/img" -o restore.log -v4 -d --root "$W/root" --pidfile "$W/restored.pid" ' +
+      `${shJoin(rargs)} || { rc=$?; echo "criu restore exited $rc" >&2; ` +
+      `grep -E 'Error|Warn' "$W/img/restore.log" | tail -n 5 >&2; exit 5; }`,
+    'ts restore',
+    `${HELPER} cleanup ${wid} > "$B/cleanup.out"`,
+    'rm -rf "$B"',
     'ts cleanup',
     '',
   ].join('\n');

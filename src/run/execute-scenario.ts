@@ -10,7 +10,17 @@ import { criuRestore, judgeDump, judgeRestore, type EngineRun } from '../engine/
 import { kernelTrouble, logExcerpt } from '../engine/criu-log.js';
 import { compileScenario } from '../plan/compile.js';
 import type { GuestPlan } from '../plan/plan.js';
-import type { Answer, BuildAnswer, EngineAnswer, GuestClient, Leak, SetupAnswer } from '../target/guest-client.js';
+import type {
+  Answer,
+  BuildAnswer,
+  CleanupAnswer,
+  EngineAnswer,
+  FinishAnswer,
+  FinishProbes,
+  GuestClient,
+  Leak,
+  SetupAnswer,
+} from '../target/guest-client.js';
 import type { Reporter } from '../report/reporter.js';
 import type { Guest } from './guest.js';
 import {
@@ -136,6 +146,8 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
   };
 
   const dropped = expectation.kind === 'identical' ? (expectation.dropped ?? []) : [];
+  /** The clean-up, when the last call (the probes') did it already. */
+  let finished: CleanedUp | undefined;
   try {
     const unmet = await unmetRequirement(client, t.facts, s);
     if (unmet) throw new Verdict('skip', unmet, 'setup');
@@ -195,13 +207,23 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
       if (!cmp.equivalent) throw new Verdict('fail', result.differences[0]?.sentence ?? 'topology differs', 'compare');
     });
     if (ctx.probes) {
-      await phase('probe', async () => {
-        // Mounts CRIU dropped as expected have nothing to probe after restore.
-        const found = await probe(client, plan, setAside(before.capture, dropped), after.capture, save);
-        result.probes = found.summary;
-        result.differences = records(found.differences);
-        if (found.differences.length) throw new Verdict('fail', found.differences[0]!.sentence, 'probe');
-      });
+      // The probes are the last thing a scenario asks of the guest unless it restores again: then the
+      // clean-up comes in the same call.
+      const last = !s.engine?.['restore-twice'];
+      await phase(
+        'probe',
+        async () => {
+          // Mounts CRIU dropped as expected have nothing to probe after restore.
+          const found = await probe(client, plan, setAside(before.capture, dropped), after.capture, save, {
+            last,
+            cleanedUp: (c) => (finished = c),
+          });
+          result.probes = found.summary;
+          result.differences = records(found.differences);
+          if (found.differences.length) throw new Verdict('fail', found.differences[0]!.sentence, 'probe');
+        },
+        { later: () => finished?.ms ?? 0 },
+      );
     }
     if (s.engine?.['restore-twice']) {
       // Seed 004: a restore must leave the images (and what they point at,
@@ -257,7 +279,7 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
       }
     }
   } finally {
-    if (phases.length) await cleanup(guest, plan, phases);
+    if (phases.length) await cleanup(guest, plan, phases, finished);
   }
   if (result.outcome !== 'skip') {
     const v = applyKnownBug(expectation, t.facts, {
@@ -396,21 +418,39 @@ async function probe(
   before: Capture,
   after: Capture,
   save: (n: string, c: string, e?: BufferEncoding) => Promise<void>,
+  { last, cleanedUp }: { last: boolean; cleanedUp: (c: CleanedUp) => void },
 ): Promise<{ summary: ProbeSummary; differences: Difference[] }> {
   const pp = planPropagationProbes(before, after, plan.id);
+  const fp = planFdProbes(before, after, plan.id);
+  const want: FinishProbes = {
+    ...(pp.probes.length ? { propagation: { input: pp.input, count: pp.probes.length } } : {}),
+    ...(fp.input ? { fds: fp.input } : {}),
+  };
+  let asked: Pick<FinishAnswer, 'propagation' | 'fds'>;
+  if (last) {
+    const f = await client.finish(plan, want);
+    cleanedUp({ answer: f.cleanup, ms: f.cleanupMs });
+    asked = f;
+  } else {
+    asked = {
+      ...(want.propagation
+        ? { propagation: await client.probePropagation(plan, want.propagation.input, want.propagation.count) }
+        : {}),
+      ...(want.fds ? { fds: await client.probeFds(want.fds) } : {}),
+    };
+  }
   let prop = { differences: [] as Difference[], checks: 0, copiesChecked: 0, notes: [] as string[] };
-  if (pp.probes.length) {
-    const r = await client.probePropagation(plan, pp.input, pp.probes.length);
+  if (asked.propagation) {
+    const r = asked.propagation;
     await save(SCENARIO_FILES.probes, r.output, 'latin1');
     if (!r.ok) throw new Verdict('error', `propagation probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
     prop = judgePropagationProbes(pp, r.replies);
   } else {
     prop.notes = judgePropagationProbes(pp, new Map()).notes;
   }
-  const fp = planFdProbes(before, after, plan.id);
   let fd = { differences: [] as Difference[], notes: fp.notes, checks: 0, probed: 0 };
-  if (fp.input) {
-    const r = await client.probeFds(fp.input);
+  if (asked.fds) {
+    const r = asked.fds;
     await save(SCENARIO_FILES.fdProbes, r.output, 'latin1');
     if (!r.ok) throw new Verdict('error', `fd write probes failed: ${r.stderr.trim() || `exit ${r.code}`}`, 'probe');
     fd = judgeFdProbes(fp, r.replies);
@@ -464,12 +504,18 @@ async function unmetRequirement(
   return undefined;
 }
 
-async function cleanup(guest: Guest, plan: GuestPlan, phases: PhaseTiming[]): Promise<void> {
+/** A clean-up done by the last guest call of a scenario, and how long it took there. */
+interface CleanedUp {
+  answer: CleanupAnswer;
+  ms: number;
+}
+
+async function cleanup(guest: Guest, plan: GuestPlan, phases: PhaseTiming[], done?: CleanedUp): Promise<void> {
   if (!guest.usable) return;
   const t0 = Date.now();
   try {
-    const r = await guest.client.cleanup(plan);
-    phases.push({ phase: 'cleanup', ms: Date.now() - t0, ok: r.ok });
+    const r = done?.answer ?? (await guest.client.cleanup(plan));
+    phases.push({ phase: 'cleanup', ms: done?.ms ?? Date.now() - t0, ok: r.ok });
     // A guest the scenario left dirty (a task that would not die, a mount or
     // loop device left over) does not run the next one.
     if (!r.ok) guest.retire(`cleanup failed (exit ${r.code})`);

@@ -278,6 +278,41 @@ describe('runner: what the guest runs', () => {
   });
 });
 
+describe('runner: the last guest call', () => {
+  after(removeScratch);
+
+  it('probes and cleans up in one call, but probes apart when the same images are restored again', async () => {
+    for (const twice of [false, true]) {
+      const calls: string[] = [];
+      const guest = new ScriptedGuest('');
+      const c = guest.client;
+      const { cleanup, probePropagation } = c;
+      c.cleanup = async (plan) => (calls.push('cleanup'), cleanup(plan));
+      c.probePropagation = async (...a) => (calls.push('probe'), probePropagation(...a));
+      c.finish = async () => (calls.push('finish'), { probeMs: 1, cleanup: { ok: true, code: 0 }, cleanupMs: 7 });
+      const engine = twice ? 'engine: {restore-twice: true}\n' : '';
+      const run = await runCorpus(
+        [parseScenario(`name: l\ndescription: d\nsteps: [{mkdir: /w}]\n${engine}expect: identical\n`, 'l.yaml')],
+        [{ id: 'cell', target: { kind: 'vm', describe: 'scripted', start: async () => guest } }],
+        {
+          runId: 'r',
+          guestClient: viaClient,
+          probes: true,
+          runDir: scratchDir('runner-last-call'),
+          signal: new AbortController().signal,
+          reporter: {},
+        },
+      );
+      const r = run.results[0]!;
+      assert.equal(r.outcome, 'pass', r.reason);
+      assert.deepEqual(calls, twice ? ['cleanup'] : ['finish']);
+      const cleanupPhase = r.phases.find((p) => p.phase === 'cleanup');
+      if (!twice) assert.equal(cleanupPhase?.ms, 7, 'the clean-up time is the one finish measured');
+      else assert.ok(cleanupPhase);
+    }
+  });
+});
+
 describe('setup errors', () => {
   it("quote util-linux's message, not its dmesg footnote", async () => {
     const { lastMessage } = await import('./execute-scenario.js');

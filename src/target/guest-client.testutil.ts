@@ -1,4 +1,4 @@
-import { buildInSteps, engineInSteps, type GuestClient } from './guest-client.js';
+import { buildInSteps, engineInSteps, finishInSteps, type GuestClient } from './guest-client.js';
 
 const CAPTURE = '@task init pid=PID mntns=1 cwd=/ root=/\n1 0 0:21 / / rw - tmpfs w rw\n';
 
@@ -12,6 +12,7 @@ export function fakeGuestClient(overrides: Partial<GuestClient> = {}): GuestClie
     // Made of the single calls as they are when called, so that a test replaces those alone.
     build: (plan) => buildInSteps(client, plan),
     engine: (plan, pid) => engineInSteps(client, plan, pid),
+    finish: (plan, probes) => finishInSteps(client, plan, probes),
     setup: async () => ({ ok: true, pid: 100 }),
     leak: async () => ({ ok: true }),
     leaks: async () => ({ ok: true, leaks: [] }),

@@ -46,6 +46,11 @@ export interface GuestClient {
   kill(plan: GuestPlan): Promise<Done>;
   /** Removes everything of the scenario and says whether the guest is as clean as before. */
   cleanup(plan: GuestPlan): Promise<CleanupAnswer>;
+  /**
+   * In one call, a scenario's last: the probes planned (either may be
+   * absent), then the clean-up. One round trip instead of three.
+   */
+  finish(plan: GuestPlan, probes: FinishProbes): Promise<FinishAnswer>;
   /** Which of `paths` the guest lacks. */
   missingPaths(paths: readonly string[]): Promise<string[]>;
   /** Whether `criu check --feature NAME` passes. */
@@ -131,6 +136,38 @@ export interface CleanupAnswer {
   code: number;
   /** What was left behind (a task, a mount, a loop device), when something was. */
   dirty?: string;
+}
+
+/** What `finish` is asked to probe: the planned inputs of compare/propagation-probe.ts and compare/fd-probe.ts. */
+export interface FinishProbes {
+  propagation?: { input: string; count: number };
+  fds?: string;
+}
+
+export interface FinishAnswer {
+  propagation?: ProbeAnswer & { replies: PropagationProbeReplies };
+  fds?: ProbeAnswer & { replies: FdProbeReplies };
+  /** The probes' time together, measured in the guest where it can be. */
+  probeMs: number;
+  cleanup: CleanupAnswer;
+  cleanupMs: number;
+}
+
+/** finish made of the single calls, timed on the host. */
+export async function finishInSteps(
+  c: Pick<GuestClient, 'probePropagation' | 'probeFds' | 'cleanup'>,
+  plan: GuestPlan,
+  probes: FinishProbes,
+): Promise<FinishAnswer> {
+  let t0 = Date.now();
+  const answer: Partial<FinishAnswer> = {};
+  if (probes.propagation)
+    answer.propagation = await c.probePropagation(plan, probes.propagation.input, probes.propagation.count);
+  if (probes.fds) answer.fds = await c.probeFds(probes.fds);
+  const probeMs = Date.now() - t0;
+  t0 = Date.now();
+  const cleanup = await c.cleanup(plan);
+  return { ...answer, probeMs, cleanup, cleanupMs: Date.now() - t0 };
 }
 
 type Calls = Pick<GuestClient, 'setup' | 'leak' | 'leaks' | 'capture' | 'dump' | 'restore'>;

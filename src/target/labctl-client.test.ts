@@ -3,6 +3,7 @@ import { compileScenario } from '../plan/compile.js';
 import { parseScenario } from '../scenario/load.js';
 import type { ExecOptions, ExecResult } from './exec.js';
 import { labctlClient } from './labctl-client.js';
+import { HELPER } from '../plan/steps.js';
 
 const plan = compileScenario(
   parseScenario('name: t\ndescription: d\nsteps: [{mkdir: /w}, {mkdir: /x}]\nexpect: identical\n', 't.yaml').scenario,
@@ -227,5 +228,47 @@ describe('labctl client: reads labctl text into typed answers', () => {
   it('build and engine: an answer that is not frames is a lab error', async () => {
     const { client } = guest({ build: { code: 2, stdout: '', stderr: "labctl: unknown command 'build'\n" } });
     await assert.rejects(client.build(plan), /unreadable .*unknown command 'build'/);
+  });
+
+  it('finish: the probes and the clean-up from one call, each probe read into data, the dirt named', async () => {
+    const stdout =
+      'mountlab-frames 1\n' +
+      frame('probe', 0, 40, [
+        ['stdout', '@probe 1 mounted\n@in 10 71 30 0:99 / /w/m rw - tmpfs m rw\n'],
+        ['stderr', ''],
+      ]) +
+      frame('fd-probe', 0, 5, [
+        ['stdout', 'probe 200 20 ok yes:/w/a\n'],
+        ['stderr', ''],
+      ]) +
+      frame('cleanup', 0, 90, [
+        ['stdout', 'dirty mount:/run/mountlab/s1/root\n'],
+        ['stderr', ''],
+      ]);
+    const { client, asked } = guest({ finish: { stdout } });
+    const f = await client.finish(plan, {
+      propagation: { input: '@reps 10\n1 10 /w\n', count: 1 },
+      fds: '200 20 m /w/a\n',
+    });
+    assert.deepEqual(asked[0]!.argv, [HELPER, 'finish', 's1']);
+    assert.equal(asked[0]!.opts.stdin, '@reps 10\n1 10 /w\n@fd-probes\n200 20 m /w/a\n');
+    assert.deepEqual(f.propagation?.replies.get(1)?.copies, [{ pid: 10, id: 71, parent: 30 }]);
+    assert.equal(f.fds?.replies.byFd.get('200 20')?.[0]?.verdicts.get('/w/a'), 'yes');
+    assert.deepEqual(f.cleanup, { ok: true, code: 0, dirty: 'mount:/run/mountlab/s1/root' });
+    assert.deepEqual([f.probeMs, f.cleanupMs], [45, 90]);
+  });
+
+  it('finish: a probe asked and not answered is a failed probe; no cleanup frame is a lab error', async () => {
+    const cleanupOnly = `mountlab-frames 1\n${frame('cleanup', 0, 9, [
+      ['stdout', ''],
+      ['stderr', ''],
+    ])}`;
+    const { client } = guest({ finish: { stdout: cleanupOnly } });
+    const f = await client.finish(plan, { propagation: { input: '1 10 /w\n', count: 1 } });
+    assert.equal(f.propagation?.ok, false);
+    assert.match(f.propagation?.stderr ?? '', /no answer to the propagation probes/);
+    assert.deepEqual(f.cleanup, { ok: true, code: 0 });
+    const none = guest({ finish: { code: 2, stdout: 'mountlab-frames 1\n', stderr: 'killed\n' } });
+    await assert.rejects(none.client.finish(plan, {}), /said nothing of the cleanup: killed/);
   });
 });

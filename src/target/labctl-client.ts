@@ -3,7 +3,16 @@ import { readFdProbeOutput, readPropagationProbeOutput } from '../capture/probe-
 import type { ExecResult } from './exec.js';
 import { LABCTL } from './guest-facts.js';
 import { type Frame, parseFrames } from './frames.js';
-import type { Answer, CriuAnswer, GuestClient, Leak, Refused, SetupAnswer } from './guest-client.js';
+import type {
+  Answer,
+  CleanupAnswer,
+  CriuAnswer,
+  GuestClient,
+  Leak,
+  ProbeAnswer,
+  Refused,
+  SetupAnswer,
+} from './guest-client.js';
 import type { StartedTarget } from './target.js';
 
 /** The host's slack over a limit the guest enforces itself (`timeout --kill-after`). */
@@ -176,8 +185,46 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
 
     async cleanup(plan) {
       const r = await t.exec([HELPER, 'cleanup', plan.id], { timeoutMs: 30_000, label: 'cleanup' });
-      const dirty = /^dirty (.*)$/m.exec(r.stdout);
-      return { ok: r.code === 0, code: r.code, ...(dirty ? { dirty: dirty[1]! } : {}) };
+      return cleanupAnswer(r.code, r.stdout);
+    },
+
+    async finish(plan, probes) {
+      const stdin = (probes.propagation?.input ?? '') + (probes.fds ? `@fd-probes\n${probes.fds}` : '');
+      const r = await t.exec([HELPER, 'finish', plan.id], {
+        stdin,
+        timeoutMs: 120_000 + (probes.propagation?.count ?? 0) * 5_000,
+        label: 'probes and cleanup',
+        encoding: 'latin1',
+      });
+      const frames = framesOf(r);
+      const done = frames.get('cleanup');
+      if (!done) throw new Error(`the guest said nothing of the cleanup: ${r.stderr.trim() || `exit ${r.code}`}`);
+      const probe = (f: Frame | undefined) =>
+        f && { ok: f.code === 0, code: f.code, stderr: utf8(part(f, 'stderr')), output: part(f, 'stdout') };
+      const prop = probe(frames.get('probe'));
+      const fds = probe(frames.get('fd-probe'));
+      const missing = (what: string): ProbeAnswer => ({
+        ok: false,
+        code: r.code,
+        stderr: `no answer to the ${what}`,
+        output: '',
+      });
+      return {
+        ...(probes.propagation
+          ? {
+              propagation: {
+                ...(prop ?? missing('propagation probes')),
+                replies: readPropagationProbeOutput(prop?.output ?? ''),
+              },
+            }
+          : {}),
+        ...(probes.fds
+          ? { fds: { ...(fds ?? missing('fd probes')), replies: readFdProbeOutput(fds?.output ?? '') } }
+          : {}),
+        probeMs: (frames.get('probe')?.ms ?? 0) + (frames.get('fd-probe')?.ms ?? 0),
+        cleanup: cleanupAnswer(done.code, part(done, 'stdout')),
+        cleanupMs: done.ms,
+      };
     },
 
     async missingPaths(paths) {
@@ -197,6 +244,12 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
     },
   };
   return client;
+}
+
+/** The helper's cleanup: exit 0, and "dirty ..." when something was left behind. */
+function cleanupAnswer(code: number, stdout: string): CleanupAnswer {
+  const dirty = /^dirty (.*)$/m.exec(stdout);
+  return { ok: code === 0, code, ...(dirty ? { dirty: dirty[1]! } : {}) };
 }
 
 const setupPid = (r: Pick<ExecResult, 'code' | 'stdout'>): number | undefined => {

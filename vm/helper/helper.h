@@ -164,6 +164,8 @@ int build_cmd(int argc, char **argv);
 int cleanup_cmd(int argc, char **argv);
 /* The live propagation probes (probe.c). */
 int probe(int argc, char **argv);
+int fd_probe(void);
+int finish(int argc, char **argv);
 
 /* ---- mount options (mount-options.c) ---------------------------------- */
 

@@ -124,7 +124,8 @@ static int usage(void) {
 			" run-tree ROOT [PLAN|-] [--status-fd N] | run-outside ROOT [PLAN|-] [--status-fd N] |"
 			" plan-echo [PLAN|-] | classify-options OPTION... |"
 			" engine ID PID DUMP_LIMIT RESTORE_LIMIT NDUMP ARGS... | probe ID (lines on stdin) |"
-			" setup ID LIMIT (plan on stdin) | build ID LIMIT LEAK (plan on stdin) | cleanup ID\n");
+			" setup ID LIMIT (plan on stdin) | build ID LIMIT LEAK (plan on stdin) | cleanup ID |"
+			" finish ID (probes on stdin)\n");
 	return 2;
 }
 
@@ -909,7 +910,7 @@ static void probe_line(char *line) {
 		close(rootfd);
 }
 
-static int fd_probe(void) {
+int fd_probe(void) {
 	char *line = NULL;
 	size_t cap = 0;
 	while (getline(&line, &cap, stdin) >= 0) {
@@ -1034,6 +1035,8 @@ int main(int argc, char **argv) {
 	}
 	if (!strcmp(cmd, "engine"))
 		return engine(argc - 1, argv + 1);
+	if (!strcmp(cmd, "finish"))
+		return finish(argc - 1, argv + 1);
 	if (!strcmp(cmd, "probe"))
 		return probe(argc - 1, argv + 1);
 	if (!strcmp(cmd, "setup"))
