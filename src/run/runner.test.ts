@@ -287,9 +287,18 @@ describe('runner: the last guest call', () => {
       const guest = new ScriptedGuest('');
       const c = guest.client;
       const { cleanup, probePropagation } = c;
-      c.cleanup = async (plan) => (calls.push('cleanup'), cleanup(plan));
-      c.probePropagation = async (...a) => (calls.push('probe'), probePropagation(...a));
-      c.finish = async () => (calls.push('finish'), { probeMs: 1, cleanup: { ok: true, code: 0 }, cleanupMs: 7 });
+      c.cleanup = async (plan) => {
+        calls.push('cleanup');
+        return cleanup(plan);
+      };
+      c.probePropagation = async (...a) => {
+        calls.push('probe');
+        return probePropagation(...a);
+      };
+      c.finish = async () => {
+        calls.push('finish');
+        return { probeMs: 1, cleanup: { ok: true, code: 0 }, cleanupMs: 7 };
+      };
       const engine = twice ? 'engine: {restore-twice: true}\n' : '';
       const run = await runCorpus(
         [parseScenario(`name: l\ndescription: d\nsteps: [{mkdir: /w}]\n${engine}expect: identical\n`, 'l.yaml')],
