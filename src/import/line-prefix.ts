@@ -102,10 +102,11 @@ export function describePrefix(prefix: LinePrefix, lines: number): string {
 
 /**
  * The shell command line that printed the table, prompt and all (`$ cat
- * /proc/self/mountinfo`, `root@host:~# cat /proc/1/mountinfo`): the prompt
- * is on that line only, and the line is not part of the table.
+ * /proc/self/mountinfo`, `root@host:~# cat /proc/1/mountinfo`, `$ podman
+ * exec c1 cat /proc/self/mountinfo`): the prompt is on that line only, and
+ * the line is not part of the table.
  */
-const COMMAND = /^(?:\S*\s*[$#%>]\s*)?(?:sudo\s+)?(?:cat|less|more|head|tail|grep|awk|sed|nsenter)\b.*mountinfo/;
+const COMMAND = /(?:^|\s)(?:cat|less|more|head|tail|grep|awk|sed)\s.*mountinfo/;
 
 export function isPromptCommand(body: string): boolean {
   return COMMAND.test(body);

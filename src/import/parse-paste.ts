@@ -51,6 +51,8 @@ export interface Paste {
   lines: [number, number];
   /** How the text was read: wrapped lines joined, quote markers stripped, pastes skipped. */
   notes: string[];
+  /** Mount ids of parents missing from the paste and rebuilt as stand-ins (stand-in-parents.ts). */
+  standInParents?: number[];
 }
 
 export interface ParseOptions {
