@@ -36,7 +36,7 @@ const DIRECTORIES: Record<string, string> = {
   '/proc/fs/nfsd': 'nfsd',
 };
 
-/** Why the guest may not have this filesystem type; undefined when it surely has it (or the lab stands it in anyway). */
+/** Why the guest may not have this filesystem type; undefined when it surely has it (or it is stood in anyway). */
 export function guestMayLackFs(fsType: string): string | undefined {
   return Object.hasOwn(FILESYSTEMS, fsType) ? FILESYSTEMS[fsType] : undefined;
 }
