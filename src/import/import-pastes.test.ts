@@ -84,14 +84,8 @@ describe('import: pastes as people paste them (issue 20)', function () {
   it('a partial paste gets stand-ins for the missing parents it needs, each said and commented', () => {
     const r = imported('partial.txt');
     assert.equal(r.plan.counts.mounts, 11);
-    said(
-      r,
-      /mount 25, the parent of lines 5, 6, is not in the paste: a tmpfs stands in for it at "\/sys\/fs\/cgroup", on mount 18/,
-    );
-    said(
-      r,
-      /mount 79, the parent of line 11, is not in the paste: a tmpfs stands in for it at "\/Volumes\/dune", on mount 600/,
-    );
+    said(r, /mount 25, the parent of lines 5, 6, is not in the paste: .* at "\/sys\/fs\/cgroup", on mount 18/);
+    said(r, /mount 79, the parent of line 11, is not in the paste: .* at "\/Volumes\/dune", on mount 600/);
     assert.match(
       comments(r.yaml),
       /25: tmpfs on \/sys\/fs\/cgroup \(stand-in: not in the paste, the parent of line 5\)/,
@@ -100,7 +94,7 @@ describe('import: pastes as people paste them (issue 20)', function () {
     assert.equal(r.plan.expected.tasks[0]!.mounts.filter((m) => m.mountId === 24).length, 0);
   });
 
-  it('what the guest may lack (configfs, selinuxfs, bpf, tracefs, seclabel) is stood in; nothing needs a guest path', () => {
+  it('what the guest may lack (configfs, selinuxfs, bpf, tracefs, seclabel) is stood in; no guest path needed', () => {
     const r = imported('guest-lacks.txt');
     assert.equal(r.plan.requires.paths, undefined);
     for (const fs of ['configfs', 'selinuxfs', 'bpf', 'tracefs'])
