@@ -121,6 +121,8 @@ export function importText(text: string, file: string, flags: ImportFlags, argv:
     header: [
       'Rebuilds the pasted topology up to renumbering; ' +
         'the comments say why each step is there and what stands in for what.',
+      // How the paste was read (a prefix stripped, remarks ignored, stand-in parents...), as on stderr.
+      ...plan.notes.map((n) => `note: ${n}`),
     ],
     ...(schemaPath ? { schemaPath } : {}),
   });

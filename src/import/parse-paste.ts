@@ -26,6 +26,9 @@
  */
 import { BadInputError } from '../errors.js';
 import { MountinfoParseError, parseMountinfoLine, unescapeMountinfo, type MountEntry } from '../capture/mountinfo.js';
+import { describeAnnotations, isAnnotation, splitAnnotation } from './annotations.js';
+import { describeCuts, describeFragments, fitTogether, isCutMark } from './fragments.js';
+import { describePrefix, detectPrefix, isPromptCommand, prefixLength } from './line-prefix.js';
 
 export type PasteKind = 'mountinfo' | 'table';
 
@@ -48,6 +51,8 @@ export interface Paste {
   lines: [number, number];
   /** How the text was read: wrapped lines joined, quote markers stripped, pastes skipped. */
   notes: string[];
+  /** Mount ids of parents missing from the paste and rebuilt as stand-ins (stand-in-parents.ts). */
+  standInParents?: number[];
 }
 
 export interface ParseOptions {
@@ -62,6 +67,8 @@ export const TABLE_SOURCE = 'table';
 const QUOTE = /^(?:[ \t]*>)+[ \t]?/;
 const MOUNT_START = /^\d+[ \t]+\d+[ \t]/;
 const TABLE_ROW = /^(\d+)[ \t]+(\d+)[ \t]+(\S+)[ \t]+\([ \t]*(\d+)[ \t]*,[ \t]*(\d+)[ \t]*\)[ \t]*$/;
+/** A table row with something after it: a remark when annotations.ts says so. */
+const TABLE_ROW_AND = /^(\d+[ \t]+\d+[ \t]+\S+[ \t]+\([ \t]*\d+[ \t]*,[ \t]*\d+[ \t]*\))[ \t]+(.*)$/;
 // A task's name is whatever it calls itself, parentheses included (`(sd-pam)`, `kworker/0:1(x)`), so
 // the name in parentheses runs to the last `)` before the closing `==`, as in /proc/PID/stat.
 const PID_HEADER = /^==[ \t]*(?:pid[ \t]+(\d+))?[ \t]*(?:\((.*)\)|([^=()\s][^=()]*?))?[ \t]*==[ \t]*$/;
@@ -80,7 +87,11 @@ interface Line {
   offset: number;
   /** The line carried mail quote markers. */
   quoted: boolean;
-  kind: 'blank' | 'header' | 'task' | 'fd' | 'row' | 'mount' | 'prose';
+  /** The line carried the paste's line prefix (line-prefix.ts). */
+  prefixed: boolean;
+  /** A remark after a table row, stripped from `text` (annotations.ts). */
+  remark?: string;
+  kind: 'blank' | 'header' | 'task' | 'fd' | 'row' | 'mount' | 'cut' | 'prose';
 }
 
 interface Block {
@@ -90,6 +101,10 @@ interface Block {
   last: number;
   /** Wrapped lines joined in this block. */
   joined: number;
+  /** Lines of cut marks inside this block. */
+  cuts: number[];
+  /** Remarks after mount lines, by line. */
+  remarks: { line: number; remark: string }[];
   /** Entries grouped by the header they follow (one group without headers). */
   tasks: PastedTask[];
 }
@@ -97,9 +112,10 @@ interface Block {
 export function parsePaste(text: string, file: string, opts: ParseOptions = {}): Paste {
   const notes: string[] = [];
   refuseNul(text, file);
-  const lines = classify(text);
+  const { lines, prefixNote } = classify(text);
   if (lines.some((l) => l.quoted && (l.kind === 'mount' || l.kind === 'row')))
     notes.push('mail quote markers (>) were stripped');
+  if (prefixNote) notes.push(prefixNote);
   const hasHeaders = lines.some((l) => l.kind === 'header' || l.kind === 'task');
   const blocks: Block[] = [];
   let current: Block | undefined;
@@ -121,7 +137,7 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
     }
     if (l.kind === 'header' || l.kind === 'task') {
       const t = l.kind === 'header' ? pidHeader(l, file) : taskHeader(l, file);
-      if (!current) blocks.push((current = { kind: undefined, first: l.no, last: l.no, joined: 0, tasks: [] }));
+      if (!current) blocks.push((current = newBlock(undefined, l.no)));
       startTask(t);
       continue;
     }
@@ -138,7 +154,7 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
         );
       }
       if (!current || (current.kind !== undefined && current.kind !== kind && !hasHeaders)) {
-        blocks.push((current = { kind, first: l.no, last: l.no, joined: 0, tasks: [] }));
+        blocks.push((current = newBlock(kind, l.no)));
         task = undefined;
       }
       current.kind = kind;
@@ -155,14 +171,21 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
       }
       if (l.kind === 'row') {
         task!.mounts.push(tableEntry(l, file));
+        if (l.remark !== undefined) current.remarks.push({ line: l.no, remark: l.remark });
         current.last = l.no;
       } else {
-        const { entry, used } = mountinfoEntry(lines, i, file);
+        const { entry, used, remark } = mountinfoEntry(lines, i, file);
         if (used > 0) current.joined++;
+        if (remark !== undefined) current.remarks.push({ line: l.no, remark });
         task!.mounts.push(entry);
         current.last = lines[i + used]!.no;
         i += used;
       }
+      continue;
+    }
+    // A cut mark is a cut inside the table, not its end.
+    if (l.kind === 'cut') {
+      if (current?.kind !== undefined) current.cuts.push(l.no);
       continue;
     }
     // Prose ends a paste (a blank line does not: people leave blank lines inside
@@ -172,7 +195,19 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
       task = undefined;
     }
   }
-  const found = blocks.filter((b) => b.tasks.some((t) => t.mounts.length > 0));
+  let found = blocks.filter((b) => b.tasks.some((t) => t.mounts.length > 0));
+  let fragmentNote: string | undefined;
+  let apart: string | undefined;
+  if (found.length > 1 && !hasHeaders && opts.pick === undefined && found.every((b) => b.kind === found[0]!.kind)) {
+    const fragments = found.map((b) => ({ first: b.first, last: b.last, mounts: b.tasks.flatMap((t) => t.mounts) }));
+    const fit = fitTogether(fragments);
+    if (fit.fit) {
+      fragmentNote = describeFragments(fragments);
+      found = [mergeBlocks(found)];
+    } else {
+      apart = fit.why;
+    }
+  }
   if (found.length === 0) {
     fail(
       file,
@@ -201,13 +236,31 @@ export function parsePaste(text: string, file: string, opts: ParseOptions = {}):
       file,
       found[1]!.first,
       1,
-      `the text holds ${found.length} separate pastes: ${describeBlocks(found)}`,
+      `the text holds ${found.length} separate pastes: ${describeBlocks(found)}` +
+        (apart ? ` (not fragments of one table: ${apart})` : ''),
       'choose one with --pick N, ' +
         'or put a task header (== pid N (name) ==) above each table if they are tasks of one system',
     );
   } else {
     chosen = found[0]!;
   }
+  const before = lines
+    .slice(0, chosen!.first - 1)
+    .reverse()
+    .find((l) => l.kind !== 'blank');
+  if (before?.kind === 'prose' && isPromptCommand(before.text))
+    notes.push(`line ${before.no} is the shell command that printed the table, prompt and all; it was skipped`);
+  if (fragmentNote) notes.push(fragmentNote);
+  const cuts = chosen!.cuts.filter((n) => n > chosen!.first);
+  if (cuts.length) notes.push(describeCuts(cuts));
+  const remarks = chosen!.remarks;
+  if (remarks.length)
+    notes.push(
+      describeAnnotations(
+        remarks.map((r) => r.line),
+        remarks.map((r) => r.remark),
+      ),
+    );
   const joined = chosen!.joined;
   if (joined) notes.push(`${joined} wrapped mountinfo ${joined === 1 ? 'line was' : 'lines were'} joined again`);
   if (found.length > 1)
@@ -239,6 +292,23 @@ function refuseNul(text: string, file: string): void {
   );
 }
 
+function newBlock(kind: PasteKind | undefined, line: number): Block {
+  return { kind, first: line, last: line, joined: 0, cuts: [], remarks: [], tasks: [] };
+}
+
+/** Fragments of one table (fragments.ts) as one block: one task, every mount in line order. */
+function mergeBlocks(blocks: Block[]): Block {
+  const merged = newBlock(blocks[0]!.kind, blocks[0]!.first);
+  merged.last = blocks[blocks.length - 1]!.last;
+  for (const b of blocks) {
+    merged.joined += b.joined;
+    merged.cuts.push(...b.cuts);
+    merged.remarks.push(...b.remarks);
+  }
+  merged.tasks = [{ name: 'init', line: 0, mounts: blocks.flatMap((b) => b.tasks.flatMap((t) => t.mounts)) }];
+  return merged;
+}
+
 function describeBlocks(blocks: Block[]): string {
   return blocks
     .map((b, i) => {
@@ -249,25 +319,53 @@ function describeBlocks(blocks: Block[]): string {
     .join('; ');
 }
 
-function classify(text: string): Line[] {
-  return text.split('\n').map((raw, i) => {
-    const noCr = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+function classify(text: string): { lines: Line[]; prefixNote?: string } {
+  const raw = text.split('\n').map((r) => {
+    const noCr = r.endsWith('\r') ? r.slice(0, -1) : r;
     const q = QUOTE.exec(noCr);
-    let body = q ? noCr.slice(q[0].length) : noCr;
-    const lead = /^[ \t]*/.exec(body)![0].length;
-    body = body.slice(lead);
+    const body = (q ? noCr.slice(q[0].length) : noCr).replace(/^[ \t]*/, '');
+    return { noCr, body, quoted: q !== null };
+  });
+  const prefix = detectPrefix(raw.map((r) => r.body));
+  let prefixed = 0;
+  const lines = raw.map(({ noCr, body: b, quoted }, i): Line => {
+    let body = b;
+    const cut = prefix ? prefixLength(prefix, body) : 0;
+    if (cut) {
+      body = body.slice(cut);
+      prefixed++;
+    }
     const offset = noCr.length - body.length;
     const no = i + 1;
     let kind: Line['kind'];
+    let remark: string | undefined;
     if (body.trim() === '') kind = 'blank';
     else if (body.startsWith('@task ') || body === '@task') kind = 'task';
     else if (body.startsWith('@fd ')) kind = 'fd';
     else if (PID_HEADER.test(body) && body.replace(/[=\s]/g, '') !== '') kind = 'header';
     else if (TABLE_ROW.test(body)) kind = 'row';
     else if (MOUNT_START.test(body)) kind = 'mount';
+    else if (isCutMark(body)) kind = 'cut';
     else kind = 'prose';
-    return { no, text: body.replace(/[ \t]+$/, ''), offset, quoted: q !== null, kind };
+    if (kind === 'mount') {
+      const row = TABLE_ROW_AND.exec(body);
+      if (row && isAnnotation(row[2]!)) {
+        kind = 'row';
+        remark = row[2]!.trimEnd();
+        body = row[1]!;
+      }
+    }
+    return {
+      no,
+      text: body.replace(/[ \t]+$/, ''),
+      offset,
+      quoted,
+      prefixed: cut > 0,
+      ...(remark !== undefined ? { remark } : {}),
+      kind,
+    };
   });
+  return { lines, ...(prefix && prefixed ? { prefixNote: describePrefix(prefix, prefixed) } : {}) };
 }
 
 function pidHeader(l: Line, _file: string): PastedTask {
@@ -349,7 +447,7 @@ const ENDS_EARLY = /^(line ends early|missing the separator)/;
  * the line is incomplete. A mail client wraps at a space, so the pieces are
  * joined with one; a piece that was cut inside a field is joined without.
  */
-function mountinfoEntry(lines: Line[], i: number, file: string): { entry: MountEntry; used: number } {
+function mountinfoEntry(lines: Line[], i: number, file: string): { entry: MountEntry; used: number; remark?: string } {
   const first = lines[i]!;
   // Pieces of the logical line, each with where its text starts in it.
   const pieces: { line: Line; at: number }[] = [{ line: first, at: 0 }];
@@ -359,6 +457,18 @@ function mountinfoEntry(lines: Line[], i: number, file: string): { entry: MountE
       return { entry: { ...parseMountinfoLine(text, first.no, file), line: first.no }, used };
     } catch (e) {
       if (!(e instanceof MountinfoParseError)) throw e;
+      // A remark after a complete line (annotations.ts): the line without it.
+      const split = e.reason.startsWith('unexpected text after the super options')
+        ? splitAnnotation(text, e.column)
+        : undefined;
+      if (split) {
+        try {
+          const entry = { ...parseMountinfoLine(split.line, first.no, file), line: first.no };
+          return { entry, used, remark: split.remark };
+        } catch (x) {
+          if (!(x instanceof MountinfoParseError)) throw x;
+        }
+      }
       const next = lines[i + used + 1];
       const canJoin = ENDS_EARLY.test(e.reason) && next !== undefined && next.kind === 'prose' && used < 8;
       if (!canJoin) {

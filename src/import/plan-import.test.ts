@@ -233,10 +233,6 @@ describe('import: plan-import', () => {
       ],
       ['1 0 0:1 / / rw - tmpfs r rw\n2 1 0:1 / /a\\012b rw - tmpfs r rw\n', /holds a newline/],
       [
-        '1 0 0:1 / / rw - tmpfs r rw\n2 0 0:1 / /x rw - tmpfs r rw\n',
-        /both have parents outside the paste, and one lies within the other/,
-      ],
-      [
         '1 0 0:1 / / rw master:3 - tmpfs r rw\n2 1 0:2 / /x rw master:3 - tmpfs r rw\n',
         /master:3 has slaves on two superblocks/,
       ],

@@ -54,6 +54,8 @@ import { displayPath } from '../compare/text.js';
 import { buildTopology, type PeerGroup, type Superblock, type Topology, type TopoMount } from '../compare/topology.js';
 import type { Step } from '../scenario/scenario.generated.js';
 import { TABLE_SOURCE, type Paste } from './parse-paste.js';
+import { addStandInParents } from './stand-in-parents.js';
+import { guestMayLackDir, guestMayLackFs, isSecurityOption } from './guest-lacks.js';
 
 /** A step with the comment that goes above it in the YAML. */
 export type PlanStep =
@@ -216,7 +218,8 @@ interface Placement {
 }
 
 /** The stages in order; the first that finds the paste cannot be rebuilt refuses it at its line. */
-export function planImport(paste: Paste, opts: ImportOptions = {}): ImportPlan {
+export function planImport(pasted: Paste, opts: ImportOptions = {}): ImportPlan {
+  const paste = addStandInParents(pasted);
   const file = paste.file;
   const planning: Planning = {
     paste,
@@ -477,13 +480,46 @@ function planSuperblocks(topo: Topology, prop: Propagation, planning: Planning):
   const singleTaken = new Set<string>();
   const sbPlans = new Map<Superblock, SbPlan>();
   const outsideSbs = new Set([...prop.externalSb.values()]);
+  const lacking = lackingDirs(topo);
   for (const sb of topo.superblocks) {
     const fail = (line: number, what: string) => planning.fail(line, what, 'a superblock has one filesystem type');
-    const sp = planSuperblock(sb, planning.paste, planning.opts, singleTaken, outsideSbs.has(sb), planning.notes, fail);
+    const sp = planSuperblock(
+      sb,
+      planning.paste,
+      planning.opts,
+      singleTaken,
+      outsideSbs.has(sb),
+      planning.notes,
+      fail,
+      {
+        lacks: lacking.get(sb),
+      },
+    );
     sbPlans.set(sb, sp);
     if (sp.standIn) planning.substitutions.push(sp.standIn);
   }
   return sbPlans;
+}
+
+/**
+ * The guest's own sysfs and proc show what exists inside them: a real one
+ * whose mounts need a directory the guest may lack (guest-lacks.ts), by the
+ * first such path.
+ */
+function lackingDirs(topo: Topology): Map<Superblock, string> {
+  const out = new Map<Superblock, string>();
+  const need = (m: TopoMount, dir: string) => {
+    const guest = GUEST_MOUNT[m.fsType];
+    if (!guest || m.entry.major !== 0 || out.has(m.superblock)) return;
+    const path = dir === '/' ? guest : guest + dir;
+    const lack = guestMayLackDir(path);
+    if (lack) out.set(m.superblock, `${lack.dir}, which the guest may not have (${lack.why})`);
+  };
+  for (const m of topo.mounts) {
+    need(m, m.root);
+    if (m.parent) need(m.parent, joinPath(m.parent.root, relative(m.parent.mountPoint, m.mountPoint)));
+  }
+  return out;
 }
 
 /** Paths and directories: every mountpoint and root checked as scenario text, the directories each needs. */
@@ -707,6 +743,7 @@ function treeSteps(ns: Ns, place: Placement, planning: Planning): PlanStep[] {
   const out: PlanStep[] = [];
   const fds = new Map<TopoMount, number>();
   const covered = coveredMounts(ns);
+  const standInParents = new Set(planning.paste.standInParents ?? []);
   let nextFd = FIRST_FD;
   for (const m of creationOrder(ns)) {
     const t = target(m);
@@ -717,7 +754,10 @@ function treeSteps(ns: Ns, place: Placement, planning: Planning): PlanStep[] {
     const rootShown = m.root === '/' ? '' : `${toUnicode(m.root) ?? m.root} `;
     const what =
       `${m.entry.mountId}${sharedField}${masterField}: ${m.fsType} ${rootShown}` +
-      `on ${toUnicode(m.mountPoint) ?? m.mountPoint} (line ${m.entry.line})`;
+      `on ${toUnicode(m.mountPoint) ?? m.mountPoint} ` +
+      (standInParents.has(m.entry.mountId)
+        ? `(stand-in: not in the paste, the parent of line ${m.entry.line})`
+        : `(line ${m.entry.line})`);
     out.push({ step: { bind: { source: r === '/' ? sp.src : sp.src + r, target: t } }, comment: what });
     const flags = m.mountOptions.filter((o) => MOUNT_FLAGS.has(o));
     // mountinfo shows no atime flag for strictatime, and a remount without one keeps the bind's relatime.
@@ -797,6 +837,7 @@ function planSuperblock(
   outside: boolean,
   notes: string[],
   fail: (line: number, what: string) => never,
+  guest: { lacks: string | undefined },
 ): SbPlan {
   const m0 = sb.members[0]!;
   const fsType = m0.fsType;
@@ -823,6 +864,10 @@ function planSuperblock(
     // Not a substitution: the table never named a filesystem.
   } else if (m0.entry.major !== 0) {
     standIn = `${where} is a disk of the pasting machine`;
+  } else if (guestMayLackFs(fsType)) {
+    standIn = `${where} is a filesystem the guest may not have (${guestMayLackFs(fsType)})`;
+  } else if (guest.lacks) {
+    standIn = `${where} would need ${guest.lacks}, so this one`;
   } else if (MULTI_INSTANCE.has(fsType)) {
     // Real.
   } else if (SINGLE_INSTANCE.has(fsType)) {
@@ -864,7 +909,13 @@ function planSuperblock(
       expected: { fsType, source: m0.source, superOptions: [rw] },
     };
   }
-  const kept = m0.superOptions.filter((o) => o !== 'rw' && o !== 'ro');
+  const security = m0.superOptions.filter(isSecurityOption);
+  if (security.length)
+    notes.push(
+      `${where}: super options ${security.join(',')} come from a security module the guest does not enable; ` +
+        'they are left out, and the guest shows none',
+    );
+  const kept = m0.superOptions.filter((o) => o !== 'rw' && o !== 'ro' && !isSecurityOption(o));
   const passable = kept.filter((o) => OPTION.test(o));
   const dropped = kept.filter((o) => !OPTION.test(o));
   if (dropped.length)
@@ -894,7 +945,7 @@ function planSuperblock(
     rootOf: identity,
     ...(GUEST_MOUNT[fsType] ? { guestMount: GUEST_MOUNT[fsType] } : {}),
     step: { mount: { fstype: fsType, source: source ?? 'none', target: src, ...(options ? { options } : {}) } },
-    expected: { fsType, source: shownSource, superOptions: m0.superOptions },
+    expected: { fsType, source: shownSource, superOptions: m0.superOptions.filter((o) => !isSecurityOption(o)) },
   };
 }
 
