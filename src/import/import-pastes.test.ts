@@ -66,7 +66,7 @@ describe('import: pastes as people paste them (issue 20)', function () {
     assert.equal(r.plan.counts.mounts, 7);
     said(r, /lines 7, 8, 9, 10 carried remarks after the super options \("<===", "# the scratch dir", "<-- this one"/);
     const c = r.plan.expected.tasks[0]!.mounts.find((m) => m.mountId === 31)!;
-    assert.deepEqual(c.superOptions, ['rw', 'mode=1777', 'uid=0', 'gid=0']);
+    assert.deepEqual(c.superOptions, ['rw', 'size=1024k', 'mode=700']);
   });
 
   it('cut marks (..., [...], …, [snip]) are cuts inside one table, not four pastes', () => {
