@@ -157,6 +157,27 @@ function renderOp(op: Op): string {
     }
     case 'close':
       return `close fd ${op.fd}`;
+    case 'socket': {
+      const what = [
+        ...(op.bind ? [`bind ${show(op.bind)}`] : []),
+        ...(op.listen ? ['listen'] : []),
+        ...(op.connect ? [`connect to ${show(op.connect)}`] : []),
+      ];
+      return `unix ${op.type} socket as fd ${op.fd}${what.length ? `: ${what.join(', ')}` : ''}`;
+    }
+    case 'mknod':
+      return `mknod ${show(op.path)} ${op.type}${op.type === 'fifo' ? '' : ` ${op.major}:${op.minor}`} mode 0${op.mode.toString(8)}`;
+    case 'mmap':
+      return (
+        `mmap ${op.fd ? `fd ${op.fd}` : show(op.path)} ${op.shared ? 'MAP_SHARED' : 'MAP_PRIVATE'} ` +
+        `${op.write ? 'PROT_READ|PROT_WRITE' : 'PROT_READ'} offset ${op.offset} length ${op.length}, kept mapped`
+      );
+    case 'truncate':
+      return `ftruncate ${op.fd ? `fd ${op.fd}` : show(op.path)} to ${op.size} bytes`;
+    case 'pwrite':
+      return `pwrite ${Buffer.byteLength(op.content)} bytes to ${op.fd ? `fd ${op.fd}` : show(op.path)} at ${op.offset}`;
+    case 'access':
+      return `stat ${show(op.path)}${op.missingOk ? ' (missing is fine)' : ''}`;
     case 'chroot':
       return `chroot ${show(op.path)}, chdir /`;
     case 'pivot-root':

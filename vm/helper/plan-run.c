@@ -45,9 +45,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,6 +85,8 @@ struct ml_loop_config {
 
 static const struct plan *plan;
 static struct failure fail;
+/* This task made a mapping (op mmap): exec'ing sleep at the hold would unmap it. */
+static int keeps_mappings;
 
 static void status(const char *fmt, ...) {
 	char buf[256];
@@ -544,6 +550,127 @@ static int do_open(const struct op *op) {
 	return 0;
 }
 
+/* Moves FD to WANT (not close-on-exec, as an `open` leaves it). */
+static int place_fd(int fd, int want, const char *what) {
+	if (fd == want)
+		return fcntl(fd, F_SETFD, 0) < 0 ? FAIL("fcntl", what) : 0;
+	if (dup3(fd, want, 0) < 0) {
+		FAIL("dup3", what);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int unix_addr(const char *path, struct sockaddr_un *sa) {
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sa->sun_path)
+		return fail_msg(1, "ENAMETOOLONG", "%s: longer than a unix socket path", path);
+	memcpy(sa->sun_path, path, strlen(path));
+	return 0;
+}
+
+static int do_socket(const struct arg *a) {
+	const char *type = a[1].s, *bind_to = a[2].s, *connect_to = a[4].s;
+	int t = !strcmp(type, "stream") ? SOCK_STREAM : !strcmp(type, "dgram") ? SOCK_DGRAM
+		: !strcmp(type, "seqpacket") ? SOCK_SEQPACKET : -1;
+	if (t < 0)
+		return fail_msg(1, "EINVAL", "unknown socket type '%s'", type);
+	int s = socket(AF_UNIX, t | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return FAIL("socket", NULL);
+	struct sockaddr_un sa;
+	if (*bind_to && (unix_addr(bind_to, &sa) < 0 || (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 &&
+							  FAIL("bind", bind_to) < 0)))
+		goto failed;
+	if (a[3].num && listen(s, 16) < 0 && FAIL("listen", bind_to) < 0)
+		goto failed;
+	if (*connect_to && (unix_addr(connect_to, &sa) < 0 || (connect(s, (struct sockaddr *)&sa, sizeof sa) < 0 &&
+								FAIL("connect to", connect_to) < 0)))
+		goto failed;
+	return place_fd(s, (int)a[0].num, "socket");
+failed:
+	close(s);
+	return -1;
+}
+
+static int do_mknod(const struct arg *a) {
+	const char *path = a[0].s, *type = a[1].s;
+	mode_t kind = !strcmp(type, "char") ? S_IFCHR : !strcmp(type, "block") ? S_IFBLK : !strcmp(type, "fifo") ? S_IFIFO : 0;
+	if (!kind)
+		return fail_msg(1, "EINVAL", "unknown node type '%s'", type);
+	dev_t dev = kind == S_IFIFO ? 0 : makedev((unsigned)a[3].num, (unsigned)a[4].num);
+	return mknod(path, kind | ((mode_t)a[2].num & 07777), dev) < 0 ? FAIL("mknod", path) : 0;
+}
+
+/* The fd an op works on: the task's own (FD, not closed after) or PATH opened with FLAGS. */
+static int op_fd(const char *path, unsigned long long fd, int flags, int *owned) {
+	*owned = fd == 0;
+	if (fd)
+		return (int)fd;
+	int f = open(path, flags | O_CLOEXEC, 0666);
+	return f < 0 ? FAIL("open", path) : f;
+}
+
+static int do_mmap(const struct arg *a) {
+	int write_ = (int)a[5].num, shared = (int)a[4].num, owned;
+	const char *what = a[1].num ? "fd" : a[0].s;
+	int f = op_fd(a[0].s, a[1].num, write_ ? O_RDWR : O_RDONLY, &owned);
+	if (f < 0)
+		return -1;
+	void *m = mmap(NULL, (size_t)a[3].num, PROT_READ | (write_ ? PROT_WRITE : 0), shared ? MAP_SHARED : MAP_PRIVATE,
+		       f, (off_t)a[2].num);
+	int rc = m == MAP_FAILED ? FAIL("mmap", what) : 0;
+	if (owned)
+		close(f);
+	if (rc == 0)
+		keeps_mappings = 1;
+	return rc;
+}
+
+static int do_truncate(const struct arg *a) {
+	int owned;
+	int f = op_fd(a[0].s, a[1].num, O_WRONLY | O_CREAT, &owned);
+	if (f < 0)
+		return -1;
+	int rc = ftruncate(f, (off_t)a[2].num) < 0 ? FAIL("ftruncate", a[1].num ? "fd" : a[0].s) : 0;
+	if (owned)
+		close(f);
+	return rc;
+}
+
+static int do_pwrite(const struct arg *a) {
+	int owned;
+	const char *what = a[1].num ? "fd" : a[0].s;
+	int f = op_fd(a[0].s, a[1].num, O_WRONLY, &owned);
+	if (f < 0)
+		return -1;
+	int rc = 0;
+	for (size_t off = 0; off < a[3].len && rc == 0;) {
+		ssize_t w = pwrite(f, a[3].s + off, a[3].len - off, (off_t)(a[2].num + off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			rc = FAIL("pwrite", what);
+		else
+			off += (size_t)w;
+	}
+	if (owned)
+		close(f);
+	return rc;
+}
+
+static int do_access(const struct arg *a) {
+	struct stat st;
+	if (stat(a[0].s, &st) == 0)
+		return 0;
+	if (a[1].num && (errno == ENOENT || errno == ENOTDIR))
+		return 0;
+	return FAIL("stat", a[0].s);
+}
+
 static void run_task(int index) __attribute__((noreturn));
 
 static int do_op(const struct op *op, int in_tree) {
@@ -638,6 +765,18 @@ static int do_op(const struct op *op, int in_tree) {
 		return do_open(op);
 	case OP_CLOSE:
 		return close((int)a[0].num) < 0 && errno != EBADF ? FAIL("close", NULL) : 0;
+	case OP_SOCKET:
+		return do_socket(a);
+	case OP_MKNOD:
+		return do_mknod(a);
+	case OP_MMAP:
+		return do_mmap(a);
+	case OP_TRUNCATE:
+		return do_truncate(a);
+	case OP_PWRITE:
+		return do_pwrite(a);
+	case OP_ACCESS:
+		return do_access(a);
 	case OP_CHROOT:
 		if (chroot(a[0].s) < 0)
 			return FAIL("chroot", a[0].s);
@@ -669,6 +808,16 @@ static int run_steps(const struct step *steps, int n, int in_tree, long *last) {
 /* The end of every task: nothing of the lab open, a sleep where it was. */
 static void hold(long last) __attribute__((noreturn));
 static void hold(long last) {
+	if (keeps_mappings) {
+		/* What the exec would close, closed by hand; then wait for the end. */
+		for (int fd = 0; fd < 1024; fd++) {
+			int fl = fcntl(fd, F_GETFD);
+			if (fl >= 0 && ((fl & FD_CLOEXEC) || fd < 3))
+				close(fd);
+		}
+		for (;;)
+			pause();
+	}
 	for (int fd = 0; fd < 3; fd++)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 	char *argv[] = {"sleep", "1000000", NULL};
@@ -684,6 +833,8 @@ static void hold(long last) {
 static void run_task(int index) {
 	const struct task *t = &plan->tasks[index];
 	long last = 0;
+	/* Forked from a task that maps files: those copies go at this task's exec. */
+	keeps_mappings = 0;
 	setenv("MOUNTLAB_TASK", t->name.s, 1);
 	if (run_steps(t->steps, t->nsteps, 1, &last) < 0)
 		_exit(1);
