@@ -604,7 +604,10 @@ function parseMapLine(l: string, line: number, file: string | undefined): MapEnt
     fail("expected START-END (hex addresses) after '@map'", range?.col ?? l.length + 1);
   const [start, end] = range!.text.split('-') as [string, string];
   if (BigInt(`0x${end}`) <= BigInt(`0x${start}`)) fail(`the mapping ${range!.text} ends before it starts`, range!.col);
-  checkEscapes(['path', 'open-error'].flatMap((a) => (attrs.has(a) ? [attrs.get(a)!] : [])), fail);
+  checkEscapes(
+    ['path', 'open-error'].flatMap((a) => (attrs.has(a) ? [attrs.get(a)!] : [])),
+    fail,
+  );
   const get = (name: string, what: string, re: RegExp): string => {
     const a = attrs.get(name);
     if (!a) fail(`expected ${name}=<${what}> in the @map line`, l.length + 1);

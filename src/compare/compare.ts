@@ -134,7 +134,12 @@ function compareBoth(
     equivalent: differences.length === 0,
     differences,
     filtered: [...ctx.filtered.values()],
-    notes: [...before.notes.map((n) => `before: ${n}`), ...after.notes.map((n) => `after: ${n}`), ...fds.notes, ...maps.notes],
+    notes: [
+      ...before.notes.map((n) => `before: ${n}`),
+      ...after.notes.map((n) => `after: ${n}`),
+      ...fds.notes,
+      ...maps.notes,
+    ],
   };
 }
 

@@ -100,7 +100,8 @@ export function compareMaps(input: MapComparisonInput): { differences: Differenc
         );
     }
     for (const a of ma)
-      if (!byB.has(key(a))) diff('map-added', tb.name, `${who}: after restore there is an extra mapping of ${mapText(a)}`);
+      if (!byB.has(key(a)))
+        diff('map-added', tb.name, `${who}: after restore there is an extra mapping of ${mapText(a)}`);
   }
   if (hasB && !hasA)
     notes.push('after: the capture has no file mappings (@map lines) at all; each mapping before is reported as lost');

@@ -116,7 +116,8 @@ function fileStepProblems(step: Step, at: string, problems: SemanticProblem[]): 
       if (p !== undefined && Buffer.byteLength(p) > SUN_PATH_MAX)
         add(`socket/${k}`, `${Buffer.byteLength(p)} bytes; a unix socket path holds at most ${SUN_PATH_MAX}`);
     }
-    if (sk.listen && sk.bind === undefined) add('socket/listen', 'a socket listens at the path it is bound to', 'add `bind`');
+    if (sk.listen && sk.bind === undefined)
+      add('socket/listen', 'a socket listens at the path it is bound to', 'add `bind`');
     if (sk.listen && sk.type === 'dgram') add('socket/listen', 'a dgram socket cannot listen (EOPNOTSUPP)');
     if (sk.listen && sk.connect !== undefined)
       add('socket/connect', 'a listening socket cannot also connect (EINVAL)', 'use a second socket step');

@@ -32,7 +32,9 @@
  *
  * The hold: every lab fd (0, 1, 2, 8, the status fd) is close-on-exec and
  * the task execs `sleep 1000000` (PATH lookup, as bash's `exec sleep` did),
- * so that criu and the capture see tasks as the bash tree left them.
+ * so that criu and the capture see tasks as the bash tree left them. A task
+ * that made a mapping (op mmap) cannot exec (the exec would unmap it): it
+ * closes what the exec would have closed and sleeps in nanosleep as itself.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -87,6 +89,70 @@ static const struct plan *plan;
 static struct failure fail;
 /* This task made a mapping (op mmap): exec'ing sleep at the hold would unmap it. */
 static int keeps_mappings;
+
+/*
+ * The capture names a task by MOUNTLAB_TASK in /proc/PID/environ, which
+ * shows the environment as the last exec left it in memory, not setenv's.
+ * A task that holds without exec'ing (keeps_mappings) writes its name into
+ * that memory itself: run-tree re-executes itself once with
+ * MOUNTLAB_TASK=init followed by MOUNTLAB_TASK_SLOT=<padding>, contiguous
+ * on the stack, and the slot is both strings.
+ */
+#define TASK_VAR "MOUNTLAB_TASK="
+#define SLOT_VAR "MOUNTLAB_TASK_SLOT="
+#define SLOT_PAD 64
+extern char **environ;
+static char *task_slot;
+static size_t task_slot_len;
+
+static void reserve_task_slot(int argc, char **argv) {
+	for (char **e = environ; *e; e++) {
+		if (strncmp(*e, TASK_VAR, strlen(TASK_VAR)))
+			continue;
+		char *next = *e + strlen(*e) + 1;
+		if (!strncmp(next, SLOT_VAR, strlen(SLOT_VAR))) {
+			task_slot = *e;
+			task_slot_len = (size_t)(next + strlen(next) - *e);
+			return;
+		}
+	}
+	if (getenv("MOUNTLAB_TASK_SLOT"))
+		return; /* exec'd once already and no slot: go on without */
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **env = calloc(n + 3, sizeof *env), **av = calloc((size_t)argc + 2, sizeof *av);
+	static char slot[sizeof SLOT_VAR + SLOT_PAD];
+	if (!env || !av)
+		return;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], TASK_VAR, strlen(TASK_VAR)) && strncmp(environ[i], SLOT_VAR, strlen(SLOT_VAR)))
+			env[k++] = environ[i];
+	memset(slot, 'x', sizeof slot - 1);
+	memcpy(slot, SLOT_VAR, strlen(SLOT_VAR));
+	env[k++] = TASK_VAR "init";
+	env[k++] = slot;
+	av[0] = "mountlab-helper";
+	for (int i = 0; i < argc; i++)
+		av[i + 1] = argv[i];
+	/* By its path, not /proc/self/exe: the comm (the file's name) is what setup.c's all_sleeping reads. */
+	char self[PATH_MAX];
+	ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (sl > 0) {
+		self[sl] = 0;
+		execve(self, av, env);
+	}
+	free(env), free(av); /* no exec: the capture will name a mapping task by its place */
+}
+
+static void name_task_in_environ(const char *name) {
+	if (!task_slot || !name || strlen(TASK_VAR) + strlen(name) > task_slot_len)
+		return;
+	memset(task_slot, 0, task_slot_len);
+	memcpy(task_slot, TASK_VAR, strlen(TASK_VAR));
+	memcpy(task_slot + strlen(TASK_VAR), name, strlen(name));
+}
 
 static void status(const char *fmt, ...) {
 	char buf[256];
@@ -809,14 +875,18 @@ static int run_steps(const struct step *steps, int n, int in_tree, long *last) {
 static void hold(long last) __attribute__((noreturn));
 static void hold(long last) {
 	if (keeps_mappings) {
+		name_task_in_environ(getenv("MOUNTLAB_TASK"));
 		/* What the exec would close, closed by hand; then wait for the end. */
 		for (int fd = 0; fd < 1024; fd++) {
 			int fl = fcntl(fd, F_GETFD);
 			if (fl >= 0 && ((fl & FD_CLOEXEC) || fd < 3))
 				close(fd);
 		}
-		for (;;)
-			pause();
+		/* Blocked in nanosleep, as sleep(1) is: setup.c's all_sleeping looks for that. */
+		for (;;) {
+			struct timespec ts = {1000000, 0};
+			nanosleep(&ts, NULL);
+		}
 	}
 	for (int fd = 0; fd < 3; fd++)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -978,6 +1048,7 @@ int run_tree(int argc, char **argv) {
 		dprintf(2, "usage: mountlab-helper run-tree ROOT [PLAN|-] [--status-fd N]\n");
 		return 2;
 	}
+	reserve_task_slot(argc, argv);
 	if (load(a.plan) < 0 || lab_fds(a.status_fd) < 0)
 		return 2;
 	/* unshare(1) --propagation unchanged: the steps say what they want. */
