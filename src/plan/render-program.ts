@@ -165,8 +165,10 @@ function renderOp(op: Op): string {
       ];
       return `unix ${op.type} socket as fd ${op.fd}${what.length ? `: ${what.join(', ')}` : ''}`;
     }
-    case 'mknod':
-      return `mknod ${show(op.path)} ${op.type}${op.type === 'fifo' ? '' : ` ${op.major}:${op.minor}`} mode 0${op.mode.toString(8)}`;
+    case 'mknod': {
+      const dev = op.type === 'fifo' ? '' : ` ${op.major}:${op.minor}`;
+      return `mknod ${show(op.path)} ${op.type}${dev} mode 0${op.mode.toString(8)}`;
+    }
     case 'mmap':
       return (
         `mmap ${op.fd ? `fd ${op.fd}` : show(op.path)} ${op.shared ? 'MAP_SHARED' : 'MAP_PRIVATE'} ` +
@@ -174,8 +176,10 @@ function renderOp(op: Op): string {
       );
     case 'truncate':
       return `ftruncate ${op.fd ? `fd ${op.fd}` : show(op.path)} to ${op.size} bytes`;
-    case 'pwrite':
-      return `pwrite ${Buffer.byteLength(op.content)} bytes to ${op.fd ? `fd ${op.fd}` : show(op.path)} at ${op.offset}`;
+    case 'pwrite': {
+      const to = op.fd ? `fd ${op.fd}` : show(op.path);
+      return `pwrite ${Buffer.byteLength(op.content)} bytes to ${to} at ${op.offset}`;
+    }
     case 'access':
       return `stat ${show(op.path)}${op.missingOk ? ' (missing is fine)' : ''}`;
     case 'chroot':
