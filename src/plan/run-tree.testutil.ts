@@ -38,7 +38,9 @@ mount --rbind /usr "$ROOT/usr"
 if [ -s "$OUT/outside" ]; then
   "$H" run-outside "$ROOT" "$PLAN" 9>"$OUT/outside-status" 2>"$OUT/outside-err" </dev/null || exit 0
 fi
-"$H" run-tree "$ROOT" "$PLAN" 9>"$OUT/status" 2>"$OUT/err" </dev/null &
+# Where the guest has it, the helper is inside the scenario root too (a plan that maps files runs it from there).
+cp "$H" "$ROOT/mountlab-helper"
+MOUNTLAB_HELPER_IN_ROOT=/mountlab-helper "$H" run-tree "$ROOT" "$PLAN" 9>"$OUT/status" 2>"$OUT/err" </dev/null &
 for _ in $(seq 400); do
   grep -q '^ready$\|^failed' "$OUT/status" && break
   sleep 0.025

@@ -149,6 +149,7 @@ char *read_all(const char *path, size_t *len);
 int run_tree(int argc, char **argv);
 int run_outside(int argc, char **argv);
 int plan_echo(int argc, char **argv);
+int run_init_cmd(int argc, char **argv);
 
 /* ---- captures and batched calls (mountlab-helper.c, batch.c) ---------- */
 

@@ -1186,6 +1186,8 @@ int main(int argc, char **argv) {
 		return run_tree(argc - 1, argv + 1);
 	if (!strcmp(cmd, "run-outside"))
 		return run_outside(argc - 1, argv + 1);
+	if (!strcmp(cmd, "run-init"))
+		return run_init_cmd(argc - 1, argv + 1);
 	if (!strcmp(cmd, "plan-echo"))
 		return plan_echo(argc - 1, argv + 1);
 	if (!strcmp(cmd, "classify-options"))

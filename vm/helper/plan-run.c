@@ -90,69 +90,6 @@ static struct failure fail;
 /* This task made a mapping (op mmap): exec'ing sleep at the hold would unmap it. */
 static int keeps_mappings;
 
-/*
- * The capture names a task by MOUNTLAB_TASK in /proc/PID/environ, which
- * shows the environment as the last exec left it in memory, not setenv's.
- * A task that holds without exec'ing (keeps_mappings) writes its name into
- * that memory itself: run-tree re-executes itself once with
- * MOUNTLAB_TASK=init followed by MOUNTLAB_TASK_SLOT=<padding>, contiguous
- * on the stack, and the slot is both strings.
- */
-#define TASK_VAR "MOUNTLAB_TASK="
-#define SLOT_VAR "MOUNTLAB_TASK_SLOT="
-#define SLOT_PAD 64
-extern char **environ;
-static char *task_slot;
-static size_t task_slot_len;
-
-static void reserve_task_slot(int argc, char **argv) {
-	for (char **e = environ; *e; e++) {
-		if (strncmp(*e, TASK_VAR, strlen(TASK_VAR)))
-			continue;
-		char *next = *e + strlen(*e) + 1;
-		if (!strncmp(next, SLOT_VAR, strlen(SLOT_VAR))) {
-			task_slot = *e;
-			task_slot_len = (size_t)(next + strlen(next) - *e);
-			return;
-		}
-	}
-	if (getenv("MOUNTLAB_TASK_SLOT"))
-		return; /* exec'd once already and no slot: go on without */
-	size_t n = 0;
-	while (environ[n])
-		n++;
-	char **env = calloc(n + 3, sizeof *env), **av = calloc((size_t)argc + 2, sizeof *av);
-	static char slot[sizeof SLOT_VAR + SLOT_PAD];
-	if (!env || !av)
-		return;
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(environ[i], TASK_VAR, strlen(TASK_VAR)) && strncmp(environ[i], SLOT_VAR, strlen(SLOT_VAR)))
-			env[k++] = environ[i];
-	memset(slot, 'x', sizeof slot - 1);
-	memcpy(slot, SLOT_VAR, strlen(SLOT_VAR));
-	env[k++] = TASK_VAR "init";
-	env[k++] = slot;
-	av[0] = "mountlab-helper";
-	for (int i = 0; i < argc; i++)
-		av[i + 1] = argv[i];
-	/* By its path, not /proc/self/exe: the comm (the file's name) is what setup.c's all_sleeping reads. */
-	char self[PATH_MAX];
-	ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (sl > 0) {
-		self[sl] = 0;
-		execve(self, av, env);
-	}
-	free(env), free(av); /* no exec: the capture will name a mapping task by its place */
-}
-
-static void name_task_in_environ(const char *name) {
-	if (!task_slot || !name || strlen(TASK_VAR) + strlen(name) > task_slot_len)
-		return;
-	memset(task_slot, 0, task_slot_len);
-	memcpy(task_slot, TASK_VAR, strlen(TASK_VAR));
-	memcpy(task_slot + strlen(TASK_VAR), name, strlen(name));
-}
 
 static void status(const char *fmt, ...) {
 	char buf[256];
@@ -187,6 +124,100 @@ static int fail_msg(int rc, const char *why, const char *fmt, ...) {
 }
 
 #define FAIL(what, path) fail_errno(&fail, what, path)
+
+/*
+ * The capture names a task by MOUNTLAB_TASK in /proc/PID/environ, which
+ * shows the environment as the last exec left it in memory, not setenv's.
+ * A task that holds without exec'ing (keeps_mappings) writes its name into
+ * that memory itself: run-tree re-executes itself once with
+ * MOUNTLAB_TASK=init followed by MOUNTLAB_TASK_SLOT=<padding>, contiguous
+ * on the stack, and the slot is both strings.
+ */
+#define TASK_VAR "MOUNTLAB_TASK="
+#define SLOT_VAR "MOUNTLAB_TASK_SLOT="
+#define SLOT_PAD 64
+extern char **environ;
+static char *task_slot;
+static size_t task_slot_len;
+
+/* Finds the slot in the environment this process was exec'd with (see reexec_in_root). */
+static void find_task_slot(void) {
+	for (char **e = environ; *e; e++) {
+		if (strncmp(*e, TASK_VAR, strlen(TASK_VAR)))
+			continue;
+		char *next = *e + strlen(*e) + 1;
+		if (!strncmp(next, SLOT_VAR, strlen(SLOT_VAR))) {
+			task_slot = *e;
+			task_slot_len = (size_t)(next + strlen(next) - *e);
+			return;
+		}
+	}
+}
+
+static int plan_maps_files(void) {
+	for (int i = 0; i < plan->ntasks; i++)
+		for (int s = 0; s < plan->tasks[i].nsteps; s++)
+			for (int o = 0; o < plan->tasks[i].steps[s].nops; o++)
+				if (plan->tasks[i].steps[s].ops[o].kind == OP_MMAP)
+					return 1;
+	return 0;
+}
+
+/*
+ * For a plan that maps files, init execs the helper again once it is in the
+ * scenario root (run-init), before any step: the tasks that keep mappings
+ * hold as the helper, and CRIU dumps their executable's mapping too, which
+ * must lie on a mount of the tree (the helper run-tree started from is on
+ * the guest's old root, detached by now). The same exec reserves the
+ * environment slot that names a holding task. The plan travels in a memfd;
+ * fds 8 and the status fd stay open across it.
+ */
+static int reexec_in_root(void) {
+	const char *self = getenv("MOUNTLAB_HELPER_IN_ROOT");
+	if (!self || !*self)
+		self = "/usr/local/bin/mountlab-helper";
+	int mfd = (int)syscall(SYS_memfd_create, "mountlab-plan", 0);
+	if (mfd < 0)
+		return FAIL("memfd_create", NULL);
+	plan_write(mfd, plan);
+	if (lseek(mfd, 0, SEEK_SET) < 0)
+		return FAIL("lseek", "the plan's memfd");
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **env = calloc(n + 3, sizeof *env);
+	static char slot[sizeof SLOT_VAR + SLOT_PAD];
+	if (!env)
+		return FAIL("calloc", NULL);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], TASK_VAR, strlen(TASK_VAR)) && strncmp(environ[i], SLOT_VAR, strlen(SLOT_VAR)))
+			env[k++] = environ[i];
+	memset(slot, 'x', sizeof slot - 1);
+	memcpy(slot, SLOT_VAR, strlen(SLOT_VAR));
+	env[k++] = TASK_VAR "init";
+	env[k++] = slot;
+	char fdtext[16];
+	snprintf(fdtext, sizeof fdtext, "%d", mfd);
+	char *av[] = {"mountlab-helper", "run-init", fdtext, NULL};
+	fcntl(SYNC_FD, F_SETFD, 0);
+	fcntl(STATUS_FD, F_SETFD, 0);
+	execve(self, av, env);
+	FAIL("exec the helper inside the scenario root:", self);
+	fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC);
+	fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
+	close(mfd);
+	free(env);
+	return -1;
+}
+
+static void name_task_in_environ(const char *name) {
+	if (!task_slot || !name || strlen(TASK_VAR) + strlen(name) > task_slot_len)
+		return;
+	memset(task_slot, 0, task_slot_len);
+	memcpy(task_slot, TASK_VAR, strlen(TASK_VAR));
+	memcpy(task_slot + strlen(TASK_VAR), name, strlen(name));
+}
 
 /* ---- tools ---------------------------------------------------------------- */
 
@@ -954,13 +985,19 @@ static int enter_root(const char *root) {
 	return 0;
 }
 
+static void init_steps(void) __attribute__((noreturn));
+
 static void run_init(const char *root) __attribute__((noreturn));
 static void run_init(const char *root) {
 	setenv("MOUNTLAB_TASK", "init", 1);
-	if (enter_root(root) < 0) {
+	if (enter_root(root) < 0 || (plan_maps_files() && reexec_in_root() < 0)) {
 		report(0, NULL);
 		_exit(1);
 	}
+	init_steps();
+}
+
+static void init_steps(void) {
 	long last = 0;
 	const struct task *t = &plan->tasks[0];
 	if (run_steps(t->steps, t->nsteps, 1, &last) < 0)
@@ -1048,7 +1085,6 @@ int run_tree(int argc, char **argv) {
 		dprintf(2, "usage: mountlab-helper run-tree ROOT [PLAN|-] [--status-fd N]\n");
 		return 2;
 	}
-	reserve_task_slot(argc, argv);
 	if (load(a.plan) < 0 || lab_fds(a.status_fd) < 0)
 		return 2;
 	/* unshare(1) --propagation unchanged: the steps say what they want. */
@@ -1093,6 +1129,30 @@ int run_outside(int argc, char **argv) {
 		return 1;
 	status("ready");
 	return 0;
+}
+
+/* run-init FD: init again, inside the scenario root (reexec_in_root); the plan in memfd FD. */
+int run_init_cmd(int argc, char **argv) {
+	char *end = NULL;
+	long fd = argc == 2 ? strtol(argv[1], &end, 10) : -1;
+	if (fd < 0 || fd > 1023 || !end || *end) {
+		dprintf(2, "usage: mountlab-helper run-init FD (run-tree's own, inside the tree)\n");
+		return 2;
+	}
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%ld", fd);
+	int bad = load(path);
+	close((int)fd);
+	fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC);
+	fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
+	if (bad < 0) {
+		fail_msg(2, "EINVAL", "the plan did not survive the exec into the scenario root");
+		report(0, NULL);
+		return 2;
+	}
+	setenv("MOUNTLAB_TASK", "init", 1);
+	find_task_slot();
+	init_steps();
 }
 
 int plan_echo(int argc, char **argv) {
