@@ -17,6 +17,16 @@
  *   path naming the same inode through the fd's mount (a comma inside a
  *   name is escaped, \054).
  *
+ * Newer helpers add to the @fd line rdev=<maj>:<min> (device nodes) and, for
+ * sockets, sock=<family>/<type> [listening=1] [sock-name=<escaped>]
+ * [sock-peer=<escaped>] (or sock-error=<errno>), and after a task's @fd lines
+ *
+ *   @map <start>-<end> perms=<rwxp|rwxs> offset=<n> mnt=<mount id>
+ *       [ino=<n> dev=<maj>:<min> nlink=<n>] [open-error=<errno>] path=<escaped path>
+ *
+ * one per file mapping that is data, not code (the helper leaves out every
+ * file the task also maps executable), addresses in hex.
+ *
  * Last, optionally (newer helpers always write it):
  *
  *   @outside pid=<pid> mntns=<ns inode>
@@ -57,6 +67,40 @@ export interface TaskCapture {
   mounts: MountEntry[];
   /** The task's open file descriptors, in capture order; empty when the capture has none. */
   fds: FdEntry[];
+  /** The task's file mappings (@map lines); absent when the capture has none for it. */
+  maps?: MapEntry[];
+}
+
+/** One `@map` line: a file mapping of a task that is data, not its code. */
+export interface MapEntry {
+  /** The first and last-plus-one address, hex as /proc/PID/maps writes them (CRIU restores them in place). */
+  start: string;
+  end: string;
+  /** 'rw-s': read, write, exec, then s (MAP_SHARED) or p (MAP_PRIVATE). */
+  perms: string;
+  /** Offset in the file, in bytes. */
+  offset: number;
+  /** The mount the file is mapped through; -1 when it could not be read. */
+  mntId: number;
+  ino?: number | bigint;
+  dev?: string;
+  nlink?: number;
+  /** Why the mapping's file could not be opened for its mount and stat (an errno name). */
+  openError?: string;
+  /** readlink of /proc/PID/map_files/START-END, without ' (deleted)'. */
+  path: string;
+  deleted: boolean;
+}
+
+/** A socket fd as the helper saw it through the task's own socket. */
+export interface SocketInfo {
+  /** 'unix/stream', 'unix/dgram', 'inet/stream', ... */
+  kind: string;
+  listening: boolean;
+  /** The bound address (abstract names start with @); absent when unbound. */
+  name?: string;
+  /** The connected peer's address; '-' for a peer with no name; absent when not connected. */
+  peer?: string;
 }
 
 /** One `@fd` line: an open file descriptor as the guest saw it. */
@@ -79,6 +123,12 @@ export interface FdEntry {
   /** 'file', 'dir', 'fifo', 'socket', 'chr', 'blk' or 'other'. */
   type?: string;
   size?: number;
+  /** A device node's st_rdev, 'major:minor'. */
+  rdev?: string;
+  /** Sockets: what the helper read through the task's socket. */
+  socket?: SocketInfo;
+  /** Sockets: why nothing could be read (an errno name). */
+  socketError?: string;
   /** SHA-256 of the contents, 64 hex digits (regular files); of the first `hashed` bytes only when that is set. */
   sha256?: string;
   /** Set when the file was longer than the helper hashes: the number of leading bytes `sha256` covers. */
@@ -168,6 +218,12 @@ export function parseCapture(text: string, file?: string): Capture {
       if (directive === '@outside') {
         outside = parseOutsideHeader(l, lineNo, file);
         current = undefined;
+        return;
+      }
+      if (directive === '@map') {
+        if (!current) throw new MountinfoParseError("'@map' line before the first '@task' header", file, lineNo, 1);
+        countFd(lineNo);
+        (current.maps ??= []).push(parseMapLine(l, lineNo, file));
         return;
       }
       if (directive === '@fd') {
@@ -387,7 +443,8 @@ function parseHeader(l: string, line: number, file: string | undefined): TaskCap
     throw new MountinfoParseError(reason, file, line, col);
   };
   const first = l.slice(0, `${l} `.indexOf(' '));
-  if (first !== '@task') fail(`unknown directive ${JSON.stringify(first)}: expected '@task' or '@fd'`, 1);
+  if (first !== '@task')
+    fail(`unknown directive ${JSON.stringify(first)}: expected '@task', '@fd', '@map' or '@outside'`, 1);
   const { words, attrs } = directiveWords(l, fail);
   const keyWord = words[1];
   if (!keyWord) fail("expected a task key after '@task'", l.length + 1);
@@ -471,7 +528,9 @@ function parseFdLine(l: string, line: number, file: string | undefined): FdEntry
   if (devAttr?.value.split(':').some((n) => Number(n) > U32_MAX))
     fail(`dev=${devAttr.value} is out of range: a major or minor number fits in 32 bits`, devAttr.col);
   checkEscapes(
-    ['path', 'names', 'type', 'sha256-error', 'names-error'].flatMap((a) => (attrs.has(a) ? [attrs.get(a)!] : [])),
+    ['path', 'names', 'type', 'sha256-error', 'names-error', 'sock-name', 'sock-peer', 'sock-error'].flatMap((a) =>
+      attrs.has(a) ? [attrs.get(a)!] : [],
+    ),
     fail,
   );
   const get = (name: string, what: string, re: RegExp): { value: string; col: number } => {
@@ -501,6 +560,18 @@ function parseFdLine(l: string, line: number, file: string | undefined): FdEntry
   if (type !== undefined) fd.type = unescapeMountinfo(type);
   const size = opt('size', 'number', /^-?\d+$/);
   if (size !== undefined) fd.size = Number(size);
+  const rdev = opt('rdev', 'major:minor', /^\d+:\d+$/);
+  if (rdev !== undefined) fd.rdev = rdev;
+  const sock = opt('sock', 'family/type', /^[a-z0-9]+\/[a-z0-9]+$/);
+  if (sock !== undefined) {
+    fd.socket = { kind: sock, listening: opt('listening', '1', /^1$/) === '1' };
+    const name = opt('sock-name', 'escaped address', /^.+$/);
+    if (name !== undefined) fd.socket.name = unescapeMountinfo(name);
+    const peer = opt('sock-peer', 'escaped address', /^.+$/);
+    if (peer !== undefined) fd.socket.peer = unescapeMountinfo(peer);
+  }
+  const sockError = opt('sock-error', 'errno name', /^.+$/);
+  if (sockError !== undefined) fd.socketError = unescapeMountinfo(sockError);
   const sha256 = opt('sha256', '64 hex digits', /^[0-9a-f]{64}$/);
   if (sha256 !== undefined) fd.sha256 = sha256;
   const hashed = opt('hashed', 'number', DEC);
@@ -522,6 +593,64 @@ function parseFdLine(l: string, line: number, file: string | undefined): FdEntry
   return fd;
 }
 
+/** Parses one `@map` line (format at the top of this file); unknown attributes are ignored. */
+function parseMapLine(l: string, line: number, file: string | undefined): MapEntry {
+  const fail = (reason: string, col: number): never => {
+    throw new MountinfoParseError(reason, file, line, col);
+  };
+  const { words, attrs } = directiveWords(l, fail);
+  const range = words[1];
+  if (!range || !/^[0-9a-f]+-[0-9a-f]+$/.test(range.text))
+    fail("expected START-END (hex addresses) after '@map'", range?.col ?? l.length + 1);
+  const [start, end] = range!.text.split('-') as [string, string];
+  if (BigInt(`0x${end}`) <= BigInt(`0x${start}`)) fail(`the mapping ${range!.text} ends before it starts`, range!.col);
+  checkEscapes(
+    ['path', 'open-error'].flatMap((a) => (attrs.has(a) ? [attrs.get(a)!] : [])),
+    fail,
+  );
+  const get = (name: string, what: string, re: RegExp): string => {
+    const a = attrs.get(name);
+    if (!a) fail(`expected ${name}=<${what}> in the @map line`, l.length + 1);
+    if (!re.test(a!.value)) fail(`expected ${name}=<${what}>, found ${name}=${JSON.stringify(a!.value)}`, a!.col);
+    return a!.value;
+  };
+  const opt = (name: string, what: string, re: RegExp): string | undefined =>
+    attrs.has(name) ? get(name, what, re) : undefined;
+  const m: MapEntry = {
+    start,
+    end,
+    perms: get('perms', 'rwxp or rwxs', /^[r-][w-][x-][ps]$/),
+    offset: Number(get('offset', 'number', /^\d+$/)),
+    mntId: Number(get('mnt', 'mount id', /^-?\d+$/)),
+    path: '',
+    deleted: false,
+  };
+  const ino = opt('ino', 'number', /^\d+$/);
+  if (ino !== undefined) m.ino = Number.isSafeInteger(Number(ino)) ? Number(ino) : BigInt(ino);
+  const dev = opt('dev', 'major:minor', /^\d+:\d+$/);
+  if (dev !== undefined) m.dev = dev;
+  const nlink = opt('nlink', 'number', /^\d+$/);
+  if (nlink !== undefined) m.nlink = Number(nlink);
+  const openError = opt('open-error', 'errno name', /^.+$/);
+  if (openError !== undefined) m.openError = unescapeMountinfo(openError);
+  let path = unescapeMountinfo(get('path', 'escaped path', /^/));
+  if (path.endsWith(DELETED)) {
+    path = path.slice(0, -DELETED.length);
+    m.deleted = true;
+  }
+  m.path = path;
+  return m;
+}
+
+function formatMapLine(m: MapEntry): string {
+  let s = `@map ${m.start}-${m.end} perms=${m.perms} offset=${m.offset} mnt=${m.mntId}`;
+  if (m.ino !== undefined) s += ` ino=${m.ino}`;
+  if (m.dev !== undefined) s += ` dev=${m.dev}`;
+  if (m.nlink !== undefined) s += ` nlink=${m.nlink}`;
+  if (m.openError !== undefined) s += ` open-error=${escapeMountinfo(m.openError)}`;
+  return `${s} path=${escapeMountinfo(m.deleted ? m.path + DELETED : m.path)}`;
+}
+
 function formatFdLine(f: FdEntry): string {
   let s = `@fd ${f.fd} flags=${f.flags.toString(8)} pos=${f.pos} mnt=${f.mntId}`;
   if (f.ino !== undefined) s += ` ino=${f.ino}`;
@@ -529,6 +658,14 @@ function formatFdLine(f: FdEntry): string {
   if (f.nlink !== undefined) s += ` nlink=${f.nlink}`;
   if (f.type !== undefined) s += ` type=${escapeMountinfo(f.type)}`;
   if (f.size !== undefined) s += ` size=${f.size}`;
+  if (f.rdev !== undefined) s += ` rdev=${f.rdev}`;
+  if (f.socket !== undefined) {
+    s += ` sock=${f.socket.kind}`;
+    if (f.socket.listening) s += ' listening=1';
+    if (f.socket.name !== undefined) s += ` sock-name=${escapeMountinfo(f.socket.name)}`;
+    if (f.socket.peer !== undefined) s += ` sock-peer=${escapeMountinfo(f.socket.peer)}`;
+  }
+  if (f.socketError !== undefined) s += ` sock-error=${escapeMountinfo(f.socketError)}`;
   if (f.sha256 !== undefined) s += ` sha256=${f.sha256}`;
   if (f.hashed !== undefined) s += ` hashed=${f.hashed}`;
   if (f.sha256Error !== undefined) s += ` sha256-error=${escapeMountinfo(f.sha256Error)}`;
@@ -550,6 +687,7 @@ export function formatCapture(c: Capture): string {
     out.push(h);
     for (const m of t.mounts) out.push(formatMountinfoLine(m));
     for (const f of t.fds ?? []) out.push(formatFdLine(f));
+    for (const m of t.maps ?? []) out.push(formatMapLine(m));
   }
   if (c.outside) {
     out.push(`@outside pid=${c.outside.pid} mntns=${escapeMountinfo(c.outside.mntNs)}`);

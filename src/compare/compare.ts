@@ -31,6 +31,7 @@ import {
   type FilteredSuperOption,
 } from './difference.js';
 import { compareFds } from './fds.js';
+import { compareMaps } from './maps.js';
 import { byText, changeText, displayPath, listText, plural } from './text.js';
 import { matchTopologies, type Matching } from './match.js';
 import { diffPartitions, type PartitionChange } from './partition.js';
@@ -116,6 +117,10 @@ function compareBoth(
     ? compareFds({ ...captures, B: before, A: after, M, namer: ctx.namer })
     : { differences: [], notes: [] };
   ctx.out.push(...fds.differences);
+  const maps = captures
+    ? compareMaps({ ...captures, B: before, A: after, M, namer: ctx.namer })
+    : { differences: [], notes: [] };
+  ctx.out.push(...maps.differences);
 
   const rank = new Map<string, number>(DIFFERENCE_KINDS.map((k, i) => [k, i]));
   const differences = ctx.out.sort(
@@ -129,7 +134,12 @@ function compareBoth(
     equivalent: differences.length === 0,
     differences,
     filtered: [...ctx.filtered.values()],
-    notes: [...before.notes.map((n) => `before: ${n}`), ...after.notes.map((n) => `after: ${n}`), ...fds.notes],
+    notes: [
+      ...before.notes.map((n) => `before: ${n}`),
+      ...after.notes.map((n) => `after: ${n}`),
+      ...fds.notes,
+      ...maps.notes,
+    ],
   };
 }
 

@@ -53,6 +53,15 @@ export const DIFFERENCE_KINDS = [
   'fd-size-changed',
   'fd-content-changed',
   'fd-names-changed',
+  'fd-device-changed',
+  'fd-socket-changed',
+  // File mappings (maps.ts): a task's @map lines, matched by address.
+  'map-lost',
+  'map-added',
+  'map-file-changed',
+  'map-sharing-changed',
+  'map-changed',
+  'map-mount-changed',
   // A live write through a restored fd (fd-probe.ts), not a capture field.
   'fd-write-misdirected',
   // Live propagation probes (propagation-probe.ts): what the kernel did with a new mount.

@@ -235,6 +235,23 @@ function namesMissingText(f: FdEntry): string {
     : (NAMES_ERRORS[f.namesError] ?? `the search failed (${f.namesError})`);
 }
 
+const sockAddr = (s: string | undefined, none: string) => (s === undefined ? none : d(s));
+
+/** What changed about a socket, as the tail of a sentence; undefined when nothing did or nothing was read. */
+function socketDiff(b: FdEntry, a: FdEntry): string | undefined {
+  const sb = b.socket;
+  const sa = a.socket;
+  if (!sb || !sa) return undefined;
+  const parts: string[] = [];
+  if (sb.kind !== sa.kind) parts.push(`socket type ${sb.kind} -> ${sa.kind}`);
+  if (sb.listening !== sa.listening) parts.push(sb.listening ? 'no longer listening' : 'now listening');
+  if (sb.name !== sa.name)
+    parts.push(`bound address ${sockAddr(sb.name, '(unbound)')} -> ${sockAddr(sa.name, '(unbound)')}`);
+  if (sb.peer !== sa.peer)
+    parts.push(`peer ${sockAddr(sb.peer, '(not connected)')} -> ${sockAddr(sa.peer, '(not connected)')}`);
+  return parts.length ? `the socket changed: ${parts.join(', ')}` : undefined;
+}
+
 export interface FdComparisonInput {
   before: Capture;
   after: Capture;
@@ -250,7 +267,7 @@ export interface FdComparison {
   notes: string[];
 }
 
-interface Side {
+export interface Side {
   /** The task captures, by topology task. */
   captures: Map<TopoTask, TaskCapture>;
   lookup(task: TopoTask, mntId: number): TopoMount | undefined;
@@ -328,6 +345,13 @@ export function compareFds(input: FdComparisonInput): FdComparison {
       const otherFile = pathChanged || b.deleted !== a.deleted || typeChanged;
       if (typeChanged && !pathChanged)
         diff('fd-type-changed', [tb.name], `${name} (${d(b.path)}): file type changed: ${b.type} -> ${a.type}`);
+
+      if (!otherFile && b.rdev !== undefined && a.rdev !== undefined && b.rdev !== a.rdev)
+        diff('fd-device-changed', [tb.name], `${name} (${d(b.path)}): device number changed: ${b.rdev} -> ${a.rdev}`);
+      if (!typeChanged) {
+        const sc = socketDiff(b, a);
+        if (sc) diff('fd-socket-changed', [tb.name], `${name} (${d(b.path)}): ${sc}`);
+      }
 
       const fl = flagsDiff(b.flags, a.flags);
       if (fl) diff('fd-flags-changed', [tb.name], `${name} (${d(b.path)}): open flags changed: ${fl}`);
@@ -530,7 +554,7 @@ export function pairTaskCaptures(
  * first, then any (mount ids are unique system-wide, and an fd opened before
  * a setns() or unshare() lives on a mount of the old namespace).
  */
-function side(c: Capture, t: Topology): Side {
+export function side(c: Capture, t: Topology): Side {
   const sig = (key: string, pid: number, ns: string, cwd: string | undefined, root: string | undefined) =>
     JSON.stringify([key, pid, ns, cwd ?? null, root ?? null]);
   const pending = new Map<string, TaskCapture[]>();

@@ -288,6 +288,142 @@ describe('@e2e vm/helper run-tree on this host, in private namespaces', function
     assert.match(r.err, /step 2 \(rmdir \/gone\): rmdir \/gone: No such file or directory/);
   });
 
+  it('socket: binds, listens and connects unix sockets, kept as the fds asked for; the capture says so', () => {
+    const r = runTree(
+      helper,
+      program(
+        [
+          'steps:',
+          '  - mkdir: /s',
+          '  - mount: {fstype: tmpfs, source: socks, target: /s}',
+          '  - socket: {fd: 10, bind: /s/listen.sock, listen: true}',
+          '  - socket: {fd: 11, connect: /s/listen.sock}',
+          '  - socket: {fd: 12, type: dgram, bind: /s/log.sock}',
+          '  - socket: {fd: 13, type: dgram, connect: /s/log.sock}',
+          'expect: identical',
+          '',
+        ].join('\n'),
+      ),
+    );
+    assert.equal(r.err, '');
+    const fds = task(r.capture, 'init').fds.map((f) => [f.fd, f.type, f.socket]);
+    assert.deepEqual(fds, [
+      [10, 'socket', { kind: 'unix/stream', listening: true, name: '/s/listen.sock' }],
+      [11, 'socket', { kind: 'unix/stream', listening: false, peer: '/s/listen.sock' }],
+      [12, 'socket', { kind: 'unix/dgram', listening: false, name: '/s/log.sock' }],
+      [13, 'socket', { kind: 'unix/dgram', listening: false, peer: '/s/log.sock' }],
+    ]);
+    assert.deepEqual(r.comms, ['sleep']);
+  });
+
+  it('mknod: makes a char device node and a fifo; an open of the node shows its rdev', () => {
+    const r = runTree(
+      helper,
+      program(
+        [
+          'steps:',
+          '  - mkdir: /d',
+          '  - mount: {fstype: tmpfs, source: devs, target: /d}',
+          '  - mknod: {path: /d/null, type: char, major: 1, minor: 3, mode: "0666"}',
+          '  - mknod: {path: /d/pipe, type: fifo}',
+          '  - open: {path: /d/null, fd: 10, flags: [rdwr]}',
+          '  - open: {path: /d/pipe, fd: 11, flags: [rdwr]}',
+          'expect: identical',
+          '',
+        ].join('\n'),
+      ),
+    );
+    assert.equal(r.err, '');
+    const fds = task(r.capture, 'init').fds.map((f) => [f.fd, f.type, f.rdev, f.path]);
+    assert.deepEqual(fds, [
+      [10, 'chr', '1:3', '/d/null'],
+      [11, 'fifo', undefined, '/d/pipe'],
+    ]);
+  });
+
+  it('mmap: keeps a shared mapping and a private one of a file unlinked after, holding as the helper', () => {
+    const r = runTree(
+      helper,
+      program(
+        [
+          'steps:',
+          '  - mkdir: /m',
+          '  - mount: {fstype: tmpfs, source: maps, target: /m}',
+          '  - truncate: {path: /m/data, size: 8192}',
+          '  - write: {path: /m/ghost, content: "ghost\\n"}',
+          '  - mmap: {path: /m/data, offset: 4096, length: 4096, shared: true, write: true}',
+          '  - mmap: {path: /m/ghost, length: 4096}',
+          '  - unlink: /m/ghost',
+          '  - spawn: {name: kid, steps: [{signal: up}]}',
+          '  - wait: up',
+          'expect: identical',
+          '',
+        ].join('\n'),
+      ),
+    );
+    assert.equal(r.err, '');
+    const init = task(r.capture, 'init');
+    const maps = (init.maps ?? []).map((m) => [
+      m.path,
+      m.deleted,
+      m.perms,
+      m.offset,
+      m.mntId === mountAt(init, '/m').mountId,
+    ]);
+    assert.deepEqual(maps.sort(), [
+      ['/m/data', false, 'rw-s', 4096, true],
+      ['/m/ghost', true, 'r--p', 0, true],
+    ]);
+    // init keeps its mappings by not exec'ing; the kid, forked after them, became sleep and dropped them.
+    assert.deepEqual(r.comms, ['mountlab-helper', 'sleep']);
+    // (sleep maps data files of its own, such as locale files; none of the scenario's.)
+    assert.deepEqual(
+      (task(r.capture, 'kid').maps ?? []).filter((m) => m.path.startsWith('/m/')),
+      [],
+    );
+    assert.deepEqual(init.fds, [], 'the holding helper closed every fd of the lab');
+  });
+
+  it('truncate: sets a size with a hole, then writes at an offset past it (a sparse file)', () => {
+    const r = runTree(
+      helper,
+      program(
+        [
+          'steps:',
+          '  - mkdir: /t',
+          '  - mount: {fstype: tmpfs, source: sparse, target: /t}',
+          '  - truncate: {path: /t/sparse, size: 65536, offset: 100000, content: "end"}',
+          '  - open: {path: /t/sparse, fd: 10, flags: [rdwr]}',
+          '  - truncate: {fd: 10, size: 100003}',
+          'expect: identical',
+          '',
+        ].join('\n'),
+      ),
+      ['/t/sparse'],
+    );
+    assert.equal(r.err, '');
+    const f = r.files[0]!;
+    assert.equal(f.length, 100003);
+    assert.equal(f.subarray(100000).toString(), 'end');
+    assert.ok(
+      f.subarray(0, 100000).every((b) => b === 0),
+      'the hole reads as zeros',
+    );
+    assert.equal(task(r.capture, 'init').fds[0]!.size, 100003);
+  });
+
+  it('access: a path that exists passes; a missing one fails unless missing-ok', () => {
+    const ok = runTree(
+      helper,
+      program('steps:\n  - access: /usr\n  - access: {path: /nope, missing-ok: true}\nexpect: identical\n'),
+    );
+    assert.equal(ok.err, '');
+    assert.equal(ok.status[ok.status.length - 1], 'ready');
+    const bad = runTree(helper, program('steps:\n  - access: /nope\nexpect: identical\n'));
+    assert.deepEqual(bad.status.slice(1), ['step 1', 'failed 1 1 ENOENT']);
+    assert.match(bad.err, /step 1 \(access \/nope\): stat \/nope: No such file or directory/);
+  });
+
   it('runs the outside steps chrooted into the root, in the namespace the tree is then made from', () => {
     const r = runTree(
       helper,

@@ -627,6 +627,29 @@ export class MountModel {
         for (const p of paths) this.createFile(t, p, label, name === 'write');
         return 'ok';
       }
+      case 'mknod':
+        if (!this.check) throw new SimError(`${label}: not modelled`);
+        this.createFile(t, step.mknod!.path, label, false);
+        return 'ok';
+      case 'socket': {
+        if (!this.check) throw new SimError(`${label}: not modelled`);
+        // A bound socket is a name on its filesystem, like a fifo; the socket's fd is on sockfs, no mount.
+        const b = step.socket!.bind;
+        if (b !== undefined) this.createFile(t, b, label, false);
+        return 'ok';
+      }
+      case 'truncate': {
+        if (!this.check) throw new SimError(`${label}: not modelled`);
+        const p = step.truncate!.path;
+        if (p !== undefined) this.createFile(t, p, label, true);
+        return 'ok';
+      }
+      case 'mmap':
+      case 'access':
+        // Neither changes a mount or a name (an automount that access triggers is beyond the model).
+        if (!this.check) throw new SimError(`${label}: not modelled`);
+        if (name === 'access') throw new SimError(`${label}: may trigger an automount`);
+        return 'ok';
       case 'chdir':
         if (!this.check) throw new SimError(`${label}: not modelled`);
         if (this.isFile(this.resolve(t, step.chdir!))) throw new SimError(`${label}: not a directory`);

@@ -56,6 +56,8 @@ export interface ProgramStep {
 /** Open flags travel by name: the O_* numbers differ between architectures. */
 export type OpenFlag = NonNullable<NonNullable<Step['open']>['flags']>[number];
 export type Namespace = NonNullable<Step['unshare']>[number];
+export type SocketType = NonNullable<NonNullable<Step['socket']>['type']>;
+export type NodeType = NonNullable<Step['mknod']>['type'];
 
 export type Op =
   /** mkdir -p: parents too; an existing directory (or a symlink to one) is fine. */
@@ -122,6 +124,24 @@ export type Op =
   | { op: 'unshare'; namespaces: Namespace[] }
   /** open(2), lseek, dup3 to `fd`. */
   | { op: 'open'; path: string; fd: number; flags: OpenFlag[]; mode: number; offset: number }
+  /**
+   * socket(AF_UNIX, type), then bind(2) to `bind` and listen(2) when asked, then connect(2) to `connect`
+   * when given ('' for none); dup3 to `fd`.
+   */
+  | { op: 'socket'; fd: number; type: SocketType; bind: string; listen: boolean; connect: string }
+  /** mknod(2) of a char or block device (makedev(major, minor)) or a fifo, with `mode` less the umask. */
+  | { op: 'mknod'; path: string; type: NodeType; mode: number; major: number; minor: number }
+  /**
+   * mmap(2) of `path` (opened read-only, or read-write for `write`, closed after) or of the task's `fd` (0: by
+   * path); the mapping is kept, and the task then holds as itself instead of exec'ing sleep.
+   */
+  | { op: 'mmap'; path: string; fd: number; offset: number; length: number; shared: boolean; write: boolean }
+  /** ftruncate(2) of `path` (O_WRONLY|O_CREAT, mode 0666 less the umask) or of the task's `fd` (0: by path). */
+  | { op: 'truncate'; path: string; fd: number; size: number }
+  /** pwrite(2) of `content` at `offset`, to `path` (O_WRONLY, no O_CREAT) or the task's `fd` (0: by path). */
+  | { op: 'pwrite'; path: string; fd: number; offset: number; content: string }
+  /** stat(2), following the path (an automount on the way is triggered); ENOENT/ENOTDIR pass with `missingOk`. */
+  | { op: 'access'; path: string; missingOk: boolean }
   /** close(2); an fd that is not open is no error (bash's `exec N<&-`). */
   | { op: 'close'; fd: number }
   /** chroot(1): chroot(2) then chdir("/"). */
@@ -206,6 +226,35 @@ export function stepLabel(step: Step): string {
     }
     case 'close':
       return `close fd ${step.close!}`;
+    case 'socket': {
+      const s = step.socket!;
+      const what = [
+        ...(s.bind !== undefined ? [`bound to ${s.bind}`] : []),
+        ...(s.listen ? ['listening'] : []),
+        ...(s.connect !== undefined ? [`connected to ${s.connect}`] : []),
+      ];
+      return `socket ${s.type ?? 'stream'} as fd ${s.fd}${what.length ? ` (${what.join(', ')})` : ''}`;
+    }
+    case 'mknod': {
+      const m = step.mknod!;
+      const dev = m.type === 'fifo' ? '' : ` ${m.major}:${m.minor}`;
+      return `mknod ${m.path} ${m.type}${dev} mode ${m.mode ?? '0600'}`;
+    }
+    case 'mmap': {
+      const m = step.mmap!;
+      const what = m.path ?? `fd ${m.fd}`;
+      const prot = m.write ? 'rw' : 'r';
+      return `mmap ${what} ${m.shared ? 'shared' : 'private'} ${prot} offset ${m.offset ?? 0} length ${m.length}`;
+    }
+    case 'truncate': {
+      const t = step.truncate!;
+      const w = t.content !== undefined ? `, write ${Buffer.byteLength(t.content)} bytes at ${t.offset}` : '';
+      return `truncate ${t.path ?? `fd ${t.fd}`} to ${t.size}${w}`;
+    }
+    case 'access': {
+      const a = step.access!;
+      return typeof a === 'string' ? `access ${a}` : `access ${a.path}${a['missing-ok'] ? ' (missing ok)' : ''}`;
+    }
     case 'chroot':
       return `chroot ${step.chroot!}`;
     case 'pivot-root': {
@@ -311,6 +360,62 @@ export function stepOps(step: Step, spawn: (name: string, steps: Step[]) => numb
     }
     case 'close':
       return [{ op: 'close', fd: step.close! }];
+    case 'socket': {
+      const s = step.socket!;
+      return [
+        {
+          op: 'socket',
+          fd: s.fd,
+          type: s.type ?? 'stream',
+          bind: p(s.bind ?? ''),
+          listen: s.listen ?? false,
+          connect: p(s.connect ?? ''),
+        },
+      ];
+    }
+    case 'mknod': {
+      const m = step.mknod!;
+      return [
+        {
+          op: 'mknod',
+          path: p(m.path),
+          type: m.type,
+          mode: parseInt(m.mode ?? '0600', 8),
+          major: m.major ?? 0,
+          minor: m.minor ?? 0,
+        },
+      ];
+    }
+    case 'mmap': {
+      const m = step.mmap!;
+      return [
+        {
+          op: 'mmap',
+          path: p(m.path ?? ''),
+          fd: m.fd ?? 0,
+          offset: m.offset ?? 0,
+          length: m.length,
+          shared: m.shared ?? false,
+          write: m.write ?? false,
+        },
+      ];
+    }
+    case 'truncate': {
+      const t = step.truncate!;
+      const path = p(t.path ?? '');
+      const fd = t.fd ?? 0;
+      const ops: Op[] = [{ op: 'truncate', path, fd, size: t.size }];
+      if (t.content !== undefined) ops.push({ op: 'pwrite', path, fd, offset: t.offset ?? 0, content: t.content });
+      return ops;
+    }
+    case 'access': {
+      const a = step.access!;
+      return [
+        typeof a === 'string'
+          ? { op: 'access', path: p(a), missingOk: false }
+          : { op: 'access', path: p(a.path), missingOk: a['missing-ok'] ?? false },
+      ];
+    }
     case 'chroot':
       return [{ op: 'chroot', path: p(step.chroot!) }];
     case 'pivot-root': {

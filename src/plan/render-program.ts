@@ -157,6 +157,31 @@ function renderOp(op: Op): string {
     }
     case 'close':
       return `close fd ${op.fd}`;
+    case 'socket': {
+      const what = [
+        ...(op.bind ? [`bind ${show(op.bind)}`] : []),
+        ...(op.listen ? ['listen'] : []),
+        ...(op.connect ? [`connect to ${show(op.connect)}`] : []),
+      ];
+      return `unix ${op.type} socket as fd ${op.fd}${what.length ? `: ${what.join(', ')}` : ''}`;
+    }
+    case 'mknod': {
+      const dev = op.type === 'fifo' ? '' : ` ${op.major}:${op.minor}`;
+      return `mknod ${show(op.path)} ${op.type}${dev} mode 0${op.mode.toString(8)}`;
+    }
+    case 'mmap':
+      return (
+        `mmap ${op.fd ? `fd ${op.fd}` : show(op.path)} ${op.shared ? 'MAP_SHARED' : 'MAP_PRIVATE'} ` +
+        `${op.write ? 'PROT_READ|PROT_WRITE' : 'PROT_READ'} offset ${op.offset} length ${op.length}, kept mapped`
+      );
+    case 'truncate':
+      return `ftruncate ${op.fd ? `fd ${op.fd}` : show(op.path)} to ${op.size} bytes`;
+    case 'pwrite': {
+      const to = op.fd ? `fd ${op.fd}` : show(op.path);
+      return `pwrite ${Buffer.byteLength(op.content)} bytes to ${to} at ${op.offset}`;
+    }
+    case 'access':
+      return `stat ${show(op.path)}${op.missingOk ? ' (missing is fine)' : ''}`;
     case 'chroot':
       return `chroot ${show(op.path)}, chdir /`;
     case 'pivot-root':

@@ -38,7 +38,9 @@ mount --rbind /usr "$ROOT/usr"
 if [ -s "$OUT/outside" ]; then
   "$H" run-outside "$ROOT" "$PLAN" 9>"$OUT/outside-status" 2>"$OUT/outside-err" </dev/null || exit 0
 fi
-"$H" run-tree "$ROOT" "$PLAN" 9>"$OUT/status" 2>"$OUT/err" </dev/null &
+# Where the guest has it, the helper is inside the scenario root too (a plan that maps files runs it from there).
+cp "$H" "$ROOT/mountlab-helper"
+MOUNTLAB_HELPER_IN_ROOT=/mountlab-helper "$H" run-tree "$ROOT" "$PLAN" 9>"$OUT/status" 2>"$OUT/err" </dev/null &
 for _ in $(seq 400); do
   grep -q '^ready$\|^failed' "$OUT/status" && break
   sleep 0.025
@@ -48,7 +50,10 @@ init=$(sed -n 's/^init //p' "$OUT/status")
 tree() { echo "$1"; for t in /proc/"$1"/task/*; do for k in $(cat "$t/children"); do tree "$k"; done; done; }
 for _ in $(seq 400); do
   held=1
-  for p in $(tree "$init"); do [ "$(cat /proc/$p/comm)" = sleep ] || held=0; done
+  # A task keeping mappings holds as the helper, its lab fds (8: the sync directory) closed.
+  for p in $(tree "$init"); do
+    [ "$(cat /proc/$p/comm)" = sleep ] || [ ! -e /proc/$p/fd/8 ] || held=0
+  done
   [ $held = 1 ] && break
   sleep 0.025
 done

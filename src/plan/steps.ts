@@ -1,6 +1,7 @@
 import type { PropagationTarget, Step } from '../scenario/scenario.generated.js';
 import { stepName } from '../scenario/semantics.js';
 import { shJoin, shq } from './shell.js';
+import { stepLabel } from './program.js';
 
 /** The image's static helper (vm/helper/mountlab-helper.c). */
 export const HELPER = '/usr/local/bin/mountlab-helper';
@@ -179,6 +180,15 @@ export function compileStep(step: Step): CompiledStep {
     }
     case 'close':
       return { kind: 'shell', label: `close fd ${step.close!}`, shell: `exec ${step.close!}<&-` };
+    case 'socket':
+    case 'mknod':
+    case 'mmap':
+    case 'truncate':
+    case 'access': {
+      // The bash executor is being retired: these steps exist only in the helper's program.
+      const why = `the ${name} step needs the helper executor (MOUNTLAB_EXECUTOR=helper, the default)`;
+      return { kind: 'shell', label: stepLabel(step), shell: `{ echo ${shq(`mountlab: ${why}`)} >&2; false; }` };
+    }
     case 'chroot':
       return { kind: 'reexec', label: `chroot ${step.chroot!}`, prefix: ['chroot', '--', step.chroot!] };
     case 'pivot-root': {

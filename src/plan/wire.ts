@@ -120,6 +120,43 @@ export const OP_FIELDS: { [K in OpName]: [keyof Extract<Op, { op: K }>, FieldTyp
     ['flags', 'rest'],
   ],
   close: [['fd', 'decimal']],
+  socket: [
+    ['fd', 'decimal'],
+    ['type', 'string'],
+    ['bind', 'string'],
+    ['listen', 'bool'],
+    ['connect', 'string'],
+  ],
+  mknod: [
+    ['path', 'string'],
+    ['type', 'string'],
+    ['mode', 'octal'],
+    ['major', 'decimal'],
+    ['minor', 'decimal'],
+  ],
+  mmap: [
+    ['path', 'string'],
+    ['fd', 'decimal'],
+    ['offset', 'decimal'],
+    ['length', 'decimal'],
+    ['shared', 'bool'],
+    ['write', 'bool'],
+  ],
+  truncate: [
+    ['path', 'string'],
+    ['fd', 'decimal'],
+    ['size', 'decimal'],
+  ],
+  pwrite: [
+    ['path', 'string'],
+    ['fd', 'decimal'],
+    ['offset', 'decimal'],
+    ['content', 'string'],
+  ],
+  access: [
+    ['path', 'string'],
+    ['missingOk', 'bool'],
+  ],
   chroot: [['path', 'string']],
   'pivot-root': [
     ['newRoot', 'string'],

@@ -178,6 +178,42 @@ const MALFORMED: [string, string, string, RegExp][] = [
     /must be >= 1, got number 0/,
   ],
   [
+    'a socket that listens unbound',
+    `${head}steps:\n  - socket: {fd: 10, listen: true}\nexpect: identical\n`,
+    '4:30',
+    /a socket listens at the path it is bound to/,
+  ],
+  [
+    'a unix socket path longer than sun_path',
+    `${head}steps:\n  - socket: {fd: 10, bind: /${'s'.repeat(110)}}\nexpect: identical\n`,
+    '4:28',
+    /111 bytes; a unix socket path holds at most 107/,
+  ],
+  [
+    'a char device without its minor',
+    `${head}steps:\n  - mknod: {path: /d, type: char, major: 1}\nexpect: identical\n`,
+    '4:12',
+    /a char device needs its minor number/,
+  ],
+  [
+    'a mapping of both a path and an fd',
+    `${head}steps:\n  - mmap: {path: /a, fd: 10, length: 4096}\nexpect: identical\n`,
+    '4:11',
+    /give exactly one of `path` and `fd`: what to map/,
+  ],
+  [
+    'a mapping at an offset that is not a page',
+    `${head}steps:\n  - mmap: {path: /a, offset: 100, length: 4096}\nexpect: identical\n`,
+    '4:30',
+    /multiple of 4096/,
+  ],
+  [
+    'a truncate with content but no offset',
+    `${head}steps:\n  - truncate: {path: /a, size: 10, content: x}\nexpect: identical\n`,
+    '4:45',
+    /`offset` and `content` go together/,
+  ],
+  [
     'a loop image of a virtual filesystem',
     `${head}steps:\n  - mount: {fstype: tmpfs, image: {path: /i}, target: /a}\nexpect: identical\n`,
     '4:21',

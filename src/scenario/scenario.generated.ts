@@ -587,6 +587,122 @@ export interface Step {
    */
   close?: number;
   /**
+   * socket(AF_UNIX): a unix socket kept open as fd `fd` in this task, optionally bound to a path (which creates the socket file there), listening, or connected to another socket's bound path (zdtm sk-unix-mntns, overmount_sock). A stream connect to a listening socket stays in its backlog, never accepted. Needs the helper executor.
+   */
+  socket?: {
+    /**
+     * The fd number the task holds the socket as. 8 and 9 are the lab's own.
+     */
+    fd: number;
+    /**
+     * The socket type; default stream.
+     */
+    type?: 'stream' | 'dgram' | 'seqpacket';
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    bind?: string;
+    /**
+     * listen(2) after binding (stream and seqpacket only; needs `bind`).
+     */
+    listen?: boolean;
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    connect?: string;
+  };
+  /**
+   * mknod(2): a character or block device node, or a fifo, at a path (zdtm overmount_dev). Opening a device node opens the device itself; CRIU dumps such an fd by its path and rdev. Needs the helper executor.
+   */
+  mknod?: {
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    path: string;
+    /**
+     * `char`, `block` or `fifo`.
+     */
+    type: 'char' | 'block' | 'fifo';
+    /**
+     * Device major number (char and block only; required there).
+     */
+    major?: number;
+    /**
+     * Device minor number (char and block only; required there).
+     */
+    minor?: number;
+    /**
+     * Permission bits, octal as a string; default "0600" (the umask applies).
+     */
+    mode?: string;
+  };
+  /**
+   * mmap(2) a file into this task and keep it mapped through the checkpoint: by `path` (opened for the mapping and closed again, so only the mapping holds it; unlink it afterwards for a mapped ghost file) or by an `fd` an `open` step keeps. A task holding a mapping stays the helper process itself when its steps end (an exec would unmap it) instead of becoming `sleep`. Needs the helper executor.
+   */
+  mmap?: {
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    path?: string;
+    /**
+     * An fd this task holds open (exactly one of `path` and `fd`).
+     */
+    fd?: number;
+    /**
+     * Offset in the file, a multiple of the page size (4096); default 0.
+     */
+    offset?: number;
+    /**
+     * Bytes to map.
+     */
+    length: number;
+    /**
+     * MAP_SHARED (writes reach the file) instead of MAP_PRIVATE (copy on write); default false.
+     */
+    shared?: boolean;
+    /**
+     * PROT_WRITE too (a `path` is then opened read-write; an `fd` must be open for writing if `shared`); default read-only.
+     */
+    write?: boolean;
+  };
+  /**
+   * truncate(1) -s: set a file's size (ftruncate(2); the file is created when `path` does not exist), which leaves a hole where it grows, then optionally write `content` at `offset` (pwrite(2)) to make a sparse file with data after the hole. Needs the helper executor.
+   */
+  truncate?: {
+    /**
+     * An absolute path inside the scenario's root. `..` components are not allowed.
+     */
+    path?: string;
+    /**
+     * An fd this task holds open for writing (exactly one of `path` and `fd`).
+     */
+    fd?: number;
+    /**
+     * The new size in bytes.
+     */
+    size: number;
+    /**
+     * Where `content` is written (needs `content`); it may lie past `size`, which grows the file again.
+     */
+    offset?: number;
+    /**
+     * Bytes written at `offset` after the size is set.
+     */
+    content?: string;
+  };
+  /**
+   * stat(2) a path, following it, as `ls` or `stat` would: the walk triggers an automount on the way. The step fails when the path does not exist, unless `missing-ok`. Needs the helper executor.
+   */
+  access?:
+    | Path
+    | {
+        path: Path;
+        /**
+         * A missing path (ENOENT, ENOTDIR) is no error.
+         */
+        'missing-ok'?: boolean;
+      };
+  /**
    * An absolute path inside the scenario's root. `..` components are not allowed.
    */
   chroot?: string;

@@ -16,7 +16,22 @@ export function stepName(step: Step): keyof Step {
 }
 
 /** Steps that need the tree's task machinery and so cannot run outside it. */
-const TREE_ONLY = new Set(['spawn', 'signal', 'wait', 'unshare', 'open', 'close', 'chroot', 'pivot-root', 'chdir']);
+const TREE_ONLY = new Set([
+  'spawn',
+  'signal',
+  'wait',
+  'unshare',
+  'open',
+  'close',
+  'chroot',
+  'pivot-root',
+  'chdir',
+  'socket',
+  'mmap',
+]);
+
+/** sun_path holds 108 bytes, the last one the NUL the kernel wants for a path. */
+const SUN_PATH_MAX = 107;
 
 /** What `mkfs.FSTYPE` exists for in the guest (e2fsprogs). */
 const IMAGE_FSTYPES = ['ext2', 'ext3', 'ext4'];
@@ -34,6 +49,22 @@ export function semanticProblems(s: Scenario): SemanticProblem[] {
     }
   });
   checkTasks(s, problems);
+  const walkFiles = (steps: Step[], base: string) => {
+    steps.forEach((step, i) => {
+      fileStepProblems(step, `${base}/${i}`, problems);
+      if (step.spawn) walkFiles(step.spawn.steps, `${base}/${i}/spawn/steps`);
+    });
+  };
+  walkFiles(s.steps, '/steps');
+  walkFiles(s.outside ?? [], '/outside');
+  (s.outside ?? []).forEach((step, i) => {
+    if (step.truncate?.fd !== undefined)
+      problems.push({
+        path: `/outside/${i}/truncate/fd`,
+        message: 'outside steps hold no fds',
+        suggestion: 'give `path`, or move the step into steps',
+      });
+  });
   const mounts = (steps: Step[], base: string) => {
     steps.forEach((step, i) => {
       const m = step.mount;
@@ -72,6 +103,42 @@ export function semanticProblems(s: Scenario): SemanticProblem[] {
   problems.push(...criuArgProblems(s.engine), ...externalProblems(s.engine));
   problems.push(...expectationProblems(s.expect));
   return problems;
+}
+
+/** The rules of socket, mknod, mmap and truncate that the schema cannot say. */
+function fileStepProblems(step: Step, at: string, problems: SemanticProblem[]): void {
+  const add = (path: string, message: string, suggestion?: string) =>
+    problems.push(suggestion ? { path: `${at}/${path}`, message, suggestion } : { path: `${at}/${path}`, message });
+  const sk = step.socket;
+  if (sk) {
+    for (const k of ['bind', 'connect'] as const) {
+      const p = sk[k];
+      if (p !== undefined && Buffer.byteLength(p) > SUN_PATH_MAX)
+        add(`socket/${k}`, `${Buffer.byteLength(p)} bytes; a unix socket path holds at most ${SUN_PATH_MAX}`);
+    }
+    if (sk.listen && sk.bind === undefined)
+      add('socket/listen', 'a socket listens at the path it is bound to', 'add `bind`');
+    if (sk.listen && sk.type === 'dgram') add('socket/listen', 'a dgram socket cannot listen (EOPNOTSUPP)');
+    if (sk.listen && sk.connect !== undefined)
+      add('socket/connect', 'a listening socket cannot also connect (EINVAL)', 'use a second socket step');
+  }
+  const mk = step.mknod;
+  if (mk) {
+    const dev = mk.type !== 'fifo';
+    for (const k of ['major', 'minor'] as const) {
+      if (dev && mk[k] === undefined) add(`mknod/${k}`, `a ${mk.type} device needs its ${k} number`);
+      if (!dev && mk[k] !== undefined) add(`mknod/${k}`, 'a fifo has no device number', `drop \`${k}\``);
+    }
+  }
+  for (const name of ['mmap', 'truncate'] as const) {
+    const x = step[name];
+    if (!x) continue;
+    if ((x.path === undefined) === (x.fd === undefined))
+      add(name, `give exactly one of \`path\` and \`fd\`: what to ${name === 'mmap' ? 'map' : 'truncate'}`);
+  }
+  const tr = step.truncate;
+  if (tr && (tr.offset === undefined) !== (tr.content === undefined))
+    add(`truncate/${tr.offset === undefined ? 'content' : 'offset'}`, '`offset` and `content` go together');
 }
 
 /**

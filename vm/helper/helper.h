@@ -95,7 +95,7 @@ enum op_kind {
 	OP_MKDIR, OP_WRITE, OP_SYMLINK, OP_LINK, OP_RENAME, OP_MKFIFO, OP_UNLINK, OP_RMDIR, OP_CHDIR,
 	OP_MOUNT, OP_BIND, OP_MOVE, OP_PROPAGATION, OP_REMOUNT, OP_UMOUNT, OP_SET_GROUP, OP_OPEN_TREE,
 	OP_CREATE_IMAGE, OP_LOOP_MOUNT, OP_EXEC, OP_SPAWN, OP_SIGNAL, OP_WAIT, OP_UNSHARE, OP_OPEN,
-	OP_CLOSE, OP_CHROOT, OP_PIVOT_ROOT,
+	OP_CLOSE, OP_CHROOT, OP_PIVOT_ROOT, OP_SOCKET, OP_MKNOD, OP_MMAP, OP_TRUNCATE, OP_PWRITE, OP_ACCESS,
 	OP__COUNT
 };
 
@@ -149,6 +149,7 @@ char *read_all(const char *path, size_t *len);
 int run_tree(int argc, char **argv);
 int run_outside(int argc, char **argv);
 int plan_echo(int argc, char **argv);
+int run_init_cmd(int argc, char **argv);
 
 /* ---- captures and batched calls (mountlab-helper.c, batch.c) ---------- */
 

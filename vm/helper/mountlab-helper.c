@@ -64,6 +64,23 @@
  *   Other fds get neither field: a plain file with nlink 1 that is not
  *   deleted has its path as its only name.
  *
+ * Also on the @fd line: rdev=MAJ:MIN for a device node, and for a socket
+ * (read through the task's own socket with pidfd_getfd, Linux 5.6+)
+ * sock=FAMILY/TYPE (unix/stream, unix/dgram, ...), listening=1 when it
+ * listens, sock-name=P its bound address and sock-peer=P its peer's
+ * (abstract names as @NAME; sock-peer=- for a connected peer with no
+ * name), or sock-error=ERRNO.
+ *
+ * After a task's @fd lines, one line per file mapping that is data, not
+ * code (a file the task also maps executable, its program or a library,
+ * is left out, as are anonymous mappings):
+ *   @map START-END perms=rwxp offset=N mnt=ID [ino=N dev=MAJ:MIN nlink=N]
+ *       [open-error=ERRNO] path=P
+ * START-END in hex as /proc/PID/maps has them, perms with s (shared) or p
+ * (private) last, mnt the mount the file is mapped through (fdinfo's
+ * mnt_id of an O_PATH open of /proc/PID/map_files/START-END), path its
+ * readlink (with " (deleted)" for an unlinked file).
+ *
  * The @outside section ends a capture:
  *   @outside pid=SELF mntns=INODE
  * followed by the lines of the helper's own /proc/self/mountinfo (the
@@ -101,8 +118,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -610,7 +629,77 @@ static void put_names(int pid, int mnt, const struct stat *st) {
 	free(n.text);
 }
 
+/* " rdev=MAJ:MIN" for a device node. */
+static void put_rdev(const struct stat *st) {
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		printf(" rdev=%u:%u", major(st->st_rdev), minor(st->st_rdev));
+}
+
+/* A unix socket address as " KEY=PATH" (abstract: "@" then the name); nothing when unnamed. */
+static void put_sockaddr(const char *key, const struct sockaddr_un *sa, socklen_t len) {
+	size_t off = offsetof(struct sockaddr_un, sun_path);
+	if (len <= off || sa->sun_family != AF_UNIX)
+		return;
+	char name[sizeof sa->sun_path + 2];
+	size_t n = len - off;
+	if (sa->sun_path[0] == 0) {
+		name[0] = '@';
+		memcpy(name + 1, sa->sun_path + 1, n - 1);
+		name[n] = 0;
+		for (size_t i = 1; i < n; i++)
+			if (!name[i])
+				name[i] = '@';
+	} else {
+		memcpy(name, sa->sun_path, n);
+		name[n] = 0;
+	}
+	printf(" %s=", key);
+	put_escaped(name);
+}
+
+/*
+ * For a socket fd: " sock=FAMILY/TYPE [listening=1] [sock-name=P] [sock-peer=P]",
+ * through the task's own socket (pidfd_getfd), or " sock-error=ERRNO".
+ */
+static void put_socket(int *pidfd, int pid, int fd) {
+	if (*pidfd == -1)
+		*pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	int s = *pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, *pidfd, fd, 0) : -1;
+	if (s < 0) {
+		printf(" sock-error=%s", errno_name(errno));
+		return;
+	}
+	int type = 0, domain = 0, acc = 0;
+	socklen_t l = sizeof type;
+	getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &l);
+	l = sizeof domain;
+	getsockopt(s, SOL_SOCKET, SO_DOMAIN, &domain, &l);
+	const char *ty = type == SOCK_STREAM ? "stream" : type == SOCK_DGRAM ? "dgram" : type == SOCK_SEQPACKET ? "seqpacket"
+		       : type == SOCK_RAW ? "raw" : "other";
+	const char *fam = domain == AF_UNIX ? "unix" : domain == AF_INET ? "inet" : domain == AF_INET6 ? "inet6"
+		       : domain == AF_NETLINK ? "netlink" : "other";
+	printf(" sock=%s/%s", fam, ty);
+	l = sizeof acc;
+	if (getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l) == 0 && acc)
+		printf(" listening=1");
+	if (domain == AF_UNIX) {
+		struct sockaddr_un sa;
+		socklen_t sl = sizeof sa;
+		if (getsockname(s, (struct sockaddr *)&sa, &sl) == 0)
+			put_sockaddr("sock-name", &sa, sl);
+		sl = sizeof sa;
+		if (getpeername(s, (struct sockaddr *)&sa, &sl) == 0) {
+			if (sl <= offsetof(struct sockaddr_un, sun_path))
+				printf(" sock-peer=-");
+			else
+				put_sockaddr("sock-peer", &sa, sl);
+		}
+	}
+	close(s);
+}
+
 static void capture_fds(int pid) {
+	int pidfd = -1;
 	char dir[64], path[PATH_MAX + 64], target[PATH_MAX], info[4096];
 	snprintf(dir, sizeof dir, "/proc/%d/fd", pid);
 	DIR *d = opendir(dir);
@@ -646,6 +735,10 @@ static void capture_fds(int pid) {
 			       S_ISDIR(st.st_mode) ? "dir" : S_ISREG(st.st_mode) ? "file" : S_ISFIFO(st.st_mode) ? "fifo"
 			       : S_ISSOCK(st.st_mode) ? "socket" : S_ISCHR(st.st_mode) ? "chr" : S_ISBLK(st.st_mode) ? "blk" : "other",
 			       (long long)st.st_size);
+		if (have)
+			put_rdev(&st);
+		if (have && S_ISSOCK(st.st_mode))
+			put_socket(&pidfd, pid, fd);
 		if (have && S_ISREG(st.st_mode)) {
 			put_hash(pid, fd);
 			int deleted = strlen(target) > 10 && !strcmp(target + strlen(target) - 10, " (deleted)");
@@ -657,6 +750,76 @@ static void capture_fds(int pid) {
 		putchar('\n');
 	}
 	closedir(d);
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+/*
+ * "@map" lines: the task's file mappings that are data, not code. Every
+ * mapping of a file that the task also maps executable (its program, its
+ * libraries) is left out, and so are anonymous ones.
+ */
+static void capture_maps(int pid) {
+	char path[64];
+	static char maps[1 << 20];
+	snprintf(path, sizeof path, "/proc/%d/maps", pid);
+	if (read_file(path, maps, sizeof maps) <= 0)
+		return;
+	struct code {
+		unsigned long dev;
+		unsigned long long ino;
+	} code[256];
+	int ncode = 0;
+	/* start-end perms offset dev inode [path] */
+	for (char *p = maps; *p;) {
+		char *nl = strchr(p, '\n');
+		char perms[8];
+		unsigned maj, min;
+		unsigned long long ino;
+		if (sscanf(p, "%*x-%*x %7s %*x %x:%x %llu", perms, &maj, &min, &ino) == 4 && ino && perms[2] == 'x' &&
+		    ncode < (int)COUNT(code))
+			code[ncode++] = (struct code){makedev(maj, min), ino};
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	for (char *p = maps; *p;) {
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = 0;
+		unsigned long long start, end, off, ino;
+		char perms[8];
+		unsigned maj, min;
+		if (sscanf(p, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms, &off, &maj, &min, &ino) == 7 && ino) {
+			int is_code = 0;
+			for (int i = 0; i < ncode; i++)
+				if (code[i].dev == makedev(maj, min) && code[i].ino == ino)
+					is_code = 1;
+			if (!is_code) {
+				char link[PATH_MAX + 64], target[PATH_MAX];
+				snprintf(link, sizeof link, "/proc/%d/map_files/%llx-%llx", pid, start, end);
+				link_of(link, target, sizeof target);
+				printf("@map %llx-%llx perms=%s offset=%llu", start, end, perms, off);
+				struct stat st;
+				int f = open(link, O_PATH | O_CLOEXEC);
+				if (f >= 0) {
+					printf(" mnt=%d", mnt_id_of(f));
+					if (fstat(f, &st) == 0)
+						printf(" ino=%llu dev=%u:%u nlink=%lu", (unsigned long long)st.st_ino,
+						       major(st.st_dev), minor(st.st_dev), (unsigned long)st.st_nlink);
+					close(f);
+				} else {
+					printf(" mnt=-1 open-error=%s", errno_name(errno));
+				}
+				printf(" path=");
+				put_escaped(target);
+				putchar('\n');
+			}
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
 }
 
 /* The children of every thread of PID, space-separated, in the order the
@@ -799,6 +962,7 @@ static void capture_task(int pid, const char *parent, int idx) {
 		note_groups(mi);
 	}
 	capture_fds(pid);
+	capture_maps(pid);
 	fflush(stdout);
 
 	char kids[8192];
@@ -1023,6 +1187,8 @@ int main(int argc, char **argv) {
 		return run_tree(argc - 1, argv + 1);
 	if (!strcmp(cmd, "run-outside"))
 		return run_outside(argc - 1, argv + 1);
+	if (!strcmp(cmd, "run-init"))
+		return run_init_cmd(argc - 1, argv + 1);
 	if (!strcmp(cmd, "plan-echo"))
 		return plan_echo(argc - 1, argv + 1);
 	if (!strcmp(cmd, "classify-options"))

@@ -32,7 +32,9 @@
  *
  * The hold: every lab fd (0, 1, 2, 8, the status fd) is close-on-exec and
  * the task execs `sleep 1000000` (PATH lookup, as bash's `exec sleep` did),
- * so that criu and the capture see tasks as the bash tree left them.
+ * so that criu and the capture see tasks as the bash tree left them. A task
+ * that made a mapping (op mmap) cannot exec (the exec would unmap it): it
+ * closes what the exec would have closed and sleeps in nanosleep as itself.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,9 +47,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,6 +87,9 @@ struct ml_loop_config {
 
 static const struct plan *plan;
 static struct failure fail;
+/* This task made a mapping (op mmap): exec'ing sleep at the hold would unmap it. */
+static int keeps_mappings;
+
 
 static void status(const char *fmt, ...) {
 	char buf[256];
@@ -115,6 +124,100 @@ static int fail_msg(int rc, const char *why, const char *fmt, ...) {
 }
 
 #define FAIL(what, path) fail_errno(&fail, what, path)
+
+/*
+ * The capture names a task by MOUNTLAB_TASK in /proc/PID/environ, which
+ * shows the environment as the last exec left it in memory, not setenv's.
+ * A task that holds without exec'ing (keeps_mappings) writes its name into
+ * that memory itself: run-tree re-executes itself once with
+ * MOUNTLAB_TASK=init followed by MOUNTLAB_TASK_SLOT=<padding>, contiguous
+ * on the stack, and the slot is both strings.
+ */
+#define TASK_VAR "MOUNTLAB_TASK="
+#define SLOT_VAR "MOUNTLAB_TASK_SLOT="
+#define SLOT_PAD 64
+extern char **environ;
+static char *task_slot;
+static size_t task_slot_len;
+
+/* Finds the slot in the environment this process was exec'd with (see reexec_in_root). */
+static void find_task_slot(void) {
+	for (char **e = environ; *e; e++) {
+		if (strncmp(*e, TASK_VAR, strlen(TASK_VAR)))
+			continue;
+		char *next = *e + strlen(*e) + 1;
+		if (!strncmp(next, SLOT_VAR, strlen(SLOT_VAR))) {
+			task_slot = *e;
+			task_slot_len = (size_t)(next + strlen(next) - *e);
+			return;
+		}
+	}
+}
+
+static int plan_maps_files(void) {
+	for (int i = 0; i < plan->ntasks; i++)
+		for (int s = 0; s < plan->tasks[i].nsteps; s++)
+			for (int o = 0; o < plan->tasks[i].steps[s].nops; o++)
+				if (plan->tasks[i].steps[s].ops[o].kind == OP_MMAP)
+					return 1;
+	return 0;
+}
+
+/*
+ * For a plan that maps files, init execs the helper again once it is in the
+ * scenario root (run-init), before any step: the tasks that keep mappings
+ * hold as the helper, and CRIU dumps their executable's mapping too, which
+ * must lie on a mount of the tree (the helper run-tree started from is on
+ * the guest's old root, detached by now). The same exec reserves the
+ * environment slot that names a holding task. The plan travels in a memfd;
+ * fds 8 and the status fd stay open across it.
+ */
+static int reexec_in_root(void) {
+	const char *self = getenv("MOUNTLAB_HELPER_IN_ROOT");
+	if (!self || !*self)
+		self = "/usr/local/bin/mountlab-helper";
+	int mfd = (int)syscall(SYS_memfd_create, "mountlab-plan", 0);
+	if (mfd < 0)
+		return FAIL("memfd_create", NULL);
+	plan_write(mfd, plan);
+	if (lseek(mfd, 0, SEEK_SET) < 0)
+		return FAIL("lseek", "the plan's memfd");
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **env = calloc(n + 3, sizeof *env);
+	static char slot[sizeof SLOT_VAR + SLOT_PAD];
+	if (!env)
+		return FAIL("calloc", NULL);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], TASK_VAR, strlen(TASK_VAR)) && strncmp(environ[i], SLOT_VAR, strlen(SLOT_VAR)))
+			env[k++] = environ[i];
+	memset(slot, 'x', sizeof slot - 1);
+	memcpy(slot, SLOT_VAR, strlen(SLOT_VAR));
+	env[k++] = TASK_VAR "init";
+	env[k++] = slot;
+	char fdtext[16];
+	snprintf(fdtext, sizeof fdtext, "%d", mfd);
+	char *av[] = {"mountlab-helper", "run-init", fdtext, NULL};
+	fcntl(SYNC_FD, F_SETFD, 0);
+	fcntl(STATUS_FD, F_SETFD, 0);
+	execve(self, av, env);
+	FAIL("exec the helper inside the scenario root:", self);
+	fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC);
+	fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
+	close(mfd);
+	free(env);
+	return -1;
+}
+
+static void name_task_in_environ(const char *name) {
+	if (!task_slot || !name || strlen(TASK_VAR) + strlen(name) > task_slot_len)
+		return;
+	memset(task_slot, 0, task_slot_len);
+	memcpy(task_slot, TASK_VAR, strlen(TASK_VAR));
+	memcpy(task_slot + strlen(TASK_VAR), name, strlen(name));
+}
 
 /* ---- tools ---------------------------------------------------------------- */
 
@@ -544,6 +647,127 @@ static int do_open(const struct op *op) {
 	return 0;
 }
 
+/* Moves FD to WANT (not close-on-exec, as an `open` leaves it). */
+static int place_fd(int fd, int want, const char *what) {
+	if (fd == want)
+		return fcntl(fd, F_SETFD, 0) < 0 ? FAIL("fcntl", what) : 0;
+	if (dup3(fd, want, 0) < 0) {
+		FAIL("dup3", what);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int unix_addr(const char *path, struct sockaddr_un *sa) {
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sa->sun_path)
+		return fail_msg(1, "ENAMETOOLONG", "%s: longer than a unix socket path", path);
+	memcpy(sa->sun_path, path, strlen(path));
+	return 0;
+}
+
+static int do_socket(const struct arg *a) {
+	const char *type = a[1].s, *bind_to = a[2].s, *connect_to = a[4].s;
+	int t = !strcmp(type, "stream") ? SOCK_STREAM : !strcmp(type, "dgram") ? SOCK_DGRAM
+		: !strcmp(type, "seqpacket") ? SOCK_SEQPACKET : -1;
+	if (t < 0)
+		return fail_msg(1, "EINVAL", "unknown socket type '%s'", type);
+	int s = socket(AF_UNIX, t | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return FAIL("socket", NULL);
+	struct sockaddr_un sa;
+	if (*bind_to && (unix_addr(bind_to, &sa) < 0 || (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 &&
+							  FAIL("bind", bind_to) < 0)))
+		goto failed;
+	if (a[3].num && listen(s, 16) < 0 && FAIL("listen", bind_to) < 0)
+		goto failed;
+	if (*connect_to && (unix_addr(connect_to, &sa) < 0 || (connect(s, (struct sockaddr *)&sa, sizeof sa) < 0 &&
+								FAIL("connect to", connect_to) < 0)))
+		goto failed;
+	return place_fd(s, (int)a[0].num, "socket");
+failed:
+	close(s);
+	return -1;
+}
+
+static int do_mknod(const struct arg *a) {
+	const char *path = a[0].s, *type = a[1].s;
+	mode_t kind = !strcmp(type, "char") ? S_IFCHR : !strcmp(type, "block") ? S_IFBLK : !strcmp(type, "fifo") ? S_IFIFO : 0;
+	if (!kind)
+		return fail_msg(1, "EINVAL", "unknown node type '%s'", type);
+	dev_t dev = kind == S_IFIFO ? 0 : makedev((unsigned)a[3].num, (unsigned)a[4].num);
+	return mknod(path, kind | ((mode_t)a[2].num & 07777), dev) < 0 ? FAIL("mknod", path) : 0;
+}
+
+/* The fd an op works on: the task's own (FD, not closed after) or PATH opened with FLAGS. */
+static int op_fd(const char *path, unsigned long long fd, int flags, int *owned) {
+	*owned = fd == 0;
+	if (fd)
+		return (int)fd;
+	int f = open(path, flags | O_CLOEXEC, 0666);
+	return f < 0 ? FAIL("open", path) : f;
+}
+
+static int do_mmap(const struct arg *a) {
+	int write_ = (int)a[5].num, shared = (int)a[4].num, owned;
+	const char *what = a[1].num ? "fd" : a[0].s;
+	int f = op_fd(a[0].s, a[1].num, write_ ? O_RDWR : O_RDONLY, &owned);
+	if (f < 0)
+		return -1;
+	void *m = mmap(NULL, (size_t)a[3].num, PROT_READ | (write_ ? PROT_WRITE : 0), shared ? MAP_SHARED : MAP_PRIVATE,
+		       f, (off_t)a[2].num);
+	int rc = m == MAP_FAILED ? FAIL("mmap", what) : 0;
+	if (owned)
+		close(f);
+	if (rc == 0)
+		keeps_mappings = 1;
+	return rc;
+}
+
+static int do_truncate(const struct arg *a) {
+	int owned;
+	int f = op_fd(a[0].s, a[1].num, O_WRONLY | O_CREAT, &owned);
+	if (f < 0)
+		return -1;
+	int rc = ftruncate(f, (off_t)a[2].num) < 0 ? FAIL("ftruncate", a[1].num ? "fd" : a[0].s) : 0;
+	if (owned)
+		close(f);
+	return rc;
+}
+
+static int do_pwrite(const struct arg *a) {
+	int owned;
+	const char *what = a[1].num ? "fd" : a[0].s;
+	int f = op_fd(a[0].s, a[1].num, O_WRONLY, &owned);
+	if (f < 0)
+		return -1;
+	int rc = 0;
+	for (size_t off = 0; off < a[3].len && rc == 0;) {
+		ssize_t w = pwrite(f, a[3].s + off, a[3].len - off, (off_t)(a[2].num + off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			rc = FAIL("pwrite", what);
+		else
+			off += (size_t)w;
+	}
+	if (owned)
+		close(f);
+	return rc;
+}
+
+static int do_access(const struct arg *a) {
+	struct stat st;
+	if (stat(a[0].s, &st) == 0)
+		return 0;
+	if (a[1].num && (errno == ENOENT || errno == ENOTDIR))
+		return 0;
+	return FAIL("stat", a[0].s);
+}
+
 static void run_task(int index) __attribute__((noreturn));
 
 static int do_op(const struct op *op, int in_tree) {
@@ -638,6 +862,18 @@ static int do_op(const struct op *op, int in_tree) {
 		return do_open(op);
 	case OP_CLOSE:
 		return close((int)a[0].num) < 0 && errno != EBADF ? FAIL("close", NULL) : 0;
+	case OP_SOCKET:
+		return do_socket(a);
+	case OP_MKNOD:
+		return do_mknod(a);
+	case OP_MMAP:
+		return do_mmap(a);
+	case OP_TRUNCATE:
+		return do_truncate(a);
+	case OP_PWRITE:
+		return do_pwrite(a);
+	case OP_ACCESS:
+		return do_access(a);
 	case OP_CHROOT:
 		if (chroot(a[0].s) < 0)
 			return FAIL("chroot", a[0].s);
@@ -669,6 +905,20 @@ static int run_steps(const struct step *steps, int n, int in_tree, long *last) {
 /* The end of every task: nothing of the lab open, a sleep where it was. */
 static void hold(long last) __attribute__((noreturn));
 static void hold(long last) {
+	if (keeps_mappings) {
+		name_task_in_environ(getenv("MOUNTLAB_TASK"));
+		/* What the exec would close, closed by hand; then wait for the end. */
+		for (int fd = 0; fd < 1024; fd++) {
+			int fl = fcntl(fd, F_GETFD);
+			if (fl >= 0 && ((fl & FD_CLOEXEC) || fd < 3))
+				close(fd);
+		}
+		/* Blocked in nanosleep, as sleep(1) is: setup.c's all_sleeping looks for that. */
+		for (;;) {
+			struct timespec ts = {1000000, 0};
+			nanosleep(&ts, NULL);
+		}
+	}
 	for (int fd = 0; fd < 3; fd++)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 	char *argv[] = {"sleep", "1000000", NULL};
@@ -684,6 +934,8 @@ static void hold(long last) {
 static void run_task(int index) {
 	const struct task *t = &plan->tasks[index];
 	long last = 0;
+	/* Forked from a task that maps files: those copies go at this task's exec. */
+	keeps_mappings = 0;
 	setenv("MOUNTLAB_TASK", t->name.s, 1);
 	if (run_steps(t->steps, t->nsteps, 1, &last) < 0)
 		_exit(1);
@@ -733,13 +985,19 @@ static int enter_root(const char *root) {
 	return 0;
 }
 
+static void init_steps(void) __attribute__((noreturn));
+
 static void run_init(const char *root) __attribute__((noreturn));
 static void run_init(const char *root) {
 	setenv("MOUNTLAB_TASK", "init", 1);
-	if (enter_root(root) < 0) {
+	if (enter_root(root) < 0 || (plan_maps_files() && reexec_in_root() < 0)) {
 		report(0, NULL);
 		_exit(1);
 	}
+	init_steps();
+}
+
+static void init_steps(void) {
 	long last = 0;
 	const struct task *t = &plan->tasks[0];
 	if (run_steps(t->steps, t->nsteps, 1, &last) < 0)
@@ -871,6 +1129,30 @@ int run_outside(int argc, char **argv) {
 		return 1;
 	status("ready");
 	return 0;
+}
+
+/* run-init FD: init again, inside the scenario root (reexec_in_root); the plan in memfd FD. */
+int run_init_cmd(int argc, char **argv) {
+	char *end = NULL;
+	long fd = argc == 2 ? strtol(argv[1], &end, 10) : -1;
+	if (fd < 0 || fd > 1023 || !end || *end) {
+		dprintf(2, "usage: mountlab-helper run-init FD (run-tree's own, inside the tree)\n");
+		return 2;
+	}
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%ld", fd);
+	int bad = load(path);
+	close((int)fd);
+	fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC);
+	fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
+	if (bad < 0) {
+		fail_msg(2, "EINVAL", "the plan did not survive the exec into the scenario root");
+		report(0, NULL);
+		return 2;
+	}
+	setenv("MOUNTLAB_TASK", "init", 1);
+	find_task_slot();
+	init_steps();
 }
 
 int plan_echo(int argc, char **argv) {

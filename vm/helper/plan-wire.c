@@ -54,6 +54,12 @@ static const struct {
 	[OP_CLOSE] = {"close", "d"},
 	[OP_CHROOT] = {"chroot", "s"},
 	[OP_PIVOT_ROOT] = {"pivot-root", "ss"},
+	[OP_SOCKET] = {"socket", "dssbs"},
+	[OP_MKNOD] = {"mknod", "ssodd"},
+	[OP_MMAP] = {"mmap", "sdddbb"},
+	[OP_TRUNCATE] = {"truncate", "sdd"},
+	[OP_PWRITE] = {"pwrite", "sdds"},
+	[OP_ACCESS] = {"access", "sb"},
 };
 
 const char *op_name(enum op_kind k) {

@@ -104,7 +104,8 @@ static int children(int pid, int *kids, int max) {
 	return n;
 }
 
-/* True when PID and all its descendants run `sleep` (labctl's all_sleeping). */
+/* True when PID and all its descendants run `sleep` (labctl's all_sleeping),
+ * or hold as the helper with the lab's fds closed (a task keeping mappings). */
 static int all_sleeping(int pid) {
 	char path[64], comm[32] = "";
 	snprintf(path, sizeof path, "/proc/%d/comm", pid);
@@ -113,8 +114,18 @@ static int all_sleeping(int pid) {
 		return 0;
 	ssize_t n = read(fd, comm, sizeof comm - 1);
 	close(fd);
-	if (n <= 0 || strncmp(comm, "sleep\n", 6))
+	if (n <= 0)
 		return 0;
+	if (strncmp(comm, "sleep\n", 6)) {
+		/* A task that keeps file mappings holds as the helper itself
+		 * (plan-run.c's hold), in nanosleep too, once it has closed the
+		 * lab's fds: the sync directory (fd 8) is gone only then. */
+		if (strncmp(comm, "mountlab-helper\n", 16))
+			return 0;
+		snprintf(path, sizeof path, "/proc/%d/fd/8", pid);
+		if (access(path, F_OK) == 0 || errno != ENOENT)
+			return 0;
+	}
 	/* The comm is "sleep" from the exec on, while ld.so still opens libc on
 	 * the lowest free fd (0: the lab's fds are close-on-exec): a capture
 	 * then would see it. Ready is blocked in sleep's nanosleep. */
