@@ -45,6 +45,9 @@ const SCENARIOS = [
 /** labctl's setup, for MODE old (tree.sh, outside.sh) or new (run-outside, run-tree); the capture once all hold. */
 const DRIVER = String.raw`set -u
 MODE=$1 H=$2 D=$3 W=$4
+# The helper's tasks exec their hold with an environment of their own; bash's inherit this one, and with a
+# UTF-8 locale their sleep maps the locale's files, which the capture lists (@map): the guest has none.
+unset LANG LANGUAGE; export LC_ALL=C
 for fd in $(ls /proc/$$/fd); do
   if [ "$fd" -gt 2 ] && [ "$fd" != 255 ]; then eval "exec $fd>&-"; fi
 done
