@@ -263,6 +263,14 @@ until its three fields after " - " are there):
                        the lab's own captures (@task KEY pid=N mntns=X) work too
   a mount table        mntid parent mountpoint (shared_id, master_id)
   (seed 001's form)    101 0 /tmp (0,4)         0 means none; one tmpfs for all
+Read as people paste (each said in the scenario's notes and on stderr):
+  a prefix on every line (timestamps, [ 3.14], [+1136s] # , log levels,
+  list markers, a shell prompt) is found from the lines and stripped;
+  remarks after the super options (<===, # ..., <-- this one) are ignored;
+  cut marks (..., [...], …, [snip]) are cuts inside one table; fragments
+  of one table whose ids and parents fit are joined; a missing parent that
+  a mount needs becomes a tmpfs stand-in; filesystems the guest may lack
+  (configfs, selinuxfs, bpf, tracefs, ...) become tmpfs stand-ins.
 A text holding several pastes needs --pick N (they are listed if you forget).
 
 The scenario rebuilds the pasted "/" at --base (/pasted) inside the lab's
