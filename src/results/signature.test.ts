@@ -1,0 +1,65 @@
+import { strict as assert } from 'node:assert';
+import { formatSignature, maskNumbers, parseSignature, sameSignature, signatureOf } from './signature.js';
+
+const failed = (phase: string, message: string, extra: { hung?: boolean; excerpt?: string } = {}) =>
+  signatureOf({
+    outcome: 'xfail',
+    reason: message,
+    differences: [],
+    error: { phase: phase as 'dump', message, ...extra },
+  });
+
+describe('signatures', () => {
+  it('masks numbers but keeps the CRIU source line that failed', () => {
+    assert.equal(
+      maskNumbers('Error (criu/mount.c:1234): mnt: Mount 42 ./w/a (master 7 shared 0x1f) has no proper root'),
+      'Error (criu/mount.c:1234): mnt: Mount N ./w/a (master N shared N) has no proper root',
+    );
+  });
+
+  it('takes a dump or restore failure from its error line, whatever the exit code and mount ids', () => {
+    const a = failed('restore', 'criu restore failed (exit 1): Error (criu/mount.c:88): mnt: 31:./w no root');
+    const b = failed('restore', 'criu restore failed (exit 2): Error (criu/mount.c:88): mnt: 1077:./w no root');
+    assert.deepEqual(a, { kind: 'criu', phase: 'restore', text: 'Error (criu/mount.c:88): mnt: N:./w no root' });
+    assert.ok(sameSignature(a, b));
+    assert.ok(
+      !sameSignature(a, failed('dump', 'criu dump failed (exit 1): Error (criu/mount.c:88): mnt: 31:./w no root')),
+    );
+    assert.ok(
+      !sameSignature(a, failed('restore', 'criu restore failed (exit 1): Error (criu/mount.c:89): mnt: 3:./w no root')),
+    );
+  });
+
+  it('names a crash by its top frames, a hang by its phase, a difference by kind and subject', () => {
+    const oops =
+      'BUG: kernel NULL pointer\nRIP: 0010:propagate_one+0x1a/0x2b0\n do_mount+0x77/0x90\n x+0x1/0x2\n y+0x1/0x2';
+    assert.deepEqual(failed('restore', 'kernel trouble on the console', { excerpt: oops }), {
+      kind: 'crash',
+      phase: 'restore',
+      text: 'propagate_one < do_mount < x',
+    });
+    assert.equal(failed('dump', 'criu dump did not finish in 120 s', { hung: true }).kind, 'hang');
+    const d = signatureOf({
+      outcome: 'fail',
+      reason: 'x',
+      differences: [{ kind: 'master-changed', mount: '/w/b [stacked 2]', sentence: 'whatever it says' }],
+    });
+    assert.equal(formatSignature(d), 'difference: master-changed /w/b [stacked N]');
+  });
+
+  it('calls a pass, xpass or skip a pass', () => {
+    for (const outcome of ['pass', 'xpass', 'skip'] as const) {
+      assert.equal(signatureOf({ outcome, reason: '', differences: [] }).kind, 'pass');
+    }
+  });
+
+  it('reads its own one-line form back', () => {
+    for (const s of [
+      failed('restore', 'criu restore failed (exit 1): Error (criu/mount.c:88): mnt: 31 no root'),
+      failed('setup', 'helper setup failed: bind /a: ENOENT'),
+    ]) {
+      assert.deepEqual(parseSignature(formatSignature(s)), s);
+    }
+    assert.equal(parseSignature('restore failed'), undefined);
+  });
+});
