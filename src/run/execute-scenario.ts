@@ -148,6 +148,8 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
   const dropped = expectation.kind === 'identical' ? (expectation.dropped ?? []) : [];
   /** The clean-up, when the last call (the probes') did it already. */
   let finished: CleanedUp | undefined;
+  /** The scenario's last call, opened during the dump and restore (unless it restores again). */
+  let last: OpenedFinish | undefined;
   try {
     const unmet = await unmetRequirement(client, t.facts, s);
     if (unmet) throw new Verdict('skip', unmet, 'setup');
@@ -180,6 +182,7 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
       throw new Verdict('pass', 'built and captured; stopped before the dump as asked', 'capture-before');
     // One guest call: dump, restore, the capture of the restored tree.
     let engine: EngineAnswer | undefined;
+    if (!s.engine?.['restore-twice']) last = openFinish(client, plan);
     const dump = await phase(
       'dump',
       async () => {
@@ -207,9 +210,6 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
       if (!cmp.equivalent) throw new Verdict('fail', result.differences[0]?.sentence ?? 'topology differs', 'compare');
     });
     if (ctx.probes) {
-      // The probes are the last thing a scenario asks of the guest unless it restores again: then the
-      // clean-up comes in the same call.
-      const last = !s.engine?.['restore-twice'];
       await phase(
         'probe',
         async () => {
@@ -279,6 +279,13 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
       }
     }
   } finally {
+    if (last && !last.sent) {
+      // Nothing to probe: the opened call only cleans up.
+      finished = await last.send({}).then(
+        (f) => ({ answer: f.cleanup, ms: f.cleanupMs }),
+        () => undefined,
+      );
+    }
     if (phases.length) await cleanup(guest, plan, phases, finished);
   }
   if (result.outcome !== 'skip') {
@@ -418,7 +425,7 @@ async function probe(
   before: Capture,
   after: Capture,
   save: (n: string, c: string, e?: BufferEncoding) => Promise<void>,
-  { last, cleanedUp }: { last: boolean; cleanedUp: (c: CleanedUp) => void },
+  { last, cleanedUp }: { last: OpenedFinish | undefined; cleanedUp: (c: CleanedUp) => void },
 ): Promise<{ summary: ProbeSummary; differences: Difference[] }> {
   const pp = planPropagationProbes(before, after, plan.id);
   const fp = planFdProbes(before, after, plan.id);
@@ -428,7 +435,7 @@ async function probe(
   };
   let asked: Pick<FinishAnswer, 'propagation' | 'fds'>;
   if (last) {
-    const f = await client.finish(plan, want);
+    const f = await last.send(want);
     cleanedUp({ answer: f.cleanup, ms: f.cleanupMs });
     asked = f;
   } else {
@@ -502,6 +509,40 @@ async function unmetRequirement(
       return `criu check --feature ${f} fails on this guest (kernel ${facts.kernel}, criu ${facts.criu})`;
   }
   return undefined;
+}
+
+/** The last guest call of a scenario, opened before it knows what to probe. */
+interface OpenedFinish {
+  /** Gives the probes (the first time only) and waits for the answer. */
+  send(probes: FinishProbes): Promise<FinishAnswer>;
+  readonly sent: boolean;
+}
+
+/**
+ * Opens the finish call now: under TCG its ssh channel, sshd's fork and the
+ * helper's exec then happen while the guest dumps and restores, not after.
+ */
+function openFinish(client: GuestClient, plan: GuestPlan): OpenedFinish {
+  let give: (p: FinishProbes) => void = () => {};
+  const answer = client.finish(
+    plan,
+    new Promise<FinishProbes>((resolve) => {
+      give = resolve;
+    }),
+  );
+  // Judged where it is awaited; a connection lost meanwhile must not be an unhandled rejection.
+  answer.catch(() => {});
+  let sent = false;
+  return {
+    send(probes) {
+      if (!sent) give(probes);
+      sent = true;
+      return answer;
+    },
+    get sent() {
+      return sent;
+    },
+  };
 }
 
 /** A clean-up done by the last guest call of a scenario, and how long it took there. */

@@ -48,9 +48,11 @@ export interface GuestClient {
   cleanup(plan: GuestPlan): Promise<CleanupAnswer>;
   /**
    * In one call, a scenario's last: the probes planned (either may be
-   * absent), then the clean-up. One round trip instead of three.
+   * absent), then the clean-up. One round trip instead of three. `probes`
+   * may come later: the call is then opened at once and waits for them in
+   * the guest, so it can be opened while the guest still dumps and restores.
    */
-  finish(plan: GuestPlan, probes: FinishProbes): Promise<FinishAnswer>;
+  finish(plan: GuestPlan, probes: FinishProbes | Promise<FinishProbes>): Promise<FinishAnswer>;
   /** Which of `paths` the guest lacks. */
   missingPaths(paths: readonly string[]): Promise<string[]>;
   /** Whether `criu check --feature NAME` passes. */
@@ -157,8 +159,9 @@ export interface FinishAnswer {
 export async function finishInSteps(
   c: Pick<GuestClient, 'probePropagation' | 'probeFds' | 'cleanup'>,
   plan: GuestPlan,
-  probes: FinishProbes,
+  later: FinishProbes | Promise<FinishProbes>,
 ): Promise<FinishAnswer> {
+  const probes = await later;
   let t0 = Date.now();
   const answer: Partial<FinishAnswer> = {};
   if (probes.propagation)

@@ -3,6 +3,7 @@ import { compileScenario } from '../plan/compile.js';
 import { parseScenario } from '../scenario/load.js';
 import type { ExecOptions, ExecResult } from './exec.js';
 import { labctlClient } from './labctl-client.js';
+import type { FinishProbes } from './guest-client.js';
 import { HELPER } from '../plan/steps.js';
 
 const plan = compileScenario(
@@ -18,6 +19,7 @@ function guest(answers: Record<string, Partial<ExecResult>>) {
     async exec(argv, opts) {
       const a = typeof argv === 'string' ? ['sh', '-c', argv] : [...argv];
       asked.push({ argv: a, opts });
+      if (opts.deferred) await opts.deferred;
       const key = a[0] === '/run/mountlab/labctl' || a[0] === '/usr/local/bin/mountlab-helper' ? a[1]! : a[0]!;
       return { code: 0, stdout: '', stderr: '', durationMs: 1, ...answers[key] };
     },
@@ -251,11 +253,27 @@ describe('labctl client: reads labctl text into typed answers', () => {
       fds: '200 20 m /w/a\n',
     });
     assert.deepEqual(asked[0]!.argv, [HELPER, 'finish', 's1']);
-    assert.equal(asked[0]!.opts.stdin, '@reps 10\n1 10 /w\n@fd-probes\n200 20 m /w/a\n');
+    assert.equal((await asked[0]!.opts.deferred)?.stdin, '@reps 10\n1 10 /w\n@fd-probes\n200 20 m /w/a\n');
     assert.deepEqual(f.propagation?.replies.get(1)?.copies, [{ pid: 10, id: 71, parent: 30 }]);
     assert.equal(f.fds?.replies.byFd.get('200 20')?.[0]?.verdicts.get('/w/a'), 'yes');
     assert.deepEqual(f.cleanup, { ok: true, code: 0, dirty: 'mount:/run/mountlab/s1/root' });
     assert.deepEqual([f.probeMs, f.cleanupMs], [45, 90]);
+  });
+
+  it('finish opened before its probes: the command starts at once, its input and limit follow', async () => {
+    const { client, asked } = guest({ finish: { stdout: `mountlab-frames 1\n${frame('cleanup', 0, 9, [])}` } });
+    let give: (p: FinishProbes) => void = () => {};
+    const answer = client.finish(
+      plan,
+      new Promise<FinishProbes>((r) => {
+        give = r;
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(asked[0]?.argv, [HELPER, 'finish', 's1'], 'opened before the probes are known');
+    give({ propagation: { input: '1 10 /w\n', count: 3 } });
+    assert.deepEqual(await asked[0]!.opts.deferred, { stdin: '1 10 /w\n', timeoutMs: 135_000 });
+    assert.deepEqual((await answer).cleanup, { ok: true, code: 0 });
   });
 
   it('finish: a probe asked and not answered is a failed probe; no cleanup frame is a lab error', async () => {

@@ -188,14 +188,22 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
       return cleanupAnswer(r.code, r.stdout);
     },
 
-    async finish(plan, probes) {
-      const stdin = (probes.propagation?.input ?? '') + (probes.fds ? `@fd-probes\n${probes.fds}` : '');
+    async finish(plan, later) {
+      // The guest's finish reads all its input before it does anything, so it may wait for it.
+      const asked = Promise.resolve(later);
+      const input = asked.then((p) => ({
+        stdin: (p.propagation?.input ?? '') + (p.fds ? `@fd-probes\n${p.fds}` : ''),
+        timeoutMs: 120_000 + (p.propagation?.count ?? 0) * 5_000,
+      }));
       const r = await t.exec([HELPER, 'finish', plan.id], {
-        stdin,
-        timeoutMs: 120_000 + (probes.propagation?.count ?? 0) * 5_000,
+        deferred: input,
+        // Waiting for the input is the host's time, not the guest's: the dump, restore and captures it
+        // may be opened ahead of, and then some; the input's own limit starts when it is written.
+        timeoutMs: (plan.limits.dump + plan.limits.restore + 2 * plan.limits.capture) * 1000 + 10 * 60_000,
         label: 'probes and cleanup',
         encoding: 'latin1',
       });
+      const probes = await asked;
       const frames = framesOf(r);
       const done = frames.get('cleanup');
       if (!done) throw new Error(`the guest said nothing of the cleanup: ${r.stderr.trim() || `exit ${r.code}`}`);

@@ -98,6 +98,12 @@ export class RunningContainer implements AsyncDisposable {
   }
 
   async exec(command: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {
+    const { deferred, ...now } = opts;
+    if (deferred) {
+      // docker exec takes its input as a file copied in first: nothing to open ahead of it.
+      const { stdin, timeoutMs } = await deferred.catch(() => ({ stdin: '', timeoutMs: opts.timeoutMs }));
+      return this.exec(command, { ...now, stdin, timeoutMs });
+    }
     if (this.broken) throw this.broken;
     if (this.disposing) throw new TargetError(`${opts.label}: the container is being removed`);
     const limitS = execLimitSeconds(opts.timeoutMs);

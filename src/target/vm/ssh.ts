@@ -83,13 +83,15 @@ export class SshSession implements AsyncDisposable {
       };
       const onBroken = (e: Error) => done(() => reject(new TargetError(`${opts.label}: ${e.message}`)));
       this.pending.add(onBroken);
-      const timer = setTimeout(() => {
-        // The guest-side timeout should have fired first; if we get here the
-        // guest stopped answering, so this connection is no longer trusted.
-        const e = new TimeoutError(opts.label, opts.timeoutMs);
-        this.fail(e);
-        done(() => reject(e));
-      }, opts.timeoutMs);
+      const arm = (ms: number) =>
+        setTimeout(() => {
+          // The guest-side timeout should have fired first; if we get here the
+          // guest stopped answering, so this connection is no longer trusted.
+          const e = new TimeoutError(opts.label, ms);
+          this.fail(e);
+          done(() => reject(e));
+        }, ms);
+      let timer = arm(opts.timeoutMs);
       this.client.exec(cmd, (err, ch) => {
         if (err) return done(() => reject(new TargetError(`${opts.label}: ${err.message}`)));
         const out: Buffer[] = [];
@@ -114,7 +116,17 @@ export class SshSession implements AsyncDisposable {
             resolve(r);
           }),
         );
-        if (opts.stdin !== undefined) ch.end(opts.stdin);
+        if (opts.deferred) {
+          opts.deferred.then(
+            (d) => {
+              if (settled) return;
+              clearTimeout(timer);
+              timer = arm(d.timeoutMs);
+              ch.end(d.stdin);
+            },
+            () => ch.end(),
+          );
+        } else if (opts.stdin !== undefined) ch.end(opts.stdin);
         else ch.end();
       });
     });
