@@ -4,8 +4,8 @@ import { compareCaptures, type CompareOptions } from './compare.js';
 import type { Comparison, Difference } from './difference.js';
 
 /**
- * Comparing a restore that is expected to lack some mounts (`expect: {dropped: [...]}`): CRIU skips
- * some filesystems on purpose and logs "skipping fs mounted at PATH". Each listed mountpoint's top
+ * Comparing a restore that is expected to lack some mounts (`expect: {dropped: [...]}`): CRIU leaves
+ * out what it is told to (`--skip-mnt PATH`: it logs "skip FS @ ./PATH"). Each listed mountpoint's top
  * mount, and every mount on it, is set aside in the before capture, and the rest is compared as
  * usual, so that any other difference still counts. A listed mountpoint that is still there after
  * restore (as many mounts on it as before), or that was no mount before the dump, is a difference

@@ -31,7 +31,7 @@ describe('plan compiler', () => {
   it('gives auto-detected externals to dump only, a device to both sides, and raw options as they are', () => {
     assert.deepEqual(
       criuArgs({
-        external: [{ auto: true }, { auto: true, flags: 's' }, { device: '7/0', key: 'loop' }],
+        external: [{ auto: true }, { auto: true, flags: 's' }, { device: '7/0', key: 'loop', source: '/dev/loop0' }],
         'dump-args': ['--external', 'mnt[]:m'],
         'restore-args': ['--external', 'mnt[k]:@ROOT@/a b*'],
       }),
@@ -40,7 +40,7 @@ describe('plan compiler', () => {
           ...['--external', 'mnt[]', '--external', 'mnt[]:s', '--external', 'dev[7/0]:loop'],
           ...['--external', 'mnt[]:m'],
         ],
-        restoreArgs: ['--external', 'dev[7/0]:loop', '--external', 'mnt[k]:@ROOT@/a b*'],
+        restoreArgs: ['--external', 'dev[loop]:/dev/loop0', '--external', 'mnt[k]:@ROOT@/a b*'],
       },
     );
   });

@@ -14,9 +14,10 @@ export function criuArgs(
   for (const x of e?.external ?? []) {
     // Validation has made sure each entry is exactly one of a mount, auto-detection and a device.
     if (x.device !== undefined) {
-      const dev = `dev[${x.device}]:${x.key}`;
-      dumpArgs.push('--external', dev);
-      restoreArgs.push('--external', dev);
+      // zdtm's mnt_ext_dev: the dump names the device by number, the restore gives its node by key; criu
+      // opens the node in its own namespace, and the restored mount's source is that path, as it was.
+      dumpArgs.push('--external', `dev[${x.device}]:${x.key}`);
+      restoreArgs.push('--external', `dev[${x.key}]:${x.source ?? ''}`);
     } else if (x.auto) {
       dumpArgs.push('--external', x.flags ? `mnt[]:${x.flags}` : 'mnt[]');
     } else if (x.path !== undefined) {

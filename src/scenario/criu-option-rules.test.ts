@@ -83,10 +83,10 @@ describe('criu options in a scenario', () => {
 });
 
 describe('external mounts and devices in a scenario', () => {
-  it('accepts a mount, auto-detection with flags, and a device with its key', () => {
+  it('accepts a mount, auto-detection with flags, and a device with its key and node', () => {
     const s = parseScenario(
       `${head}engine:\n  external:\n    - {path: /x, source: /h}\n    - {auto: true, flags: s}\n` +
-        '    - {device: "7/0", key: loop}\n',
+        '    - {device: "7/0", key: loop, source: /dev/loop0}\n',
       'ok.yaml',
     );
     assert.equal(s.scenario.engine?.external?.length, 3);
@@ -95,13 +95,14 @@ describe('external mounts and devices in a scenario', () => {
   const refused: [string, string, string, RegExp][] = [
     ['an entry of no kind', '{key: k}', '6:14', /missing required field 'path' \(or 'auto' or 'device'\)/],
     ['two kinds in one entry', '{path: /x, device: "1/2", key: k}', '6:33', /'path' and 'device' both given/],
-    ['a device without its key', '{device: "7/0"}', '6:14', /a device entry needs 'key'/],
+    ['a device without its key', '{device: "7/0", source: /dev/loop0}', '6:14', /a device entry needs 'key'/],
+    ['a device without its node', '{device: "7/0", key: k}', '6:14', /a device entry needs 'source': the device node/],
     ['flags without auto', '{path: /x, flags: s}', '6:32', /'flags' does not go with 'path'/],
-    ['a source for a device', '{device: "7/0", key: k, source: /s}', '6:46', /'source' does not go with 'device'/],
+    ['a key for auto-detection', '{auto: true, key: k}', '6:32', /'key' does not go with 'auto'/],
     ['flags criu does not know', '{auto: true, flags: x}', '6:34', /"x" are not flags criu takes/],
     [
       'a device that is not MAJOR/MINOR',
-      '{device: "7:0", key: k}',
+      '{device: "7:0", key: k, source: /dev/loop0}',
       '6:23',
       /"7:0" is not a device as decimal MAJOR\/MINOR/,
     ],

@@ -85,7 +85,7 @@ export function externalProblems(engine: Scenario['engine']): SemanticProblem[] 
         message: "missing required field 'path' (or 'auto' or 'device')",
         suggestion:
           'a mount: `{path: /ext, source: /host/ext}`; criu finds them: `{auto: true}`; ' +
-          'a device: `{device: "7/0", key: loop}`',
+          'a device: `{device: "7/0", key: loop, source: /dev/loop0}`',
       });
       return;
     }
@@ -101,7 +101,7 @@ export function externalProblems(engine: Scenario['engine']): SemanticProblem[] 
     const allowed: Record<(typeof EXTERNAL_KINDS)[number], string[]> = {
       path: ['path', 'key', 'source'],
       auto: ['auto', 'flags'],
-      device: ['device', 'key'],
+      device: ['device', 'key', 'source'],
     };
     for (const field of Object.keys(x)) {
       if (!allowed[kind].includes(field))
@@ -109,6 +109,12 @@ export function externalProblems(engine: Scenario['engine']): SemanticProblem[] 
     }
     if (kind === 'device' && x.key === undefined)
       problems.push({ path: at, message: "a device entry needs 'key': criu's name for the device on both sides" });
+    if (kind === 'device' && x.source === undefined)
+      problems.push({
+        path: at,
+        message: "a device entry needs 'source': the device node criu restore mounts it from",
+        suggestion: 'the loop device under an ext4 image: `source: /dev/loop0`',
+      });
   });
   return problems;
 }

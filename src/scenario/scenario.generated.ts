@@ -197,7 +197,7 @@ export interface Scenario {
        */
       flags?: string;
       /**
-       * A device as MAJOR/MINOR (decimal), dumped and restored as `--external dev[MAJOR/MINOR]:KEY`.
+       * A device as MAJOR/MINOR (decimal): dumped as `--external dev[MAJOR/MINOR]:KEY` and restored as `--external dev[KEY]:SOURCE` (zdtm mnt_ext_dev), SOURCE being its device node (`source`, required).
        */
       device?: string;
     }[];
@@ -274,7 +274,7 @@ export interface Scenario {
       }
     | {
         /**
-         * Mounts CRIU leaves out on purpose (it logs "skipping fs mounted at PATH", e.g. for an automount): dump and restore succeed and the restored topology equals the original except that exactly these mountpoints (and the mounts on them) are missing. A listed mount that is still there after restore is a difference of its own, and so is every other difference. Paths are mountpoints as the comparison names them: inside the scenario root, in any of the tree's mount namespaces.
+         * Mounts CRIU leaves out on purpose (`--skip-mnt PATH` in dump-args: criu logs "skip FS @ ./PATH" and drops the mountpoint while it reads mountinfo): dump and restore succeed and the restored topology equals the original except that exactly these mountpoints (and the mounts on them) are missing. A listed mount that is still there after restore is a difference of its own, and so is every other difference. Paths are mountpoints as the comparison names them: inside the scenario root, in any of the tree's mount namespaces.
          *
          * @minItems 1
          * @maxItems 100

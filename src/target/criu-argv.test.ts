@@ -87,7 +87,7 @@ describe('criu options on their way to criu', () => {
     it(`dump: every word arrives as one argv element, unglobbed and unsplit (${how})`, () => {
       const sb = sandbox();
       const { dumpArgs } = criuArgs({
-        external: [{ auto: true, flags: 's' }, { device: '7/0', key: 'loop' }, { path: '/a' }],
+        external: [{ auto: true, flags: 's' }, { device: '7/0', key: 'loop', source: '/dev/loop0' }, { path: '/a' }],
         'dump-args': ODD.flatMap((w) => ['--external', w]),
       });
       run([LABCTL, 'dump', ID, '4242', '30', ...dumpArgs], sb);
@@ -111,7 +111,7 @@ describe('criu options on their way to criu', () => {
       const sb = sandbox();
       const { restoreArgs } = criuArgs({
         external: [
-          { device: '7/0', key: 'loop' },
+          { device: '7/0', key: 'loop', source: '/dev/loop0' },
           { path: '/x y', key: 'k', source: '/h*' },
         ],
         'restore-args': ['--external', 'mnt[]:s', '--external=mnt[j]:@ROOT@/b [c]', ...ODD],
@@ -137,7 +137,7 @@ describe('criu options on their way to criu', () => {
       );
       assert.deepEqual(argv.slice(11, 17), [
         '--external',
-        'dev[7/0]:loop',
+        'dev[loop]:/dev/loop0',
         '--external',
         `mnt[k]:${root}/h*`,
         '--external',
