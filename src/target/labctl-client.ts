@@ -1,6 +1,6 @@
 import { HELPER } from '../plan/steps.js';
 import { readFdProbeOutput, readPropagationProbeOutput } from '../capture/probe-answers.js';
-import type { ExecResult } from './exec.js';
+import type { ExecOptions, ExecResult } from './exec.js';
 import { LABCTL } from './guest-facts.js';
 import { type Frame, parseFrames } from './frames.js';
 import type {
@@ -27,12 +27,15 @@ const refused = (r: ExecResult): Refused => ({ ok: false, code: r.code, stderr: 
  * itself: labctl would only check the id and exec it, one shell more per
  * call under TCG; the helper checks the id the same way.
  */
-export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): GuestClient {
+export function labctlClient(t: Pick<StartedTarget, 'exec' | 'execHelper' | 'writeFile'>): GuestClient {
+  // The helper's own calls go through the target's kept channel where it has one.
+  const helper = (args: string[], opts: ExecOptions) =>
+    t.execHelper ? t.execHelper(args, opts) : t.exec([HELPER, ...args], opts);
   const client: GuestClient = {
     async setup(plan) {
       const opts = { timeoutMs: plan.limits.setup * 1000 + 30_000, label: 'build topology' };
       // One round trip: labctl makes the root, takes the tree on stdin and waits for it.
-      const r = await t.exec([HELPER, 'setup', plan.id, String(plan.limits.setup)], {
+      const r = await helper(['setup', plan.id, String(plan.limits.setup)], {
         ...opts,
         stdin: plan.program.wire,
       });
@@ -43,8 +46,8 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
     },
 
     async build(plan) {
-      const argv = [HELPER, 'build', plan.id, String(plan.limits.setup), plan.leak.join(',') || '-'];
-      const r = await t.exec(argv, {
+      const argv = ['build', plan.id, String(plan.limits.setup), plan.leak.join(',') || '-'];
+      const r = await helper(argv, {
         stdin: plan.program.wire,
         timeoutMs: (plan.limits.setup + plan.limits.capture) * 1000 + 60_000,
         label: 'build topology and capture it',
@@ -83,8 +86,8 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
     async engine(plan, pid) {
       const { dump, restore, capture } = plan.limits;
       const { dumpArgs, restoreArgs } = plan.criu;
-      const argv = [HELPER, 'engine', plan.id, String(pid), String(dump), String(restore), String(dumpArgs.length)];
-      const r = await t.exec([...argv, ...dumpArgs, ...restoreArgs], {
+      const argv = ['engine', plan.id, String(pid), String(dump), String(restore), String(dumpArgs.length)];
+      const r = await helper([...argv, ...dumpArgs, ...restoreArgs], {
         timeoutMs: (dump + restore + capture) * 1000 + 2 * HOST_SLACK_MS,
         label: 'criu dump and restore',
         encoding: 'latin1',
@@ -157,7 +160,7 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
     },
 
     async probePropagation(plan, input, count) {
-      const r = await t.exec([HELPER, 'probe', plan.id], {
+      const r = await helper(['probe', plan.id], {
         stdin: input,
         timeoutMs: 60_000 + count * 5_000,
         label: 'propagation probes',
@@ -168,7 +171,7 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
     },
 
     async probeFds(input) {
-      const r = await t.exec([HELPER, 'fd-probe'], {
+      const r = await helper(['fd-probe'], {
         stdin: input,
         timeoutMs: 60_000,
         label: 'fd write probes',
@@ -184,7 +187,7 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
     },
 
     async cleanup(plan) {
-      const r = await t.exec([HELPER, 'cleanup', plan.id], { timeoutMs: 30_000, label: 'cleanup' });
+      const r = await helper(['cleanup', plan.id], { timeoutMs: 30_000, label: 'cleanup' });
       return cleanupAnswer(r.code, r.stdout);
     },
 
@@ -195,7 +198,7 @@ export function labctlClient(t: Pick<StartedTarget, 'exec' | 'writeFile'>): Gues
         stdin: (p.propagation?.input ?? '') + (p.fds ? `@fd-probes\n${p.fds}` : ''),
         timeoutMs: 120_000 + (p.propagation?.count ?? 0) * 5_000,
       }));
-      const r = await t.exec([HELPER, 'finish', plan.id], {
+      const r = await helper(['finish', plan.id], {
         deferred: input,
         // Waiting for the input is the host's time, not the guest's: the dump, restore and captures it
         // may be opened ahead of, and then some; the input's own limit starts when it is written.

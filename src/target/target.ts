@@ -9,6 +9,12 @@ export interface StartedTarget extends AsyncDisposable {
   /** Complete from the start: start() gathers them before it returns. */
   readonly facts: Readonly<TargetFacts>;
   exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult>;
+  /**
+   * Runs `mountlab-helper ARGS...`, where the target keeps a channel for it
+   * (a VM's helper server: a fork and exec in the guest instead of an ssh
+   * session); absent, the helper is exec'ed like any command.
+   */
+  execHelper?(args: readonly string[], opts: ExecOptions): Promise<ExecResult>;
   writeFile(path: string, content: string | Buffer, mode?: string): Promise<void>;
   /** Console (kernel log) text since a mark, for oops detection. */
   consoleMark(): number;

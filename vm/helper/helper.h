@@ -167,6 +167,8 @@ int cleanup_cmd(int argc, char **argv);
 int probe(int argc, char **argv);
 int fd_probe(void);
 int finish(int argc, char **argv);
+/* serve.c: calls on one channel, each a fork and exec of this binary (no ssh session each). */
+int serve(int argc, char **argv);
 
 /* ---- mount options (mount-options.c) ---------------------------------- */
 

@@ -144,7 +144,7 @@ static int usage(void) {
 			" plan-echo [PLAN|-] | classify-options OPTION... |"
 			" engine ID PID DUMP_LIMIT RESTORE_LIMIT NDUMP ARGS... | probe ID (lines on stdin) |"
 			" setup ID LIMIT (plan on stdin) | build ID LIMIT LEAK (plan on stdin) | cleanup ID |"
-			" finish ID (probes on stdin)\n");
+			" finish ID (probes on stdin) | serve (calls on stdin)\n");
 	return 2;
 }
 
@@ -1211,5 +1211,7 @@ int main(int argc, char **argv) {
 		return build_cmd(argc - 1, argv + 1);
 	if (!strcmp(cmd, "cleanup"))
 		return cleanup_cmd(argc - 1, argv + 1);
+	if (!strcmp(cmd, "serve"))
+		return serve(argc - 1, argv + 1);
 	return usage();
 }

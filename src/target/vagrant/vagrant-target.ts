@@ -14,6 +14,8 @@ import { cacheRoot, type RootfsImage } from '../vm/image.js';
 import type { KernelArtifact } from '../vm/kernel-artifact.js';
 import { freeLoopbackPort } from '../vm/port.js';
 import { SshSession } from '../vm/ssh.js';
+import { type ServedHelper, servedHelper } from '../helper-server.js';
+import { HELPER } from '../../plan/steps.js';
 import {
   boxVolumeName,
   kvmAccessWarning,
@@ -560,12 +562,15 @@ class VagrantMachine implements AsyncDisposable {
 /** A guest `vagrant up` started, with an open ssh connection and its facts read. Disposing it destroys it. */
 export class StartedVagrant implements StartedTarget {
   private disposing: Promise<void> | undefined;
+  private readonly helper: ServedHelper;
 
   constructor(
     private readonly machine: VagrantMachine,
     private readonly ssh: SshSession,
     readonly facts: Readonly<TargetFacts>,
-  ) {}
+  ) {
+    this.helper = servedHelper(ssh, HELPER);
+  }
 
   get alive(): boolean {
     return !this.disposing && !this.ssh.isBroken;
@@ -578,6 +583,11 @@ export class StartedVagrant implements StartedTarget {
 
   exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {
     return this.session().exec(argv, opts);
+  }
+
+  execHelper(args: readonly string[], opts: ExecOptions): Promise<ExecResult> {
+    this.session();
+    return this.helper.exec(args, opts);
   }
 
   writeFile(path: string, content: string | Buffer, mode?: string): Promise<void> {
@@ -595,6 +605,7 @@ export class StartedVagrant implements StartedTarget {
   /** Closes the connection, then destroys the guest; idempotent, never throws. */
   [Symbol.asyncDispose](): Promise<void> {
     this.disposing ??= (async () => {
+      this.helper.close();
       await this.ssh[Symbol.asyncDispose]();
       await this.machine[Symbol.asyncDispose]();
     })();

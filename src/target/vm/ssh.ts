@@ -1,4 +1,4 @@
-import ssh2, { type ConnectConfig, type Client } from 'ssh2';
+import ssh2, { type ClientChannel, type ConnectConfig, type Client } from 'ssh2';
 import { TargetError, TimeoutError } from '../../errors.js';
 import type { ExecOptions, ExecResult } from '../exec.js';
 import { shJoin } from '../../plan/shell.js';
@@ -130,6 +130,22 @@ export class SshSession implements AsyncDisposable {
         else ch.end();
       });
     });
+  }
+
+  /**
+   * Opens a channel running `command` and hands it over as it is, for a
+   * server that stays (the helper's serve). Its end is the caller's.
+   */
+  channel(command: readonly string[]): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      if (this.broken) return reject(this.broken);
+      this.client.exec(shJoin(command), (err, ch) => (err ? reject(new TargetError(err.message)) : resolve(ch)));
+    });
+  }
+
+  /** Gives the connection up: a server on it stopped answering, so nothing on it is trusted. */
+  abandon(e: Error): void {
+    this.fail(e);
   }
 
   /** Writes a file in the guest through the open connection. */

@@ -8,6 +8,8 @@ import type { VmImage } from './image.js';
 import { freeLoopbackPort } from './port.js';
 import { QemuProcess, hostTscKhz, type MachineType } from './qemu.js';
 import { SshSession } from './ssh.js';
+import { type ServedHelper, servedHelper } from '../helper-server.js';
+import { HELPER } from '../../plan/steps.js';
 import { installLabctl, targetFacts, type GuestFacts } from '../guest-facts.js';
 import type { CriuOrigin } from '../../results/result.js';
 
@@ -137,11 +139,15 @@ async function waitForBoot(qemu: QemuProcess, timeoutMs: number, signal: AbortSi
 
 /** A booted VM with an open ssh connection, its facts read. Disposing it powers it off. */
 export class StartedVm implements StartedTarget {
+  private readonly helper: ServedHelper;
+
   constructor(
     private readonly qemu: QemuProcess,
     private readonly ssh: SshSession,
     readonly facts: Readonly<TargetFacts>,
-  ) {}
+  ) {
+    this.helper = servedHelper(ssh, HELPER);
+  }
 
   get alive(): boolean {
     return !this.qemu.hasExited && !this.ssh.isBroken;
@@ -149,6 +155,10 @@ export class StartedVm implements StartedTarget {
 
   exec(argv: readonly string[] | string, opts: ExecOptions): Promise<ExecResult> {
     return this.ssh.exec(argv, opts);
+  }
+
+  execHelper(args: readonly string[], opts: ExecOptions): Promise<ExecResult> {
+    return this.helper.exec(args, opts);
   }
 
   writeFile(path: string, content: string | Buffer, mode?: string): Promise<void> {
@@ -164,6 +174,7 @@ export class StartedVm implements StartedTarget {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
+    this.helper.close();
     await this.ssh[Symbol.asyncDispose]();
     await this.qemu[Symbol.asyncDispose]();
   }
