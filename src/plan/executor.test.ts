@@ -384,6 +384,42 @@ describe('@e2e vm/helper run-tree on this host, in private namespaces', function
     assert.deepEqual(init.fds, [], 'the holding helper closed every fd of the lab');
   });
 
+  it('pivot-root into a bare tmpfs: the task finds no sleep there, holds as the helper, and is named', () => {
+    const r = runTree(
+      helper,
+      program(
+        [
+          'steps:',
+          '  - mkdir: [/bare, /data]',
+          '  - spawn:',
+          '      name: contained',
+          '      steps:',
+          '        - unshare: [mnt]',
+          '        - make-private: {path: /, recursive: true}',
+          '        - mount: {fstype: tmpfs, source: bare-root, target: /bare}',
+          '        - mkdir: [/bare/old, /bare/data]',
+          '        - bind: {source: /data, target: /bare/data}',
+          '        - pivot-root: {new-root: /bare, put-old: /old}',
+          '        - umount: {path: /old, lazy: true}',
+          '        - signal: pivoted',
+          '  - wait: pivoted',
+          'expect: identical',
+          '',
+        ].join('\n'),
+      ),
+    );
+    assert.equal(r.err, '');
+    assert.deepEqual(r.comms, ['sleep', 'mountlab-helper']);
+    const contained = task(r.capture, 'contained');
+    assert.deepEqual(
+      contained.mounts.map((m) => [m.mountPoint, m.fsType]),
+      [
+        ['/', 'tmpfs'],
+        ['/data', contained.mounts[1]!.fsType],
+      ],
+    );
+  });
+
   it('truncate: sets a size with a hole, then writes at an offset past it (a sparse file)', () => {
     const r = runTree(
       helper,

@@ -154,19 +154,25 @@ static void find_task_slot(void) {
 	}
 }
 
-static int plan_maps_files(void) {
+/*
+ * Whether a task may hold as the helper: one that maps files, or one that
+ * pivot_roots and may find no sleep in its new root (hold).
+ */
+static int plan_may_hold_as_helper(void) {
 	for (int i = 0; i < plan->ntasks; i++)
 		for (int s = 0; s < plan->tasks[i].nsteps; s++)
-			for (int o = 0; o < plan->tasks[i].steps[s].nops; o++)
-				if (plan->tasks[i].steps[s].ops[o].kind == OP_MMAP)
+			for (int o = 0; o < plan->tasks[i].steps[s].nops; o++) {
+				int k = plan->tasks[i].steps[s].ops[o].kind;
+				if (k == OP_MMAP || k == OP_PIVOT_ROOT)
 					return 1;
+			}
 	return 0;
 }
 
 /*
- * For a plan that maps files, init execs the helper again once it is in the
- * scenario root (run-init), before any step: the tasks that keep mappings
- * hold as the helper, and CRIU dumps their executable's mapping too, which
+ * For a plan that maps files or pivots, init execs the helper again once it
+ * is in the scenario root (run-init), before any step: the tasks that keep
+ * mappings, or find no sleep in their new root, hold as the helper, and CRIU dumps their executable's mapping too, which
  * must lie on a mount of the tree (the helper run-tree started from is on
  * the guest's old root, detached by now). The same exec reserves the
  * environment slot that names a holding task. The plan travels in a memfd;
@@ -903,26 +909,35 @@ static int run_steps(const struct step *steps, int n, int in_tree, long *last) {
 }
 
 /* The end of every task: nothing of the lab open, a sleep where it was. */
+static void hold_as_helper(void) __attribute__((noreturn));
+static void hold_as_helper(void) {
+	name_task_in_environ(getenv("MOUNTLAB_TASK"));
+	/* What the exec would close, closed by hand; then wait for the end. */
+	for (int fd = 0; fd < 1024; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+		if (fl >= 0 && ((fl & FD_CLOEXEC) || fd < 3))
+			close(fd);
+	}
+	/* Blocked in nanosleep, as sleep(1) is: setup.c's all_sleeping looks for that. */
+	for (;;) {
+		struct timespec ts = {1000000, 0};
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void hold(long last) __attribute__((noreturn));
 static void hold(long last) {
-	if (keeps_mappings) {
-		name_task_in_environ(getenv("MOUNTLAB_TASK"));
-		/* What the exec would close, closed by hand; then wait for the end. */
-		for (int fd = 0; fd < 1024; fd++) {
-			int fl = fcntl(fd, F_GETFD);
-			if (fl >= 0 && ((fl & FD_CLOEXEC) || fd < 3))
-				close(fd);
-		}
-		/* Blocked in nanosleep, as sleep(1) is: setup.c's all_sleeping looks for that. */
-		for (;;) {
-			struct timespec ts = {1000000, 0};
-			nanosleep(&ts, NULL);
-		}
-	}
+	if (keeps_mappings)
+		hold_as_helper();
 	for (int fd = 0; fd < 3; fd++)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 	char *argv[] = {"sleep", "1000000", NULL};
 	execvp(argv[0], argv);
+	/* A root with no sleep in it (a pivot_root into a bare tmpfs, as a
+	 * container's may be): the task holds as the helper instead, which a
+	 * bash tree could not (it stopped there). */
+	if (errno == ENOENT || errno == ENOTDIR)
+		hold_as_helper();
 	FAIL("exec", "sleep");
 	fail.rc = 127;
 	for (int fd = 0; fd < 3; fd++)
@@ -990,7 +1005,7 @@ static void init_steps(void) __attribute__((noreturn));
 static void run_init(const char *root) __attribute__((noreturn));
 static void run_init(const char *root) {
 	setenv("MOUNTLAB_TASK", "init", 1);
-	if (enter_root(root) < 0 || (plan_maps_files() && reexec_in_root() < 0)) {
+	if (enter_root(root) < 0 || (plan_may_hold_as_helper() && reexec_in_root() < 0)) {
 		report(0, NULL);
 		_exit(1);
 	}
@@ -1150,8 +1165,9 @@ int run_init_cmd(int argc, char **argv) {
 		report(0, NULL);
 		return 2;
 	}
-	setenv("MOUNTLAB_TASK", "init", 1);
+	/* Before setenv, which moves MOUNTLAB_TASK off the exec'd environment the slot is in. */
 	find_task_slot();
+	setenv("MOUNTLAB_TASK", "init", 1);
 	init_steps();
 }
 
