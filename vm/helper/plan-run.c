@@ -172,8 +172,9 @@ static int plan_may_hold_as_helper(void) {
 /*
  * For a plan that maps files or pivots, init execs the helper again once it
  * is in the scenario root (run-init), before any step: the tasks that keep
- * mappings, or find no sleep in their new root, hold as the helper, and CRIU dumps their executable's mapping too, which
- * must lie on a mount of the tree (the helper run-tree started from is on
+ * mappings, or find no sleep in their new root, hold as the helper, and
+ * CRIU dumps their executable's mapping too, which must lie on a mount of
+ * the tree (the helper run-tree started from is on
  * the guest's old root, detached by now). The same exec reserves the
  * environment slot that names a holding task. The plan travels in a memfd;
  * fds 8 and the status fd stay open across it.
