@@ -18,6 +18,8 @@ import type { Scenario, Step } from '../scenario/scenario.generated.js';
 
 export interface Atom {
   id: number;
+  /** A step, or one path of a step's list (mkdir: [/a, /b]), which the last phase takes away one by one. */
+  kind: 'step' | 'path';
   /** Where it is in the document: ['steps', 3] or ['steps', 3, 'spawn', 'steps', 0] or ['outside', 1]. */
   path: (string | number)[];
   /** 'outside', 'init' or the spawned task's name. */
@@ -72,15 +74,30 @@ export class ScenarioShape {
     const walk = (steps: Step[], base: (string | number)[], task: string, parent?: number) => {
       steps.forEach((step, i) => {
         const id = this.atoms.length;
+        const label = `${task === 'init' ? '' : `${task}: `}${stepLabel(step)}`;
         this.atoms.push({
           id,
+          kind: 'step',
           path: [...base, i],
           task,
           step,
-          label: `${task === 'init' ? '' : `${task}: `}${stepLabel(step)}`,
+          label,
           ...(parent !== undefined ? { parent } : {}),
         });
         if (step.spawn) walk(step.spawn.steps, [...base, i, 'spawn', 'steps'], step.spawn.name, id);
+        if (Array.isArray(step.mkdir) && step.mkdir.length > 1)
+          step.mkdir.forEach((p, j) => {
+            const pathPlace = [...base, i, 'mkdir', j];
+            this.atoms.push({
+              id: this.atoms.length,
+              kind: 'path',
+              path: pathPlace,
+              task,
+              step,
+              label: `mkdir ${p}`,
+              parent: id,
+            });
+          });
       });
     };
     walk(scenario.outside ?? [], ['outside'], 'outside');
@@ -91,10 +108,10 @@ export class ScenarioShape {
     return new ScenarioShape(loaded.text, loaded.file, loaded.scenario);
   }
 
-  /** Atoms that are there when `kept` are: an atom goes with the spawn it is nested in. */
-  present(kept: ReadonlySet<number>): number[] {
+  /** Atoms that are there when `kept` are: an atom goes with the spawn it is nested in, a path with its step. */
+  present(kept: ReadonlySet<number>, kind?: Atom['kind']): number[] {
     const there = (a: Atom): boolean => kept.has(a.id) && (a.parent === undefined || there(this.atoms[a.parent]!));
-    return this.atoms.filter(there).map((a) => a.id);
+    return this.atoms.filter((a) => (kind === undefined || a.kind === kind) && there(a)).map((a) => a.id);
   }
 
   /**
@@ -105,7 +122,7 @@ export class ScenarioShape {
   mountUnits(kept: ReadonlySet<number>): Unit[] {
     const units: Unit[] = [];
     const top = new Map<string, Unit[]>();
-    for (const id of this.present(kept)) {
+    for (const id of this.present(kept, 'step')) {
       const s = this.atoms[id]!.step;
       const at = madeAt(s);
       if (at !== undefined) {
@@ -129,7 +146,7 @@ export class ScenarioShape {
 
   /** The spawned tasks among `kept`: each spawn, its steps, and the waits elsewhere for what only it signals. */
   taskUnits(kept: ReadonlySet<number>): Unit[] {
-    const present = this.present(kept);
+    const present = this.present(kept, 'step');
     const within = (a: Atom, spawn: number): boolean =>
       a.parent === spawn || (a.parent !== undefined && within(this.atoms[a.parent]!, spawn));
     const units: Unit[] = [];
@@ -153,7 +170,7 @@ export class ScenarioShape {
   /** Mounts the scenario leaves standing (those CRIU sees), and steps, among `kept`. */
   size(kept: ReadonlySet<number>): { steps: number; mounts: number } {
     return {
-      steps: this.present(kept).length,
+      steps: this.present(kept, 'step').length,
       mounts: this.mountUnits(kept).filter((u) => !u.unmounted).length,
     };
   }

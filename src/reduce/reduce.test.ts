@@ -32,7 +32,9 @@ function fakeRunner(ran: string[] = [], parallel = 1): Oracle {
   return {
     parallel,
     async run(c: LoadedScenario) {
-      const labels = new ScenarioShape(c.text, c.file, c.scenario).atoms.map((a) => a.label);
+      const labels = new ScenarioShape(c.text, c.file, c.scenario).atoms
+        .filter((a) => a.kind === 'step')
+        .map((a) => a.label);
       ran.push(labels.join('; '));
       return NEEDED.every((n) => labels.includes(n)) ? failing : passing;
     },
@@ -42,7 +44,7 @@ function fakeRunner(ran: string[] = [], parallel = 1): Oracle {
 describe('reduce', () => {
   it('the fixture: labels as the fake runner expects, 24 steps, 7 mounts standing', () => {
     const shape = ScenarioShape.load(load(FIXTURE));
-    const labels = shape.atoms.map((a) => a.label);
+    const labels = shape.atoms.filter((a) => a.kind === 'step').map((a) => a.label);
     for (const n of NEEDED) assert.ok(labels.includes(n), `${n} in ${labels.join('; ')}`);
     const all = new Set(shape.atoms.map((a) => a.id));
     assert.deepEqual(shape.size(all), { steps: 24, mounts: 7 });
@@ -57,7 +59,7 @@ describe('reduce', () => {
     assert.ok(r.after.steps <= NEEDED.length + 3);
     const min = parseScenario(r.text, 'min.yaml');
     assert.deepEqual(
-      new ScenarioShape(r.text, 'min.yaml', min.scenario).atoms.map((a) => a.label),
+      new ScenarioShape(r.text, 'min.yaml', min.scenario).atoms.filter((a) => a.kind === 'step').map((a) => a.label),
       NEEDED,
     );
     assert.match(r.text, /# the failure, 2\/5: a tmpfs whose root mount will go/);
@@ -147,6 +149,17 @@ describe('reduce candidates', () => {
     const c = shape.check(without);
     assert.ok(c);
     assert.equal(c.loaded.scenario.steps.length, 19);
+  });
+
+  it('takes single paths out of a mkdir list, and never leaves a list empty', () => {
+    const shape = ScenarioShape.load(load(FIXTURE));
+    const all = new Set(shape.atoms.map((a) => a.id));
+    const n2 = shape.atoms.find((a) => a.kind === 'path' && a.label === 'mkdir /n2')!.id;
+    const c = shape.check(new Set([...all].filter((a) => a !== n2)));
+    assert.deepEqual(c?.loaded.scenario.steps[0], { mkdir: ['/n1', '/n3', '/n4'] });
+    const n1to4 = shape.atoms.filter((a) => a.kind === 'path' && /^mkdir \/n\d$/.test(a.label)).map((a) => a.id);
+    assert.equal(n1to4.length, 4);
+    assert.equal(shape.check(new Set([...all].filter((a) => !n1to4.includes(a)))), undefined);
   });
 
   it('refuses, on the host, a candidate the model says cannot build', () => {

@@ -1,11 +1,15 @@
 /**
  * The reduction loop: ddmin over a failing scenario's tasks, then its
- * mounts (each with the steps that act on it), then its single steps,
- * keeping each candidate that fails the same way (same outcome, same
+ * mounts (each with the steps that act on it), then its single steps, then
+ * the paths of its mkdir lists, keeping each candidate that fails the same way (same outcome, same
  * signature) and that validate accepts. Coarse first: an import's 21
  * mounts are some 100 steps, and dropping a mount with its remount and
  * set-group in one try costs one guest run where steps alone would need
  * several, most of them refused by the model.
+ *
+ * Smaller means fewer mounts left standing
+ * (the ones CRIU sees), then fewer steps: a candidate that drops a scratch
+ * mount's umount is longer to read, not shorter, and is not tried.
  *
  * Candidates the loader or the mount model refuses never reach a guest
  * and are not counted as tries; answers are remembered, so no candidate
@@ -27,7 +31,7 @@ export interface Oracle {
   ): Promise<Pick<ScenarioResult, 'outcome' | 'reason' | 'differences' | 'error'>>;
 }
 
-export type ReducePhase = 'tasks' | 'mounts' | 'steps';
+export type ReducePhase = 'tasks' | 'mounts' | 'steps' | 'paths';
 
 export interface ReduceProgress {
   phase: ReducePhase;
@@ -84,6 +88,10 @@ export async function reduceScenario(o: ReduceOptions): Promise<ReduceResult> {
 
   /** The verdict on an atom set: refused by the loader or the model, else what a guest says. */
   const judge = async (atoms: ReadonlySet<number>): Promise<Verdict> => {
+    if (shape.size(atoms).mounts > shape.size(kept).mounts) {
+      refused++;
+      return 'invalid';
+    }
     const c = shape.check(atoms);
     if (!c) {
       refused++;
@@ -120,7 +128,7 @@ export async function reduceScenario(o: ReduceOptions): Promise<ReduceResult> {
     if (!r.complete) complete = false;
   };
 
-  for (const p of ['tasks', 'mounts', 'steps'] as const) {
+  for (const p of ['tasks', 'mounts', 'steps', 'paths'] as const) {
     if (now() >= deadline) {
       complete = false;
       break;
@@ -131,13 +139,16 @@ export async function reduceScenario(o: ReduceOptions): Promise<ReduceResult> {
     if (p === 'tasks') await overUnits((k) => shape.taskUnits(k));
     else if (p === 'mounts') await overUnits((k) => shape.mountUnits(k));
     else {
-      const atoms = shape.present(kept);
+      // The other kind's atoms stay as they are.
+      const kind = p === 'steps' ? 'step' : 'path';
+      const atoms = shape.present(kept, kind);
+      const others = [...kept].filter((a) => shape.atoms[a]!.kind !== kind);
       const r = await ddmin(atoms, {
-        test: (cands) => batchTest(cands.map((c) => new Set(c))),
+        test: (cands) => batchTest(cands.map((c) => new Set([...others, ...c]))),
         batch: o.oracle.parallel,
         ...(o.seed !== undefined ? { seed: o.seed } : {}),
         stop: () => now() >= deadline,
-        onSmaller: (k) => take(new Set(k)),
+        onSmaller: (k) => take(new Set([...others, ...k])),
       });
       if (!r.complete) complete = false;
     }
