@@ -87,7 +87,18 @@ export async function reduceScenario(o: ReduceOptions): Promise<ReduceResult> {
     o.onProgress?.({ phase, tries, refused, ...shape.size(kept), leftMs: Math.max(0, deadline - now()) });
 
   /** The verdict on an atom set: refused by the loader or the model, else what a guest says. */
-  const judge = async (atoms: ReadonlySet<number>): Promise<Verdict> => {
+  // Across phases: a later round meets candidates an earlier one answered.
+  const answers = new Map<string, Promise<Verdict>>();
+  const judge = (atoms: ReadonlySet<number>): Promise<Verdict> => {
+    const key = shape.present(atoms).join(',');
+    let v = answers.get(key);
+    if (!v) {
+      v = judgeOnce(atoms);
+      answers.set(key, v);
+    }
+    return v;
+  };
+  const judgeOnce = async (atoms: ReadonlySet<number>): Promise<Verdict> => {
     if (shape.size(atoms).mounts > shape.size(kept).mounts) {
       refused++;
       return 'invalid';
@@ -128,11 +139,7 @@ export async function reduceScenario(o: ReduceOptions): Promise<ReduceResult> {
     if (!r.complete) complete = false;
   };
 
-  for (const p of ['tasks', 'mounts', 'steps', 'paths'] as const) {
-    if (now() >= deadline) {
-      complete = false;
-      break;
-    }
+  const runPhase = async (p: ReducePhase) => {
     phase = p;
     const t0 = tries;
     progress();
@@ -153,6 +160,22 @@ export async function reduceScenario(o: ReduceOptions): Promise<ReduceResult> {
       if (!r.complete) complete = false;
     }
     phases.push({ phase: p, tries: tries - t0, ...shape.size(kept) });
+  };
+  // Mounts and steps again while steps shrink: dropping a set-group step can free a scratch mount
+  // (its bind and its umount, two steps no single-step try removes) for the next mounts pass.
+  const plan: ReducePhase[] = ['tasks', 'mounts', 'steps'];
+  for (let round = 0; plan.length; round++) {
+    const p = plan.shift()!;
+    if (now() >= deadline) {
+      complete = false;
+      break;
+    }
+    const before = shape.present(kept).length;
+    await runPhase(p);
+    if (p === 'steps') {
+      if (shape.present(kept).length < before && round < 8) plan.push('mounts', 'steps');
+      else plan.push('paths');
+    }
   }
   return {
     kept,
