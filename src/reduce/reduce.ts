@@ -124,11 +124,17 @@ export async function reduceScenario(o: ReduceOptions): Promise<ReduceResult> {
   const overUnits = async (units: (k: ReadonlySet<number>) => Unit[]) => {
     const base = kept;
     const us = units(base);
-    if (us.length < 2) return;
+    if (us.length === 0) return;
     const atomsWithout = (keptUnits: Unit[]) => {
       const dropped = new Set(us.filter((u) => !keptUnits.includes(u)).flatMap((u) => u.atoms));
       return new Set([...base].filter((a) => !dropped.has(a)));
     };
+    // ddmin keeps at least one: none at all is tried first (a lone task that has nothing to do with it).
+    if ((await judge(atomsWithout([]))) === 'reproduces') {
+      take(atomsWithout([]));
+      return;
+    }
+    if (us.length < 2) return;
     const r = await ddmin(us, {
       test: (cands) => batchTest(cands.map(atomsWithout)),
       batch: o.oracle.parallel,
