@@ -7,6 +7,7 @@
  * candidate fails exactly as it would there.
  */
 import type { LoadedScenario } from '../scenario/load.js';
+import type { GuestClient } from '../target/guest-client.js';
 import type { StartedTarget } from '../target/target.js';
 import type { ScenarioResult, TargetFacts } from '../results/result.js';
 import type { Reporter } from '../report/reporter.js';
@@ -22,6 +23,8 @@ export interface GuestPoolOptions {
   signal: AbortSignal;
   probes: boolean;
   reporter?: Reporter;
+  /** How scenarios talk to a started guest; labctl when absent (tests fake it). */
+  guestClient?: (t: StartedTarget) => GuestClient;
 }
 
 export class GuestPool implements AsyncDisposable {
@@ -71,7 +74,7 @@ export class GuestPool implements AsyncDisposable {
         const t = await this.o.cell.target.start(this.o.signal);
         this.all.add(t);
         this.firstFacts ??= t.facts;
-        return new Guest(t);
+        return new Guest(t, this.o.guestClient?.(t));
       } finally {
         this.starting--;
       }
