@@ -166,17 +166,20 @@ export async function reduceCommand(file: string, o: ReduceFlags): Promise<numbe
     const day = new Date().toISOString().slice(0, 10);
     const { before, after } = result;
     const header = [
-      ` Reduced by mountlab reduce from ${loaded.file} (cell ${cellId}, seed ${o.seed}, ${day}):`,
-      ` ${before.steps} steps and ${before.mounts} mounts down to ${after.steps} and ${after.mounts},`,
-      ` ${result.tries} tries in ${clock(result.ms)} (${result.refused} candidates refused on the host, not run)` +
+      ` Reduced by mountlab reduce from ${loaded.file}`,
+      ` (cell ${cellId}, seed ${o.seed}, ${day}): ${before.steps} steps and ${before.mounts} mounts down to`,
+      ` ${after.steps} and ${after.mounts}, ${result.tries} tries in ${clock(result.ms)}` +
+        ` (${result.refused} candidates refused on the host, not run)` +
         (result.complete ? '.' : '; the budget ran out: a smaller one may exist.'),
-      ` Signature: ${formatFailure(want)}`,
-      ` Per phase: ${result.phases.map(phaseText).join('; ')}`,
+      ' Signature:',
+      `   ${formatFailure(want)}`,
+      ' Per phase:',
+      ...result.phases.map((p) => `   ${phaseText(p)}`),
     ].join('\n');
     const doc = parseDocument(result.text);
     doc.set('name', `${loaded.scenario.name}-min`);
     doc.commentBefore = `${header}${doc.commentBefore ? `\n${doc.commentBefore}` : ''}`;
-    const text = doc.toString({ lineWidth: 0 });
+    const text = doc.toString({ lineWidth: 100 });
     parseScenario(text, output);
     await writeFile(output, text);
     process.stdout.write(

@@ -185,7 +185,7 @@ export class ScenarioShape {
     const outside = doc.get('outside', true);
     if (isSeq(outside) && outside.items.length === 0) doc.delete('outside');
     if (header !== undefined) doc.commentBefore = header + (doc.commentBefore ? `\n${doc.commentBefore}` : '');
-    return doc.toString({ lineWidth: 0 });
+    return doc.toString({ lineWidth: 100 });
   }
 
   /** The candidate loaded as validate loads a file; undefined when the loader or the model refuses it. */
