@@ -112,6 +112,15 @@ describe('reduce', () => {
 });
 
 describe('reduce candidates', () => {
+  it("seed 002's measured reduction (fixtures/seed-002-lxc.min.yaml): 4 mounts standing of 21, 10 steps of 108", () => {
+    const measure = (file: string) => {
+      const shape = ScenarioShape.load(load(file));
+      return shape.size(new Set(shape.atoms.map((a) => a.id)));
+    };
+    assert.deepEqual(measure('scenarios/imported/seed-002-lxc.yaml'), { steps: 108, mounts: 21 });
+    assert.deepEqual(measure('src/reduce/fixtures/seed-002-lxc.min.yaml'), { steps: 10, mounts: 4 });
+  });
+
   it('groups an import into its 21 pasted mounts, scratch sources unmounted', () => {
     const shape = ScenarioShape.load(load('scenarios/imported/seed-002-lxc.yaml'));
     const all = new Set(shape.atoms.map((a) => a.id));
