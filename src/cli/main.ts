@@ -25,6 +25,8 @@ import { compareCommand } from './compare-command.js';
 import { diffRunsCommand } from './diff-runs.js';
 import { IMPORT_HELP, importCommand, type ImportFlags } from '../import/import-command.js';
 import type { AccelChoice } from '../target/vm/accel.js';
+import { DEFAULT_CELL, REDUCE_HELP, reduceCommand, type ReduceFlags } from './reduce-command.js';
+import { forListFromRun } from '../report/for-list.js';
 import type { MachineType } from '../target/vm/qemu.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -177,6 +179,42 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <dir>', 'directory for the merged run', 'reports')
     .action(async (dirs: string[], o: { out: string }) => {
       code = await mergeCommand(dirs, o);
+    });
+
+  program
+    .command('reduce')
+    .description(
+      'shrink a scenario that fails (or xfails) to the smallest one that fails the same way; ' +
+        'writes NAME.min.yaml: exit 0 reduced, 1 it does not fail, 2 bad input',
+    )
+    .argument('<scenario>', 'the scenario file')
+    .option('--cell <id>', 'the cell it fails in', DEFAULT_CELL)
+    .option('--budget <time>', 'stop after this long with the smallest so far (90s, 20m, 1h)', '20m')
+    .option('--signature <line>', 'the failure to keep, as reduce prints it (default: what the first run gives)')
+    .option(
+      '--seed <n>',
+      'orders the candidates of each round (0: in file order)',
+      (v) => nonNegativeInt(v, '--seed'),
+      0,
+    )
+    .option('-j, --jobs <n>', 'guests at once', (v) => positiveInt(v, '--jobs'), 1)
+    .option('-o, --output <file>', 'where the reduced scenario goes (default: NAME.min.yaml beside it)')
+    .option('--out <dir>', "reports directory for the reduced scenario's run", 'reports')
+    .option('--report', 'print the --for-list message of the reduced case at the end')
+    .addOption(new Option('--accel <accel>', 'vm accelerator').choices(['auto', 'kvm', 'tcg']).default('auto'))
+    .addHelpText('after', REDUCE_HELP)
+    .action(async (file: string, o: ReduceFlags) => {
+      code = await reduceCommand(file, o);
+    });
+
+  program
+    .command('report')
+    .description("one failing scenario of a run as a message for a CRIU or kernel developer's mail or issue")
+    .argument('<run>', 'a run directory or its results.json')
+    .requiredOption('--for-list', 'plain text: kernel and criu, what happened, commands to rebuild it by hand, logs')
+    .option('--scenario <name>', 'which scenario (default: the first that failed)')
+    .action(async (run: string, o: { scenario?: string }) => {
+      process.stdout.write(await forListFromRun(run, o.scenario ? { scenario: o.scenario } : {}));
     });
 
   const image = program.command('image').description('manage the cached VM images');
@@ -372,6 +410,10 @@ function positiveInt(v: string, flag: string): number {
     ]);
   }
   return n;
+}
+
+function nonNegativeInt(v: string, flag: string): number {
+  return v === '0' ? 0 : positiveInt(v, flag);
 }
 
 function report(e: unknown): number {

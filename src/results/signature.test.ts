@@ -1,5 +1,15 @@
 import { strict as assert } from 'node:assert';
-import { formatSignature, maskNumbers, parseSignature, sameSignature, signatureOf } from './signature.js';
+import {
+  failureOf,
+  formatFailure,
+  formatSignature,
+  maskNumbers,
+  parseFailure,
+  parseSignature,
+  sameFailure,
+  sameSignature,
+  signatureOf,
+} from './signature.js';
 
 const failed = (phase: string, message: string, extra: { hung?: boolean; excerpt?: string } = {}) =>
   signatureOf({
@@ -61,5 +71,29 @@ describe('signatures', () => {
       assert.deepEqual(parseSignature(formatSignature(s)), s);
     }
     assert.equal(parseSignature('restore failed'), undefined);
+  });
+
+  it('a failure is the outcome and the signature; a --signature without an outcome matches any', () => {
+    const message =
+      "criu dump failed (exit 1): Error (criu/mount.c:1009): mnt: Mount 92 ./a doesn't have a proper root mount";
+    const r = { reason: message, differences: [], error: { phase: 'dump' as const, message } };
+    const xfail = failureOf({ outcome: 'xfail', ...r });
+    const fail = failureOf({ outcome: 'fail', ...r });
+    assert.equal(
+      formatFailure(xfail),
+      "xfail: criu dump: Error (criu/mount.c:1009): mnt: Mount N ./a doesn't have a proper root mount",
+    );
+    assert.deepEqual(parseFailure(formatFailure(xfail)), xfail);
+    assert.ok(
+      sameFailure(
+        xfail,
+        failureOf({ outcome: 'xfail', ...r, error: { ...r.error, message: message.replace('92', '7') } }),
+      ),
+    );
+    assert.ok(!sameFailure(xfail, fail));
+    const any = parseFailure(formatSignature(xfail.signature))!;
+    assert.equal(any.outcome, undefined);
+    assert.ok(sameFailure(any, fail) && sameFailure(any, xfail));
+    assert.equal(parseFailure('pass restored'), undefined);
   });
 });

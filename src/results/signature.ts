@@ -102,3 +102,36 @@ export function signatureOf(r: Pick<ScenarioResult, 'outcome' | 'reason' | 'diff
   if (d) return { kind: 'difference', text: `${d.kind} ${subject(d)}`.trim() };
   return { kind: 'lab', ...(e ? { phase: e.phase } : {}), text: maskNumbers(e?.message ?? r.reason) };
 }
+
+/**
+ * What reduce keeps: the outcome and the signature. A known bug's scenario
+ * xfails where a copy without its expectation would fail; both are the
+ * same failure only with the same outcome.
+ */
+export interface Failure {
+  /** Absent when a --signature without one was given: any failing outcome matches. */
+  outcome?: Outcome;
+  signature: Signature;
+}
+
+export function failureOf(r: Pick<ScenarioResult, 'outcome' | 'reason' | 'differences' | 'error'>): Failure {
+  return { outcome: r.outcome, signature: signatureOf(r) };
+}
+
+/** "xfail: criu dump: Error (criu/mount.c:N): ...", or the signature alone when no outcome is set. */
+export function formatFailure(f: Failure): string {
+  return `${f.outcome ? `${f.outcome}: ` : ''}${formatSignature(f.signature)}`;
+}
+
+/** Reads formatFailure's output back, with or without the outcome; undefined when it is neither. */
+export function parseFailure(line: string): Failure | undefined {
+  const m = line.trim().match(/^(fail|error|xfail): (.*)$/);
+  const signature = parseSignature(m ? m[2]! : line);
+  if (!signature) return undefined;
+  return m ? { outcome: m[1] as Outcome, signature } : { signature };
+}
+
+/** `got` fails as `want` says: same signature, and same outcome when `want` names one. */
+export function sameFailure(want: Failure, got: Failure): boolean {
+  return (want.outcome === undefined || want.outcome === got.outcome) && sameSignature(want.signature, got.signature);
+}

@@ -11,7 +11,9 @@ import { VagrantTarget, ensureVagrantPrerequisites } from '../target/vagrant/vag
 import { ensureCriuBinary, ensureCriuBuild, type CriuBuild, type CriuOrigin } from '../criu/criu-build.js';
 import { fixesIn } from '../criu/fix-presence.js';
 import { identifyTree } from '../criu/tree-identity.js';
-import type { CriuChoice } from './criu-choices.js';
+import { parseCriuChoices, type CriuChoice } from './criu-choices.js';
+import { parseKernels } from './kernels.js';
+import { BadInputError } from '../errors.js';
 import { CRIU_BUILDS, DEFAULT_CRIU } from './criu-versions.js';
 
 export interface VmMatrixOptions {
@@ -191,4 +193,36 @@ export async function planVagrantCells(
     cells.push({ id, maxInstances: 1, target });
   }
   return cells;
+}
+
+/** "vm-debian-6.12-criu-4.1.1" back into its kernel and criu; undefined when it is no vm cell's id. */
+export function parseVmCellId(id: string): { kernel: string; criu: string } | undefined {
+  const m = id.match(/^vm-(.+)-criu-(.+)$/);
+  return m ? { kernel: m[1]!, criu: m[2]! } : undefined;
+}
+
+/**
+ * One vm cell by its id (mountlab reduce works in one cell): the kernel and
+ * the criu it names, prepared as planVmCells does. Bad input when the id
+ * names no kernel or criu the lab knows.
+ */
+export async function planVmCellById(
+  id: string,
+  o: Omit<VmMatrixOptions, 'kernels' | 'crius' | 'machine' | 'memoryMiB'> & { memoryMiB?: number },
+): Promise<CellPlan> {
+  const parsed = parseVmCellId(id);
+  const where = { file: '--cell', line: 1, col: 1, path: '' };
+  if (!parsed)
+    throw new BadInputError(
+      [{ ...where, message: `'${id}' is no vm cell id` }],
+      'a cell id is vm-KERNEL-criu-CRIU, as results.json and the reports name it: vm-debian-6.12-criu-4.1.1',
+    );
+  const kernels = parseKernels(parsed.kernel);
+  const crius = await prepareCrius(parseCriuChoices(parsed.criu), {
+    ...(o.mirror ? { mirror: o.mirror } : {}),
+    signal: o.signal,
+    log: o.log,
+  });
+  const [cell] = await planVmCells({ ...o, kernels, crius, machine: 'microvm', memoryMiB: o.memoryMiB ?? 1024 });
+  return cell!;
 }
