@@ -250,6 +250,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
               await observe(
                 {
                   signature: d.signature,
+                  exact: d.exact,
                   class: d.class,
                   differential: { passed: d.passed, failed: d.failed },
                   cell: d.failed,
@@ -329,7 +330,7 @@ async function reduceFindings(o: CampaignOptions, findings: Finding[]): Promise<
     try {
       const r = await o.reduce!({
         scenarioFile: join(o.dir, f.scenarioFile),
-        signature: f.signature,
+        signature: f.exactSignature,
         cell: f.cells[0]!,
         signal: o.signal,
       });

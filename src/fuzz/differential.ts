@@ -8,6 +8,7 @@
  */
 import type { ScenarioResult } from '../results/result.js';
 import { signatureOf, type Signature } from '../results/signature.js';
+import { campaignSignature } from './findings.js';
 
 export interface CellVerdict {
   cell: string;
@@ -17,6 +18,8 @@ export interface CellVerdict {
 export interface DifferentialFinding {
   class: 'regression' | 'fixed';
   signature: Signature;
+  /** The failing side's own signature (before campaignSignature). */
+  exact: Signature;
   /** The cell that passed and the one that did not. */
   passed: string;
   failed: string;
@@ -44,7 +47,8 @@ export function compareCells(verdicts: readonly CellVerdict[]): DifferentialFind
     if (a === 'pass' && b === 'fail')
       out.push({
         class: 'regression',
-        signature: signatureOf(o.result),
+        signature: campaignSignature(signatureOf(o.result)),
+        exact: signatureOf(o.result),
         passed: base.cell,
         failed: o.cell,
         result: o.result,
@@ -52,7 +56,8 @@ export function compareCells(verdicts: readonly CellVerdict[]): DifferentialFind
     else if (a === 'fail' && b === 'pass')
       out.push({
         class: 'fixed',
-        signature: signatureOf(base.result),
+        signature: campaignSignature(signatureOf(base.result)),
+        exact: signatureOf(base.result),
         passed: o.cell,
         failed: base.cell,
         result: base.result,

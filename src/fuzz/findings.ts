@@ -102,7 +102,10 @@ export type Reduction =
 
 export interface Finding {
   id: string;
+  /** As the campaign dedupes (campaignSignature). */
   signature: string;
+  /** The first sighting's own signature (formatSignature of signatureOf), what reduce must keep. */
+  exactSignature: string;
   kind: Signature['kind'];
   phase?: string;
   class: FindingClass;
@@ -130,6 +133,8 @@ export interface Finding {
 /** One failing (or differential) observation of a scenario run on a cell. */
 export interface Observation {
   signature: Signature;
+  /** The result's own signature, before campaignSignature; the deduped one when absent. */
+  exact?: Signature;
   class: FindingClass;
   known?: KnownBug;
   differential?: { passed: string; failed: string };
@@ -174,6 +179,7 @@ export class FindingBook {
     const f: Finding = {
       id,
       signature: text,
+      exactSignature: formatSignature(o.exact ?? o.signature),
       kind: o.signature.kind,
       ...(o.signature.phase ? { phase: o.signature.phase } : {}),
       class: o.class,
@@ -216,15 +222,31 @@ export class FindingBook {
   }
 }
 
+/**
+ * A signature as a campaign dedupes it: results/signature.ts keeps paths and
+ * task names (reduce keeps them, so they tell one bug from another there),
+ * but the generator names every directory, mount and task afresh (/f/d12,
+ * s5, t3), so "Open files on overmounted mounts ... path=/f/dN" and
+ * "... path=/f/dN/fN" are one bug to a campaign. Paths made of the
+ * generator's names become PATH, its task names TASK.
+ */
+export function campaignSignature(s: Signature): Signature {
+  const text = s.text
+    .replace(/(?<![\w/])\/(?:(?:f|ext|x|e|[a-z]N)(?:\/|(?=[\s,;:)'"\]]|$)))+/g, 'PATH')
+    .replace(/\b(?:init|tN)\b/g, 'TASK');
+  return { ...s, text };
+}
+
 /** How a result is classified before differential comparison: its signature, and whether it is known or not built. */
 export function classify(
   r: ScenarioResult,
   facts: Pick<TargetFacts, 'kernel' | 'criu'>,
   bugs: readonly KnownBug[],
-): { signature: Signature; class: FindingClass; known?: KnownBug } | undefined {
-  const signature = signatureOf(r);
+): { signature: Signature; exact: Signature; class: FindingClass; known?: KnownBug } | undefined {
+  const exact = signatureOf(r);
+  const signature = campaignSignature(exact);
   if (signature.kind === 'pass') return undefined;
-  if (r.error?.phase === 'setup' && signature.kind === 'lab') return { signature, class: 'not-built' };
+  if (r.error?.phase === 'setup' && signature.kind === 'lab') return { signature, exact, class: 'not-built' };
   const known = knownBugOf(r, facts, bugs);
-  return known ? { signature, class: 'known', known } : { signature, class: 'new' };
+  return known ? { signature, exact, class: 'known', known } : { signature, exact, class: 'new' };
 }
