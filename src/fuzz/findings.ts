@@ -228,11 +228,16 @@ export class FindingBook {
  * but the generator names every directory, mount and task afresh (/f/d12,
  * s5, t3), so "Open files on overmounted mounts ... path=/f/dN" and
  * "... path=/f/dN/fN" are one bug to a campaign. Paths made of the
- * generator's names become PATH, its task names TASK.
+ * generator's names become PATH, its task names TASK, and CRIU's random
+ * scratch directory (/tmp/.criu.mntns.VFNtWC) X.
  */
 export function campaignSignature(s: Signature): Signature {
   const text = s.text
+    // CRIU's own scratch directory for mount namespaces has a random name.
+    .replace(/\.criu\.mntns\.\w+/g, '.criu.mntns.X')
     .replace(/(?<![\w/])\/(?:(?:f|ext|x|e|[a-z]N)(?:\/|(?=[\s,;:)'"\]]|$)))+/g, 'PATH')
+    // The generator's names below some other directory (CRIU's view of a mount's root: /tmp/.criu.mntns.X/mnt-N/dN).
+    .replace(/(?:\/[a-z]N)+(?![\w/])/g, '/PATH')
     .replace(/\b(?:init|tN)\b/g, 'TASK');
   return { ...s, text };
 }

@@ -443,7 +443,10 @@ class Generator {
       case 'unlink':
       case 'relink': {
         // An open file's name is the interesting one to take away.
-        const live = this.liveFiles(r, t.name).filter((p) => !this.pinned.has(this.inode(r, t.name, p)!));
+        // A name with a file bound on it is a mountpoint (EBUSY); through the bind it reaches the source's inode.
+        const live = this.liveFiles(r, t.name).filter(
+          (p) => !this.pinned.has(this.inode(r, t.name, p)!) && this.mountAt(r, t.name, p, true) === undefined,
+        );
         if (!live.length) return false;
         const open = live.filter((p) => t.fds.some((f) => f.path === p));
         const path = open.length && d.chance(0.8) ? d.pick(open) : d.pick(live);
