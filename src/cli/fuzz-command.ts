@@ -91,14 +91,20 @@ export function registerFuzzCommand(program: Command, done: (code: number) => vo
         'dedupe failures by signature: exit 0 nothing new, 1 a new signature or a regression, 2 an error, ' +
         '130 interrupted',
     )
-    .option('--budget <duration>', 'how long this session runs (30m, 90s, 2h, 1h30m)', parseBudget, 30 * 60_000)
+    .addOption(
+      new Option('--budget <duration>', 'how long this session runs (30m, 90s, 2h, 1h30m)')
+        .argParser(parseBudget)
+        .default(30 * 60_000, '30m'),
+    )
     .option('--seed <n>', 'campaign seed (default: random, printed); scenario i is a function of seed and i', parseSeed)
-    .option(
-      '--cell <spec>',
-      'a cell, kernel=NAME and/or criu=NAME (as --kernel and --criu take them); twice for differential mode: ' +
-        'the first is the baseline, and a scenario that passes on one and fails on the other is a finding',
-      (v: string, prev: CellSpec[]) => parseCell(v, prev),
-      [],
+    .addOption(
+      new Option(
+        '--cell <spec>',
+        'a cell, kernel=NAME and/or criu=NAME (as --kernel and --criu take them); twice for differential mode: ' +
+          'the first is the baseline, and a scenario that passes on one and fails on the other is a finding',
+      )
+        .argParser((v: string, prev: CellSpec[]) => parseCell(v, prev))
+        .default([], 'one cell: --kernel and --criu'),
     )
     .option('--kernel <name>', 'guest kernel when --cell does not say', DEFAULT_KERNEL)
     .option('--criu <name>', 'criu build when --cell does not say', DEFAULT_CRIU)
@@ -109,12 +115,7 @@ export function registerFuzzCommand(program: Command, done: (code: number) => vo
       'draw only part K of N of the seed (for N machines; combine with mountlab merge)',
       parseShard,
     )
-    .option(
-      '-j, --jobs <n>',
-      'guests per cell at once (default 1: this lab shares its cores)',
-      positiveInt('--jobs'),
-      1,
-    )
+    .option('-j, --jobs <n>', 'guests per cell at once (this lab shares its cores)', positiveInt('--jobs'), 1)
     .option('--known <paths...>', "corpus whose known-bug patterns label findings (default: the lab's scenarios/)")
     .option('--max-scenarios <n>', 'stop after N scenarios (this session)', positiveInt('--max-scenarios'))
     .addOption(new Option('--accel <accel>', 'vm accelerator').choices(['auto', 'kvm', 'tcg']).default('auto'))
