@@ -35,7 +35,7 @@ import { SCENARIO, STEP_WEIGHTS, TAIL, type StepKind } from './weights.js';
  * names the version it was drawn by, and `--resume` refuses a campaign of
  * another version.
  */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 export interface GenerateOptions {
   name?: string;
@@ -546,7 +546,7 @@ class Generator {
       }
     }
     for (const m of lazy) {
-      if (!d.chance(0.6)) continue;
+      if (!d.chance(TAIL.lazyUmount.survivor)) continue;
       const fd = this.nextFd;
       if (this.tryAdd(this.root, { open: { path: m.path, fd, flags: ['directory'] } })) {
         this.nextFd++;
