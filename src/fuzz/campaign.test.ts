@@ -151,7 +151,7 @@ describe('fuzz campaign (scripted guests)', () => {
     assert.deepEqual(drawn, ['fuzz-9-1', 'fuzz-9-4', 'fuzz-9-7']);
   });
 
-  it('in differential mode, a scenario that passes on the baseline and fails on the other is a regression', async () => {
+  it('differential: a scenario that passes on the baseline and fails on the other is a regression', async () => {
     const dir = scratchDir('fuzz');
     const cells = [cell('vm-a', () => false), cell('vm-b', (s) => index(s) === 1)];
     const s = await runCampaign(options(dir, cells, { maxScenarios: 3 }));
