@@ -182,6 +182,9 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
     return { kernels: parseKernels(kernel), crius: parseCriuChoices(criu) };
   });
   const resumed = o.resume ? readCampaign(o.resume) : undefined;
+  // What can be refused without the cells' ids is refused before any image is looked at.
+  const flags = { generator: GENERATOR_VERSION, ...(o.seed !== undefined ? { seed: o.seed } : {}) };
+  if (resumed) checkResume(o.resume!, resumed.state, { ...flags, ...(o.shard ? { shard: o.shard } : {}) });
   const knownPaths = o.known?.length ? o.known : [assetPath('scenarios')];
   const knownBugs = knownBugsOf(await loadKnownCorpus(knownPaths, log));
   using interrupt = onInterrupt(say);
@@ -196,13 +199,7 @@ export async function fuzzCommand(o: FuzzFlags): Promise<number> {
     throw bad('--cell', `both cells are ${ids[0]}`, 'differential mode needs two kernels or two criu builds');
   const seed = resumed?.state.seed ?? o.seed ?? randomInt(0, 0xffffffff);
   const shard = resumed?.state.shard ?? o.shard;
-  if (resumed)
-    checkResume(o.resume!, resumed.state, {
-      generator: GENERATOR_VERSION,
-      ...(o.seed !== undefined ? { seed: o.seed } : {}),
-      ...(o.shard ? { shard: o.shard } : {}),
-      cells: ids,
-    });
+  if (resumed) checkResume(o.resume!, resumed.state, { ...flags, ...(o.shard ? { shard: o.shard } : {}), cells: ids });
   const dir = resolve(
     o.resume ?? o.out ?? `fuzz/seed-${seed}${shard ? `-shard-${shard.index}-of-${shard.count}` : ''}`,
   );

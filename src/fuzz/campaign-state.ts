@@ -138,7 +138,8 @@ export async function writeCampaign(dir: string, state: CampaignState, findings:
 export function checkResume(
   dir: string,
   state: CampaignState,
-  flags: { generator: number; seed?: number; shard?: Shard; cells: string[] },
+  /** Without cells, those are not checked (they are known once images are ready). */
+  flags: { generator: number; seed?: number; shard?: Shard; cells?: string[] },
 ): void {
   if (state.mergedFrom)
     throw bad(dir, 'a merged campaign cannot be resumed', `resume one of ${state.mergedFrom.join(', ')}`);
@@ -157,10 +158,10 @@ export function checkResume(
       `the campaign is shard ${sh(state.shard)}, not ${sh(flags.shard)}`,
       'leave out --shard to resume it',
     );
-  if (flags.cells.join(' ') !== state.cells.join(' '))
+  if (flags.cells && flags.cells.join(' ') !== state.cells.join(' '))
     throw bad(
       dir,
-      `the campaign ran on ${state.cells.join(', ')}; these flags plan ${flags.cells.join(', ')}`,
+      `the campaign ran on ${state.cells.join(', ')}; these flags plan ${flags.cells?.join(', ')}`,
       'give the same --cell, --kernel and --criu as when it started',
     );
 }

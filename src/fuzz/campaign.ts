@@ -223,6 +223,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
             const verdicts: CellVerdict[] = [];
             for (const cell of o.cells) {
               const guest = await guestFor(cell);
+              // Listed before it runs: an interrupted scenario's files go too.
+              dirs.push(join(work, scenarioDir(cell.id, run.name)));
               const r = await executeScenario(guest, run, {
                 cell: cell.id,
                 runDir: work,
@@ -231,7 +233,6 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
                 guestId: `f${++seq}`,
                 probes: o.probes,
               });
-              dirs.push(join(work, scenarioDir(cell.id, run.name)));
               state.executions++;
               sessionExecutions++;
               verdicts.push({ cell: cell.id, result: r });
