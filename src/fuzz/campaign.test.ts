@@ -12,7 +12,7 @@ import type { StartedTarget } from '../target/target.js';
 import { newState, readCampaign } from './campaign-state.js';
 import { runCampaign, type CampaignOptions } from './campaign.js';
 import { mergeCampaigns } from './merge.js';
-import type { Generated } from './generator.js';
+import { GENERATOR_VERSION, type Generated } from './generator.js';
 
 /** A guest that builds and restores everything; its dump fails, as CRIU does, for the scenarios `fails` picks. */
 class ScriptedGuest implements StartedTarget {
@@ -119,7 +119,10 @@ describe('fuzz campaign (scripted guests)', () => {
     // The finding reruns as an ordinary scenario; its header says how it was drawn.
     const yaml = readFileSync(join(dir, f.scenarioFile), 'utf8');
     assert.match(yaml, /^# mountlab fuzz finding \w+ \(new\): criu dump/);
-    assert.match(yaml, /generator 1, campaign seed 9, scenario index 1, scenario seed \d+/);
+    assert.match(
+      yaml,
+      new RegExp(`generator ${GENERATOR_VERSION}, campaign seed 9, scenario index 1, scenario seed \\d+`),
+    );
     assert.match(yaml, /reduced: not reduced yet/);
     assert.equal(parseScenario(yaml, 'f.yaml').scenario.name, 'fuzz-9-1');
     assert.ok(existsSync(join(dir, f.logs, 'dump.log')));
