@@ -50,6 +50,8 @@ export interface CampaignState {
   scenarios: number;
   /** Set by mountlab merge: the campaigns it was made of; such a directory is not resumed. */
   mergedFrom?: string[];
+  /** Set by mountlab merge: the seeds of the campaigns merged. */
+  seeds?: number[];
 }
 
 export function newState(o: { seed: number; generator: number; shard?: Shard; cells: string[] }): CampaignState {

@@ -66,6 +66,7 @@ export async function mergeCampaigns(
   // Several shards or seeds merged are no one shard, and not a campaign to resume (which draws it would take is moot).
   if (read.length > 1) delete state.shard;
   state.mergedFrom = read.map((c) => c.dir);
+  state.seeds = [...new Set(read.map((c) => c.state.seed))];
   const findings = book.all;
   await writeCampaign(outDir, state, findings);
   await writeCampaignReports(outDir, state, findings, {

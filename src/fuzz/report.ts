@@ -52,9 +52,8 @@ export function renderFindingsMarkdown(
   findings: readonly Finding[],
   session: { perMinute: number },
 ): string {
-  const shard = state.shard ? `, shard ${state.shard.index}/${state.shard.count}` : '';
   const lines = [
-    `# mountlab fuzz campaign, seed ${state.seed}${shard}`,
+    `# mountlab fuzz ${title(state)}`,
     '',
     `Generator ${state.generator}; cells: ${state.cells.join(', ')}` +
       `${state.differential ? ' (differential: the first is the baseline)' : ''}.`,
@@ -81,6 +80,13 @@ export function renderFindingsMarkdown(
   return lines.join('\n');
 }
 
+/** "campaign, seed 7, shard 1/2", or what a merge was made of. */
+function title(state: CampaignState): string {
+  if (state.mergedFrom)
+    return `campaigns merged: ${state.mergedFrom.length} of seed(s) ${(state.seeds ?? [state.seed]).join(', ')}`;
+  return `campaign, seed ${state.seed}${state.shard ? `, shard ${state.shard.index}/${state.shard.count}` : ''}`;
+}
+
 function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -101,10 +107,10 @@ export function renderFindingsHtml(
     .join('\n');
   return [
     '<!doctype html><html><head><meta charset="utf-8">',
-    `<title>mountlab fuzz, seed ${state.seed}</title>`,
+    `<title>mountlab fuzz ${esc(title(state))}</title>`,
     '<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px}',
     '.new,.regression{background:#fee}.known{background:#eef}.not-built{color:#777}</style></head><body>',
-    `<h1>mountlab fuzz campaign, seed ${state.seed}</h1>`,
+    `<h1>mountlab fuzz ${esc(title(state))}</h1>`,
     `<p>Generator ${state.generator}; cells ${esc(state.cells.join(', '))}. ${state.scenarios} scenario(s), ` +
       `${state.executions} execution(s) in ${minutes(state.elapsedMs)}; last session ` +
       `${session.perMinute.toFixed(1)} executions/min. ${findings.length} signature(s).</p>`,
