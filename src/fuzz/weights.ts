@@ -84,6 +84,9 @@ export const TAIL = {
   },
 } as const;
 
+/** An open-dir step opens with O_DIRECTORY (else O_PATH). */
+export const DIRECTORY_FD = 0.15;
+
 /** Scenario-wide choices. */
 export const SCENARIO = {
   /** Steps the model follows, before the tail. */
