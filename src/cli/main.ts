@@ -14,6 +14,7 @@ import { progressReporter, type Verbosity } from '../report/progress.js';
 import { defaultJobs, parseShard, type Shard } from '../run/schedule.js';
 import { loadHistory } from '../run/history.js';
 import { mergeCommand } from './merge-command.js';
+import { registerFuzzCommand } from './fuzz-command.js';
 import { DEFAULT_KERNEL, KERNELS, parseKernels } from '../run/kernels.js';
 import { CRIU_BUILDS, DEFAULT_CRIU } from '../run/criu-versions.js';
 import { planContainerCells, planVagrantCells, planVmCells, prepareCrius } from '../run/cells.js';
@@ -173,7 +174,8 @@ export async function main(argv: string[]): Promise<number> {
     .command('merge')
     .description(
       'merge the runs of several shards (--shard K/N) into one run with every report: ' +
-        'exit 0, 1 or 2 as that run, 2 when inputs overlap or are unreadable',
+        'exit 0, 1 or 2 as that run, 2 when inputs overlap or are unreadable; ' +
+        'fuzz campaign directories merge by signature',
     )
     .argument('<dirs...>', 'run directories (holding results.json), or directories of them')
     .option('--out <dir>', 'directory for the merged run', 'reports')
@@ -216,6 +218,10 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (run: string, o: { scenario?: string }) => {
       process.stdout.write(await forListFromRun(run, o.scenario ? { scenario: o.scenario } : {}));
     });
+
+  registerFuzzCommand(program, (c) => {
+    code = c;
+  });
 
   const image = program.command('image').description('manage the cached VM images');
   image

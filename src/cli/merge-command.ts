@@ -5,7 +5,9 @@
  * The merged run gets its own directory under --out with every output a
  * run has, and the artifacts its results name are copied in, so the merged
  * directory stands alone when uploaded. Exit code: the merged run's (0, 1,
- * 2), or 2 when an input is unreadable or the inputs overlap.
+ * 2), or 2 when an input is unreadable or the inputs overlap. Fuzz campaign
+ * directories (campaign.json) are merged by signature instead (fuzz/merge.ts):
+ * exit 1 when the union holds a new signature or a regression.
  */
 import { newRunId } from '../run/run-id.js';
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
@@ -18,12 +20,23 @@ import { isFinishedRun, type ResultsFile, type RunResult } from '../results/resu
 import { ResultsFileError, readResultsFile } from '../results/read-results.js';
 import { isDirectory, isFile } from '../paths.js';
 import { RUN_FILES } from '../results/artifacts.js';
+import { CAMPAIGN_FILES } from '../fuzz/campaign-state.js';
+import { mergeCampaigns } from '../fuzz/merge.js';
 
 export async function mergeCommand(
   dirs: string[],
   opts: { out: string; err?: NodeJS.WritableStream },
 ): Promise<number> {
   const err = opts.err ?? process.stderr;
+  // Fuzz campaigns merge by signature (fuzz/merge.ts), not by scenario.
+  if (dirs.length && (await Promise.all(dirs.map((d) => isFile(join(d, CAMPAIGN_FILES.state))))).every(Boolean)) {
+    const { state, findings } = await mergeCampaigns(dirs, opts.out);
+    err.write(
+      `merged ${dirs.length} fuzz campaign(s): ${state.scenarios} scenario(s), ${findings.length} signature(s); ` +
+        `${join(resolve(opts.out), CAMPAIGN_FILES.report)}\n`,
+    );
+    return findings.some((f) => f.class === 'new' || f.class === 'regression') ? 1 : 0;
+  }
   const inputs: (RunInput & { dir: string })[] = [];
   for (const d of dirs) inputs.push(...(await runsIn(d)));
   let merged: RunResult;

@@ -7,15 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { BadInputError, MountlabError } from '../errors.js';
 import { loadAll } from './load-scenarios.js';
-import { ScenarioShape } from '../reduce/candidates.js';
-import { reduceScenario, type ReduceProgress } from '../reduce/reduce.js';
+import type { ReduceProgress } from '../reduce/reduce.js';
+import { clock, reduceFile } from '../reduce/reduce-file.js';
 import { type Failure, failureOf, formatFailure, parseFailure, sameFailure } from '../results/signature.js';
 import { onInterrupt } from '../run/interrupt.js';
 import { planVmCellById, vmCellId } from '../run/cells.js';
-import { GuestPool } from '../run/guest-pool.js';
 import { runCorpus } from '../run/runner.js';
 import { newRunId } from '../run/run-id.js';
 import { DEFAULT_KERNEL } from '../run/kernels.js';
@@ -94,14 +92,6 @@ export function parseSignatureFlag(text: string): Failure {
   return f;
 }
 
-const clock = (ms: number) => {
-  const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-};
-
-const phaseText = (p: { phase: string; tries: number; steps: number; mounts: number }) =>
-  `${p.phase} ${p.tries} tries -> ${p.steps} steps, ${p.mounts} mounts`;
-
 export function progressLine(p: ReduceProgress): string {
   const size = `now ${p.steps} steps, ${p.mounts} mounts`;
   return `reduce: ${p.phase}: try ${p.tries} (${p.refused} refused on the host), ${size}; ${clock(p.leftMs)} left`;
@@ -130,56 +120,30 @@ export async function reduceCommand(file: string, o: ReduceFlags): Promise<numbe
   const triesDir = mkdtempSync(join(tmpdir(), 'mountlab-reduce-'));
   try {
     const cell = await planVmCellById(cellId, { accel: o.accel, runDir: triesDir, signal, log: say });
-    let result: Awaited<ReturnType<typeof reduceScenario>>;
-    let want: Failure;
-    {
-      await using pool = new GuestPool({
-        cell,
-        jobs: o.jobs,
-        runDir: triesDir,
-        signal,
-        probes: true,
-        reporter: { onLog: say },
-      });
-      say(`reduce: running ${loaded.scenario.name} as it is in ${cellId}`);
-      const first = failureOf(await pool.run(loaded, loaded.scenario.name));
-      if (first.signature.kind === 'pass') {
-        say(`reduce: ${loaded.file} does not fail in ${cellId} (${first.outcome}): nothing to reduce, nothing written`);
-        return 1;
-      }
-      if (given && !sameFailure(given, first)) {
-        say(`reduce: ${loaded.file} does not fail as --signature says; it fails as:\n  ${formatFailure(first)}`);
-        return 1;
-      }
-      want = given ?? first;
-      process.stdout.write(`signature: ${formatFailure(want)}\n`);
-      const shape = ScenarioShape.load(loaded);
-      result = await reduceScenario({
-        shape,
-        want,
-        oracle: { parallel: o.jobs, run: (c, n) => pool.run(c, `${loaded.scenario.name}~try${n}`) },
-        seed: o.seed,
-        budgetMs,
-        onProgress: (p) => say(progressLine(p)),
-      });
+    const reduced = await reduceFile({
+      loaded,
+      cell,
+      cellId,
+      jobs: o.jobs,
+      runDir: triesDir,
+      budgetMs,
+      seed: o.seed,
+      ...(given ? { want: given } : {}),
+      signal,
+      log: say,
+      onProgress: (p) => say(progressLine(p)),
+      onSignature: (w) => process.stdout.write(`signature: ${formatFailure(w)}\n`),
+    });
+    if (reduced.kind === 'passes') {
+      const how = reduced.first.outcome;
+      say(`reduce: ${loaded.file} does not fail in ${cellId} (${how}): nothing to reduce, nothing written`);
+      return 1;
     }
-    const day = new Date().toISOString().slice(0, 10);
-    const { before, after } = result;
-    const header = [
-      ` Reduced by mountlab reduce from ${loaded.file}`,
-      ` (cell ${cellId}, seed ${o.seed}, ${day}): ${before.steps} steps and ${before.mounts} mounts down to`,
-      ` ${after.steps} and ${after.mounts}, ${result.tries} tries in ${clock(result.ms)}` +
-        ` (${result.refused} candidates refused on the host, not run)` +
-        (result.complete ? '.' : '; the budget ran out: a smaller one may exist.'),
-      ' Signature:',
-      `   ${formatFailure(want)}`,
-      ' Per phase:',
-      ...result.phases.map((p) => `   ${phaseText(p)}`),
-    ].join('\n');
-    const doc = parseDocument(result.text);
-    doc.set('name', `${loaded.scenario.name}-min`);
-    doc.commentBefore = `${header}${doc.commentBefore ? `\n${doc.commentBefore}` : ''}`;
-    const text = doc.toString({ lineWidth: 100 });
+    if (reduced.kind === 'fails-otherwise') {
+      say(`reduce: ${loaded.file} does not fail as --signature says; it fails as:\n  ${formatFailure(reduced.first)}`);
+      return 1;
+    }
+    const { want, result, text } = reduced;
     parseScenario(text, output);
     await writeFile(output, text);
     process.stdout.write(

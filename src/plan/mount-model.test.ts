@@ -71,6 +71,19 @@ describe('import: the kernel model', () => {
     assert.deepEqual(table(steps), ['/w/a / shared:A', '/w/b / master:A', '/w/c / master:A', '/w/d / unbindable']);
   });
 
+  it('keeps an unbindable mount unbindable when it is made a slave (change_mnt_propagation), so a bind fails', () => {
+    // Seen in a fuzz campaign: make-unbindable, make-slave, bind -> EINVAL on 6.12.
+    const steps = [
+      '  - mkdir: [/w/a, /w/b]',
+      '  - mount: { fstype: tmpfs, source: x, target: /w/a }',
+      '  - make-unbindable: /w/a',
+      '  - make-slave: /w/a',
+      '',
+    ].join('\n');
+    assert.deepEqual(table(steps), ['/w/a / unbindable']);
+    assert.throws(() => table(`${steps}  - bind: { source: /w/a, target: /w/b }\n`), /unbindable/);
+  });
+
   it('copies a namespace on unshare with peers across it, and runs tasks in the worst order their waits allow', () => {
     const steps = [
       '  - mkdir: [/w/a]',

@@ -434,12 +434,16 @@ export class MountModel {
     m.unbindable = false;
   }
 
+  /**
+   * change_mnt_propagation(MS_SLAVE) leaves MNT_UNBINDABLE as it is (only
+   * shared, private and unbindable set or clear it): an unbindable mount
+   * made a slave stays unbindable, and a bind of it fails with EINVAL.
+   */
   private makeSlave(m: Mnt): void {
     if (m.group) {
       const heir = this.leaveGroup(m);
       if (heir) this.setMaster(m, heir);
     }
-    m.unbindable = false;
   }
 
   private makePrivate(m: Mnt): void {

@@ -1,5 +1,8 @@
 import type { ModelProblem } from './model-check.js';
 
+// The seeded generator the fuzzer uses too (src/prng.ts); re-exported for the model tests and bench/model-vs-kernel.ts.
+export { prng } from '../prng.js';
+
 /**
  * Random scenarios for the model against a kernel: the generator, and the
  * judgement of the model's answer against the kernel's. Shared by
@@ -7,18 +10,6 @@ import type { ModelProblem } from './model-check.js';
  * bench/model-vs-kernel.ts (one VM's kernel), so both hold the model to
  * the same scenarios for a seed.
  */
-
-/** mulberry32: a seeded generator, so a failure can be run again. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A small set of paths under one tmpfs, so steps meet each other's mounts often; /x is never made. */
 const PATHS = ['/t/a', '/t/b', '/t/c', '/t/a/x', '/t/b/x', '/t/a/x/y', '/t/c/x', '/x'];
