@@ -15,6 +15,8 @@ export interface TreeRun {
   /** comm of every task of the tree, by pid. */
   comms: string[];
   files: Buffer[];
+  /** `UID:GID` of each file asked for, as this host's user namespace sees it. */
+  owners: string[];
 }
 
 /**
@@ -62,6 +64,7 @@ for p in $(tree "$init"); do cat "/proc/$p/comm" >> "$OUT/comms"; done
 i=0
 while IFS= read -r f; do
   cat "/proc/$init/root$f" > "$OUT/file.$i"
+  stat -c '%u:%g' "/proc/$init/root$f" >> "$OUT/owners"
   i=$((i + 1))
 done < "$OUT/want"
 `;
@@ -107,6 +110,9 @@ export function runTree(helper: string, p: Program, want: string[] = []): TreeRu
     err: read('err') + read('outside-err'),
     ...(captured ? { capture: parseCapture(captured, 'capture') } : {}),
     comms: read('comms').split('\n').filter(Boolean),
-    files: want.map((_w, i) => readFileSync(join(out, `file.${i}`))),
+    files: want.map((_w, i) =>
+      existsSync(join(out, `file.${i}`)) ? readFileSync(join(out, `file.${i}`)) : Buffer.alloc(0),
+    ),
+    owners: read('owners').split('\n').filter(Boolean),
   };
 }
