@@ -50,6 +50,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -659,6 +660,13 @@ static int become_ns_root(void) {
 		return FAIL("setgroups", NULL);
 	if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
 		return FAIL("setresuid", "0");
+	/* The id change made the task undumpable, and /proc/PID of an
+	 * undumpable task belongs to the root of the user namespace its memory
+	 * was made in (the guest's): a nested unshare-user's map writer, root
+	 * only of this namespace, could not open this task's maps. A runtime
+	 * execs the container's init, which makes it dumpable again. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return FAIL("prctl", "PR_SET_DUMPABLE");
 	return 0;
 }
 
