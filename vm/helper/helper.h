@@ -171,6 +171,9 @@ int engine(int argc, char **argv);
 int setup_cmd(int argc, char **argv);
 int build_cmd(int argc, char **argv);
 int cleanup_cmd(int argc, char **argv);
+/* " locked=ID,... unlocked=ID,..." for PID's mounts when a user namespace other
+ * than the helper's owns its mount namespace; "" otherwise (locks.c). */
+void probe_locks(int pid, const char *mountinfo, char *out, size_t outsz);
 /* The live propagation probes (probe.c). */
 int probe(int argc, char **argv);
 int fd_probe(void);
