@@ -110,9 +110,11 @@ static void status(const char *fmt, ...) {
 
 static void report(long n, const char *label) {
 	char l[512];
-	status("failed %ld %d %s", n, fail.rc, fail.why);
 	const char *what = label ? printable(label, l, sizeof l) : "entering the scenario root";
+	/* stderr first: the reader of the status line reads the stderr file as
+	 * soon as it sees `failed`, and found it empty in a few runs. */
 	dprintf(2, "mountlab-helper: step %ld (%s): %s\n", n, what, fail.msg);
+	status("failed %ld %d %s", n, fail.rc, fail.why);
 }
 
 static int fail_msg(int rc, const char *why, const char *fmt, ...) {
