@@ -85,10 +85,11 @@ describe('@e2e vm/helper user namespaces with maps, on this host', function () {
     assert.deepEqual(mapLines(r.files[1]!), ['0 400000 50000', '50000 500000 100000']);
     assert.equal(r.files[2]!.toString().trim(), 'allow');
     assert.equal(r.owners[3], '100000:400000', 'a file init makes belongs to the namespace root');
-    // The helper's lock probe: /usr was bound in before the tree, so it is locked; /proc and /m init mounted.
+    // The helper's lock probe: /usr was bound in before the tree, so it is locked; init mounted /proc and /m.
     const init = r.capture.tasks[0]!;
     const lockOf = (mp: string) => init.locks?.get(init.mounts.find((m) => m.mountPoint === mp)!.mountId);
-    assert.deepEqual(['/usr', '/proc', '/m'].map(lockOf), [true, false, false]);
+    // The root too: pivot_root moved the old root's lock onto the new one.
+    assert.deepEqual(['/', '/usr', '/proc', '/m'].map(lockOf), [true, true, false, false]);
     // It unmounted each in a scratch copy: the tree's own mounts are all still there, unchanged.
     const table = (c: typeof r.recapture) => c!.tasks.map((t) => t.mounts.map(({ line: _l, ...m }) => m));
     assert.deepEqual(table(r.recapture), table(r.capture));

@@ -20,8 +20,9 @@
  * Only namespaces owned by a user namespace other than the helper's are
  * probed. Left out of both lists: a mount its mountpoint does not reach
  * (covered, or under another mount stacked on the same point), and one whose
- * parent is not in the table (the root), whose copy's parent the scratch
- * namespace could not make private.
+ * parent is not in the table (a chroot's root), whose copy's parent the
+ * scratch namespace could not make private, unless it is the namespace's
+ * root, whose copy has no parent.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -88,7 +89,19 @@ static int in_table(const char *mountinfo, unsigned long long id) {
 /* The child's half: in the task's namespaces and root, one "L ID" or "U ID" line per answer on OUT. */
 static void probe_child(int userns, int mntns, int rootfd, const char *mountinfo, int out) __attribute__((noreturn));
 static void probe_child(int userns, int mntns, int rootfd, const char *mountinfo, int out) {
-	if (setns(userns, CLONE_NEWUSER) < 0 || setns(mntns, CLONE_NEWNS) < 0 || fchdir(rootfd) < 0 || chroot(".") < 0)
+	if (setns(userns, CLONE_NEWUSER) < 0 || setns(mntns, CLONE_NEWNS) < 0)
+		_exit(1);
+	/* setns put this process at the namespace's root. When the task's root
+	 * is that mount too, its scratch copy has no parent, so nothing can
+	 * propagate from unmounting it: it is probed like the rest. */
+	struct statx nsroot, taskroot;
+	if (statx(AT_FDCWD, "/", 0, ML_STATX_MNT_ID, &nsroot) < 0 || statx(rootfd, "", AT_EMPTY_PATH, ML_STATX_MNT_ID,
+									   &taskroot) < 0)
+		_exit(1);
+	unsigned long long root_id = nsroot.stx_mnt_id == taskroot.stx_mnt_id && nsroot.stx_ino == taskroot.stx_ino
+					     ? nsroot.stx_mnt_id
+					     : 0;
+	if (fchdir(rootfd) < 0 || chroot(".") < 0)
 		_exit(1);
 	char *copy = strdup(mountinfo);
 	if (!copy)
@@ -96,7 +109,8 @@ static void probe_child(int userns, int mntns, int rootfd, const char *mountinfo
 	for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned long long id, parent;
 		char mp[4096];
-		if (sscanf(line, "%llu %llu %*s %*s %4095s", &id, &parent, mp) != 3 || !in_table(mountinfo, parent))
+		if (sscanf(line, "%llu %llu %*s %*s %4095s", &id, &parent, mp) != 3 ||
+		    (!in_table(mountinfo, parent) && id != root_id))
 			continue;
 		unescape(mp);
 		struct statx sx;
