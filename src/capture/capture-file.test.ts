@@ -34,6 +34,32 @@ describe('capture files', () => {
     );
   });
 
+  it('reads locked= and unlocked= into one map of mount ids, writes them back, and refuses a bad list', () => {
+    const text = [
+      '@task init pid=10 mntns=7 cwd=/ root=/ locked=2,3 unlocked=4',
+      '1 0 254:0 / / rw - ext4 /dev/vda rw',
+      '2 1 254:0 /usr /usr rw - ext4 /dev/vda rw',
+      '3 1 0:40 / /t rw - tmpfs t rw',
+      '4 1 0:41 / /u rw - tmpfs u rw',
+      '',
+    ].join('\n');
+    const c = parseCapture(text);
+    assert.deepEqual(
+      [...c.tasks[0]!.locks!],
+      [
+        [2, true],
+        [3, true],
+        [4, false],
+      ],
+    );
+    assert.equal(formatCapture(c), text);
+    assert.equal(parseCapture('@task init pid=1 mntns=2\n').tasks[0]!.locks, undefined);
+    const bad = parseError(() => parseCapture('@task init pid=1 mntns=2 locked=2,x'));
+    assert.match(bad.message, /expected locked=<mount id>,\.\.\., found "2,x"/);
+    assert.equal(bad.column, 33);
+    assert.match(parseError(() => parseCapture('@task i pid=1 mntns=2 locked=2 unlocked=2')).message, /listed twice/);
+  });
+
   it('reports a bad mountinfo line in the second task with its line in the whole file', () => {
     const text =
       '@task init pid=1 mntns=1\n1 0 0:5 / / rw - tmpfs t rw\n@task t2 pid=2 mntns=1\n2 1 0:5 / /x rw tmpfs t rw\n';

@@ -3,6 +3,7 @@
  * tree, each under a header the guest prints (vm/runtime/labctl):
  *
  *   @task <key> pid=<pid> mntns=<ns inode> [cwd=<escaped path>] [root=<escaped path>]
+ *       [locked=<mount id>,... unlocked=<mount id>,...]
  *   <that task's /proc/PID/mountinfo, verbatim>
  *   @fd <n> flags=<octal> pos=<n> mnt=<mount id> [ino=<n> dev=<maj>:<min> nlink=<n> type=<t> size=<n>]
  *       [sha256=<hex> [hashed=<n>] | sha256-error=<errno>]
@@ -39,6 +40,11 @@
  * does; a capture without one (older, or a plain file) leaves such masters
  * comparable only as a partition.
  *
+ * locked= and unlocked= (newer helpers, vm/helper/locks.c) list the mounts
+ * of the task's table the helper found MNT_LOCKED or not; only a mount
+ * namespace owned by a user namespace other than the guest's is probed, and
+ * a mount its mountpoint does not reach is in neither list.
+ *
  * A plain mountinfo file (no `@` line) is one task with key `init`, so a
  * file copied from /proc can be compared directly. An empty (or blank) text
  * is a capture of no task.
@@ -69,6 +75,11 @@ export interface TaskCapture {
   fds: FdEntry[];
   /** The task's file mappings (@map lines); absent when the capture has none for it. */
   maps?: MapEntry[];
+  /**
+   * Mount ids of its table that are locked (true) or not (false), as the
+   * helper probed them; absent when its namespace was not probed.
+   */
+  locks?: Map<number, boolean>;
 }
 
 /** One `@map` line: a file mapping of a task that is data, not its code. */
@@ -470,6 +481,19 @@ function parseHeader(l: string, line: number, file: string | undefined): TaskCap
   if (cwd) t.cwd = unescapeMountinfo(cwd.value);
   const root = attrs.get('root');
   if (root) t.root = unescapeMountinfo(root.value);
+  for (const [name, locked] of [
+    ['locked', true],
+    ['unlocked', false],
+  ] as const) {
+    const a = attrs.get(name);
+    if (!a) continue;
+    if (!/^\d+(,\d+)*$/.test(a.value)) fail(`expected ${name}=<mount id>,..., found ${JSON.stringify(a.value)}`, a.col);
+    t.locks ??= new Map();
+    for (const id of a.value.split(',')) {
+      if (t.locks.has(Number(id))) fail(`mount ${id} is listed twice in locked=/unlocked=`, a.col);
+      t.locks.set(Number(id), locked);
+    }
+  }
   return t;
 }
 
@@ -684,6 +708,10 @@ export function formatCapture(c: Capture): string {
     let h = `@task ${escapeMountinfo(t.key, '=')} pid=${t.pid} mntns=${escapeMountinfo(t.mntNs)}`;
     if (t.cwd !== undefined) h += ` cwd=${escapeMountinfo(t.cwd)}`;
     if (t.root !== undefined) h += ` root=${escapeMountinfo(t.root)}`;
+    for (const want of [true, false]) {
+      const ids = [...(t.locks ?? [])].filter(([, l]) => l === want).map(([id]) => id);
+      if (ids.length) h += ` ${want ? 'locked' : 'unlocked'}=${ids.join(',')}`;
+    }
     out.push(h);
     for (const m of t.mounts) out.push(formatMountinfoLine(m));
     for (const f of t.fds ?? []) out.push(formatFdLine(f));

@@ -29,6 +29,8 @@ import type { AccelChoice } from '../target/vm/accel.js';
 import { DEFAULT_CELL, REDUCE_HELP, reduceCommand, type ReduceFlags } from './reduce-command.js';
 import { forListFromRun } from '../report/for-list.js';
 import type { MachineType } from '../target/vm/qemu.js';
+import type { Flavor } from '../plan/plan.js';
+import { parseFlavors } from '../run/variants.js';
 
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
@@ -82,6 +84,13 @@ export async function main(argv: string[]): Promise<number> {
       'run each scenario N times; differing verdicts mark it flaky',
       (v) => positiveInt(v, '--repeat'),
       1,
+    )
+    .option(
+      '--flavor <list>',
+      "zdtm's flavours, comma-separated: ns (the tree as written) and uns (its init also in a new user " +
+        'namespace, each result named NAME[uns])',
+      parseFlavorFlag,
+      ['ns'],
     )
     .option(
       '--shard <K/N>',
@@ -283,6 +292,7 @@ interface RunFlags {
   jobs?: number;
   freshVm?: boolean;
   repeat: number;
+  flavor: Flavor[];
   shard?: Shard;
   quiet?: boolean;
   verbose?: boolean;
@@ -381,6 +391,7 @@ async function runCommand(paths: string[], o: RunFlags): Promise<number> {
     probes: o.probes,
     jobs: budget.jobs,
     repeat: o.repeat,
+    flavors: o.flavor,
     history: await loadHistory(resolve(o.out)),
     ...(o.freshVm ? { freshTarget: true } : {}),
     ...(o.shard ? { shard: o.shard } : {}),
@@ -406,6 +417,15 @@ function parseTargets(list: string): string[] {
   if (items.length === 0)
     throw new BadInputError([{ file: '--target', line: 1, col: 1, path: '', message: 'no target given' }]);
   return [...new Set(items)];
+}
+
+function parseFlavorFlag(v: string): Flavor[] {
+  try {
+    return parseFlavors(v);
+  } catch (e) {
+    const message = (e as Error).message;
+    throw new BadInputError([{ file: '--flavor', line: 1, col: 1, path: '', message }], 'e.g. --flavor ns,uns');
+  }
 }
 
 function positiveInt(v: string, flag: string): number {

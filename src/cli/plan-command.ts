@@ -20,7 +20,7 @@ export async function planCommand(
   const runs = scenarioRuns(await loadAll(paths));
   const out: string[] = [];
   for (const r of runs) {
-    const plan = compileScenario(r.loaded.scenario, { id: 'plan', mountEngine: r.mountEngine });
+    const plan = compileScenario(r.loaded.scenario, { id: 'plan', mountEngine: r.mountEngine, flavor: r.flavor });
     if (o.wire) {
       out.push(plan.program.wire);
       continue;

@@ -51,6 +51,38 @@ describe('compare', () => {
     });
   });
 
+  it('names a mount that lost or gained MNT_LOCKED, where both sides were probed, and nothing otherwise', () => {
+    const probed = (t: string, locked: string, unlocked: string) =>
+      t.replace(/^(@task init [^\n]*)/, `$1 locked=${locked} unlocked=${unlocked}`);
+    const before = probed(CHAIN_BEFORE, '412,414', '415');
+    const ids = (t: string, mp: string) =>
+      t
+        .split('\n')
+        .find((l) => l.split(' ')[4] === mp)!
+        .split(' ')[0];
+    // The same mounts locked after restore, by their new ids: equivalent.
+    const same = probed(CHAIN_AFTER, `${ids(CHAIN_AFTER, '/')},${ids(CHAIN_AFTER, '/w')}`, ids(CHAIN_AFTER, '/a')!);
+    assert.deepEqual(sentences(compareCaptures(cap(before), cap(same))), []);
+    const unlocked = probed(CHAIN_AFTER, ids(CHAIN_AFTER, '/')!, `${ids(CHAIN_AFTER, '/w')},${ids(CHAIN_AFTER, '/a')}`);
+    const c = compareCaptures(cap(before), cap(unlocked));
+    assert.deepEqual(
+      c.differences.map((d) => [d.kind, d.mount]),
+      [['lock-changed', '/w']],
+    );
+    assert.match(c.differences[0]!.sentence, /^\/w was locked \(MNT_LOCKED: .*\); after restore it is not locked$/);
+    const gained = probed(
+      CHAIN_AFTER,
+      ids(CHAIN_AFTER, '/')! + `,${ids(CHAIN_AFTER, '/w')},${ids(CHAIN_AFTER, '/a')}`,
+      '',
+    );
+    assert.match(
+      sentences(compareCaptures(cap(before), cap(gained.replace(' unlocked=', ''))))[0]!,
+      /^\/a was not locked; after restore it is locked \(MNT_LOCKED\)/,
+    );
+    // Not probed after restore (the restored namespace is the guest's user namespace's): nothing to say.
+    assert.deepEqual(sentences(compareCaptures(cap(before), cap(CHAIN_AFTER))), []);
+  });
+
   it('fails on a lost master link, with a sentence naming the slave and its master', () => {
     const after = edit(CHAIN_AFTER, '651 ', (l) => l.replace(' master:291', ''));
     const c = compareCaptures(cap(CHAIN_BEFORE), cap(after));

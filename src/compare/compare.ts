@@ -410,6 +410,19 @@ function compareAttributes(ctx: Ctx): void {
           : `${L} was bindable; after restore it is unbindable`,
       );
     }
+    // Known only where the helper probed both sides (a namespace owned by a user namespace other than the guest's).
+    if (b.locked !== undefined && a.locked !== undefined && b.locked !== a.locked) {
+      mountDiff(
+        ctx,
+        'lock-changed',
+        [L],
+        b.locked
+          ? `${L} was locked (MNT_LOCKED: inherited into a less privileged user namespace, it could not be ` +
+              'unmounted or moved apart from its parent); after restore it is not locked'
+          : `${L} was not locked; after restore it is locked (MNT_LOCKED): it can no longer be unmounted or moved ` +
+              'apart from its parent',
+      );
+    }
   }
   superOpts.flush(ctx);
 }

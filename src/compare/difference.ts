@@ -36,6 +36,8 @@ export const DIFFERENCE_KINDS = [
   'master-changed',
   'propagate-from-changed',
   'unbindable-changed',
+  // MNT_LOCKED (vm/helper/locks.c): a mount inherited from a more privileged mount namespace.
+  'lock-changed',
   // A mount the scenario expects CRIU to drop (expect: dropped) that is there after restore.
   'mount-not-dropped',
   // Open files (fds.ts); these differences name a task, not a mount.

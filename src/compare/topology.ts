@@ -120,6 +120,8 @@ export interface TopoMount {
   mountOptions: string[];
   superOptions: string[];
   unbindable: boolean;
+  /** MNT_LOCKED, as the helper probed it (locked=/unlocked= in the @task header); undefined when not probed. */
+  locked: boolean | undefined;
   superblock: Superblock;
   peerGroup: PeerGroup | undefined;
   master: GroupRef | undefined;
@@ -295,6 +297,7 @@ interface LinkedTree {
 
 function linkTree(ns: TopoNamespace, notes: string[]): LinkedTree {
   const entries = ns.view ? viewSource.get(ns.view)!.mounts : [];
+  const locks = ns.view ? viewSource.get(ns.view)!.locks : undefined;
   const mounts: TopoMount[] = entries.map((e) => ({
     ns,
     parent: undefined,
@@ -314,6 +317,7 @@ function linkTree(ns: TopoNamespace, notes: string[]): LinkedTree {
     mountOptions: e.mountOptions,
     superOptions: e.superOptions,
     unbindable: e.unbindable,
+    locked: locks?.get(e.mountId),
     superblock: { device: `${e.major}:${e.minor}`, major: e.major, minor: e.minor, members: [] },
     peerGroup: undefined,
     master: undefined,

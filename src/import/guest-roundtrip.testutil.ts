@@ -158,7 +158,7 @@ export async function buildAndCapture(g: GuestSession, file: string): Promise<st
   const loaded = await loadScenarioFile(file);
   const res = await executeScenario(
     g.guest,
-    { loaded, name: loaded.scenario.name, mountEngine: 'v2' },
+    { loaded, name: loaded.scenario.name, mountEngine: 'v2', flavor: 'ns' },
     {
       cell: g.cell,
       runDir: g.runDir,

@@ -79,4 +79,29 @@ describe('plan compiler', () => {
     assert.match(p.program.rendering, /^outside: .*\n {2}step 1: mkdir \/host\n/m);
     assert.deepEqual(compile('steps: [{mkdir: /a}]\nexpect: identical\n', 's4').outsideLabels, []);
   });
+
+  it("uns: the plan carries zdtm's maps for init; ns carries none; the words say what run-tree does", () => {
+    const { scenario } = parseScenario('name: t\ndescription: d\nsteps: [{mkdir: /a}]\nexpect: identical\n', 't.yaml');
+    const uns = compileScenario(scenario, { id: 'u1', flavor: 'uns' });
+    const line = uns.program.wire.split('\n').find((l) => l.startsWith('init-user '));
+    assert.equal(
+      line,
+      'init-user allow 0\\040100000\\040100000\\012100000\\040200000\\04050000\\012 ' +
+        '0\\040400000\\04050000\\01250000\\040500000\\040100000\\012',
+    );
+    assert.match(uns.program.rendering, /new user, mount and pid namespaces .*uns/);
+    assert.match(uns.program.rendering, /uid_map \[0 100000 100000; 100000 200000 50000\]/);
+    const ns = compileScenario(scenario, { id: 'u1' });
+    assert.ok(!ns.program.wire.includes('init-user'));
+    assert.equal(uns.program.wire.replace(`${line}\n`, ''), ns.program.wire);
+  });
+
+  it('unshare-user: maps default to root over 100000-165535, written as the kernel reads them', () => {
+    const plan = compile('steps: [{unshare-user: {namespaces: [mnt]}}]\nexpect: identical\n', 'u2');
+    assert.match(
+      plan.program.wire,
+      /\nop unshare-user allow 0\\040100000\\04065536\\012 0\\040100000\\04065536\\012 mnt\n/,
+    );
+    assert.match(plan.program.rendering, /unshare a user namespace with mnt owned by it/);
+  });
 });

@@ -1,6 +1,6 @@
 import type { Scenario } from '../scenario/scenario.generated.js';
-import { DEFAULT_LIMITS, type GuestPlan, type MountEngine } from './plan.js';
-import { compileProgram, programStepLabels } from './program.js';
+import { DEFAULT_LIMITS, type Flavor, type GuestPlan, type MountEngine } from './plan.js';
+import { compileProgram, programStepLabels, ZDTM_USERNS } from './program.js';
 import { renderProgram } from './render-program.js';
 import { serialiseProgram } from './wire.js';
 
@@ -41,6 +41,8 @@ export interface CompileOptions {
   /** Unique within the guest: names the scenario's work and sync directories. */
   id: string;
   mountEngine?: MountEngine;
+  /** `uns`: init in a new user namespace with zdtm's maps. Default `ns`. */
+  flavor?: Flavor;
 }
 
 /**
@@ -49,8 +51,8 @@ export interface CompileOptions {
  * task, as its wire text (wire.ts); its rendering in words for people; and
  * the labels, limits and criu options the host needs around it.
  */
-export function compileScenario(s: Scenario, { id, mountEngine = 'v2' }: CompileOptions): GuestPlan {
-  const program = compileProgram(s, id);
+export function compileScenario(s: Scenario, { id, mountEngine = 'v2', flavor = 'ns' }: CompileOptions): GuestPlan {
+  const program = compileProgram(s, id, flavor === 'uns' ? ZDTM_USERNS : undefined);
   const limits = { ...DEFAULT_LIMITS };
   if (s.timeouts?.setup) limits.setup = s.timeouts.setup;
   if (s.timeouts?.dump) limits.dump = s.timeouts.dump;

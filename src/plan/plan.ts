@@ -26,6 +26,13 @@ export interface GuestPlan {
 /** CRIU's two mount restorers: mount-v2 (MOVE_MOUNT_SET_GROUP) and the old one, --mntns-compat-mode. */
 export type MountEngine = 'v2' | 'compat';
 
+/**
+ * How the tree's init is made (zdtm's flavours): `ns`, in fresh mount and
+ * pid namespaces; `uns`, in a fresh user namespace too, which owns them.
+ */
+export type Flavor = 'ns' | 'uns';
+export const FLAVORS: readonly Flavor[] = ['ns', 'uns'];
+
 export interface PhaseLimits {
   setup: number;
   dump: number;

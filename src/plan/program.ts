@@ -38,6 +38,11 @@ export interface Program {
   tasks: ProgramTask[];
   /** Run by `run-outside` in the guest's own namespaces, chrooted into the scenario root; numbered from 1. */
   outside: ProgramStep[];
+  /**
+   * The `uns` flavour: init is cloned into a new user namespace with these
+   * maps, and its mount and pid namespaces are made with it (so owned by it).
+   */
+  initUser?: UserNamespace;
 }
 
 export interface ProgramTask {
@@ -56,6 +61,36 @@ export interface ProgramStep {
 /** Open flags travel by name: the O_* numbers differ between architectures. */
 export type OpenFlag = NonNullable<NonNullable<Step['open']>['flags']>[number];
 export type Namespace = NonNullable<Step['unshare']>[number];
+/** A namespace an `unshare-user` step makes beside the user namespace (owned by it). */
+export type OwnedNamespace = NonNullable<NonNullable<Step['unshare-user']>['namespaces']>[number];
+
+/**
+ * A user namespace's maps and setgroups, as the helper writes them into
+ * /proc/PID: each map is the file's text, one `INSIDE OUTSIDE COUNT` line
+ * per range, made here from the schema's integers (never from user text).
+ */
+export interface UserNamespace {
+  setgroups: 'allow' | 'deny';
+  uidMap: string;
+  gidMap: string;
+}
+
+/** The unprivileged range a map defaults to: root and the next 65535 ids over 100000-165535. */
+export const DEFAULT_ID_MAP = [{ inside: 0, outside: 100000, count: 65536 }];
+
+/** zdtm's `uns` maps (test/zdtm/lib/ns.c UID_MAP, GID_MAP), which the uns flavour uses. */
+export const ZDTM_USERNS: UserNamespace = {
+  setgroups: 'allow',
+  uidMap: '0 100000 100000\n100000 200000 50000\n',
+  gidMap: '0 400000 50000\n50000 500000 100000\n',
+};
+
+export type IdMap = NonNullable<NonNullable<Step['unshare-user']>['uid-map']>;
+
+/** A map as /proc/PID/uid_map takes it: the whole text in one write(2). */
+export function idMapText(map: IdMap): string {
+  return map.map((r) => `${r.inside} ${r.outside} ${r.count}\n`).join('');
+}
 export type SocketType = NonNullable<NonNullable<Step['socket']>['type']>;
 export type NodeType = NonNullable<Step['mknod']>['type'];
 
@@ -122,6 +157,13 @@ export type Op =
   | { op: 'wait'; name: string }
   /** unshare(2) in place; with `user`, the capabilities are dropped as the old re-exec dropped them. */
   | { op: 'unshare'; namespaces: Namespace[] }
+  /**
+   * unshare(CLONE_NEWUSER | the other namespaces) with maps: a child forked
+   * first, still in the old user namespace, writes setgroups, uid_map and
+   * gid_map of this task; then setresgid/setgroups/setresuid to the new
+   * namespace's root where 0 is mapped. Capabilities in the new namespace are kept.
+   */
+  | ({ op: 'unshare-user'; namespaces: OwnedNamespace[] } & UserNamespace)
   /** open(2), lseek, dup3 to `fd`. */
   | { op: 'open'; path: string; fd: number; flags: OpenFlag[]; mode: number; offset: number }
   /**
@@ -219,6 +261,10 @@ export function stepLabel(step: Step): string {
       return `wait ${step.wait!}`;
     case 'unshare':
       return `unshare ${step.unshare!.join(',')}`;
+    case 'unshare-user': {
+      const u = step['unshare-user']!;
+      return `unshare-user${(u.namespaces ?? []).map((x) => `,${x}`).join('')}`;
+    }
     case 'open': {
       const o = step.open!;
       const offset = o.offset ? `, offset ${o.offset}` : '';
@@ -345,6 +391,18 @@ export function stepOps(step: Step, spawn: (name: string, steps: Step[]) => numb
       return [{ op: 'wait', name: noNul(step.wait!, 'sync point') }];
     case 'unshare':
       return [{ op: 'unshare', namespaces: step.unshare! }];
+    case 'unshare-user': {
+      const u = step['unshare-user']!;
+      return [
+        {
+          op: 'unshare-user',
+          namespaces: u.namespaces ?? [],
+          setgroups: u.setgroups ?? 'allow',
+          uidMap: idMapText(u['uid-map'] ?? DEFAULT_ID_MAP),
+          gidMap: idMapText(u['gid-map'] ?? DEFAULT_ID_MAP),
+        },
+      ];
+    }
     case 'open': {
       const o = step.open!;
       return [
@@ -529,7 +587,7 @@ function remountRefusal(o: MountOption): string | undefined {
  * Compiles a scenario into its program. `id` names the sync directory as
  * compile.ts names it (`/.mountlab-sync-ID`).
  */
-export function compileProgram(s: Scenario, id: string): Program {
+export function compileProgram(s: Scenario, id: string, initUser?: UserNamespace): Program {
   if (!/^[a-z0-9-]+$/.test(id)) throw new Error(`bad plan id '${id}'`);
   const tasks: ProgramTask[] = [];
   let n = 0;
@@ -551,7 +609,7 @@ export function compileProgram(s: Scenario, id: string): Program {
     });
     return { n: i + 1, label: stepLabel(step), ops };
   });
-  return { scenario: s.name, syncDir: `/.mountlab-sync-${id}`, tasks, outside };
+  return { scenario: s.name, syncDir: `/.mountlab-sync-${id}`, tasks, outside, ...(initUser ? { initUser } : {}) };
 }
 
 /** One label per step, prefixed by the task's name outside init: GuestPlan.stepLabels. */

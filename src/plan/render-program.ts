@@ -18,7 +18,16 @@ export function renderProgram(p: Program): string {
   }
   p.tasks.forEach((t, i) => {
     out.push('');
-    if (i === 0) {
+    if (i === 0 && p.initUser) {
+      const u = p.initUser;
+      out.push(
+        'task init: the init of new user, mount and pid namespaces (the uns flavour), cloned together',
+        `  first: run-tree writes uid_map ${mapWords(u.uidMap)}, gid_map ${mapWords(u.gidMap)}, ` +
+          `setgroups ${u.setgroups}; init becomes the namespace's root`,
+        `  then: bind the root on itself (a new, unlocked mount: pivot_root refuses a locked one), chown it to root`,
+        `  then: pivot_root into it, mount /proc, detach the old root, fd 8 on ${show(p.syncDir)}, setsid`,
+      );
+    } else if (i === 0) {
       out.push(
         'task init: the init of new mount and pid namespaces',
         `  first: pivot_root into the root, mount /proc, detach the old root, fd 8 on ${show(p.syncDir)}, setsid`,
@@ -33,6 +42,11 @@ export function renderProgram(p: Program): string {
     else out.push(`  then: signal ${show(`done-${t.name}`)}, ${hold}`);
   });
   return out.join('\n') + '\n';
+}
+
+/** A map file's text as `0 100000 65536; ...`. */
+function mapWords(text: string): string {
+  return `[${text.trim().split('\n').join('; ')}]`;
 }
 
 function renderStep(s: ProgramStep): string[] {
@@ -146,6 +160,11 @@ function renderOp(op: Op): string {
       return `wait for sync point ${show(op.name)}`;
     case 'unshare':
       return `unshare ${op.namespaces.join(',')}`;
+    case 'unshare-user': {
+      const also = op.namespaces.length ? ` with ${op.namespaces.join(',')} owned by it` : '';
+      const maps = `uid_map ${mapWords(op.uidMap)}, gid_map ${mapWords(op.gidMap)}, setgroups ${op.setgroups}`;
+      return `unshare a user namespace${also}; a child left in the old one writes ${maps}; become its root`;
+    }
     case 'open': {
       const creates = op.flags.includes('creat') || op.flags.includes('tmpfile');
       const extra = [

@@ -12,9 +12,13 @@ export interface TreeRun {
   outsideStatus: string[];
   err: string;
   capture?: Capture;
+  /** A second capture, taken right after the first: what the first one's probes (locks) left behind. */
+  recapture?: Capture;
   /** comm of every task of the tree, by pid. */
   comms: string[];
   files: Buffer[];
+  /** `UID:GID` of each file asked for, as this host's user namespace sees it. */
+  owners: string[];
 }
 
 /**
@@ -59,9 +63,11 @@ for _ in $(seq 400); do
 done
 for p in $(tree "$init"); do cat "/proc/$p/comm" >> "$OUT/comms"; done
 "$H" capture "$init" > "$OUT/capture"
+"$H" capture "$init" > "$OUT/recapture"
 i=0
 while IFS= read -r f; do
   cat "/proc/$init/root$f" > "$OUT/file.$i"
+  stat -c '%u:%g' "/proc/$init/root$f" >> "$OUT/owners"
   i=$((i + 1))
 done < "$OUT/want"
 `;
@@ -101,12 +107,17 @@ export function runTree(helper: string, p: Program, want: string[] = []): TreeRu
   );
   const read = (f: string) => (existsSync(join(out, f)) ? readFileSync(join(out, f), 'latin1') : '');
   const captured = read('capture');
+  const recaptured = read('recapture');
   return {
     status: read('status').split('\n').filter(Boolean),
     outsideStatus: read('outside-status').split('\n').filter(Boolean),
     err: read('err') + read('outside-err'),
     ...(captured ? { capture: parseCapture(captured, 'capture') } : {}),
+    ...(recaptured ? { recapture: parseCapture(recaptured, 'recapture') } : {}),
     comms: read('comms').split('\n').filter(Boolean),
-    files: want.map((_w, i) => readFileSync(join(out, `file.${i}`))),
+    files: want.map((_w, i) =>
+      existsSync(join(out, `file.${i}`)) ? readFileSync(join(out, `file.${i}`)) : Buffer.alloc(0),
+    ),
+    owners: read('owners').split('\n').filter(Boolean),
   };
 }

@@ -180,6 +180,7 @@ export function compileStep(step: Step): CompiledStep {
     }
     case 'close':
       return { kind: 'shell', label: `close fd ${step.close!}`, shell: `exec ${step.close!}<&-` };
+    case 'unshare-user':
     case 'socket':
     case 'mknod':
     case 'mmap':

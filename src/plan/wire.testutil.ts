@@ -74,6 +74,13 @@ export function parseProgramWire(wire: string): Program {
       case 'sync-dir':
         p.syncDir = text(args[0]!);
         break;
+      case 'init-user': {
+        if (args.length !== 3) throw new Error(`init-user takes 3 arguments, not ${args.length}`);
+        const setgroups = text(args[0]!);
+        if (setgroups !== 'allow' && setgroups !== 'deny') throw new Error(`bad setgroups ${setgroups}`);
+        p.initUser = { setgroups, uidMap: text(args[1]!), gidMap: text(args[2]!) };
+        break;
+      }
       case 'task':
         p.tasks.push({ name: text(args[0]!), steps: [] });
         step = undefined;
@@ -151,6 +158,8 @@ export function hostileProgram(): Program {
     { op: 'spawn', task: 1, name: 'kid $(x)\nnext' },
     { op: 'wait', name: 'sync\npoint' },
     { op: 'unshare', namespaces: ['mnt', 'pid'] },
+    { op: 'unshare-user', namespaces: ['mnt'], setgroups: 'deny', uidMap: '0 1000 1\n', gidMap: '0 1000 1\n' },
+    { op: 'unshare-user', namespaces: [], setgroups: 'allow', uidMap: 'x y\n$(id)', gidMap: '' },
     { op: 'open', path: b, fd: 1023, flags: ['rdwr', 'creat'], mode: 0o600, offset: 2 ** 40 },
     { op: 'close', fd: 3 },
     { op: 'chroot', path: c },
@@ -167,5 +176,6 @@ export function hostileProgram(): Program {
       },
     ],
     outside: [{ n: 1, label: 'outside \n', ops: [{ op: 'mkdir', path: b }] }],
+    initUser: { setgroups: 'deny', uidMap: '0 100000 100000\n$(x)', gidMap: '' },
   };
 }

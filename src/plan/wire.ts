@@ -7,6 +7,7 @@ import type { Op, OpName, Program, ProgramStep } from './program.js';
  *   mountlab-plan 1                 version; the helper refuses any other
  *   scenario NAME
  *   sync-dir PATH
+ *   init-user SETGROUPS UIDMAP GIDMAP   optional (the uns flavour): init in a new user namespace
  *   task NAME                       a task; its index is its place (init first)
  *   step N LABEL                    a step of the last task
  *   op NAME ARG...                  an operation of the last step
@@ -112,6 +113,12 @@ export const OP_FIELDS: { [K in OpName]: [keyof Extract<Op, { op: K }>, FieldTyp
   signal: [['name', 'string']],
   wait: [['name', 'string']],
   unshare: [['namespaces', 'rest']],
+  'unshare-user': [
+    ['setgroups', 'string'],
+    ['uidMap', 'string'],
+    ['gidMap', 'string'],
+    ['namespaces', 'rest'],
+  ],
   open: [
     ['path', 'string'],
     ['fd', 'decimal'],
@@ -212,6 +219,8 @@ export function serialiseProgram(p: Program): string {
     `scenario ${escapeArg(p.scenario)}`,
     `sync-dir ${escapeArg(p.syncDir)}`,
   ];
+  const u = p.initUser;
+  if (u) lines.push(`init-user ${[u.setgroups, u.uidMap, u.gidMap].map((x) => escapeArg(x)).join(' ')}`);
   for (const t of p.tasks) {
     lines.push(`task ${escapeArg(t.name)}`);
     for (const s of t.steps) lines.push(...stepRecords('step', s));

@@ -100,7 +100,7 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
   };
   const phases: PhaseTiming[] = [];
   const expectation = expectationOf(s, mountEngine, t.facts);
-  const plan = compileScenario(s, { id: ctx.guestId, mountEngine });
+  const plan = compileScenario(s, { id: ctx.guestId, mountEngine, flavor: run.flavor });
   // What the guest runs: the program in words, for people, and as sent.
   await save(SCENARIO_FILES.program, plan.program.rendering);
   await save(SCENARIO_FILES.wirePlan, plan.program.wire);
@@ -151,7 +151,7 @@ export async function executeScenario(guest: Guest, run: ScenarioRun, ctx: Scena
   /** The scenario's last call, opened during the dump and restore (unless it restores again). */
   let last: OpenedFinish | undefined;
   try {
-    const unmet = await unmetRequirement(client, t.facts, s);
+    const unmet = unmetFlavor(s, run.flavor) ?? (await unmetRequirement(client, t.facts, s));
     if (unmet) throw new Verdict('skip', unmet, 'setup');
     // One guest call: setup, the leaking task, the leak scan, the capture.
     let built: BuildAnswer | undefined;
@@ -484,6 +484,14 @@ function leakSentences(r: Answer<{ leaks: Leak[] }>): string[] {
 
 /** criu check --feature answers, per guest: they cost an exec each. */
 const featureCache = new WeakMap<GuestClient, Map<string, boolean>>();
+
+/** `requires.flavors` without this run's flavour (zdtm's ns, uns). */
+function unmetFlavor(s: Scenario, flavor: ScenarioRun['flavor']): string | undefined {
+  const want = s.requires?.flavors;
+  return want && !want.includes(flavor)
+    ? `runs only in the ${want.join(' or ')} flavour; this run is ${flavor}`
+    : undefined;
+}
 
 /** The first requirement the guest does not meet, said plainly; undefined when all are met. */
 async function unmetRequirement(

@@ -174,6 +174,34 @@ describe('runner', () => {
     );
   });
 
+  it('runs each scenario once per flavour, NAME[uns] beside NAME; one that needs real root skips in uns', async () => {
+    const target: Target = { kind: 'vm', describe: 'scripted', start: async () => new ScriptedGuest('') };
+    const s = (n: string, extra: string) =>
+      parseScenario(`name: ${n}\ndescription: d\n${extra}steps: [{mkdir: /w}]\nexpect: identical\n`, `${n}.yaml`);
+    const run = await runCorpus(
+      [s('both', ''), s('root-only', 'requires: {flavors: [ns]}\n')],
+      [{ id: 'cell', target }],
+      {
+        runId: 'r',
+        guestClient: viaClient,
+        probes: false,
+        runDir: scratchDir('runner'),
+        signal: new AbortController().signal,
+        reporter: {},
+        flavors: ['ns', 'uns'],
+      },
+    );
+    assert.deepEqual(
+      run.results.map((r) => [r.scenario, r.outcome, r.reason]),
+      [
+        ['both', 'pass', 'restored topology is identical up to renumbering'],
+        ['root-only', 'pass', 'restored topology is identical up to renumbering'],
+        ['both[uns]', 'pass', 'restored topology is identical up to renumbering'],
+        ['root-only[uns]', 'skip', 'runs only in the ns flavour; this run is uns'],
+      ],
+    );
+  });
+
   it('keeps one guest for a whole corpus when nothing goes wrong', async () => {
     let starts = 0;
     const target: Target = {

@@ -2,6 +2,7 @@ import { release } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { MountlabError, PreflightError, TargetError } from '../errors.js';
 import { assetPath } from '../paths.js';
+import type { Flavor } from '../plan/plan.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { GuestClient } from '../target/guest-client.js';
 import type { StartedTarget, Target } from '../target/target.js';
@@ -38,6 +39,8 @@ export interface RunOptions {
   freshTarget?: boolean;
   /** Attempts per scenario (--repeat); differing verdicts mark it flaky. */
   repeat?: number;
+  /** zdtm's flavours (--flavor): each scenario runs once per flavour; ns alone when absent. */
+  flavors?: readonly Flavor[];
   /** Only this part of scenario × cell (--shard K/N). */
   shard?: Shard;
   /** Durations of earlier runs by scenario name, for longest-first scheduling. */
@@ -66,7 +69,7 @@ interface CellState {
 type Item = WorkItem<CellState> & { cellIndex: number };
 
 export async function runCorpus(scenarios: LoadedScenario[], cells: CellPlan[], opts: RunOptions): Promise<RunResult> {
-  const runs = scenarioRuns(scenarios);
+  const runs = scenarioRuns(scenarios, opts.flavors);
   const startedAt = new Date();
   const run: RunResult = {
     format: RESULTS_FORMAT,

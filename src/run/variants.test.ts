@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { parseScenario } from '../scenario/load.js';
 import { expectationOf } from './expectation.js';
-import { scenarioRuns } from './variants.js';
+import { parseFlavors, scenarioRuns } from './variants.js';
 
 const load = (name: string, extra: string) =>
   parseScenario(`name: ${name}\ndescription: d\nsteps: [{mkdir: /a}]\n${extra}`, `${name}.yaml`);
@@ -35,5 +35,33 @@ describe('scenario runs', () => {
     ).scenario;
     assert.equal(expectationOf(s, 'compat').kind, 'known-bug');
     assert.deepEqual(expectationOf(s, 'v2'), { kind: 'identical' });
+  });
+
+  it('runs every run once per flavour: ns keeps the name, uns appends [uns] after the engine', () => {
+    const runs = scenarioRuns(
+      [load('plain', 'expect: identical\n'), load('twice', 'engine: {mount-engine: both}\nexpect: identical\n')],
+      ['ns', 'uns'],
+    );
+    assert.deepEqual(
+      runs.map((r) => [r.name, r.mountEngine, r.flavor]),
+      [
+        ['plain', 'v2', 'ns'],
+        ['twice[v2]', 'v2', 'ns'],
+        ['twice[compat]', 'compat', 'ns'],
+        ['plain[uns]', 'v2', 'uns'],
+        ['twice[v2][uns]', 'v2', 'uns'],
+        ['twice[compat][uns]', 'compat', 'uns'],
+      ],
+    );
+    assert.deepEqual(
+      scenarioRuns([load('plain', 'expect: identical\n')]).map((r) => r.flavor),
+      ['ns'],
+    );
+  });
+
+  it('reads --flavor lists, once each, and refuses an unknown flavour', () => {
+    assert.deepEqual(parseFlavors('ns,uns'), ['ns', 'uns']);
+    assert.deepEqual(parseFlavors('uns, uns'), ['uns']);
+    assert.throws(() => parseFlavors('ns,h'), /unknown flavour 'h'; known: ns, uns/);
   });
 });

@@ -510,3 +510,50 @@ describe('expect: dropped', () => {
     assert.match(refused('{dropped: [/a], fails: x}'), /^b\.yaml:4:\d+: /);
   });
 });
+
+describe('unshare-user: maps a kernel accepts, refused at their place otherwise', () => {
+  const doc = (step: string) => `name: t\ndescription: d\nsteps:\n  - ${step}\nexpect: identical\n`;
+  const refused = (step: string) => {
+    try {
+      parseScenario(doc(step), 'u.yaml');
+    } catch (e) {
+      assert.ok(e instanceof BadInputError);
+      return e.message.split('\n')[0]!;
+    }
+    return assert.fail('accepted');
+  };
+
+  it('accepts maps, setgroups and the namespaces made with the user namespace', () => {
+    const map = '[{inside: 0, outside: 100000, count: 65536}]';
+    const step = `unshare-user: {namespaces: [mnt, pid], uid-map: ${map}, setgroups: deny}`;
+    const s = parseScenario(doc(step), 'ok.yaml');
+    assert.deepEqual(s.scenario.steps[0], {
+      'unshare-user': {
+        namespaces: ['mnt', 'pid'],
+        'uid-map': [{ inside: 0, outside: 100000, count: 65536 }],
+        setgroups: 'deny',
+      },
+    });
+  });
+
+  it('refuses ranges that overlap inside or outside, and one past 2^32 - 1, at the range', () => {
+    const two = '[{inside: 0, outside: 1000, count: 10}, {inside: 5, outside: 5000, count: 1}]';
+    assert.match(refused(`unshare-user: {uid-map: ${two}}`), /^u\.yaml:4:\d+: its inside ids overlap range 0's/);
+    const out = '[{inside: 0, outside: 1000, count: 10}, {inside: 50, outside: 1009, count: 1}]';
+    assert.match(refused(`unshare-user: {gid-map: ${out}}`), /^u\.yaml:4:\d+: its outside ids overlap range 0's/);
+    assert.match(
+      refused('unshare-user: {uid-map: [{inside: 0, outside: 4294967290, count: 10}]}'),
+      /^u\.yaml:4:\d+: outside 4294967290 \+ count 10 runs past 4294967295/,
+    );
+  });
+
+  it('refuses user among the namespaces it makes (that is the step itself) and an unknown setgroups', () => {
+    assert.match(refused('unshare-user: {namespaces: [user]}'), /^u\.yaml:4:\d+: /);
+    assert.match(refused('unshare-user: {setgroups: maybe}'), /^u\.yaml:4:\d+: /);
+  });
+
+  it('is refused outside the tree', () => {
+    const s = `name: t\ndescription: d\noutside:\n  - unshare-user: {}\nsteps: [{mkdir: /a}]\nexpect: identical\n`;
+    assert.throws(() => parseScenario(s, 'o.yaml'), /o\.yaml:4:\d+: 'unshare-user' runs only inside the tree/);
+  });
+});

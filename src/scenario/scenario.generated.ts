@@ -15,6 +15,46 @@ export type Path = string;
  */
 export type TaskName = string;
 /**
+ * The lines of /proc/PID/uid_map: ranges of user ids inside the namespace and where they map in the parent namespace. Default: [{inside: 0, outside: 100000, count: 65536}].
+ *
+ * @minItems 1
+ * @maxItems 340
+ */
+export type IdMap = {
+  /**
+   * First id inside the new namespace.
+   */
+  inside: number;
+  /**
+   * First id it maps to in the parent namespace.
+   */
+  outside: number;
+  /**
+   * How many consecutive ids.
+   */
+  count: number;
+}[];
+/**
+ * The lines of /proc/PID/gid_map, as `uid-map`. Default: [{inside: 0, outside: 100000, count: 65536}].
+ *
+ * @minItems 1
+ * @maxItems 340
+ */
+export type IdMap1 = {
+  /**
+   * First id inside the new namespace.
+   */
+  inside: number;
+  /**
+   * First id it maps to in the parent namespace.
+   */
+  outside: number;
+  /**
+   * How many consecutive ids.
+   */
+  count: number;
+}[];
+/**
  * One path, or a list of paths.
  *
  * This interface was referenced by `Scenario`'s JSON-Schema
@@ -50,6 +90,29 @@ export type SyncName = string;
  * via the `definition` "versionRange".
  */
 export type VersionRange = string;
+/**
+ * Id ranges of a user namespace: each entry maps `count` ids from `inside` (in the new namespace) to `outside` (in the parent). At most 340 ranges (the kernel's limit); ranges must not overlap, inside or outside.
+ *
+ * @minItems 1
+ * @maxItems 340
+ *
+ * This interface was referenced by `Scenario`'s JSON-Schema
+ * via the `definition` "idMap".
+ */
+export type IdMap2 = {
+  /**
+   * First id inside the new namespace.
+   */
+  inside: number;
+  /**
+   * First id it maps to in the parent namespace.
+   */
+  outside: number;
+  /**
+   * How many consecutive ids.
+   */
+  count: number;
+}[];
 
 /**
  * A mountlab scenario: a mount topology built in fresh namespaces inside a disposable guest, checkpointed and restored by CRIU, and compared before and after.
@@ -103,6 +166,12 @@ export interface Scenario {
      * @maxItems 20
      */
     paths?: Path[];
+    /**
+     * The run flavours the scenario makes sense in (`mountlab run --flavor`): `ns`, the tree as written, its init in fresh mount and pid namespaces; `uns`, the same tree whose init is also in a fresh user namespace (zdtm's maps: uids 0-99999 to 100000-199999, gids 0-49999 to 400000-449999), so that every inherited mount is locked and it has no capability outside. A scenario that needs real root (a loop-mounted ext4 image, mknod of a device, mounting filesystems a user namespace cannot) says [ns]; in other flavours its verdict is `skip`. Default: all.
+     *
+     * @minItems 1
+     */
+    flavors?: ('ns' | 'uns')[];
   };
   /**
    * Steps the lab runs in the guest's own namespaces (the "host" of the checkpointed tree) before the tree starts, with paths inside the scenario root. They make external mounts: host mounts the tree inherits, shared groups whose peers or masters stay outside the tree (seed 002). Only mount and file steps are allowed here.
@@ -539,6 +608,23 @@ export interface Step {
    * @maxItems 7
    */
   unshare?: ('mnt' | 'uts' | 'ipc' | 'net' | 'user' | 'pid' | 'cgroup')[];
+  /**
+   * unshare(2) a new user namespace with uid and gid maps, as an unprivileged container runtime (LXC, rootless podman) makes one: a helper forked before the unshare stays in the old user namespace and writes `setgroups`, `uid_map` and `gid_map` of the task; the task then becomes the new namespace's root (setresgid/setresuid 0 where 0 is mapped, setgroups([]) where allowed) and keeps its capabilities there. Namespaces listed in `namespaces` are made in the same unshare(2) call, so they are owned by the new user namespace: with `mnt`, every mount copied into the new mount namespace is locked (MNT_LOCKED: it cannot be unmounted or moved apart from its parent, its ro, nodev, nosuid, noexec and atime flags cannot be changed) and shared mounts become slaves. Without maps, both default to root over the unprivileged range 100000-165535 (`0 100000 65536`). The plain `unshare: [user]` step makes no maps and drops every capability.
+   */
+  'unshare-user'?: {
+    /**
+     * Other namespaces created by the same unshare(2) call, owned by the new user namespace.
+     *
+     * @maxItems 6
+     */
+    namespaces?: ('mnt' | 'uts' | 'ipc' | 'net' | 'pid' | 'cgroup')[];
+    'uid-map'?: IdMap;
+    'gid-map'?: IdMap1;
+    /**
+     * What is written to /proc/PID/setgroups before the gid map: `deny` as an unprivileged writer of its own gid map must (setgroups(2) then fails with EPERM in the namespace; the task keeps the supplementary groups it had), `allow` (the default) as a privileged one may.
+     */
+    setgroups?: 'allow' | 'deny';
+  };
   /**
    * Open a file or directory and keep it open as fd `fd` in this task, through the checkpoint (seed 004: open files that are later unlinked, over-mounted or renamed).
    */

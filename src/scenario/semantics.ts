@@ -21,6 +21,7 @@ const TREE_ONLY = new Set([
   'signal',
   'wait',
   'unshare',
+  'unshare-user',
   'open',
   'close',
   'chroot',
@@ -139,6 +140,40 @@ function fileStepProblems(step: Step, at: string, problems: SemanticProblem[]): 
   const tr = step.truncate;
   if (tr && (tr.offset === undefined) !== (tr.content === undefined))
     add(`truncate/${tr.offset === undefined ? 'content' : 'offset'}`, '`offset` and `content` go together');
+  const uu = step['unshare-user'];
+  for (const k of ['uid-map', 'gid-map'] as const) {
+    const m = uu?.[k];
+    if (m) for (const p of idMapProblems(m)) add(`unshare-user/${k}/${p.index}`, p.message);
+  }
+}
+
+/**
+ * kernel/user_namespace.c map_write(): a range that runs past 2^32 - 1, or
+ * that overlaps another inside or outside, makes the write fail with EINVAL.
+ */
+export function idMapProblems(
+  map: { inside: number; outside: number; count: number }[],
+): { index: number; message: string }[] {
+  const out: { index: number; message: string }[] = [];
+  const LIMIT = 2 ** 32 - 1;
+  map.forEach((r, i) => {
+    for (const side of ['inside', 'outside'] as const) {
+      if (r[side] + r.count > LIMIT) {
+        out.push({ index: i, message: `${side} ${r[side]} + count ${r.count} runs past ${LIMIT} (EINVAL)` });
+        return;
+      }
+    }
+    for (let j = 0; j < i; j++) {
+      for (const side of ['inside', 'outside'] as const) {
+        const o = map[j]!;
+        if (r[side] < o[side] + o.count && o[side] < r[side] + r.count) {
+          out.push({ index: i, message: `its ${side} ids overlap range ${j}'s (EINVAL)` });
+          return;
+        }
+      }
+    }
+  });
+  return out;
 }
 
 /**

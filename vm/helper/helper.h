@@ -96,7 +96,7 @@ enum op_kind {
 	OP_MOUNT, OP_BIND, OP_MOVE, OP_PROPAGATION, OP_REMOUNT, OP_UMOUNT, OP_SET_GROUP, OP_OPEN_TREE,
 	OP_CREATE_IMAGE, OP_LOOP_MOUNT, OP_EXEC, OP_SPAWN, OP_SIGNAL, OP_WAIT, OP_UNSHARE, OP_OPEN,
 	OP_CLOSE, OP_CHROOT, OP_PIVOT_ROOT, OP_SOCKET, OP_MKNOD, OP_MMAP, OP_TRUNCATE, OP_PWRITE, OP_ACCESS,
-	OP__COUNT
+	OP_UNSHARE_USER, OP__COUNT
 };
 
 /* One decoded argument: NUL-terminated, but `len` counts embedded NULs
@@ -126,8 +126,16 @@ struct task {
 	struct step *steps;
 };
 
+/* A user namespace's setgroups ("allow"/"deny") and map texts, as written to /proc/PID. */
+struct userns_maps {
+	struct arg setgroups, uid_map, gid_map;
+};
+
 struct plan {
 	struct arg scenario, sync_dir;
+	/* The uns flavour (record init-user): init cloned into a new user namespace. */
+	int init_user;
+	struct userns_maps init_maps;
 	int ntasks;
 	struct task *tasks;
 	int noutside;
@@ -163,6 +171,9 @@ int engine(int argc, char **argv);
 int setup_cmd(int argc, char **argv);
 int build_cmd(int argc, char **argv);
 int cleanup_cmd(int argc, char **argv);
+/* " locked=ID,... unlocked=ID,..." for PID's mounts when a user namespace other
+ * than the helper's owns its mount namespace; "" otherwise (locks.c). */
+void probe_locks(int pid, const char *mountinfo, char *out, size_t outsz);
 /* The live propagation probes (probe.c). */
 int probe(int argc, char **argv);
 int fd_probe(void);

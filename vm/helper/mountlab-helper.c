@@ -951,13 +951,19 @@ static void capture_task(int pid, const char *parent, int idx) {
 	link_of(path, cwd, sizeof cwd);
 	snprintf(path, sizeof path, "/proc/%d/root", pid);
 	link_of(path, root, sizeof root);
+	snprintf(path, sizeof path, "/proc/%d/mountinfo", pid);
+	int have = read_file(path, mi, sizeof mi) > 0;
+	static char locks[1 << 16];
+	locks[0] = 0;
+	if (have)
+		probe_locks(pid, mi, locks, sizeof locks);
 	printf("@task %s pid=%d mntns=%s cwd=", key, pid, num);
 	put_escaped(cwd);
 	printf(" root=");
 	put_escaped(root);
+	fputs(locks, stdout);
 	putchar('\n');
-	snprintf(path, sizeof path, "/proc/%d/mountinfo", pid);
-	if (read_file(path, mi, sizeof mi) > 0) {
+	if (have) {
 		fputs(mi, stdout);
 		note_groups(mi);
 	}

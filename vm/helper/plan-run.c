@@ -39,6 +39,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -49,6 +50,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -108,9 +110,11 @@ static void status(const char *fmt, ...) {
 
 static void report(long n, const char *label) {
 	char l[512];
-	status("failed %ld %d %s", n, fail.rc, fail.why);
 	const char *what = label ? printable(label, l, sizeof l) : "entering the scenario root";
+	/* stderr first: the reader of the status line reads the stderr file as
+	 * soon as it sees `failed`, and found it empty in a few runs. */
 	dprintf(2, "mountlab-helper: step %ld (%s): %s\n", n, what, fail.msg);
+	status("failed %ld %d %s", n, fail.rc, fail.why);
 }
 
 static int fail_msg(int rc, const char *why, const char *fmt, ...) {
@@ -628,6 +632,137 @@ static int do_unshare(const struct arg *a, int n) {
 	return 0;
 }
 
+/* ---- user namespaces with maps -------------------------------------------- */
+
+/* Writes setgroups, uid_map and gid_map of the task whose /proc directory is
+ * PROCDIR, each in one write(2), as the kernel takes a map only whole. The
+ * writer must be in the new namespace's parent with CAP_SETUID/CAP_SETGID
+ * there: a task cannot write arbitrary maps of its own new namespace. */
+static int write_id_maps(int procdir, const struct userns_maps *m) {
+	const struct {
+		const char *file;
+		const struct arg *text;
+	} w[] = {{"setgroups", &m->setgroups}, {"uid_map", &m->uid_map}, {"gid_map", &m->gid_map}};
+	for (size_t i = 0; i < COUNT(w); i++) {
+		int fd = openat(procdir, w[i].file, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return FAIL("open /proc/PID/", w[i].file);
+		ssize_t n = write(fd, w[i].text->s, w[i].text->len);
+		int e = errno;
+		close(fd);
+		if (n != (ssize_t)w[i].text->len) {
+			errno = n < 0 ? e : EIO;
+			return FAIL("write /proc/PID/", w[i].file);
+		}
+	}
+	return 0;
+}
+
+/* The new namespace's root, as unshare --map-root-user leaves a task: gid
+ * first (after setresuid the task could no longer choose). EINVAL: 0 is not
+ * mapped, the task stays the overflow id with its capabilities; EPERM from
+ * setgroups: setgroups is denied, the task keeps its supplementary groups. */
+static int become_ns_root(void) {
+	if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
+		return FAIL("setresgid", "0");
+	if (setgroups(0, NULL) < 0 && errno != EPERM && errno != EINVAL)
+		return FAIL("setgroups", NULL);
+	if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
+		return FAIL("setresuid", "0");
+	/* The id change made the task undumpable, and /proc/PID of an
+	 * undumpable task belongs to the root of the user namespace its memory
+	 * was made in (the guest's): a nested unshare-user's map writer, root
+	 * only of this namespace, could not open this task's maps. A runtime
+	 * execs the container's init, which makes it dumpable again. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return FAIL("prctl", "PR_SET_DUMPABLE");
+	return 0;
+}
+
+/* The writer's half: wait until the task has unshared (one byte; EOF means
+ * it failed), write its maps, send back the failure (rc 0: none). */
+static void map_writer(int procdir, const struct userns_maps *m, int go, int done) __attribute__((noreturn));
+static void map_writer(int procdir, const struct userns_maps *m, int go, int done) {
+	char c;
+	ssize_t r;
+	while ((r = read(go, &c, 1)) < 0 && errno == EINTR)
+		;
+	memset(&fail, 0, sizeof fail);
+	int rc = r == 1 ? write_id_maps(procdir, m) : 0;
+	if (r == 1 && write(done, &fail, sizeof fail) != (ssize_t)sizeof fail)
+		rc = -1;
+	_exit(rc < 0);
+}
+
+/* Reads the writer's answer and reaps it. 0, or -1 with its failure in `fail`. */
+static int map_writer_result(pid_t w, int done) {
+	struct failure wf;
+	ssize_t n;
+	while ((n = read(done, &wf, sizeof wf)) < 0 && errno == EINTR)
+		;
+	close(done);
+	int st;
+	while (waitpid(w, &st, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof wf)
+		return fail_msg(1, "EIO", "the map writer died without an answer");
+	if (wf.rc) {
+		fail = wf;
+		return -1;
+	}
+	return 0;
+}
+
+static int do_unshare_user(const struct op *op) {
+	int flags = CLONE_NEWUSER;
+	for (int i = 3; i < op->argc; i++)
+		if (lookup_name(op->argv[i].s, namespaces, namespaces_count, &flags) < 0)
+			return fail_msg(1, "EINVAL", "unknown namespace '%s'", op->argv[i].s);
+	const struct userns_maps m = {op->argv[0], op->argv[1], op->argv[2]};
+	/* /proc/self as this task's pid namespace's proc names it, before the
+	 * unshare: the writer reaches this task through it whatever pid
+	 * namespace either is in. */
+	int procdir = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procdir < 0)
+		return FAIL("open", "/proc/self");
+	int go[2] = {-1, -1}, done[2] = {-1, -1};
+	pid_t w = -1;
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0 || (w = fork()) < 0) {
+		FAIL(w < 0 && done[0] >= 0 ? "fork" : "pipe", NULL);
+		int fds[] = {go[0], go[1], done[0], done[1], procdir};
+		for (size_t i = 0; i < COUNT(fds); i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		return -1;
+	}
+	if (w == 0) {
+		close(go[1]);
+		close(done[0]);
+		map_writer(procdir, &m, go[0], done[1]);
+	}
+	close(go[0]);
+	close(done[1]);
+	close(procdir);
+	if (unshare(flags) < 0) {
+		FAIL("unshare", NULL);
+		struct failure keep = fail;
+		close(go[1]);
+		map_writer_result(w, done[0]);
+		fail = keep;
+		return -1;
+	}
+	if (write(go[1], "1", 1) != 1) {
+		FAIL("write", "to the map writer");
+		close(go[1]);
+		map_writer_result(w, done[0]);
+		return -1;
+	}
+	close(go[1]);
+	if (map_writer_result(w, done[0]) < 0)
+		return -1;
+	return become_ns_root();
+}
+
 static int do_open(const struct op *op) {
 	int flags = 0;
 	for (int i = 4; i < op->argc; i++)
@@ -865,6 +1000,8 @@ static int do_op(const struct op *op, int in_tree) {
 		return 0;
 	case OP_UNSHARE:
 		return do_unshare(a, op->argc);
+	case OP_UNSHARE_USER:
+		return do_unshare_user(op);
 	case OP_OPEN:
 		return do_open(op);
 	case OP_CLOSE:
@@ -972,12 +1109,33 @@ static int enter_root(const char *root) {
 	snprintf(old, sizeof old, ".%s-old", sync);
 	snprintf(here, sizeof here, ".%s", sync);
 	snprintf(abs_old, sizeof abs_old, "%s-old", sync);
-	if (chdir(root) < 0)
+	/* In a user namespace every inherited mount is locked, and pivot_root
+	 * refuses a locked new root (it would reveal what is under it): like
+	 * zdtm's ns.c and LXC, root becomes a new bind of itself, which is not
+	 * locked; its submounts come along, still locked. */
+	if (plan->init_user) {
+		/* The path may pass directories the namespace's root cannot search:
+		 * run-tree's parent changed into the root before the clone, and the
+		 * clone carried that working directory into the copy. The clone's
+		 * fd is then the way onto the new mount. */
+		int fd = (int)syscall(SYS_open_tree, AT_FDCWD, ".", ML_OPEN_TREE_CLONE | ML_AT_RECURSIVE | O_CLOEXEC);
+		if (fd < 0)
+			return FAIL("open_tree (recursive clone of the root)", root);
+		if (syscall(SYS_move_mount, fd, "", AT_FDCWD, ".", ML_MOVE_MOUNT_F_EMPTY_PATH) < 0 || fchdir(fd) < 0) {
+			close(fd);
+			return FAIL("attach the clone of the root on itself", root);
+		}
+		close(fd);
+	} else if (chdir(root) < 0) {
 		return FAIL("chdir", root);
+	}
 	if (mkdir_p(old, 0) < 0)
 		return FAIL("mkdir", old);
 	if (mkdir_p(here, 0) < 0)
 		return FAIL("mkdir", here);
+	/* Tasks that unshare-user into other ids signal here too. */
+	if (chmod(here, 01777) < 0)
+		return FAIL("chmod", here);
 	if (syscall(SYS_pivot_root, ".", old) < 0)
 		return FAIL("pivot_root", root);
 	if (chdir("/") < 0)
@@ -1095,6 +1253,82 @@ static int lab_fds(int status_fd) {
 	return 0;
 }
 
+/* The outside id that inside id 0 maps to in a map's text; -1 when 0 is unmapped. */
+static long long map_of_zero(const struct arg *map) {
+	const char *p = map->s;
+	unsigned long long in, out, count;
+	int used;
+	while (sscanf(p, "%llu %llu %llu%n", &in, &out, &count, &used) == 3) {
+		if (in == 0 && count > 0)
+			return (long long)out;
+		p += used;
+	}
+	return -1;
+}
+
+/* The uns flavour: init is cloned into new user, mount and pid namespaces at
+ * once (the mount and pid namespaces owned by the user namespace, as zdtm's
+ * ns.c makes them), and this process, still root of the guest's user
+ * namespace, writes its maps. The root directory is given to the new
+ * namespace's root first: the tree makes its sync directory and every
+ * top-level path there, and a mapped root has no power over files of an
+ * unmapped owner. */
+static pid_t clone_userns_init(const char *root) {
+	long long uid = map_of_zero(&plan->init_maps.uid_map), gid = map_of_zero(&plan->init_maps.gid_map);
+	if (uid >= 0 && gid >= 0 && chown(root, (uid_t)uid, (gid_t)gid) < 0) {
+		FAIL("chown", root);
+		return -1;
+	}
+	int go[2];
+	if (chdir(root) < 0) {
+		FAIL("chdir", root);
+		return -1;
+	}
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		FAIL("pipe", NULL);
+		return -1;
+	}
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL,
+				   NULL);
+	if (pid < 0) {
+		FAIL("clone", "user,mnt,pid");
+		close(go[0]);
+		close(go[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(go[1]);
+		char c;
+		ssize_t r;
+		while ((r = read(go[0], &c, 1)) < 0 && errno == EINTR)
+			;
+		close(go[0]);
+		if (r != 1)
+			_exit(1); /* the parent failed and said so */
+		if (become_ns_root() < 0) {
+			report(0, NULL);
+			_exit(1);
+		}
+		run_init(root);
+	}
+	close(go[0]);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d", (int)pid);
+	int procdir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = procdir < 0 ? FAIL("open", path) : write_id_maps(procdir, &plan->init_maps);
+	if (procdir >= 0)
+		close(procdir);
+	if (rc == 0 && write(go[1], "1", 1) != 1)
+		rc = FAIL("write", "to init");
+	close(go[1]);
+	if (rc < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
 int run_tree(int argc, char **argv) {
 	struct args a;
 	if (parse_args(argc, argv, 1, &a) < 0) {
@@ -1103,15 +1337,18 @@ int run_tree(int argc, char **argv) {
 	}
 	if (load(a.plan) < 0 || lab_fds(a.status_fd) < 0)
 		return 2;
-	/* unshare(1) --propagation unchanged: the steps say what they want. */
-	if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0) {
-		FAIL("unshare", "mnt,pid");
+	/* unshare(1) --propagation unchanged: the steps say what they want.
+	 * uns: the pid namespace is made with the user namespace, by the clone. */
+	int ns = plan->init_user ? CLONE_NEWNS : CLONE_NEWNS | CLONE_NEWPID;
+	if (unshare(ns) < 0) {
+		FAIL("unshare", plan->init_user ? "mnt" : "mnt,pid");
 		report(0, NULL);
 		return 1;
 	}
-	pid_t pid = fork();
+	pid_t pid = plan->init_user ? clone_userns_init(a.root) : fork();
 	if (pid < 0) {
-		FAIL("fork", NULL);
+		if (!plan->init_user)
+			FAIL("fork", NULL);
 		report(0, NULL);
 		return 1;
 	}

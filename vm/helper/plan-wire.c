@@ -60,6 +60,7 @@ static const struct {
 	[OP_TRUNCATE] = {"truncate", "sdd"},
 	[OP_PWRITE] = {"pwrite", "sdds"},
 	[OP_ACCESS] = {"access", "sb"},
+	[OP_UNSHARE_USER] = {"unshare-user", "sssr"},
 };
 
 const char *op_name(enum op_kind k) {
@@ -246,6 +247,11 @@ int plan_parse(char *text, size_t len, struct plan *p, char *err, size_t errsz) 
 			p->scenario = a[1];
 		} else if (!strcmp(kind, "sync-dir") && n == 2) {
 			p->sync_dir = a[1];
+		} else if (!strcmp(kind, "init-user") && n == 4) {
+			if (p->ntasks)
+				return bad(err, errsz, line, "init-user after a task");
+			p->init_user = 1;
+			p->init_maps = (struct userns_maps){.setgroups = a[1], .uid_map = a[2], .gid_map = a[3]};
 		} else if (!strcmp(kind, "task") && n == 2) {
 			if (!GROW(p->tasks, p->ntasks))
 				return bad(err, errsz, line, "out of memory");
@@ -379,6 +385,15 @@ void plan_write(int fd, const struct plan *p) {
 	puts_(&o, "\nsync-dir ");
 	put_arg(&o, &p->sync_dir);
 	puts_(&o, "\n");
+	if (p->init_user) {
+		puts_(&o, "init-user ");
+		put_arg(&o, &p->init_maps.setgroups);
+		puts_(&o, " ");
+		put_arg(&o, &p->init_maps.uid_map);
+		puts_(&o, " ");
+		put_arg(&o, &p->init_maps.gid_map);
+		puts_(&o, "\n");
+	}
 	for (int t = 0; t < p->ntasks; t++) {
 		puts_(&o, "task ");
 		put_arg(&o, &p->tasks[t].name);
