@@ -21,7 +21,8 @@
  *
  * Status lines, one write(2) each (atomic on a pipe), on the status fd
  * (default 9; the lab's own, as fd 8 is the sync directory):
- *   init PID           run-tree's parent: the tree's init, as the caller's pid namespace numbers it
+ *   init PID           run-tree's parent: the tree's init, as the caller's pid namespace numbers
+ *                      it; always the first line (init waits for it)
  *   step N             step N starts (N as compile.ts numbers it)
  *   failed N RC WHY    step N failed (0: entering the root, or a task's hold);
  *                      RC 1 for a failed syscall, else the exit status of the
@@ -1318,6 +1319,9 @@ static pid_t clone_userns_init(const char *root) {
 	int rc = procdir < 0 ? FAIL("open", path) : write_id_maps(procdir, &plan->init_maps);
 	if (procdir >= 0)
 		close(procdir);
+	/* Said before init is let go, so that it is the status stream's first line. */
+	if (rc == 0)
+		status("init %d", (int)pid);
 	if (rc == 0 && write(go[1], "1", 1) != 1)
 		rc = FAIL("write", "to init");
 	close(go[1]);
@@ -1326,6 +1330,42 @@ static pid_t clone_userns_init(const char *root) {
 		waitpid(pid, NULL, 0);
 		return -1;
 	}
+	return pid;
+}
+
+/* fork for the plain tree: init waits until its pid is said, the status stream's first line. */
+static pid_t fork_init(const char *root) {
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return FAIL("pipe", NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		FAIL("fork", NULL);
+		close(go[0]);
+		close(go[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(go[1]);
+		char c;
+		ssize_t r;
+		while ((r = read(go[0], &c, 1)) < 0 && errno == EINTR)
+			;
+		close(go[0]);
+		if (r != 1)
+			_exit(1);
+		run_init(root);
+	}
+	close(go[0]);
+	status("init %d", (int)pid);
+	if (write(go[1], "1", 1) != 1) {
+		FAIL("write", "to init");
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(go[1]);
+		return -1;
+	}
+	close(go[1]);
 	return pid;
 }
 
@@ -1345,16 +1385,11 @@ int run_tree(int argc, char **argv) {
 		report(0, NULL);
 		return 1;
 	}
-	pid_t pid = plan->init_user ? clone_userns_init(a.root) : fork();
+	pid_t pid = plan->init_user ? clone_userns_init(a.root) : fork_init(a.root);
 	if (pid < 0) {
-		if (!plan->init_user)
-			FAIL("fork", NULL);
 		report(0, NULL);
 		return 1;
 	}
-	if (pid == 0)
-		run_init(a.root);
-	status("init %d", (int)pid);
 	/* The tree holds the status fd; when it is gone the reader sees EOF. */
 	close(STATUS_FD);
 	int st;
