@@ -1,8 +1,9 @@
 /**
- * Seeded randomness for the fuzzer (src/fuzz/) and the model's random scenarios: a
- * campaign is a seed, and scenario i of it is a function of (seed, i)
- * alone, so a finding is run again from two numbers and a shard or a
- * resumed campaign draws the very scenarios a single run would have.
+ * Seeded randomness for the fuzzer (src/fuzz/), the order of reduce's tries
+ * (src/reduce/ddmin.ts) and the model's random scenarios: a campaign is a
+ * seed, and scenario i of it is a function of (seed, i) alone, so a finding
+ * is run again from two numbers and a shard or a resumed campaign draws the
+ * very scenarios a single run would have.
  */
 
 /** mulberry32: small, fast, and good enough to pick steps; not for secrets. */

@@ -10,7 +10,10 @@
  * differs (a batch runs to its end).
  */
 
+import { prng } from '../prng.js';
+
 /** What the oracle says of a candidate: it fails the same way, it does not, or it is no scenario at all. */
+
 export type Verdict = 'reproduces' | 'passes' | 'invalid';
 
 export interface DdminOptions<T> {
@@ -32,18 +35,6 @@ export interface DdminResult<T> {
   tested: number;
   /** False when stop() ended it before the list was 1-minimal. */
   complete: boolean;
-}
-
-/** A small seeded generator (mulberry32): the same seed gives the same order on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffled<T>(xs: T[], random: (() => number) | undefined): T[] {
@@ -73,7 +64,7 @@ export function split<T>(xs: T[], n: number): T[][] {
  * 1-minimal sub-list that still reproduces.
  */
 export async function ddmin<T>(items: T[], o: DdminOptions<T>): Promise<DdminResult<T>> {
-  const random = o.seed ? seededRandom(o.seed) : undefined;
+  const random = o.seed ? prng(o.seed) : undefined;
   const batch = Math.max(1, o.batch ?? 1);
   const answers = new Map<string, Verdict>();
   let tested = 0;
