@@ -1267,6 +1267,37 @@ static long long map_of_zero(const struct arg *map) {
 	return -1;
 }
 
+/* init's side of the go pipe: it waits until its parent has said its pid (and done what it must first). */
+static void await_go(int go[2]) {
+	close(go[1]);
+	char c;
+	ssize_t r;
+	while ((r = read(go[0], &c, 1)) < 0 && errno == EINTR)
+		;
+	close(go[0]);
+	if (r != 1)
+		_exit(1); /* the parent failed and said so */
+}
+
+/*
+ * The parent's side: says init's pid, so that it is the status stream's
+ * first line, then lets init go; when rc < 0 (or the write fails) init is
+ * killed instead.
+ */
+static pid_t release_init(pid_t pid, int go_write, int rc) {
+	if (rc == 0)
+		status("init %d", (int)pid);
+	if (rc == 0 && write(go_write, "1", 1) != 1)
+		rc = FAIL("write", "to init");
+	close(go_write);
+	if (rc < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
 /* The uns flavour: init is cloned into new user, mount and pid namespaces at
  * once (the mount and pid namespaces owned by the user namespace, as zdtm's
  * ns.c makes them), and this process, still root of the guest's user
@@ -1298,14 +1329,7 @@ static pid_t clone_userns_init(const char *root) {
 		return -1;
 	}
 	if (pid == 0) {
-		close(go[1]);
-		char c;
-		ssize_t r;
-		while ((r = read(go[0], &c, 1)) < 0 && errno == EINTR)
-			;
-		close(go[0]);
-		if (r != 1)
-			_exit(1); /* the parent failed and said so */
+		await_go(go);
 		if (become_ns_root() < 0) {
 			report(0, NULL);
 			_exit(1);
@@ -1319,18 +1343,7 @@ static pid_t clone_userns_init(const char *root) {
 	int rc = procdir < 0 ? FAIL("open", path) : write_id_maps(procdir, &plan->init_maps);
 	if (procdir >= 0)
 		close(procdir);
-	/* Said before init is let go, so that it is the status stream's first line. */
-	if (rc == 0)
-		status("init %d", (int)pid);
-	if (rc == 0 && write(go[1], "1", 1) != 1)
-		rc = FAIL("write", "to init");
-	close(go[1]);
-	if (rc < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	return pid;
+	return release_init(pid, go[1], rc);
 }
 
 /* fork for the plain tree: init waits until its pid is said, the status stream's first line. */
@@ -1346,27 +1359,11 @@ static pid_t fork_init(const char *root) {
 		return -1;
 	}
 	if (pid == 0) {
-		close(go[1]);
-		char c;
-		ssize_t r;
-		while ((r = read(go[0], &c, 1)) < 0 && errno == EINTR)
-			;
-		close(go[0]);
-		if (r != 1)
-			_exit(1);
+		await_go(go);
 		run_init(root);
 	}
 	close(go[0]);
-	status("init %d", (int)pid);
-	if (write(go[1], "1", 1) != 1) {
-		FAIL("write", "to init");
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		close(go[1]);
-		return -1;
-	}
-	close(go[1]);
-	return pid;
+	return release_init(pid, go[1], 0);
 }
 
 int run_tree(int argc, char **argv) {
