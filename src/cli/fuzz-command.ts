@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { BadInputError, MountlabError } from '../errors.js';
+import { parseDuration } from './duration.js';
 import { checkResume, newState, readCampaign } from '../fuzz/campaign-state.js';
 import { clock, runCampaign, tallyText } from '../fuzz/campaign.js';
 import { knownBugsOf } from '../fuzz/findings.js';
@@ -56,16 +57,6 @@ function bad(flag: string, message: string, hint?: string): BadInputError {
   return new BadInputError([{ file: flag, line: 1, col: 1, path: '', message }], hint);
 }
 
-/** "30m", "90s", "2h", "1h30m", "45" (minutes). */
-export function parseBudget(v: string): number {
-  const s = v.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 60_000;
-  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(s);
-  const ms = m ? (Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 1000 : 0;
-  if (!m || ms <= 0) throw bad('--budget', `expected a duration such as 30m, 90s, 2h or 1h30m, got '${v}'`);
-  return ms;
-}
-
 export function parseSeed(v: string): number {
   const n = Number(v);
   if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n > 0xffffffff)
@@ -96,7 +87,7 @@ export function registerFuzzCommand(program: Command, done: (code: number) => vo
     )
     .addOption(
       new Option('--budget <duration>', 'how long this session runs (30m, 90s, 2h, 1h30m)')
-        .argParser(parseBudget)
+        .argParser((v: string) => parseDuration('--budget', v))
         .default(30 * 60_000, '30m'),
     )
     .option('--seed <n>', 'campaign seed (default: random, printed); scenario i is a function of seed and i', parseSeed)
@@ -126,7 +117,7 @@ export function registerFuzzCommand(program: Command, done: (code: number) => vo
         '--reduce-budget <duration>',
         'after the campaign, reduce each new or regressing finding for up to this long (mountlab reduce); 0: none',
       )
-        .argParser((v: string) => (v.trim() === '0' ? 0 : parseBudget(v)))
+        .argParser((v: string) => parseDuration('--reduce-budget', v, { zero: true }))
         .default(3 * 60_000, '3m'),
     )
     .addOption(new Option('--accel <accel>', 'vm accelerator').choices(['auto', 'kvm', 'tcg']).default('auto'))

@@ -1,21 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { BadInputError } from '../errors.js';
-import { parseBudget, parseSignatureFlag, progressLine } from './reduce-command.js';
+import { parseSignatureFlag, progressLine } from './reduce-command.js';
 
 describe('reduce flags', () => {
-  it('reads a budget in minutes or as a duration; refuses anything else at --budget', () => {
-    assert.equal(parseBudget('20'), 20 * 60_000);
-    assert.equal(parseBudget('20m'), 20 * 60_000);
-    assert.equal(parseBudget('90s'), 90_000);
-    assert.equal(parseBudget('1h30m'), 90 * 60_000);
-    for (const bad of ['', 'm', '20 min', '-5m', '0s'])
-      assert.throws(
-        () => parseBudget(bad),
-        (e: unknown) => e instanceof BadInputError && /^--budget:1:1: /.test(e.message),
-        bad,
-      );
-  });
-
   it('takes a signature with or without its outcome; refuses a pass or prose', () => {
     assert.deepEqual(parseSignatureFlag('xfail: criu dump: Error (criu/mount.c:753): mnt: 92:./a no root'), {
       outcome: 'xfail',

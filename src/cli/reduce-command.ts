@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BadInputError, MountlabError } from '../errors.js';
+import { parseDuration } from './duration.js';
 import { loadAll } from './load-scenarios.js';
 import type { ReduceProgress } from '../reduce/reduce.js';
 import { clock, reduceFile } from '../reduce/reduce-file.js';
@@ -66,21 +67,6 @@ Exit: 0 reduced, 1 the scenario does not fail (that way), 2 bad input or a
 guest that could not start, 130 interrupted (guests and temporary files gone).
 `;
 
-/** "20m", "90s", "1h", "1h30m"; bare numbers are minutes. */
-export function parseBudget(text: string): number {
-  const t = text.trim();
-  if (/^\d+$/.test(t)) return Number(t) * 60_000;
-  const m = t.match(/^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/);
-  if (!m || t === '' || (!m[1] && !m[2] && !m[3]))
-    throw new BadInputError(
-      [{ file: '--budget', line: 1, col: 1, path: '', message: `'${text}' is no duration` }],
-      'give minutes (20), or a duration: 90s, 20m, 1h30m',
-    );
-  const ms = (Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 1000;
-  if (ms <= 0) throw new BadInputError([{ file: '--budget', line: 1, col: 1, path: '', message: 'the budget is 0' }]);
-  return ms;
-}
-
 export function parseSignatureFlag(text: string): Failure {
   const f = parseFailure(text);
   if (!f || f.signature.kind === 'pass')
@@ -106,7 +92,7 @@ export async function reduceCommand(file: string, o: ReduceFlags): Promise<numbe
       [{ file, line: 1, col: 1, path: '', message: `${all.length} scenarios here; reduce takes one scenario file` }],
       'name one .yaml file',
     );
-  const budgetMs = parseBudget(o.budget);
+  const budgetMs = parseDuration('--budget', o.budget);
   const given = o.signature !== undefined ? parseSignatureFlag(o.signature) : undefined;
   const output = resolve(
     o.output ?? join(dirname(loaded.file), `${basename(loaded.file).replace(/\.ya?ml$/, '')}.min.yaml`),
