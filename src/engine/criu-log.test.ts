@@ -19,6 +19,19 @@ describe('criu logs', () => {
     );
   });
 
+  it('takes the last line of trouble before the summary when only the summary says Error', () => {
+    const log = [
+      '(00.001) Error (criu/tun.c:85): tun: Unable to create tun: No such file or directory',
+      '(00.2) Warn  (criu/mount.c:1) mnt: Unable to guess anything',
+      "(00.3) 1: mnt-v2: Can't bind ./f/x: Not a directory",
+      '(00.4) 1: mnt-v2: done',
+      '(00.5) Error (criu/cr-restore.c:2320): Restoring FAILED.',
+    ].join('\n');
+    assert.equal(rootCause(log), "(00.3) 1: mnt-v2: Can't bind ./f/x: Not a directory");
+    // Nothing of trouble before it: the summary is all there is to say.
+    assert.match(rootCause('(00.5) Error (criu/cr-restore.c:2320): Restoring FAILED.')!, /Restoring FAILED/);
+  });
+
   it("does not blame the fd limit a container's criu cannot raise", () => {
     const log = [
       "(00.001) Error (criu/rlimit.c:40): rlimit: Can't setup RLIMIT_NOFILE for self",

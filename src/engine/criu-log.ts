@@ -100,10 +100,23 @@ export const NOT_A_CAUSE: { pattern: RegExp; why: string }[] = [
   },
 ];
 
-/** The first Error line that explains the failure; CRIU logs the cause before its wrappers. */
+const notACause = (l: string) => NOT_A_CAUSE.some((n) => n.pattern.test(l));
+
+/**
+ * The first Error line that explains the failure; CRIU logs the cause before
+ * its wrappers. Some causes are logged without "Error" (pr_warn, a child's
+ * plain message): when only wrappers and the summary say Error, the last
+ * line of trouble before the summary is the cause, not "Restoring FAILED.".
+ */
 export function rootCause(text: string): string | undefined {
-  const errors = text.split('\n').filter((l) => /\bError\b|\berror\b/.test(l));
-  return errors.find((l) => !NOT_A_CAUSE.some((n) => n.pattern.test(l))) ?? errors[0];
+  const lines = text.split('\n');
+  const errors = lines.filter((l) => /\bError\b|\berror\b/.test(l));
+  const cause = errors.find((l) => !notACause(l));
+  if (cause) return cause;
+  const summary = lines.findIndex((l) => /Dumping FAILED|Restoring FAILED/.test(l));
+  const before = summary < 0 ? [] : lines.slice(0, summary);
+  const trouble = before.filter((l) => keyLine(l) === 'trouble' && !/\bWarn\b/.test(l) && !notACause(l));
+  return trouble.at(-1) ?? errors[0];
 }
 
 /** "(00.012345) Error (criu/mount.c:123): foo" -> "Error (criu/mount.c:123): foo" */
