@@ -160,15 +160,16 @@ static void find_task_slot(void) {
 }
 
 /*
- * Whether a task may hold as the helper: one that maps files, or one that
- * pivot_roots and may find no sleep in its new root (hold).
+ * Whether a task may hold as the helper: one that maps files, one that
+ * pivot_roots and may find no sleep in its new root, or one that may find
+ * its root noexec after a remount (hold).
  */
 static int plan_may_hold_as_helper(void) {
 	for (int i = 0; i < plan->ntasks; i++)
 		for (int s = 0; s < plan->tasks[i].nsteps; s++)
 			for (int o = 0; o < plan->tasks[i].steps[s].nops; o++) {
 				int k = plan->tasks[i].steps[s].ops[o].kind;
-				if (k == OP_MMAP || k == OP_PIVOT_ROOT)
+				if (k == OP_MMAP || k == OP_PIVOT_ROOT || k == OP_REMOUNT)
 					return 1;
 			}
 	return 0;
@@ -1073,9 +1074,9 @@ static void hold(long last) {
 	char *argv[] = {"sleep", "1000000", NULL};
 	execvp(argv[0], argv);
 	/* A root with no sleep in it (a pivot_root into a bare tmpfs, as a
-	 * container's may be): the task holds as the helper instead, which a
-	 * bash tree could not (it stopped there). */
-	if (errno == ENOENT || errno == ENOTDIR)
+	 * container's may be), or none it may run (a noexec root): the task
+	 * holds as the helper instead, which a bash tree could not. */
+	if (errno == ENOENT || errno == ENOTDIR || errno == EACCES)
 		hold_as_helper();
 	FAIL("exec", "sleep");
 	fail.rc = 127;

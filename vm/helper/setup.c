@@ -104,6 +104,29 @@ static int children(int pid, int *kids, int max) {
 	return n;
 }
 
+/* True when PID or one of its descendants has exited (a zombie): a task
+ * that failed after "ready" (its hold) can no longer say so on the status
+ * pipe, and would otherwise be waited for until the set-up limit. */
+static int tree_has_exited(int pid) {
+	char path[64], st[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	ssize_t n = read(fd, st, sizeof st - 1);
+	close(fd);
+	st[n > 0 ? n : 0] = 0;
+	char *p = strrchr(st, ')');
+	if (p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+		return 1;
+	int kids[256];
+	int k = children(pid, kids, 256);
+	for (int i = 0; i < k; i++)
+		if (tree_has_exited(kids[i]))
+			return 1;
+	return 0;
+}
+
 /* True when PID and all its descendants run `sleep` (labctl's all_sleeping),
  * or hold as the helper with the lab's fds closed (a task keeping mappings). */
 static int all_sleeping(int pid) {
@@ -387,6 +410,12 @@ static int setup_tree(const char *w, long limit) {
 	/* "ready" comes just before the final execs: wait until every task really
 	 * is the sleeper, with the lab's fds closed, before anyone captures or dumps. */
 	while (!all_sleeping(pid)) {
+		if (tree_has_exited(pid)) {
+			kill_tree_of(upid);
+			/* The last step said was the one before the hold: the hold failed. */
+			printf("setup-failed failed %s 127\nlast %s\n", last[0] ? last + 5 : "0", last);
+			return 3;
+		}
 		if (ms_now() >= deadline) {
 			kill_tree_of(upid);
 			printf("setup-timeout\nlast exec\n");
