@@ -73,6 +73,11 @@ describe('fuzz generator', () => {
       'engine-compat',
       'engine-both',
       'restore-twice',
+      'remount',
+      'remount-root',
+      'read-only',
+      'external-file',
+      'external-only',
     ];
     assert.deepEqual(
       wanted.filter((f) => !seen.has(f)),
@@ -81,10 +86,11 @@ describe('fuzz generator', () => {
     );
   });
 
-  it('gives a relinked file --link-remap and an external master the options CRIU needs', () => {
+  it('gives an open, mapped or relinked file --link-remap and an external master the options CRIU needs', () => {
     for (let i = 0; i < 200; i++) {
       const { scenario, features } = generateScenario(scenarioSeed(3, i));
-      if (features.includes('relinked')) assert.equal(scenario.engine?.['link-remap'], true);
+      const open = ['relinked', 'open-file', 'mmap'].some((f) => features.includes(f));
+      if (open) assert.equal(scenario.engine?.['link-remap'], true);
       if (features.includes('external-master'))
         assert.ok(scenario.engine?.['dump-args']?.includes('--enable-external-masters'));
     }

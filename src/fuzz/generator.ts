@@ -28,14 +28,14 @@ import { Document, isMap, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
 import { MountModel, SimError, type Task } from '../plan/mount-model.js';
 import type { Scenario, Step } from '../scenario/scenario.generated.js';
 import { Draw, prng } from '../prng.js';
-import { DIRECTORY_FD, SCENARIO, STEP_WEIGHTS, TAIL, type StepKind } from './weights.js';
+import { DIRECTORY_FD, REMOUNT, SCENARIO, STEP_WEIGHTS, TAIL, type StepKind } from './weights.js';
 
 /**
  * Bumped whenever the same seed would draw another scenario: a finding
  * names the version it was drawn by, and `--resume` refuses a campaign of
  * another version.
  */
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 4;
 
 export interface GenerateOptions {
   name?: string;
@@ -84,6 +84,8 @@ interface MountView {
   root: string;
   shared: boolean;
   slave: boolean;
+  /** Its per-mount flags as mountinfo's fifth field has them (rw, nosuid, relatime...). */
+  flags: string[];
   /** Its path reaches it (a mount over it or over a parent hides it; mountinfo still lists it). */
   reachable: boolean;
 }
@@ -112,6 +114,8 @@ class Generator {
   private readonly gone = new Set<string>();
   readonly features = new Set<string>();
   private external = false;
+  /** The host also has a file mount (of a file in /ext) that the tree binds onto a file of its own. */
+  private externalFile = false;
   private relinked = false;
 
   constructor(seed: number) {
@@ -128,6 +132,21 @@ class Generator {
       this.add(this.root, { bind: { source: '/ext', target: '/f/x' } });
       if (this.d.chance(0.7)) this.add(this.root, { 'make-slave': '/f/x' });
       this.dirs.add('/f/x');
+      if (this.externalFile) {
+        // A host file bound into the container, as runtimes bind /etc/hosts: a file mount of a file mount.
+        this.add(this.root, { write: { path: '/f/hosts', content: 'container\n' } });
+        const inode = this.inode(this.replay()!, 'init', '/f/hosts')!;
+        this.add(this.root, { bind: { source: '/ext-hosts', target: '/f/hosts' } });
+        if (this.d.chance(0.7)) this.add(this.root, { 'make-slave': '/f/hosts' });
+        this.files.add('/f/hosts');
+        this.pinned.add(inode);
+      }
+      // A container's root holds none of the host's mounts: the copies the tree inherited go, most often.
+      if (this.d.chance(SCENARIO.externalUnmount)) {
+        if (this.externalFile) this.add(this.root, { umount: '/ext-hosts' });
+        this.add(this.root, { umount: '/ext' });
+        this.features.add('external-only');
+      }
     }
     this.body(this.root, this.d.int(SCENARIO.minSteps, SCENARIO.maxSteps));
     this.tail();
@@ -135,8 +154,9 @@ class Generator {
     const me = this.d.weighted(SCENARIO.mountEngine);
     if (me !== 'v2') engine['mount-engine'] = me;
     this.features.add(`engine-${me}`);
-    // Without --link-remap CRIU refuses any open file whose name was moved or linked elsewhere: noise, not a finding.
-    if (this.relinked) engine['link-remap'] = true;
+    // Without --link-remap CRIU refuses an open file whose name no longer leads to it while it still has links
+    // (relinked, or under a mount moved or covered since): it asks for the option, which is noise, not a finding.
+    if (this.relinked || this.features.has('open-file') || this.features.has('mmap')) engine['link-remap'] = true;
     if (this.d.chance(SCENARIO.restoreTwice)) {
       engine['restore-twice'] = true;
       this.features.add('restore-twice');
@@ -167,6 +187,15 @@ class Generator {
       { 'make-shared': '/ext' },
       { mkdir: '/ext/e' },
     );
+    if (this.d.chance(SCENARIO.externalFile)) {
+      this.externalFile = true;
+      this.features.add('external-file');
+      this.outside.push(
+        { write: { path: '/ext/e/hosts', content: 'host\n' } },
+        { write: { path: '/ext-hosts', content: '' } },
+        { bind: { source: '/ext/e/hosts', target: '/ext-hosts' } },
+      );
+    }
   }
 
   // ------------------------------------------------------------ the model
@@ -225,7 +254,12 @@ class Generator {
     if (!this.tryAdd(t, step, model)) throw new Error(`generator: the model doubts ${JSON.stringify(step)}`);
   }
 
-  private mounts(r: Replayed, task: string): MountView[] {
+  /**
+   * The mounts of the scenario's own making, as a task sees them (with
+   * `root`, the namespace's root mount first: the guest's, which only
+   * remount touches).
+   */
+  private mounts(r: Replayed, task: string, root = false): MountView[] {
     const t = r.tasks.get(task)!;
     let entries: ReturnType<MountModel['mountinfo']>;
     try {
@@ -235,7 +269,13 @@ class Generator {
       throw e;
     }
     return entries
-      .filter((m) => m.mountPoint === '/f' || m.mountPoint.startsWith('/f/') || m.mountPoint.startsWith('/ext'))
+      .filter(
+        (m) =>
+          (root && m.mountPoint === '/') ||
+          m.mountPoint === '/f' ||
+          m.mountPoint.startsWith('/f/') ||
+          m.mountPoint.startsWith('/ext'),
+      )
       .map((m) => ({
         id: m.mountId,
         parentId: m.parentId,
@@ -244,6 +284,7 @@ class Generator {
         root: m.root,
         shared: m.shared !== undefined,
         slave: m.master !== undefined,
+        flags: m.mountOptions,
         reachable: this.mountAt(r, task, m.mountPoint, true) === m.mountId,
       }));
   }
@@ -388,6 +429,24 @@ class Generator {
         if (!mountPaths.length) return false;
         const ok = this.tryAdd(t, { [kind]: d.pick(mountPaths) } as Step);
         if (ok) feature(kind.slice('make-'.length));
+        return ok;
+      }
+      case 'remount': {
+        // Per-mount flags, the root mount's among them: mount ids and propagation are not all CRIU restores.
+        const all = this.mounts(r, t.name, true).filter((m) => m.reachable);
+        const rootMount = all.find((m) => m.path === '/');
+        const pool = all.filter((m) => m !== rootMount);
+        const m = rootMount && (d.chance(REMOUNT.root) || !pool.length) ? rootMount : d.pick(pool);
+        if (!m) return false;
+        const add = REMOUNT.flags.filter(() => d.chance(REMOUNT.flagChance));
+        if (d.chance(REMOUNT.atimeChance)) add.push(d.pick(REMOUNT.atime));
+        if (!add.length) add.push(d.pick(REMOUNT.flags));
+        // The flags it has stay listed: util-linux versions differ in what an unlisted flag becomes.
+        const keep = m.flags.filter((f) => !['rw', 'ro', 'noatime', 'relatime', 'strictatime'].includes(f));
+        const options = [...new Set([...keep, ...add])].join(',');
+        const ok = this.tryAdd(t, { remount: { path: m.path, options } });
+        if (ok) feature(m === rootMount ? 'remount-root' : 'remount');
+        if (ok && add.includes('ro')) feature('read-only');
         return ok;
       }
       case 'set-group': {

@@ -25,6 +25,7 @@ export type StepKind =
   | 'make-slave'
   | 'make-private'
   | 'make-unbindable'
+  | 'remount'
   | 'set-group'
   | 'spawn'
   | 'file'
@@ -50,6 +51,7 @@ export const STEP_WEIGHTS: Readonly<Record<StepKind, number>> = {
   'make-slave': 9,
   'make-private': 2,
   'make-unbindable': 3,
+  remount: 3,
   'set-group': 6,
   spawn: 4,
   file: 4,
@@ -84,6 +86,25 @@ export const TAIL = {
   },
 } as const;
 
+/**
+ * remount,bind of a mount with per-mount flags. CRIU restores a mount's
+ * flags along with it; the namespace's root mount is restored apart from
+ * the rest (the root yard).
+ */
+export const REMOUNT = {
+  /**
+   * The namespace's root mount rather than one of the scenario's. Not more:
+   * CRIU < 4.2 loses every flag of the root mount (a corpus known bug,
+   * flags/ro-root), and a scenario failing on it hides whatever else it holds.
+   */
+  root: 0.15,
+  flags: ['ro', 'nosuid', 'nodev', 'noexec'] as string[],
+  /** Each of `flags`, drawn on its own. */
+  flagChance: 0.3,
+  atime: ['noatime', 'nodiratime', 'relatime', 'strictatime'] as string[],
+  atimeChance: 0.25,
+} as const;
+
 /** An open-dir step opens with O_DIRECTORY (else O_PATH). */
 export const DIRECTORY_FD = 0.15;
 
@@ -96,6 +117,10 @@ export const SCENARIO = {
   triesPerStep: 12,
   /** A shared tmpfs made by `outside` steps, bound into the tree and often made a slave there. */
   externalMaster: 0.15,
+  /** With an external master: a host file mount too, bound onto a file in the tree (runtimes' /etc/hosts). */
+  externalFile: 0.5,
+  /** With an external master: the tree unmounts its inherited copies of the host's mounts. */
+  externalUnmount: 0.7,
   /** Spawned tasks nest this deep at most. */
   maxDepth: 2,
   /** A spawned task unshares its mount namespace first. */
