@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { formatMountinfoLine } from '../capture/mountinfo.js';
 import { parseScenario } from '../scenario/load.js';
-import { MountModel, SimError } from './mount-model.js';
+import { MountModel, SimError, type Task } from './mount-model.js';
 import { thrown } from '../../test/thrown.js';
 
 const run = (steps: string, outside?: string) =>
@@ -176,6 +176,27 @@ describe('import: the kernel model', () => {
     ];
     for (const [steps, re] of cases)
       assert.match(thrown(() => run(`${steps.join('\n')}\n`), SimError).message, re, steps.join('\n'));
+  });
+
+  it('doubts an O_DIRECTORY open of a file (ENOTDIR), in the checking mode the generator uses', () => {
+    const steps = [
+      '  - mkdir: /f',
+      '  - mount: { fstype: tmpfs, source: f, target: /f }',
+      '  - write: { path: /f/x, content: x }',
+      '  - open: { path: /f/x, fd: 5, flags: [directory] }',
+      '',
+    ].join('\n');
+    const s = parseScenario(`name: t\ndescription: d\nsteps:\n${steps}expect: identical\n`, 't.yaml').scenario;
+    const k = new MountModel({ check: true });
+    const init: Task = { name: 'init', ns: k.copyNs(k.host), steps: [], pc: 0, fds: new Map() };
+    k.provide(init.ns, '/proc', 'proc');
+    const [last, ...before] = [...s.steps].reverse();
+    for (const step of before.reverse())
+      assert.equal(
+        k.run(init, step, () => {}),
+        'ok',
+      );
+    assert.match(thrown(() => k.run(init, last!, () => {}), SimError).message, /O_DIRECTORY on a file \(ENOTDIR\)/);
   });
 
   it('prints paths as the kernel does: bytes, mountpoints from the namespace root, strictatime as no flag', () => {

@@ -600,7 +600,10 @@ export class MountModel {
         const o = step.open!;
         if (this.check && (o.flags ?? []).some((f) => f !== 'rdonly' && f !== 'directory' && f !== 'path'))
           throw new SimError(`${label}: only opening what exists is modelled`);
-        t.fds.set(o.fd, this.resolve(t, o.path));
+        const l = this.resolve(t, o.path);
+        if ((o.flags ?? []).includes('directory') && this.isFile(l))
+          throw new SimError(`${label}: O_DIRECTORY on a file (ENOTDIR)`);
+        t.fds.set(o.fd, l);
         return 'ok';
       }
       case 'close':
