@@ -35,7 +35,7 @@ import { DIRECTORY_FD, REMOUNT, SCENARIO, STEP_WEIGHTS, TAIL, type StepKind } fr
  * names the version it was drawn by, and `--resume` refuses a campaign of
  * another version.
  */
-export const GENERATOR_VERSION = 4;
+export const GENERATOR_VERSION = 5;
 
 export interface GenerateOptions {
   name?: string;
@@ -110,6 +110,8 @@ class Generator {
    * knows the fds of open steps, and those are looked up in the replay).
    */
   private readonly held = new Set<number>();
+  /** Mounts (model ids) with a file open for writing through them. */
+  private readonly writers = new Set<number>();
   /** Inodes (superblock:dentry) whose name was unlinked; the model still believes in them. */
   private readonly gone = new Set<string>();
   readonly features = new Set<string>();
@@ -300,6 +302,32 @@ class Generator {
     }
   }
 
+  /**
+   * Whether a path's mount takes writes (not ro, nor its superblock):
+   * opens for writing, unlink and link are the generator's own steps, which
+   * the model does not check for EROFS.
+   */
+  private writable(r: Replayed, task: string, path: string): boolean {
+    try {
+      const l = r.k.resolve(r.tasks.get(task)!, path);
+      return !l.mnt.sb.ro && !l.mnt.flags.has('ro');
+    } catch (e) {
+      if (e instanceof SimError) return false;
+      throw e;
+    }
+  }
+
+  /** Whether a path is a directory in the model (a file mount's path is not: nothing goes below it). */
+  private isDir(r: Replayed, task: string, path: string): boolean {
+    try {
+      const l = r.k.resolve(r.tasks.get(task)!, path);
+      return !l.mnt.sb.files.has(l.dentry);
+    } catch (e) {
+      if (e instanceof SimError) return false;
+      throw e;
+    }
+  }
+
   /** The id of the mount a path reaches (with `root`, only when it reaches that mount's root). */
   private mountAt(r: Replayed, task: string, path: string, root = false): number | undefined {
     try {
@@ -348,7 +376,8 @@ class Generator {
     const kind: StepKind = d.weighted(STEP_WEIGHTS);
     const mounts = this.mounts(r, t.name);
     const mountPaths = mounts.map((m) => m.path);
-    const places = [...new Set([...this.dirs, ...mountPaths])];
+    // Directories only: a file mount (the host's hosts file) has nothing below it.
+    const places = [...new Set([...this.dirs, ...mountPaths])].filter((p) => this.isDir(r, t.name, p));
     const place = () => d.pick(places);
     // /f stays the scenario's base: stacking on it or binding over it hides every path the book keeps.
     const targets = places.filter((p) => p !== '/f');
@@ -438,9 +467,11 @@ class Generator {
         const pool = all.filter((m) => m !== rootMount);
         const m = rootMount && (d.chance(REMOUNT.root) || !pool.length) ? rootMount : d.pick(pool);
         if (!m) return false;
-        const add = REMOUNT.flags.filter(() => d.chance(REMOUNT.flagChance));
+        // ro where a file is open for writing is EBUSY (mapped for writing too: held mounts).
+        const canRo = !this.writers.has(m.id) && !this.held.has(m.id);
+        const add = REMOUNT.flags.filter((f) => d.chance(REMOUNT.flagChance) && (f !== 'ro' || canRo));
         if (d.chance(REMOUNT.atimeChance)) add.push(d.pick(REMOUNT.atime));
-        if (!add.length) add.push(d.pick(REMOUNT.flags));
+        if (!add.length) add.push(d.pick(REMOUNT.flags.filter((f) => f !== 'ro' || canRo)));
         // The flags it has stay listed: util-linux versions differ in what an unlisted flag becomes.
         const keep = m.flags.filter((f) => !['rw', 'ro', 'noatime', 'relatime', 'strictatime'].includes(f));
         const options = [...new Set([...keep, ...add])].join(',');
@@ -481,11 +512,14 @@ class Generator {
         if (!live.length) return false;
         const path = d.pick(live);
         const fd = this.nextFd;
-        const flags = d.pick([['rdwr'], ['rdonly'], ['rdwr', 'append']] as const);
+        const drawn = d.pick([['rdwr'], ['rdonly'], ['rdwr', 'append']] as const);
+        const flags = drawn[0] === 'rdwr' && !this.writable(r, t.name, path) ? (['rdonly'] as const) : drawn;
         // The model follows opens of what exists; how the file is opened is no matter to it.
         if (!this.tryAdd(t, { open: { path, fd, flags: [...flags] } }, { open: { path, fd } })) return false;
         this.nextFd++;
         t.fds.push({ fd, path, kind: 'file', writable: flags[0] === 'rdwr' });
+        // A mount with a file open for writing cannot be made ro (mount_setattr: EBUSY).
+        if (flags[0] === 'rdwr') this.writers.add(this.mountAt(r, t.name, path)!);
         feature('open-file');
         return true;
       }
@@ -506,7 +540,10 @@ class Generator {
         // An open file's name is the interesting one to take away.
         // A name with a file bound on it is a mountpoint (EBUSY); through the bind it reaches the source's inode.
         const live = this.liveFiles(r, t.name).filter(
-          (p) => !this.pinned.has(this.inode(r, t.name, p)!) && this.mountAt(r, t.name, p, true) === undefined,
+          (p) =>
+            !this.pinned.has(this.inode(r, t.name, p)!) &&
+            this.mountAt(r, t.name, p, true) === undefined &&
+            this.writable(r, t.name, p.slice(0, p.lastIndexOf('/')) || '/'),
         );
         if (!live.length) return false;
         const open = live.filter((p) => t.fds.some((f) => f.path === p));
