@@ -1105,6 +1105,27 @@ static void run_task(int index) {
 
 /* ---- entering the scenario root --------------------------------------------- */
 
+/*
+ * The sync points live on a tmpfs of their own that is mounted nowhere
+ * (fsmount's detached mount, reached only through fd 8): a scenario that
+ * makes its root read-only (remount,bind,ro /, a container's ro rootfs)
+ * would otherwise stop every signal after it, and nothing of it shows in
+ * the tree CRIU dumps. -1 where the kernel has no fsopen (before 5.2).
+ */
+static int sync_tmpfs(void) {
+	int fs = (int)syscall(SYS_fsopen, "tmpfs", ML_FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	int m = -1;
+	/* 1777: tasks that unshare-user into other ids signal here too. */
+	if (syscall(SYS_fsconfig, fs, ML_FSCONFIG_SET_STRING, "mode", "1777", 0) == 0 &&
+	    syscall(SYS_fsconfig, fs, ML_FSCONFIG_SET_STRING, "size", "1m", 0) == 0 &&
+	    syscall(SYS_fsconfig, fs, ML_FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		m = (int)syscall(SYS_fsmount, fs, ML_FSMOUNT_CLOEXEC, ATTR_NOSUID | ATTR_NODEV | ATTR_NOEXEC);
+	close(fs);
+	return m;
+}
+
 static int enter_root(const char *root) {
 	const char *sync = plan->sync_dir.s;
 	char old[PATH_MAX], here[PATH_MAX], abs_old[PATH_MAX];
@@ -1148,7 +1169,9 @@ static int enter_root(const char *root) {
 		return FAIL("detach", abs_old);
 	if (rmdir(abs_old) < 0)
 		return FAIL("rmdir", abs_old);
-	int fd = open(sync, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = sync_tmpfs();
+	if (fd < 0)
+		fd = open(sync, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return FAIL("open", sync);
 	if (fd != SYNC_FD) {
