@@ -85,6 +85,30 @@ describe('CI workflows', () => {
       ),
     );
   });
+
+  it('nightly fuzzes one seed in shards for a fixed budget, uploads each campaign and the merged findings', () => {
+    const wf = parse(readFileSync(join(DIR, 'nightly.yml'), 'utf8')) as {
+      jobs: Record<
+        string,
+        { strategy?: { matrix: Record<string, unknown[]> }; steps: { uses?: string; run?: string }[] }
+      >;
+      env: Record<string, string>;
+    };
+    const fuzz = wf.jobs.fuzz!;
+    assert.deepEqual(
+      fuzz.strategy!.matrix.shard,
+      Array.from({ length: Number(wf.env.FUZZ_SHARDS) }, (_, i) => i + 1),
+      'shard numbers 1..FUZZ_SHARDS',
+    );
+    const run = fuzz.steps.map((s) => s.run ?? '').join('\n');
+    for (const flag of ['--seed "$SEED"', '--shard "$SHARD/$FUZZ_SHARDS"', '--budget "$FUZZ_BUDGET"'])
+      assert.ok(run.includes(flag), flag);
+    assert.match(wf.env.FUZZ_BUDGET!, /^\d+m$/);
+    assert.ok(fuzz.steps.some((s) => s.uses?.startsWith('actions/upload-artifact@')));
+    const merge = wf.jobs['fuzz-merge']!.steps;
+    assert.ok(merge.some((s) => /mountlab\.js merge fuzz\/\*\/shard-\*/.test(s.run ?? '')));
+    assert.ok(merge.some((s) => s.uses?.startsWith('actions/upload-artifact@')));
+  });
 });
 
 function kernelNames(): string[] {
