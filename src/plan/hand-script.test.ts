@@ -57,6 +57,21 @@ describe('hand script', () => {
     bashSyntax(h.script);
   });
 
+  it('holds with a sleep started before the steps when they remount noexec (no exec after it)', () => {
+    const s = parseScenario(
+      'name: t\ndescription: d\nsteps:\n  - remount: { path: /, options: "nosuid,noexec" }\nexpect: identical\n',
+      't.yaml',
+    ).scenario;
+    const lines = renderHandScript(s, criuArgs(s.engine)).script.split('\n');
+    const at = (l: string) => lines.indexOf(l);
+    assert.ok(at('sleep infinity 0<&- 1>&- 2>&- 9>&- &') >= 0, lines.join('\n'));
+    assert.ok(at('sleep infinity 0<&- 1>&- 2>&- 9>&- &') < at('mount -o remount,bind,nosuid,noexec -- /'));
+    assert.ok(at('wait') > at('mount -o remount,bind,nosuid,noexec -- /'));
+    assert.equal(at('exec sleep infinity 0<&- 1>&- 2>&-'), -1);
+    assert.ok(lines.some((l) => l.includes('[ -s "$W/ready" ]')));
+    bashSyntax(lines.join('\n'));
+  });
+
   it('refuses what needs the task machinery, saying which step', () => {
     const s = load('src/reduce/fixtures/noisy-root-bind.yaml');
     assert.throws(

@@ -39,6 +39,9 @@ export function renderHandScript(s: Scenario, criu: { dumpArgs: string[]; restor
   const tree = s.steps.map((st, i) => line(st, `step ${i + 1}`));
   if (s.steps.some((st) => st.signal !== undefined || st.wait !== undefined))
     throw new NotByHand('signal and wait need the task machinery');
+  // After a noexec remount the tree can exec no sleep to hold in: one started before the steps holds
+  // instead, its shell waits for it, and says it is ready through fd 9 (the lab holds as its helper).
+  const noexec = s.steps.some((st) => st.remount?.options.split(',').includes('noexec'));
   // @ROOT@ is the scenario root the script makes, inside the same word.
   const quotedRestore = criu.restoreArgs.map((a) => a.split('@ROOT@').map(shq).join('"$W/root"')).join(' ');
   const out = [
@@ -93,15 +96,19 @@ export function renderHandScript(s: Scenario, criu: { dumpArgs: string[]; restor
     'mount -t proc proc /proc',
     'umount -l /.repro-old',
     'rmdir /.repro-old',
+    ...(noexec ? ['sleep infinity 0<&- 1>&- 2>&- 9>&- &'] : []),
     ...tree,
-    'exec sleep infinity 0<&- 1>&- 2>&-',
+    ...(noexec ? ['echo ready >&9', 'exec 0<&- 1>&- 2>&- 9>&-', 'wait'] : ['exec sleep infinity 0<&- 1>&- 2>&-']),
     'STEPS',
     ')',
-    'unshare --mount --pid --fork --propagation unchanged setsid /bin/bash -eu -c "$STEPS" repro "$ROOT" &',
+    'unshare --mount --pid --fork --propagation unchanged setsid /bin/bash -eu -c "$STEPS" repro "$ROOT" ' +
+      `${noexec ? '9>"$W/ready" ' : ''}&`,
     'UNSHARE=$!',
     'for _ in $(seq 300); do',
     '  TREE=$(cat /proc/$UNSHARE/task/$UNSHARE/children 2>/dev/null | tr -d " ") || true',
-    '  [ -n "$TREE" ] && [ "$(cat /proc/$TREE/comm 2>/dev/null)" = sleep ] && break',
+    noexec
+      ? '  [ -n "$TREE" ] && [ -s "$W/ready" ] && [ "$(cat /proc/$TREE/wchan 2>/dev/null)" = do_wait ] && break'
+      : '  [ -n "$TREE" ] && [ "$(cat /proc/$TREE/comm 2>/dev/null)" = sleep ] && break',
     '  kill -0 $UNSHARE 2>/dev/null || { echo "the tree failed to build"; exit 1; }',
     '  sleep 0.1',
     'done',
