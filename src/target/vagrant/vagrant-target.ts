@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
+import { freshKeyPair } from '../ssh-keys.js';
 import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { chmod, copyFile, link, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { pidAlive } from '../pid-alive.js';
 import { InterruptedError, MountlabError, TargetError } from '../../errors.js';
 import { assetPath, packageRoot } from '../../paths.js';
@@ -345,7 +345,7 @@ export class VagrantTarget implements Target {
       throw e;
     });
     // A fresh key for this guest only; the image holds no authorized key.
-    const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'mountlab-vagrant-run' });
+    const keys = freshKeyPair('mountlab-vagrant-run');
     const keyFile = join(work, 'dot', 'id_ed25519');
     await writeFile(keyFile, keys.private, { mode: 0o600 });
     await writeFile(`${keyFile}.pub`, `${keys.public.trim()}\n`, { mode: 0o644 });

@@ -1,4 +1,4 @@
-import ssh2 from 'ssh2';
+import { freshKeyPair } from '../ssh-keys.js';
 import { TargetError, MountlabError } from '../../errors.js';
 import type { ExecOptions, ExecResult } from '../exec.js';
 import type { StartedTarget, Target } from '../target.js';
@@ -45,7 +45,7 @@ export class VmTarget implements Target {
     const decision = await chooseAccel(o.accel, o.image, o.log);
     if (decision.accel === 'tcg' && o.accel === 'auto') o.log(`using TCG: ${decision.reason}`);
     // A fresh key per VM: the image holds no authorized key at all.
-    const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'mountlab-run' });
+    const keys = freshKeyPair('mountlab-run');
     const authkey = Buffer.from(`${keys.public.trim()}\n`).toString('base64');
     const tscKhz = hostTscKhz();
     let lastErr: unknown;
