@@ -84,6 +84,43 @@ describe('reduce', () => {
     assert.equal(r3.text, r1.text);
   });
 
+  it('never drops a wait or a signal of a task that stays: the steps after the wait would race the task', async () => {
+    const text = [
+      'name: race',
+      'description: d',
+      'steps:',
+      '  - mkdir: /f',
+      '  - spawn:',
+      '      name: t1',
+      '      steps:',
+      '        - mkdir: /f/s2',
+      '        - signal: t1-done',
+      '  - wait: t1-done',
+      '  - mkdir: /g',
+      '  - bind: { source: /f, target: /f/s2 }',
+      'expect: identical',
+      '',
+    ].join('\n');
+    const loaded = parseScenario(text, 'race.yaml');
+    // Fails whenever the task and the bind are there, with or without the wait: as a guest that ran t1 first.
+    const oracle: Oracle = {
+      parallel: 1,
+      async run(c: LoadedScenario) {
+        const labels = new ScenarioShape(c.text, c.file, c.scenario).atoms.map((a) => a.label);
+        return labels.includes('t1: mkdir /f/s2') && labels.includes('bind /f -> /f/s2') ? failing : passing;
+      },
+    };
+    const r = await reduceScenario({
+      shape: ScenarioShape.load(loaded),
+      want: failureOf(failing),
+      oracle,
+      budgetMs: 60_000,
+    });
+    assert.match(r.text, /- wait: t1-done/, r.text);
+    assert.match(r.text, /- signal: t1-done/, r.text);
+    assert.doesNotMatch(r.text, /mkdir: \/g/, r.text);
+  });
+
   it('keeps a candidate only when the outcome matches too', async () => {
     const shape = ScenarioShape.load(load(FIXTURE));
     // The same criu line, but as a plain fail: not the failure being reduced.
