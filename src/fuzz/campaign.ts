@@ -39,6 +39,8 @@ export type ReduceHook = (f: {
   scenarioFile: string;
   signature: string;
   cell: string;
+  /** Where its first run's logs are (their last part names the run, with its engine variant). */
+  logs: string;
   signal: AbortSignal;
 }) => Promise<{ file: string; steps: number } | undefined>;
 
@@ -333,6 +335,7 @@ async function reduceFindings(o: CampaignOptions, findings: Finding[]): Promise<
         scenarioFile: join(o.dir, f.scenarioFile),
         signature: f.exactSignature,
         cell: f.cells[0]!,
+        logs: f.logs,
         signal: o.signal,
       });
       f.reduction = r
