@@ -291,15 +291,20 @@ class Generator {
       }));
   }
 
-  /** The inode a path reaches in the model, "superblock:dentry"; undefined when the model cannot walk it. */
-  private inode(r: Replayed, task: string, path: string): string | undefined {
+  /** Where a path leads in the model, as a task sees it; undefined when the model cannot walk it. */
+  private locate(r: Replayed, task: string, path: string): ReturnType<MountModel['resolve']> | undefined {
     try {
-      const l = r.k.resolve(r.tasks.get(task)!, path);
-      return `${l.mnt.sb.id}:${l.dentry}`;
+      return r.k.resolve(r.tasks.get(task)!, path);
     } catch (e) {
       if (e instanceof SimError) return undefined;
       throw e;
     }
+  }
+
+  /** The inode a path reaches in the model, "superblock:dentry". */
+  private inode(r: Replayed, task: string, path: string): string | undefined {
+    const l = this.locate(r, task, path);
+    return l && `${l.mnt.sb.id}:${l.dentry}`;
   }
 
   /**
@@ -308,35 +313,20 @@ class Generator {
    * the model does not check for EROFS.
    */
   private writable(r: Replayed, task: string, path: string): boolean {
-    try {
-      const l = r.k.resolve(r.tasks.get(task)!, path);
-      return !l.mnt.sb.ro && !l.mnt.flags.has('ro');
-    } catch (e) {
-      if (e instanceof SimError) return false;
-      throw e;
-    }
+    const l = this.locate(r, task, path);
+    return !!l && !l.mnt.sb.ro && !l.mnt.flags.has('ro');
   }
 
   /** Whether a path is a directory in the model (a file mount's path is not: nothing goes below it). */
   private isDir(r: Replayed, task: string, path: string): boolean {
-    try {
-      const l = r.k.resolve(r.tasks.get(task)!, path);
-      return !l.mnt.sb.files.has(l.dentry);
-    } catch (e) {
-      if (e instanceof SimError) return false;
-      throw e;
-    }
+    const l = this.locate(r, task, path);
+    return !!l && !l.mnt.sb.files.has(l.dentry);
   }
 
   /** The id of the mount a path reaches (with `root`, only when it reaches that mount's root). */
   private mountAt(r: Replayed, task: string, path: string, root = false): number | undefined {
-    try {
-      const l = r.k.resolve(r.tasks.get(task)!, path);
-      return root && l.dentry !== l.mnt.root ? undefined : l.mnt.id;
-    } catch (e) {
-      if (e instanceof SimError) return undefined;
-      throw e;
-    }
+    const l = this.locate(r, task, path);
+    return !l || (root && l.dentry !== l.mnt.root) ? undefined : l.mnt.id;
   }
 
   /** Marks the mount under a path as held (a cwd, a mapping) for as long as the task lives: all the scenario. */
