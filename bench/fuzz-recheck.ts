@@ -2,7 +2,7 @@
  * Does every minimal reproducer a fuzz campaign kept still fail the way its
  * finding did, as an ordinary scenario? For each cell of the campaign, runs
  * all of its findings' scenario.min.yaml with `mountlab run` (the CLI, as a
- * user would: a fresh guest, nothing of the campaign's), then compares each
+ * user would: guests booted for the run, nothing of the campaign's), then compares each
  * result's signature with the finding's: as the campaign dedupes it (the
  * generator's names masked) and exactly (as reduce kept it).
  *
@@ -32,7 +32,8 @@ if (!dir) {
 }
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const book = JSON.parse(readFileSync(join(dir, 'findings.json'), 'utf8')) as { findings: Finding[] };
-const reduced = book.findings.filter((f) => f.reduction.status === 'reduced');
+type Reduced = Finding & { reduction: { status: 'reduced'; file: string; steps: number } };
+const reduced = book.findings.filter((f): f is Reduced => f.reduction.status === 'reduced');
 say(`# ${loadContext()}`);
 say(`# ${dir}: ${book.findings.length} finding(s), ${reduced.length} with a minimal reproducer`);
 
@@ -51,7 +52,7 @@ for (const cell of [...new Set(reduced.flatMap((f) => f.cells[0] ?? []))]) {
   const keep = opts.get('out');
   const out = keep ?? mkdtempSync(join(tmpdir(), 'mountlab-recheck-'));
   try {
-    const files = mine.map((f) => join(dir, (f.reduction as { file: string }).file));
+    const files = mine.map((f) => join(dir, f.reduction.file));
     const t0 = Date.now();
     try {
       execFileSync(
@@ -77,7 +78,7 @@ for (const cell of [...new Set(reduced.flatMap((f) => f.cells[0] ?? []))]) {
       .sort();
     const results = (await readResultsFile(join(out, runs.at(-1)!, 'results.json'))).results;
     for (const f of mine) {
-      const file = (f.reduction as { file: string; steps: number }).file;
+      const file = f.reduction.file;
       const r = results.find((x) => x.file.endsWith(file));
       if (!r) {
         misses.push(`${f.id}: no result`);
@@ -92,7 +93,7 @@ for (const cell of [...new Set(reduced.flatMap((f) => f.cells[0] ?? []))]) {
       if (isExact) exact++;
       if (!ok) misses.push(`${f.id}: wanted ${f.signature}, got ${deduped}`);
       say(
-        `${ok ? 'SAME' : 'OTHER'} ${f.id} (${(f.reduction as { steps: number }).steps} steps, ${r.outcome}` +
+        `${ok ? 'SAME' : 'OTHER'} ${f.id} (${f.reduction.steps} steps, ${r.outcome}` +
           `${isExact ? ', exact' : ''}): ${ok ? f.signature : `wanted ${f.signature}; got ${deduped}`}`,
       );
     }
